@@ -1,0 +1,46 @@
+import tailwindcss from '@tailwindcss/vite';
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'electron-vite';
+
+/**
+ * Four targets: the Electron main process and the `aidos` CLI (one Node bundle, sharing the core), the worker
+ * thread entries (next to it, in out/main/workers), the preload script, and the React renderer.
+ * Dependencies stay external in the Node targets: native modules (better-sqlite3) cannot be bundled.
+ */
+export default defineConfig({
+  main: {
+    build: {
+      outDir: 'out/main',
+      rollupOptions: {
+        input: {
+          index: 'src/main/electron/main.ts',
+          cli: 'src/main/cli/main.ts',
+          'workers/blob-verify': 'src/workers/blob-verify.ts',
+        },
+        output: {
+          format: 'es',
+          entryFileNames: '[name].js',
+          chunkFileNames: 'chunks/[name]-[hash].js',
+        },
+      },
+    },
+  },
+  preload: {
+    build: {
+      outDir: 'out/preload',
+      rollupOptions: {
+        input: { index: 'src/preload/index.ts' },
+        // A sandboxed preload cannot load ES modules.
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
+      },
+    },
+  },
+  renderer: {
+    root: 'src/renderer',
+    plugins: [react(), tailwindcss()],
+    build: {
+      outDir: 'out/renderer',
+      rollupOptions: { input: 'src/renderer/index.html' },
+    },
+  },
+});

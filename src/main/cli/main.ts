@@ -1,0 +1,239 @@
+import { Command, Option } from 'commander';
+import type { Job } from '#shared/contracts/jobs';
+import { AppError } from '#shared/errors';
+import { VERSION } from '#core/version';
+import { connect, streamEvents, type Connection } from './connection';
+import { formatBytes, formatTime, printTable } from './output';
+import { progressBar } from './progress';
+import { findRendererDir, serve } from './serve';
+
+interface GlobalFlags {
+  url?: string;
+  token?: string;
+  dataDir?: string;
+  json?: boolean;
+}
+
+const program = new Command('aidos')
+  .description('AI-DOS: the AI development workstation')
+  .version(VERSION)
+  .option('--url <url>', 'server URL (default: AIDOS_URL, else the server running on the data dir, else http://127.0.0.1:8000)')
+  .option('--token <token>', 'token or API key (default: AIDOS_TOKEN, else the local token file)')
+  .option('--data-dir <dir>', 'data directory (default: AIDOS_HOME or ~/.aidos)')
+  .option('--json', 'print machine-readable JSON')
+  .showHelpAfterError();
+
+function flags(): GlobalFlags {
+  return program.opts<GlobalFlags>();
+}
+
+function conn(): Connection {
+  return connect(flags());
+}
+
+function out(value: unknown, human: () => void): void {
+  if (flags().json) console.log(JSON.stringify(value, null, 2));
+  else human();
+}
+
+program
+  .command('serve')
+  .description('start the core headless: the REST API and the web UI')
+  .option('-p, --port <port>', 'port (default 8000; 0 picks a free one)', (v) => Number.parseInt(v, 10))
+  .option('--host <host>', 'address to bind (default 127.0.0.1)')
+  .option('--allow-remote', 'allow binding beyond loopback (needs an API key)')
+  .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']))
+  .action(async (o: { port?: number; host?: string; allowRemote?: boolean; logLevel?: string }) => {
+    const core = await serve({
+      dataDir: flags().dataDir,
+      port: o.port,
+      host: o.host,
+      allowRemote: o.allowRemote,
+      logLevel: o.logLevel as 'info' | undefined,
+      logToStderr: !flags().json,
+    });
+    const ui = findRendererDir() ? core.url : `${core.url} (API only: run "npm run build" for the UI)`;
+    out({ url: core.url, tokenFile: core.localTokenFile, dataDir: core.dataDir, pid: process.pid }, () => {
+      console.log(`AI-DOS ${VERSION} is running`);
+      console.log(`  UI:        ${ui}`);
+      console.log(`  API docs:  ${core.url}/docs`);
+      console.log(`  token:     ${core.localTokenFile} (send it as "Authorization: Bearer <token>")`);
+      console.log(`  data dir:  ${core.dataDir}`);
+      console.log('Press Ctrl+C to stop.');
+    });
+    let closing = false;
+    const shutdown = (signal: string) => {
+      if (closing) return;
+      closing = true;
+      core.logger.info({ signal }, 'shutting down');
+      void core.close().then(() => process.exit(0));
+    };
+    process.on('SIGINT', () => shutdown('SIGINT'));
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+  });
+
+program
+  .command('status')
+  .description('show the server, its version, data dir, GPUs and queue')
+  .action(async () => {
+    const c = conn();
+    const [status, stats] = await Promise.all([c.client.call('system.status'), c.client.call('system.stats')]);
+    out({ ...status, stats }, () => {
+      console.log(`server    ${status.url} (pid ${status.pid}, up ${Math.round((Date.now() - status.startedAt) / 1000)}s)`);
+      console.log(`version   ${status.version} on Node ${status.node}, ${status.platform}`);
+      console.log(`data dir  ${status.dataDir}`);
+      console.log(`cpu       ${stats.cpu.model}, ${stats.cpu.cores} cores, ${stats.cpu.loadPercent}% load`);
+      console.log(`memory    ${formatBytes(stats.memory.usedBytes)} of ${formatBytes(stats.memory.totalBytes)}`);
+      if (stats.gpus.length === 0) console.log('gpus      none found (CPU-only mode)');
+      for (const g of stats.gpus) {
+        const mem = g.memoryTotalMb === null ? '' : `, ${g.memoryUsedMb ?? '?'} of ${g.memoryTotalMb} MiB`;
+        console.log(`gpu ${g.index}     ${g.name}${mem}${g.utilizationPercent === null ? '' : `, ${g.utilizationPercent}% busy`}`);
+      }
+      console.log(`queue     ${stats.queue.queued} queued, ${stats.queue.running} running`);
+    });
+  });
+
+const keys = program.command('keys').description('manage API keys');
+keys
+  .command('create <name>')
+  .description('create an API key; its secret is shown once')
+  .option('-s, --scope <scopes>', 'comma-separated scopes: read, write, admin', 'read')
+  .action(async (name: string, o: { scope: string }) => {
+    const scopes = o.scope.split(',').map((s) => s.trim()) as ('read' | 'write' | 'admin')[];
+    const created = await conn().client.call('keys.create', { name, scopes });
+    out(created, () => {
+      console.log(`created API key ${created.key.id} (${created.key.name}; scopes ${created.key.scopes.join(', ')})`);
+      console.log(`secret: ${created.secret}`);
+      console.log('Store it now: it is not shown again.');
+    });
+  });
+keys
+  .command('list')
+  .description('list API keys')
+  .option('-a, --all', 'include revoked keys')
+  .action(async (o: { all?: boolean }) => {
+    const { items } = await conn().client.call('keys.list', { includeRevoked: o.all ?? false });
+    out(items, () =>
+      printTable(
+        items.map((k) => ({
+          id: k.id,
+          name: k.name,
+          prefix: `${k.prefix}…`,
+          scopes: k.scopes.join(','),
+          created: formatTime(k.createdAt),
+          'last used': formatTime(k.lastUsedAt),
+          revoked: formatTime(k.revokedAt),
+        })),
+        'no API keys (create one with: aidos keys create <name>)',
+      ),
+    );
+  });
+keys
+  .command('revoke <id>')
+  .description('revoke an API key')
+  .action(async (id: string) => {
+    const key = await conn().client.call('keys.revoke', { id });
+    out(key, () => console.log(`revoked ${key.id} (${key.name})`));
+  });
+
+function jobRow(j: Job) {
+  return {
+    id: j.id,
+    type: j.type,
+    status: j.status,
+    progress: j.progress === null ? null : `${Math.round(j.progress * 100)}%`,
+    attempts: `${j.attempts}/${j.maxAttempts}`,
+    created: formatTime(j.createdAt),
+    error: j.error?.message ?? null,
+  };
+}
+
+const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
+
+/** Follows a job over the event stream with a progress bar until it ends. */
+async function waitForJob(c: Connection, id: string): Promise<Job> {
+  let job = await c.client.call('jobs.get', { id });
+  if (FINAL.has(job.status)) return job;
+  const bar = flags().json ? undefined : progressBar(job.type);
+  const stream = streamEvents(c, ['job.*'], (event) => {
+    const data = event.data as { job: Job };
+    if (data.job.id !== id) return false;
+    job = data.job;
+    bar?.update(job.progress ?? 0, job.progressMessage ?? job.status);
+    return FINAL.has(job.status);
+  });
+  // The job may have ended between the first read and the subscription.
+  const latest = await c.client.call('jobs.get', { id });
+  if (FINAL.has(latest.status)) job = latest;
+  else await stream;
+  bar?.stop();
+  return FINAL.has(job.status) ? job : c.client.call('jobs.get', { id });
+}
+
+const jobs = program.command('jobs').description('inspect and control the job queue');
+jobs
+  .command('list')
+  .description('list jobs, newest first')
+  .option('--status <status>', 'only jobs in this state (queued, running, succeeded, failed, cancelled)')
+  .option('--type <type>', 'only jobs of this type')
+  .option('-n, --limit <n>', 'how many', (v) => Number.parseInt(v, 10), 50)
+  .action(async (o: { status?: Job['status']; type?: string; limit: number }) => {
+    const page = await conn().client.call('jobs.list', { status: o.status, type: o.type, limit: o.limit });
+    out(page, () => printTable(page.items.map(jobRow), 'no jobs'));
+  });
+jobs
+  .command('show <id>')
+  .description('show one job')
+  .action(async (id: string) => {
+    const job = await conn().client.call('jobs.get', { id });
+    out(job, () => console.log(JSON.stringify(job, null, 2)));
+  });
+jobs
+  .command('cancel <id>')
+  .description('cancel a queued or running job')
+  .action(async (id: string) => {
+    const job = await conn().client.call('jobs.cancel', { id });
+    out(job, () => console.log(job.status === 'cancelled' ? `cancelled ${id}` : `cancel requested for ${id} (it is ${job.status})`));
+  });
+jobs
+  .command('run <type>')
+  .description('enqueue a job; with --wait, follow it with a progress bar')
+  .option('--payload <json>', 'the job payload as JSON', '{}')
+  .option('--priority <n>', 'higher runs first', (v) => Number.parseInt(v, 10), 0)
+  .option('-w, --wait', 'wait for the job to finish')
+  .action(async (type: string, o: { payload: string; priority: number; wait?: boolean }) => {
+    let payload: unknown;
+    try {
+      payload = JSON.parse(o.payload);
+    } catch {
+      throw AppError.invalid('--payload', 'is not valid JSON');
+    }
+    const c = conn();
+    let job = await c.client.call('jobs.enqueue', { type, payload, priority: o.priority });
+    if (o.wait) job = await waitForJob(c, job.id);
+    out(job, () => console.log(`${job.id} ${job.type} ${job.status}${job.error ? `: ${job.error.message}` : ''}`));
+    if (job.status === 'failed') process.exitCode = 1;
+  });
+jobs
+  .command('wait <id>')
+  .description('follow a job with a progress bar until it ends')
+  .action(async (id: string) => {
+    const job = await waitForJob(conn(), id);
+    out(job, () => console.log(`${job.id} ${job.status}`));
+    if (job.status === 'failed') process.exitCode = 1;
+  });
+
+function explain(err: unknown): string {
+  if (err instanceof AppError) return `error (${err.code}): ${err.message}`;
+  const cause = (err as { cause?: { code?: string } }).cause;
+  if (cause?.code === 'ECONNREFUSED') return `error: no AI-DOS server answers at ${flags().url ?? 'the configured URL'}; start one with "aidos serve"`;
+  return `error: ${(err as Error).message ?? String(err)}`;
+}
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (flags().json) {
+    const body = err instanceof AppError ? err.toBody() : { error: { code: 'INTERNAL', message: String((err as Error).message) } };
+    console.error(JSON.stringify(body));
+  } else console.error(explain(err));
+  process.exit(err instanceof AppError && err.code === 'INVALID_ARGUMENT' ? 2 : 1);
+});

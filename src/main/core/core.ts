@@ -1,0 +1,169 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { BlobStore, blobMigrations } from '#platform/blobstore';
+import { isLoopback, type Config } from '#platform/config';
+import { openDatabase, runMigrations, type Db, type MigrationSet } from '#platform/db';
+import { EventBus } from '#platform/events';
+import { DataDirLock } from '#platform/lock';
+import { createLogger, type Logger } from '#platform/logger';
+import { Metrics } from '#platform/metrics';
+import { JobQueue, queueMigrations } from '#platform/queue';
+import { SystemInfo } from '#platform/sysinfo';
+import { WorkerPool } from '#platform/worker-pool';
+import { createGateway, type RouteInfo } from '#gateway/server';
+import type { MountedRoutes } from '#gateway/routes';
+import type { SecurityService } from '#services/security/contract';
+import { AppError } from '#shared/errors';
+import { createServices } from './container';
+import type { PlatformDeps } from './module';
+import { platformJobs } from './platform-jobs';
+import { serviceModules } from './services';
+import { jobRoutes, systemRoutes } from './system-routes';
+import { VERSION } from './version';
+
+export interface Core {
+  config: Config;
+  /** Where the API listens, e.g. http://127.0.0.1:8000 */
+  url: string;
+  dataDir: string;
+  localTokenFile: string;
+  db: Db;
+  queue: JobQueue;
+  bus: EventBus;
+  blobs: BlobStore;
+  logger: Logger;
+  app: FastifyInstance;
+  routes: RouteInfo[];
+  close(): Promise<void>;
+}
+
+/** Every migration set of the platform and the services, in the order they run. */
+export function allMigrations(): MigrationSet[] {
+  return [blobMigrations, queueMigrations, ...serviceModules.map((m) => m.migrations)];
+}
+
+export function databaseFile(dataDir: string): string {
+  return path.join(dataDir, 'aidos.db');
+}
+
+/**
+ * Starts the core: locks the data dir, opens and migrates the database, builds the platform and the services,
+ * requeues jobs a crashed predecessor left running, and serves the gateway. `listen: false` builds everything
+ * but binds no port (for generating the OpenAPI document).
+ */
+export async function startCore(config: Config, options: { listen?: boolean } = {}): Promise<Core> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const lock = DataDirLock.acquire(config.dataDir);
+  const cleanup: (() => void | Promise<void>)[] = [() => lock.release()];
+  const runCleanup = async () => {
+    for (const fn of cleanup.reverse()) {
+      try {
+        await fn();
+      } catch {
+        // Keep closing the rest.
+      }
+    }
+  };
+  try {
+    const { logger, close: closeLogger } = await createLogger({
+      level: config.logLevel,
+      logDir: path.join(config.dataDir, 'logs'),
+      stderr: config.logToStderr,
+    });
+    cleanup.push(closeLogger);
+
+    const db = openDatabase(databaseFile(config.dataDir));
+    cleanup.push(() => {
+      db.close();
+    });
+    const { applied } = runMigrations(db, allMigrations());
+    if (applied.length > 0) logger.info({ applied }, 'applied migrations');
+
+    const bus = new EventBus(logger);
+    const metrics = new Metrics();
+    const workers = new WorkerPool(config.dataDir);
+    cleanup.push(() => workers.close());
+    const blobs = new BlobStore(db, config.dataDir);
+    const queue = new JobQueue(db, bus, logger.child({ component: 'queue' }), config.queue, workers, metrics);
+    cleanup.push(() => queue.stop());
+    const sysinfo = new SystemInfo();
+    const platform: PlatformDeps = { config, db, bus, blobs, queue, logger, metrics, sysinfo };
+
+    const services = createServices(serviceModules, platform);
+    const routes: MountedRoutes[] = [];
+    for (const { module, service } of services.values()) {
+      if (module.routes) routes.push(module.routes(service));
+      for (const handler of module.jobs?.(service) ?? []) queue.register(handler);
+    }
+    for (const handler of platformJobs(blobs, bus)) queue.register(handler);
+    const security = services.get('security')?.service as SecurityService;
+
+    if (!isLoopback(config.host)) {
+      if (!config.allowRemote) {
+        throw new AppError(
+          'FAILED_PRECONDITION',
+          `refusing to listen on ${config.host}: binding beyond loopback needs --allow-remote (and an API key for every client)`,
+        );
+      }
+      if (!security.hasActiveKeys()) {
+        throw new AppError(
+          'FAILED_PRECONDITION',
+          `refusing to listen on ${config.host}: create an API key first (aidos keys create) so remote clients never need the local token`,
+        );
+      }
+    }
+
+    let url = '';
+    const startedAt = Date.now();
+    routes.push(
+      systemRoutes({
+        queue,
+        bus,
+        blobs,
+        sysinfo,
+        services: [...services.values()].map(({ module }) => ({ name: module.name, title: module.title, rank: module.rank })),
+        status: () => ({ dataDir: config.dataDir, url, startedAt }),
+      }),
+      jobRoutes(queue),
+    );
+    const gateway = await createGateway({ config, logger, metrics, bus, security, routes, version: VERSION });
+    cleanup.push(() => gateway.app.close());
+    await gateway.app.ready();
+
+    const recovered = queue.recoverAbandoned();
+    if (recovered > 0) logger.warn({ recovered }, 'requeued jobs left running by a previous process');
+
+    if (options.listen !== false) {
+      await gateway.app.listen({ host: config.host, port: config.port });
+      const address = gateway.app.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+      url = `http://${host}:${port}`;
+      lock.setUrl(url);
+      queue.start();
+      logger.info({ url, dataDir: config.dataDir }, 'AI-DOS core is listening');
+    }
+
+    return {
+      config,
+      url,
+      dataDir: config.dataDir,
+      localTokenFile: security.localTokenFile,
+      db,
+      queue,
+      bus,
+      blobs,
+      logger,
+      app: gateway.app,
+      routes: gateway.routes,
+      close: runCleanup,
+    };
+  } catch (err) {
+    await runCleanup();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new AppError('FAILED_PRECONDITION', `port ${config.port} on ${config.host} is already in use; pick another with --port`);
+    }
+    throw err;
+  }
+}

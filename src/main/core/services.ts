@@ -1,0 +1,7 @@
+import { securityModule } from '#services/security/index';
+import type { PlatformDeps, ServiceModule } from './module';
+
+/** The services this core runs, in no particular order (the container sorts them by dependency). */
+export const serviceModules: readonly ServiceModule<unknown, keyof PlatformDeps>[] = [
+  securityModule as ServiceModule<unknown, keyof PlatformDeps>,
+];

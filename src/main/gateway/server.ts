@@ -1,0 +1,296 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { WebSocket } from 'ws';
+import { splitInput, type Scope } from '#shared/api/endpoint';
+import { EVENTS_WS_PATH } from '#shared/contracts/index';
+import { AppError } from '#shared/errors';
+import type { Config } from '#platform/config';
+import { eventMatches, type EventBus } from '#platform/events';
+import type { Logger } from '#platform/logger';
+import type { Metrics } from '#platform/metrics';
+import { hasScope, type Principal, type SecurityService } from '#services/security/contract';
+import { toHttpError } from './errors';
+import { RateLimiter } from './rate-limit';
+import { SESSION_COOKIE, type MountedRoutes, type RequestContext } from './routes';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route; routes that do not say need `read`. */
+    scope?: Scope;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+    credential: string | null;
+  }
+}
+
+const WS_PROTOCOL = 'aidos.v1';
+const WS_BEARER_PREFIX = 'bearer.';
+
+export interface GatewayOptions {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  bus: EventBus;
+  security: SecurityService;
+  routes: readonly MountedRoutes[];
+  version: string;
+}
+
+export interface RouteInfo {
+  method: string;
+  url: string;
+  scope: Scope;
+}
+
+export interface Gateway {
+  app: FastifyInstance;
+  /** Every route registered, with the scope it needs: what the auth test walks. */
+  routes: RouteInfo[];
+}
+
+function parseCookies(header: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) out.set(part.slice(0, eq).trim(), decodeURIComponent(part.slice(eq + 1).trim()));
+  }
+  return out;
+}
+
+/**
+ * The credential of a request: `Authorization: Bearer`, for WebSockets a `bearer.<token>` subprotocol
+ * (browsers cannot set headers on them), and for GET only the session cookie (so that /docs and links work in
+ * a browser; a cookie can never authorise a change, which keeps cross-site requests harmless).
+ */
+function credentialOf(req: FastifyRequest): { credential: string; viaCookie: boolean } | undefined {
+  const auth = req.headers.authorization;
+  if (auth !== undefined) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+    if (!match) throw new AppError('UNAUTHENTICATED', 'the Authorization header must be "Bearer <token or API key>"');
+    return { credential: match[1] as string, viaCookie: false };
+  }
+  const protocols = req.headers['sec-websocket-protocol'];
+  if (typeof protocols === 'string') {
+    const bearer = protocols
+      .split(',')
+      .map((p) => p.trim())
+      .find((p) => p.startsWith(WS_BEARER_PREFIX));
+    if (bearer) return { credential: bearer.slice(WS_BEARER_PREFIX.length), viaCookie: false };
+  }
+  if (req.method === 'GET') {
+    const cookie = parseCookies(req.headers.cookie).get(SESSION_COOKIE);
+    if (cookie) return { credential: cookie, viaCookie: true };
+  }
+  return undefined;
+}
+
+function sameOrigin(req: FastifyRequest): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config, logger, metrics, bus, security } = options;
+  const app = Fastify({
+    loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.bodyLimitBytes,
+    // A route is found whether or not the client adds a trailing slash.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorateRequest('principal', null);
+  app.decorateRequest('credential', null);
+
+  const routes: RouteInfo[] = [];
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      if (method === 'HEAD') continue;
+      routes.push({ method, url: route.url, scope: route.config?.scope ?? 'read' });
+    }
+  });
+
+  const limiter = new RateLimiter(config.rateLimit.max, config.rateLimit.windowMs);
+  app.addHook('onRequest', async (req, reply) => {
+    // Unknown routes have no config: the not-found handler answers them.
+    if (req.routeOptions.url === undefined) return;
+    const scope = req.routeOptions.config.scope ?? 'read';
+    if (scope === 'public') return;
+    const found = credentialOf(req);
+    if (!found) {
+      throw new AppError(
+        'UNAUTHENTICATED',
+        `credentials required: send "Authorization: Bearer <token>" (the local token is in ${security.localTokenFile}) or an API key`,
+      );
+    }
+    if (found.viaCookie && !sameOrigin(req)) {
+      throw new AppError('PERMISSION_DENIED', 'a session cookie is only accepted from the app itself');
+    }
+    const principal = security.authenticate(found.credential);
+    if (!hasScope(principal, scope)) {
+      throw new AppError('PERMISSION_DENIED', `this API key lacks the '${scope}' scope`, {
+        needed: scope,
+        has: principal.scopes,
+      });
+    }
+    if (principal.kind === 'api-key') {
+      const retryAfter = limiter.hit(principal.keyId as string);
+      if (retryAfter > 0) {
+        reply.header('retry-after', String(retryAfter));
+        throw new AppError(
+          'RESOURCE_EXHAUSTED',
+          `rate limit of ${config.rateLimit.max} requests per ${config.rateLimit.windowMs / 1000}s exceeded for this API key; retry in ${retryAfter}s`,
+          { retryAfterSeconds: retryAfter },
+          429,
+        );
+      }
+    }
+    req.principal = principal;
+    req.credential = found.credential;
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.debug({ method: req.method, route: req.routeOptions.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+    metrics.observeHttp(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const mapped = toHttpError(err, config);
+    if (mapped.internal) req.log.error({ err, url: req.url }, 'request failed');
+    void reply.code(mapped.status).type('application/json').send(mapped.body);
+  });
+
+  const rendererIndex = config.rendererDir ? path.join(config.rendererDir, 'index.html') : '';
+  const hasRenderer = rendererIndex !== '' && existsSync(rendererIndex);
+  app.setNotFoundHandler((req, reply) => {
+    const apiLike = /^\/(api|v1|v2|metrics|healthz|docs)(\/|$)/.test(req.url);
+    if (req.method === 'GET' && hasRenderer && !apiLike && (req.headers.accept ?? '').includes('text/html')) {
+      // Client-side routes of the single-page app.
+      return reply.type('text/html').sendFile('index.html');
+    }
+    const body = new AppError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`).toBody();
+    return reply.code(404).type('application/json').send(body);
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'AI-DOS API',
+        version: options.version,
+        description: 'The local REST API of the AI-DOS core. Every route but /healthz needs a bearer token.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    hideUntagged: true,
+    transform: jsonSchemaTransform,
+  });
+
+  await app.register(fastifyWebsocket, {
+    options: {
+      maxPayload: 64 * 1024,
+      handleProtocols: (protocols: Set<string>) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+    },
+  });
+
+  // The contract routes.
+  for (const mounted of options.routes) {
+    for (const [name, e] of Object.entries(mounted.endpoints)) {
+      const handler = mounted.handlers[name];
+      if (!handler) throw new Error(`endpoint '${name}' has no handler`);
+      const parts = splitInput(e);
+      const status = e.status ?? 200;
+      app.route({
+        method: e.method,
+        url: e.path,
+        config: { scope: e.scope },
+        schema: {
+          operationId: name,
+          summary: e.summary,
+          tags: [e.tag ?? name.split('.')[0] ?? 'api'],
+          ...(e.scope === 'public' ? { security: [] } : {}),
+          ...(parts.params ? { params: parts.params } : {}),
+          ...(parts.query ? { querystring: parts.query } : {}),
+          ...(parts.body ? { body: parts.body } : {}),
+          response: { [status]: e.output },
+        },
+        handler: async (req: FastifyRequest, reply: FastifyReply) => {
+          const input = {
+            ...(req.params as object),
+            ...(req.query as object),
+            ...((req.body as object | undefined) ?? {}),
+          };
+          const ctx: RequestContext = {
+            principal: req.principal,
+            credential: req.credential,
+            setCookie: (cookie, value, o) => {
+              const attrs = [`${cookie}=${encodeURIComponent(value)}`, 'Path=/', 'SameSite=Strict', `Max-Age=${o.maxAgeSeconds}`];
+              if (o.httpOnly) attrs.push('HttpOnly');
+              void reply.header('set-cookie', attrs.join('; '));
+            },
+          };
+          const out = await handler(input, ctx);
+          return reply.code(status).send(out);
+        },
+      });
+    }
+  }
+
+  app.get('/metrics', { config: { scope: 'read' } }, async (_req, reply) => {
+    const { contentType, body } = await metrics.exposition();
+    return reply.type(contentType).send(body);
+  });
+
+  app.get('/api/openapi.json', { config: { scope: 'read' } }, async () => app.swagger());
+
+  app.get(EVENTS_WS_PATH, { websocket: true, config: { scope: 'read' } }, (socket: WebSocket, req: FastifyRequest) => {
+    const names = String((req.query as { names?: string }).names ?? '*')
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean);
+    socket.send(JSON.stringify({ type: 'hello', serverTime: Date.now(), version: options.version }));
+    const off = bus.on('*', (event) => {
+      if (!names.some((n) => eventMatches(n, event.name))) return;
+      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ type: 'event', event }));
+    });
+    const ping = setInterval(() => socket.ping(), 30_000);
+    socket.on('close', () => {
+      off();
+      clearInterval(ping);
+    });
+  });
+
+  await app.register(async (docs) => {
+    docs.addHook('onRoute', (route) => {
+      // The viewer's page and assets are public; the document it loads needs credentials (the session cookie).
+      route.config = { ...route.config, scope: /\/(json|yaml)$/.test(route.url) ? 'read' : 'public' };
+    });
+    await docs.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  });
+
+  if (hasRenderer) {
+    await app.register(async (ui) => {
+      ui.addHook('onRoute', (route) => {
+        route.config = { ...route.config, scope: 'public' };
+      });
+      await ui.register(fastifyStatic, { root: config.rendererDir, wildcard: false, index: ['index.html'] });
+    });
+  }
+
+  return { app, routes };
+}

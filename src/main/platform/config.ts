@@ -1,0 +1,87 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { AppError } from '#shared/errors';
+
+/**
+ * Configuration, lowest to highest precedence: defaults, `<dataDir>/config.json`, environment (`AIDOS_*`),
+ * command-line flags. Validated once at start; a bad value stops the start with a message naming it.
+ */
+export const ConfigSchema = z.object({
+  dataDir: z.string().min(1),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8000),
+  /** Binding beyond loopback needs this and at least one API key. */
+  allowRemote: z.boolean().default(false),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** Also log to stderr (the log file in `<dataDir>/logs` is always written). */
+  logToStderr: z.boolean().default(true),
+  /** Largest request body accepted, in bytes. */
+  bodyLimitBytes: z.number().int().min(1024).default(1024 * 1024),
+  rateLimit: z
+    .object({
+      /** Requests per key per window; the local token is not limited. */
+      max: z.number().int().min(1).default(600),
+      windowMs: z.number().int().min(100).default(60_000),
+    })
+    .default({ max: 600, windowMs: 60_000 }),
+  queue: z
+    .object({
+      concurrency: z.number().int().min(1).max(64).default(4),
+      leaseMs: z.number().int().min(500).default(30_000),
+      pollMs: z.number().int().min(10).default(500),
+    })
+    .default({ concurrency: 4, leaseMs: 30_000, pollMs: 500 }),
+  /** Directory of the built renderer served at `/`; empty to serve no UI. */
+  rendererDir: z.string().default(''),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env.AIDOS_HOME ?? path.join(homedir(), '.aidos'));
+}
+
+function envOverrides(env: NodeJS.ProcessEnv): Partial<ConfigInput> {
+  const out: Partial<ConfigInput> = {};
+  if (env.AIDOS_HOST) out.host = env.AIDOS_HOST;
+  if (env.AIDOS_PORT) out.port = Number(env.AIDOS_PORT);
+  if (env.AIDOS_LOG_LEVEL) out.logLevel = env.AIDOS_LOG_LEVEL as Config['logLevel'];
+  return out;
+}
+
+export function loadConfig(
+  flags: Partial<ConfigInput> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Config {
+  const dataDir = path.resolve(flags.dataDir ?? defaultDataDir(env));
+  const file = path.join(dataDir, 'config.json');
+  let fromFile: Partial<ConfigInput> = {};
+  if (existsSync(file)) {
+    try {
+      fromFile = JSON.parse(readFileSync(file, 'utf8')) as Partial<ConfigInput>;
+    } catch (err) {
+      throw new AppError('INVALID_ARGUMENT', `${file} is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  const defined = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
+  const result = ConfigSchema.safeParse({ ...fromFile, ...envOverrides(env), ...defined, dataDir });
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue?.path.join('.') || 'config';
+    throw new AppError('INVALID_ARGUMENT', `configuration ${where}: ${issue?.message ?? 'invalid'}`, {
+      issues: result.error.issues,
+    });
+  }
+  return result.data;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** The local token's file: read by the CLI and the desktop shell, written by the security service. */
+export function localTokenPath(dataDir: string): string {
+  return path.join(dataDir, 'token');
+}

@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+export interface Migration {
+  /** 1, 2, 3… within its owner; never renumbered, never edited once released. */
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * The migrations of one owner (a platform part or a service). Every table an owner creates must start with
+ * `tablePrefix` + `_`: the runner refuses anything else, which keeps each service inside its own tables.
+ */
+export interface MigrationSet {
+  owner: string;
+  tablePrefix: string;
+  migrations: readonly Migration[];
+}
+
+/** Opens (creating if needed) a SQLite file with WAL, a busy timeout and foreign keys on. */
+export function openDatabase(file: string, options: { readonly?: boolean } = {}): Db {
+  const db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+  db.pragma('busy_timeout = 5000');
+  if (!options.readonly) {
+    db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode survives a process crash (kill -9); only an OS crash can lose the last commits.
+    db.pragma('synchronous = NORMAL');
+  }
+  db.pragma('foreign_keys = ON');
+  return db;
+}
+
+function checksum(sql: string): string {
+  return createHash('sha256').update(sql).digest('hex').slice(0, 16);
+}
+
+function tableNames(db: Db): Set<string> {
+  const rows = db
+    .prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'")
+    .all() as { name: string }[];
+  return new Set(rows.map((r) => r.name));
+}
+
+/**
+ * Applies every pending migration, each in its own transaction. Refuses to start when an applied migration was
+ * edited afterwards (its checksum changed) or when a migration creates a table outside its owner's prefix.
+ */
+export function runMigrations(db: Db, sets: readonly MigrationSet[]): { applied: string[] } {
+  db.exec(`CREATE TABLE IF NOT EXISTS _migrations (
+    owner TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    checksum TEXT NOT NULL,
+    applied_at INTEGER NOT NULL,
+    PRIMARY KEY (owner, version)
+  )`);
+  const owners = new Set<string>();
+  const applied: string[] = [];
+  const getApplied = db.prepare('SELECT version, checksum FROM _migrations WHERE owner = ?');
+  const record = db.prepare(
+    'INSERT INTO _migrations (owner, version, name, checksum, applied_at) VALUES (?, ?, ?, ?, ?)',
+  );
+  for (const set of sets) {
+    if (owners.has(set.owner)) throw new Error(`two migration sets claim the owner '${set.owner}'`);
+    owners.add(set.owner);
+    const done = new Map(
+      (getApplied.all(set.owner) as { version: number; checksum: string }[]).map((r) => [r.version, r.checksum]),
+    );
+    let expected = 1;
+    for (const m of set.migrations) {
+      if (m.version !== expected) {
+        throw new Error(`${set.owner}: migration versions must run 1, 2, 3…; found ${m.version} at ${expected}`);
+      }
+      expected++;
+      const sum = checksum(m.sql);
+      const previous = done.get(m.version);
+      if (previous !== undefined) {
+        if (previous !== sum) {
+          throw new Error(
+            `${set.owner} migration ${m.version} (${m.name}) changed after it was applied; add a new migration instead`,
+          );
+        }
+        continue;
+      }
+      db.transaction(() => {
+        const before = tableNames(db);
+        db.exec(m.sql);
+        for (const name of tableNames(db)) {
+          if (!before.has(name) && !name.startsWith(`${set.tablePrefix}_`)) {
+            throw new Error(`${set.owner} migration ${m.version} creates '${name}' outside its prefix '${set.tablePrefix}_'`);
+          }
+        }
+        record.run(set.owner, m.version, m.name, sum, Date.now());
+      })();
+      applied.push(`${set.owner}#${m.version} ${m.name}`);
+    }
+  }
+  return { applied };
+}
+
+/** The schema as SQL text, in a stable order: what the committed snapshot is compared with. */
+export function schemaSnapshot(db: Db): string {
+  const rows = db
+    .prepare(
+      `SELECT type, name, sql FROM sqlite_master
+       WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'
+       ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'trigger' THEN 2 ELSE 3 END, name`,
+    )
+    .all() as { sql: string }[];
+  return rows.map((r) => `${r.sql.trim()};`).join('\n\n') + '\n';
+}

@@ -1,0 +1,80 @@
+import { AppError, isErrorCode } from '../errors';
+import { carriesBody, pathParamNames, type EndpointMap, type InputOf, type OutputOf } from './endpoint';
+
+export interface ApiClientOptions {
+  baseUrl: string;
+  /** The local token or an API key; sent as `Authorization: Bearer`. */
+  token?: string | undefined;
+  fetch?: typeof fetch;
+}
+
+/**
+ * The typed client every non-server face uses (renderer, CLI, tests). Derived from the same endpoint map the
+ * gateway mounts, so a renamed field is a compile error in each client.
+ */
+export class ApiClient<M extends EndpointMap> {
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(
+    private readonly endpoints: M,
+    private readonly options: ApiClientOptions,
+  ) {
+    this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  get baseUrl(): string {
+    return this.options.baseUrl;
+  }
+
+  async call<K extends keyof M & string>(name: K, ...args: CallArgs<M[K]>): Promise<OutputOf<M[K]>> {
+    const e = this.endpoints[name];
+    if (!e) throw new Error(`unknown endpoint '${name}'`);
+    const input: Record<string, unknown> = { ...((args[0] as Record<string, unknown> | undefined) ?? {}) };
+    let path = e.path;
+    for (const param of pathParamNames(e.path)) {
+      const value = input[param];
+      if (value === undefined || value === null || value === '') {
+        throw AppError.invalid(param, 'is required');
+      }
+      path = path.replace(`:${param}`, encodeURIComponent(String(value)));
+      delete input[param];
+    }
+    const url = new URL(path, this.options.baseUrl);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    let body: string | undefined;
+    if (carriesBody(e.method)) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(input);
+    } else {
+      for (const [key, value] of Object.entries(input)) {
+        if (value === undefined || value === null) continue;
+        for (const item of Array.isArray(value) ? value : [value]) url.searchParams.append(key, String(item));
+      }
+    }
+    const res = await this.fetchImpl(url, { method: e.method, headers, body });
+    const text = await res.text();
+    const parsed: unknown = text.length > 0 ? safeJson(text) : undefined;
+    if (!res.ok) throw toAppError(res.status, parsed, text);
+    return parsed as OutputOf<M[K]>;
+  }
+}
+
+type CallArgs<E extends EndpointMap[string]> =
+  Record<string, never> extends InputOf<E> ? [input?: InputOf<E>] : [input: InputOf<E>];
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function toAppError(status: number, parsed: unknown, text: string): AppError {
+  const error = (parsed as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
+  if (error && isErrorCode(error.code) && typeof error.message === 'string') {
+    return new AppError(error.code, error.message, error.details, status);
+  }
+  return new AppError('INTERNAL', `HTTP ${status}: ${text.slice(0, 200)}`, undefined, status);
+}

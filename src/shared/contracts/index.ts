@@ -1,0 +1,28 @@
+import type { z } from 'zod';
+import { assertUniqueEndpoints } from '../api/endpoint';
+import { jobEvents, jobsEndpoints } from './jobs';
+import { securityEndpoints, securityEvents } from './security';
+import { systemEndpoints, systemEvents } from './system';
+
+/** Every endpoint of the core. Adding a service means adding its map here; duplicates fail at import. */
+export const apiEndpoints = {
+  ...systemEndpoints,
+  ...jobsEndpoints,
+  ...securityEndpoints,
+} as const;
+assertUniqueEndpoints([systemEndpoints, jobsEndpoints, securityEndpoints]);
+
+export type ApiEndpoints = typeof apiEndpoints;
+
+/** Every event name with the schema of its data. */
+export const eventSchemas = {
+  ...jobEvents,
+  ...securityEvents,
+  ...systemEvents,
+} as const;
+
+export type EventName = keyof typeof eventSchemas;
+export type EventData<N extends EventName> = z.infer<(typeof eventSchemas)[N]>;
+
+/** Path of the authenticated WebSocket that streams events (`?names=job.*,apikey.created` filters them). */
+export const EVENTS_WS_PATH = '/api/v1/events';

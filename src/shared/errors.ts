@@ -1,0 +1,74 @@
+/**
+ * The one error type of AI-DOS (ARCHITECTURE.md §7). Every layer throws `AppError`; the gateway maps the code
+ * to HTTP in one place (`httpStatusOf`) and clients turn the JSON shape back into an `AppError`.
+ */
+export const ERROR_CODES = [
+  'INVALID_ARGUMENT',
+  'UNAUTHENTICATED',
+  'PERMISSION_DENIED',
+  'NOT_FOUND',
+  'CONFLICT',
+  'FAILED_PRECONDITION',
+  'RESOURCE_EXHAUSTED',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+const HTTP_STATUS: Record<ErrorCode, number> = {
+  INVALID_ARGUMENT: 400,
+  UNAUTHENTICATED: 401,
+  PERMISSION_DENIED: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  FAILED_PRECONDITION: 409,
+  RESOURCE_EXHAUSTED: 429,
+  INTERNAL: 500,
+};
+
+/** The HTTP status of an error; `RESOURCE_EXHAUSTED` is 429 unless the error names another (413 for a body). */
+export function httpStatusOf(error: Pick<AppError, 'code' | 'httpStatus'>): number {
+  return error.httpStatus ?? HTTP_STATUS[error.code];
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}
+
+/** The JSON body of every error response: `{ "error": { "code", "message", "details" } }`. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown };
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details: unknown;
+  /** Only for codes that cover several HTTP statuses (413 and 429 are both RESOURCE_EXHAUSTED). */
+  readonly httpStatus: number | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: unknown, httpStatus?: number) {
+    super(message);
+    this.name = 'AppError';
+    this.code = code;
+    this.details = details;
+    this.httpStatus = httpStatus;
+  }
+
+  toBody(): ErrorBody {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.details === undefined ? {} : { details: this.details }),
+      },
+    };
+  }
+
+  static notFound(what: string, id: string): AppError {
+    return new AppError('NOT_FOUND', `${what} '${id}' does not exist`, { [what]: id });
+  }
+
+  static invalid(field: string, message: string): AppError {
+    return new AppError('INVALID_ARGUMENT', `${field}: ${message}`, { field });
+  }
+}
