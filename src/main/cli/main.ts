@@ -53,14 +53,17 @@ program
       logToStderr: !flags().json,
     });
     const ui = findRendererDir() ? core.url : `${core.url} (API only: run "npm run build" for the UI)`;
-    out({ url: core.url, tokenFile: core.localTokenFile, dataDir: core.dataDir, pid: process.pid }, () => {
+    const ready = { url: core.url, tokenFile: core.localTokenFile, dataDir: core.dataDir, pid: process.pid };
+    // One line, so a supervising process (tests, the desktop shell) can read it as soon as the server listens.
+    if (flags().json) console.log(JSON.stringify(ready));
+    else {
       console.log(`AI-DOS ${VERSION} is running`);
       console.log(`  UI:        ${ui}`);
       console.log(`  API docs:  ${core.url}/docs`);
       console.log(`  token:     ${core.localTokenFile} (send it as "Authorization: Bearer <token>")`);
       console.log(`  data dir:  ${core.dataDir}`);
       console.log('Press Ctrl+C to stop.');
-    });
+    }
     let closing = false;
     const shutdown = (signal: string) => {
       if (closing) return;
