@@ -1,1 +1,16 @@
-document.getElementById('root')!.textContent = 'x';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './app/App';
+import { startTheme } from './lib/theme';
+import './styles.css';
+
+// Before the first render, so the page never flashes in the wrong theme.
+startTheme();
+
+const root = document.getElementById('root');
+if (!root) throw new Error('index.html has no #root element');
+createRoot(root).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

@@ -62,7 +62,10 @@ export function streamEvents(
       const message = JSON.parse(String(data)) as { type: string; event?: EventEnvelope };
       if (message.type === 'event' && message.event && onEvent(message.event) === true) socket.close();
     });
-    socket.on('unexpected-response', (_req, res) => reject(new AppError('UNAUTHENTICATED', `event stream refused: HTTP ${res.statusCode}`)));
+    socket.on('unexpected-response', (req, res) => {
+      req.destroy();
+      reject(new AppError('UNAUTHENTICATED', `the event stream was refused: HTTP ${res.statusCode}`));
+    });
     socket.on('error', reject);
     socket.on('close', () => resolve());
   });

@@ -34,7 +34,8 @@ export interface Core {
   blobs: BlobStore;
   logger: Logger;
   app: FastifyInstance;
-  routes: RouteInfo[];
+  /** Every route the gateway registered, with its scope. */
+  routes(): RouteInfo[];
   close(): Promise<void>;
 }
 

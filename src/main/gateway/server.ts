@@ -4,10 +4,11 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { WebSocket } from 'ws';
 import { splitInput, type Scope } from '#shared/api/endpoint';
+import { ErrorResponse } from '#shared/contracts/common';
 import { EVENTS_WS_PATH } from '#shared/contracts/index';
 import { AppError } from '#shared/errors';
 import type { Config } from '#platform/config';
@@ -52,7 +53,7 @@ export interface RouteInfo {
 export interface Gateway {
   app: FastifyInstance;
   /** Every route registered, with the scope it needs: what the auth test walks. */
-  routes: RouteInfo[];
+  routes(): RouteInfo[];
 }
 
 function parseCookies(header: string | undefined): Map<string, string> {
@@ -107,21 +108,37 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
+    // On shutdown, close every connection (a stalled client or event stream must not keep the process alive).
+    forceCloseConnections: true,
     // A route is found whether or not the client adds a trailing slash.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });
+  // JSON only: without this, text/plain bodies would reach handlers as strings.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('principal', null);
   app.decorateRequest('credential', null);
 
-  const routes: RouteInfo[] = [];
+  // Kept as registered and read later: plugin contexts set a route's scope after this hook has seen it.
+  const registered: RouteOptions[] = [];
   app.addHook('onRoute', (route) => {
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
-    for (const method of methods) {
-      if (method === 'HEAD') continue;
-      routes.push({ method, url: route.url, scope: route.config?.scope ?? 'read' });
-    }
+    registered.push(route);
+  });
+  const routes = (): RouteInfo[] =>
+    registered.flatMap((route) =>
+      (Array.isArray(route.method) ? route.method : [route.method])
+        .filter((method) => method !== 'HEAD')
+        .map((method) => ({ method, url: route.url, scope: route.config?.scope ?? 'read' })),
+    );
+
+  // Before the auth hook: the plugin's own onRequest hook marks upgrade requests so that a refused upgrade's
+  // socket is destroyed; registered after, a 401 would leave that socket open and hang shutdown.
+  await app.register(fastifyWebsocket, {
+    options: {
+      maxPayload: 64 * 1024,
+      handleProtocols: (protocols: Set<string>) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+    },
   });
 
   const limiter = new RateLimiter(config.rateLimit.max, config.rateLimit.windowMs);
@@ -201,12 +218,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     transform: jsonSchemaTransform,
   });
 
-  await app.register(fastifyWebsocket, {
-    options: {
-      maxPayload: 64 * 1024,
-      handleProtocols: (protocols: Set<string>) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
-    },
-  });
 
   // The contract routes.
   for (const mounted of options.routes) {
@@ -227,7 +238,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           ...(parts.params ? { params: parts.params } : {}),
           ...(parts.query ? { querystring: parts.query } : {}),
           ...(parts.body ? { body: parts.body } : {}),
-          response: { [status]: e.output },
+          response: { [status]: e.output, '4xx': ErrorResponse, '5xx': ErrorResponse },
         },
         handler: async (req: FastifyRequest, reply: FastifyReply) => {
           const input = {

@@ -30,6 +30,9 @@ function readLock(file: string): LockInfo | undefined {
  * One server per data dir. The lock file is created exclusively; a lock left by a process that no longer runs
  * (kill -9, power loss) is taken over. A live owner makes the second start fail with a message, not corruption.
  */
+/** Lock files this process holds: a second start in the same process is refused like one from another. */
+const heldHere = new Set<string>();
+
 export class DataDirLock {
   private constructor(
     readonly file: string,
@@ -44,11 +47,14 @@ export class DataDirLock {
         const fd = openSync(file, 'wx', 0o600);
         writeSync(fd, JSON.stringify(info));
         closeSync(fd);
+        heldHere.add(file);
         return new DataDirLock(file, info);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         const owner = readLock(file);
-        if (owner && owner.pid !== process.pid && isAlive(owner.pid)) {
+        // A lock naming our own pid that we do not hold is stale: pids repeat across restarts (containers).
+        const ownerRuns = owner !== undefined && (owner.pid === process.pid ? heldHere.has(file) : isAlive(owner.pid));
+        if (owner && ownerRuns) {
           throw new AppError(
             'FAILED_PRECONDITION',
             `another AI-DOS server (pid ${owner.pid}${owner.url ? `, ${owner.url}` : ''}) is already using the data dir ${dataDir}; ` +
@@ -72,6 +78,7 @@ export class DataDirLock {
   }
 
   release(): void {
+    if (!heldHere.delete(this.file)) return;
     const owner = readLock(this.file);
     if (owner?.pid === process.pid) unlinkSync(this.file);
   }

@@ -32,8 +32,9 @@ export async function createLogger(options: LoggerOptions): Promise<{ logger: Lo
     extension: '.log',
     size: '10m',
     limit: { count: 5 },
-    mkdir: true,
   });
+  // A log file that cannot be written (disk full, data dir removed) must not take the core down.
+  file.on('error', (err: Error) => process.stderr.write(`aidos: cannot write the log file: ${err.message}\n`));
   const streams: pino.StreamEntry[] = [{ stream: file, level: options.level as pino.Level }];
   if (options.stderr) streams.push({ stream: pino.destination(2), level: options.level as pino.Level });
   const logger = pino(

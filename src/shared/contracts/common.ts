@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ERROR_CODES } from '../errors';
 import { ID_PATTERN } from '../ids';
 
 /** A sortable id (ULID). Rejecting anything else up front also rejects path traversal in path parameters. */
@@ -21,3 +22,12 @@ export const Ok = z.object({ ok: z.literal(true) });
 
 /** A boolean in a query string ("true"/"false", "1"/"0"); typed clients may pass a real boolean. */
 export const QueryBool = z.union([z.boolean(), z.stringbool()]);
+
+/** The body of every error response (ARCHITECTURE.md §7). */
+export const ErrorResponse = z.object({
+  error: z.object({
+    code: z.enum(ERROR_CODES),
+    message: z.string(),
+    details: z.unknown().optional(),
+  }),
+});

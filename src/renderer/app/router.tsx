@@ -1,0 +1,57 @@
+import { createBrowserRouter, createHashRouter, isRouteErrorResponse, Link, useRouteError, type RouteObject } from 'react-router';
+import { DashboardPage } from '../dashboard/DashboardPage';
+import { JobsPage } from '../jobs/JobsPage';
+import { ErrorBanner } from '../components/ErrorBanner';
+import { EmptyState } from '../components/ui';
+import { SettingsPage } from '../settings/SettingsPage';
+import { servicePageRoutes } from '../services/registry';
+import { Shell } from './Shell';
+
+const routes: RouteObject[] = [
+  {
+    path: '/',
+    Component: Shell,
+    children: [
+      { ErrorBoundary: RouteError, children: [
+        { index: true, Component: DashboardPage },
+        { path: 'jobs', Component: JobsPage },
+        { path: 'settings', Component: SettingsPage },
+        ...servicePageRoutes(),
+        { path: '*', Component: NotFound },
+      ] },
+    ],
+  },
+];
+
+let router: ReturnType<typeof createBrowserRouter> | undefined;
+
+/**
+ * Browser history when served over HTTP (`aidos serve` answers client routes with index.html); hash history
+ * when the desktop shell loads the built files from disk, where there is no server to do that.
+ */
+export function getRouter() {
+  router ??= window.location.protocol === 'file:' ? createHashRouter(routes) : createBrowserRouter(routes);
+  return router;
+}
+
+function RouteError() {
+  const error = useRouteError();
+  return (
+    <div className="space-y-3">
+      <ErrorBanner error={isRouteErrorResponse(error) ? new Error(`${error.status} ${error.statusText}`) : error} />
+      <Link to="/" className="text-indigo-600 hover:underline dark:text-indigo-400">
+        Back to the dashboard
+      </Link>
+    </div>
+  );
+}
+
+function NotFound() {
+  return (
+    <EmptyState title="There is no page here">
+      <Link to="/" className="text-indigo-600 hover:underline dark:text-indigo-400">
+        Go to the dashboard
+      </Link>
+    </EmptyState>
+  );
+}

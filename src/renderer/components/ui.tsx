@@ -1,0 +1,182 @@
+import type { ButtonHTMLAttributes, ReactNode } from 'react';
+import type { JobStatus } from '#shared/contracts/jobs';
+
+/** Joins class names, skipping the falsy ones. */
+export function cx(...parts: (string | false | null | undefined)[]): string {
+  return parts.filter(Boolean).join(' ');
+}
+
+type ButtonVariant = 'primary' | 'secondary' | 'danger' | 'ghost';
+
+const BUTTON: Record<ButtonVariant, string> = {
+  primary: 'bg-indigo-600 text-white shadow-sm hover:bg-indigo-500 disabled:bg-indigo-600/50',
+  secondary:
+    'border border-zinc-300 bg-white text-zinc-800 shadow-sm hover:bg-zinc-50 dark:border-zinc-700 dark:bg-zinc-800 dark:text-zinc-100 dark:hover:bg-zinc-700',
+  danger: 'bg-red-600 text-white shadow-sm hover:bg-red-500 disabled:bg-red-600/50',
+  ghost: 'text-zinc-600 hover:bg-zinc-100 hover:text-zinc-900 dark:text-zinc-400 dark:hover:bg-zinc-800 dark:hover:text-zinc-100',
+};
+
+export function Button({
+  variant = 'secondary',
+  size = 'md',
+  className,
+  type = 'button',
+  ...props
+}: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: ButtonVariant; size?: 'sm' | 'md' }) {
+  return (
+    <button
+      type={type}
+      className={cx(
+        'inline-flex shrink-0 items-center justify-center gap-1.5 rounded-md font-medium whitespace-nowrap transition-colors disabled:cursor-not-allowed disabled:opacity-60',
+        size === 'sm' ? 'h-7 px-2.5 text-xs' : 'h-8 px-3 text-[13px]',
+        BUTTON[variant],
+        className,
+      )}
+      {...props}
+    />
+  );
+}
+
+export function Card({
+  title,
+  icon,
+  actions,
+  children,
+  className,
+  bodyClassName,
+  ...rest
+}: {
+  title?: ReactNode;
+  icon?: ReactNode;
+  actions?: ReactNode;
+  children: ReactNode;
+  className?: string;
+  bodyClassName?: string;
+  id?: string;
+  'data-testid'?: string;
+}) {
+  return (
+    <section
+      className={cx('rounded-lg border border-zinc-200 bg-white shadow-xs dark:border-zinc-800 dark:bg-zinc-900', className)}
+      {...rest}
+    >
+      {(title || actions) && (
+        <header className="flex min-h-10 items-center justify-between gap-3 border-b border-zinc-200 px-4 py-2 dark:border-zinc-800">
+          <h2 className="flex items-center gap-2 text-[13px] font-semibold text-zinc-900 dark:text-zinc-100">
+            {icon && <span className="text-zinc-400 dark:text-zinc-500">{icon}</span>}
+            {title}
+          </h2>
+          {actions && <div className="flex items-center gap-2">{actions}</div>}
+        </header>
+      )}
+      <div className={bodyClassName ?? 'p-4'}>{children}</div>
+    </section>
+  );
+}
+
+export function PageHeader({ title, description, actions }: { title: string; description?: ReactNode; actions?: ReactNode }) {
+  return (
+    <div className="mb-5 flex flex-wrap items-end justify-between gap-3">
+      <div>
+        <h1 className="text-lg font-semibold tracking-tight text-zinc-900 dark:text-zinc-50">{title}</h1>
+        {description && <p className="mt-0.5 text-zinc-500 dark:text-zinc-400">{description}</p>}
+      </div>
+      {actions && <div className="flex items-center gap-2">{actions}</div>}
+    </div>
+  );
+}
+
+type Tone = 'indigo' | 'emerald' | 'amber' | 'red' | 'sky';
+const BAR: Record<Tone, string> = {
+  indigo: 'bg-indigo-500',
+  emerald: 'bg-emerald-500',
+  amber: 'bg-amber-500',
+  red: 'bg-red-500',
+  sky: 'bg-sky-500',
+};
+
+/** A thin bar for a fraction 0..1; null draws an empty track (unknown). */
+export function ProgressBar({
+  value,
+  tone = 'indigo',
+  label,
+  className,
+}: {
+  value: number | null;
+  tone?: Tone;
+  label: string;
+  className?: string;
+}) {
+  const pct = value === null ? 0 : Math.round(Math.min(1, Math.max(0, value)) * 1000) / 10;
+  return (
+    <div
+      role="progressbar"
+      aria-label={label}
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={value === null ? undefined : pct}
+      className={cx('h-1.5 w-full overflow-hidden rounded-full bg-zinc-200 dark:bg-zinc-800', className)}
+    >
+      <div className={cx('h-full rounded-full transition-[width] duration-500', BAR[tone])} style={{ width: `${pct}%` }} />
+    </div>
+  );
+}
+
+/** Green under 70 %, amber under 90 %, red above: for load and memory. */
+export function loadTone(fraction: number | null): Tone {
+  if (fraction === null || fraction < 0.7) return 'emerald';
+  return fraction < 0.9 ? 'amber' : 'red';
+}
+
+const STATUS: Record<JobStatus, string> = {
+  queued: 'bg-zinc-100 text-zinc-700 ring-zinc-300 dark:bg-zinc-800 dark:text-zinc-300 dark:ring-zinc-700',
+  running: 'bg-sky-50 text-sky-700 ring-sky-200 dark:bg-sky-950 dark:text-sky-300 dark:ring-sky-800',
+  succeeded: 'bg-emerald-50 text-emerald-700 ring-emerald-200 dark:bg-emerald-950 dark:text-emerald-300 dark:ring-emerald-800',
+  failed: 'bg-red-50 text-red-700 ring-red-200 dark:bg-red-950 dark:text-red-300 dark:ring-red-800',
+  cancelled: 'bg-amber-50 text-amber-800 ring-amber-200 dark:bg-amber-950 dark:text-amber-300 dark:ring-amber-800',
+};
+
+export function StatusBadge({ status }: { status: JobStatus }) {
+  return (
+    <span
+      data-testid="job-status"
+      className={cx('inline-flex items-center gap-1.5 rounded-full px-2 py-0.5 text-[11px] font-medium ring-1 ring-inset', STATUS[status])}
+    >
+      {status === 'running' && <span className="size-1.5 animate-pulse rounded-full bg-current" />}
+      {status}
+    </span>
+  );
+}
+
+export function Chip({ children }: { children: ReactNode }) {
+  return (
+    <span className="inline-flex items-center rounded bg-zinc-100 px-1.5 py-0.5 font-mono text-[11px] text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300">
+      {children}
+    </span>
+  );
+}
+
+export function Spinner({ className }: { className?: string }) {
+  return (
+    <span
+      aria-hidden="true"
+      className={cx('inline-block size-4 animate-spin rounded-full border-2 border-zinc-300 border-t-indigo-500 dark:border-zinc-700', className)}
+    />
+  );
+}
+
+export function EmptyState({ title, children }: { title: string; children?: ReactNode }) {
+  return (
+    <div className="flex flex-col items-center justify-center px-4 py-8 text-center">
+      <p className="font-medium text-zinc-700 dark:text-zinc-300">{title}</p>
+      {children && <div className="mt-1 max-w-md text-zinc-500 dark:text-zinc-400">{children}</div>}
+    </div>
+  );
+}
+
+export function Muted({ children, className }: { children: ReactNode; className?: string }) {
+  return <span className={cx('text-zinc-500 dark:text-zinc-400', className)}>{children}</span>;
+}
+
+export const inputClass =
+  'h-8 w-full rounded-md border border-zinc-300 bg-white px-2.5 text-[13px] text-zinc-900 shadow-xs placeholder:text-zinc-400 focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/30 dark:border-zinc-700 dark:bg-zinc-950 dark:text-zinc-100 dark:placeholder:text-zinc-600';

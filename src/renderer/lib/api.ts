@@ -1,0 +1,40 @@
+import { createContext, useContext } from 'react';
+import { ApiClient } from '#shared/api/client';
+import type { OutputOf } from '#shared/api/endpoint';
+import { apiEndpoints, type ApiEndpoints } from '#shared/contracts/index';
+
+/** The one typed client of the renderer: every call goes through the shared endpoint map, never a hand-written fetch. */
+export type Api = ApiClient<ApiEndpoints>;
+export type EndpointName = keyof ApiEndpoints & string;
+/** What an endpoint returns, e.g. `Out<'system.stats'>`. */
+export type Out<K extends EndpointName> = OutputOf<ApiEndpoints[K]>;
+
+export function createApi(baseUrl: string, token: string | null): Api {
+  return new ApiClient(apiEndpoints, { baseUrl, token: token ?? undefined });
+}
+
+export const ApiContext = createContext<Api | null>(null);
+
+/** The signed-in client; only used below the auth gate, which provides it. */
+export function useApi(): Api {
+  const api = useContext(ApiContext);
+  if (!api) throw new Error('useApi() outside the signed-in part of the app');
+  return api;
+}
+
+/**
+ * Query keys in one place, so that a live event can invalidate exactly what it changes. The first segment is the
+ * area; invalidating `['jobs']` refreshes every jobs list whatever its filter.
+ */
+export const queryKeys = {
+  whoami: (token: string) => ['auth', 'whoami', token] as const,
+  session: (token: string) => ['auth', 'session', token] as const,
+  stats: ['system', 'stats'] as const,
+  status: ['system', 'status'] as const,
+  services: ['system', 'services'] as const,
+  recentEvents: ['events', 'recent'] as const,
+  jobs: ['jobs'] as const,
+  jobsList: (status: string | undefined) => ['jobs', 'list', status ?? 'all'] as const,
+  keys: (includeRevoked: boolean) => ['keys', { includeRevoked }] as const,
+  keysAll: ['keys'] as const,
+};

@@ -1,0 +1,32 @@
+import type { ComponentType } from 'react';
+import { KeyIcon, type IconProps } from '../components/icons';
+
+/**
+ * The renderer's pages for platform services, keyed by the service name that `system.services` reports. The
+ * sidebar lists a running service only when it has an entry here, so no service gets an empty page.
+ *
+ * To add a service page: write `src/renderer/<service>/<Service>Page.tsx` and add one entry here with `element`;
+ * it is mounted at `/<service>` (one path segment: the built UI loads its assets by relative URL).
+ * An entry without `element` links to a part of an existing page instead.
+ */
+export interface ServicePage {
+  /** The sidebar label. */
+  label: string;
+  icon: ComponentType<IconProps>;
+  /** Where the sidebar entry leads: `/<service>` for a page of its own. */
+  to: string;
+  /** The page, when the service has one of its own. */
+  element?: ComponentType;
+}
+
+export const servicePages: Readonly<Partial<Record<string, ServicePage>>> = {
+  // Security's user-facing part today is API keys, managed in Settings.
+  security: { label: 'API keys', icon: KeyIcon, to: '/settings#api-keys' },
+};
+
+/** The routes of services that have a page of their own. */
+export function servicePageRoutes(): { path: string; Component: ComponentType }[] {
+  return Object.values(servicePages).flatMap((page) =>
+    page?.element ? [{ path: page.to.replace(/^\//, ''), Component: page.element }] : [],
+  );
+}
