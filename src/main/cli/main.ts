@@ -27,8 +27,12 @@ function flags(): GlobalFlags {
   return program.opts<GlobalFlags>();
 }
 
+let lastUrl: string | undefined;
+
 function conn(): Connection {
-  return connect(flags());
+  const c = connect(flags());
+  lastUrl = c.url;
+  return c;
 }
 
 function out(value: unknown, human: () => void): void {
@@ -228,8 +232,10 @@ jobs
 
 function explain(err: unknown): string {
   if (err instanceof AppError) return `error (${err.code}): ${err.message}`;
-  const cause = (err as { cause?: { code?: string } }).cause;
-  if (cause?.code === 'ECONNREFUSED') return `error: no AI-DOS server answers at ${flags().url ?? 'the configured URL'}; start one with "aidos serve"`;
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  if (err instanceof TypeError && cause) {
+    return `error: no AI-DOS server answers at ${lastUrl ?? 'the configured URL'} (${cause.code ?? cause.message}); start one with "aidos serve"`;
+  }
   return `error: ${(err as Error).message ?? String(err)}`;
 }
 

@@ -13,7 +13,6 @@ export function platformJobs(blobs: BlobStore, bus: EventBus): JobHandler[] {
       ms: z.number().int().min(0).max(3_600_000).default(1000),
       steps: z.number().int().min(1).max(1000).default(10),
     }),
-    maxAttempts: 1,
     run: async ({ ms, steps }, ctx) => {
       for (let i = 1; i <= steps; i++) {
         await sleep(ms / steps, undefined, { signal: ctx.signal }).catch(() => undefined);

@@ -110,14 +110,16 @@ function SidebarFooter() {
             {who}
           </p>
           {whoami.data && (
-            <p className="truncate text-[11px] text-zinc-500 dark:text-zinc-500">{whoami.data.scopes.join(' · ')}</p>
+            <p className="truncate text-[11px] text-zinc-500 dark:text-zinc-500" title={whoami.data.scopes.join(', ')}>
+              {whoami.data.scopes.join(' · ')}
+            </p>
           )}
         </div>
         {!desktop && (
           <button
             type="button"
             onClick={() => signOut('You signed out.')}
-            className="inline-flex items-center gap-1 rounded-md px-2 py-1 text-[12px] text-zinc-600 hover:bg-zinc-200/60 hover:text-zinc-900 dark:text-zinc-400 dark:hover:bg-zinc-800 dark:hover:text-zinc-100"
+            className="inline-flex shrink-0 items-center gap-1 rounded-md px-2 py-1 text-[12px] whitespace-nowrap text-zinc-600 hover:bg-zinc-200/60 hover:text-zinc-900 dark:text-zinc-400 dark:hover:bg-zinc-800 dark:hover:text-zinc-100"
           >
             <SignOutIcon width={14} height={14} />
             Sign out

@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
-import type { Gpu, SystemStats } from '#shared/contracts/system';
+import type { EventEnvelope, Gpu, SystemStats } from '#shared/contracts/system';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { EventList } from '../components/EventList';
 import { ActivityIcon, CpuIcon, GpuIcon, JobsIcon, MemoryIcon, QueueIcon } from '../components/icons';
@@ -9,7 +9,7 @@ import { queryKeys, useApi } from '../lib/api';
 import { useEvents } from '../lib/events';
 import { formatBytes, formatDuration, formatMb, formatPercent, formatTime, ratio, shortId } from '../lib/format';
 import { useNow } from '../lib/hooks';
-import type { ReactNode } from 'react';
+import { useMemo, type ReactNode } from 'react';
 
 const POLL_MS = 2_000;
 
@@ -281,8 +281,24 @@ function RunningJobs({ jobs, queued }: { jobs: SystemStats['runningJobs']; queue
   );
 }
 
+/**
+ * Keeps one progress line per job: the newest, and only while nothing newer was said about that job. A running
+ * job then shows where it is, and a finished one its milestones (queued, started, succeeded).
+ */
+export function collapseProgress(events: readonly EventEnvelope[]): EventEnvelope[] {
+  const seen = new Set<string>();
+  return events.filter((event) => {
+    const id = event.name.startsWith('job.') ? (event.data as { job?: { id?: string } } | null)?.job?.id : undefined;
+    if (!id) return true;
+    const keep = event.name !== 'job.progress' || !seen.has(id);
+    seen.add(id);
+    return keep;
+  });
+}
+
 function RecentEvents() {
-  const events = useEvents((s) => s.events);
+  const all = useEvents((s) => s.events);
+  const events = useMemo(() => collapseProgress(all), [all]);
   return (
     <Card title="Recent events" icon={<ActivityIcon />} data-testid="recent-events" bodyClassName="max-h-96 overflow-y-auto py-1">
       {events.length === 0 ? (

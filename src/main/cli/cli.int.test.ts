@@ -1,0 +1,144 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Job } from '#shared/contracts/jobs';
+import { startTestCore, type TestCore } from '#core/testing';
+import { tempDir } from '#platform/testing';
+
+const CLI = fileURLToPath(new URL('./main.ts', import.meta.url));
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function aidos(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+      env: { ...process.env, AIDOS_URL: '', AIDOS_TOKEN: '', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let t: TestCore;
+let base: string[];
+beforeAll(async () => {
+  t = await startTestCore();
+  // The CLI finds the URL (from the lock file) and the token (from the token file) in the data dir.
+  base = ['--data-dir', t.core.dataDir];
+});
+afterAll(async () => {
+  await t.close();
+});
+
+describe('aidos CLI', () => {
+  it('shows status as JSON, found through the data dir alone', async () => {
+    const r = await aidos([...base, '--json', 'status']);
+    expect(r.code).toBe(0);
+    const status = JSON.parse(r.stdout) as { url: string; dataDir: string; stats: { cpu: { cores: number } } };
+    expect(status.url).toBe(t.core.url);
+    expect(status.dataDir).toBe(t.core.dataDir);
+    expect(status.stats.cpu.cores).toBeGreaterThan(0);
+  });
+
+  it('creates, lists and revokes API keys', async () => {
+    const created = await aidos([...base, '--json', 'keys', 'create', 'ci bot', '--scope', 'read,write']);
+    expect(created.code).toBe(0);
+    const { key, secret } = JSON.parse(created.stdout) as { key: { id: string; scopes: string[] }; secret: string };
+    expect(key.scopes).toEqual(['read', 'write']);
+    const human = await aidos([...base, 'keys', 'list']);
+    expect(human.stdout).toMatch(/ID\s+NAME\s+PREFIX/);
+    expect(human.stdout).toContain('ci bot');
+    const viaKey = await aidos(['--url', t.core.url, '--token', secret, '--json', 'jobs', 'list']);
+    expect(viaKey.code).toBe(0);
+    const revoked = await aidos([...base, 'keys', 'revoke', key.id]);
+    expect(revoked.stdout).toContain(`revoked ${key.id}`);
+    const refused = await aidos(['--url', t.core.url, '--token', secret, 'jobs', 'list']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/UNAUTHENTICATED.*was revoked/);
+  });
+
+  it('runs a job and follows it to the end with a progress bar', async () => {
+    const r = await aidos([...base, 'jobs', 'run', 'system.sleep', '--payload', '{"ms":600,"steps":3}', '--wait']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/system\.sleep succeeded/);
+    expect(r.stderr).toMatch(/system\.sleep \[.*\] 100%/);
+  });
+
+  it('lists and cancels jobs', async () => {
+    const job = await t.client.call('jobs.enqueue', { type: 'system.sleep', payload: { ms: 30_000 }, runAfter: Date.now() + 60_000 });
+    const list = await aidos([...base, '--json', 'jobs', 'list', '--status', 'queued']);
+    expect((JSON.parse(list.stdout) as { items: Job[] }).items.map((j) => j.id)).toContain(job.id);
+    const cancelled = await aidos([...base, 'jobs', 'cancel', job.id]);
+    expect(cancelled.stdout).toContain(`cancelled ${job.id}`);
+  });
+
+  it('explains bad input and an absent server, with a non-zero exit', async () => {
+    const badId = await aidos([...base, 'jobs', 'cancel', '../../etc']);
+    expect(badId.code).toBe(2);
+    expect(badId.stderr).toContain('error (INVALID_ARGUMENT): path.id: must be a 26-character id');
+    const badJson = await aidos([...base, 'jobs', 'run', 'system.sleep', '--payload', '{oops']);
+    expect(badJson.stderr).toContain('--payload: is not valid JSON');
+    const badType = await aidos([...base, '--json', 'jobs', 'run', 'no.such.type']);
+    expect(JSON.parse(badType.stderr)).toMatchObject({ error: { code: 'INVALID_ARGUMENT' } });
+    const tmp = tempDir();
+    try {
+      const noToken = await aidos(['--data-dir', tmp.dir, 'status']);
+      expect(noToken.stderr).toMatch(/no token: .*token does not exist/);
+      const noServer = await aidos(['--url', 'http://127.0.0.1:9', '--token', 'x', 'status']);
+      expect(noServer.code).toBe(1);
+      expect(noServer.stderr).toContain('no AI-DOS server answers at http://127.0.0.1:9');
+    } finally {
+      tmp.remove();
+    }
+  });
+});
+
+describe('aidos serve', () => {
+  function serve(dataDir: string) {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, '--data-dir', dataDir, '--json', 'serve', '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const ready = new Promise<{ url: string; tokenFile: string }>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => resolve(JSON.parse(d.toString().split('\n')[0] as string)));
+      child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+    });
+    return { child, ready, stderr: () => stderr };
+  }
+
+  it('refuses a second server on the same data dir, and after a kill -9 resumes the job that was running', async () => {
+    const tmp = tempDir();
+    try {
+      const first = serve(tmp.dir);
+      const { url } = await first.ready;
+      const second = serve(tmp.dir);
+      await expect(second.ready).rejects.toThrow(/another AI-DOS server \(pid \d+, http:\/\/127\.0\.0\.1:\d+\) is already using the data dir/);
+
+      const run = await aidos(['--data-dir', tmp.dir, '--json', 'jobs', 'run', 'system.sleep', '--payload', '{"ms":1500,"steps":15}']);
+      const job = JSON.parse(run.stdout) as Job;
+      await new Promise((r) => setTimeout(r, 600));
+      first.child.kill('SIGKILL');
+      await new Promise((r) => first.child.on('exit', r));
+
+      const restarted = serve(tmp.dir); // takes over the stale lock
+      const { url: url2 } = await restarted.ready;
+      expect(url2).not.toBe('');
+      const waited = await aidos(['--data-dir', tmp.dir, '--json', 'jobs', 'wait', job.id]);
+      const done = JSON.parse(waited.stdout) as Job;
+      expect(done).toMatchObject({ status: 'succeeded', attempts: 2, result: { sleptMs: 1500 } });
+      restarted.child.kill('SIGTERM');
+      await new Promise((r) => restarted.child.on('exit', r));
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    } finally {
+      tmp.remove();
+    }
+  });
+});
