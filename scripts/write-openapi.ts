@@ -1,7 +1,8 @@
-// Regenerates the committed OpenAPI document (docs/openapi.json) from the endpoint contracts.
-// Run after changing an endpoint: npm run openapi
+// Regenerates the committed OpenAPI document (docs/openapi.json) and the endpoint table of docs/api.md from
+// the endpoint contracts. Run after changing an endpoint: npm run openapi
 import { writeFileSync } from 'node:fs';
-import { generateOpenApi, openApiPath } from '#core/openapi';
+import { apiGuidePath, generateApiGuide, generateOpenApi, openApiPath } from '#core/openapi';
 
 writeFileSync(openApiPath, await generateOpenApi());
-console.log(`wrote ${openApiPath}`);
+writeFileSync(apiGuidePath, generateApiGuide());
+console.log(`wrote ${openApiPath} and ${apiGuidePath}`);

@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { EVENTS_WS_PATH } from '#shared/contracts/index';
 import type { Job } from '#shared/contracts/jobs';
 import { startTestCore, type TestCore } from '#core/testing';
-import { generateOpenApi, openApiPath } from '#core/openapi';
+import { apiGuidePath, generateApiGuide, generateOpenApi, openApiPath } from '#core/openapi';
 import { tempDir, waitFor } from '#platform/testing';
 
 const SOME_ID = '01J0000000000000000000000Z';
@@ -246,6 +246,7 @@ describe('observability and documents', () => {
     const served = await json(await t.request('/api/openapi.json'));
     expect(served.openapi).toBe('3.1.0');
     expect(await generateOpenApi()).toBe(readFileSync(openApiPath, 'utf8'));
+    expect(generateApiGuide()).toBe(readFileSync(apiGuidePath, 'utf8'));
   });
 
   it('sets a GET-only session cookie for the browser and refuses it from another origin', async () => {
