@@ -37,9 +37,12 @@ export default defineConfig({
   },
   renderer: {
     root: 'src/renderer',
+    // The UI is always served over HTTP by the core (in Electron too), so absolute asset URLs work at any route.
+    base: '/',
     plugins: [react(), tailwindcss()],
     build: {
       outDir: 'out/renderer',
+      minify: true,
       rollupOptions: { input: 'src/renderer/index.html' },
     },
   },

@@ -21,24 +21,30 @@ function restrict(...patterns) {
   return { 'no-restricted-imports': ['error', { patterns }] };
 }
 
-const serviceRules = Object.entries(SERVICE_RANKS).flatMap(([rank, services]) => {
+function serviceRestrictions(svc, rank, forTests) {
   const higher = RANK_ORDER.slice(RANK_ORDER.indexOf(rank) + 1).flatMap((r) => SERVICE_RANKS[r]);
-  return services.map((svc) => ({
-    files: [`src/main/services/${svc}/**/*.ts`],
-    rules: restrict(
-      ACROSS_AREAS,
-      {
-        regex: `^#services/(${svc}/.*|[^/]+/(?!contract$).*)$`,
-        message: 'another service is reached only through its contract.ts; your own files by relative import',
-      },
-      ...(higher.length
-        ? [{ regex: `^#services/(${higher.join('|')})/`, message: `a ${rank} service may not call a higher-ranked one (calls point down; use an event)` }]
-        : []),
-      { regex: '^#core/(?!module$)', message: 'services see the core only through #core/module' },
-      { regex: '^electron$', message: 'the core is plain Node: no electron outside src/main/electron' },
-    ),
-  }));
-});
+  return restrict(
+    ACROSS_AREAS,
+    {
+      regex: `^#services/(${svc}/.*|[^/]+/(?!contract$).*)$`,
+      message: 'another service is reached only through its contract.ts; your own files by relative import',
+    },
+    ...(higher.length
+      ? [{ regex: `^#services/(${higher.join('|')})/`, message: `a ${rank} service may not call a higher-ranked one (calls point down; use an event)` }]
+      : []),
+    forTests
+      ? { regex: '^#core/(?!(module|testing)$)', message: 'service tests see the core through #core/testing only' }
+      : { regex: '^#core/(?!module$)', message: 'services see the core only through #core/module' },
+    { regex: '^electron$', message: 'the core is plain Node: no electron outside src/main/electron' },
+  );
+}
+
+const serviceRules = Object.entries(SERVICE_RANKS).flatMap(([rank, services]) =>
+  services.flatMap((svc) => [
+    { files: [`src/main/services/${svc}/**/*.ts`], ignores: ['**/*.test.ts'], rules: serviceRestrictions(svc, rank, false) },
+    { files: [`src/main/services/${svc}/**/*.test.ts`], rules: serviceRestrictions(svc, rank, true) },
+  ]),
+);
 
 export default tseslint.config(
   {

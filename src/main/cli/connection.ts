@@ -47,19 +47,26 @@ export function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process
   return { url, token, dataDir, client: new ApiClient(apiEndpoints, { baseUrl: url, token }) };
 }
 
-/** Streams events from the server until `onEvent` returns true or the socket closes. */
-export function streamEvents(
-  conn: Connection,
-  names: string[],
-  onEvent: (event: EventEnvelope) => boolean | void,
-): Promise<void> {
+export interface EventStream {
+  /** Resolves once the server has greeted the stream: events from then on will arrive. */
+  ready: Promise<void>;
+  /** Resolves when the stream ends: `onEvent` returned true, `close()` was called, or the server went away. */
+  done: Promise<void>;
+  close(): void;
+}
+
+/** Streams events from the server until `onEvent` returns true or the stream is closed. */
+export function streamEvents(conn: Connection, names: string[], onEvent: (event: EventEnvelope) => boolean | void): EventStream {
   const wsUrl = new URL(EVENTS_WS_PATH, conn.url);
   wsUrl.protocol = wsUrl.protocol === 'https:' ? 'wss:' : 'ws:';
   wsUrl.searchParams.set('names', names.join(','));
   const socket = new WebSocket(wsUrl, ['aidos.v1'], { headers: { authorization: `Bearer ${conn.token}` } });
-  return new Promise((resolve, reject) => {
+  let greeted: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (greeted = resolve));
+  const done = new Promise<void>((resolve, reject) => {
     socket.on('message', (data) => {
       const message = JSON.parse(String(data)) as { type: string; event?: EventEnvelope };
+      if (message.type === 'hello') greeted();
       if (message.type === 'event' && message.event && onEvent(message.event) === true) socket.close();
     });
     socket.on('unexpected-response', (req, res) => {
@@ -67,6 +74,10 @@ export function streamEvents(
       reject(new AppError('UNAUTHENTICATED', `the event stream was refused: HTTP ${res.statusCode}`));
     });
     socket.on('error', reject);
-    socket.on('close', () => resolve());
+    socket.on('close', () => {
+      greeted();
+      resolve();
+    });
   });
+  return { ready, done, close: () => socket.terminate() };
 }

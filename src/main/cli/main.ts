@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { Command, Option } from 'commander';
+import type { ImportResult } from '#shared/contracts/dataforge';
 import type { Job } from '#shared/contracts/jobs';
 import { AppError } from '#shared/errors';
 import { VERSION } from '#core/version';
@@ -169,11 +171,16 @@ async function waitForJob(c: Connection, id: string): Promise<Job> {
     bar?.update(job.progress ?? 0, job.progressMessage ?? job.status);
     return FINAL.has(job.status);
   });
-  // The job may have ended between the first read and the subscription.
-  const latest = await c.client.call('jobs.get', { id });
-  if (FINAL.has(latest.status)) job = latest;
-  else await stream;
-  bar?.stop();
+  try {
+    // The job may have ended between the first read and the subscription.
+    await Promise.race([stream.ready, stream.done]);
+    const latest = await c.client.call('jobs.get', { id });
+    if (FINAL.has(latest.status)) job = latest;
+    else await stream.done;
+  } finally {
+    stream.close();
+    bar?.stop();
+  }
   return FINAL.has(job.status) ? job : c.client.call('jobs.get', { id });
 }
 
@@ -229,6 +236,108 @@ jobs
     out(job, () => console.log(`${job.id} ${job.status}`));
     if (job.status === 'failed') process.exitCode = 1;
   });
+
+const datasets = program.command('datasets').description('datasets and their immutable versions');
+datasets
+  .command('list')
+  .description('list datasets')
+  .option('-n, --limit <n>', 'how many', (v) => Number.parseInt(v, 10), 50)
+  .action(async (o: { limit: number }) => {
+    const page = await conn().client.call('datasets.list', { limit: o.limit });
+    out(page, () =>
+      printTable(
+        page.items.map((d) => ({
+          name: d.name,
+          versions: d.versionCount,
+          latest: d.latest ? `v${d.latest.number}` : null,
+          kind: d.latest?.kind ?? null,
+          files: d.latest?.fileCount ?? null,
+          size: d.latest ? formatBytes(d.latest.totalBytes) : null,
+          updated: formatTime(d.updatedAt),
+        })),
+        'no datasets (import one with: aidos datasets import <path>)',
+      ),
+    );
+  });
+datasets
+  .command('import <path>')
+  .description('import a file or folder as a new version (made only if the content changed)')
+  .option('--name <name>', 'dataset name (default: the folder or file name)')
+  .option('-m, --message <message>', 'what changed', '')
+  .action(async (target: string, o: { name?: string; message: string }) => {
+    const absolute = path.resolve(target);
+    const name = o.name ?? datasetNameFrom(absolute);
+    const c = conn();
+    const job = await waitForJob(c, (await c.client.call('datasets.import', { dataset: name, path: absolute, message: o.message, create: true })).id);
+    if (job.status !== 'succeeded') throw new AppError('INTERNAL', `import ${job.status}: ${job.error?.message ?? ''}`);
+    const result = job.result as ImportResult;
+    out(result, () => {
+      const v = result.version;
+      console.log(result.created ? `${name} v${v.number}: ${v.fileCount} files, ${formatBytes(v.totalBytes)} (${v.kind})` : `${name}: unchanged since v${v.number}; no new version`);
+      console.log(`read ${result.hashedFiles} of ${result.files} files (${formatBytes(result.hashedBytes)}); the rest were known unchanged`);
+      for (const s of result.skipped) console.log(`skipped ${s.path}: ${s.reason}`);
+    });
+  });
+datasets
+  .command('versions <dataset>')
+  .description('list the versions of a dataset')
+  .action(async (dataset: string) => {
+    const page = await conn().client.call('datasets.versions', { dataset, limit: 500 });
+    out(page, () =>
+      printTable(
+        page.items.map((v) => ({
+          version: `v${v.number}`,
+          tags: v.tags.join(',') || null,
+          files: v.fileCount,
+          size: formatBytes(v.totalBytes),
+          kind: v.kind,
+          author: v.author,
+          created: formatTime(v.createdAt),
+          message: v.message || null,
+        })),
+        'no versions yet',
+      ),
+    );
+  });
+datasets
+  .command('diff <dataset> <from> [to]')
+  .description('files added, removed and changed between two versions (to defaults to latest)')
+  .action(async (dataset: string, from: string, to?: string) => {
+    const d = await conn().client.call('datasets.diff', { dataset, from, to: to ?? 'latest' });
+    out(d, () => {
+      console.log(`v${d.from.number} → v${d.to.number}: ${d.added.length} added, ${d.removed.length} removed, ${d.changed.length} changed, ${d.unchanged} unchanged`);
+      for (const e of d.added) console.log(`+ ${e.path}`);
+      for (const e of d.removed) console.log(`- ${e.path}`);
+      for (const e of d.changed) console.log(`~ ${e.path} (${formatBytes(e.before.size)} → ${formatBytes(e.after.size)})`);
+    });
+  });
+datasets
+  .command('export <dataset> <version> <folder>')
+  .description('write a version into a new or empty folder')
+  .action(async (dataset: string, version: string, folder: string) => {
+    const c = conn();
+    const job = await waitForJob(c, (await c.client.call('datasets.export', { dataset, version, path: path.resolve(folder) })).id);
+    if (job.status !== 'succeeded') throw new AppError('INTERNAL', `export ${job.status}: ${job.error?.message ?? ''}`);
+    const result = job.result as { files: number; bytes: number; path: string };
+    out(result, () => console.log(`wrote ${result.files} files (${formatBytes(result.bytes)}) to ${result.path}`));
+  });
+datasets
+  .command('tag <dataset> <version> <tag>')
+  .description('tag a version (moves the tag if it exists); --delete removes it')
+  .option('-d, --delete', 'remove the tag instead')
+  .action(async (dataset: string, version: string, tag: string, o: { delete?: boolean }) => {
+    const c = conn().client;
+    const v = o.delete ? await c.call('datasets.untag', { dataset, tag }) : await c.call('datasets.tag', { dataset, version, tag });
+    out(v, () => console.log(o.delete ? `removed tag ${tag} from v${v.number}` : `tagged v${v.number} as ${tag}`));
+  });
+
+/** A dataset name from a path: lower case, with anything outside [a-z0-9._-] turned into "-". */
+function datasetNameFrom(p: string): string {
+  const base = path.basename(p).replace(/\.(csv|tsv|jsonl|parquet|txt)$/i, '');
+  const name = base.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 100);
+  if (!name) throw AppError.invalid('--name', `cannot make a dataset name from '${base}'; pass --name`);
+  return name;
+}
 
 function explain(err: unknown): string {
   if (err instanceof AppError) return `error (${err.code}): ${err.message}`;

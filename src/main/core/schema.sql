@@ -7,6 +7,47 @@ CREATE TABLE _migrations (
     PRIMARY KEY (owner, version)
   );
 
+CREATE TABLE dataforge_datasets (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  description TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE dataforge_stat_cache (
+  path TEXT PRIMARY KEY,
+  size INTEGER NOT NULL,
+  mtime_ns TEXT NOT NULL,
+  ctime_ns TEXT NOT NULL,
+  ino TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  checked_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE dataforge_tags (
+  dataset_id TEXT NOT NULL REFERENCES dataforge_datasets(id),
+  tag TEXT NOT NULL,
+  version_id TEXT NOT NULL REFERENCES dataforge_versions(id),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (dataset_id, tag)
+) STRICT;
+
+CREATE TABLE dataforge_versions (
+  id TEXT PRIMARY KEY,
+  dataset_id TEXT NOT NULL REFERENCES dataforge_datasets(id),
+  number INTEGER NOT NULL,
+  message TEXT NOT NULL,
+  author TEXT NOT NULL,
+  parent_id TEXT REFERENCES dataforge_versions(id),
+  manifest_sha256 TEXT NOT NULL,
+  file_count INTEGER NOT NULL,
+  total_bytes INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (dataset_id, number)
+) STRICT;
+
 CREATE TABLE platform_blob_refs (
   sha256 TEXT NOT NULL REFERENCES platform_blobs(sha256) ON DELETE RESTRICT,
   owner TEXT NOT NULL,
@@ -54,6 +95,8 @@ CREATE TABLE security_api_keys (
   last_used_at INTEGER,
   revoked_at INTEGER
 ) STRICT;
+
+CREATE INDEX dataforge_tags_version ON dataforge_tags(version_id);
 
 CREATE INDEX platform_blob_refs_sha256 ON platform_blob_refs(sha256);
 

@@ -1,7 +1,9 @@
+import { dataforgeModule } from '#services/dataforge/index';
 import { securityModule } from '#services/security/index';
 import type { PlatformDeps, ServiceModule } from './module';
 
 /** The services this core runs, in no particular order (the container sorts them by dependency). */
 export const serviceModules: readonly ServiceModule<unknown, keyof PlatformDeps>[] = [
   securityModule as ServiceModule<unknown, keyof PlatformDeps>,
+  dataforgeModule as ServiceModule<unknown, keyof PlatformDeps>,
 ];

@@ -50,6 +50,10 @@ export function systemRoutes(d: SystemRouteDeps) {
       ctx.setCookie(SESSION_COOKIE, ctx.credential, { maxAgeSeconds: 7 * 24 * 3600, httpOnly: true });
       return { ok: true as const };
     },
+    'auth.endSession': (_input, ctx) => {
+      ctx.setCookie(SESSION_COOKIE, '', { maxAgeSeconds: 0, httpOnly: true });
+      return { ok: true as const };
+    },
   });
 }
 

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
@@ -197,7 +197,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const apiLike = /^\/(api|v1|v2|metrics|healthz|docs)(\/|$)/.test(req.url);
     if (req.method === 'GET' && hasRenderer && !apiLike && (req.headers.accept ?? '').includes('text/html')) {
       // Client-side routes of the single-page app.
-      return reply.type('text/html').sendFile('index.html');
+      return reply.type('text/html').send(createReadStream(rendererIndex));
     }
     const body = new AppError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`).toBody();
     return reply.code(404).type('application/json').send(body);

@@ -188,6 +188,13 @@ export class BlobStore {
       .changes;
   }
 
+  /** The distinct `ref`s an owner holds references under (for repairing references of interrupted work). */
+  refHolders(owner: string): string[] {
+    return (this.db.prepare('SELECT DISTINCT ref FROM platform_blob_refs WHERE owner = ?').all(owner) as { ref: string }[]).map(
+      (r) => r.ref,
+    );
+  }
+
   refsOf(sha256: string): BlobRef[] {
     assertSha256(sha256);
     return this.db.prepare('SELECT owner, ref FROM platform_blob_refs WHERE sha256 = ? ORDER BY owner, ref').all(

@@ -100,6 +100,11 @@ function SidebarFooter() {
   const whoami = useWhoami();
   const desktop = useSession((s) => s.source === 'desktop');
   const signOut = useSession((s) => s.signOut);
+  const api = useApi();
+  const endSession = () => {
+    // Expire the GET-only session cookie too; sign out locally whatever the server answers.
+    void api.call('auth.endSession').catch(() => undefined).finally(() => signOut('You signed out.'));
+  };
   const who = whoami.data ? (whoami.data.kind === 'local-token' ? 'Local token' : `API key · ${whoami.data.name}`) : '…';
   return (
     <div className="space-y-2 border-t border-zinc-200 px-3 py-3 dark:border-zinc-800">
@@ -118,7 +123,7 @@ function SidebarFooter() {
         {!desktop && (
           <button
             type="button"
-            onClick={() => signOut('You signed out.')}
+            onClick={endSession}
             className="inline-flex shrink-0 items-center gap-1 rounded-md px-2 py-1 text-[12px] whitespace-nowrap text-zinc-600 hover:bg-zinc-200/60 hover:text-zinc-900 dark:text-zinc-400 dark:hover:bg-zinc-800 dark:hover:text-zinc-100"
           >
             <SignOutIcon width={14} height={14} />

@@ -57,7 +57,7 @@ export function SignIn() {
             Paste the local token of the AI-DOS core at <span className="font-mono text-[12px]">{baseUrl}</span>.
           </p>
 
-          {notice && (
+          {notice && !verify.isError && (
             <p role="status" className="mt-4 rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-amber-900 dark:border-amber-900/60 dark:bg-amber-950/50 dark:text-amber-200">
               {notice}
             </p>

@@ -1,12 +1,12 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
-import type { EventEnvelope, Gpu, SystemStats } from '#shared/contracts/system';
+import type { Gpu, SystemStats } from '#shared/contracts/system';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { EventList } from '../components/EventList';
 import { ActivityIcon, CpuIcon, GpuIcon, JobsIcon, MemoryIcon, QueueIcon } from '../components/icons';
 import { Card, EmptyState, loadTone, Muted, PageHeader, ProgressBar, Spinner } from '../components/ui';
 import { queryKeys, useApi } from '../lib/api';
-import { useEvents } from '../lib/events';
+import { collapseProgress, useEvents } from '../lib/events';
 import { formatBytes, formatDuration, formatMb, formatPercent, formatTime, ratio, shortId } from '../lib/format';
 import { useNow } from '../lib/hooks';
 import { useMemo, type ReactNode } from 'react';
@@ -279,21 +279,6 @@ function RunningJobs({ jobs, queued }: { jobs: SystemStats['runningJobs']; queue
       )}
     </Card>
   );
-}
-
-/**
- * Keeps one progress line per job: the newest, and only while nothing newer was said about that job. A running
- * job then shows where it is, and a finished one its milestones (queued, started, succeeded).
- */
-export function collapseProgress(events: readonly EventEnvelope[]): EventEnvelope[] {
-  const seen = new Set<string>();
-  return events.filter((event) => {
-    const id = event.name.startsWith('job.') ? (event.data as { job?: { id?: string } } | null)?.job?.id : undefined;
-    if (!id) return true;
-    const keep = event.name !== 'job.progress' || !seen.has(id);
-    seen.add(id);
-    return keep;
-  });
 }
 
 function RecentEvents() {

@@ -38,6 +38,21 @@ export const useEvents = create<EventsState>()((set, get) => ({
   reset: () => set({ events: [], connection: { state: 'connecting' } }),
 }));
 
+/**
+ * Keeps one progress line per job: the newest, and only while nothing newer was said about that job. A running
+ * job then shows where it is, and a finished one its milestones (queued, started, succeeded).
+ */
+export function collapseProgress(events: readonly EventEnvelope[]): EventEnvelope[] {
+  const seen = new Set<string>();
+  return events.filter((event) => {
+    const id = event.name.startsWith('job.') ? (event.data as { job?: { id?: string } } | null)?.job?.id : undefined;
+    if (!id) return true;
+    const keep = event.name !== 'job.progress' || !seen.has(id);
+    seen.add(id);
+    return keep;
+  });
+}
+
 /** What a live event makes stale; job events also move the dashboard's queue figures. */
 function keysFor(name: string): (readonly unknown[])[] {
   if (name.startsWith('job.')) return [queryKeys.jobs, queryKeys.stats];

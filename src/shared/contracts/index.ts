@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { assertUniqueEndpoints } from '../api/endpoint';
+import { dataforgeEndpoints, dataforgeEvents } from './dataforge';
 import { jobEvents, jobsEndpoints } from './jobs';
 import { securityEndpoints, securityEvents } from './security';
 import { systemEndpoints, systemEvents } from './system';
@@ -9,8 +10,9 @@ export const apiEndpoints = {
   ...systemEndpoints,
   ...jobsEndpoints,
   ...securityEndpoints,
+  ...dataforgeEndpoints,
 } as const;
-assertUniqueEndpoints([systemEndpoints, jobsEndpoints, securityEndpoints]);
+assertUniqueEndpoints([systemEndpoints, jobsEndpoints, securityEndpoints, dataforgeEndpoints]);
 
 export type ApiEndpoints = typeof apiEndpoints;
 
@@ -19,6 +21,7 @@ export const eventSchemas = {
   ...jobEvents,
   ...securityEvents,
   ...systemEvents,
+  ...dataforgeEvents,
 } as const;
 
 export type EventName = keyof typeof eventSchemas;

@@ -128,6 +128,14 @@ export const systemEndpoints = {
     input: noInput,
     output: Ok,
   }),
+  'auth.endSession': endpoint({
+    method: 'DELETE',
+    path: '/api/v1/auth/session',
+    summary: 'Expire the browser session cookie (sign-out)',
+    scope: 'read',
+    input: noInput,
+    output: Ok,
+  }),
 } as const;
 
 export const systemEvents = {

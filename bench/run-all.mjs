@@ -1,0 +1,30 @@
+// `npm run bench`: runs every benchmark in turn and prints its figures (results are kept in bench/RESULTS.md).
+// Extra arguments go to each benchmark (e.g. `npm run bench -- --json`).
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const extra = process.argv.slice(2);
+
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+console.log(`${new Date().toISOString()}  ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+console.log(`load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+
+const benchmarks = [
+  { name: 'api-roundtrip', argv: ['bench/api-roundtrip.mjs'] },
+  // tsx runs the TypeScript directly and resolves the #platform/... subpath imports.
+  { name: 'queue', argv: ['--import', 'tsx', 'bench/queue.ts'] },
+];
+
+let failed = 0;
+for (const b of benchmarks) {
+  const result = spawnSync(process.execPath, [...b.argv, ...extra], { cwd: ROOT, stdio: 'inherit' });
+  if (result.status !== 0) {
+    failed++;
+    console.error(`bench: ${b.name} failed (${result.error?.message ?? `exit code ${result.status}`})`);
+  }
+  console.log();
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,58 @@
+import type { z } from 'zod';
+import type { Dataset, DatasetVersion, ImportResult, ManifestEntry, VersionDiff } from '#shared/contracts/dataforge';
+import type { Job } from '#shared/contracts/jobs';
+
+export {
+  dataforgeEndpoints,
+  dataforgeEvents,
+  type Dataset,
+  type DatasetVersion,
+  type ImportResult,
+  type ManifestEntry,
+} from '#shared/contracts/dataforge';
+
+export interface ImportRequest {
+  /** Dataset id or name. */
+  dataset: string;
+  path: string;
+  message: string;
+  author: string;
+  /** Create the dataset when it does not exist and `dataset` is a name. */
+  create: boolean;
+}
+
+export interface ProgressSink {
+  progress(fraction: number, message?: string): void;
+  signal: AbortSignal;
+}
+
+/**
+ * DataForge: datasets as immutable versions. A version is a manifest of (path, sha256, size) stored in the
+ * blob store, so identical content is stored once across all datasets; re-importing an unchanged folder reads
+ * no file whose size, times and inode are unchanged (a stat cache, as git's index), and makes no version.
+ */
+export interface DataforgeService {
+  createDataset(input: { name: string; description: string }): Dataset;
+  getDataset(ref: string): Dataset;
+  listDatasets(query: { limit: number; cursor?: string | undefined }): { items: Dataset[]; nextCursor: string | null };
+  /** Checks the request and enqueues a `dataforge.import` job. */
+  startImport(request: ImportRequest): Job;
+  /** Does an import now (the job's body; also for tests and tools). */
+  importPath(datasetId: string, path: string, meta: { message: string; author: string }, sink?: ProgressSink): Promise<ImportResult>;
+  versions(dataset: string, query: { limit: number; cursor?: string | undefined }): { items: DatasetVersion[]; nextCursor: string | null };
+  /** A version by number, tag, id or "latest". */
+  resolveVersion(dataset: string, version: string): DatasetVersion;
+  /** Files of a version in path order, from `after` on, within `prefix`. */
+  files(
+    dataset: string,
+    version: string,
+    query: { prefix: string; limit: number; after?: string | undefined },
+  ): Promise<{ items: ManifestEntry[]; next: string | null }>;
+  diff(dataset: string, from: string, to: string): Promise<z.infer<typeof VersionDiff>>;
+  tag(dataset: string, version: string, tag: string): DatasetVersion;
+  untag(dataset: string, tag: string): DatasetVersion;
+  /** Checks the request and enqueues a `dataforge.export` job. */
+  startExport(dataset: string, version: string, target: string): Job;
+  /** Writes a version's files into `target` (absent or empty); nothing is visible there until all are written. */
+  exportVersion(versionId: string, target: string, sink?: ProgressSink): Promise<{ files: number; bytes: number; path: string }>;
+}

@@ -1,0 +1,192 @@
+import {
+  appendFileSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ImportResult } from '#shared/contracts/dataforge';
+import type { Job } from '#shared/contracts/jobs';
+import { startTestCore, type TestCore } from '#core/testing';
+import { tempDir, waitFor } from '#platform/testing';
+
+const FIXTURES = path.resolve(import.meta.dirname, '../../../../../shared/fixtures/data');
+
+let t: TestCore;
+let work: ReturnType<typeof tempDir>;
+beforeAll(async () => {
+  t = await startTestCore();
+  work = tempDir('aidos-data-');
+});
+let restartedDataDir: string | undefined;
+afterAll(async () => {
+  await t.close();
+  if (restartedDataDir) rmSync(restartedDataDir, { recursive: true, force: true });
+  work.remove();
+});
+
+async function finished(job: Job): Promise<Job> {
+  return waitFor(async () => {
+    const j = await t.client.call('jobs.get', { id: job.id });
+    return ['succeeded', 'failed', 'cancelled'].includes(j.status) ? j : undefined;
+  }, 30_000, `job ${job.type}`);
+}
+
+async function importFolder(dataset: string, folder: string, message = ''): Promise<ImportResult> {
+  const job = await finished(await t.client.call('datasets.import', { dataset, path: folder, message, create: true }));
+  expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
+  return job.result as ImportResult;
+}
+
+function fixtureFolder(name: string, files: string[]): string {
+  const dir = path.join(work.dir, name);
+  mkdirSync(dir, { recursive: true });
+  for (const f of files) {
+    copyFileSync(path.join(FIXTURES, f), path.join(dir, f));
+    age(path.join(dir, f));
+  }
+  return dir;
+}
+
+/** Files last changed an hour ago: the stat cache does not trust files modified within the last seconds. */
+function age(file: string): void {
+  const hourAgo = new Date(Date.now() - 3600_000);
+  utimesSync(file, hourAgo, hourAgo);
+}
+
+describe('dataset versions', () => {
+  it('imports a folder as version 1 with a manifest of every file, and stores identical content once', async () => {
+    const folder = fixtureFolder('tables', ['iris.csv', 'penguins.csv', 'wine.csv']);
+    const first = await importFolder('tables', folder, 'first cut');
+    expect(first).toMatchObject({ created: true, files: 3, hashedFiles: 3, skipped: [] });
+    expect(first.version).toMatchObject({ number: 1, kind: 'tabular', fileCount: 3, message: 'first cut', parentId: null });
+    const files = await t.client.call('datasets.files', { dataset: 'tables', version: '1' });
+    expect(files.items.map((f) => f.path)).toEqual(['iris.csv', 'penguins.csv', 'wine.csv']);
+    expect(files.items[0]?.size).toBe(readFileSync(path.join(folder, 'iris.csv')).length);
+
+    const blobsBefore = (await t.client.call('blobs.stats')).blobs;
+    const copy = path.join(work.dir, 'tables-copy');
+    cpSync(folder, copy, { recursive: true });
+    await importFolder('tables-copy', copy);
+    expect((await t.client.call('blobs.stats')).blobs).toBe(blobsBefore); // same files, same manifest: nothing new
+  });
+
+  it('re-imports an unchanged folder without reading its files and makes no version', async () => {
+    const again = await importFolder('tables', path.join(work.dir, 'tables'));
+    expect(again).toMatchObject({ created: false, hashedFiles: 0, hashedBytes: 0 });
+    expect(again.version.number).toBe(1);
+    expect((await t.client.call('datasets.get', { dataset: 'tables' })).versionCount).toBe(1);
+  });
+
+  it('makes version 2 when files change and diffs the two', async () => {
+    const folder = path.join(work.dir, 'tables');
+    appendFileSync(path.join(folder, 'iris.csv'), '5.0,3.0,1.5,0.2,setosa\n');
+    age(path.join(folder, 'iris.csv'));
+    unlinkSync(path.join(folder, 'wine.csv'));
+    copyFileSync(path.join(FIXTURES, 'diabetes.csv'), path.join(folder, 'diabetes.csv'));
+    const second = await importFolder('tables', folder, 'more iris, no wine');
+    expect(second).toMatchObject({ created: true, hashedFiles: 2 });
+    expect(second.version).toMatchObject({ number: 2, parentId: expect.any(String) });
+
+    const diff = await t.client.call('datasets.diff', { dataset: 'tables', from: '1', to: 'latest' });
+    expect(diff.added.map((e) => e.path)).toEqual(['diabetes.csv']);
+    expect(diff.removed.map((e) => e.path)).toEqual(['wine.csv']);
+    expect(diff.changed.map((e) => e.path)).toEqual(['iris.csv']);
+    expect(diff.unchanged).toBe(1);
+    const versions = await t.client.call('datasets.versions', { dataset: 'tables' });
+    expect(versions.items.map((v) => v.number)).toEqual([2, 1]);
+  });
+
+  it('tags versions, moves a tag, resolves versions by tag, and removes tags', async () => {
+    expect((await t.client.call('datasets.tag', { dataset: 'tables', version: '1', tag: 'golden' })).tags).toEqual(['golden']);
+    expect((await t.client.call('datasets.version', { dataset: 'tables', version: 'golden' })).number).toBe(1);
+    await t.client.call('datasets.tag', { dataset: 'tables', version: 'latest', tag: 'golden' });
+    expect((await t.client.call('datasets.version', { dataset: 'tables', version: 'golden' })).number).toBe(2);
+    expect((await t.client.call('datasets.version', { dataset: 'tables', version: '1' })).tags).toEqual([]);
+    await t.client.call('datasets.untag', { dataset: 'tables', tag: 'golden' });
+    await expect(t.client.call('datasets.version', { dataset: 'tables', version: 'golden' })).rejects.toThrow(
+      "version 'golden' of dataset 'tables' does not exist",
+    );
+    await expect(t.client.call('datasets.tag', { dataset: 'tables', version: '1', tag: 'latest' })).rejects.toThrow(/is reserved/);
+  });
+
+  it('exports a version to a new folder byte for byte, and refuses a non-empty one', async () => {
+    const target = path.join(work.dir, 'export-v1');
+    const job = await finished(await t.client.call('datasets.export', { dataset: 'tables', version: '1', path: target }));
+    expect(job.status).toBe('succeeded');
+    expect(readdirSync(target).sort()).toEqual(['iris.csv', 'penguins.csv', 'wine.csv']);
+    expect(readFileSync(path.join(target, 'wine.csv'))).toEqual(readFileSync(path.join(FIXTURES, 'wine.csv')));
+    await expect(t.client.call('datasets.export', { dataset: 'tables', version: '1', path: target })).rejects.toThrow(/is not empty/);
+  });
+
+  it('writes nothing to the target when an export fails on a corrupted blob', async () => {
+    const { items } = await t.client.call('datasets.files', { dataset: 'tables', version: '2', prefix: 'diabetes' });
+    const sha = items[0]?.sha256 as string;
+    const blobFile = path.join(t.core.dataDir, 'blobs', sha.slice(0, 2), sha.slice(2));
+    const original = readFileSync(blobFile);
+    writeFileSync(blobFile, Buffer.concat([original.subarray(0, 100), Buffer.from('tampered')]));
+    try {
+      const target = path.join(work.dir, 'export-corrupt');
+      const job = await finished(await t.client.call('datasets.export', { dataset: 'tables', version: '2', path: target }));
+      expect(job.status).toBe('failed');
+      expect(job.error?.message).toMatch(/is corrupted/);
+      expect(existsSync(target)).toBe(false);
+      expect(readdirSync(work.dir).filter((n) => n.startsWith('export-corrupt'))).toEqual([]);
+    } finally {
+      writeFileSync(blobFile, original);
+    }
+  });
+});
+
+describe('dataset bad input', () => {
+  it('names the problem with a path that is missing, relative, or a dataset that does not exist', async () => {
+    await expect(t.client.call('datasets.import', { dataset: 'x', path: path.join(work.dir, 'nope'), create: true })).rejects.toThrow(
+      /^path: .*nope does not exist$/,
+    );
+    await expect(t.client.call('datasets.import', { dataset: 'x', path: 'relative/dir', create: true })).rejects.toThrow(
+      'body.path: must be an absolute path',
+    );
+    await expect(t.client.call('datasets.import', { dataset: 'ghost', path: work.dir })).rejects.toThrow("dataset 'ghost' does not exist");
+    await expect(t.client.call('datasets.create', { name: 'Bad Name!' })).rejects.toThrow(/^body\.name: must be 1-100 characters/);
+    await expect(t.client.call('datasets.create', { name: 'tables' })).rejects.toThrow("a dataset named 'tables' already exists");
+  });
+
+  it('rejects path traversal in dataset and version parameters', async () => {
+    for (const p of ['/api/v1/datasets/..%2F..%2Fetc', '/api/v1/datasets/tables/versions/..%2F..%2Faidos.db', '/api/v1/datasets/tables/versions/1/files?prefix=x&after=y']) {
+      const res = await t.request(p);
+      if (p.includes('files')) expect(res.status).toBe(200);
+      else {
+        expect(res.status, p).toBe(400);
+        expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^path\.(dataset|version):/);
+      }
+    }
+  });
+
+  it('skips a symbolic link that leads outside the folder, and says so', async () => {
+    const folder = fixtureFolder('with-link', ['iris.csv']);
+    symlinkSync('/etc/passwd', path.join(folder, 'passwd'));
+    const result = await importFolder('with-link', folder);
+    expect(result.files).toBe(1);
+    expect(result.skipped).toEqual([{ path: 'passwd', reason: 'symbolic link (not followed)' }]);
+  });
+
+  it('drops blob references of an import interrupted by a crash when the core restarts', async () => {
+    const dataDir = t.core.dataDir;
+    const orphan = '01J0000000000000000000000Z';
+    const { sha256 } = await t.core.blobs.put('half an import', { owner: 'dataforge', ref: orphan });
+    await t.core.close(); // keeps the data dir, unlike t.close()
+    t = await startTestCore({ dataDir });
+    restartedDataDir = dataDir;
+    expect(t.core.blobs.refsOf(sha256)).toEqual([]);
+    expect((await t.client.call('datasets.get', { dataset: 'tables' })).versionCount).toBe(2);
+  });
+});

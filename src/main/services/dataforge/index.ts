@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { defineService } from '#core/module';
+import type { JobHandler } from '#platform/queue';
+import type { DataforgeService } from './contract';
+import { dataforgeRoutes } from './routes';
+import { dataforgeMigrations } from './schema';
+import { LocalDataforgeService } from './service';
+import { SqliteDataforgeStore } from './store.sqlite';
+
+export type { DataforgeService } from './contract';
+
+function dataforgeJobs(dataforge: DataforgeService): JobHandler[] {
+  const importJob: JobHandler<{ datasetId: string; path: string; message: string; author: string }> = {
+    type: 'dataforge.import',
+    description: 'Imports a file or folder as a new dataset version (unchanged files are not read again)',
+    payload: z.object({ datasetId: z.string(), path: z.string(), message: z.string(), author: z.string() }),
+    run: ({ datasetId, path, message, author }, ctx) => dataforge.importPath(datasetId, path, { message, author }, ctx),
+  };
+  const exportJob: JobHandler<{ versionId: string; path: string }> = {
+    type: 'dataforge.export',
+    description: 'Writes a dataset version to a folder, verifying every file',
+    payload: z.object({ versionId: z.string(), path: z.string() }),
+    run: ({ versionId, path }, ctx) => dataforge.exportVersion(versionId, path, ctx),
+  };
+  return [importJob, exportJob] as JobHandler[];
+}
+
+export const dataforgeModule = defineService<DataforgeService, 'db' | 'blobs' | 'queue' | 'bus' | 'logger'>({
+  name: 'dataforge',
+  title: 'Datasets',
+  rank: 'foundation',
+  migrations: dataforgeMigrations,
+  platform: ['db', 'blobs', 'queue', 'bus', 'logger'],
+  services: [],
+  create: ({ db, blobs, queue, bus, logger }) => {
+    const service = new LocalDataforgeService(new SqliteDataforgeStore(db), blobs, queue, bus, logger.child({ service: 'dataforge' }));
+    service.repairInterruptedImports();
+    return service;
+  },
+  routes: dataforgeRoutes,
+  jobs: dataforgeJobs,
+});

@@ -1,0 +1,23 @@
+import { userInfo } from 'node:os';
+import { routeTable } from '#gateway/routes';
+import { dataforgeEndpoints, type DataforgeService } from './contract';
+
+export function dataforgeRoutes(dataforge: DataforgeService) {
+  return routeTable(dataforgeEndpoints, {
+    'datasets.list': (q) => dataforge.listDatasets(q),
+    'datasets.create': (input) => dataforge.createDataset(input),
+    'datasets.get': ({ dataset }) => dataforge.getDataset(dataset),
+    'datasets.import': (input, { principal }) =>
+      dataforge.startImport({
+        ...input,
+        author: input.author ?? (principal?.kind === 'api-key' ? `key:${principal.name}` : userInfo().username),
+      }),
+    'datasets.versions': ({ dataset, ...page }) => dataforge.versions(dataset, page),
+    'datasets.version': ({ dataset, version }) => dataforge.resolveVersion(dataset, version),
+    'datasets.files': ({ dataset, version, ...query }) => dataforge.files(dataset, version, query),
+    'datasets.diff': ({ dataset, from, to }) => dataforge.diff(dataset, from, to),
+    'datasets.tag': ({ dataset, version, tag }) => dataforge.tag(dataset, version, tag),
+    'datasets.untag': ({ dataset, tag }) => dataforge.untag(dataset, tag),
+    'datasets.export': ({ dataset, version, path }) => dataforge.startExport(dataset, version, path),
+  });
+}

@@ -1,0 +1,269 @@
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { BlobRef, BlobStore } from '#platform/blobstore';
+import type { EventBus } from '#platform/events';
+import type { Logger } from '#platform/logger';
+import type { JobQueue } from '#platform/queue';
+import { ID_PATTERN, newId } from '#shared/ids';
+import { AppError } from '#shared/errors';
+import type { Dataset, DatasetVersion, ImportRequest, ImportResult, ManifestEntry, DataforgeService, ProgressSink } from './contract';
+import { detectKind, diffManifests, isSafeRelativePath, parseManifest, serializeManifest } from './manifest';
+import { scanPath } from './scan';
+import type { DataforgeStore, DatasetRow, StatCacheEntry, VersionRow } from './store';
+
+export const BLOB_OWNER = 'dataforge';
+/** A file modified this recently may change again within the clock's resolution: hash it again next time. */
+const RACY_WINDOW_MS = 2000;
+const MANIFEST_CACHE_SIZE = 8;
+
+export class LocalDataforgeService implements DataforgeService {
+  private readonly manifests = new Map<string, ManifestEntry[]>();
+
+  constructor(
+    private readonly store: DataforgeStore,
+    private readonly blobs: BlobStore,
+    private readonly queue: JobQueue,
+    private readonly bus: EventBus,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Drops blob references left by imports a crash interrupted (their version was never created), so that
+   * garbage collection can reclaim those blobs.
+   */
+  repairInterruptedImports(): number {
+    const versions = this.store.allVersionIds();
+    let removed = 0;
+    for (const ref of this.blobs.refHolders(BLOB_OWNER)) {
+      if (!versions.has(ref)) removed += this.blobs.removeRefsOf({ owner: BLOB_OWNER, ref });
+    }
+    if (removed > 0) this.logger.warn({ removed }, 'dropped blob references of interrupted imports');
+    return removed;
+  }
+
+  private datasetRow(ref: string): DatasetRow {
+    const row = this.store.getDataset(ref);
+    if (!row) throw AppError.notFound('dataset', ref);
+    return row;
+  }
+
+  private toVersion(row: VersionRow): DatasetVersion {
+    return { ...row, tags: this.store.tagsOf(row.id) };
+  }
+
+  private toDataset(row: DatasetRow): Dataset {
+    const latest = this.store.latestVersion(row.id);
+    return { ...row, versionCount: this.store.countVersions(row.id), latest: latest ? this.toVersion(latest) : null };
+  }
+
+  createDataset(input: { name: string; description: string }): Dataset {
+    if (this.store.getDataset(input.name)) {
+      throw new AppError('CONFLICT', `a dataset named '${input.name}' already exists`, { name: input.name });
+    }
+    const now = Date.now();
+    const row: DatasetRow = { id: newId(now), name: input.name, description: input.description, createdAt: now, updatedAt: now };
+    this.store.insertDataset(row);
+    const dataset = this.toDataset(row);
+    this.bus.emit('dataset.created', { dataset });
+    return dataset;
+  }
+
+  getDataset(ref: string): Dataset {
+    return this.toDataset(this.datasetRow(ref));
+  }
+
+  listDatasets(query: { limit: number; cursor?: string | undefined }) {
+    const rows = this.store.listDatasets(query.limit + 1, query.cursor);
+    const items = rows.slice(0, query.limit).map((r) => this.toDataset(r));
+    return { items, nextCursor: rows.length > query.limit ? (items.at(-1)?.id ?? null) : null };
+  }
+
+  startImport(request: ImportRequest) {
+    const resolved = path.resolve(request.path);
+    if (!existsSync(resolved)) throw AppError.invalid('path', `${resolved} does not exist`);
+    let row = this.store.getDataset(request.dataset);
+    if (!row) {
+      if (!request.create || ID_PATTERN.test(request.dataset)) throw AppError.notFound('dataset', request.dataset);
+      row = this.datasetRow(this.createDataset({ name: request.dataset, description: '' }).id);
+    }
+    return this.queue.enqueue({
+      type: 'dataforge.import',
+      payload: { datasetId: row.id, path: resolved, message: request.message, author: request.author },
+    });
+  }
+
+  async importPath(datasetId: string, root: string, meta: { message: string; author: string }, sink?: ProgressSink): Promise<ImportResult> {
+    const dataset = this.datasetRow(datasetId);
+    const { files, skipped } = await scanPath(root);
+    const totalBytes = files.reduce((n, f) => n + f.size, 0);
+    const versionId = newId();
+    const ref: BlobRef = { owner: BLOB_OWNER, ref: versionId };
+    const cache = this.store.statCache(files.map((f) => f.abs));
+    const freshCache: StatCacheEntry[] = [];
+    const entries: ManifestEntry[] = [];
+    let doneBytes = 0;
+    let hashedFiles = 0;
+    let hashedBytes = 0;
+    try {
+      for (const f of files) {
+        if (sink?.signal.aborted) throw new AppError('FAILED_PRECONDITION', 'the import was cancelled');
+        const known = cache.get(f.abs);
+        let sha256: string;
+        let size = f.size;
+        if (known && known.size === f.size && known.mtimeNs === f.mtimeNs && known.ctimeNs === f.ctimeNs && known.ino === f.ino && this.blobs.has(known.sha256)) {
+          sha256 = known.sha256;
+          this.blobs.addRef(sha256, ref);
+        } else {
+          const put = await this.blobs.put(createReadStream(f.abs), ref);
+          sha256 = put.sha256;
+          size = put.size;
+          hashedFiles++;
+          hashedBytes += put.size;
+          if (put.size === f.size && Date.now() - f.mtimeMs > RACY_WINDOW_MS) {
+            freshCache.push({ path: f.abs, size: f.size, mtimeNs: f.mtimeNs, ctimeNs: f.ctimeNs, ino: f.ino, sha256 });
+          }
+        }
+        entries.push({ path: f.rel, sha256, size });
+        doneBytes += f.size;
+        sink?.progress(totalBytes > 0 ? doneBytes / totalBytes : entries.length / files.length, `${entries.length}/${files.length} files`);
+      }
+      const manifest = await this.blobs.put(serializeManifest(entries), ref);
+      const now = Date.now();
+      const outcome = this.store.transaction(() => {
+        const latest = this.store.latestVersion(dataset.id);
+        if (latest && latest.manifestSha256 === manifest.sha256) return { created: false, row: latest };
+        const row = this.store.insertVersion({
+          id: versionId,
+          datasetId: dataset.id,
+          message: meta.message,
+          author: meta.author,
+          parentId: latest?.id ?? null,
+          manifestSha256: manifest.sha256,
+          fileCount: entries.length,
+          totalBytes: entries.reduce((n, e) => n + e.size, 0),
+          kind: detectKind(entries),
+          createdAt: now,
+        });
+        this.store.touchDataset(dataset.id, now);
+        return { created: true, row };
+      });
+      if (!outcome.created) this.blobs.removeRefsOf(ref);
+      this.store.saveStatCache(freshCache, now);
+      const version = this.toVersion(outcome.row);
+      if (outcome.created) this.bus.emit('dataset.version.created', { datasetName: dataset.name, version });
+      return { created: outcome.created, version, files: entries.length, bytes: totalBytes, hashedFiles, hashedBytes, skipped };
+    } catch (err) {
+      this.blobs.removeRefsOf(ref);
+      throw err;
+    }
+  }
+
+  versions(dataset: string, query: { limit: number; cursor?: string | undefined }) {
+    const row = this.datasetRow(dataset);
+    const rows = this.store.listVersions(row.id, query.limit + 1, query.cursor);
+    const items = rows.slice(0, query.limit).map((r) => this.toVersion(r));
+    return { items, nextCursor: rows.length > query.limit ? (items.at(-1)?.id ?? null) : null };
+  }
+
+  private versionRow(dataset: DatasetRow, ref: string): VersionRow {
+    let row: VersionRow | undefined;
+    if (ref === 'latest') row = this.store.latestVersion(dataset.id);
+    else if (/^\d+$/.test(ref)) row = this.store.versionByNumber(dataset.id, Number(ref));
+    else if (ID_PATTERN.test(ref)) row = this.store.versionById(ref);
+    else row = this.store.versionByTag(dataset.id, ref);
+    if (!row || row.datasetId !== dataset.id) {
+      throw new AppError('NOT_FOUND', `version '${ref}' of dataset '${dataset.name}' does not exist`, { dataset: dataset.name, version: ref });
+    }
+    return row;
+  }
+
+  resolveVersion(dataset: string, version: string): DatasetVersion {
+    return this.toVersion(this.versionRow(this.datasetRow(dataset), version));
+  }
+
+  private async manifestOf(row: VersionRow): Promise<ManifestEntry[]> {
+    const cached = this.manifests.get(row.manifestSha256);
+    if (cached) return cached;
+    const entries = parseManifest((await this.blobs.read(row.manifestSha256, { verify: true })).toString('utf8'));
+    this.manifests.set(row.manifestSha256, entries);
+    if (this.manifests.size > MANIFEST_CACHE_SIZE) this.manifests.delete(this.manifests.keys().next().value as string);
+    return entries;
+  }
+
+  async files(dataset: string, version: string, query: { prefix: string; limit: number; after?: string | undefined }) {
+    const row = this.versionRow(this.datasetRow(dataset), version);
+    const entries = await this.manifestOf(row);
+    const matching = entries.filter((e) => e.path.startsWith(query.prefix) && (query.after === undefined || e.path > query.after));
+    const items = matching.slice(0, query.limit);
+    return { items, next: matching.length > query.limit ? (items.at(-1)?.path ?? null) : null };
+  }
+
+  async diff(dataset: string, from: string, to: string) {
+    const ds = this.datasetRow(dataset);
+    const a = this.versionRow(ds, from);
+    const b = this.versionRow(ds, to);
+    const d = diffManifests(await this.manifestOf(a), await this.manifestOf(b));
+    return { from: this.toVersion(a), to: this.toVersion(b), ...d };
+  }
+
+  tag(dataset: string, version: string, tag: string): DatasetVersion {
+    const ds = this.datasetRow(dataset);
+    const row = this.versionRow(ds, version);
+    this.store.setTag(ds.id, tag, row.id, Date.now());
+    return this.toVersion(row);
+  }
+
+  untag(dataset: string, tag: string): DatasetVersion {
+    const ds = this.datasetRow(dataset);
+    const row = this.store.versionByTag(ds.id, tag);
+    if (!row || !this.store.removeTag(ds.id, tag)) {
+      throw new AppError('NOT_FOUND', `tag '${tag}' of dataset '${ds.name}' does not exist`, { tag });
+    }
+    return this.toVersion(row);
+  }
+
+  startExport(dataset: string, version: string, target: string) {
+    const row = this.versionRow(this.datasetRow(dataset), version);
+    const resolved = path.resolve(target);
+    assertExportTarget(resolved);
+    return this.queue.enqueue({ type: 'dataforge.export', payload: { versionId: row.id, path: resolved } });
+  }
+
+  async exportVersion(versionId: string, target: string, sink?: ProgressSink) {
+    const row = this.store.versionById(versionId);
+    if (!row) throw AppError.notFound('dataset version', versionId);
+    const resolved = path.resolve(target);
+    assertExportTarget(resolved);
+    const entries = await this.manifestOf(row);
+    const staging = `${resolved}.aidos-export-${newId()}`;
+    mkdirSync(staging, { recursive: true });
+    let bytes = 0;
+    try {
+      for (const [i, e] of entries.entries()) {
+        if (sink?.signal.aborted) throw new AppError('FAILED_PRECONDITION', 'the export was cancelled');
+        if (!isSafeRelativePath(e.path)) throw new AppError('INTERNAL', `manifest entry '${e.path}' is not a safe path`);
+        const dest = path.join(staging, ...e.path.split('/'));
+        mkdirSync(path.dirname(dest), { recursive: true });
+        await pipeline(this.blobs.open(e.sha256, { verify: true }), createWriteStream(dest, { mode: 0o644 }));
+        bytes += e.size;
+        sink?.progress((i + 1) / entries.length, `${i + 1}/${entries.length} files`);
+      }
+      if (existsSync(resolved)) rmdirSync(resolved); // empty, checked above
+      renameSync(staging, resolved);
+    } catch (err) {
+      rmSync(staging, { recursive: true, force: true });
+      throw err;
+    }
+    return { files: entries.length, bytes, path: resolved };
+  }
+}
+
+function assertExportTarget(target: string): void {
+  if (!existsSync(target)) {
+    if (!existsSync(path.dirname(target))) throw AppError.invalid('path', `the parent folder of ${target} does not exist`);
+    return;
+  }
+  if (!statSync(target).isDirectory()) throw AppError.invalid('path', `${target} exists and is not a folder`);
+  if (readdirSync(target).length > 0) throw AppError.invalid('path', `${target} is not empty; export into a new or empty folder`);
+}

@@ -1,0 +1,161 @@
+import type { Db } from '#platform/db';
+import type { DatasetVersion } from '#shared/contracts/dataforge';
+import type { DataforgeStore, DatasetRow, StatCacheEntry, VersionRow } from './store';
+
+interface VersionDbRow {
+  id: string;
+  dataset_id: string;
+  number: number;
+  message: string;
+  author: string;
+  parent_id: string | null;
+  manifest_sha256: string;
+  file_count: number;
+  total_bytes: number;
+  kind: string;
+  created_at: number;
+}
+
+function toVersion(r: VersionDbRow): VersionRow {
+  return {
+    id: r.id,
+    datasetId: r.dataset_id,
+    number: r.number,
+    message: r.message,
+    author: r.author,
+    parentId: r.parent_id,
+    manifestSha256: r.manifest_sha256,
+    fileCount: r.file_count,
+    totalBytes: r.total_bytes,
+    kind: r.kind as DatasetVersion['kind'],
+    createdAt: r.created_at,
+  };
+}
+
+const DATASET_COLUMNS = 'id, name, description, created_at AS createdAt, updated_at AS updatedAt';
+
+export class SqliteDataforgeStore implements DataforgeStore {
+  constructor(private readonly db: Db) {}
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  insertDataset(row: DatasetRow): void {
+    this.db
+      .prepare('INSERT INTO dataforge_datasets (id, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?)')
+      .run(row.id, row.name, row.description, row.createdAt, row.updatedAt);
+  }
+
+  getDataset(idOrName: string): DatasetRow | undefined {
+    return this.db.prepare(`SELECT ${DATASET_COLUMNS} FROM dataforge_datasets WHERE id = ? OR name = ?`).get(idOrName, idOrName) as
+      | DatasetRow
+      | undefined;
+  }
+
+  listDatasets(limit: number, before?: string): DatasetRow[] {
+    return this.db
+      .prepare(`SELECT ${DATASET_COLUMNS} FROM dataforge_datasets WHERE (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?`)
+      .all(before ?? null, before ?? null, limit) as DatasetRow[];
+  }
+
+  touchDataset(id: string, at: number): void {
+    this.db.prepare('UPDATE dataforge_datasets SET updated_at = ? WHERE id = ?').run(at, id);
+  }
+
+  insertVersion(row: Omit<VersionRow, 'number'>): VersionRow {
+    const { next } = this.db
+      .prepare('SELECT COALESCE(MAX(number), 0) + 1 AS next FROM dataforge_versions WHERE dataset_id = ?')
+      .get(row.datasetId) as { next: number };
+    this.db
+      .prepare(
+        `INSERT INTO dataforge_versions (id, dataset_id, number, message, author, parent_id, manifest_sha256, file_count, total_bytes, kind, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(row.id, row.datasetId, next, row.message, row.author, row.parentId, row.manifestSha256, row.fileCount, row.totalBytes, row.kind, row.createdAt);
+    return { ...row, number: next };
+  }
+
+  private version(sql: string, ...args: unknown[]): VersionRow | undefined {
+    const row = this.db.prepare(sql).get(...args) as VersionDbRow | undefined;
+    return row ? toVersion(row) : undefined;
+  }
+
+  latestVersion(datasetId: string): VersionRow | undefined {
+    return this.version('SELECT * FROM dataforge_versions WHERE dataset_id = ? ORDER BY number DESC LIMIT 1', datasetId);
+  }
+
+  versionByNumber(datasetId: string, number: number): VersionRow | undefined {
+    return this.version('SELECT * FROM dataforge_versions WHERE dataset_id = ? AND number = ?', datasetId, number);
+  }
+
+  versionById(id: string): VersionRow | undefined {
+    return this.version('SELECT * FROM dataforge_versions WHERE id = ?', id);
+  }
+
+  versionByTag(datasetId: string, tag: string): VersionRow | undefined {
+    return this.version(
+      'SELECT v.* FROM dataforge_tags t JOIN dataforge_versions v ON v.id = t.version_id WHERE t.dataset_id = ? AND t.tag = ?',
+      datasetId,
+      tag,
+    );
+  }
+
+  listVersions(datasetId: string, limit: number, before?: string): VersionRow[] {
+    return (
+      this.db
+        .prepare('SELECT * FROM dataforge_versions WHERE dataset_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?')
+        .all(datasetId, before ?? null, before ?? null, limit) as VersionDbRow[]
+    ).map(toVersion);
+  }
+
+  countVersions(datasetId: string): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM dataforge_versions WHERE dataset_id = ?').get(datasetId) as { n: number }).n;
+  }
+
+  allVersionIds(): Set<string> {
+    return new Set((this.db.prepare('SELECT id FROM dataforge_versions').all() as { id: string }[]).map((r) => r.id));
+  }
+
+  tagsOf(versionId: string): string[] {
+    return (this.db.prepare('SELECT tag FROM dataforge_tags WHERE version_id = ? ORDER BY tag').all(versionId) as { tag: string }[]).map(
+      (r) => r.tag,
+    );
+  }
+
+  setTag(datasetId: string, tag: string, versionId: string, at: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO dataforge_tags (dataset_id, tag, version_id, created_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT(dataset_id, tag) DO UPDATE SET version_id = excluded.version_id, created_at = excluded.created_at`,
+      )
+      .run(datasetId, tag, versionId, at);
+  }
+
+  removeTag(datasetId: string, tag: string): boolean {
+    return this.db.prepare('DELETE FROM dataforge_tags WHERE dataset_id = ? AND tag = ?').run(datasetId, tag).changes === 1;
+  }
+
+  statCache(paths: readonly string[]): Map<string, StatCacheEntry> {
+    const out = new Map<string, StatCacheEntry>();
+    const get = this.db.prepare(
+      'SELECT path, size, mtime_ns AS mtimeNs, ctime_ns AS ctimeNs, ino, sha256 FROM dataforge_stat_cache WHERE path = ?',
+    );
+    for (const p of paths) {
+      const row = get.get(p) as StatCacheEntry | undefined;
+      if (row) out.set(p, row);
+    }
+    return out;
+  }
+
+  saveStatCache(entries: readonly StatCacheEntry[], at: number): void {
+    const put = this.db.prepare(
+      `INSERT INTO dataforge_stat_cache (path, size, mtime_ns, ctime_ns, ino, sha256, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, ctime_ns = excluded.ctime_ns,
+         ino = excluded.ino, sha256 = excluded.sha256, checked_at = excluded.checked_at`,
+    );
+    this.db.transaction(() => {
+      for (const e of entries) put.run(e.path, e.size, e.mtimeNs, e.ctimeNs, e.ino, e.sha256, at);
+    })();
+  }
+}

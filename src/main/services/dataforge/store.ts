@@ -1,0 +1,45 @@
+import type { DatasetVersion } from '#shared/contracts/dataforge';
+
+export interface DatasetRow {
+  id: string;
+  name: string;
+  description: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type VersionRow = Omit<DatasetVersion, 'tags'>;
+
+export interface StatCacheEntry {
+  path: string;
+  size: number;
+  mtimeNs: string;
+  ctimeNs: string;
+  ino: string;
+  sha256: string;
+}
+
+/**
+ * Persistence of datasets, versions, tags and the import stat cache. Lists are newest first and paged by the
+ * last id of the previous page. `insertVersion` assigns the next number inside the caller's transaction.
+ */
+export interface DataforgeStore {
+  transaction<T>(fn: () => T): T;
+  insertDataset(row: DatasetRow): void;
+  getDataset(idOrName: string): DatasetRow | undefined;
+  listDatasets(limit: number, before?: string): DatasetRow[];
+  touchDataset(id: string, at: number): void;
+  insertVersion(row: Omit<VersionRow, 'number'>): VersionRow;
+  latestVersion(datasetId: string): VersionRow | undefined;
+  versionByNumber(datasetId: string, number: number): VersionRow | undefined;
+  versionById(id: string): VersionRow | undefined;
+  versionByTag(datasetId: string, tag: string): VersionRow | undefined;
+  listVersions(datasetId: string, limit: number, before?: string): VersionRow[];
+  countVersions(datasetId: string): number;
+  allVersionIds(): Set<string>;
+  tagsOf(versionId: string): string[];
+  setTag(datasetId: string, tag: string, versionId: string, at: number): void;
+  removeTag(datasetId: string, tag: string): boolean;
+  statCache(paths: readonly string[]): Map<string, StatCacheEntry>;
+  saveStatCache(entries: readonly StatCacheEntry[], at: number): void;
+}

@@ -1,0 +1,198 @@
+import { z } from 'zod';
+import { endpoint } from '../api/endpoint';
+import { Id, PageQuery, Sha256, Timestamp, page } from './common';
+import { Job } from './jobs';
+
+/** Dataset names are also path segments and CLI arguments: lower case, digits, `.`, `_`, `-`. */
+export const DatasetName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'must be 1-100 characters: a-z, 0-9, ".", "_", "-", starting with a letter or digit');
+
+/** A dataset by id or by name. */
+export const DatasetRef = z.union([Id, DatasetName]);
+
+/** A version by number ("3"), tag ("golden"), id, or "latest". */
+export const VersionRef = z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be a version number, a tag, an id or "latest"');
+
+export const TagName = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9._-]{0,63}$/, 'must start with a letter and hold only letters, digits, ".", "_", "-"')
+  .refine((t) => t !== 'latest', 'is reserved');
+
+export const DATASET_KINDS = ['tabular', 'images', 'text', 'files', 'mixed', 'empty'] as const;
+export const DatasetKind = z.enum(DATASET_KINDS);
+
+export const DatasetVersion = z.object({
+  id: Id,
+  datasetId: Id,
+  /** 1, 2, 3… within the dataset. */
+  number: z.number().int().positive(),
+  message: z.string(),
+  author: z.string(),
+  parentId: Id.nullable(),
+  /** The manifest — sorted (path, sha256, size) entries — is itself a blob. */
+  manifestSha256: Sha256,
+  fileCount: z.number().int(),
+  totalBytes: z.number().int(),
+  kind: DatasetKind,
+  tags: z.array(z.string()),
+  createdAt: Timestamp,
+});
+export type DatasetVersion = z.infer<typeof DatasetVersion>;
+
+export const Dataset = z.object({
+  id: Id,
+  name: DatasetName,
+  description: z.string(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  versionCount: z.number().int(),
+  latest: DatasetVersion.nullable(),
+});
+export type Dataset = z.infer<typeof Dataset>;
+
+export const ManifestEntry = z.object({ path: z.string(), sha256: Sha256, size: z.number().int() });
+export type ManifestEntry = z.infer<typeof ManifestEntry>;
+
+export const VersionDiff = z.object({
+  from: DatasetVersion,
+  to: DatasetVersion,
+  added: z.array(ManifestEntry),
+  removed: z.array(ManifestEntry),
+  changed: z.array(z.object({ path: z.string(), before: ManifestEntry, after: ManifestEntry })),
+  unchanged: z.number().int(),
+});
+
+export const ImportResult = z.object({
+  /** False when the content equals the latest version's: no version is made. */
+  created: z.boolean(),
+  version: DatasetVersion,
+  files: z.number().int(),
+  bytes: z.number().int(),
+  /** Files whose content was read and hashed; the rest were known from the stat cache. */
+  hashedFiles: z.number().int(),
+  hashedBytes: z.number().int(),
+  skipped: z.array(z.object({ path: z.string(), reason: z.string() })),
+});
+export type ImportResult = z.infer<typeof ImportResult>;
+
+const datasetPath = '/api/v1/datasets/:dataset';
+const versionPath = `${datasetPath}/versions/:version`;
+
+export const dataforgeEndpoints = {
+  'datasets.list': endpoint({
+    method: 'GET',
+    path: '/api/v1/datasets',
+    summary: 'List datasets, newest first',
+    scope: 'read',
+    input: PageQuery,
+    output: page(Dataset),
+  }),
+  'datasets.create': endpoint({
+    method: 'POST',
+    path: '/api/v1/datasets',
+    summary: 'Create an empty dataset',
+    scope: 'write',
+    input: z.object({ name: DatasetName, description: z.string().max(2000).default('') }),
+    output: Dataset,
+    status: 201,
+  }),
+  'datasets.get': endpoint({
+    method: 'GET',
+    path: datasetPath,
+    summary: 'Get a dataset by id or name',
+    scope: 'read',
+    input: z.object({ dataset: DatasetRef }),
+    output: Dataset,
+  }),
+  'datasets.import': endpoint({
+    method: 'POST',
+    path: `${datasetPath}/imports`,
+    summary: 'Import a file or folder on the server machine as a new version (a job); unchanged content makes no version',
+    scope: 'admin',
+    input: z.object({
+      dataset: DatasetRef,
+      /** An absolute path on the machine running the core. */
+      path: z.string().min(1).max(4096).refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p), 'must be an absolute path'),
+      message: z.string().max(2000).default(''),
+      author: z.string().max(200).optional(),
+      /** Create the dataset if it does not exist (only when `dataset` is a name). */
+      create: z.boolean().default(false),
+    }),
+    output: Job,
+    status: 202,
+  }),
+  'datasets.versions': endpoint({
+    method: 'GET',
+    path: `${datasetPath}/versions`,
+    summary: 'List the versions of a dataset, newest first',
+    scope: 'read',
+    input: PageQuery.extend({ dataset: DatasetRef }),
+    output: page(DatasetVersion),
+  }),
+  'datasets.version': endpoint({
+    method: 'GET',
+    path: versionPath,
+    summary: 'Get a version by number, tag, id or "latest"',
+    scope: 'read',
+    input: z.object({ dataset: DatasetRef, version: VersionRef }),
+    output: DatasetVersion,
+  }),
+  'datasets.files': endpoint({
+    method: 'GET',
+    path: `${versionPath}/files`,
+    summary: "List a version's files in path order; `prefix` narrows to a folder",
+    scope: 'read',
+    input: z.object({
+      dataset: DatasetRef,
+      version: VersionRef,
+      prefix: z.string().max(4096).default(''),
+      limit: z.coerce.number().int().min(1).max(5000).default(500),
+      /** The last path of the previous page. */
+      after: z.string().max(4096).optional(),
+    }),
+    output: z.object({ items: z.array(ManifestEntry), next: z.string().nullable() }),
+  }),
+  'datasets.diff': endpoint({
+    method: 'GET',
+    path: `${datasetPath}/diff`,
+    summary: 'Files added, removed and changed between two versions',
+    scope: 'read',
+    input: z.object({ dataset: DatasetRef, from: VersionRef, to: VersionRef.default('latest') }),
+    output: VersionDiff,
+  }),
+  'datasets.tag': endpoint({
+    method: 'POST',
+    path: `${versionPath}/tags`,
+    summary: 'Tag a version (a tag names one version of a dataset; tagging again moves it)',
+    scope: 'write',
+    input: z.object({ dataset: DatasetRef, version: VersionRef, tag: TagName }),
+    output: DatasetVersion,
+  }),
+  'datasets.untag': endpoint({
+    method: 'DELETE',
+    path: `${datasetPath}/tags/:tag`,
+    summary: 'Remove a tag',
+    scope: 'write',
+    input: z.object({ dataset: DatasetRef, tag: TagName }),
+    output: DatasetVersion,
+  }),
+  'datasets.export': endpoint({
+    method: 'POST',
+    path: `${versionPath}/export`,
+    summary: 'Write a version to an empty or new folder on the server machine (a job); every file is verified',
+    scope: 'admin',
+    input: z.object({
+      dataset: DatasetRef,
+      version: VersionRef,
+      path: z.string().min(1).max(4096).refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p), 'must be an absolute path'),
+    }),
+    output: Job,
+    status: 202,
+  }),
+} as const;
+
+export const dataforgeEvents = {
+  'dataset.created': z.object({ dataset: Dataset }),
+  'dataset.version.created': z.object({ datasetName: z.string(), version: DatasetVersion }),
+} as const;
