@@ -15,6 +15,12 @@ CREATE TABLE dataforge_datasets (
   updated_at INTEGER NOT NULL
 ) STRICT;
 
+CREATE TABLE dataforge_profiles (
+  version_id TEXT PRIMARY KEY REFERENCES dataforge_versions(id),
+  profile TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+
 CREATE TABLE dataforge_stat_cache (
   path TEXT PRIMARY KEY,
   size INTEGER NOT NULL,

@@ -76,6 +76,66 @@ export const ImportResult = z.object({
 });
 export type ImportResult = z.infer<typeof ImportResult>;
 
+export const COLUMN_TYPES = ['integer', 'number', 'boolean', 'datetime', 'string', 'empty'] as const;
+export const ColumnType = z.enum(COLUMN_TYPES);
+
+export const ColumnProfile = z.object({
+  name: z.string(),
+  /** Inferred from the values (a column of numbers with a few blanks is still `integer`/`number`). */
+  type: ColumnType,
+  count: z.number().int(),
+  missing: z.number().int(),
+  distinct: z.number().int(),
+  /** True when `distinct` stopped counting at its cap (then it is a lower bound). */
+  distinctCapped: z.boolean(),
+  min: z.union([z.number(), z.string()]).nullable(),
+  max: z.union([z.number(), z.string()]).nullable(),
+  mean: z.number().nullable(),
+  std: z.number().nullable(),
+  /** p5, p25, p50, p75, p95 for numeric columns (estimated from a reservoir sample on large tables). */
+  quantiles: z.record(z.string(), z.number()).nullable(),
+  top: z.array(z.object({ value: z.string(), count: z.number().int() })),
+  histogram: z.object({ edges: z.array(z.number()), counts: z.array(z.number().int()) }).nullable(),
+});
+export type ColumnProfile = z.infer<typeof ColumnProfile>;
+
+export const TableProfile = z.object({
+  path: z.string(),
+  format: z.enum(['csv', 'tsv', 'jsonl']),
+  rows: z.number().int(),
+  columns: z.array(ColumnProfile),
+  /** Rows that could not be read (ragged, bad quotes, bad JSON), with their line number; the first 50. */
+  badRows: z.array(z.object({ line: z.number().int(), reason: z.string() })),
+  badRowCount: z.number().int(),
+});
+export type TableProfile = z.infer<typeof TableProfile>;
+
+export const VersionProfile = z.object({
+  versionId: Id,
+  tables: z.array(TableProfile),
+  createdAt: Timestamp,
+});
+export type VersionProfile = z.infer<typeof VersionProfile>;
+
+export const RowFilter = z.object({
+  column: z.string(),
+  op: z.enum(['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'contains', 'empty', 'notEmpty']),
+  value: z.string().default(''),
+});
+
+export const RowsPage = z.object({
+  path: z.string(),
+  columns: z.array(z.string()),
+  /** Values as read (strings; null for a missing value). */
+  rows: z.array(z.array(z.string().nullable())),
+  /** The line number of each row in its file (1-based, header excluded from data lines). */
+  lines: z.array(z.number().int()),
+  offset: z.number().int(),
+  /** Rows matching the filter in the whole table. */
+  total: z.number().int(),
+});
+export type RowsPage = z.infer<typeof RowsPage>;
+
 const datasetPath = '/api/v1/datasets/:dataset';
 const versionPath = `${datasetPath}/versions/:version`;
 
@@ -190,9 +250,43 @@ export const dataforgeEndpoints = {
     output: Job,
     status: 202,
   }),
+  'datasets.profile': endpoint({
+    method: 'GET',
+    path: `${versionPath}/profile`,
+    summary: "A version's table profiles (rows; per column type, missing, distinct, min/max/mean/std, quantiles, top values, histogram)",
+    scope: 'read',
+    input: z.object({ dataset: DatasetRef, version: VersionRef }),
+    output: VersionProfile,
+  }),
+  'datasets.profileRun': endpoint({
+    method: 'POST',
+    path: `${versionPath}/profile`,
+    summary: 'Profile the tables of a version (a job; imports start one by themselves)',
+    scope: 'write',
+    input: z.object({ dataset: DatasetRef, version: VersionRef }),
+    output: Job,
+    status: 202,
+  }),
+  'datasets.rows': endpoint({
+    method: 'POST',
+    path: `${versionPath}/rows`,
+    summary: 'A page of rows of one table, optionally filtered and sorted; streamed, so any size works',
+    scope: 'read',
+    input: z.object({
+      dataset: DatasetRef,
+      version: VersionRef,
+      path: z.string().min(1).max(4096),
+      offset: z.number().int().min(0).max(100_000_000).default(0),
+      limit: z.number().int().min(1).max(1000).default(100),
+      sort: z.object({ column: z.string(), order: z.enum(['asc', 'desc']).default('asc') }).optional(),
+      filters: z.array(RowFilter).max(20).default([]),
+    }),
+    output: RowsPage,
+  }),
 } as const;
 
 export const dataforgeEvents = {
   'dataset.created': z.object({ dataset: Dataset }),
   'dataset.version.created': z.object({ datasetName: z.string(), version: DatasetVersion }),
+  'dataset.version.profiled': z.object({ datasetName: z.string(), versionId: Id, tables: z.number().int() }),
 } as const;

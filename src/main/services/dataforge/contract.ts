@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Dataset, DatasetVersion, ImportResult, ManifestEntry, VersionDiff } from '#shared/contracts/dataforge';
+import type { Dataset, DatasetVersion, ImportResult, ManifestEntry, RowFilter, RowsPage, VersionDiff, VersionProfile } from '#shared/contracts/dataforge';
 import type { Job } from '#shared/contracts/jobs';
 
 export {
@@ -9,7 +9,17 @@ export {
   type DatasetVersion,
   type ImportResult,
   type ManifestEntry,
+  type RowsPage,
+  type VersionProfile,
 } from '#shared/contracts/dataforge';
+
+export interface RowsQuery {
+  path: string;
+  offset: number;
+  limit: number;
+  sort?: { column: string; order: 'asc' | 'desc' } | undefined;
+  filters: z.infer<typeof RowFilter>[];
+}
 
 export interface ImportRequest {
   /** Dataset id or name. */
@@ -53,6 +63,14 @@ export interface DataforgeService {
   untag(dataset: string, tag: string): DatasetVersion;
   /** Checks the request and enqueues a `dataforge.export` job. */
   startExport(dataset: string, version: string, target: string): Job;
+  /** The stored profile of a version's tables; NOT_FOUND until a profile job has run. */
+  profile(dataset: string, version: string): VersionProfile;
+  /** Enqueues a `dataforge.profile` job (imports enqueue one by themselves for versions with tables). */
+  startProfile(dataset: string, version: string): Job;
+  /** Profiles every CSV/TSV/JSONL file of a version, streaming each (the job's body). */
+  profileVersion(versionId: string, sink?: ProgressSink): Promise<VersionProfile>;
+  /** A page of one table's rows, filtered and sorted, streamed from the blob. */
+  rows(dataset: string, version: string, query: RowsQuery): Promise<RowsPage>;
   /** Writes a version's files into `target` (absent or empty); nothing is visible there until all are written. */
   exportVersion(versionId: string, target: string, sink?: ProgressSink): Promise<{ files: number; bytes: number; path: string }>;
 }

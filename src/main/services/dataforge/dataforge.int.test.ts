@@ -147,6 +147,91 @@ describe('dataset versions', () => {
   });
 });
 
+describe('profiles and rows', () => {
+  it('profiles the tables of a new version by itself: types, missing values, top values', async () => {
+    const v = await t.client.call('datasets.version', { dataset: 'tables', version: '1' });
+    const profile = await waitFor(() => t.client.call('datasets.profile', { dataset: 'tables', version: '1' }).catch(() => undefined), 20_000, 'profile');
+    expect(profile.versionId).toBe(v.id);
+    const penguins = profile.tables.find((p) => p.path === 'penguins.csv');
+    expect(penguins).toMatchObject({ format: 'csv', rows: 344, badRowCount: 0 });
+    const col = (name: string) => penguins?.columns.find((c) => c.name === name);
+    expect(col('species')).toMatchObject({ type: 'string', distinct: 3, missing: 0, top: [{ value: 'Adelie', count: 152 }, { value: 'Gentoo', count: 124 }, { value: 'Chinstrap', count: 68 }] });
+    expect(col('beak_length')).toMatchObject({ type: 'number', missing: 2, min: 32.1, max: 59.6 });
+    expect(col('body_mass')?.type).toBe('integer');
+    expect(col('sex')?.missing).toBeGreaterThan(0);
+  });
+
+  it('says a version has no profile yet, and profiles it on request', async () => {
+    const folder = fixtureFolder('plain', ['wine.csv']);
+    const result = await importFolder('plain', folder);
+    // The import enqueued a profile job; wait for it, then ask for a fresh one explicitly.
+    await waitFor(() => t.client.call('datasets.profile', { dataset: 'plain', version: '1' }).catch(() => undefined), 20_000, 'profile');
+    const job = await finished(await t.client.call('datasets.profileRun', { dataset: 'plain', version: String(result.version.number) }));
+    expect(job.status).toBe('succeeded');
+    await expect(t.client.call('datasets.profile', { dataset: 'tables', version: '999' })).rejects.toThrow("version '999' of dataset 'tables' does not exist");
+  });
+
+  it('pages, sorts and filters rows of a table, with line numbers and the matching total', async () => {
+    const page = await t.client.call('datasets.rows', { dataset: 'tables', version: '1', path: 'penguins.csv', limit: 3 });
+    expect(page.columns).toEqual(['species', 'island', 'beak_length', 'beak_depth', 'flipper_length', 'body_mass', 'sex']);
+    expect(page).toMatchObject({ total: 344, offset: 0, lines: [2, 3, 4] });
+    const heaviest = await t.client.call('datasets.rows', {
+      dataset: 'tables',
+      version: '1',
+      path: 'penguins.csv',
+      limit: 2,
+      sort: { column: 'body_mass', order: 'desc' },
+    });
+    expect(heaviest.rows.map((r) => r[5])).toEqual(['6300', '6050']);
+    const gentoo = await t.client.call('datasets.rows', {
+      dataset: 'tables',
+      version: '1',
+      path: 'penguins.csv',
+      offset: 120,
+      limit: 10,
+      filters: [{ column: 'species', op: 'eq', value: 'Gentoo' }],
+    });
+    expect(gentoo.total).toBe(124);
+    expect(gentoo.rows).toHaveLength(4);
+    expect(gentoo.rows.every((r) => r[0] === 'Gentoo')).toBe(true);
+    const missing = await t.client.call('datasets.rows', {
+      dataset: 'tables',
+      version: '1',
+      path: 'penguins.csv',
+      filters: [{ column: 'beak_length', op: 'empty', value: '' }],
+    });
+    expect(missing.total).toBe(2);
+  });
+
+  it('names the problem with a rows request: unknown column, missing file, not a table', async () => {
+    const base = { dataset: 'tables', version: '1' };
+    await expect(t.client.call('datasets.rows', { ...base, path: 'penguins.csv', filters: [{ column: 'wings', op: 'eq', value: '2' }] })).rejects.toThrow(
+      /^filters\.0\.column: the table has no column 'wings'/,
+    );
+    await expect(t.client.call('datasets.rows', { ...base, path: 'nope.csv' })).rejects.toThrow("v1 of 'tables' has no file 'nope.csv'");
+    await expect(t.client.call('datasets.rows', { ...base, path: 'iris.csv', sort: { column: 'species', order: 'asc' }, offset: 99_990, limit: 20 })).rejects.toThrow(
+      /sorted pages end at row 100000/,
+    );
+  });
+
+  it('reports malformed rows of a CSV by line in its profile, and keeps the good ones', async () => {
+    const dir = path.join(work.dir, 'broken');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'broken.csv'), 'a,b\n1,2\n3\n4,5,6\n7,8\n');
+    age(path.join(dir, 'broken.csv'));
+    await importFolder('broken', dir);
+    const profile = await waitFor(() => t.client.call('datasets.profile', { dataset: 'broken', version: '1' }).catch(() => undefined), 20_000, 'profile');
+    expect(profile.tables[0]).toMatchObject({
+      rows: 2,
+      badRowCount: 2,
+      badRows: [
+        { line: 3, reason: 'expected 2 fields, found 1' },
+        { line: 4, reason: 'expected 2 fields, found 3' },
+      ],
+    });
+  });
+});
+
 describe('dataset bad input', () => {
   it('names the problem with a path that is missing, relative, or a dataset that does not exist', async () => {
     await expect(t.client.call('datasets.import', { dataset: 'x', path: path.join(work.dir, 'nope'), create: true })).rejects.toThrow(

@@ -22,7 +22,13 @@ function dataforgeJobs(dataforge: DataforgeService): JobHandler[] {
     payload: z.object({ versionId: z.string(), path: z.string() }),
     run: ({ versionId, path }, ctx) => dataforge.exportVersion(versionId, path, ctx),
   };
-  return [importJob, exportJob] as JobHandler[];
+  const profileJob: JobHandler<{ versionId: string }> = {
+    type: 'dataforge.profile',
+    description: "Profiles a version's tables: types, missing values, distinct values, statistics, histograms",
+    payload: z.object({ versionId: z.string() }),
+    run: ({ versionId }, ctx) => dataforge.profileVersion(versionId, ctx),
+  };
+  return [importJob, exportJob, profileJob] as JobHandler[];
 }
 
 export const dataforgeModule = defineService<DataforgeService, 'db' | 'blobs' | 'queue' | 'bus' | 'logger'>({

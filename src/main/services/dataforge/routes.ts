@@ -19,5 +19,8 @@ export function dataforgeRoutes(dataforge: DataforgeService) {
     'datasets.tag': ({ dataset, version, tag }) => dataforge.tag(dataset, version, tag),
     'datasets.untag': ({ dataset, tag }) => dataforge.untag(dataset, tag),
     'datasets.export': ({ dataset, version, path }) => dataforge.startExport(dataset, version, path),
+    'datasets.profile': ({ dataset, version }) => dataforge.profile(dataset, version),
+    'datasets.profileRun': ({ dataset, version }) => dataforge.startProfile(dataset, version),
+    'datasets.rows': ({ dataset, version, ...query }) => dataforge.rows(dataset, version, query),
   });
 }

@@ -48,5 +48,15 @@ CREATE TABLE dataforge_stat_cache (
   checked_at INTEGER NOT NULL
 ) STRICT;`,
     },
+    {
+      version: 2,
+      name: 'table profiles',
+      sql: `
+CREATE TABLE dataforge_profiles (
+  version_id TEXT PRIMARY KEY REFERENCES dataforge_versions(id),
+  profile TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;`,
+    },
   ],
 };

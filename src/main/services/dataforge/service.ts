@@ -7,9 +7,23 @@ import type { Logger } from '#platform/logger';
 import type { JobQueue } from '#platform/queue';
 import { ID_PATTERN, newId } from '#shared/ids';
 import { AppError } from '#shared/errors';
-import type { Dataset, DatasetVersion, ImportRequest, ImportResult, ManifestEntry, DataforgeService, ProgressSink } from './contract';
+import type {
+  Dataset,
+  DatasetVersion,
+  DataforgeService,
+  ImportRequest,
+  ImportResult,
+  ManifestEntry,
+  ProgressSink,
+  RowsPage,
+  RowsQuery,
+  VersionProfile,
+} from './contract';
 import { detectKind, diffManifests, isSafeRelativePath, parseManifest, serializeManifest } from './manifest';
+import { TableProfiler } from './profile';
+import { RowsCollector } from './rows';
 import { scanPath } from './scan';
+import { readTable, tableFormatOf } from './tables';
 import type { DataforgeStore, DatasetRow, StatCacheEntry, VersionRow } from './store';
 
 export const BLOB_OWNER = 'dataforge';
@@ -151,7 +165,10 @@ export class LocalDataforgeService implements DataforgeService {
       if (!outcome.created) this.blobs.removeRefsOf(ref);
       this.store.saveStatCache(freshCache, now);
       const version = this.toVersion(outcome.row);
-      if (outcome.created) this.bus.emit('dataset.version.created', { datasetName: dataset.name, version });
+      if (outcome.created) {
+        this.bus.emit('dataset.version.created', { datasetName: dataset.name, version });
+        if (entries.some((e) => tableFormatOf(e.path))) this.enqueueProfile(version.id);
+      }
       return { created: outcome.created, version, files: entries.length, bytes: totalBytes, hashedFiles, hashedBytes, skipped };
     } catch (err) {
       this.blobs.removeRefsOf(ref);
@@ -221,6 +238,64 @@ export class LocalDataforgeService implements DataforgeService {
       throw new AppError('NOT_FOUND', `tag '${tag}' of dataset '${ds.name}' does not exist`, { tag });
     }
     return this.toVersion(row);
+  }
+
+  profile(dataset: string, version: string): VersionProfile {
+    const ds = this.datasetRow(dataset);
+    const row = this.versionRow(ds, version);
+    const profile = this.store.getProfile(row.id);
+    if (!profile) {
+      throw new AppError('NOT_FOUND', `v${row.number} of '${ds.name}' has no profile yet; POST to this URL to make one`, {
+        version: row.number,
+      });
+    }
+    return profile;
+  }
+
+  private enqueueProfile(versionId: string) {
+    return this.queue.enqueue({ type: 'dataforge.profile', payload: { versionId } });
+  }
+
+  startProfile(dataset: string, version: string) {
+    return this.enqueueProfile(this.versionRow(this.datasetRow(dataset), version).id);
+  }
+
+  async profileVersion(versionId: string, sink?: ProgressSink): Promise<VersionProfile> {
+    const row = this.store.versionById(versionId);
+    if (!row) throw AppError.notFound('dataset version', versionId);
+    const tables = (await this.manifestOf(row)).flatMap((entry) => {
+      const format = tableFormatOf(entry.path);
+      return format ? [{ entry, format }] : [];
+    });
+    const totalBytes = tables.reduce((n, t) => n + t.entry.size, 0);
+    let doneBytes = 0;
+    const profiles = [];
+    for (const { entry, format } of tables) {
+      if (sink?.signal.aborted) throw new AppError('FAILED_PRECONDITION', 'profiling was cancelled');
+      const profiler = new TableProfiler(entry.path, format);
+      await readTable(this.blobs.open(entry.sha256, { verify: true }), format, profiler);
+      profiles.push(profiler.result());
+      doneBytes += entry.size;
+      sink?.progress(totalBytes > 0 ? doneBytes / totalBytes : 1, entry.path);
+    }
+    const profile: VersionProfile = { versionId, tables: profiles, createdAt: Date.now() };
+    this.store.saveProfile(profile);
+    const dataset = this.store.getDataset(row.datasetId);
+    this.bus.emit('dataset.version.profiled', { datasetName: dataset?.name ?? '', versionId, tables: profiles.length });
+    return profile;
+  }
+
+  async rows(dataset: string, version: string, query: RowsQuery): Promise<RowsPage> {
+    const ds = this.datasetRow(dataset);
+    const row = this.versionRow(ds, version);
+    const entry = (await this.manifestOf(row)).find((e) => e.path === query.path);
+    if (!entry) throw new AppError('NOT_FOUND', `v${row.number} of '${ds.name}' has no file '${query.path}'`, { path: query.path });
+    const format = tableFormatOf(entry.path);
+    if (!format) throw AppError.invalid('path', `'${entry.path}' is not a table (CSV, TSV or JSON lines)`);
+    const collector = new RowsCollector(query);
+    await readTable(this.blobs.open(entry.sha256), format, collector);
+    const page = collector.page();
+    return { path: entry.path, columns: collector.names, ...page, offset: query.offset, total: collector.total };
   }
 
   startExport(dataset: string, version: string, target: string) {

@@ -1,5 +1,5 @@
 import type { Db } from '#platform/db';
-import type { DatasetVersion } from '#shared/contracts/dataforge';
+import type { DatasetVersion, VersionProfile } from '#shared/contracts/dataforge';
 import type { DataforgeStore, DatasetRow, StatCacheEntry, VersionRow } from './store';
 
 interface VersionDbRow {
@@ -134,6 +134,20 @@ export class SqliteDataforgeStore implements DataforgeStore {
 
   removeTag(datasetId: string, tag: string): boolean {
     return this.db.prepare('DELETE FROM dataforge_tags WHERE dataset_id = ? AND tag = ?').run(datasetId, tag).changes === 1;
+  }
+
+  getProfile(versionId: string): VersionProfile | undefined {
+    const row = this.db.prepare('SELECT profile FROM dataforge_profiles WHERE version_id = ?').get(versionId) as { profile: string } | undefined;
+    return row ? (JSON.parse(row.profile) as VersionProfile) : undefined;
+  }
+
+  saveProfile(profile: VersionProfile): void {
+    this.db
+      .prepare(
+        `INSERT INTO dataforge_profiles (version_id, profile, created_at) VALUES (?, ?, ?)
+         ON CONFLICT(version_id) DO UPDATE SET profile = excluded.profile, created_at = excluded.created_at`,
+      )
+      .run(profile.versionId, JSON.stringify(profile), profile.createdAt);
   }
 
   statCache(paths: readonly string[]): Map<string, StatCacheEntry> {

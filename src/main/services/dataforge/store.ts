@@ -1,4 +1,4 @@
-import type { DatasetVersion } from '#shared/contracts/dataforge';
+import type { DatasetVersion, VersionProfile } from '#shared/contracts/dataforge';
 
 export interface DatasetRow {
   id: string;
@@ -40,6 +40,8 @@ export interface DataforgeStore {
   tagsOf(versionId: string): string[];
   setTag(datasetId: string, tag: string, versionId: string, at: number): void;
   removeTag(datasetId: string, tag: string): boolean;
+  getProfile(versionId: string): VersionProfile | undefined;
+  saveProfile(profile: VersionProfile): void;
   statCache(paths: readonly string[]): Map<string, StatCacheEntry>;
   saveStatCache(entries: readonly StatCacheEntry[], at: number): void;
 }
