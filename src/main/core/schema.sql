@@ -108,4 +108,6 @@ CREATE INDEX platform_blob_refs_sha256 ON platform_blob_refs(sha256);
 
 CREATE INDEX platform_jobs_ready ON platform_jobs(status, priority DESC, run_after, id);
 
+CREATE INDEX platform_jobs_run_after ON platform_jobs(status, run_after);
+
 CREATE INDEX platform_jobs_type ON platform_jobs(type, id);

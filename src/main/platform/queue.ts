@@ -40,6 +40,11 @@ CREATE TABLE platform_jobs (
 CREATE INDEX platform_jobs_ready ON platform_jobs(status, priority DESC, run_after, id);
 CREATE INDEX platform_jobs_type ON platform_jobs(type, id);`,
     },
+    {
+      version: 2,
+      name: 'index for the next run time',
+      sql: 'CREATE INDEX platform_jobs_run_after ON platform_jobs(status, run_after);',
+    },
   ],
 };
 
@@ -197,6 +202,7 @@ export class JobQueue {
          WHERE id = @id AND lease_token = @token AND status = 'running'`,
       ),
       counts: db.prepare(`SELECT status, COUNT(*) AS n FROM platform_jobs GROUP BY status`),
+      unfinished: db.prepare(`SELECT EXISTS (SELECT 1 FROM platform_jobs WHERE status IN ('queued', 'running')) AS any`),
       nextRunAfter: db.prepare(`SELECT MIN(run_after) AS at FROM platform_jobs WHERE status = 'queued'`),
     };
     metrics?.registerQueueDepth(() => this.counts());
@@ -379,8 +385,8 @@ export class JobQueue {
   /** Resolves when nothing is queued (ready to run now) and nothing runs: for tests and benchmarks. */
   async drain(): Promise<void> {
     for (;;) {
-      const c = this.counts();
-      if (c.queued === 0 && c.running === 0 && this.running.size === 0) return;
+      const { any } = this.stmt.unfinished.get() as { any: number };
+      if (any === 0 && this.running.size === 0) return;
       await new Promise((r) => setTimeout(r, 10));
     }
   }
@@ -405,6 +411,11 @@ export class JobQueue {
       this.leaseAndRun();
     } catch (err) {
       this.logger.error({ err }, 'job dispatch failed');
+    }
+    // Every slot busy: a finishing job wakes the dispatcher, so only poll for other processes' changes.
+    if (this.running.size >= this.options.concurrency) {
+      this.schedule(this.options.pollMs);
+      return;
     }
     const next = (this.stmt.nextRunAfter.get() as { at: number | null }).at;
     const delay = next === null ? this.options.pollMs : Math.max(0, Math.min(this.options.pollMs, next - Date.now()));
