@@ -10,6 +10,7 @@ import { createLogger, type Logger } from '#platform/logger';
 import { Metrics } from '#platform/metrics';
 import { JobQueue, queueMigrations } from '#platform/queue';
 import { SystemInfo } from '#platform/sysinfo';
+import { UploadStore, uploadMigrations } from '#platform/uploads';
 import { WorkerPool } from '#platform/worker-pool';
 import { createGateway, type RouteInfo } from '#gateway/server';
 import type { MountedRoutes } from '#gateway/routes';
@@ -19,7 +20,7 @@ import { createServices } from './container';
 import type { PlatformDeps } from './module';
 import { platformJobs } from './platform-jobs';
 import { serviceModules } from './services';
-import { jobRoutes, systemRoutes } from './system-routes';
+import { jobRoutes, systemRoutes, uploadRoutes } from './system-routes';
 import { VERSION } from './version';
 
 export interface Core {
@@ -41,7 +42,7 @@ export interface Core {
 
 /** Every migration set of the platform and the services, in the order they run. */
 export function allMigrations(): MigrationSet[] {
-  return [blobMigrations, queueMigrations, ...serviceModules.map((m) => m.migrations)];
+  return [blobMigrations, queueMigrations, uploadMigrations, ...serviceModules.map((m) => m.migrations)];
 }
 
 export function databaseFile(dataDir: string): string {
@@ -86,10 +87,11 @@ export async function startCore(config: Config, options: { listen?: boolean } = 
     const workers = new WorkerPool(config.dataDir);
     cleanup.push(() => workers.close());
     const blobs = new BlobStore(db, config.dataDir);
+    const uploads = new UploadStore(db, blobs);
     const queue = new JobQueue(db, bus, logger.child({ component: 'queue' }), config.queue, workers, metrics);
     cleanup.push(() => queue.stop());
     const sysinfo = new SystemInfo();
-    const platform: PlatformDeps = { config, db, bus, blobs, queue, logger, metrics, sysinfo };
+    const platform: PlatformDeps = { config, db, bus, blobs, uploads, queue, logger, metrics, sysinfo };
 
     const services = createServices(serviceModules, platform);
     const routes: MountedRoutes[] = [];
@@ -97,7 +99,7 @@ export async function startCore(config: Config, options: { listen?: boolean } = 
       if (module.routes) routes.push(module.routes(service));
       for (const handler of module.jobs?.(service) ?? []) queue.register(handler);
     }
-    for (const handler of platformJobs(blobs, bus)) queue.register(handler);
+    for (const handler of platformJobs(blobs, uploads, bus)) queue.register(handler);
     const security = services.get('security')?.service as SecurityService;
 
     if (!isLoopback(config.host)) {
@@ -127,6 +129,7 @@ export async function startCore(config: Config, options: { listen?: boolean } = 
         status: () => ({ dataDir: config.dataDir, url, startedAt }),
       }),
       jobRoutes(queue),
+      uploadRoutes(uploads),
     );
     const gateway = await createGateway({ config, logger, metrics, bus, security, routes, version: VERSION });
     cleanup.push(() => gateway.app.close());

@@ -6,6 +6,7 @@ import type { Logger } from '#platform/logger';
 import type { Metrics } from '#platform/metrics';
 import type { JobHandler, JobQueue } from '#platform/queue';
 import type { SystemInfo } from '#platform/sysinfo';
+import type { UploadStore } from '#platform/uploads';
 import type { MountedRoutes } from '#gateway/routes';
 
 /** What the platform layer offers services; each service names the parts it uses and gets only those. */
@@ -14,6 +15,7 @@ export interface PlatformDeps {
   db: Db;
   bus: EventBus;
   blobs: BlobStore;
+  uploads: UploadStore;
   queue: JobQueue;
   logger: Logger;
   metrics: Metrics;

@@ -3,9 +3,10 @@ import { z } from 'zod';
 import type { BlobStore } from '#platform/blobstore';
 import type { EventBus } from '#platform/events';
 import type { JobHandler } from '#platform/queue';
+import type { UploadStore } from '#platform/uploads';
 
 /** Job types the platform itself provides. */
-export function platformJobs(blobs: BlobStore, bus: EventBus): JobHandler[] {
+export function platformJobs(blobs: BlobStore, uploads: UploadStore, bus: EventBus): JobHandler[] {
   const sleepJob: JobHandler<{ ms: number; steps: number }> = {
     type: 'system.sleep',
     description: 'Diagnostic: waits the given time in steps, reporting progress; shows the queue and UI at work',
@@ -31,13 +32,14 @@ export function platformJobs(blobs: BlobStore, bus: EventBus): JobHandler[] {
   };
   const gcJob: JobHandler<{ graceMs: number }> = {
     type: 'blobs.gc',
-    description: 'Removes blobs that nothing references (older than the grace period)',
+    description: 'Drops expired uploads, then removes blobs that nothing references (older than the grace period)',
     payload: z.object({ graceMs: z.number().int().min(0).default(60 * 60 * 1000) }),
     maxAttempts: 2,
     run: async ({ graceMs }) => {
+      const expiredUploads = uploads.expire();
       const result = blobs.gc({ graceMs });
       bus.emit('blobs.collected', result);
-      return result;
+      return { ...result, expiredUploads };
     },
   };
   const verifyJob: JobHandler<Record<string, never>> = {

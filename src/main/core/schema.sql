@@ -91,6 +91,17 @@ CREATE TABLE platform_jobs (
   updated_at INTEGER NOT NULL
 ) STRICT;
 
+CREATE TABLE platform_uploads (
+  id TEXT PRIMARY KEY,
+  filename TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  received INTEGER NOT NULL,
+  expected_sha256 TEXT,
+  sha256 TEXT,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) STRICT;
+
 CREATE TABLE security_api_keys (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL,

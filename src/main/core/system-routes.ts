@@ -4,6 +4,8 @@ import type { EventBus } from '#platform/events';
 import type { JobQueue } from '#platform/queue';
 import type { SystemInfo } from '#platform/sysinfo';
 import { jobsEndpoints } from '#shared/contracts/jobs';
+import { uploadsEndpoints } from '#shared/contracts/uploads';
+import type { UploadStore } from '#platform/uploads';
 import { systemEndpoints } from '#shared/contracts/system';
 import { AppError } from '#shared/errors';
 import type { ServiceRank } from './module';
@@ -64,5 +66,14 @@ export function jobRoutes(queue: JobQueue) {
     'jobs.enqueue': (input) => queue.enqueue(input),
     'jobs.cancel': ({ id }) => queue.cancel(id),
     'jobs.types': () => ({ items: queue.types() }),
+  });
+}
+
+export function uploadRoutes(uploads: UploadStore) {
+  return routeTable(uploadsEndpoints, {
+    'uploads.create': (input) => uploads.create(input),
+    'uploads.get': ({ id }) => uploads.get(id),
+    'uploads.append': ({ id, offset }, { rawBody }) => uploads.append(id, offset, rawBody ?? Buffer.alloc(0)),
+    'uploads.cancel': ({ id }) => uploads.cancel(id),
   });
 }

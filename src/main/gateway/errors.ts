@@ -25,7 +25,7 @@ export function toHttpError(err: unknown, limits: { bodyLimitBytes: number }): {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return client(413, 'RESOURCE_EXHAUSTED', `the request body is larger than the limit of ${limits.bodyLimitBytes} bytes`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return client(415, 'INVALID_ARGUMENT', `content-type is not supported: send application/json`);
+      return client(415, 'INVALID_ARGUMENT', 'content-type is not accepted here: send application/json (application/octet-stream for upload chunks)');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return client(400, 'INVALID_ARGUMENT', 'body: the request says it is JSON but has no body');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':

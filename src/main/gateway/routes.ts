@@ -15,6 +15,8 @@ export interface RequestContext {
   principal: Principal | null;
   /** The credential the request authenticated with (for the session cookie). */
   credential: string | null;
+  /** The bytes of a raw-body endpoint (uploads); null for JSON endpoints. */
+  rawBody: Buffer | null;
   setCookie(name: string, value: string, options: CookieOptions): void;
 }
 

@@ -7,7 +7,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { WebSocket } from 'ws';
-import { splitInput, type Scope } from '#shared/api/endpoint';
+import { splitInput, type Endpoint, type Scope } from '#shared/api/endpoint';
 import { ErrorResponse } from '#shared/contracts/common';
 import { EVENTS_WS_PATH } from '#shared/contracts/index';
 import { AppError } from '#shared/errors';
@@ -18,7 +18,7 @@ import type { Metrics } from '#platform/metrics';
 import { hasScope, type Principal, type SecurityService } from '#services/security/contract';
 import { toHttpError } from './errors';
 import { RateLimiter } from './rate-limit';
-import { SESSION_COOKIE, type MountedRoutes, type RequestContext } from './routes';
+import { SESSION_COOKIE, type MountedRoutes, type RequestContext, type RouteHandler } from './routes';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -186,7 +186,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
 
   app.setErrorHandler((err, req, reply) => {
-    const mapped = toHttpError(err, config);
+    const mapped = toHttpError(err, { bodyLimitBytes: req.routeOptions.bodyLimit ?? config.bodyLimitBytes });
     if (mapped.internal) req.log.error({ err, url: req.url }, 'request failed');
     void reply.code(mapped.status).type('application/json').send(mapped.body);
   });
@@ -219,47 +219,63 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
 
 
-  // The contract routes.
+  // The contract routes. Raw-body endpoints (uploads) get an octet-stream parser in a context of their own.
+  const routeFor = (name: string, e: Endpoint, handler: RouteHandler<Endpoint>): RouteOptions => {
+    const parts = splitInput(e);
+    const status = e.status ?? 200;
+    return {
+      method: e.method,
+      url: e.path,
+      config: { scope: e.scope },
+      ...(e.rawBody ? { bodyLimit: e.rawBody.maxBytes } : {}),
+      schema: {
+        operationId: name,
+        summary: e.summary,
+        tags: [e.tag ?? name.split('.')[0] ?? 'api'],
+        ...(e.scope === 'public' ? { security: [] } : {}),
+        ...(e.rawBody ? { consumes: ['application/octet-stream'] } : {}),
+        ...(parts.params ? { params: parts.params } : {}),
+        ...(parts.query ? { querystring: parts.query } : {}),
+        ...(parts.body ? { body: parts.body } : {}),
+        response: { [status]: e.output, '4xx': ErrorResponse, '5xx': ErrorResponse },
+      },
+      handler: async (req: FastifyRequest, reply: FastifyReply) => {
+        const rawBody = e.rawBody ? (req.body as Buffer | undefined) ?? Buffer.alloc(0) : null;
+        const input = {
+          ...(req.params as object),
+          ...(req.query as object),
+          ...(e.rawBody ? {} : ((req.body as object | undefined) ?? {})),
+        };
+        const ctx: RequestContext = {
+          principal: req.principal,
+          credential: req.credential,
+          rawBody,
+          setCookie: (cookie, value, o) => {
+            const attrs = [`${cookie}=${encodeURIComponent(value)}`, 'Path=/', 'SameSite=Strict', `Max-Age=${o.maxAgeSeconds}`];
+            if (o.httpOnly) attrs.push('HttpOnly');
+            void reply.header('set-cookie', attrs.join('; '));
+          },
+        };
+        const out = await handler(input, ctx);
+        return reply.code(status).send(out);
+      },
+    };
+  };
+  const rawRoutes: RouteOptions[] = [];
   for (const mounted of options.routes) {
     for (const [name, e] of Object.entries(mounted.endpoints)) {
       const handler = mounted.handlers[name];
       if (!handler) throw new Error(`endpoint '${name}' has no handler`);
-      const parts = splitInput(e);
-      const status = e.status ?? 200;
-      app.route({
-        method: e.method,
-        url: e.path,
-        config: { scope: e.scope },
-        schema: {
-          operationId: name,
-          summary: e.summary,
-          tags: [e.tag ?? name.split('.')[0] ?? 'api'],
-          ...(e.scope === 'public' ? { security: [] } : {}),
-          ...(parts.params ? { params: parts.params } : {}),
-          ...(parts.query ? { querystring: parts.query } : {}),
-          ...(parts.body ? { body: parts.body } : {}),
-          response: { [status]: e.output, '4xx': ErrorResponse, '5xx': ErrorResponse },
-        },
-        handler: async (req: FastifyRequest, reply: FastifyReply) => {
-          const input = {
-            ...(req.params as object),
-            ...(req.query as object),
-            ...((req.body as object | undefined) ?? {}),
-          };
-          const ctx: RequestContext = {
-            principal: req.principal,
-            credential: req.credential,
-            setCookie: (cookie, value, o) => {
-              const attrs = [`${cookie}=${encodeURIComponent(value)}`, 'Path=/', 'SameSite=Strict', `Max-Age=${o.maxAgeSeconds}`];
-              if (o.httpOnly) attrs.push('HttpOnly');
-              void reply.header('set-cookie', attrs.join('; '));
-            },
-          };
-          const out = await handler(input, ctx);
-          return reply.code(status).send(out);
-        },
-      });
+      if (e.rawBody) rawRoutes.push(routeFor(name, e, handler));
+      else app.route(routeFor(name, e, handler));
     }
+  }
+  if (rawRoutes.length > 0) {
+    await app.register(async (raw) => {
+      raw.removeAllContentTypeParsers();
+      raw.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+      for (const route of rawRoutes) raw.route(route);
+    });
   }
 
   app.get('/metrics', { config: { scope: 'read' } }, async (_req, reply) => {

@@ -27,9 +27,25 @@ export class ApiClient<M extends EndpointMap> {
   }
 
   async call<K extends keyof M & string>(name: K, ...args: CallArgs<M[K]>): Promise<OutputOf<M[K]>> {
+    return this.request(name, (args[0] as Record<string, unknown> | undefined) ?? {}, undefined);
+  }
+
+  /** Calls an endpoint whose body is raw bytes (`rawBody`), e.g. one chunk of an upload. */
+  async send<K extends keyof M & string>(name: K, input: InputOf<M[K]>, bytes: Uint8Array): Promise<OutputOf<M[K]>> {
+    return this.request(name, input as Record<string, unknown>, bytes);
+  }
+
+  private async request<K extends keyof M & string>(
+    name: K,
+    given: Record<string, unknown>,
+    bytes: Uint8Array | undefined,
+  ): Promise<OutputOf<M[K]>> {
     const e = this.endpoints[name];
     if (!e) throw new Error(`unknown endpoint '${name}'`);
-    const input: Record<string, unknown> = { ...((args[0] as Record<string, unknown> | undefined) ?? {}) };
+    if (Boolean(e.rawBody) !== (bytes !== undefined)) {
+      throw new Error(`endpoint '${name}' ${e.rawBody ? 'takes bytes: use send()' : 'takes JSON: use call()'}`);
+    }
+    const input: Record<string, unknown> = { ...given };
     let path = e.path;
     for (const param of pathParamNames(e.path)) {
       const value = input[param];
@@ -42,8 +58,12 @@ export class ApiClient<M extends EndpointMap> {
     const url = new URL(path, this.options.baseUrl);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
-    let body: string | undefined;
-    if (carriesBody(e.method)) {
+    let body: string | Uint8Array | undefined;
+    if (bytes !== undefined) {
+      headers['content-type'] = 'application/octet-stream';
+      body = bytes;
+    }
+    if (carriesBody(e.method) && bytes === undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(input);
     } else {

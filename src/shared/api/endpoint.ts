@@ -28,6 +28,11 @@ export interface Endpoint<I extends z.ZodObject = z.ZodObject, O extends z.ZodTy
   readonly status?: number;
   /** The OpenAPI tag; defaults to the first segment of the endpoint's name. */
   readonly tag?: string;
+  /**
+   * The body is raw bytes (`application/octet-stream`, at most `maxBytes`), not JSON: then every non-path
+   * input field comes from the query string, and the handler receives the bytes beside its input.
+   */
+  readonly rawBody?: { maxBytes: number };
 }
 
 export type EndpointMap = Readonly<Record<string, Endpoint>>;
@@ -67,7 +72,7 @@ export function splitInput(e: Endpoint): InputParts {
   const params = names.length > 0 ? pick((n) => names.includes(n)) : undefined;
   const rest = names.length > 0 ? pick((n) => !names.includes(n)) : e.input;
   const restEmpty = Object.keys(rest.shape).length === 0;
-  if (carriesBody(e.method)) return { params, query: undefined, body: restEmpty ? undefined : rest };
+  if (carriesBody(e.method) && !e.rawBody) return { params, query: undefined, body: restEmpty ? undefined : rest };
   return { params, query: restEmpty ? undefined : rest, body: undefined };
 }
 

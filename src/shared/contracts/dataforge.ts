@@ -182,6 +182,27 @@ export const dataforgeEndpoints = {
     output: Job,
     status: 202,
   }),
+  'datasets.commit': endpoint({
+    method: 'POST',
+    path: `${datasetPath}/versions`,
+    summary: 'Make a version from finished uploads (added or replacing files) and removals on top of the latest version',
+    scope: 'write',
+    input: z.object({
+      dataset: DatasetRef,
+      files: z
+        .array(z.object({ path: z.string().min(1).max(4096), uploadId: Id }))
+        .max(100_000)
+        .default([]),
+      remove: z.array(z.string().min(1).max(4096)).max(100_000).default([]),
+      message: z.string().max(2000).default(''),
+      author: z.string().max(200).optional(),
+      /** Start from the latest version's files (default) or from nothing. */
+      base: z.enum(['latest', 'empty']).default('latest'),
+      create: z.boolean().default(false),
+    }),
+    output: z.object({ created: z.boolean(), version: DatasetVersion }),
+    status: 201,
+  }),
   'datasets.versions': endpoint({
     method: 'GET',
     path: `${datasetPath}/versions`,

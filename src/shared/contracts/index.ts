@@ -4,15 +4,17 @@ import { dataforgeEndpoints, dataforgeEvents } from './dataforge';
 import { jobEvents, jobsEndpoints } from './jobs';
 import { securityEndpoints, securityEvents } from './security';
 import { systemEndpoints, systemEvents } from './system';
+import { uploadsEndpoints } from './uploads';
 
 /** Every endpoint of the core. Adding a service means adding its map here; duplicates fail at import. */
 export const apiEndpoints = {
   ...systemEndpoints,
   ...jobsEndpoints,
   ...securityEndpoints,
+  ...uploadsEndpoints,
   ...dataforgeEndpoints,
 } as const;
-assertUniqueEndpoints([systemEndpoints, jobsEndpoints, securityEndpoints, dataforgeEndpoints]);
+assertUniqueEndpoints([systemEndpoints, jobsEndpoints, securityEndpoints, uploadsEndpoints, dataforgeEndpoints]);
 
 export type ApiEndpoints = typeof apiEndpoints;
 

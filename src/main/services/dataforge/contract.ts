@@ -31,6 +31,16 @@ export interface ImportRequest {
   create: boolean;
 }
 
+export interface CommitRequest {
+  dataset: string;
+  files: { path: string; uploadId: string }[];
+  remove: string[];
+  message: string;
+  author: string;
+  base: 'latest' | 'empty';
+  create: boolean;
+}
+
 export interface ProgressSink {
   progress(fraction: number, message?: string): void;
   signal: AbortSignal;
@@ -49,6 +59,8 @@ export interface DataforgeService {
   startImport(request: ImportRequest): Job;
   /** Does an import now (the job's body; also for tests and tools). */
   importPath(datasetId: string, path: string, meta: { message: string; author: string }, sink?: ProgressSink): Promise<ImportResult>;
+  /** Makes a version from finished uploads and removals on top of the latest version (or nothing). */
+  commit(request: CommitRequest): Promise<{ created: boolean; version: DatasetVersion }>;
   versions(dataset: string, query: { limit: number; cursor?: string | undefined }): { items: DatasetVersion[]; nextCursor: string | null };
   /** A version by number, tag, id or "latest". */
   resolveVersion(dataset: string, version: string): DatasetVersion;

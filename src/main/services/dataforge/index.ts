@@ -31,15 +31,22 @@ function dataforgeJobs(dataforge: DataforgeService): JobHandler[] {
   return [importJob, exportJob, profileJob] as JobHandler[];
 }
 
-export const dataforgeModule = defineService<DataforgeService, 'db' | 'blobs' | 'queue' | 'bus' | 'logger'>({
+export const dataforgeModule = defineService<DataforgeService, 'db' | 'blobs' | 'uploads' | 'queue' | 'bus' | 'logger'>({
   name: 'dataforge',
   title: 'Datasets',
   rank: 'foundation',
   migrations: dataforgeMigrations,
-  platform: ['db', 'blobs', 'queue', 'bus', 'logger'],
+  platform: ['db', 'blobs', 'uploads', 'queue', 'bus', 'logger'],
   services: [],
-  create: ({ db, blobs, queue, bus, logger }) => {
-    const service = new LocalDataforgeService(new SqliteDataforgeStore(db), blobs, queue, bus, logger.child({ service: 'dataforge' }));
+  create: ({ db, blobs, uploads, queue, bus, logger }) => {
+    const service = new LocalDataforgeService(
+      new SqliteDataforgeStore(db),
+      blobs,
+      queue,
+      uploads,
+      bus,
+      logger.child({ service: 'dataforge' }),
+    );
     service.repairInterruptedImports();
     return service;
   },

@@ -1,6 +1,12 @@
 import { userInfo } from 'node:os';
 import { routeTable } from '#gateway/routes';
+import type { Principal } from '#services/security/contract';
 import { dataforgeEndpoints, type DataforgeService } from './contract';
+
+/** Who made a version when the request does not say: the OS user for the local token, else the API key's name. */
+function authorOf(principal: Principal | null): string {
+  return principal?.kind === 'api-key' ? `key:${principal.name}` : userInfo().username;
+}
 
 export function dataforgeRoutes(dataforge: DataforgeService) {
   return routeTable(dataforgeEndpoints, {
@@ -10,8 +16,10 @@ export function dataforgeRoutes(dataforge: DataforgeService) {
     'datasets.import': (input, { principal }) =>
       dataforge.startImport({
         ...input,
-        author: input.author ?? (principal?.kind === 'api-key' ? `key:${principal.name}` : userInfo().username),
+        author: input.author ?? authorOf(principal),
       }),
+    'datasets.commit': (input, { principal }) =>
+      dataforge.commit({ ...input, author: input.author ?? authorOf(principal) }),
     'datasets.versions': ({ dataset, ...page }) => dataforge.versions(dataset, page),
     'datasets.version': ({ dataset, version }) => dataforge.resolveVersion(dataset, version),
     'datasets.files': ({ dataset, version, ...query }) => dataforge.files(dataset, version, query),

@@ -5,11 +5,13 @@ import type { BlobRef, BlobStore } from '#platform/blobstore';
 import type { EventBus } from '#platform/events';
 import type { Logger } from '#platform/logger';
 import type { JobQueue } from '#platform/queue';
+import type { UploadStore } from '#platform/uploads';
 import { ID_PATTERN, newId } from '#shared/ids';
 import { AppError } from '#shared/errors';
 import type {
   Dataset,
   DatasetVersion,
+  CommitRequest,
   DataforgeService,
   ImportRequest,
   ImportResult,
@@ -38,6 +40,7 @@ export class LocalDataforgeService implements DataforgeService {
     private readonly store: DataforgeStore,
     private readonly blobs: BlobStore,
     private readonly queue: JobQueue,
+    private readonly uploads: UploadStore,
     private readonly bus: EventBus,
     private readonly logger: Logger,
   ) {}
@@ -142,34 +145,92 @@ export class LocalDataforgeService implements DataforgeService {
         doneBytes += f.size;
         sink?.progress(totalBytes > 0 ? doneBytes / totalBytes : entries.length / files.length, `${entries.length}/${files.length} files`);
       }
-      const manifest = await this.blobs.put(serializeManifest(entries), ref);
-      const now = Date.now();
-      const outcome = this.store.transaction(() => {
-        const latest = this.store.latestVersion(dataset.id);
-        if (latest && latest.manifestSha256 === manifest.sha256) return { created: false, row: latest };
-        const row = this.store.insertVersion({
-          id: versionId,
-          datasetId: dataset.id,
-          message: meta.message,
-          author: meta.author,
-          parentId: latest?.id ?? null,
-          manifestSha256: manifest.sha256,
-          fileCount: entries.length,
-          totalBytes: entries.reduce((n, e) => n + e.size, 0),
-          kind: detectKind(entries),
-          createdAt: now,
-        });
-        this.store.touchDataset(dataset.id, now);
-        return { created: true, row };
+      const { created, version } = await this.recordVersion(dataset, versionId, entries, meta);
+      this.store.saveStatCache(freshCache, Date.now());
+      return { created, version, files: entries.length, bytes: totalBytes, hashedFiles, hashedBytes, skipped };
+    } catch (err) {
+      this.blobs.removeRefsOf(ref);
+      throw err;
+    }
+  }
+
+  /**
+   * Stores the manifest and, unless it equals the latest version's, makes the next version in one transaction.
+   * Every blob of `entries` must already be referenced under `versionId`; when no version is made, those
+   * references are dropped (the blobs stay referenced by the versions that have them).
+   */
+  private async recordVersion(
+    dataset: DatasetRow,
+    versionId: string,
+    entries: ManifestEntry[],
+    meta: { message: string; author: string },
+  ): Promise<{ created: boolean; version: DatasetVersion }> {
+    const ref: BlobRef = { owner: BLOB_OWNER, ref: versionId };
+    const manifest = await this.blobs.put(serializeManifest(entries), ref);
+    const now = Date.now();
+    const outcome = this.store.transaction(() => {
+      const latest = this.store.latestVersion(dataset.id);
+      if (latest && latest.manifestSha256 === manifest.sha256) return { created: false, row: latest };
+      const row = this.store.insertVersion({
+        id: versionId,
+        datasetId: dataset.id,
+        message: meta.message,
+        author: meta.author,
+        parentId: latest?.id ?? null,
+        manifestSha256: manifest.sha256,
+        fileCount: entries.length,
+        totalBytes: entries.reduce((n, e) => n + e.size, 0),
+        kind: detectKind(entries),
+        createdAt: now,
       });
-      if (!outcome.created) this.blobs.removeRefsOf(ref);
-      this.store.saveStatCache(freshCache, now);
-      const version = this.toVersion(outcome.row);
-      if (outcome.created) {
-        this.bus.emit('dataset.version.created', { datasetName: dataset.name, version });
-        if (entries.some((e) => tableFormatOf(e.path))) this.enqueueProfile(version.id);
+      this.store.touchDataset(dataset.id, now);
+      return { created: true, row };
+    });
+    if (!outcome.created) this.blobs.removeRefsOf(ref);
+    const version = this.toVersion(outcome.row);
+    if (outcome.created) {
+      this.bus.emit('dataset.version.created', { datasetName: dataset.name, version });
+      if (entries.some((e) => tableFormatOf(e.path))) this.enqueueProfile(version.id);
+    }
+    return { created: outcome.created, version };
+  }
+
+  async commit(request: CommitRequest): Promise<{ created: boolean; version: DatasetVersion }> {
+    let dataset = this.store.getDataset(request.dataset);
+    if (!dataset) {
+      if (!request.create || ID_PATTERN.test(request.dataset)) throw AppError.notFound('dataset', request.dataset);
+      dataset = this.datasetRow(this.createDataset({ name: request.dataset, description: '' }).id);
+    }
+    const seen = new Set<string>();
+    for (const [i, f] of request.files.entries()) {
+      if (!isSafeRelativePath(f.path)) throw AppError.invalid(`files.${i}.path`, `'${f.path}' is not a relative path inside the dataset`);
+      if (seen.has(f.path)) throw AppError.invalid(`files.${i}.path`, `'${f.path}' is given twice`);
+      seen.add(f.path);
+      const upload = this.uploads.get(f.uploadId);
+      if (upload.sha256 === null) {
+        throw new AppError('FAILED_PRECONDITION', `files.${i}: upload ${f.uploadId} is incomplete (${upload.received} of ${upload.size} bytes)`);
       }
-      return { created: outcome.created, version, files: entries.length, bytes: totalBytes, hashedFiles, hashedBytes, skipped };
+    }
+    const latest = this.store.latestVersion(dataset.id);
+    const base = request.base === 'latest' && latest ? await this.manifestOf(latest) : [];
+    const removals = new Set(request.remove);
+    for (const [i, p] of request.remove.entries()) {
+      if (!base.some((e) => e.path === p)) throw AppError.invalid(`remove.${i}`, `'${p}' is not in the latest version`);
+    }
+    const versionId = newId();
+    const ref: BlobRef = { owner: BLOB_OWNER, ref: versionId };
+    const byPath = new Map<string, ManifestEntry>();
+    try {
+      for (const e of base) {
+        if (removals.has(e.path) || seen.has(e.path)) continue;
+        this.blobs.addRef(e.sha256, ref);
+        byPath.set(e.path, e);
+      }
+      for (const f of request.files) {
+        const { sha256, size } = this.uploads.claim(f.uploadId, ref);
+        byPath.set(f.path, { path: f.path, sha256, size });
+      }
+      return await this.recordVersion(dataset, versionId, [...byPath.values()], { message: request.message, author: request.author });
     } catch (err) {
       this.blobs.removeRefsOf(ref);
       throw err;
