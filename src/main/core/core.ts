@@ -146,6 +146,12 @@ export async function startCore(config: Config, options: { listen?: boolean } = 
       url = `http://${host}:${port}`;
       lock.setUrl(url);
       queue.start();
+      for (const { module, service } of services.values()) {
+        if (!module.start) continue;
+        module.start(service);
+        const stop = module.stop;
+        if (stop) cleanup.push(() => stop(service));
+      }
       logger.info({ url, dataDir: config.dataDir }, 'AI-DOS core is listening');
     }
 

@@ -43,6 +43,9 @@ export interface ServiceModule<S = unknown, P extends keyof PlatformDeps = keyof
   services: readonly string[];
   create(platform: Pick<PlatformDeps, P>, services: ServiceLookup): S;
   routes?(service: S): MountedRoutes;
+  /** Begins background work (watchers, timers) once the core serves; `stop` ends it at shutdown. */
+  start?(service: S): void;
+  stop?(service: S): void | Promise<void>;
   jobs?(service: S): JobHandler[];
 }
 

@@ -54,6 +54,16 @@ CREATE TABLE dataforge_versions (
   UNIQUE (dataset_id, number)
 ) STRICT;
 
+CREATE TABLE dataforge_watches (
+  id TEXT PRIMARY KEY,
+  dataset_id TEXT NOT NULL REFERENCES dataforge_datasets(id),
+  path TEXT NOT NULL,
+  settle_ms INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_job_id TEXT,
+  UNIQUE (dataset_id, path)
+) STRICT;
+
 CREATE TABLE platform_blob_refs (
   sha256 TEXT NOT NULL REFERENCES platform_blobs(sha256) ON DELETE RESTRICT,
   owner TEXT NOT NULL,

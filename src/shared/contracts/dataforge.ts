@@ -136,6 +136,24 @@ export const RowsPage = z.object({
 });
 export type RowsPage = z.infer<typeof RowsPage>;
 
+export const Watch = z.object({
+  id: Id,
+  datasetId: Id,
+  path: z.string(),
+  /** How long the folder must stay unchanged before it is imported. */
+  settleMs: z.number().int(),
+  createdAt: Timestamp,
+  /** The last import this watch started. */
+  lastJobId: Id.nullable(),
+});
+export type Watch = z.infer<typeof Watch>;
+
+const AbsolutePath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p), 'must be an absolute path');
+
 const datasetPath = '/api/v1/datasets/:dataset';
 const versionPath = `${datasetPath}/versions/:version`;
 
@@ -173,7 +191,7 @@ export const dataforgeEndpoints = {
     input: z.object({
       dataset: DatasetRef,
       /** An absolute path on the machine running the core. */
-      path: z.string().min(1).max(4096).refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p), 'must be an absolute path'),
+      path: AbsolutePath,
       message: z.string().max(2000).default(''),
       author: z.string().max(200).optional(),
       /** Create the dataset if it does not exist (only when `dataset` is a name). */
@@ -266,10 +284,40 @@ export const dataforgeEndpoints = {
     input: z.object({
       dataset: DatasetRef,
       version: VersionRef,
-      path: z.string().min(1).max(4096).refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p), 'must be an absolute path'),
+      path: AbsolutePath,
     }),
     output: Job,
     status: 202,
+  }),
+  'datasets.watch': endpoint({
+    method: 'POST',
+    path: `${datasetPath}/watches`,
+    summary: 'Watch a folder: each time its content settles, it is imported (a new version if anything changed)',
+    scope: 'admin',
+    input: z.object({
+      dataset: DatasetRef,
+      path: AbsolutePath,
+      settleMs: z.number().int().min(100).max(3_600_000).default(3000),
+      create: z.boolean().default(false),
+    }),
+    output: Watch,
+    status: 201,
+  }),
+  'datasets.watches': endpoint({
+    method: 'GET',
+    path: `${datasetPath}/watches`,
+    summary: 'The folders watched for a dataset',
+    scope: 'read',
+    input: z.object({ dataset: DatasetRef }),
+    output: z.object({ items: z.array(Watch) }),
+  }),
+  'datasets.unwatch': endpoint({
+    method: 'DELETE',
+    path: `${datasetPath}/watches/:id`,
+    summary: 'Stop watching a folder',
+    scope: 'admin',
+    input: z.object({ dataset: DatasetRef, id: Id }),
+    output: Watch,
   }),
   'datasets.profile': endpoint({
     method: 'GET',

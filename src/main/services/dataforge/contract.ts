@@ -1,5 +1,15 @@
 import type { z } from 'zod';
-import type { Dataset, DatasetVersion, ImportResult, ManifestEntry, RowFilter, RowsPage, VersionDiff, VersionProfile } from '#shared/contracts/dataforge';
+import type {
+  Dataset,
+  DatasetVersion,
+  ImportResult,
+  ManifestEntry,
+  RowFilter,
+  RowsPage,
+  VersionDiff,
+  VersionProfile,
+  Watch,
+} from '#shared/contracts/dataforge';
 import type { Job } from '#shared/contracts/jobs';
 
 export {
@@ -11,6 +21,7 @@ export {
   type ManifestEntry,
   type RowsPage,
   type VersionProfile,
+  type Watch,
 } from '#shared/contracts/dataforge';
 
 export interface RowsQuery {
@@ -75,6 +86,14 @@ export interface DataforgeService {
   untag(dataset: string, tag: string): DatasetVersion;
   /** Checks the request and enqueues a `dataforge.export` job. */
   startExport(dataset: string, version: string, target: string): Job;
+  /** Watches a folder: it is imported now and again each time its content settles. */
+  watch(request: { dataset: string; path: string; settleMs: number; create: boolean }): Watch;
+  watches(dataset: string): Watch[];
+  unwatch(dataset: string, id: string): Watch;
+  /** Starts the watchers of every watched folder (at core start). */
+  startWatching(): void;
+  /** Stops every watcher (at core shutdown). */
+  stopWatching(): Promise<void>;
   /** The stored profile of a version's tables; NOT_FOUND until a profile job has run. */
   profile(dataset: string, version: string): VersionProfile;
   /** Enqueues a `dataforge.profile` job (imports enqueue one by themselves for versions with tables). */

@@ -147,6 +147,32 @@ describe('dataset versions', () => {
   });
 });
 
+describe('watched folders', () => {
+  it('imports a watched folder at once and again when its content settles, until unwatched', async () => {
+    const folder = fixtureFolder('inbox', ['iris.csv']);
+    const w = await t.client.call('datasets.watch', { dataset: 'inbox', path: folder, settleMs: 300, create: true });
+    expect(w.path).toBe(folder);
+    await waitFor(async () => ((await t.client.call('datasets.get', { dataset: 'inbox' })).versionCount === 1 ? true : undefined), 20_000, 'v1');
+    copyFileSync(path.join(FIXTURES, 'wine.csv'), path.join(folder, 'wine.csv'));
+    await waitFor(async () => ((await t.client.call('datasets.get', { dataset: 'inbox' })).versionCount === 2 ? true : undefined), 20_000, 'v2');
+    const latest = await t.client.call('datasets.version', { dataset: 'inbox', version: 'latest' });
+    expect(latest).toMatchObject({ fileCount: 2, author: 'folder watch' });
+    await expect(t.client.call('datasets.watch', { dataset: 'inbox', path: folder })).rejects.toThrow(/already watched/);
+
+    await t.client.call('datasets.unwatch', { dataset: 'inbox', id: w.id });
+    expect((await t.client.call('datasets.watches', { dataset: 'inbox' })).items).toEqual([]);
+    copyFileSync(path.join(FIXTURES, 'digits.csv'), path.join(folder, 'digits.csv'));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await t.client.call('datasets.get', { dataset: 'inbox' })).versionCount).toBe(2);
+  });
+
+  it('refuses to watch something that is not a folder', async () => {
+    await expect(
+      t.client.call('datasets.watch', { dataset: 'tables', path: path.join(FIXTURES, 'iris.csv') }),
+    ).rejects.toThrow(/iris\.csv is not a folder$/);
+  });
+});
+
 describe('profiles and rows', () => {
   it('profiles the tables of a new version by itself: types, missing values, top values', async () => {
     const v = await t.client.call('datasets.version', { dataset: 'tables', version: '1' });

@@ -50,6 +50,8 @@ export const dataforgeModule = defineService<DataforgeService, 'db' | 'blobs' | 
     service.repairInterruptedImports();
     return service;
   },
+  start: (service) => service.startWatching(),
+  stop: (service) => service.stopWatching(),
   routes: dataforgeRoutes,
   jobs: dataforgeJobs,
 });

@@ -58,5 +58,19 @@ CREATE TABLE dataforge_profiles (
   created_at INTEGER NOT NULL
 ) STRICT;`,
     },
+    {
+      version: 3,
+      name: 'watched folders',
+      sql: `
+CREATE TABLE dataforge_watches (
+  id TEXT PRIMARY KEY,
+  dataset_id TEXT NOT NULL REFERENCES dataforge_datasets(id),
+  path TEXT NOT NULL,
+  settle_ms INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_job_id TEXT,
+  UNIQUE (dataset_id, path)
+) STRICT;`,
+    },
   ],
 };

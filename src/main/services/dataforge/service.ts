@@ -20,11 +20,13 @@ import type {
   RowsPage,
   RowsQuery,
   VersionProfile,
+  Watch,
 } from './contract';
 import { detectKind, diffManifests, isSafeRelativePath, parseManifest, serializeManifest } from './manifest';
 import { TableProfiler } from './profile';
 import { RowsCollector } from './rows';
 import { scanPath } from './scan';
+import { FolderWatchers } from './watcher';
 import { readTable, tableFormatOf } from './tables';
 import type { DataforgeStore, DatasetRow, StatCacheEntry, VersionRow } from './store';
 
@@ -35,6 +37,7 @@ const MANIFEST_CACHE_SIZE = 8;
 
 export class LocalDataforgeService implements DataforgeService {
   private readonly manifests = new Map<string, ManifestEntry[]>();
+  private readonly watchers: FolderWatchers;
 
   constructor(
     private readonly store: DataforgeStore,
@@ -43,7 +46,9 @@ export class LocalDataforgeService implements DataforgeService {
     private readonly uploads: UploadStore,
     private readonly bus: EventBus,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.watchers = new FolderWatchers(logger);
+  }
 
   /**
    * Drops blob references left by imports a crash interrupted (their version was never created), so that
@@ -96,18 +101,84 @@ export class LocalDataforgeService implements DataforgeService {
     return { items, nextCursor: rows.length > query.limit ? (items.at(-1)?.id ?? null) : null };
   }
 
+  /** The dataset a request names, made first when asked to and the reference is a name. */
+  private datasetOrCreate(ref: string, create: boolean): DatasetRow {
+    const row = this.store.getDataset(ref);
+    if (row) return row;
+    if (!create || ID_PATTERN.test(ref)) throw AppError.notFound('dataset', ref);
+    return this.datasetRow(this.createDataset({ name: ref, description: '' }).id);
+  }
+
   startImport(request: ImportRequest) {
     const resolved = path.resolve(request.path);
     if (!existsSync(resolved)) throw AppError.invalid('path', `${resolved} does not exist`);
-    let row = this.store.getDataset(request.dataset);
-    if (!row) {
-      if (!request.create || ID_PATTERN.test(request.dataset)) throw AppError.notFound('dataset', request.dataset);
-      row = this.datasetRow(this.createDataset({ name: request.dataset, description: '' }).id);
+    const row = this.datasetOrCreate(request.dataset, request.create);
+    return this.enqueueImport(row.id, resolved, request.message, request.author);
+  }
+
+  private enqueueImport(datasetId: string, folder: string, message: string, author: string) {
+    return this.queue.enqueue({ type: 'dataforge.import', payload: { datasetId, path: folder, message, author } });
+  }
+
+  watch(request: { dataset: string; path: string; settleMs: number; create: boolean }): Watch {
+    const resolved = path.resolve(request.path);
+    if (!existsSync(resolved) || !statSync(resolved).isDirectory()) throw AppError.invalid('path', `${resolved} is not a folder`);
+    const row = this.datasetOrCreate(request.dataset, request.create);
+    if (this.store.listWatches(row.id).some((w) => w.path === resolved)) {
+      throw new AppError('CONFLICT', `${resolved} is already watched for '${row.name}'`);
     }
-    return this.queue.enqueue({
-      type: 'dataforge.import',
-      payload: { datasetId: row.id, path: resolved, message: request.message, author: request.author },
-    });
+    const w: Watch = { id: newId(), datasetId: row.id, path: resolved, settleMs: request.settleMs, createdAt: Date.now(), lastJobId: null };
+    this.store.insertWatch(w);
+    this.importWatched(w);
+    this.watchers.start(w.id, w.path, w.settleMs, () => this.importWatched(w));
+    return this.store.listWatches(row.id).find((x) => x.id === w.id) as Watch;
+  }
+
+  /** Imports a watched folder, unless its previous import is still going (then tries again once settled). */
+  private importWatched(w: Watch): void {
+    const current = this.store.listWatches(w.datasetId).find((x) => x.id === w.id);
+    if (!current) return;
+    if (current.lastJobId) {
+      const previous = this.queue.get(current.lastJobId);
+      if (previous.status === 'queued' || previous.status === 'running') {
+        setTimeout(() => this.importWatched(w), w.settleMs).unref();
+        return;
+      }
+    }
+    try {
+      const job = this.enqueueImport(w.datasetId, w.path, `watched folder ${w.path} changed`, 'folder watch');
+      this.store.setWatchJob(w.id, job.id);
+    } catch (err) {
+      this.logger.warn({ err, folder: w.path }, 'could not import a watched folder');
+    }
+  }
+
+  watches(dataset: string): Watch[] {
+    return this.store.listWatches(this.datasetRow(dataset).id);
+  }
+
+  unwatch(dataset: string, id: string): Watch {
+    const w = this.watches(dataset).find((x) => x.id === id);
+    if (!w) throw AppError.notFound('watch', id);
+    this.watchers.stop(id);
+    this.store.deleteWatch(id);
+    return w;
+  }
+
+  startWatching(): void {
+    for (const w of this.store.listWatches()) {
+      if (!existsSync(w.path)) {
+        this.logger.warn({ folder: w.path }, 'a watched folder no longer exists; not watching it');
+        continue;
+      }
+      this.watchers.start(w.id, w.path, w.settleMs, () => this.importWatched(w));
+      // Changes made while the core was stopped.
+      this.importWatched(w);
+    }
+  }
+
+  stopWatching(): Promise<void> {
+    return this.watchers.stopAll();
   }
 
   async importPath(datasetId: string, root: string, meta: { message: string; author: string }, sink?: ProgressSink): Promise<ImportResult> {
@@ -196,11 +267,7 @@ export class LocalDataforgeService implements DataforgeService {
   }
 
   async commit(request: CommitRequest): Promise<{ created: boolean; version: DatasetVersion }> {
-    let dataset = this.store.getDataset(request.dataset);
-    if (!dataset) {
-      if (!request.create || ID_PATTERN.test(request.dataset)) throw AppError.notFound('dataset', request.dataset);
-      dataset = this.datasetRow(this.createDataset({ name: request.dataset, description: '' }).id);
-    }
+    const dataset = this.datasetOrCreate(request.dataset, request.create);
     const seen = new Set<string>();
     for (const [i, f] of request.files.entries()) {
       if (!isSafeRelativePath(f.path)) throw AppError.invalid(`files.${i}.path`, `'${f.path}' is not a relative path inside the dataset`);

@@ -1,5 +1,5 @@
 import type { Db } from '#platform/db';
-import type { DatasetVersion, VersionProfile } from '#shared/contracts/dataforge';
+import type { DatasetVersion, VersionProfile, Watch } from '#shared/contracts/dataforge';
 import type { DataforgeStore, DatasetRow, StatCacheEntry, VersionRow } from './store';
 
 interface VersionDbRow {
@@ -148,6 +148,29 @@ export class SqliteDataforgeStore implements DataforgeStore {
          ON CONFLICT(version_id) DO UPDATE SET profile = excluded.profile, created_at = excluded.created_at`,
       )
       .run(profile.versionId, JSON.stringify(profile), profile.createdAt);
+  }
+
+  insertWatch(w: Watch): void {
+    this.db
+      .prepare('INSERT INTO dataforge_watches (id, dataset_id, path, settle_ms, created_at, last_job_id) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(w.id, w.datasetId, w.path, w.settleMs, w.createdAt, w.lastJobId);
+  }
+
+  listWatches(datasetId?: string): Watch[] {
+    return this.db
+      .prepare(
+        `SELECT id, dataset_id AS datasetId, path, settle_ms AS settleMs, created_at AS createdAt, last_job_id AS lastJobId
+         FROM dataforge_watches WHERE (? IS NULL OR dataset_id = ?) ORDER BY id`,
+      )
+      .all(datasetId ?? null, datasetId ?? null) as Watch[];
+  }
+
+  deleteWatch(id: string): boolean {
+    return this.db.prepare('DELETE FROM dataforge_watches WHERE id = ?').run(id).changes === 1;
+  }
+
+  setWatchJob(id: string, jobId: string): void {
+    this.db.prepare('UPDATE dataforge_watches SET last_job_id = ? WHERE id = ?').run(jobId, id);
   }
 
   statCache(paths: readonly string[]): Map<string, StatCacheEntry> {

@@ -1,4 +1,4 @@
-import type { DatasetVersion, VersionProfile } from '#shared/contracts/dataforge';
+import type { DatasetVersion, VersionProfile, Watch } from '#shared/contracts/dataforge';
 
 export interface DatasetRow {
   id: string;
@@ -42,6 +42,10 @@ export interface DataforgeStore {
   removeTag(datasetId: string, tag: string): boolean;
   getProfile(versionId: string): VersionProfile | undefined;
   saveProfile(profile: VersionProfile): void;
+  insertWatch(watch: Watch): void;
+  listWatches(datasetId?: string): Watch[];
+  deleteWatch(id: string): boolean;
+  setWatchJob(id: string, jobId: string): void;
   statCache(paths: readonly string[]): Map<string, StatCacheEntry>;
   saveStatCache(entries: readonly StatCacheEntry[], at: number): void;
 }
