@@ -136,6 +136,28 @@ export const RowsPage = z.object({
 });
 export type RowsPage = z.infer<typeof RowsPage>;
 
+const SampleRow = z.object({ line: z.number().int(), values: z.array(z.string().nullable()) });
+
+export const TableDiff = z.object({
+  path: z.string(),
+  from: z.object({ version: z.number().int(), rows: z.number().int(), columns: z.array(z.string()) }),
+  to: z.object({ version: z.number().int(), rows: z.number().int(), columns: z.array(z.string()) }),
+  schema: z.object({ added: z.array(z.string()), removed: z.array(z.string()) }),
+  /** With a key column rows are matched by key (so edits show as changed); without one, as whole rows. */
+  key: z.string().nullable(),
+  rows: z.object({
+    added: z.number().int(),
+    removed: z.number().int(),
+    changed: z.number().int(),
+    unchanged: z.number().int(),
+  }),
+  /** The first rows of each kind, with their line in the file they come from (`changed`: the new line). */
+  samples: z.object({ added: z.array(SampleRow), removed: z.array(SampleRow), changed: z.array(SampleRow) }),
+  /** Rows of either side that could not be read, and were left out. */
+  badRows: z.number().int(),
+});
+export type TableDiff = z.infer<typeof TableDiff>;
+
 export const Watch = z.object({
   id: Id,
   datasetId: Id,
@@ -259,6 +281,20 @@ export const dataforgeEndpoints = {
     scope: 'read',
     input: z.object({ dataset: DatasetRef, from: VersionRef, to: VersionRef.default('latest') }),
     output: VersionDiff,
+  }),
+  'datasets.tableDiff': endpoint({
+    method: 'GET',
+    path: `${datasetPath}/diff/table`,
+    summary: 'Rows added, removed and changed (by key column, if given) and columns added or removed in one table',
+    scope: 'read',
+    input: z.object({
+      dataset: DatasetRef,
+      from: VersionRef,
+      to: VersionRef.default('latest'),
+      path: z.string().min(1).max(4096),
+      key: z.string().max(200).optional(),
+    }),
+    output: TableDiff,
   }),
   'datasets.tag': endpoint({
     method: 'POST',

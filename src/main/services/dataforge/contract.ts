@@ -6,6 +6,7 @@ import type {
   ManifestEntry,
   RowFilter,
   RowsPage,
+  TableDiff,
   VersionDiff,
   VersionProfile,
   Watch,
@@ -20,6 +21,7 @@ export {
   type ImportResult,
   type ManifestEntry,
   type RowsPage,
+  type TableDiff,
   type VersionProfile,
   type Watch,
 } from '#shared/contracts/dataforge';
@@ -82,6 +84,8 @@ export interface DataforgeService {
     query: { prefix: string; limit: number; after?: string | undefined },
   ): Promise<{ items: ManifestEntry[]; next: string | null }>;
   diff(dataset: string, from: string, to: string): Promise<z.infer<typeof VersionDiff>>;
+  /** Rows and columns that differ in one table between two versions (matched by `key` when given). */
+  tableDiff(dataset: string, from: string, to: string, path: string, key?: string): Promise<TableDiff>;
   tag(dataset: string, version: string, tag: string): DatasetVersion;
   untag(dataset: string, tag: string): DatasetVersion;
   /** Checks the request and enqueues a `dataforge.export` job. */

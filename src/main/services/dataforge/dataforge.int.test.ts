@@ -147,6 +147,36 @@ describe('dataset versions', () => {
   });
 });
 
+describe('table diffs', () => {
+  it('counts rows added, removed and changed by key, and columns added', async () => {
+    const dir = path.join(work.dir, 'people');
+    mkdirSync(dir);
+    const file = path.join(dir, 'people.csv');
+    writeFileSync(file, 'id,name,age\n1,ann,30\n2,bob,40\n3,cy,50\n');
+    age(file);
+    await importFolder('people', dir);
+    writeFileSync(file, 'id,name,age,city\n1,ann,30,paris\n2,bob,41,rome\n4,dee,20,oslo\n');
+    age(file);
+    await importFolder('people', dir);
+    const byKey = await t.client.call('datasets.tableDiff', { dataset: 'people', from: '1', path: 'people.csv', key: 'id' });
+    expect(byKey.schema).toEqual({ added: ['city'], removed: [] });
+    expect(byKey.rows).toEqual({ added: 1, removed: 1, changed: 2, unchanged: 0 });
+    expect(byKey.samples.added).toEqual([{ line: 4, values: ['4', 'dee', '20', 'oslo'] }]);
+    expect(byKey.samples.removed).toEqual([{ line: 4, values: ['3', 'cy', '50'] }]);
+    const whole = await t.client.call('datasets.tableDiff', { dataset: 'people', from: '1', to: '2', path: 'people.csv' });
+    expect(whole.rows).toEqual({ added: 3, removed: 3, changed: 0, unchanged: 0 });
+    await expect(t.client.call('datasets.tableDiff', { dataset: 'people', from: '1', path: 'people.csv', key: 'email' })).rejects.toThrow(
+      "key: the table in v1 has no column 'email' (it has: id, name, age)",
+    );
+  });
+
+  it('sees an appended row as one added row', async () => {
+    const diff = await t.client.call('datasets.tableDiff', { dataset: 'tables', from: '1', to: '2', path: 'iris.csv' });
+    expect(diff.rows).toMatchObject({ added: 1, removed: 0, unchanged: 150 });
+    expect(diff.samples.added[0]?.values).toEqual(['5.0', '3.0', '1.5', '0.2', 'setosa']);
+  });
+});
+
 describe('watched folders', () => {
   it('imports a watched folder at once and again when its content settles, until unwatched', async () => {
     const folder = fixtureFolder('inbox', ['iris.csv']);

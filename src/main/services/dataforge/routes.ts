@@ -24,6 +24,7 @@ export function dataforgeRoutes(dataforge: DataforgeService) {
     'datasets.version': ({ dataset, version }) => dataforge.resolveVersion(dataset, version),
     'datasets.files': ({ dataset, version, ...query }) => dataforge.files(dataset, version, query),
     'datasets.diff': ({ dataset, from, to }) => dataforge.diff(dataset, from, to),
+    'datasets.tableDiff': ({ dataset, from, to, path, key }) => dataforge.tableDiff(dataset, from, to, path, key),
     'datasets.tag': ({ dataset, version, tag }) => dataforge.tag(dataset, version, tag),
     'datasets.untag': ({ dataset, tag }) => dataforge.untag(dataset, tag),
     'datasets.export': ({ dataset, version, path }) => dataforge.startExport(dataset, version, path),

@@ -19,6 +19,7 @@ import type {
   ProgressSink,
   RowsPage,
   RowsQuery,
+  TableDiff,
   VersionProfile,
   Watch,
 } from './contract';
@@ -26,6 +27,7 @@ import { detectKind, diffManifests, isSafeRelativePath, parseManifest, serialize
 import { TableProfiler } from './profile';
 import { RowsCollector } from './rows';
 import { scanPath } from './scan';
+import { diffTables } from './table-diff';
 import { FolderWatchers } from './watcher';
 import { readTable, tableFormatOf } from './tables';
 import type { DataforgeStore, DatasetRow, StatCacheEntry, VersionRow } from './store';
@@ -350,6 +352,20 @@ export class LocalDataforgeService implements DataforgeService {
     const b = this.versionRow(ds, to);
     const d = diffManifests(await this.manifestOf(a), await this.manifestOf(b));
     return { from: this.toVersion(a), to: this.toVersion(b), ...d };
+  }
+
+  async tableDiff(dataset: string, from: string, to: string, tablePath: string, key?: string): Promise<TableDiff> {
+    const ds = this.datasetRow(dataset);
+    const side = async (ref: string) => {
+      const row = this.versionRow(ds, ref);
+      const entry = (await this.manifestOf(row)).find((e) => e.path === tablePath);
+      if (!entry) throw new AppError('NOT_FOUND', `v${row.number} of '${ds.name}' has no file '${tablePath}'`, { path: tablePath });
+      const format = tableFormatOf(entry.path);
+      if (!format) throw AppError.invalid('path', `'${entry.path}' is not a table (CSV, TSV or JSON lines)`);
+      return { open: () => this.blobs.open(entry.sha256), format, version: row.number };
+    };
+    const [a, b] = [await side(from), await side(to)];
+    return { path: tablePath, ...(await diffTables(a, b, key)) };
   }
 
   tag(dataset: string, version: string, tag: string): DatasetVersion {

@@ -35,6 +35,8 @@ export async function readTable(source: Readable, format: TableFormat, visitor: 
   const parser = parse({
     delimiter: format === 'tsv' ? '\t' : ',',
     bom: true,
+    // Files edited on several systems mix line endings; detecting one from the first line would glue the rest.
+    record_delimiter: ['\r\n', '\n', '\r'],
     relax_column_count: true,
     skip_empty_lines: true,
     skip_records_with_error: true,
@@ -50,29 +52,38 @@ export async function readTable(source: Readable, format: TableFormat, visitor: 
     }
     parser.end();
   })();
-  for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-    const { record, info } = item;
-    if (!header) {
-      header = record.map((name, i) => name.trim() || `column_${i + 1}`);
-      visitor.columns(header);
-      continue;
+  // A visitor that throws or stops early must not leave the feeder writing into a closed parser.
+  feeding.catch(() => undefined);
+  try {
+    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      const { record, info } = item;
+      if (!header) {
+        header = record.map((name, i) => name.trim() || `column_${i + 1}`);
+        visitor.columns(header);
+        continue;
+      }
+      if (record.length !== header.length) {
+        visitor.bad(info.lines, `expected ${header.length} fields, found ${record.length}`);
+        continue;
+      }
+      if (record.some((v) => v.includes('\uFFFD'))) {
+        visitor.bad(info.lines, 'not valid UTF-8');
+        continue;
+      }
+      if (
+        visitor.row(
+          record.map((v) => (v === '' ? null : v)),
+          info.lines,
+        ) === false
+      )
+        break;
     }
-    if (record.length !== header.length) {
-      visitor.bad(info.lines, `expected ${header.length} fields, found ${record.length}`);
-      continue;
-    }
-    if (record.some((v) => v.includes('\uFFFD'))) {
-      visitor.bad(info.lines, 'not valid UTF-8');
-      continue;
-    }
-    if (visitor.row(record.map((v) => (v === '' ? null : v)), info.lines) === false) {
-      stopped = true;
-      source.destroy();
-      break;
-    }
+    if (!header) visitor.columns([]);
+  } finally {
+    stopped = true;
+    source.destroy();
+    parser.destroy();
   }
-  if (!header) visitor.columns([]);
-  await feeding.catch(() => undefined);
 }
 
 async function readJsonl(source: Readable, visitor: TableVisitor): Promise<void> {
@@ -95,27 +106,34 @@ async function readJsonl(source: Readable, visitor: TableVisitor): Promise<void>
     for (const p of pending.splice(0)) if (visitor.row(toRow(p.obj), p.line) === false) return false;
     return true;
   };
-  for await (const text of lines) {
-    lineNo++;
-    if (text.trim() === '') continue;
-    let obj: unknown;
-    try {
-      obj = JSON.parse(text);
-    } catch (err) {
-      visitor.bad(lineNo, `not valid JSON: ${(err as Error).message}`);
-      continue;
-    }
-    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
-      visitor.bad(lineNo, 'not a JSON object');
-      continue;
-    }
-    if (!columns) {
-      for (const k of Object.keys(obj)) seen.add(k);
-      pending.push({ obj: obj as Record<string, unknown>, line: lineNo });
-      if (pending.length >= JSONL_COLUMN_SAMPLE && !flush()) break;
-    } else if (visitor.row(toRow(obj as Record<string, unknown>), lineNo) === false) break;
+  try {
+    await readJsonlLines();
+  } finally {
+    lines.close();
+    source.destroy();
   }
-  if (!columns || pending.length > 0) flush();
-  lines.close();
-  source.destroy();
+
+  async function readJsonlLines(): Promise<void> {
+    for await (const text of lines) {
+      lineNo++;
+      if (text.trim() === '') continue;
+      let obj: unknown;
+      try {
+        obj = JSON.parse(text);
+      } catch (err) {
+        visitor.bad(lineNo, `not valid JSON: ${(err as Error).message}`);
+        continue;
+      }
+      if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
+        visitor.bad(lineNo, 'not a JSON object');
+        continue;
+      }
+      if (!columns) {
+        for (const k of Object.keys(obj)) seen.add(k);
+        pending.push({ obj: obj as Record<string, unknown>, line: lineNo });
+        if (pending.length >= JSONL_COLUMN_SAMPLE && !flush()) break;
+      } else if (visitor.row(toRow(obj as Record<string, unknown>), lineNo) === false) break;
+    }
+    if (!columns || pending.length > 0) flush();
+  }
 }
