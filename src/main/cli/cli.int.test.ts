@@ -1,11 +1,14 @@
 import { spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '#shared/contracts/jobs';
 import { startTestCore, type TestCore } from '#core/testing';
-import { tempDir } from '#platform/testing';
+import { tempDir, waitFor } from '#platform/testing';
 
 const CLI = fileURLToPath(new URL('./main.ts', import.meta.url));
+const FIXTURES = path.resolve(import.meta.dirname, '../../../../shared/fixtures/data');
 
 interface Result {
   code: number | null;
@@ -94,6 +97,44 @@ describe('aidos CLI', () => {
       const noServer = await aidos(['--url', 'http://127.0.0.1:9', '--token', 'x', 'status']);
       expect(noServer.code).toBe(1);
       expect(noServer.stderr).toContain('no AI-DOS server answers at http://127.0.0.1:9');
+    } finally {
+      tmp.remove();
+    }
+  });
+});
+
+describe('aidos datasets', () => {
+  it('imports, lists versions, diffs, tags, profiles, exports and pushes', async () => {
+    const tmp = tempDir('aidos-cli-data-');
+    try {
+      const folder = path.join(tmp.dir, 'My Tables');
+      mkdirSync(folder);
+      copyFileSync(path.join(FIXTURES, 'iris.csv'), path.join(folder, 'iris.csv'));
+      const imported = await aidos([...base, 'datasets', 'import', folder, '-m', 'first']);
+      expect(imported.code, imported.stderr).toBe(0);
+      expect(imported.stdout).toMatch(/^my-tables v1: 1 files, .* \(tabular\)/m);
+      copyFileSync(path.join(FIXTURES, 'wine.csv'), path.join(folder, 'wine.csv'));
+      await aidos([...base, 'datasets', 'import', folder, '-m', 'wine too']);
+      const versions = await aidos([...base, 'datasets', 'versions', 'my-tables']);
+      expect(versions.stdout).toMatch(/v2 .* wine too/);
+      const diff = await aidos([...base, 'datasets', 'diff', 'my-tables', '1']);
+      expect(diff.stdout).toContain('v1 → v2: 1 added, 0 removed, 0 changed, 1 unchanged\n+ wine.csv');
+      const tagged = await aidos([...base, 'datasets', 'tag', 'my-tables', '1', 'golden']);
+      expect(tagged.stdout).toContain('tagged v1 as golden');
+      const profile = await waitFor(async () => {
+        const r = await aidos([...base, 'datasets', 'profile', 'my-tables', 'golden']);
+        return r.code === 0 ? r : undefined;
+      }, 30_000, 'profile');
+      expect(profile.stdout).toMatch(/iris\.csv: 150 rows, 5 columns/);
+      expect(profile.stdout).toMatch(/species\s+string\s+0\s+3/);
+      const target = path.join(tmp.dir, 'out');
+      const exported = await aidos([...base, 'datasets', 'export', 'my-tables', 'golden', target]);
+      expect(exported.stdout).toContain(`wrote 1 files`);
+      expect(readFileSync(path.join(target, 'iris.csv'))).toEqual(readFileSync(path.join(FIXTURES, 'iris.csv')));
+      const pushed = await aidos([...base, '--json', 'datasets', 'push', folder, '--name', 'pushed']);
+      expect(JSON.parse(pushed.stdout)).toMatchObject({ created: true, version: { number: 1, fileCount: 2 } });
+      const listed = await aidos([...base, 'datasets', 'list']);
+      expect(listed.stdout).toMatch(/my-tables\s+2\s+v2/);
     } finally {
       tmp.remove();
     }

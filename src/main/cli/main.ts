@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { closeSync, createReadStream, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { ImportResult } from '#shared/contracts/dataforge';
@@ -301,15 +303,122 @@ datasets
   });
 datasets
   .command('diff <dataset> <from> [to]')
-  .description('files added, removed and changed between two versions (to defaults to latest)')
-  .action(async (dataset: string, from: string, to?: string) => {
-    const d = await conn().client.call('datasets.diff', { dataset, from, to: to ?? 'latest' });
+  .description('files added, removed and changed between two versions (to defaults to latest); --table for rows')
+  .option('--table <path>', 'diff the rows and columns of this table file instead')
+  .option('--key <column>', 'with --table: match rows by this column, so edits show as changed')
+  .action(async (dataset: string, from: string, to: string | undefined, o: { table?: string; key?: string }) => {
+    const c = conn().client;
+    if (o.table) {
+      const d = await c.call('datasets.tableDiff', { dataset, from, to: to ?? 'latest', path: o.table, key: o.key });
+      out(d, () => {
+        console.log(`${d.path} v${d.from.version} (${d.from.rows} rows) → v${d.to.version} (${d.to.rows} rows)${d.key ? `, by ${d.key}` : ''}`);
+        console.log(`rows: ${d.rows.added} added, ${d.rows.removed} removed, ${d.rows.changed} changed, ${d.rows.unchanged} unchanged`);
+        if (d.schema.added.length || d.schema.removed.length) {
+          console.log(`columns: +${d.schema.added.join(', +') || ' none'}; -${d.schema.removed.join(', -') || ' none'}`);
+        }
+        for (const r of d.samples.added) console.log(`+ line ${r.line}: ${r.values.join(',')}`);
+        for (const r of d.samples.removed) console.log(`- line ${r.line}: ${r.values.join(',')}`);
+        for (const r of d.samples.changed) console.log(`~ line ${r.line}: ${r.values.join(',')}`);
+        if (d.badRows > 0) console.log(`${d.badRows} unreadable rows left out`);
+      });
+      return;
+    }
+    const d = await c.call('datasets.diff', { dataset, from, to: to ?? 'latest' });
     out(d, () => {
       console.log(`v${d.from.number} → v${d.to.number}: ${d.added.length} added, ${d.removed.length} removed, ${d.changed.length} changed, ${d.unchanged} unchanged`);
       for (const e of d.added) console.log(`+ ${e.path}`);
       for (const e of d.removed) console.log(`- ${e.path}`);
       for (const e of d.changed) console.log(`~ ${e.path} (${formatBytes(e.before.size)} → ${formatBytes(e.after.size)})`);
     });
+  });
+datasets
+  .command('profile <dataset> [version]')
+  .description("show a version's table profiles (version defaults to latest)")
+  .action(async (dataset: string, version?: string) => {
+    const p = await conn().client.call('datasets.profile', { dataset, version: version ?? 'latest' });
+    out(p, () => {
+      for (const t of p.tables) {
+        console.log(`${t.path}: ${t.rows} rows, ${t.columns.length} columns${t.badRowCount ? `, ${t.badRowCount} unreadable rows` : ''}`);
+        printTable(
+          t.columns.map((col) => ({
+            column: col.name,
+            type: col.type,
+            missing: col.missing,
+            distinct: `${col.distinct}${col.distinctCapped ? '+' : ''}`,
+            min: col.min === null ? null : String(col.min),
+            max: col.max === null ? null : String(col.max),
+            mean: col.mean === null ? null : Number(col.mean.toPrecision(4)),
+            top: col.top[0] ? `${col.top[0].value} (${col.top[0].count})` : null,
+          })),
+          '(no columns)',
+        );
+        for (const b of t.badRows.slice(0, 5)) console.log(`  line ${b.line}: ${b.reason}`);
+      }
+    });
+  });
+datasets
+  .command('push <path>')
+  .description('upload a file or folder to the server (resumable chunks) and make a version of exactly its files')
+  .option('--name <name>', 'dataset name (default: the folder or file name)')
+  .option('-m, --message <message>', 'what changed', '')
+  .action(async (target: string, o: { name?: string; message: string }) => {
+    const absolute = path.resolve(target);
+    const name = o.name ?? datasetNameFrom(absolute);
+    const c = conn();
+    const files = listFiles(absolute);
+    const total = files.reduce((n, f) => n + f.size, 0);
+    const bar = flags().json ? undefined : progressBar('upload');
+    let sent = 0;
+    const uploaded: { path: string; uploadId: string }[] = [];
+    try {
+      const buffer = Buffer.alloc(UPLOAD_CHUNK_BYTES);
+      for (const f of files) {
+        // Hash first (streamed), so the server refuses the upload if a byte changes on the way.
+        const hash = createHash('sha256');
+        for await (const part of createReadStream(f.abs)) hash.update(part as Buffer);
+        const upload = await c.client.call('uploads.create', { filename: f.rel, size: f.size, sha256: hash.digest('hex') });
+        const fd = openSync(f.abs, 'r');
+        try {
+          for (let offset = 0; offset < f.size; ) {
+            const n = readSync(fd, buffer, 0, Math.min(UPLOAD_CHUNK_BYTES, f.size - offset), offset);
+            await c.client.send('uploads.append', { id: upload.id, offset }, buffer.subarray(0, n));
+            offset += n;
+            sent += n;
+            bar?.update(total > 0 ? sent / total : 1, f.rel);
+          }
+        } finally {
+          closeSync(fd);
+        }
+        uploaded.push({ path: f.rel, uploadId: upload.id });
+      }
+    } finally {
+      bar?.stop();
+    }
+    const result = await c.client.call('datasets.commit', { dataset: name, files: uploaded, base: 'empty', message: o.message, create: true });
+    out(result, () =>
+      console.log(
+        result.created
+          ? `${name} v${result.version.number}: ${result.version.fileCount} files, ${formatBytes(result.version.totalBytes)}`
+          : `${name}: unchanged since v${result.version.number}; no new version`,
+      ),
+    );
+  });
+datasets
+  .command('watch <path>')
+  .description('watch a folder: it is imported now and whenever its content settles')
+  .option('--name <name>', 'dataset name (default: the folder name)')
+  .option('--settle-ms <ms>', 'quiet time before an import', (v) => Number.parseInt(v, 10), 3000)
+  .action(async (target: string, o: { name?: string; settleMs: number }) => {
+    const absolute = path.resolve(target);
+    const w = await conn().client.call('datasets.watch', { dataset: o.name ?? datasetNameFrom(absolute), path: absolute, settleMs: o.settleMs, create: true });
+    out(w, () => console.log(`watching ${w.path} (id ${w.id}); imports start ${w.settleMs} ms after changes settle`));
+  });
+datasets
+  .command('unwatch <dataset> <id>')
+  .description('stop watching a folder')
+  .action(async (dataset: string, id: string) => {
+    const w = await conn().client.call('datasets.unwatch', { dataset, id });
+    out(w, () => console.log(`stopped watching ${w.path}`));
   });
 datasets
   .command('export <dataset> <version> <folder>')
@@ -330,6 +439,26 @@ datasets
     const v = o.delete ? await c.call('datasets.untag', { dataset, tag }) : await c.call('datasets.tag', { dataset, version, tag });
     out(v, () => console.log(o.delete ? `removed tag ${tag} from v${v.number}` : `tagged v${v.number} as ${tag}`));
   });
+
+/** Upload chunks of 8 MiB: small enough to resend cheaply, large enough to keep requests few. */
+const UPLOAD_CHUNK_BYTES = 8 * 1024 * 1024;
+
+/** The regular files under a path (or the file itself), relative paths with '/', symlinks skipped. */
+function listFiles(root: string): { rel: string; abs: string; size: number }[] {
+  const st = lstatSync(root);
+  if (st.isFile()) return [{ rel: path.basename(root), abs: root, size: st.size }];
+  const out: { rel: string; abs: string; size: number }[] = [];
+  const walk = (dir: string, rel: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const abs = path.join(dir, entry.name);
+      const r = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(abs, r);
+      else if (entry.isFile()) out.push({ rel: r, abs, size: lstatSync(abs).size });
+    }
+  };
+  walk(root, '');
+  return out.sort((a, b) => (a.rel < b.rel ? -1 : 1));
+}
 
 /** A dataset name from a path: lower case, with anything outside [a-z0-9._-] turned into "-". */
 function datasetNameFrom(p: string): string {
