@@ -58,10 +58,11 @@ export class ApiClient<M extends EndpointMap> {
     const url = new URL(path, this.options.baseUrl);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
-    let body: string | Uint8Array | undefined;
+    let body: string | Uint8Array<ArrayBuffer> | undefined;
     if (bytes !== undefined) {
       headers['content-type'] = 'application/octet-stream';
-      body = bytes;
+      // fetch takes views of plain ArrayBuffers only; a chunk may be a view of a shared or pooled one.
+      body = new Uint8Array(bytes);
     }
     if (carriesBody(e.method) && bytes === undefined) {
       headers['content-type'] = 'application/json';
