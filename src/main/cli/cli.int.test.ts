@@ -5,10 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '#shared/contracts/jobs';
 import { startTestCore, type TestCore } from '#core/testing';
-import { tempDir, waitFor } from '#platform/testing';
+import { fixturePath, tempDir, waitFor } from '#platform/testing';
 
 const CLI = fileURLToPath(new URL('./main.ts', import.meta.url));
-const FIXTURES = path.resolve(import.meta.dirname, '../../../../shared/fixtures/data');
+const FIXTURES = fixturePath('data');
 
 interface Result {
   code: number | null;

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** A fresh directory under the OS temp dir, removed by the returned function (for tests and benchmarks). */
 export function tempDir(prefix = 'aidos-test-'): { dir: string; remove: () => void } {
@@ -16,4 +17,9 @@ export async function waitFor<T>(read: () => T | undefined | Promise<T | undefin
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** A file under the repository's `test-fixtures/` (real, small datasets the tests use). */
+export function fixturePath(...parts: string[]): string {
+  return fileURLToPath(new URL(`../../../test-fixtures/${parts.join('/')}`, import.meta.url));
 }

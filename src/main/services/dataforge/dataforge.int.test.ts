@@ -17,9 +17,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImportResult } from '#shared/contracts/dataforge';
 import type { Job } from '#shared/contracts/jobs';
 import { startTestCore, type TestCore } from '#core/testing';
-import { tempDir, waitFor } from '#platform/testing';
+import { fixturePath, tempDir, waitFor } from '#platform/testing';
 
-const FIXTURES = path.resolve(import.meta.dirname, '../../../../../shared/fixtures/data');
+const FIXTURES = fixturePath('data');
 
 let t: TestCore;
 let work: ReturnType<typeof tempDir>;
@@ -191,7 +191,7 @@ describe('watched folders', () => {
 
     await t.client.call('datasets.unwatch', { dataset: 'inbox', id: w.id });
     expect((await t.client.call('datasets.watches', { dataset: 'inbox' })).items).toEqual([]);
-    copyFileSync(path.join(FIXTURES, 'digits.csv'), path.join(folder, 'digits.csv'));
+    copyFileSync(path.join(FIXTURES, 'penguins.csv'), path.join(folder, 'penguins.csv'));
     await new Promise((r) => setTimeout(r, 1500));
     expect((await t.client.call('datasets.get', { dataset: 'inbox' })).versionCount).toBe(2);
   });
