@@ -37,9 +37,9 @@ export default defineConfig({
   },
   renderer: {
     root: 'src/renderer',
-    // The UI is always served over HTTP by the core (in Electron too), so absolute asset URLs work at any route.
-    base: '/',
-    plugins: [react(), tailwindcss()],
+    // The UI is always served over HTTP by the core (in Electron too), so absolute asset URLs work at any
+    // route (/datasets/x). electron-vite forces base './' for renderers; a plugin's config hook overrides it.
+    plugins: [react(), tailwindcss(), { name: 'aidos:absolute-base', config: () => ({ base: '/' }) }],
     build: {
       outDir: 'out/renderer',
       minify: true,

@@ -13,6 +13,7 @@ import {
   statSync,
   unlinkSync,
 } from 'node:fs';
+import { open as openFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -229,6 +230,18 @@ export class BlobStore {
     });
     stream.on('error', (err) => checker.destroy(err));
     return stream.pipe(checker);
+  }
+
+  /** The first `bytes` bytes of a blob (fewer if it is shorter), e.g. to read a file header. */
+  async readHead(sha256: string, bytes: number): Promise<Buffer> {
+    const handle = await openFile(this.pathOf(sha256), 'r');
+    try {
+      const buffer = Buffer.alloc(bytes);
+      const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
   }
 
   async read(sha256: string, options: { verify?: boolean } = {}): Promise<Buffer> {

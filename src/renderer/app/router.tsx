@@ -1,5 +1,6 @@
 import { createBrowserRouter, createHashRouter, isRouteErrorResponse, Link, useRouteError, type RouteObject } from 'react-router';
 import { DashboardPage } from '../dashboard/DashboardPage';
+import { DatasetPage } from '../datasets/DatasetPage';
 import { JobsPage } from '../jobs/JobsPage';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { EmptyState } from '../components/ui';
@@ -17,6 +18,7 @@ const routes: RouteObject[] = [
         { path: 'jobs', Component: JobsPage },
         { path: 'settings', Component: SettingsPage },
         ...servicePageRoutes(),
+        { path: 'datasets/:name', Component: DatasetPage },
         { path: '*', Component: NotFound },
       ] },
     ],

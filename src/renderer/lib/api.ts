@@ -37,4 +37,19 @@ export const queryKeys = {
   jobsList: (status: string | undefined) => ['jobs', 'list', status ?? 'all'] as const,
   keys: (includeRevoked: boolean) => ['keys', { includeRevoked }] as const,
   keysAll: ['keys'] as const,
+  /** One job, followed live: under `jobs`, so every job event refreshes it. */
+  job: (id: string) => ['jobs', 'one', id] as const,
+  jobsOfType: (type: string) => ['jobs', 'type', type] as const,
+  // Datasets. A version's files, diffs and rows never change (versions are immutable), so only the lists, the
+  // dataset details (versions, tags) and the profiles are ever invalidated.
+  datasetsList: ['datasets', 'list'] as const,
+  datasetNames: ['datasets', 'list', 'names'] as const,
+  datasetDetails: ['datasets', 'detail'] as const,
+  dataset: (name: string) => ['datasets', 'detail', name] as const,
+  datasetVersions: (name: string) => ['datasets', 'detail', name, 'versions'] as const,
+  datasetProfiles: ['datasets', 'profile'] as const,
+  datasetProfile: (name: string, versionId: string) => ['datasets', 'profile', name, versionId] as const,
+  datasetFiles: (name: string, versionId: string, prefix: string) => ['datasets', 'files', name, versionId, prefix] as const,
+  datasetDiff: (name: string, from: string, to: string) => ['datasets', 'diff', name, from, to] as const,
+  datasetRows: (name: string, versionId: string, query: unknown) => ['datasets', 'rows', name, versionId, query] as const,
 };

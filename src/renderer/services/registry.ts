@@ -1,5 +1,7 @@
 import type { ComponentType } from 'react';
 import { KeyIcon, type IconProps } from '../components/icons';
+import { DatasetsPage } from '../datasets/DatasetsPage';
+import { DatasetsIcon } from '../datasets/icons';
 
 /**
  * The renderer's pages for platform services, keyed by the service name that `system.services` reports. The
@@ -22,6 +24,8 @@ export interface ServicePage {
 export const servicePages: Readonly<Partial<Record<string, ServicePage>>> = {
   // Security's user-facing part today is API keys, managed in Settings.
   security: { label: 'API keys', icon: KeyIcon, to: '/settings#api-keys' },
+  // One dataset's page, /datasets/:name, is registered in app/router.tsx.
+  dataforge: { label: 'Datasets', icon: DatasetsIcon, to: '/datasets', element: DatasetsPage },
 };
 
 /** The routes of services that have a page of their own. */

@@ -110,9 +110,23 @@ export const TableProfile = z.object({
 });
 export type TableProfile = z.infer<typeof TableProfile>;
 
+export const ImageSummary = z.object({
+  count: z.number().int(),
+  formats: z.record(z.string(), z.number().int()),
+  /** Images laid out as `<class>/<file>` (ImageFolder style): their classes with counts; empty otherwise. */
+  classes: z.array(z.object({ name: z.string(), count: z.number().int() })),
+  width: z.object({ min: z.number().int(), max: z.number().int() }).nullable(),
+  height: z.object({ min: z.number().int(), max: z.number().int() }).nullable(),
+  /** Files named like images whose header could not be read. */
+  unreadable: z.array(z.string()),
+});
+export type ImageSummary = z.infer<typeof ImageSummary>;
+
 export const VersionProfile = z.object({
   versionId: Id,
   tables: z.array(TableProfile),
+  /** Present when the version holds images. */
+  images: ImageSummary.nullable(),
   createdAt: Timestamp,
 });
 export type VersionProfile = z.infer<typeof VersionProfile>;
@@ -157,6 +171,44 @@ export const TableDiff = z.object({
   badRows: z.number().int(),
 });
 export type TableDiff = z.infer<typeof TableDiff>;
+
+export const QUALITY_CHECKS = [
+  'missing',
+  'duplicates',
+  'near_duplicates',
+  'constant',
+  'outliers',
+  'class_imbalance',
+  'label_issues',
+  'schema_drift',
+  'pii',
+] as const;
+
+export const QualityFinding = z.object({
+  check: z.enum(QUALITY_CHECKS),
+  severity: z.enum(['info', 'warning', 'error']),
+  /** The table file the finding is about. */
+  table: z.string(),
+  column: z.string().nullable(),
+  message: z.string(),
+  /** How many rows (or values) are affected. */
+  count: z.number().int(),
+  /** Line numbers of the affected rows in the file (the first 100), so the UI can show them. */
+  lines: z.array(z.number().int()),
+});
+export type QualityFinding = z.infer<typeof QualityFinding>;
+
+export const QualityReport = z.object({
+  versionId: Id,
+  /** 0-100: 100 means no finding; each finding costs points by severity and share of rows affected. */
+  score: z.number(),
+  /** The label column checked for imbalance and label issues, if any. */
+  target: z.string().nullable(),
+  tables: z.array(z.object({ path: z.string(), rows: z.number().int(), score: z.number() })),
+  findings: z.array(QualityFinding),
+  createdAt: Timestamp,
+});
+export type QualityReport = z.infer<typeof QualityReport>;
 
 export const Watch = z.object({
   id: Id,

@@ -21,6 +21,7 @@ export {
   type ImportResult,
   type ManifestEntry,
   type RowsPage,
+  type ImageSummary,
   type TableDiff,
   type VersionProfile,
   type Watch,

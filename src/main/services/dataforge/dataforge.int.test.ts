@@ -13,6 +13,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImportResult } from '#shared/contracts/dataforge';
 import type { Job } from '#shared/contracts/jobs';
@@ -144,6 +145,51 @@ describe('dataset versions', () => {
     } finally {
       writeFileSync(blobFile, original);
     }
+  });
+});
+
+/** A real grayscale PNG of the given size (a gradient), written with zlib. */
+function pngImage(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 0; // grayscale
+  const rows = Buffer.concat(Array.from({ length: height }, (_, y) => Buffer.from([0, ...Array.from({ length: width }, (_, x) => (x * y) % 256)])));
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+describe('image folders', () => {
+  it('recognises class-per-subfolder labels and reads image sizes', async () => {
+    const dir = path.join(work.dir, 'shapes');
+    for (const [cls, n] of [['circle', 3], ['square', 2], ['triangle', 1]] as const) {
+      mkdirSync(path.join(dir, cls), { recursive: true });
+      for (let i = 0; i < n; i++) writeFileSync(path.join(dir, cls, `${i}.png`), pngImage(8 + i, 6));
+    }
+    writeFileSync(path.join(dir, 'square', 'broken.png'), 'not an image');
+    const result = await importFolder('shapes', dir);
+    expect(result.version.kind).toBe('images');
+    const profile = await waitFor(() => t.client.call('datasets.profile', { dataset: 'shapes', version: '1' }).catch(() => undefined), 20_000, 'profile');
+    expect(profile.images).toEqual({
+      count: 7,
+      formats: { png: 6 },
+      classes: [
+        { name: 'circle', count: 3 },
+        { name: 'square', count: 3 },
+        { name: 'triangle', count: 1 },
+      ],
+      width: { min: 8, max: 10 },
+      height: { min: 6, max: 6 },
+      unreadable: ['square/broken.png'],
+    });
   });
 });
 

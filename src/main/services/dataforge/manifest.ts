@@ -21,7 +21,7 @@ export function parseManifest(text: string): ManifestEntry[] {
 }
 
 const TABULAR = /\.(csv|tsv|jsonl|ndjson|parquet)$/i;
-const IMAGE = /\.(png|jpe?g|gif|bmp|webp|tiff?)$/i;
+export const IMAGE = /\.(png|jpe?g|gif|bmp|webp|tiff?)$/i;
 const TEXT = /\.(txt|md)$/i;
 
 /** What a version holds, judged by its file names (content checks come with profiling). */

@@ -13,6 +13,7 @@ import type {
   DatasetVersion,
   CommitRequest,
   DataforgeService,
+  ImageSummary,
   ImportRequest,
   ImportResult,
   ManifestEntry,
@@ -23,7 +24,8 @@ import type {
   VersionProfile,
   Watch,
 } from './contract';
-import { detectKind, diffManifests, isSafeRelativePath, parseManifest, serializeManifest } from './manifest';
+import { classOf, imageSize } from './images';
+import { IMAGE, detectKind, diffManifests, isSafeRelativePath, parseManifest, serializeManifest } from './manifest';
 import { TableProfiler } from './profile';
 import { RowsCollector } from './rows';
 import { scanPath } from './scan';
@@ -36,6 +38,8 @@ export const BLOB_OWNER = 'dataforge';
 /** A file modified this recently may change again within the clock's resolution: hash it again next time. */
 const RACY_WINDOW_MS = 2000;
 const MANIFEST_CACHE_SIZE = 8;
+/** Enough of an image file to find its size (JPEG frame headers can follow large metadata). */
+const IMAGE_HEAD_BYTES = 64 * 1024;
 
 export class LocalDataforgeService implements DataforgeService {
   private readonly manifests = new Map<string, ManifestEntry[]>();
@@ -263,7 +267,7 @@ export class LocalDataforgeService implements DataforgeService {
     const version = this.toVersion(outcome.row);
     if (outcome.created) {
       this.bus.emit('dataset.version.created', { datasetName: dataset.name, version });
-      if (entries.some((e) => tableFormatOf(e.path))) this.enqueueProfile(version.id);
+      if (entries.some((e) => tableFormatOf(e.path) || IMAGE.test(e.path))) this.enqueueProfile(version.id);
     }
     return { created: outcome.created, version };
   }
@@ -407,7 +411,8 @@ export class LocalDataforgeService implements DataforgeService {
   async profileVersion(versionId: string, sink?: ProgressSink): Promise<VersionProfile> {
     const row = this.store.versionById(versionId);
     if (!row) throw AppError.notFound('dataset version', versionId);
-    const tables = (await this.manifestOf(row)).flatMap((entry) => {
+    const entries = await this.manifestOf(row);
+    const tables = entries.flatMap((entry) => {
       const format = tableFormatOf(entry.path);
       return format ? [{ entry, format }] : [];
     });
@@ -422,11 +427,49 @@ export class LocalDataforgeService implements DataforgeService {
       doneBytes += entry.size;
       sink?.progress(totalBytes > 0 ? doneBytes / totalBytes : 1, entry.path);
     }
-    const profile: VersionProfile = { versionId, tables: profiles, createdAt: Date.now() };
+    const images = await this.summariseImages(entries.filter((e) => IMAGE.test(e.path)), sink);
+    const profile: VersionProfile = { versionId, tables: profiles, images, createdAt: Date.now() };
     this.store.saveProfile(profile);
     const dataset = this.store.getDataset(row.datasetId);
     this.bus.emit('dataset.version.profiled', { datasetName: dataset?.name ?? '', versionId, tables: profiles.length });
     return profile;
+  }
+
+  /** Formats, sizes and (for `<class>/<file>` layouts) classes of a version's images, from their headers. */
+  private async summariseImages(images: ManifestEntry[], sink?: ProgressSink): Promise<ImageSummary | null> {
+    if (images.length === 0) return null;
+    const formats: Record<string, number> = {};
+    const classes = new Map<string, number>();
+    const unreadable: string[] = [];
+    const width = { min: Infinity, max: 0 };
+    const height = { min: Infinity, max: 0 };
+    const layoutHasClasses = images.every((e) => classOf(e.path) !== undefined);
+    for (const [i, e] of images.entries()) {
+      if (sink?.signal.aborted) throw new AppError('FAILED_PRECONDITION', 'profiling was cancelled');
+      const size = imageSize(await this.blobs.readHead(e.sha256, IMAGE_HEAD_BYTES));
+      if (!size) {
+        if (unreadable.length < 100) unreadable.push(e.path);
+      } else {
+        formats[size.format] = (formats[size.format] ?? 0) + 1;
+        width.min = Math.min(width.min, size.width);
+        width.max = Math.max(width.max, size.width);
+        height.min = Math.min(height.min, size.height);
+        height.max = Math.max(height.max, size.height);
+      }
+      if (layoutHasClasses) {
+        const name = classOf(e.path) as string;
+        classes.set(name, (classes.get(name) ?? 0) + 1);
+      }
+      if (i % 500 === 0) sink?.progress(i / images.length, `${i}/${images.length} images`);
+    }
+    return {
+      count: images.length,
+      formats,
+      classes: [...classes.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([name, count]) => ({ name, count })),
+      width: width.max > 0 ? width : null,
+      height: height.max > 0 ? height : null,
+      unreadable,
+    };
   }
 
   async rows(dataset: string, version: string, query: RowsQuery): Promise<RowsPage> {

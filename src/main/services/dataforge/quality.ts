@@ -1,0 +1,729 @@
+import type { ColumnProfile, QualityFinding } from '#shared/contracts/dataforge';
+import { TableProfiler } from './profile';
+import type { Row, TableVisitor } from './tables';
+
+type ColumnType = ColumnProfile['type'];
+type Severity = QualityFinding['severity'];
+type Check = QualityFinding['check'];
+
+/**
+ * Rows held in memory for the checks that need whole rows (outliers, label issues): about 100,000 rows of
+ * 20 short columns is some tens of MB. Beyond it they are a uniform reservoir sample, and those findings say so.
+ */
+export const KEPT_ROWS_CAP = 100_000;
+/**
+ * Row fingerprints remembered for the duplicate checks (a Set of 1,000,000 numbers is roughly 40 MB). Rows past
+ * the cap are still compared with the ones remembered, so only copies that both come after it can be missed.
+ */
+const FINGERPRINT_CAP = 1_000_000;
+const LINES_KEPT = 100;
+/** A target with more classes than this is not treated as a classification label. */
+const MAX_CLASSES = 100;
+/** Values counted per candidate target column; more distinct values than this rule the column out anyway. */
+const CLASS_COUNT_CAP = 1_000;
+const TARGET_NAMES = ['label', 'target', 'class', 'species', 'y', 'diagnosis', 'digit', 'cultivar'];
+/** The last column is guessed to be the label only when it has at most this many values. */
+const GUESSED_LAST_COLUMN_MAX_CLASSES = 20;
+const ONE_HOT_MAX_VALUES = 30;
+const FOLDS = 5;
+/** Below this many labelled rows a cross-validated model says nothing worth reporting. */
+const LABEL_MODEL_MIN_ROWS = 20;
+/** Classes listed in the imbalance message. */
+const CLASSES_LISTED = 20;
+const SEVERITY_WEIGHT: Record<Severity, number> = { info: 1, warning: 5, error: 15 };
+
+const INTEGER = /^[+-]?\d+$/;
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/;
+const E164 = /^\+[1-9]\d{8,14}$/;
+/** Optional country code, optional bracketed area code, then 2-4 digit groups split by space, dot or dash. */
+const NATIONAL_PHONE = /^(\+\d{1,3}[ .-]?)?(\(\d{1,5}\)[ .-]?)?\d{2,5}([ .-]?\d{2,5}){1,4}$/;
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+const CARD = /^\d[\d -]{11,24}\d$/;
+
+/** The seeded generator of profile.ts, so that checking the same table twice gives the same findings. */
+function seededRandom(seed = 42): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function isMissing(value: string | null | undefined): value is null | undefined {
+  return value === null || value === undefined || value.trim() === '';
+}
+
+/** A 53-bit hash of a string (two 32-bit FNV-1a variants): collisions among a million rows are ~1 in 20,000. */
+function fingerprint(text: string): number {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193 ^ text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+    h2 ^= h2 >>> 15;
+  }
+  return (h1 >>> 0) * 2 ** 21 + ((h2 >>> 0) >>> 11);
+}
+
+/** A value as compared for near duplicates: trimmed, lower case, numbers to 6 significant digits. */
+function normalised(value: string | null): string {
+  if (isMissing(value)) return '\u0000';
+  const text = value.trim();
+  if (NUMBER.test(text)) return String(Number(Number(text).toPrecision(6)));
+  return text.toLowerCase();
+}
+
+function digitsOf(text: string): string {
+  return text.replace(/\D/g, '');
+}
+
+function luhnValid(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+export function isCardNumber(value: string): boolean {
+  if (!CARD.test(value)) return false;
+  const digits = digitsOf(value);
+  return digits.length >= 13 && digits.length <= 19 && !/^0+$/.test(digits) && luhnValid(digits);
+}
+
+export function isPhoneNumber(value: string): boolean {
+  if (E164.test(value)) return true;
+  if (!NATIONAL_PHONE.test(value) || IPV4.test(value)) return false;
+  const digits = digitsOf(value).length;
+  return digits >= 9 && digits <= 15;
+}
+
+/** A count with the first lines it happened on. */
+class Tally {
+  count = 0;
+  readonly lines: number[] = [];
+
+  add(line: number): void {
+    this.count++;
+    if (this.lines.length < LINES_KEPT) this.lines.push(line);
+  }
+}
+
+/** PII matches in one column; which of them are reported depends on the column's type, known at the end. */
+class PiiTally {
+  readonly email = new Tally();
+  readonly phone = new Tally();
+  readonly card = new Tally();
+  /** Phones written `+` and digits only, which a number column can hold too. */
+  readonly e164 = new Tally();
+}
+
+function quantile(sorted: Float64Array, q: number): number {
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+/** info below `infoBelow`, warning below `warningBelow`, error from there. */
+function severityByShare(share: number, infoBelow: number, warningBelow: number): Severity {
+  if (share < infoBelow) return 'info';
+  return share < warningBelow ? 'warning' : 'error';
+}
+
+function percent(share: number): string {
+  const p = share * 100;
+  return `${p < 1 && p > 0 ? p.toPrecision(2) : Math.round(p)}%`;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** Features for the label model: standardised numbers (missing → the mean, i.e. 0) and small one-hot groups. */
+interface FeatureMatrix {
+  /** Row-major, `n` × `d`. */
+  x: Float64Array;
+  n: number;
+  d: number;
+}
+
+function buildFeatures(rows: Row[], columns: number[], types: ColumnType[]): FeatureMatrix {
+  const encoders: ((row: Row, out: Float64Array, at: number) => void)[] = [];
+  let d = 0;
+  for (const c of columns) {
+    const type = types[c];
+    if (type === 'integer' || type === 'number') {
+      let sum = 0;
+      let sumSq = 0;
+      let present = 0;
+      for (const row of rows) {
+        const v = row[c];
+        if (isMissing(v)) continue;
+        const x = Number(v);
+        sum += x;
+        sumSq += x * x;
+        present++;
+      }
+      if (present === 0) continue;
+      const mean = sum / present;
+      const std = Math.sqrt(Math.max(0, sumSq / present - mean * mean));
+      if (!(std > 0)) continue;
+      const offset = d++;
+      encoders.push((row, out, at) => {
+        const v = row[c];
+        out[at + offset] = isMissing(v) ? 0 : (Number(v) - mean) / std;
+      });
+      continue;
+    }
+    const slots = new Map<string, number>();
+    let tooMany = false;
+    for (const row of rows) {
+      const v = row[c];
+      if (isMissing(v) || slots.has(v)) continue;
+      if (slots.size === ONE_HOT_MAX_VALUES) {
+        tooMany = true;
+        break;
+      }
+      slots.set(v, slots.size);
+    }
+    if (tooMany || slots.size < 2) continue;
+    const offset = d;
+    d += slots.size;
+    encoders.push((row, out, at) => {
+      const v = row[c];
+      if (isMissing(v)) return;
+      const slot = slots.get(v);
+      if (slot !== undefined) out[at + offset + slot] = 1;
+    });
+  }
+  const x = new Float64Array(rows.length * d);
+  rows.forEach((row, i) => {
+    for (const encode of encoders) encode(row, x, i * d);
+  });
+  return { x, n: rows.length, d };
+}
+
+/**
+ * Multinomial logistic regression fitted by Adam with an L2 penalty and a cosine-decaying step. Small tables
+ * use the full batch at every step; larger ones a shuffled mini-batch sized so that a step costs about the
+ * same whatever the table, which keeps the fit to a fixed budget (≈20 passes over 16,000 rows of 20 features).
+ */
+const MODEL_STEPS = 300;
+const MODEL_LEARNING_RATE = 0.1;
+const MODEL_L2 = 1e-3;
+const MODEL_WORK_PER_STEP = 250_000;
+
+function fitSoftmax(
+  features: FeatureMatrix,
+  labels: Int32Array,
+  classes: number,
+  train: Int32Array,
+  random: () => number,
+): Float64Array {
+  const { x, d } = features;
+  const width = d + 1;
+  const weights = new Float64Array(classes * width);
+  const gradient = new Float64Array(weights.length);
+  const m1 = new Float64Array(weights.length);
+  const m2 = new Float64Array(weights.length);
+  const probs = new Float64Array(classes);
+  const batchSize = Math.min(train.length, Math.max(64, Math.floor(MODEL_WORK_PER_STEP / (width * classes))));
+  const order = Int32Array.from(train);
+  let cursor = order.length;
+  const beta1 = 0.9;
+  const beta2 = 0.999;
+  for (let step = 0; step < MODEL_STEPS; step++) {
+    gradient.fill(0);
+    for (let b = 0; b < batchSize; b++) {
+      let r: number;
+      if (batchSize === train.length) r = train[b]!;
+      else {
+        if (cursor === order.length) {
+          shuffle(order, random);
+          cursor = 0;
+        }
+        r = order[cursor++]!;
+      }
+      const at = r * d;
+      softmaxInto(weights, x, at, d, classes, probs);
+      const label = labels[r]!;
+      for (let k = 0; k < classes; k++) {
+        const error = probs[k]! - (k === label ? 1 : 0);
+        const w = k * width;
+        for (let j = 0; j < d; j++) gradient[w + j]! += error * x[at + j]!;
+        gradient[w + d]! += error;
+      }
+    }
+    const lr = MODEL_LEARNING_RATE * 0.5 * (1 + Math.cos((Math.PI * step) / MODEL_STEPS));
+    const correction1 = 1 - beta1 ** (step + 1);
+    const correction2 = 1 - beta2 ** (step + 1);
+    for (let i = 0; i < weights.length; i++) {
+      const isBias = i % width === d;
+      const g = gradient[i]! / batchSize + (isBias ? 0 : MODEL_L2 * weights[i]!);
+      m1[i] = beta1 * m1[i]! + (1 - beta1) * g;
+      m2[i] = beta2 * m2[i]! + (1 - beta2) * g * g;
+      weights[i]! -= (lr * (m1[i]! / correction1)) / (Math.sqrt(m2[i]! / correction2) + 1e-8);
+    }
+  }
+  return weights;
+}
+
+function softmaxInto(
+  weights: Float64Array,
+  x: Float64Array,
+  at: number,
+  d: number,
+  classes: number,
+  out: Float64Array,
+): void {
+  const width = d + 1;
+  let max = -Infinity;
+  for (let k = 0; k < classes; k++) {
+    const w = k * width;
+    let z = weights[w + d]!;
+    for (let j = 0; j < d; j++) z += weights[w + j]! * x[at + j]!;
+    out[k] = z;
+    if (z > max) max = z;
+  }
+  let sum = 0;
+  for (let k = 0; k < classes; k++) {
+    const e = Math.exp(out[k]! - max);
+    out[k] = e;
+    sum += e;
+  }
+  for (let k = 0; k < classes; k++) out[k]! /= sum;
+}
+
+function shuffle(items: Int32Array, random: () => number): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = items[i]!;
+    items[i] = items[j]!;
+    items[j] = t;
+  }
+}
+
+/** Stratified folds: each class's rows, in random order, dealt round-robin so every fold gets its share. */
+function stratifiedFolds(labels: Int32Array, folds: number, random: () => number): Int32Array {
+  const order = Int32Array.from(labels.keys());
+  shuffle(order, random);
+  const fold = new Int32Array(labels.length);
+  const dealt = new Map<number, number>();
+  for (const r of order) {
+    const label = labels[r]!;
+    const n = dealt.get(label) ?? 0;
+    fold[r] = n % folds;
+    dealt.set(label, n + 1);
+  }
+  return fold;
+}
+
+/** Out-of-fold class probabilities, `n` × `classes`, from `folds`-fold cross-validation. */
+export function crossValidatedProbabilities(
+  features: FeatureMatrix,
+  labels: Int32Array,
+  classes: number,
+  random: () => number,
+  folds = FOLDS,
+): Float64Array {
+  const { n, d, x } = features;
+  const probs = new Float64Array(n * classes);
+  const fold = stratifiedFolds(labels, folds, random);
+  const out = new Float64Array(classes);
+  for (let f = 0; f < folds; f++) {
+    const train = Int32Array.from(fold.keys()).filter((r) => fold[r] !== f);
+    const weights = fitSoftmax(features, labels, classes, train, random);
+    for (let r = 0; r < n; r++) {
+      if (fold[r] !== f) continue;
+      softmaxInto(weights, x, r * d, d, classes, out);
+      probs.set(out, r * classes);
+    }
+  }
+  return probs;
+}
+
+/** How the label model did: its cross-validated accuracy next to always guessing the largest class. */
+export interface LabelModelSummary {
+  model: 'logistic-regression';
+  rows: number;
+  features: number;
+  classes: number;
+  accuracy: number;
+  majorityShare: number;
+  /** False when the model was too weak to judge labels by (then no label issues are reported). */
+  used: boolean;
+}
+
+export interface QualityCheckerOptions {
+  /** The label column; guessed when absent. */
+  target?: string | undefined;
+  /** The columns of the parent version's table, to report schema drift. */
+  parentColumns?: { name: string; type: ColumnType }[] | undefined;
+  /** For the reservoir sample and the folds; seeded by default, so the same table gives the same findings. */
+  random?: () => number;
+}
+
+export interface QualityResult {
+  rows: number;
+  /** 0-100; see `score`. */
+  score: number;
+  findings: QualityFinding[];
+  /** The label column checked for class imbalance and label issues, if any. */
+  target: string | null;
+  labelModel: LabelModelSummary | null;
+}
+
+interface KeptRow {
+  values: Row;
+  line: number;
+}
+
+/**
+ * A visitor that checks a table's data quality while `readTable` streams it once: missing values, exact and
+ * near duplicate rows, constant columns, outliers, class imbalance and label issues of the target column,
+ * schema drift from the parent version, and personal data (e-mail addresses, phone and card numbers).
+ */
+export class QualityChecker implements TableVisitor {
+  private names: string[] = [];
+  private rows = 0;
+  private readonly profiler: TableProfiler;
+  private readonly random: () => number;
+  private missing: Tally[] = [];
+  private pii: PiiTally[] = [];
+  private readonly kept: KeptRow[] = [];
+  private readonly exactSeen = new Set<number>();
+  private readonly normalisedSeen = new Set<number>();
+  private readonly duplicates = new Tally();
+  private readonly nearDuplicates = new Tally();
+  /** Value counts of the columns that could be the target (null once a column has too many values). */
+  private classCounts = new Map<number, Map<string, number> | null>();
+
+  constructor(
+    private readonly path: string,
+    private readonly options: QualityCheckerOptions = {},
+  ) {
+    this.random = options.random ?? seededRandom();
+    // Types are inferred exactly as the profile does, so schema drift compares like with like.
+    this.profiler = new TableProfiler(path, 'csv');
+  }
+
+  columns(names: string[]): void {
+    this.names = names;
+    this.profiler.columns(names);
+    this.missing = names.map(() => new Tally());
+    this.pii = names.map(() => new PiiTally());
+    const candidates = this.options.target
+      ? [names.indexOf(this.options.target)]
+      : [...names.keys()].filter((i) => TARGET_NAMES.includes(names[i]!.toLowerCase()) || i === names.length - 1);
+    this.classCounts = new Map(candidates.filter((i) => i >= 0).map((i) => [i, new Map()]));
+  }
+
+  row(values: Row, line: number): void {
+    this.rows++;
+    this.profiler.row(values);
+    let exactKey = '';
+    let normalisedKey = '';
+    for (let c = 0; c < this.names.length; c++) {
+      const value = values[c] ?? null;
+      exactKey += (value ?? '\u0000') + '\u0001';
+      normalisedKey += normalised(value) + '\u0001';
+      if (isMissing(value)) {
+        this.missing[c]!.add(line);
+        continue;
+      }
+      this.scanForPii(value, this.pii[c]!, line);
+      const counts = this.classCounts.get(c);
+      if (counts) {
+        counts.set(value, (counts.get(value) ?? 0) + 1);
+        if (counts.size > CLASS_COUNT_CAP) this.classCounts.set(c, null);
+      }
+    }
+    this.checkDuplicate(exactKey, normalisedKey, line);
+    this.keep(values, line);
+  }
+
+  bad(line: number, reason: string): void {
+    this.profiler.bad(line, reason);
+  }
+
+  private scanForPii(value: string, tally: PiiTally, line: number): void {
+    if (value.includes('@') && EMAIL.test(value)) tally.email.add(line);
+    // Cheap first: phone and card numbers are mostly digits and no longer than 30 characters.
+    if (value.length < 9 || value.length > 30 || !/^[\d\s().+-]+$/.test(value)) return;
+    const text = value.trim();
+    if (isCardNumber(text)) tally.card.add(line);
+    else if (isPhoneNumber(text)) {
+      tally.phone.add(line);
+      if (E164.test(text)) tally.e164.add(line);
+    }
+  }
+
+  private checkDuplicate(exactKey: string, normalisedKey: string, line: number): void {
+    const exact = fingerprint(exactKey);
+    const near = fingerprint(normalisedKey);
+    if (this.exactSeen.has(exact)) this.duplicates.add(line);
+    else if (this.normalisedSeen.has(near)) this.nearDuplicates.add(line);
+    if (this.exactSeen.size < FINGERPRINT_CAP) this.exactSeen.add(exact);
+    if (this.normalisedSeen.size < FINGERPRINT_CAP) this.normalisedSeen.add(near);
+  }
+
+  /** Reservoir sampling (Algorithm R): every row seen so far is kept with the same probability. */
+  private keep(values: Row, line: number): void {
+    if (this.kept.length < KEPT_ROWS_CAP) {
+      this.kept.push({ values, line });
+      return;
+    }
+    const j = Math.floor(this.random() * this.rows);
+    if (j < KEPT_ROWS_CAP) this.kept[j] = { values, line };
+  }
+
+  result(): QualityResult {
+    const profile = this.profiler.result();
+    const types = profile.columns.map((c) => c.type);
+    const findings: QualityFinding[] = [];
+    const add = (check: Check, severity: Severity, column: string | null, message: string, count: number, lines: number[]) =>
+      findings.push({ check, severity, table: this.path, column, message, count, lines: lines.slice(0, LINES_KEPT) });
+    const rows = this.rows;
+    const sampled = rows > this.kept.length;
+    const sampleNote = sampled ? ` (in a uniform sample of ${this.kept.length} of ${rows} rows)` : '';
+
+    this.missing.forEach((tally, c) => {
+      if (tally.count === 0) return;
+      const share = tally.count / rows;
+      add('missing', severityByShare(share, 0.05, 0.3), this.names[c]!, `${plural(tally.count, 'missing value')} (${percent(share)} of rows)`, tally.count, tally.lines);
+    });
+
+    if (this.duplicates.count > 0) {
+      const share = this.duplicates.count / rows;
+      add('duplicates', severityByShare(share, 0, 0.3), null, `${plural(this.duplicates.count, 'row')} repeating an earlier row exactly (${percent(share)} of rows)`, this.duplicates.count, this.duplicates.lines);
+    }
+    if (this.nearDuplicates.count > 0) {
+      const share = this.nearDuplicates.count / rows;
+      add('near_duplicates', severityByShare(share, 0.05, Infinity), null, `${plural(this.nearDuplicates.count, 'row')} equal to an earlier row once case, spaces and number precision are ignored`, this.nearDuplicates.count, this.nearDuplicates.lines);
+    }
+
+    if (rows >= 2) {
+      for (const column of profile.columns) {
+        const present = column.count - column.missing;
+        if (present === 0) add('constant', 'info', column.name, 'every value is missing', rows, []);
+        else if (column.distinct === 1 && !column.distinctCapped)
+          add('constant', 'warning', column.name, `every value is ${JSON.stringify(column.top[0]?.value ?? '')}${column.missing > 0 ? ' (or missing)' : ''}`, present, []);
+      }
+    }
+
+    const target = this.chooseTarget(types);
+    for (let c = 0; c < this.names.length; c++) {
+      if (c !== target?.column && (types[c] === 'integer' || types[c] === 'number')) this.checkOutliers(c, add, sampleNote);
+    }
+
+    let labelModel: LabelModelSummary | null = null;
+    if (target) {
+      this.checkClassBalance(target, add);
+      labelModel = this.checkLabels(target.column, types, add, sampleNote);
+    }
+
+    if (this.options.parentColumns) this.checkSchemaDrift(this.options.parentColumns, types, add);
+
+    this.pii.forEach((tally, c) => {
+      const type = types[c];
+      const name = this.names[c]!;
+      const present = rows - this.missing[c]!.count;
+      if (type === 'string') {
+        if (tally.email.count > 0) add('pii', 'warning', name, `${plural(tally.email.count, 'value')} holding an e-mail address`, tally.email.count, tally.email.lines);
+        if (tally.phone.count > 0) add('pii', 'warning', name, `${plural(tally.phone.count, 'value')} that look like phone numbers`, tally.phone.count, tally.phone.lines);
+        if (tally.card.count > 0) add('pii', 'error', name, `${plural(tally.card.count, 'value')} that look like payment card numbers (Luhn check passes)`, tally.card.count, tally.card.lines);
+      } else if (type === 'integer') {
+        // A column of plain numbers is only flagged when it is unmistakable: `+` phone numbers, or mostly
+        // Luhn-valid card-length numbers (a random 16-digit id passes the Luhn check one time in ten).
+        if (tally.e164.count > 0) add('pii', 'warning', name, `${plural(tally.e164.count, 'value')} that look like international phone numbers`, tally.e164.count, tally.e164.lines);
+        if (tally.card.count > 0 && tally.card.count >= present / 2) add('pii', 'error', name, `${plural(tally.card.count, 'value')} that look like payment card numbers (Luhn check passes)`, tally.card.count, tally.card.lines);
+      }
+    });
+
+    return { rows, score: score(findings, rows), findings, target: target ? this.names[target.column]! : null, labelModel };
+  }
+
+  /** The given target, else a column with a label-like name, else the last column when it has few values. */
+  private chooseTarget(types: ColumnType[]): { column: number; counts: Map<string, number> } | null {
+    const usable = (c: number, maxClasses: number) => {
+      const counts = this.classCounts.get(c);
+      return counts && counts.size >= 2 && counts.size <= maxClasses ? { column: c, counts } : null;
+    };
+    if (this.options.target) return usable(this.names.indexOf(this.options.target), MAX_CLASSES);
+    for (const name of TARGET_NAMES) {
+      const c = this.names.findIndex((n) => n.toLowerCase() === name);
+      // A column of fractions is a regression target, not classes.
+      const found = c >= 0 && types[c] !== 'number' ? usable(c, MAX_CLASSES) : null;
+      if (found) return found;
+    }
+    const last = this.names.length - 1;
+    const found = last >= 0 ? usable(last, GUESSED_LAST_COLUMN_MAX_CLASSES) : null;
+    // Few values in a tiny table is no sign of a label: ask for five rows a class on average.
+    return found && found.counts.size * 5 <= this.rows ? found : null;
+  }
+
+  private checkOutliers(c: number, add: AddFinding, sampleNote: string): void {
+    const values: number[] = [];
+    for (const { values: row } of this.kept) {
+      const v = row[c];
+      if (!isMissing(v)) values.push(Number(v));
+    }
+    if (values.length < 4) return;
+    const sorted = Float64Array.from(values).sort();
+    const q1 = quantile(sorted, 0.25);
+    const q3 = quantile(sorted, 0.75);
+    const iqr = q3 - q1;
+    // With IQR 0 (a column mostly one value) every other value would fall outside: no useful fence.
+    if (!(iqr > 0)) return;
+    const low = q1 - 3 * iqr;
+    const high = q3 + 3 * iqr;
+    const lines: number[] = [];
+    for (const { values: row, line } of this.kept) {
+      const v = row[c];
+      if (isMissing(v)) continue;
+      const x = Number(v);
+      if (x < low || x > high) lines.push(line);
+    }
+    if (lines.length === 0) return;
+    lines.sort((a, b) => a - b);
+    const share = lines.length / this.kept.length;
+    const name = this.names[c]!;
+    add('outliers', severityByShare(share, 0.01, Infinity), name, `${plural(lines.length, 'value')} outside [${round(low)}, ${round(high)}] (3 × IQR beyond the quartiles)${sampleNote}`, lines.length, lines);
+  }
+
+  private checkClassBalance(target: { column: number; counts: Map<string, number> }, add: AddFinding): void {
+    const classes = [...target.counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    const [largestName, largest] = classes[0]!;
+    const [smallestName, smallest] = classes.at(-1)!;
+    if (smallest * 5 >= largest && smallest >= 5) return;
+    const listed = classes.slice(0, CLASSES_LISTED).map(([name, n]) => `${name}: ${n}`).join(', ');
+    const more = classes.length > CLASSES_LISTED ? `, and ${classes.length - CLASSES_LISTED} more` : '';
+    add(
+      'class_imbalance',
+      'warning',
+      this.names[target.column]!,
+      `smallest class "${smallestName}" has ${plural(smallest, 'row')}, largest "${largestName}" ${largest} (${listed}${more})`,
+      smallest,
+      [],
+    );
+  }
+
+  /**
+   * Confident learning (cleanlab): out-of-fold probabilities from a cross-validated model; class j's threshold
+   * t_j is the mean probability of j over rows labelled j; a row labelled i is an issue when another class j
+   * has p_j ≥ t_j and p_j > p_i. Issues are listed from the least likely given label up.
+   */
+  private checkLabels(target: number, types: ColumnType[], add: AddFinding, sampleNote: string): LabelModelSummary | null {
+    const labelled = this.kept.filter((r) => !isMissing(r.values[target]));
+    if (labelled.length < LABEL_MODEL_MIN_ROWS) return null;
+    const classIndex = new Map<string, number>();
+    const labels = Int32Array.from(labelled, (r) => {
+      const name = r.values[target]!;
+      let k = classIndex.get(name);
+      if (k === undefined) classIndex.set(name, (k = classIndex.size));
+      return k;
+    });
+    const classes = classIndex.size;
+    if (classes < 2) return null;
+    const featureColumns = [...this.names.keys()].filter((c) => c !== target);
+    const features = buildFeatures(
+      labelled.map((r) => r.values),
+      featureColumns,
+      types,
+    );
+    if (features.d === 0) return null;
+    const probs = crossValidatedProbabilities(features, labels, classes, this.random);
+
+    const sums = new Float64Array(classes);
+    const sizes = new Float64Array(classes);
+    let correct = 0;
+    for (let r = 0; r < labels.length; r++) {
+      const label = labels[r]!;
+      sums[label]! += probs[r * classes + label]!;
+      sizes[label]! += 1;
+      let best = 0;
+      for (let k = 1; k < classes; k++) if (probs[r * classes + k]! > probs[r * classes + best]!) best = k;
+      if (best === label) correct++;
+    }
+    const accuracy = correct / labels.length;
+    const majorityShare = Math.max(...sizes) / labels.length;
+    // A model that barely beats guessing the largest class gives near-uniform probabilities, and confident
+    // learning would flag half the rows: ask it to close at least a quarter of the gap to perfect.
+    const used = accuracy >= majorityShare + (1 - majorityShare) / 4;
+    const summary: LabelModelSummary = { model: 'logistic-regression', rows: labels.length, features: features.d, classes, accuracy, majorityShare, used };
+    if (!used) return summary;
+
+    const thresholds = Float64Array.from(sums, (s, k) => (sizes[k]! > 0 ? s / sizes[k]! : Infinity));
+    const issues: { line: number; givenProbability: number }[] = [];
+    for (let r = 0; r < labels.length; r++) {
+      const label = labels[r]!;
+      const given = probs[r * classes + label]!;
+      for (let k = 0; k < classes; k++) {
+        const p = probs[r * classes + k]!;
+        if (k !== label && p >= thresholds[k]! && p > given) {
+          issues.push({ line: labelled[r]!.line, givenProbability: given });
+          break;
+        }
+      }
+    }
+    if (issues.length === 0) return summary;
+    issues.sort((a, b) => a.givenProbability - b.givenProbability || a.line - b.line);
+    const share = issues.length / labels.length;
+    add(
+      'label_issues',
+      severityByShare(share, 0.02, 0.1),
+      this.names[target]!,
+      `${plural(issues.length, 'row')} whose label another class fits confidently better (out-of-fold logistic regression, ${FOLDS}-fold accuracy ${percent(accuracy)})${sampleNote}; most doubtful first`,
+      issues.length,
+      issues.map((i) => i.line),
+    );
+    return summary;
+  }
+
+  private checkSchemaDrift(parent: { name: string; type: ColumnType }[], types: ColumnType[], add: AddFinding): void {
+    const before = new Map(parent.map((c) => [c.name, c.type]));
+    const now = new Set(this.names);
+    for (const c of parent) if (!now.has(c.name)) add('schema_drift', 'warning', c.name, `column removed (was ${c.type})`, this.rows, []);
+    this.names.forEach((name, c) => {
+      const was = before.get(name);
+      const type = types[c]!;
+      if (was === undefined) add('schema_drift', 'info', name, `column added (${type})`, this.rows, []);
+      else if (was !== type) {
+        // Integers becoming fractions (or back) is a widening any reader copes with; other changes break readers.
+        const widening = (was === 'integer' && type === 'number') || (was === 'number' && type === 'integer');
+        add('schema_drift', widening ? 'info' : 'warning', name, `type changed from ${was} to ${type}`, this.rows, []);
+      }
+    });
+  }
+}
+
+type AddFinding = (check: Check, severity: Severity, column: string | null, message: string, count: number, lines: number[]) => void;
+
+function round(x: number): number {
+  return Number(x.toPrecision(6));
+}
+
+/**
+ * score = max(0, 100 − Σ weight(severity) × max(0.2, share)), rounded to one decimal, where weight is
+ * info 1, warning 5, error 15 and share = min(1, count / rows). The 0.2 floor makes any finding cost
+ * something even when it touches few rows (a constant column, a schema change, one card number).
+ */
+export function score(findings: QualityFinding[], rows: number): number {
+  let penalty = 0;
+  for (const f of findings) {
+    const share = rows > 0 ? Math.min(1, f.count / rows) : 0;
+    penalty += SEVERITY_WEIGHT[f.severity] * Math.max(0.2, share);
+  }
+  return Math.round(Math.max(0, 100 - penalty) * 10) / 10;
+}
