@@ -21,6 +21,12 @@ CREATE TABLE dataforge_profiles (
   created_at INTEGER NOT NULL
 ) STRICT;
 
+CREATE TABLE dataforge_quality (
+  version_id TEXT PRIMARY KEY REFERENCES dataforge_versions(id),
+  report TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+
 CREATE TABLE dataforge_stat_cache (
   path TEXT PRIMARY KEY,
   size INTEGER NOT NULL,

@@ -407,6 +407,28 @@ export const dataforgeEndpoints = {
     input: z.object({ dataset: DatasetRef, id: Id }),
     output: Watch,
   }),
+  'datasets.quality': endpoint({
+    method: 'GET',
+    path: `${versionPath}/quality`,
+    summary: "A version's quality report: a score and findings linked to the offending rows",
+    scope: 'read',
+    input: z.object({ dataset: DatasetRef, version: VersionRef }),
+    output: QualityReport,
+  }),
+  'datasets.qualityRun': endpoint({
+    method: 'POST',
+    path: `${versionPath}/quality`,
+    summary: 'Check the quality of a version (a job): missing values, duplicates, outliers, label issues, PII…',
+    scope: 'write',
+    input: z.object({
+      dataset: DatasetRef,
+      version: VersionRef,
+      /** The label column (for class imbalance and label issues); guessed when absent. */
+      target: z.string().max(200).optional(),
+    }),
+    output: Job,
+    status: 202,
+  }),
   'datasets.profile': endpoint({
     method: 'GET',
     path: `${versionPath}/profile`,
@@ -446,4 +468,5 @@ export const dataforgeEvents = {
   'dataset.created': z.object({ dataset: Dataset }),
   'dataset.version.created': z.object({ datasetName: z.string(), version: DatasetVersion }),
   'dataset.version.profiled': z.object({ datasetName: z.string(), versionId: Id, tables: z.number().int() }),
+  'dataset.version.checked': z.object({ datasetName: z.string(), versionId: Id, score: z.number() }),
 } as const;

@@ -4,6 +4,7 @@ import type {
   DatasetVersion,
   ImportResult,
   ManifestEntry,
+  QualityReport,
   RowFilter,
   RowsPage,
   TableDiff,
@@ -22,6 +23,7 @@ export {
   type ManifestEntry,
   type RowsPage,
   type ImageSummary,
+  type QualityReport,
   type TableDiff,
   type VersionProfile,
   type Watch,
@@ -105,6 +107,12 @@ export interface DataforgeService {
   startProfile(dataset: string, version: string): Job;
   /** Profiles every CSV/TSV/JSONL file of a version, streaming each (the job's body). */
   profileVersion(versionId: string, sink?: ProgressSink): Promise<VersionProfile>;
+  /** The stored quality report of a version; NOT_FOUND until a quality job has run. */
+  quality(dataset: string, version: string): QualityReport;
+  /** Enqueues a `dataforge.quality` job; `target` names the label column (guessed when absent). */
+  startQuality(dataset: string, version: string, target?: string): Job;
+  /** Checks every table of a version (the job's body): missing values, duplicates, outliers, labels, PII… */
+  checkQuality(versionId: string, target: string | undefined, sink?: ProgressSink): Promise<QualityReport>;
   /** A page of one table's rows, filtered and sorted, streamed from the blob. */
   rows(dataset: string, version: string, query: RowsQuery): Promise<RowsPage>;
   /** Writes a version's files into `target` (absent or empty); nothing is visible there until all are written. */

@@ -167,6 +167,47 @@ function pngImage(width: number, height: number): Buffer {
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
 }
 
+describe('quality reports', () => {
+  const report = (dataset: string, version: string) =>
+    waitFor(() => t.client.call('datasets.quality', { dataset, version }).catch(() => undefined), 30_000, `quality of ${dataset}`);
+
+  it('checks every new version with tables by itself, linking findings to lines', async () => {
+    const r = await report('tables', '1');
+    expect(r.score).toBeGreaterThan(0);
+    expect(r.score).toBeLessThanOrEqual(100);
+    expect(r.tables.map((x) => x.path).sort()).toEqual(['iris.csv', 'penguins.csv', 'wine.csv']);
+    const missing = r.findings.filter((f) => f.check === 'missing' && f.table === 'penguins.csv');
+    expect(missing.find((f) => f.column === 'beak_length')).toMatchObject({ count: 2 });
+    expect(missing.find((f) => f.column === 'beak_length')?.lines.length).toBe(2);
+  });
+
+  it('finds personal data and schema drift, and can be run again for a chosen label column', async () => {
+    const dir = path.join(work.dir, 'contacts');
+    mkdirSync(dir);
+    const file = path.join(dir, 'contacts.csv');
+    writeFileSync(file, 'id,name,segment\n1,ann,a\n2,bob,b\n3,cy,a\n4,dee,b\n');
+    age(file);
+    await importFolder('contacts', dir);
+    await report('contacts', '1');
+    writeFileSync(file, 'id,name,segment,email,card\n1,ann,a,ann@example.com,4111 1111 1111 1111\n2,bob,b,bob@example.org,\n3,cy,a,,\n4,dee,b,,\n');
+    age(file);
+    await importFolder('contacts', dir);
+    // Drift is judged against v1's profile: wait for it, then check v2 afresh.
+    await waitFor(() => t.client.call('datasets.profile', { dataset: 'contacts', version: '1' }).catch(() => undefined), 20_000, 'profile');
+    const job = await finished(await t.client.call('datasets.qualityRun', { dataset: 'contacts', version: '2', target: 'segment' }));
+    expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
+    const r = await t.client.call('datasets.quality', { dataset: 'contacts', version: '2' });
+    expect(r.target).toBe('segment');
+    const pii = r.findings.filter((f) => f.check === 'pii');
+    expect(pii.map((f) => f.column).sort()).toEqual(['card', 'email']);
+    expect(pii.find((f) => f.column === 'email')).toMatchObject({ count: 2, lines: [2, 3] });
+    expect(pii.find((f) => f.column === 'card')).toMatchObject({ severity: 'error', count: 1 });
+    const drift = r.findings.filter((f) => f.check === 'schema_drift');
+    expect(drift.length).toBeGreaterThan(0);
+    expect(JSON.stringify(drift)).toMatch(/email/);
+  });
+});
+
 describe('image folders', () => {
   it('recognises class-per-subfolder labels and reads image sizes', async () => {
     const dir = path.join(work.dir, 'shapes');

@@ -28,7 +28,13 @@ function dataforgeJobs(dataforge: DataforgeService): JobHandler[] {
     payload: z.object({ versionId: z.string() }),
     run: ({ versionId }, ctx) => dataforge.profileVersion(versionId, ctx),
   };
-  return [importJob, exportJob, profileJob] as JobHandler[];
+  const qualityJob: JobHandler<{ versionId: string; target?: string | undefined }> = {
+    type: 'dataforge.quality',
+    description: "Checks a version's tables: missing values, duplicates, constant columns, outliers, class balance, label issues, schema drift, PII",
+    payload: z.object({ versionId: z.string(), target: z.string().optional() }),
+    run: ({ versionId, target }, ctx) => dataforge.checkQuality(versionId, target, ctx),
+  };
+  return [importJob, exportJob, profileJob, qualityJob] as JobHandler[];
 }
 
 export const dataforgeModule = defineService<DataforgeService, 'db' | 'blobs' | 'uploads' | 'queue' | 'bus' | 'logger'>({

@@ -72,5 +72,15 @@ CREATE TABLE dataforge_watches (
   UNIQUE (dataset_id, path)
 ) STRICT;`,
     },
+    {
+      version: 4,
+      name: 'quality reports',
+      sql: `
+CREATE TABLE dataforge_quality (
+  version_id TEXT PRIMARY KEY REFERENCES dataforge_versions(id),
+  report TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;`,
+    },
   ],
 };

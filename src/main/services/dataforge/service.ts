@@ -18,6 +18,7 @@ import type {
   ImportResult,
   ManifestEntry,
   ProgressSink,
+  QualityReport,
   RowsPage,
   RowsQuery,
   TableDiff,
@@ -27,6 +28,7 @@ import type {
 import { classOf, imageSize } from './images';
 import { IMAGE, detectKind, diffManifests, isSafeRelativePath, parseManifest, serializeManifest } from './manifest';
 import { TableProfiler } from './profile';
+import { QualityChecker } from './quality';
 import { RowsCollector } from './rows';
 import { scanPath } from './scan';
 import { diffTables } from './table-diff';
@@ -268,6 +270,8 @@ export class LocalDataforgeService implements DataforgeService {
     if (outcome.created) {
       this.bus.emit('dataset.version.created', { datasetName: dataset.name, version });
       if (entries.some((e) => tableFormatOf(e.path) || IMAGE.test(e.path))) this.enqueueProfile(version.id);
+      // Quality checks train a small model per table: after the profile, at a lower priority.
+      if (entries.some((e) => tableFormatOf(e.path))) this.enqueueQuality(version.id, undefined);
     }
     return { created: outcome.created, version };
   }
@@ -470,6 +474,61 @@ export class LocalDataforgeService implements DataforgeService {
       height: height.max > 0 ? height : null,
       unreadable,
     };
+  }
+
+  quality(dataset: string, version: string): QualityReport {
+    const ds = this.datasetRow(dataset);
+    const row = this.versionRow(ds, version);
+    const report = this.store.getQuality(row.id);
+    if (!report) {
+      throw new AppError('NOT_FOUND', `v${row.number} of '${ds.name}' has no quality report yet; POST to this URL to make one`, {
+        version: row.number,
+      });
+    }
+    return report;
+  }
+
+  private enqueueQuality(versionId: string, target: string | undefined) {
+    return this.queue.enqueue({ type: 'dataforge.quality', payload: { versionId, ...(target ? { target } : {}) }, priority: -1 });
+  }
+
+  startQuality(dataset: string, version: string, target?: string) {
+    return this.enqueueQuality(this.versionRow(this.datasetRow(dataset), version).id, target);
+  }
+
+  async checkQuality(versionId: string, target: string | undefined, sink?: ProgressSink): Promise<QualityReport> {
+    const row = this.store.versionById(versionId);
+    if (!row) throw AppError.notFound('dataset version', versionId);
+    const tables = (await this.manifestOf(row)).flatMap((entry) => {
+      const format = tableFormatOf(entry.path);
+      return format ? [{ entry, format }] : [];
+    });
+    // Schema drift is judged against the parent version's profile of the same table.
+    const parentProfile = row.parentId ? this.store.getProfile(row.parentId) : undefined;
+    const findings: QualityReport['findings'] = [];
+    const tableScores: QualityReport['tables'] = [];
+    let chosenTarget: string | null = null;
+    for (const [i, { entry, format }] of tables.entries()) {
+      if (sink?.signal.aborted) throw new AppError('FAILED_PRECONDITION', 'the quality check was cancelled');
+      const parent = parentProfile?.tables.find((t) => t.path === entry.path);
+      const checker = new QualityChecker(entry.path, {
+        target,
+        parentColumns: parent?.columns.map((c) => ({ name: c.name, type: c.type })),
+      });
+      await readTable(this.blobs.open(entry.sha256, { verify: true }), format, checker);
+      const result = checker.result();
+      findings.push(...result.findings);
+      tableScores.push({ path: entry.path, rows: result.rows, score: result.score });
+      chosenTarget ??= result.target;
+      sink?.progress((i + 1) / tables.length, entry.path);
+    }
+    const rows = tableScores.reduce((n, t) => n + t.rows, 0);
+    const score = rows > 0 ? Math.round((tableScores.reduce((n, t) => n + t.score * t.rows, 0) / rows) * 10) / 10 : 100;
+    const report: QualityReport = { versionId, score, target: chosenTarget, tables: tableScores, findings, createdAt: Date.now() };
+    this.store.saveQuality(report);
+    const dataset = this.store.getDataset(row.datasetId);
+    this.bus.emit('dataset.version.checked', { datasetName: dataset?.name ?? '', versionId, score });
+    return report;
   }
 
   async rows(dataset: string, version: string, query: RowsQuery): Promise<RowsPage> {

@@ -1,5 +1,5 @@
 import type { Db } from '#platform/db';
-import type { DatasetVersion, VersionProfile, Watch } from '#shared/contracts/dataforge';
+import type { DatasetVersion, QualityReport, VersionProfile, Watch } from '#shared/contracts/dataforge';
 import type { DataforgeStore, DatasetRow, StatCacheEntry, VersionRow } from './store';
 
 interface VersionDbRow {
@@ -148,6 +148,20 @@ export class SqliteDataforgeStore implements DataforgeStore {
          ON CONFLICT(version_id) DO UPDATE SET profile = excluded.profile, created_at = excluded.created_at`,
       )
       .run(profile.versionId, JSON.stringify(profile), profile.createdAt);
+  }
+
+  getQuality(versionId: string): QualityReport | undefined {
+    const row = this.db.prepare('SELECT report FROM dataforge_quality WHERE version_id = ?').get(versionId) as { report: string } | undefined;
+    return row ? (JSON.parse(row.report) as QualityReport) : undefined;
+  }
+
+  saveQuality(report: QualityReport): void {
+    this.db
+      .prepare(
+        `INSERT INTO dataforge_quality (version_id, report, created_at) VALUES (?, ?, ?)
+         ON CONFLICT(version_id) DO UPDATE SET report = excluded.report, created_at = excluded.created_at`,
+      )
+      .run(report.versionId, JSON.stringify(report), report.createdAt);
   }
 
   insertWatch(w: Watch): void {

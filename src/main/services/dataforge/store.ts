@@ -1,4 +1,4 @@
-import type { DatasetVersion, VersionProfile, Watch } from '#shared/contracts/dataforge';
+import type { DatasetVersion, QualityReport, VersionProfile, Watch } from '#shared/contracts/dataforge';
 
 export interface DatasetRow {
   id: string;
@@ -42,6 +42,8 @@ export interface DataforgeStore {
   removeTag(datasetId: string, tag: string): boolean;
   getProfile(versionId: string): VersionProfile | undefined;
   saveProfile(profile: VersionProfile): void;
+  getQuality(versionId: string): QualityReport | undefined;
+  saveQuality(report: QualityReport): void;
   insertWatch(watch: Watch): void;
   listWatches(datasetId?: string): Watch[];
   deleteWatch(id: string): boolean;
