@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -82,6 +82,21 @@ describe('blob store', () => {
     expect(blobs.stats().blobs).toBe(0);
     expect(db.prepare('SELECT COUNT(*) AS n FROM platform_blob_refs').get()).toEqual({ n: 0 });
     expect([...blobs.files()]).toEqual([]);
+  });
+
+  it('stores many small files in one batch, once per content, with their references', async () => {
+    const dir = path.join(tmp.dir, 'src');
+    mkdirSync(dir);
+    const names = ['a', 'b', 'c', 'd'];
+    names.forEach((n, i) => writeFileSync(path.join(dir, n), i < 2 ? 'same' : `content ${n}`));
+    await blobs.put('content c'); // already stored: not written again
+    const infos = await blobs.putFiles(names.map((n) => path.join(dir, n)), ref);
+    expect(infos.map((i) => i.sha256)).toEqual([sha('same'), sha('same'), sha('content c'), sha('content d')]);
+    expect(blobs.stats()).toEqual({ blobs: 3, bytes: 4 + 9 + 9, unreferenced: 0 });
+    expect(readdirSync(path.join(tmp.dir, 'blobs', 'tmp'))).toEqual([]);
+    for (const info of infos) expect((await blobs.read(info.sha256, { verify: true })).length).toBe(info.size);
+    expect(blobs.addRefs([sha('same'), sha('never stored')], { owner: 'x', ref: 'y' })).toEqual([sha('never stored')]);
+    expect(blobs.refsOf(sha('same'))).toEqual([ref, { owner: 'x', ref: 'y' }]);
   });
 
   it('detects a corrupted blob when reading with verify', async () => {
