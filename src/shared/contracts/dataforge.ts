@@ -78,6 +78,7 @@ export type ImportResult = z.infer<typeof ImportResult>;
 
 export const COLUMN_TYPES = ['integer', 'number', 'boolean', 'datetime', 'string', 'empty'] as const;
 export const ColumnType = z.enum(COLUMN_TYPES);
+export type ColumnType = z.infer<typeof ColumnType>;
 
 export const ColumnProfile = z.object({
   name: z.string(),

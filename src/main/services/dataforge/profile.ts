@@ -133,8 +133,8 @@ function histogram(sorted: Float64Array, min: number, max: number, total: number
   return { edges, counts: scale === 1 ? counts : counts.map((c) => Math.round(c * scale)) };
 }
 
-/** A deterministic generator, so that profiling the same table twice gives the same figures. */
-function seededRandom(seed = 42): () => number {
+/** A deterministic generator, so that profiling (or checking) the same table twice gives the same figures. */
+export function seededRandom(seed = 42): () => number {
   let s = seed >>> 0;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;

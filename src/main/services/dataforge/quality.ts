@@ -1,8 +1,7 @@
-import type { ColumnProfile, QualityFinding } from '#shared/contracts/dataforge';
-import { TableProfiler } from './profile';
+import type { ColumnType, QualityFinding } from '#shared/contracts/dataforge';
+import { TableProfiler, seededRandom } from './profile';
 import type { Row, TableVisitor } from './tables';
 
-type ColumnType = ColumnProfile['type'];
 type Severity = QualityFinding['severity'];
 type Check = QualityFinding['check'];
 
@@ -32,26 +31,20 @@ const LABEL_MODEL_MIN_ROWS = 20;
 const CLASSES_LISTED = 20;
 const SEVERITY_WEIGHT: Record<Severity, number> = { info: 1, warning: 5, error: 15 };
 
-const INTEGER = /^[+-]?\d+$/;
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/;
+/** An address is at most 64 characters before the `@` and 255 after it (RFC 5321). */
+const EMAIL_LOCAL_MAX = 64;
+const EMAIL_DOMAIN_MAX = 255;
+/** `@` signs looked at per value: a long text is scanned near a few of them, never as a whole. */
+const EMAIL_AT_SIGNS_TRIED = 10;
 const E164 = /^\+[1-9]\d{8,14}$/;
-/** Optional country code, optional bracketed area code, then 2-4 digit groups split by space, dot or dash. */
+/** Optional country code, optional bracketed area code, then groups of 2-5 digits split by space, dot or dash. */
 const NATIONAL_PHONE = /^(\+\d{1,3}[ .-]?)?(\(\d{1,5}\)[ .-]?)?\d{2,5}([ .-]?\d{2,5}){1,4}$/;
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 const CARD = /^\d[\d -]{11,24}\d$/;
-
-/** The seeded generator of profile.ts, so that checking the same table twice gives the same findings. */
-function seededRandom(seed = 42): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** What a phone or card number is written with; anything else rules both out at once. */
+const PHONE_OR_CARD_CHARACTERS = /^[\d\s().+-]+$/;
 
 function isMissing(value: string | null | undefined): value is null | undefined {
   return value === null || value === undefined || value.trim() === '';
@@ -74,7 +67,8 @@ function fingerprint(text: string): number {
 function normalised(value: string | null): string {
   if (isMissing(value)) return '\u0000';
   const text = value.trim();
-  if (NUMBER.test(text)) return String(Number(Number(text).toPrecision(6)));
+  // toPrecision spells equal rounded numbers alike ("1", "1.0" and "1.0000001" all give "1.00000").
+  if (NUMBER.test(text)) return Number(text).toPrecision(6);
   return text.toLowerCase();
 }
 
@@ -99,6 +93,19 @@ export function isCardNumber(value: string): boolean {
   if (!CARD.test(value)) return false;
   const digits = digitsOf(value);
   return digits.length >= 13 && digits.length <= 19 && !/^0+$/.test(digits) && luhnValid(digits);
+}
+
+/**
+ * Whether a value holds an e-mail address anywhere. The pattern runs only on a window around each `@`, so a
+ * long text cannot make the regular expression backtrack over all of it.
+ */
+export function containsEmail(value: string): boolean {
+  let at = value.indexOf('@');
+  for (let tried = 0; at >= 0 && tried < EMAIL_AT_SIGNS_TRIED; tried++) {
+    if (EMAIL.test(value.slice(Math.max(0, at - EMAIL_LOCAL_MAX), at + 1 + EMAIL_DOMAIN_MAX))) return true;
+    at = value.indexOf('@', at + 1);
+  }
+  return false;
 }
 
 export function isPhoneNumber(value: string): boolean {
@@ -150,46 +157,55 @@ function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/** Features for the label model: standardised numbers (missing → the mean, i.e. 0) and small one-hot groups. */
+/** Features for the label model, row-major `n` × `d`. */
 interface FeatureMatrix {
-  /** Row-major, `n` × `d`. */
   x: Float64Array;
   n: number;
   d: number;
 }
 
-function buildFeatures(rows: Row[], columns: number[], types: ColumnType[]): FeatureMatrix {
-  const encoders: ((row: Row, out: Float64Array, at: number) => void)[] = [];
+/**
+ * The label model's features for the `selected` kept rows: numeric columns standardised (a missing value
+ * becomes the mean, i.e. 0), columns of 2-30 distinct values one-hot (missing: all zeros), others left out.
+ */
+function buildFeatures(
+  kept: KeptRow[],
+  selected: Int32Array,
+  columns: number[],
+  types: ColumnType[],
+  numbersOf: (column: number) => Float64Array,
+): FeatureMatrix {
+  const n = selected.length;
+  const encoders: ((row: number, out: Float64Array, at: number) => void)[] = [];
   let d = 0;
   for (const c of columns) {
     const type = types[c];
     if (type === 'integer' || type === 'number') {
+      const numbers = numbersOf(c);
       let sum = 0;
       let sumSq = 0;
       let present = 0;
-      for (const row of rows) {
-        const v = row[c];
-        if (isMissing(v)) continue;
-        const x = Number(v);
-        sum += x;
-        sumSq += x * x;
+      for (const r of selected) {
+        const v = numbers[r]!;
+        if (Number.isNaN(v)) continue;
+        sum += v;
+        sumSq += v * v;
         present++;
       }
-      if (present === 0) continue;
       const mean = sum / present;
       const std = Math.sqrt(Math.max(0, sumSq / present - mean * mean));
       if (!(std > 0)) continue;
       const offset = d++;
-      encoders.push((row, out, at) => {
-        const v = row[c];
-        out[at + offset] = isMissing(v) ? 0 : (Number(v) - mean) / std;
+      encoders.push((r, out, at) => {
+        const v = numbers[r]!;
+        out[at + offset] = Number.isNaN(v) ? 0 : (v - mean) / std;
       });
       continue;
     }
     const slots = new Map<string, number>();
     let tooMany = false;
-    for (const row of rows) {
-      const v = row[c];
+    for (const r of selected) {
+      const v = kept[r]!.values[c];
       if (isMissing(v) || slots.has(v)) continue;
       if (slots.size === ONE_HOT_MAX_VALUES) {
         tooMany = true;
@@ -200,30 +216,31 @@ function buildFeatures(rows: Row[], columns: number[], types: ColumnType[]): Fea
     if (tooMany || slots.size < 2) continue;
     const offset = d;
     d += slots.size;
-    encoders.push((row, out, at) => {
-      const v = row[c];
-      if (isMissing(v)) return;
-      const slot = slots.get(v);
+    encoders.push((r, out, at) => {
+      const v = kept[r]!.values[c];
+      const slot = isMissing(v) ? undefined : slots.get(v);
       if (slot !== undefined) out[at + offset + slot] = 1;
     });
   }
-  const x = new Float64Array(rows.length * d);
-  rows.forEach((row, i) => {
-    for (const encode of encoders) encode(row, x, i * d);
+  const x = new Float64Array(n * d);
+  selected.forEach((r, i) => {
+    for (const encode of encoders) encode(r, x, i * d);
   });
-  return { x, n: rows.length, d };
+  return { x, n, d };
 }
+
+const MODEL_STEPS = 300;
+const MODEL_LEARNING_RATE = 0.1;
+const MODEL_L2 = 1e-3;
+/** Multiply-adds per optimisation step (batch rows × features × classes). */
+const MODEL_WORK_PER_STEP = 50_000;
 
 /**
  * Multinomial logistic regression fitted by Adam with an L2 penalty and a cosine-decaying step. Small tables
  * use the full batch at every step; larger ones a shuffled mini-batch sized so that a step costs about the
- * same whatever the table, which keeps the fit to a fixed budget (≈20 passes over 16,000 rows of 20 features).
+ * same whatever the table, which keeps the fit to a fixed budget (≈12 passes over 16,000 rows of 20 features).
+ * Returns the weights, `classes` rows of `d` feature weights and a bias.
  */
-const MODEL_STEPS = 300;
-const MODEL_LEARNING_RATE = 0.1;
-const MODEL_L2 = 1e-3;
-const MODEL_WORK_PER_STEP = 250_000;
-
 function fitSoftmax(
   features: FeatureMatrix,
   labels: Int32Array,
@@ -329,14 +346,15 @@ function stratifiedFolds(labels: Int32Array, folds: number, random: () => number
   return fold;
 }
 
-/**
- * k-nearest-neighbour votes of `references` for row `r` (squared Euclidean distance on the features). Its
- * votes are sharp where a class's rows cluster, which is where a wrong label stands out most.
- */
 const NEIGHBOURS = 10;
-/** Distance computations (rows × references × features) allowed for the whole cross-validation. */
-const NEIGHBOUR_WORK = 400_000_000;
+/** Distance terms (rows × references × features) allowed for the whole cross-validation, beyond a floor. */
+const NEIGHBOUR_WORK = 150_000_000;
+const MIN_REFERENCES = 500;
 
+/**
+ * The share of each class among the 10 nearest `references` of row `r` (squared Euclidean distance on the
+ * features). Such votes are sharp where a class's rows cluster, which is where a wrong label stands out most.
+ */
 function neighbourVotesInto(
   features: FeatureMatrix,
   labels: Int32Array,
@@ -382,25 +400,37 @@ function sampleOf(rows: Int32Array, size: number, random: () => number): Int32Ar
   return copy.subarray(0, size);
 }
 
+export type LabelModel = 'logistic-regression' | 'logistic-regression+knn';
+
+/** The Brier score: mean squared distance of the probabilities from the one-hot given label (lower is better). */
+function brierScore(probs: Float64Array, labels: Int32Array, classes: number): number {
+  let sum = 0;
+  for (let r = 0; r < labels.length; r++) {
+    for (let k = 0; k < classes; k++) sum += (probs[r * classes + k]! - (labels[r] === k ? 1 : 0)) ** 2;
+  }
+  return sum / labels.length;
+}
+
 /**
- * Out-of-fold class probabilities, `n` × `classes`, from `folds`-fold cross-validation of two simple models
- * averaged: logistic regression (smooth, global) and 10 nearest neighbours (sharp, local). On iris, wine
- * and penguins with 10 labels flipped, the average finds more of the flips than either model alone and
- * flags fewer good rows. Large tables vote among a uniform sample of each fold's training rows.
+ * Out-of-fold class probabilities, `n` × `classes`, from `folds`-fold cross-validation of logistic regression
+ * (smooth, global), alone or averaged with 10 nearest neighbours (sharp, local), whichever has the lower
+ * out-of-fold Brier score (log loss punishes the neighbours' zero votes too hard to choose well). On iris,
+ * wine and penguins with labels flipped the average finds as many flips and flags fewer good rows; on wide
+ * tables with irrelevant columns the neighbours are noise and regression alone wins. Large tables vote among
+ * a uniform sample of each fold's training rows.
  */
-export function crossValidatedProbabilities(
+function crossValidatedProbabilities(
   features: FeatureMatrix,
   labels: Int32Array,
   classes: number,
   random: () => number,
   folds = FOLDS,
-): Float64Array {
+): { probabilities: Float64Array; model: LabelModel } {
   const { n, d, x } = features;
-  const probs = new Float64Array(n * classes);
+  const fromModel = new Float64Array(n * classes);
+  const fromNeighbours = new Float64Array(n * classes);
   const fold = stratifiedFolds(labels, folds, random);
-  const referenceCount = Math.max(500, Math.floor(NEIGHBOUR_WORK / (n * Math.max(1, d))));
-  const fromModel = new Float64Array(classes);
-  const fromNeighbours = new Float64Array(classes);
+  const referenceCount = Math.max(MIN_REFERENCES, Math.floor(NEIGHBOUR_WORK / (n * Math.max(1, d))));
   for (let f = 0; f < folds; f++) {
     const train = Int32Array.from(fold.keys()).filter((r) => fold[r] !== f);
     if (train.length === 0) continue;
@@ -408,17 +438,19 @@ export function crossValidatedProbabilities(
     const references = sampleOf(train, referenceCount, random);
     for (let r = 0; r < n; r++) {
       if (fold[r] !== f) continue;
-      softmaxInto(weights, x, r * d, d, classes, fromModel);
-      neighbourVotesInto(features, labels, references, r, fromNeighbours);
-      for (let k = 0; k < classes; k++) probs[r * classes + k] = (fromModel[k]! + fromNeighbours[k]!) / 2;
+      softmaxInto(weights, x, r * d, d, classes, fromModel.subarray(r * classes, (r + 1) * classes));
+      neighbourVotesInto(features, labels, references, r, fromNeighbours.subarray(r * classes, (r + 1) * classes));
     }
   }
-  return probs;
+  const averaged = fromModel.map((p, i) => (p + fromNeighbours[i]!) / 2);
+  return brierScore(averaged, labels, classes) < brierScore(fromModel, labels, classes)
+    ? { probabilities: averaged, model: 'logistic-regression+knn' }
+    : { probabilities: fromModel, model: 'logistic-regression' };
 }
 
 /** How the label model did: its cross-validated accuracy next to always guessing the largest class. */
 export interface LabelModelSummary {
-  model: 'logistic-regression+knn';
+  model: LabelModel;
   rows: number;
   features: number;
   classes: number;
@@ -435,6 +467,8 @@ export interface QualityCheckerOptions {
   parentColumns?: { name: string; type: ColumnType }[] | undefined;
   /** For the reservoir sample and the folds; seeded by default, so the same table gives the same findings. */
   random?: () => number;
+  /** Rows kept for outliers and label issues; `KEPT_ROWS_CAP` unless a test wants sampling on a small table. */
+  maxKeptRows?: number;
 }
 
 export interface QualityResult {
@@ -462,6 +496,7 @@ export class QualityChecker implements TableVisitor {
   private rows = 0;
   private readonly profiler: TableProfiler;
   private readonly random: () => number;
+  private readonly maxKeptRows: number;
   private missing: Tally[] = [];
   private pii: PiiTally[] = [];
   private readonly kept: KeptRow[] = [];
@@ -477,6 +512,7 @@ export class QualityChecker implements TableVisitor {
     private readonly options: QualityCheckerOptions = {},
   ) {
     this.random = options.random ?? seededRandom();
+    this.maxKeptRows = options.maxKeptRows ?? KEPT_ROWS_CAP;
     // Types are inferred exactly as the profile does, so schema drift compares like with like.
     this.profiler = new TableProfiler(path, 'csv');
   }
@@ -521,9 +557,9 @@ export class QualityChecker implements TableVisitor {
   }
 
   private scanForPii(value: string, tally: PiiTally, line: number): void {
-    if (value.includes('@') && EMAIL.test(value)) tally.email.add(line);
+    if (containsEmail(value)) tally.email.add(line);
     // Cheap first: phone and card numbers are mostly digits and no longer than 30 characters.
-    if (value.length < 9 || value.length > 30 || !/^[\d\s().+-]+$/.test(value)) return;
+    if (value.length < 9 || value.length > 30 || !PHONE_OR_CARD_CHARACTERS.test(value)) return;
     const text = value.trim();
     if (isCardNumber(text)) tally.card.add(line);
     else if (isPhoneNumber(text)) {
@@ -543,78 +579,83 @@ export class QualityChecker implements TableVisitor {
 
   /** Reservoir sampling (Algorithm R): every row seen so far is kept with the same probability. */
   private keep(values: Row, line: number): void {
-    if (this.kept.length < KEPT_ROWS_CAP) {
+    if (this.kept.length < this.maxKeptRows) {
       this.kept.push({ values, line });
       return;
     }
     const j = Math.floor(this.random() * this.rows);
-    if (j < KEPT_ROWS_CAP) this.kept[j] = { values, line };
+    if (j < this.maxKeptRows) this.kept[j] = { values, line };
   }
 
+  /** The findings, once the table has been read (call it once: it runs the label model). */
   result(): QualityResult {
     const profile = this.profiler.result();
     const types = profile.columns.map((c) => c.type);
     const findings: QualityFinding[] = [];
-    const add = (check: Check, severity: Severity, column: string | null, message: string, count: number, lines: number[]) =>
+    const add: AddFinding = (check, severity, column, message, count, lines) =>
       findings.push({ check, severity, table: this.path, column, message, count, lines: lines.slice(0, LINES_KEPT) });
     const rows = this.rows;
-    const sampled = rows > this.kept.length;
-    const sampleNote = sampled ? ` (in a uniform sample of ${this.kept.length} of ${rows} rows)` : '';
+    const sampleNote = rows > this.kept.length ? ` (in a uniform sample of ${this.kept.length} of ${rows} rows)` : '';
+    const numbers = new Map<number, Float64Array>();
+    const numbersOf = (c: number): Float64Array => {
+      let column = numbers.get(c);
+      if (!column) {
+        column = Float64Array.from(this.kept, (r) => (isMissing(r.values[c]) ? NaN : Number(r.values[c])));
+        numbers.set(c, column);
+      }
+      return column;
+    };
 
     this.missing.forEach((tally, c) => {
       if (tally.count === 0) return;
       const share = tally.count / rows;
-      add('missing', severityByShare(share, 0.05, 0.3), this.names[c]!, `${plural(tally.count, 'missing value')} (${percent(share)} of rows)`, tally.count, tally.lines);
+      const message = `${plural(tally.count, 'missing value')} (${percent(share)} of rows)`;
+      add('missing', severityByShare(share, 0.05, 0.3), this.names[c]!, message, tally.count, tally.lines);
     });
 
     if (this.duplicates.count > 0) {
-      const share = this.duplicates.count / rows;
-      add('duplicates', severityByShare(share, 0, 0.3), null, `${plural(this.duplicates.count, 'row')} repeating an earlier row exactly (${percent(share)} of rows)`, this.duplicates.count, this.duplicates.lines);
+      const { count, lines } = this.duplicates;
+      const share = count / rows;
+      const message = `${plural(count, 'row')} repeating an earlier row exactly (${percent(share)} of rows)`;
+      add('duplicates', severityByShare(share, 0, 0.3), null, message, count, lines);
     }
     if (this.nearDuplicates.count > 0) {
-      const share = this.nearDuplicates.count / rows;
-      add('near_duplicates', severityByShare(share, 0.05, Infinity), null, `${plural(this.nearDuplicates.count, 'row')} equal to an earlier row once case, spaces and number precision are ignored`, this.nearDuplicates.count, this.nearDuplicates.lines);
+      const { count, lines } = this.nearDuplicates;
+      const message = `${plural(count, 'row')} equal to an earlier row once case, spaces and number precision are ignored`;
+      add('near_duplicates', severityByShare(count / rows, 0.05, Infinity), null, message, count, lines);
     }
 
+    // In a one-row table every column is "constant": nothing to learn from that.
     if (rows >= 2) {
       for (const column of profile.columns) {
         const present = column.count - column.missing;
         if (present === 0) add('constant', 'info', column.name, 'every value is missing', rows, []);
-        else if (column.distinct === 1 && !column.distinctCapped)
-          add('constant', 'warning', column.name, `every value is ${JSON.stringify(column.top[0]?.value ?? '')}${column.missing > 0 ? ' (or missing)' : ''}`, present, []);
+        else if (column.distinct === 1 && !column.distinctCapped) {
+          const value = JSON.stringify(column.top[0]?.value ?? '');
+          const message = `every value is ${value}${column.missing > 0 ? ' (or missing)' : ''}`;
+          add('constant', 'warning', column.name, message, present, []);
+        }
       }
     }
 
     const target = this.chooseTarget(types);
     for (let c = 0; c < this.names.length; c++) {
-      if (c !== target?.column && (types[c] === 'integer' || types[c] === 'number')) this.checkOutliers(c, add, sampleNote);
+      const numeric = types[c] === 'integer' || types[c] === 'number';
+      if (numeric && c !== target?.column) this.checkOutliers(c, numbersOf(c), add, sampleNote);
     }
 
     let labelModel: LabelModelSummary | null = null;
     if (target) {
       this.checkClassBalance(target, add);
-      labelModel = this.checkLabels(target.column, types, add, sampleNote);
+      labelModel = this.checkLabels(target.column, types, numbersOf, add, sampleNote);
     }
 
     if (this.options.parentColumns) this.checkSchemaDrift(this.options.parentColumns, types, add);
 
-    this.pii.forEach((tally, c) => {
-      const type = types[c];
-      const name = this.names[c]!;
-      const present = rows - this.missing[c]!.count;
-      if (type === 'string') {
-        if (tally.email.count > 0) add('pii', 'warning', name, `${plural(tally.email.count, 'value')} holding an e-mail address`, tally.email.count, tally.email.lines);
-        if (tally.phone.count > 0) add('pii', 'warning', name, `${plural(tally.phone.count, 'value')} that look like phone numbers`, tally.phone.count, tally.phone.lines);
-        if (tally.card.count > 0) add('pii', 'error', name, `${plural(tally.card.count, 'value')} that look like payment card numbers (Luhn check passes)`, tally.card.count, tally.card.lines);
-      } else if (type === 'integer') {
-        // A column of plain numbers is only flagged when it is unmistakable: `+` phone numbers, or mostly
-        // Luhn-valid card-length numbers (a random 16-digit id passes the Luhn check one time in ten).
-        if (tally.e164.count > 0) add('pii', 'warning', name, `${plural(tally.e164.count, 'value')} that look like international phone numbers`, tally.e164.count, tally.e164.lines);
-        if (tally.card.count > 0 && tally.card.count >= present / 2) add('pii', 'error', name, `${plural(tally.card.count, 'value')} that look like payment card numbers (Luhn check passes)`, tally.card.count, tally.card.lines);
-      }
-    });
+    this.pii.forEach((tally, c) => this.reportPii(c, types[c]!, tally, add));
 
-    return { rows, score: score(findings, rows), findings, target: target ? this.names[target.column]! : null, labelModel };
+    const targetName = target ? this.names[target.column]! : null;
+    return { rows, score: score(findings, rows), findings, target: targetName, labelModel };
   }
 
   /** The given target, else a column with a label-like name, else the last column when it has few values. */
@@ -632,18 +673,14 @@ export class QualityChecker implements TableVisitor {
     }
     const last = this.names.length - 1;
     const found = last >= 0 ? usable(last, GUESSED_LAST_COLUMN_MAX_CLASSES) : null;
-    // Few values in a tiny table is no sign of a label: ask for five rows a class on average.
+    // A few values in a tiny table are no sign of a label: ask for five rows a class on average.
     return found && found.counts.size * 5 <= this.rows ? found : null;
   }
 
-  private checkOutliers(c: number, add: AddFinding, sampleNote: string): void {
-    const values: number[] = [];
-    for (const { values: row } of this.kept) {
-      const v = row[c];
-      if (!isMissing(v)) values.push(Number(v));
-    }
-    if (values.length < 4) return;
-    const sorted = Float64Array.from(values).sort();
+  /** Tukey's far-out fences: below Q1 − 3·IQR or above Q3 + 3·IQR, quartiles from the kept rows. */
+  private checkOutliers(c: number, numbers: Float64Array, add: AddFinding, sampleNote: string): void {
+    const sorted = numbers.filter((v) => !Number.isNaN(v)).sort();
+    if (sorted.length < 4) return;
     const q1 = quantile(sorted, 0.25);
     const q3 = quantile(sorted, 0.75);
     const iqr = q3 - q1;
@@ -652,17 +689,15 @@ export class QualityChecker implements TableVisitor {
     const low = q1 - 3 * iqr;
     const high = q3 + 3 * iqr;
     const lines: number[] = [];
-    for (const { values: row, line } of this.kept) {
-      const v = row[c];
-      if (isMissing(v)) continue;
-      const x = Number(v);
-      if (x < low || x > high) lines.push(line);
-    }
+    numbers.forEach((v, r) => {
+      if (v < low || v > high) lines.push(this.kept[r]!.line);
+    });
     if (lines.length === 0) return;
     lines.sort((a, b) => a - b);
-    const share = lines.length / this.kept.length;
-    const name = this.names[c]!;
-    add('outliers', severityByShare(share, 0.01, Infinity), name, `${plural(lines.length, 'value')} outside [${round(low)}, ${round(high)}] (3 × IQR beyond the quartiles)${sampleNote}`, lines.length, lines);
+    const share = lines.length / sorted.length;
+    const fences = `[${round(low)}, ${round(high)}]`;
+    const message = `${plural(lines.length, 'value')} outside ${fences}, 3 × IQR beyond the quartiles${sampleNote}`;
+    add('outliers', severityByShare(share, 0.01, Infinity), this.names[c]!, message, lines.length, lines);
   }
 
   private checkClassBalance(target: { column: number; counts: Map<string, number> }, add: AddFinding): void {
@@ -670,29 +705,32 @@ export class QualityChecker implements TableVisitor {
     const [largestName, largest] = classes[0]!;
     const [smallestName, smallest] = classes.at(-1)!;
     if (smallest * 5 >= largest && smallest >= 5) return;
-    const listed = classes.slice(0, CLASSES_LISTED).map(([name, n]) => `${name}: ${n}`).join(', ');
+    const listed = classes
+      .slice(0, CLASSES_LISTED)
+      .map(([name, n]) => `${name}: ${n}`)
+      .join(', ');
     const more = classes.length > CLASSES_LISTED ? `, and ${classes.length - CLASSES_LISTED} more` : '';
-    add(
-      'class_imbalance',
-      'warning',
-      this.names[target.column]!,
-      `smallest class "${smallestName}" has ${plural(smallest, 'row')}, largest "${largestName}" ${largest} (${listed}${more})`,
-      smallest,
-      [],
-    );
+    const message = `smallest class "${smallestName}" has ${plural(smallest, 'row')}, largest "${largestName}" ${largest} (${listed}${more})`;
+    add('class_imbalance', 'warning', this.names[target.column]!, message, smallest, []);
   }
 
   /**
-   * Confident learning (cleanlab): out-of-fold probabilities from a cross-validated model; class j's threshold
+   * Confident learning (cleanlab): out-of-fold probabilities from cross-validated models; class j's threshold
    * t_j is the mean probability of j over rows labelled j; a row labelled i is an issue when another class j
    * has p_j ≥ t_j and p_j > p_i. Issues are listed from the least likely given label up.
    */
-  private checkLabels(target: number, types: ColumnType[], add: AddFinding, sampleNote: string): LabelModelSummary | null {
-    const labelled = this.kept.filter((r) => !isMissing(r.values[target]));
-    if (labelled.length < LABEL_MODEL_MIN_ROWS) return null;
+  private checkLabels(
+    target: number,
+    types: ColumnType[],
+    numbersOf: (column: number) => Float64Array,
+    add: AddFinding,
+    sampleNote: string,
+  ): LabelModelSummary | null {
+    const selected = Int32Array.from(this.kept.keys()).filter((r) => !isMissing(this.kept[r]!.values[target]));
+    if (selected.length < LABEL_MODEL_MIN_ROWS) return null;
     const classIndex = new Map<string, number>();
-    const labels = Int32Array.from(labelled, (r) => {
-      const name = r.values[target]!;
+    const labels = Int32Array.from(selected, (r) => {
+      const name = this.kept[r]!.values[target]!;
       let k = classIndex.get(name);
       if (k === undefined) classIndex.set(name, (k = classIndex.size));
       return k;
@@ -700,13 +738,9 @@ export class QualityChecker implements TableVisitor {
     const classes = classIndex.size;
     if (classes < 2) return null;
     const featureColumns = [...this.names.keys()].filter((c) => c !== target);
-    const features = buildFeatures(
-      labelled.map((r) => r.values),
-      featureColumns,
-      types,
-    );
+    const features = buildFeatures(this.kept, selected, featureColumns, types, numbersOf);
     if (features.d === 0) return null;
-    const probs = crossValidatedProbabilities(features, labels, classes, this.random);
+    const { probabilities: probs, model } = crossValidatedProbabilities(features, labels, classes, this.random);
 
     const sums = new Float64Array(classes);
     const sizes = new Float64Array(classes);
@@ -715,19 +749,27 @@ export class QualityChecker implements TableVisitor {
       const label = labels[r]!;
       sums[label]! += probs[r * classes + label]!;
       sizes[label]! += 1;
-      let best = 0;
-      for (let k = 1; k < classes; k++) if (probs[r * classes + k]! > probs[r * classes + best]!) best = k;
-      if (best === label) correct++;
+      let predicted = 0;
+      for (let k = 1; k < classes; k++) if (probs[r * classes + k]! > probs[r * classes + predicted]!) predicted = k;
+      if (predicted === label) correct++;
     }
     const accuracy = correct / labels.length;
     const majorityShare = Math.max(...sizes) / labels.length;
     // A model that barely beats guessing the largest class gives near-uniform probabilities, and confident
     // learning would flag half the rows: ask it to close at least a quarter of the gap to perfect.
     const used = accuracy >= majorityShare + (1 - majorityShare) / 4;
-    const summary: LabelModelSummary = { model: 'logistic-regression+knn', rows: labels.length, features: features.d, classes, accuracy, majorityShare, used };
+    const summary: LabelModelSummary = {
+      model,
+      rows: labels.length,
+      features: features.d,
+      classes,
+      accuracy,
+      majorityShare,
+      used,
+    };
     if (!used) return summary;
 
-    const thresholds = Float64Array.from(sums, (s, k) => (sizes[k]! > 0 ? s / sizes[k]! : Infinity));
+    const thresholds = Float64Array.from(sums, (sum, k) => (sizes[k]! > 0 ? sum / sizes[k]! : Infinity));
     const issues: { line: number; givenProbability: number }[] = [];
     for (let r = 0; r < labels.length; r++) {
       const label = labels[r]!;
@@ -735,7 +777,7 @@ export class QualityChecker implements TableVisitor {
       for (let k = 0; k < classes; k++) {
         const p = probs[r * classes + k]!;
         if (k !== label && p >= thresholds[k]! && p > given) {
-          issues.push({ line: labelled[r]!.line, givenProbability: given });
+          issues.push({ line: this.kept[selected[r]!]!.line, givenProbability: given });
           break;
         }
       }
@@ -743,21 +785,23 @@ export class QualityChecker implements TableVisitor {
     if (issues.length === 0) return summary;
     issues.sort((a, b) => a.givenProbability - b.givenProbability || a.line - b.line);
     const share = issues.length / labels.length;
-    add(
-      'label_issues',
-      severityByShare(share, 0.02, 0.1),
-      this.names[target]!,
-      `${plural(issues.length, 'row')} whose label another class fits confidently better (out-of-fold logistic regression and ${NEIGHBOURS} nearest neighbours, ${FOLDS}-fold accuracy ${percent(accuracy)})${sampleNote}; most doubtful first`,
-      issues.length,
-      issues.map((i) => i.line),
-    );
+    const modelName =
+      model === 'logistic-regression'
+        ? 'logistic regression'
+        : `logistic regression and ${NEIGHBOURS} nearest neighbours`;
+    const how = `out-of-fold ${modelName}, ${FOLDS}-fold accuracy ${percent(accuracy)}`;
+    const message = `${plural(issues.length, 'row')} whose label another class fits confidently better (${how})${sampleNote}; most doubtful first`;
+    const lines = issues.map((i) => i.line);
+    add('label_issues', severityByShare(share, 0.02, 0.1), this.names[target]!, message, issues.length, lines);
     return summary;
   }
 
   private checkSchemaDrift(parent: { name: string; type: ColumnType }[], types: ColumnType[], add: AddFinding): void {
     const before = new Map(parent.map((c) => [c.name, c.type]));
     const now = new Set(this.names);
-    for (const c of parent) if (!now.has(c.name)) add('schema_drift', 'warning', c.name, `column removed (was ${c.type})`, this.rows, []);
+    for (const c of parent) {
+      if (!now.has(c.name)) add('schema_drift', 'warning', c.name, `column removed (was ${c.type})`, this.rows, []);
+    }
     this.names.forEach((name, c) => {
       const was = before.get(name);
       const type = types[c]!;
@@ -769,9 +813,58 @@ export class QualityChecker implements TableVisitor {
       }
     });
   }
+
+  private reportPii(c: number, type: ColumnType, tally: PiiTally, add: AddFinding): void {
+    const name = this.names[c]!;
+    const cards = `${plural(tally.card.count, 'value')} that look like payment card numbers (Luhn check passes)`;
+    if (type === 'string') {
+      const { email, phone, card } = tally;
+      if (email.count > 0)
+        add(
+          'pii',
+          'warning',
+          name,
+          `${plural(email.count, 'value')} holding an e-mail address`,
+          email.count,
+          email.lines,
+        );
+      if (phone.count > 0)
+        add(
+          'pii',
+          'warning',
+          name,
+          `${plural(phone.count, 'value')} that look like phone numbers`,
+          phone.count,
+          phone.lines,
+        );
+      if (card.count > 0) add('pii', 'error', name, cards, card.count, card.lines);
+    } else if (type === 'integer') {
+      // A column of plain numbers is only flagged when it is unmistakable: `+` phone numbers, or mostly
+      // Luhn-valid card-length numbers (a random 16-digit id passes the Luhn check one time in ten).
+      const { e164, card } = tally;
+      const present = this.rows - this.missing[c]!.count;
+      if (e164.count > 0)
+        add(
+          'pii',
+          'warning',
+          name,
+          `${plural(e164.count, 'value')} that look like international phone numbers`,
+          e164.count,
+          e164.lines,
+        );
+      if (card.count > 0 && card.count >= present / 2) add('pii', 'error', name, cards, card.count, card.lines);
+    }
+  }
 }
 
-type AddFinding = (check: Check, severity: Severity, column: string | null, message: string, count: number, lines: number[]) => void;
+type AddFinding = (
+  check: Check,
+  severity: Severity,
+  column: string | null,
+  message: string,
+  count: number,
+  lines: number[],
+) => void;
 
 function round(x: number): number {
   return Number(x.toPrecision(6));
