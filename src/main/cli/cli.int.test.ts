@@ -127,6 +127,9 @@ describe('aidos datasets', () => {
       }, 30_000, 'profile');
       expect(profile.stdout).toMatch(/iris\.csv: 150 rows, 5 columns/);
       expect(profile.stdout).toMatch(/species\s+string\s+0\s+3/);
+      const quality = await aidos([...base, 'datasets', 'quality', 'my-tables', '1', '--run', '--target', 'species']);
+      expect(quality.code, quality.stderr).toBe(0);
+      expect(quality.stdout).toMatch(/^score \d+(\.\d)? \/ 100 \(label column: species\)/m);
       const target = path.join(tmp.dir, 'out');
       const exported = await aidos([...base, 'datasets', 'export', 'my-tables', 'golden', target]);
       expect(exported.stdout).toContain(`wrote 1 files`);

@@ -357,6 +357,36 @@ datasets
     });
   });
 datasets
+  .command('quality <dataset> [version]')
+  .description("show a version's quality report; --run checks it again (with --target as the label column)")
+  .option('--run', 'run the checks now and wait for them')
+  .option('--target <column>', 'the label column, for class balance and label issues')
+  .action(async (dataset: string, version: string | undefined, o: { run?: boolean; target?: string }) => {
+    const c = conn();
+    const v = version ?? 'latest';
+    if (o.run) {
+      const job = await waitForJob(c, (await c.client.call('datasets.qualityRun', { dataset, version: v, target: o.target })).id);
+      if (job.status !== 'succeeded') throw new AppError('INTERNAL', `quality check ${job.status}: ${job.error?.message ?? ''}`);
+    }
+    const r = await c.client.call('datasets.quality', { dataset, version: v });
+    out(r, () => {
+      console.log(`score ${r.score} / 100${r.target ? ` (label column: ${r.target})` : ''}`);
+      for (const t of r.tables) console.log(`  ${t.path}: ${t.rows} rows, score ${t.score}`);
+      printTable(
+        r.findings.map((f) => ({
+          severity: f.severity,
+          check: f.check,
+          table: f.table,
+          column: f.column,
+          count: f.count,
+          lines: f.lines.slice(0, 5).join(',') + (f.lines.length > 5 ? ',…' : ''),
+          message: f.message,
+        })),
+        'no findings',
+      );
+    });
+  });
+datasets
   .command('push <path>')
   .description('upload a file or folder to the server (resumable chunks) and make a version of exactly its files')
   .option('--name <name>', 'dataset name (default: the folder or file name)')
