@@ -7,6 +7,15 @@ CREATE TABLE _migrations (
     PRIMARY KEY (owner, version)
   );
 
+CREATE TABLE dataforge_column_types (
+  dataset_id TEXT NOT NULL REFERENCES dataforge_datasets(id),
+  path TEXT NOT NULL,
+  column_name TEXT NOT NULL,
+  type TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (dataset_id, path, column_name)
+) STRICT;
+
 CREATE TABLE dataforge_datasets (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL UNIQUE,

@@ -211,6 +211,21 @@ export const QualityReport = z.object({
 });
 export type QualityReport = z.infer<typeof QualityReport>;
 
+export const TableSchema = z.object({
+  path: z.string(),
+  columns: z.array(
+    z.object({
+      name: z.string(),
+      /** What the profile inferred from the values. */
+      inferred: ColumnType,
+      /** What the dataset declares: the override when there is one, else the inferred type. */
+      type: ColumnType,
+      overridden: z.boolean(),
+    }),
+  ),
+});
+export type TableSchema = z.infer<typeof TableSchema>;
+
 export const Watch = z.object({
   id: Id,
   datasetId: Id,
@@ -429,6 +444,27 @@ export const dataforgeEndpoints = {
     }),
     output: Job,
     status: 202,
+  }),
+  'datasets.schema': endpoint({
+    method: 'GET',
+    path: `${versionPath}/schema`,
+    summary: "A table's schema: each column's inferred type and the type the dataset declares for it",
+    scope: 'read',
+    input: z.object({ dataset: DatasetRef, version: VersionRef, path: z.string().min(1).max(4096) }),
+    output: TableSchema,
+  }),
+  'datasets.setSchema': endpoint({
+    method: 'PUT',
+    path: `${versionPath}/schema`,
+    summary: "Override column types of a table (kept for the dataset's later versions); null removes an override",
+    scope: 'write',
+    input: z.object({
+      dataset: DatasetRef,
+      version: VersionRef,
+      path: z.string().min(1).max(4096),
+      types: z.record(z.string().min(1).max(200), ColumnType.exclude(['empty']).nullable()),
+    }),
+    output: TableSchema,
   }),
   'datasets.profile': endpoint({
     method: 'GET',

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type {
+  ColumnType,
   Dataset,
   DatasetVersion,
   ImportResult,
@@ -8,6 +9,7 @@ import type {
   RowFilter,
   RowsPage,
   TableDiff,
+  TableSchema,
   VersionDiff,
   VersionProfile,
   Watch,
@@ -25,6 +27,7 @@ export {
   type ImageSummary,
   type QualityReport,
   type TableDiff,
+  type TableSchema,
   type VersionProfile,
   type Watch,
 } from '#shared/contracts/dataforge';
@@ -107,6 +110,10 @@ export interface DataforgeService {
   startProfile(dataset: string, version: string): Job;
   /** Profiles every CSV/TSV/JSONL file of a version, streaming each (the job's body). */
   profileVersion(versionId: string, sink?: ProgressSink): Promise<VersionProfile>;
+  /** A table's columns with their inferred and declared types (needs the version's profile). */
+  schema(dataset: string, version: string, path: string): TableSchema;
+  /** Declares column types for a table of the dataset (null removes a declaration); applies to every version. */
+  setSchema(dataset: string, version: string, path: string, types: Record<string, ColumnType | null>): TableSchema;
   /** The stored quality report of a version; NOT_FOUND until a quality job has run. */
   quality(dataset: string, version: string): QualityReport;
   /** Enqueues a `dataforge.quality` job; `target` names the label column (guessed when absent). */

@@ -346,6 +346,27 @@ describe('profiles and rows', () => {
     expect(missing.total).toBe(2);
   });
 
+  it('lets a column type be declared over the inferred one, for later versions too, and removed again', async () => {
+    const before = await t.client.call('datasets.schema', { dataset: 'tables', version: '1', path: 'penguins.csv' });
+    expect(before.columns.find((c) => c.name === 'body_mass')).toEqual({ name: 'body_mass', inferred: 'integer', type: 'integer', overridden: false });
+    const after = await t.client.call('datasets.setSchema', { dataset: 'tables', version: '1', path: 'penguins.csv', types: { body_mass: 'number', sex: 'string' } });
+    expect(after.columns.find((c) => c.name === 'body_mass')).toEqual({ name: 'body_mass', inferred: 'integer', type: 'number', overridden: true });
+    await waitFor(() => t.client.call('datasets.profile', { dataset: 'tables', version: '2' }).catch(() => undefined), 20_000, 'profile v2');
+    const later = await t.client.call('datasets.schema', { dataset: 'tables', version: '2', path: 'penguins.csv' });
+    expect(later.columns.find((c) => c.name === 'body_mass')?.type).toBe('number');
+    await t.client.call('datasets.setSchema', { dataset: 'tables', version: '1', path: 'penguins.csv', types: { body_mass: null } });
+    expect((await t.client.call('datasets.schema', { dataset: 'tables', version: '1', path: 'penguins.csv' })).columns.find((c) => c.name === 'body_mass')?.overridden).toBe(false);
+    await expect(
+      t.client.call('datasets.setSchema', { dataset: 'tables', version: '1', path: 'penguins.csv', types: { wings: 'integer' } }),
+    ).rejects.toThrow(/^types\.wings: the table has no column 'wings'/);
+    const bad = await t.request('/api/v1/datasets/tables/versions/1/schema', {
+      method: 'PUT',
+      body: JSON.stringify({ path: 'penguins.csv', types: { sex: 'emoji' } }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(bad.status).toBe(400);
+  });
+
   it('names the problem with a rows request: unknown column, missing file, not a table', async () => {
     const base = { dataset: 'tables', version: '1' };
     await expect(t.client.call('datasets.rows', { ...base, path: 'penguins.csv', filters: [{ column: 'wings', op: 'eq', value: '2' }] })).rejects.toThrow(

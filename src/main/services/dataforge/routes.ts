@@ -31,6 +31,8 @@ export function dataforgeRoutes(dataforge: DataforgeService) {
     'datasets.watch': (input) => dataforge.watch(input),
     'datasets.watches': ({ dataset }) => ({ items: dataforge.watches(dataset) }),
     'datasets.unwatch': ({ dataset, id }) => dataforge.unwatch(dataset, id),
+    'datasets.schema': ({ dataset, version, path }) => dataforge.schema(dataset, version, path),
+    'datasets.setSchema': ({ dataset, version, path, types }) => dataforge.setSchema(dataset, version, path, types),
     'datasets.quality': ({ dataset, version }) => dataforge.quality(dataset, version),
     'datasets.qualityRun': ({ dataset, version, target }) => dataforge.startQuality(dataset, version, target),
     'datasets.profile': ({ dataset, version }) => dataforge.profile(dataset, version),

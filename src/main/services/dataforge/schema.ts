@@ -82,5 +82,18 @@ CREATE TABLE dataforge_quality (
   created_at INTEGER NOT NULL
 ) STRICT;`,
     },
+    {
+      version: 5,
+      name: 'column type overrides',
+      sql: `
+CREATE TABLE dataforge_column_types (
+  dataset_id TEXT NOT NULL REFERENCES dataforge_datasets(id),
+  path TEXT NOT NULL,
+  column_name TEXT NOT NULL,
+  type TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (dataset_id, path, column_name)
+) STRICT;`,
+    },
   ],
 };

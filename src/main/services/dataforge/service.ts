@@ -8,6 +8,7 @@ import type { JobQueue } from '#platform/queue';
 import type { UploadStore } from '#platform/uploads';
 import { ID_PATTERN, newId } from '#shared/ids';
 import { AppError } from '#shared/errors';
+import type { ColumnType } from '#shared/contracts/dataforge';
 import type {
   Dataset,
   DatasetVersion,
@@ -22,6 +23,7 @@ import type {
   RowsPage,
   RowsQuery,
   TableDiff,
+  TableSchema,
   VersionProfile,
   Watch,
 } from './contract';
@@ -487,6 +489,40 @@ export class LocalDataforgeService implements DataforgeService {
       height: height.max > 0 ? height : null,
       unreadable,
     };
+  }
+
+  schema(dataset: string, version: string, tablePath: string): TableSchema {
+    const ds = this.datasetRow(dataset);
+    const table = this.profiledTable(ds, version, tablePath);
+    const declared = this.store.columnTypes(ds.id, tablePath);
+    return {
+      path: tablePath,
+      columns: table.columns.map((c) => {
+        const override = declared.get(c.name);
+        return { name: c.name, inferred: c.type, type: override ?? c.type, overridden: override !== undefined };
+      }),
+    };
+  }
+
+  setSchema(dataset: string, version: string, tablePath: string, types: Record<string, ColumnType | null>): TableSchema {
+    const ds = this.datasetRow(dataset);
+    const table = this.profiledTable(ds, version, tablePath);
+    const names = table.columns.map((c) => c.name);
+    for (const name of Object.keys(types)) {
+      if (!names.includes(name)) throw AppError.invalid(`types.${name}`, `the table has no column '${name}' (it has: ${names.join(', ')})`);
+    }
+    this.store.setColumnTypes(ds.id, tablePath, types, Date.now());
+    return this.schema(dataset, version, tablePath);
+  }
+
+  /** The profile of one table of a version; the schema is read from it. */
+  private profiledTable(ds: DatasetRow, version: string, tablePath: string) {
+    const row = this.versionRow(ds, version);
+    const profile = this.store.getProfile(row.id);
+    if (!profile) throw new AppError('FAILED_PRECONDITION', `v${row.number} of '${ds.name}' has no profile yet; profile it first`);
+    const table = profile.tables.find((t) => t.path === tablePath);
+    if (!table) throw new AppError('NOT_FOUND', `v${row.number} of '${ds.name}' has no table '${tablePath}'`, { path: tablePath });
+    return table;
   }
 
   quality(dataset: string, version: string): QualityReport {

@@ -1,5 +1,5 @@
 import type { Db } from '#platform/db';
-import type { DatasetVersion, QualityReport, VersionProfile, Watch } from '#shared/contracts/dataforge';
+import type { ColumnType, DatasetVersion, QualityReport, VersionProfile, Watch } from '#shared/contracts/dataforge';
 import type { DataforgeStore, DatasetRow, StatCacheEntry, VersionRow } from './store';
 
 interface VersionDbRow {
@@ -162,6 +162,27 @@ export class SqliteDataforgeStore implements DataforgeStore {
          ON CONFLICT(version_id) DO UPDATE SET report = excluded.report, created_at = excluded.created_at`,
       )
       .run(report.versionId, JSON.stringify(report), report.createdAt);
+  }
+
+  columnTypes(datasetId: string, path: string): Map<string, ColumnType> {
+    const rows = this.db
+      .prepare('SELECT column_name AS name, type FROM dataforge_column_types WHERE dataset_id = ? AND path = ?')
+      .all(datasetId, path) as { name: string; type: ColumnType }[];
+    return new Map(rows.map((r) => [r.name, r.type]));
+  }
+
+  setColumnTypes(datasetId: string, path: string, types: Record<string, ColumnType | null>, at: number): void {
+    const put = this.db.prepare(
+      `INSERT INTO dataforge_column_types (dataset_id, path, column_name, type, updated_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(dataset_id, path, column_name) DO UPDATE SET type = excluded.type, updated_at = excluded.updated_at`,
+    );
+    const remove = this.db.prepare('DELETE FROM dataforge_column_types WHERE dataset_id = ? AND path = ? AND column_name = ?');
+    this.db.transaction(() => {
+      for (const [name, type] of Object.entries(types)) {
+        if (type === null) remove.run(datasetId, path, name);
+        else put.run(datasetId, path, name, type, at);
+      }
+    })();
   }
 
   insertWatch(w: Watch): void {

@@ -1,4 +1,4 @@
-import type { DatasetVersion, QualityReport, VersionProfile, Watch } from '#shared/contracts/dataforge';
+import type { ColumnType, DatasetVersion, QualityReport, VersionProfile, Watch } from '#shared/contracts/dataforge';
 
 export interface DatasetRow {
   id: string;
@@ -44,6 +44,10 @@ export interface DataforgeStore {
   saveProfile(profile: VersionProfile): void;
   getQuality(versionId: string): QualityReport | undefined;
   saveQuality(report: QualityReport): void;
+  /** Declared column types of a table of a dataset (they hold for every version). */
+  columnTypes(datasetId: string, path: string): Map<string, ColumnType>;
+  /** Sets (or, with null, removes) declared column types in one transaction. */
+  setColumnTypes(datasetId: string, path: string, types: Record<string, ColumnType | null>, at: number): void;
   insertWatch(watch: Watch): void;
   listWatches(datasetId?: string): Watch[];
   deleteWatch(id: string): boolean;
