@@ -78,7 +78,7 @@ export class DatasetsPage {
     await this.tagChip(version, tag).getByRole('button', { name: `Remove tag ${tag}` }).click();
   }
 
-  async tab(name: 'Files' | 'Diff' | 'Profile' | 'Rows'): Promise<void> {
+  async tab(name: 'Files' | 'Diff' | 'Profile' | 'Quality' | 'Rows'): Promise<void> {
     await this.page.getByRole('tablist', { name: 'Version views' }).getByRole('tab', { name }).click();
   }
 
@@ -159,5 +159,87 @@ export class DatasetsPage {
   // Export
   get exportDialog(): Locator {
     return this.page.getByTestId('export-dialog');
+  }
+
+  // Upload
+  get uploadDialog(): Locator {
+    return this.page.getByTestId('upload-dialog');
+  }
+
+  /** Opens the upload dialog with the page's "Upload files…" button. */
+  async openUpload(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Upload files…' }).click();
+    await this.uploadDialog.getByRole('form', { name: 'Upload files' }).waitFor();
+  }
+
+  /** Picks files (absolute paths) with the dialog's file chooser, or a whole folder with its folder chooser. */
+  async pickFiles(files: string[]): Promise<void> {
+    await this.uploadDialog.getByTestId('upload-files-input').setInputFiles(files);
+  }
+
+  async pickFolder(dir: string): Promise<void> {
+    await this.uploadDialog.getByTestId('upload-folder-input').setInputFiles(dir);
+  }
+
+  /** The paths the dialog will upload to, in its list. */
+  async uploadPaths(): Promise<string[]> {
+    return this.uploadDialog.getByTestId('upload-file').evaluateAll((els) => els.map((e) => e.getAttribute('data-path') ?? ''));
+  }
+
+  /** Fills the dialog (already open, files picked) and presses Upload; `name` on the list page, `folder` on a dataset's. */
+  async submitUpload(options: { name?: string; folder?: string; message?: string } = {}): Promise<void> {
+    const dialog = this.uploadDialog;
+    if (options.name !== undefined) await dialog.getByLabel('Dataset', { exact: true }).fill(options.name);
+    if (options.folder !== undefined) await dialog.getByLabel(/^Folder in the dataset/).fill(options.folder);
+    if (options.message !== undefined) await dialog.getByLabel(/^Message/).fill(options.message);
+    await dialog.getByRole('button', { name: /^Upload \d+ files?$/ }).click();
+  }
+
+  uploadRow(path: string): Locator {
+    return this.uploadDialog.locator(`[data-testid="upload-row"][data-path="${path}"]`);
+  }
+
+  /** Waits for the version to be made and returns what the dialog says. */
+  async uploadOutcome(): Promise<{ created: boolean; version: number; text: string }> {
+    const result = this.uploadDialog.getByTestId('upload-result');
+    await result.waitFor({ timeout: 60_000 });
+    return {
+      created: (await result.getAttribute('data-created')) === 'true',
+      version: Number(await result.getAttribute('data-version')),
+      text: (await result.textContent()) ?? '',
+    };
+  }
+
+  async closeUploadDialog(): Promise<void> {
+    await this.uploadDialog.getByRole('button', { name: 'Done' }).click();
+    await this.uploadDialog.waitFor({ state: 'hidden' });
+  }
+
+  // Profile: images
+  get imagesSummary(): Locator {
+    return this.page.getByTestId('images-summary');
+  }
+
+  /** The classes of the images summary with their counts. */
+  async imageClasses(): Promise<Record<string, number>> {
+    const pairs = await this.imagesSummary
+      .getByTestId('image-class')
+      .evaluateAll((els) => els.map((e) => [e.getAttribute('data-class') ?? '', Number(e.getAttribute('data-count'))] as const));
+    return Object.fromEntries(pairs);
+  }
+
+  // Quality
+  get qualityScore(): Locator {
+    return this.page.getByTestId('quality-score');
+  }
+
+  /** Picks the label column ("" to let the checks guess) and runs the checks. */
+  async runQualityChecks(target: string): Promise<void> {
+    await this.page.getByLabel('Label column').selectOption(target === '' ? { label: 'guess' } : target);
+    await this.page.getByRole('button', { name: 'Run checks' }).click();
+  }
+
+  qualityFindings(check: string): Locator {
+    return this.page.locator(`[data-testid="quality-finding"][data-check="${check}"]`);
   }
 }

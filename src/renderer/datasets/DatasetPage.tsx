@@ -10,17 +10,21 @@ import { formatBytes, formatDateTime, formatRelative } from '../lib/format';
 import { useNow } from '../lib/hooks';
 import { TagChip } from './DatasetsPage';
 import { DiffTab } from './DiffTab';
+import { DropOverlay, useFileDrop } from './drop';
 import { ExportDialog } from './ExportDialog';
 import { FilesTab } from './FilesTab';
 import { ImportDialog } from './ImportDialog';
 import { normalizePrefix, versionLabel } from './model';
 import { ProfileTab } from './ProfileTab';
+import { QualityTab } from './QualityTab';
 import { RowsTab } from './RowsTab';
+import type { PickedFile } from './upload';
+import { UploadDialog } from './UploadDialog';
 
 const VERSIONS_PAGE = 100;
-const TABS = ['files', 'diff', 'profile', 'rows'] as const;
+const TABS = ['files', 'diff', 'profile', 'quality', 'rows'] as const;
 type Tab = (typeof TABS)[number];
-const TAB_LABELS: Record<Tab, string> = { files: 'Files', diff: 'Diff', profile: 'Profile', rows: 'Rows' };
+const TAB_LABELS: Record<Tab, string> = { files: 'Files', diff: 'Diff', profile: 'Profile', quality: 'Quality', rows: 'Rows' };
 
 function isTab(value: string | null): value is Tab {
   return value !== null && (TABS as readonly string[]).includes(value);
@@ -36,6 +40,12 @@ export function DatasetPage() {
   const [params, setParams] = useSearchParams();
   const [importing, setImporting] = useState(false);
   const [exporting, setExporting] = useState(false);
+  const [uploading, setUploading] = useState(false);
+  const [dropped, setDropped] = useState<{ id: number; files: PickedFile[] } | null>(null);
+  const dragging = useFileDrop((files) => {
+    setDropped({ id: Date.now(), files });
+    setUploading(true);
+  });
 
   const dataset = useQuery({
     queryKey: queryKeys.dataset(name),
@@ -105,6 +115,9 @@ export function DatasetPage() {
         }
         actions={
           <>
+            <Button onClick={() => setUploading(true)} disabled={!d}>
+              Upload files…
+            </Button>
             <Button onClick={() => setImporting(true)} disabled={!d}>
               Import a new version…
             </Button>
@@ -122,7 +135,7 @@ export function DatasetPage() {
       ) : list.length === 0 && versions.isSuccess ? (
         <Card>
           <EmptyState title="No versions yet">
-            Import a folder to make version 1.
+            Import a folder to make version 1, or drop files here.
             <div className="mt-3">
               <Button variant="primary" onClick={() => setImporting(true)}>
                 Import from a folder…
@@ -185,6 +198,9 @@ export function DatasetPage() {
                   />
                 )}
                 {tab === 'profile' && <ProfileTab dataset={name} version={selected} onOpenTable={(path) => update({ tab: 'rows', table: path })} />}
+                {tab === 'quality' && (
+                  <QualityTab dataset={name} version={selected} onOpenTable={(path) => update({ tab: 'rows', table: path })} />
+                )}
                 {tab === 'rows' && (
                   <RowsTab dataset={name} version={selected} table={params.get('table')} onTable={(table) => update({ table })} />
                 )}
@@ -199,6 +215,14 @@ export function DatasetPage() {
         dataset={name}
         onImported={(result) => result.created && selectVersion(result.version.number)}
       />
+      <UploadDialog
+        open={uploading}
+        onClose={() => setUploading(false)}
+        dataset={name}
+        incoming={dropped}
+        onCommitted={(result) => result.created && selectVersion(result.version.number)}
+      />
+      <DropOverlay show={dragging && !uploading && d !== undefined} label={`Drop files or a folder to add them to ${name}`} />
       {selected && <ExportDialog open={exporting} onClose={() => setExporting(false)} dataset={name} version={selected} />}
     </div>
   );

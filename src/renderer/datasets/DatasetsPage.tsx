@@ -8,8 +8,11 @@ import { Button, Card, Chip, EmptyState, Muted, PageHeader, Spinner } from '../c
 import { queryKeys, useApi } from '../lib/api';
 import { formatBytes, formatRelative } from '../lib/format';
 import { useNow } from '../lib/hooks';
+import { DropOverlay, useFileDrop } from './drop';
 import { ImportDialog } from './ImportDialog';
 import { versionLabel } from './model';
+import type { PickedFile } from './upload';
+import { UploadDialog } from './UploadDialog';
 
 const PAGE_SIZE = 100;
 
@@ -17,6 +20,12 @@ const PAGE_SIZE = 100;
 export function DatasetsPage() {
   const api = useApi();
   const [importing, setImporting] = useState(false);
+  const [uploading, setUploading] = useState(false);
+  const [dropped, setDropped] = useState<{ id: number; files: PickedFile[] } | null>(null);
+  const dragging = useFileDrop((files) => {
+    setDropped({ id: Date.now(), files });
+    setUploading(true);
+  });
   const datasets = useInfiniteQuery({
     queryKey: queryKeys.datasetsList,
     queryFn: ({ pageParam }) => api.call('datasets.list', { limit: PAGE_SIZE, cursor: pageParam }),
@@ -31,9 +40,12 @@ export function DatasetsPage() {
         title="Datasets"
         description="Versioned data: every import is an immutable version; identical files are stored once."
         actions={
-          <Button variant="primary" onClick={() => setImporting(true)}>
-            <PlusIcon width={14} height={14} /> Import from a folder…
-          </Button>
+          <>
+            <Button onClick={() => setUploading(true)}>Upload files…</Button>
+            <Button variant="primary" onClick={() => setImporting(true)}>
+              <PlusIcon width={14} height={14} /> Import from a folder…
+            </Button>
+          </>
         }
       />
       {datasets.isError && <ErrorBanner className="mb-3" error={datasets.error} onRetry={() => void datasets.refetch()} />}
@@ -54,6 +66,7 @@ export function DatasetsPage() {
             <p className="mt-1 text-[12px]">
               The dataset is named after the folder unless you pass <code className="font-mono">--name</code>.
             </p>
+            <p className="mt-2">Or drop files or a folder from this computer anywhere on this page.</p>
             <Button className="mt-3" variant="primary" onClick={() => setImporting(true)}>
               Import from a folder…
             </Button>
@@ -70,6 +83,8 @@ export function DatasetsPage() {
         </div>
       )}
       <ImportDialog open={importing} onClose={() => setImporting(false)} />
+      <UploadDialog open={uploading} onClose={() => setUploading(false)} incoming={dropped} />
+      <DropOverlay show={dragging && !uploading} label="Drop files or a folder to upload them as a new dataset" />
     </div>
   );
 }

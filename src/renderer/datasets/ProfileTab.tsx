@@ -6,6 +6,7 @@ import { ErrorBanner } from '../components/ErrorBanner';
 import { Button, Card, Chip, cx, EmptyState, Muted, Spinner } from '../components/ui';
 import { queryKeys, useApi } from '../lib/api';
 import { formatDateTime } from '../lib/format';
+import { ImagesSummary } from './ImagesSummary';
 import { isFinished, JobProgress, useJob } from './jobs';
 import { formatStat, versionLabel } from './model';
 
@@ -87,7 +88,9 @@ export function ProfileTab({ dataset, version, onOpenTable }: { dataset: string;
     <div className="space-y-4" data-testid="profile-tab">
       <div className="flex items-center justify-between gap-3">
         <Muted className="text-[12px]">
-          {p.tables.length} {p.tables.length === 1 ? 'table' : 'tables'} · profiled {formatDateTime(p.createdAt)}
+          {p.tables.length} {p.tables.length === 1 ? 'table' : 'tables'}
+          {p.images ? ` · ${p.images.count.toLocaleString('en-US')} ${p.images.count === 1 ? 'image' : 'images'}` : ''} · profiled{' '}
+          {formatDateTime(p.createdAt)}
         </Muted>
         <Button size="sm" onClick={() => run.mutate()} disabled={run.isPending || (jobId !== null && !done)}>
           Profile again
@@ -95,10 +98,13 @@ export function ProfileTab({ dataset, version, onOpenTable }: { dataset: string;
       </div>
       {run.isError && <ErrorBanner error={run.error} title="The profile did not start" />}
       {jobId && !done && <JobProgress job={job} label="Profile progress" />}
+      {p.images && <ImagesSummary images={p.images} />}
       {p.tables.length === 0 ? (
-        <Card>
-          <EmptyState title="No tables in this version">Profiles cover CSV, TSV and JSONL files.</EmptyState>
-        </Card>
+        !p.images && (
+          <Card>
+            <EmptyState title="No tables in this version">Profiles cover CSV, TSV and JSONL files.</EmptyState>
+          </Card>
+        )
       ) : (
         p.tables.map((t) => <TableCard key={t.path} table={t} onOpenTable={onOpenTable} />)
       )}

@@ -59,6 +59,7 @@ function keysFor(name: string): (readonly unknown[])[] {
   if (name.startsWith('apikey.')) return [queryKeys.keysAll];
   if (name === 'dataset.created' || name === 'dataset.version.created') return [queryKeys.datasetsList, queryKeys.datasetDetails];
   if (name === 'dataset.version.profiled') return [queryKeys.datasetProfiles];
+  if (name === 'dataset.version.checked') return [queryKeys.datasetQualities];
   return [];
 }
 
