@@ -30,7 +30,12 @@ function serviceRestrictions(svc, rank, forTests) {
       message: 'another service is reached only through its contract.ts; your own files by relative import',
     },
     ...(higher.length
-      ? [{ regex: `^#services/(${higher.join('|')})/`, message: `a ${rank} service may not call a higher-ranked one (calls point down; use an event)` }]
+      ? [
+          {
+            regex: `^#services/(${higher.join('|')})/`,
+            message: `a ${rank} service may not call a higher-ranked one (calls point down; use an event)`,
+          },
+        ]
       : []),
     forTests
       ? { regex: '^#core/(?!(module|testing)$)', message: 'service tests see the core through #core/testing only' }
@@ -41,7 +46,11 @@ function serviceRestrictions(svc, rank, forTests) {
 
 const serviceRules = Object.entries(SERVICE_RANKS).flatMap(([rank, services]) =>
   services.flatMap((svc) => [
-    { files: [`src/main/services/${svc}/**/*.ts`], ignores: ['**/*.test.ts'], rules: serviceRestrictions(svc, rank, false) },
+    {
+      files: [`src/main/services/${svc}/**/*.ts`],
+      ignores: ['**/*.test.ts'],
+      rules: serviceRestrictions(svc, rank, false),
+    },
     { files: [`src/main/services/${svc}/**/*.test.ts`], rules: serviceRestrictions(svc, rank, true) },
   ]),
 );
@@ -84,7 +93,10 @@ export default tseslint.config(
   {
     files: ['src/workers/**/*.ts'],
     rules: restrict(
-      { regex: '^#(services|gateway|core)/|/services/', message: 'workers import shared and platform helpers, never services' },
+      {
+        regex: '^#(services|gateway|core)/|/services/',
+        message: 'workers import shared and platform helpers, never services',
+      },
       { regex: '^electron$', message: 'workers are plain Node' },
       ACROSS_AREAS,
     ),
@@ -100,7 +112,10 @@ export default tseslint.config(
     files: ['src/main/gateway/**/*.ts', 'src/main/core/**/*.ts', 'src/main/cli/**/*.ts'],
     rules: restrict(
       { regex: '^electron$', message: 'the core is plain Node: no electron outside src/main/electron' },
-      { regex: '^#services/[^/]+/(?!(contract|index)$)', message: 'use a service through its contract (or its index to register it)' },
+      {
+        regex: '^#services/[^/]+/(?!(contract|index)$)',
+        message: 'use a service through its contract (or its index to register it)',
+      },
       ACROSS_AREAS,
     ),
   },

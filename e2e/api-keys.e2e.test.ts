@@ -53,7 +53,7 @@ describe('API keys in settings', () => {
     await row.getByText(/revoked/).waitFor();
   });
 
-  test('shows the server\'s reason when a key cannot be created', async () => {
+  test("shows the server's reason when a key cannot be created", async () => {
     const { server, page } = await app.start();
     const shell = new AppShell(page, server.url);
     const settings = new SettingsPage(page);

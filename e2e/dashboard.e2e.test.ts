@@ -25,7 +25,10 @@ describe('dashboard', () => {
     if (gpus.length === 0) {
       await dashboard.gpuSection.getByText('No GPU found — CPU-only mode').waitFor();
     } else {
-      await dashboard.gpuSection.getByText(gpus[0]?.name ?? '').first().waitFor();
+      await dashboard.gpuSection
+        .getByText(gpus[0]?.name ?? '')
+        .first()
+        .waitFor();
     }
 
     // The token left the address bar but the app stays signed in.

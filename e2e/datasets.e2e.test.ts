@@ -38,7 +38,8 @@ async function importFolder(server: TestServer, dataset: string, dir: string): P
   for (let i = 0; i < 300; i++) {
     const now = await server.api.call('jobs.get', { id: job.id });
     if (now.status === 'succeeded') return;
-    if (now.status === 'failed' || now.status === 'cancelled') throw new Error(`import ${now.status}: ${now.error?.message}`);
+    if (now.status === 'failed' || now.status === 'cancelled')
+      throw new Error(`import ${now.status}: ${now.error?.message}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error('the import did not finish');
@@ -170,15 +171,17 @@ describe('datasets', () => {
       .getByTestId('column-profile')
       .evaluateAll((els) => els.map((e) => e.getAttribute('data-column')));
     expect(shown).toEqual(header);
-    expect(await datasets.tableProfile('penguins.csv').getByTestId('table-rows').textContent()).toContain(`${rows.length} rows`);
+    expect(await datasets.tableProfile('penguins.csv').getByTestId('table-rows').textContent()).toContain(
+      `${rows.length} rows`,
+    );
 
     const beak = header.indexOf('beak_length');
     const blanks = rows.filter((r) => (r[beak] ?? '') === '').length;
     expect(blanks).toBeGreaterThan(0);
     expect(await datasets.missingCount('penguins.csv', 'beak_length')).toBe(blanks);
-    expect(await datasets.columnProfile('penguins.csv', 'beak_length').getByTestId('column-missing').textContent()).toMatch(
-      new RegExp(`^${blanks} \\(`),
-    );
+    expect(
+      await datasets.columnProfile('penguins.csv', 'beak_length').getByTestId('column-missing').textContent(),
+    ).toMatch(new RegExp(`^${blanks} \\(`));
     expect(await datasets.columnProfile('penguins.csv', 'beak_length').getAttribute('data-type')).toBe('number');
     expect(await datasets.columnProfile('penguins.csv', 'species').getAttribute('data-type')).toBe('string');
     await datasets.columnProfile('penguins.csv', 'body_mass').getByTestId('histogram').waitFor();
@@ -196,7 +199,10 @@ describe('datasets', () => {
     await importFolder(server, 'zoo', dir);
     const { header, rows } = await penguins();
     const mass = header.indexOf('body_mass');
-    const masses = rows.map((r) => r[mass] ?? '').filter((v) => v !== '').map(Number);
+    const masses = rows
+      .map((r) => r[mass] ?? '')
+      .filter((v) => v !== '')
+      .map(Number);
     const gentoo = rows.filter((r) => r[0] === 'Gentoo');
 
     await shell.openWithToken('/datasets', server.token);

@@ -11,7 +11,11 @@ if (!existsSync(path)) {
   process.exit(1);
 }
 try {
-  const version = execFileSync(path, ['--version'], { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  const version = execFileSync(path, ['--version'], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }).trim();
   console.log(`e2e browser: ${version} (${path})`);
 } catch (error) {
   const why = error instanceof Error ? error.message.split('\n')[0] : String(error);

@@ -11,12 +11,18 @@ async function messages(filePath: string, code: string): Promise<string[]> {
 
 describe('import boundaries', () => {
   it('keep Node, electron and our other code out of src/shared', async () => {
-    const found = await messages('src/shared/x.ts', "import fs from 'node:fs';\nimport { BlobStore } from '#platform/blobstore';\nexport const y = [fs, BlobStore];\n");
+    const found = await messages(
+      'src/shared/x.ts',
+      "import fs from 'node:fs';\nimport { BlobStore } from '#platform/blobstore';\nexport const y = [fs, BlobStore];\n",
+    );
     expect(found).toHaveLength(2);
   });
 
   it('keep Node and the main process out of the renderer', async () => {
-    const found = await messages('src/renderer/x.ts', "import path from 'path';\nimport { startCore } from '#core/core';\nexport const y = [path, startCore];\n");
+    const found = await messages(
+      'src/renderer/x.ts',
+      "import path from 'path';\nimport { startCore } from '#core/core';\nexport const y = [path, startCore];\n",
+    );
     expect(found).toHaveLength(2);
   });
 
@@ -34,12 +40,20 @@ describe('import boundaries', () => {
   });
 
   it('keep services out of workers and electron out of the core', async () => {
-    expect(await messages('src/workers/x.ts', "import { s } from '#services/security/contract';\nexport const y = s;\n")).toHaveLength(1);
-    expect(await messages('src/main/platform/x.ts', "import { app } from 'electron';\nexport const y = app;\n")).toHaveLength(1);
-    expect(await messages('src/main/electron/x.ts', "import { app } from 'electron';\nexport const y = app;\n")).toHaveLength(0);
+    expect(
+      await messages('src/workers/x.ts', "import { s } from '#services/security/contract';\nexport const y = s;\n"),
+    ).toHaveLength(1);
+    expect(
+      await messages('src/main/platform/x.ts', "import { app } from 'electron';\nexport const y = app;\n"),
+    ).toHaveLength(1);
+    expect(
+      await messages('src/main/electron/x.ts', "import { app } from 'electron';\nexport const y = app;\n"),
+    ).toHaveLength(0);
   });
 
   it('forbid ../../ imports across areas', async () => {
-    expect(await messages('src/main/gateway/x.ts', "import { y } from '../../shared/errors';\nexport const z = y;\n")).toHaveLength(1);
+    expect(
+      await messages('src/main/gateway/x.ts', "import { y } from '../../shared/errors';\nexport const z = y;\n"),
+    ).toHaveLength(1);
   });
 });

@@ -9,7 +9,14 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 
 /** What the build must produce: the desktop main, the CLI, the preload script and the web UI. */
 export const OUTPUTS = ['out/main/index.js', 'out/main/cli.js', 'out/preload/index.cjs', 'out/renderer/index.html'];
-const INPUTS = ['src', 'package.json', 'electron.vite.config.ts', 'tsconfig.base.json', 'tsconfig.node.json', 'tsconfig.web.json'];
+const INPUTS = [
+  'src',
+  'package.json',
+  'electron.vite.config.ts',
+  'tsconfig.base.json',
+  'tsconfig.node.json',
+  'tsconfig.web.json',
+];
 
 function newestMtime(file) {
   if (!existsSync(file)) return 0;

@@ -11,24 +11,31 @@ const no = () => false;
 
 describe('chooseShell', () => {
   it('runs Electron on Linux with an installed runtime and an X11 or Wayland display', () => {
-    expect(chooseShell({ electronPath: BIN, isExecutable: yes, platform: 'linux', env: { DISPLAY: ':0' }, uid: 1000 })).toEqual({
+    expect(
+      chooseShell({ electronPath: BIN, isExecutable: yes, platform: 'linux', env: { DISPLAY: ':0' }, uid: 1000 }),
+    ).toEqual({
       shell: 'electron',
       electronPath: BIN,
     });
-    expect(chooseShell({ electronPath: BIN, isExecutable: yes, platform: 'linux', env: { WAYLAND_DISPLAY: 'wayland-0' } }).shell).toBe(
-      'electron',
-    );
+    expect(
+      chooseShell({ electronPath: BIN, isExecutable: yes, platform: 'linux', env: { WAYLAND_DISPLAY: 'wayland-0' } })
+        .shell,
+    ).toBe('electron');
   });
 
   it('needs no display variable on macOS and Windows', () => {
     expect(chooseShell({ electronPath: BIN, isExecutable: yes, platform: 'darwin', env: {} }).shell).toBe('electron');
-    expect(chooseShell({ electronPath: 'C:\\e\\electron.exe', isExecutable: yes, platform: 'win32', env: {} }).shell).toBe('electron');
+    expect(
+      chooseShell({ electronPath: 'C:\\e\\electron.exe', isExecutable: yes, platform: 'win32', env: {} }).shell,
+    ).toBe('electron');
   });
 
   it('falls back to headless when the binary was never downloaded, and says how to get it', () => {
     const d = chooseShell({ electronPath: null, isExecutable: yes, platform: 'darwin', env: {} });
     expect(d.shell).toBe('headless');
-    expect(d.shell === 'headless' && d.reason).toMatch(/Electron runtime not installed.*path\.txt is missing.*install\.js/);
+    expect(d.shell === 'headless' && d.reason).toMatch(
+      /Electron runtime not installed.*path\.txt is missing.*install\.js/,
+    );
   });
 
   it('falls back to headless when the binary is missing or not executable', () => {
@@ -58,7 +65,9 @@ describe('chooseShell', () => {
       shell: 'headless',
       reason: 'AIDOS_HEADLESS is set',
     });
-    expect(chooseShell({ electronPath: BIN, isExecutable: yes, platform: 'darwin', env: { AIDOS_HEADLESS: '0' } }).shell).toBe('electron');
+    expect(
+      chooseShell({ electronPath: BIN, isExecutable: yes, platform: 'darwin', env: { AIDOS_HEADLESS: '0' } }).shell,
+    ).toBe('electron');
   });
 });
 
@@ -91,7 +100,9 @@ describe('locateElectron', () => {
 
   it('honours ELECTRON_OVERRIDE_DIST_PATH', () => {
     const req = fakePackage('electron');
-    expect(locateElectron({ ELECTRON_OVERRIDE_DIST_PATH: '/opt/electron' }, req).electronPath).toBe('/opt/electron/electron');
+    expect(locateElectron({ ELECTRON_OVERRIDE_DIST_PATH: '/opt/electron' }, req).electronPath).toBe(
+      '/opt/electron/electron',
+    );
   });
 
   it('gives null when the electron package is not installed', () => {

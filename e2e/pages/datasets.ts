@@ -45,7 +45,10 @@ export class DatasetsPage {
   async importOutcome(): Promise<{ created: boolean; text: string }> {
     const result = this.importDialog.getByTestId('import-result');
     await result.waitFor({ timeout: 30_000 });
-    return { created: (await result.getAttribute('data-created')) === 'true', text: (await result.textContent()) ?? '' };
+    return {
+      created: (await result.getAttribute('data-created')) === 'true',
+      text: (await result.textContent()) ?? '',
+    };
   }
 
   async closeImportDialog(): Promise<void> {
@@ -59,7 +62,9 @@ export class DatasetsPage {
   }
 
   async selectVersion(number: number): Promise<void> {
-    await this.versionRow(number).getByRole('button', { name: `v${number}`, exact: true }).click();
+    await this.versionRow(number)
+      .getByRole('button', { name: `v${number}`, exact: true })
+      .click();
     await this.page.locator(`[data-testid="version-row"][data-version="${number}"][aria-selected="true"]`).waitFor();
   }
 
@@ -75,7 +80,9 @@ export class DatasetsPage {
   }
 
   async removeTag(version: number, tag: string): Promise<void> {
-    await this.tagChip(version, tag).getByRole('button', { name: `Remove tag ${tag}` }).click();
+    await this.tagChip(version, tag)
+      .getByRole('button', { name: `Remove tag ${tag}` })
+      .click();
   }
 
   async tab(name: 'Files' | 'Diff' | 'Profile' | 'Quality' | 'Rows'): Promise<void> {
@@ -136,16 +143,26 @@ export class DatasetsPage {
 
   /** The values of one column in the rows shown, top to bottom. */
   async columnValues(column: string): Promise<(string | null)[]> {
-    const headers = await this.page.getByTestId('column-header').evaluateAll((els) => els.map((e) => e.getAttribute('data-column')));
+    const headers = await this.page
+      .getByTestId('column-header')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-column')));
     const index = headers.indexOf(column);
     if (index < 0) throw new Error(`no column ${column} among ${headers.join(', ')}`);
     return this.page
       .getByTestId('data-row')
-      .evaluateAll((rows, i) => rows.map((r) => (r.children[i + 1]?.querySelector('.italic') ? null : (r.children[i + 1]?.textContent ?? null))), index);
+      .evaluateAll(
+        (rows, i) =>
+          rows.map((r) =>
+            r.children[i + 1]?.querySelector('.italic') ? null : (r.children[i + 1]?.textContent ?? null),
+          ),
+        index,
+      );
   }
 
   async lineNumbers(): Promise<number[]> {
-    return this.page.getByTestId('data-row').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-line'))));
+    return this.page
+      .getByTestId('data-row')
+      .evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-line'))));
   }
 
   async addFilter(column: string, op: string, value: string): Promise<void> {
@@ -183,7 +200,9 @@ export class DatasetsPage {
 
   /** The paths the dialog will upload to, in its list. */
   async uploadPaths(): Promise<string[]> {
-    return this.uploadDialog.getByTestId('upload-file').evaluateAll((els) => els.map((e) => e.getAttribute('data-path') ?? ''));
+    return this.uploadDialog
+      .getByTestId('upload-file')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-path') ?? ''));
   }
 
   /** Fills the dialog (already open, files picked) and presses Upload; `name` on the list page, `folder` on a dataset's. */
@@ -224,7 +243,9 @@ export class DatasetsPage {
   async imageClasses(): Promise<Record<string, number>> {
     const pairs = await this.imagesSummary
       .getByTestId('image-class')
-      .evaluateAll((els) => els.map((e) => [e.getAttribute('data-class') ?? '', Number(e.getAttribute('data-count'))] as const));
+      .evaluateAll((els) =>
+        els.map((e) => [e.getAttribute('data-class') ?? '', Number(e.getAttribute('data-count'))] as const),
+      );
     return Object.fromEntries(pairs);
   }
 

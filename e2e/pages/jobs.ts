@@ -23,6 +23,9 @@ export class JobsPage {
   }
 
   async filter(status: JobStatus | 'All'): Promise<void> {
-    await this.page.getByRole('group', { name: 'Filter by status' }).getByRole('button', { name: status, exact: true }).click();
+    await this.page
+      .getByRole('group', { name: 'Filter by status' })
+      .getByRole('button', { name: status, exact: true })
+      .click();
   }
 }

@@ -44,7 +44,9 @@ export class SettingsPage {
   }
 
   async revokeKey(name: string): Promise<void> {
-    await this.keyRow(name).getByRole('button', { name: `Revoke ${name}` }).click();
+    await this.keyRow(name)
+      .getByRole('button', { name: `Revoke ${name}` })
+      .click();
     const dialog = this.page.getByTestId('revoke-dialog');
     await dialog.getByRole('button', { name: 'Revoke key' }).click();
     await dialog.waitFor({ state: 'hidden' });

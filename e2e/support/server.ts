@@ -78,7 +78,12 @@ export async function startServer(): Promise<TestServer> {
   };
 }
 
-async function spawnServer(home: string, port: string, onStderr: (chunk: string) => void, stderr: () => string): Promise<Running> {
+async function spawnServer(
+  home: string,
+  port: string,
+  onStderr: (chunk: string) => void,
+  stderr: () => string,
+): Promise<Running> {
   const child = spawn(process.execPath, ['bin/aidos.js', 'serve', '--port', port, '--json'], {
     cwd: ROOT,
     env: { ...process.env, AIDOS_HOME: home, AIDOS_URL: '', AIDOS_TOKEN: '' },
@@ -127,7 +132,8 @@ function readyLine(child: ChildProcessByStdio<null, Readable, Readable>, stderr:
         }
       }
     };
-    const onExit = (code: number | null, signal: string | null) => fail(`exited early (code ${code}, signal ${signal})`);
+    const onExit = (code: number | null, signal: string | null) =>
+      fail(`exited early (code ${code}, signal ${signal})`);
     const cleanup = () => {
       clearTimeout(timer);
       child.stdout.off('data', onData);

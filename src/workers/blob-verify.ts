@@ -10,7 +10,8 @@ serveWorkerJobs({
     const files: { sha256: string; file: string }[] = [];
     for (const dir of readdirSync(root)) {
       if (!/^[0-9a-f]{2}$/.test(dir)) continue;
-      for (const name of readdirSync(path.join(root, dir))) files.push({ sha256: dir + name, file: path.join(root, dir, name) });
+      for (const name of readdirSync(path.join(root, dir)))
+        files.push({ sha256: dir + name, file: path.join(root, dir, name) });
     }
     const corrupted: string[] = [];
     let bytes = 0;

@@ -75,7 +75,11 @@ describe('aidos CLI', () => {
   });
 
   it('lists and cancels jobs', async () => {
-    const job = await t.client.call('jobs.enqueue', { type: 'system.sleep', payload: { ms: 30_000 }, runAfter: Date.now() + 60_000 });
+    const job = await t.client.call('jobs.enqueue', {
+      type: 'system.sleep',
+      payload: { ms: 30_000 },
+      runAfter: Date.now() + 60_000,
+    });
     const list = await aidos([...base, '--json', 'jobs', 'list', '--status', 'queued']);
     expect((JSON.parse(list.stdout) as { items: Job[] }).items.map((j) => j.id)).toContain(job.id);
     const cancelled = await aidos([...base, 'jobs', 'cancel', job.id]);
@@ -121,10 +125,14 @@ describe('aidos datasets', () => {
       expect(diff.stdout).toContain('v1 → v2: 1 added, 0 removed, 0 changed, 1 unchanged\n+ wine.csv');
       const tagged = await aidos([...base, 'datasets', 'tag', 'my-tables', '1', 'golden']);
       expect(tagged.stdout).toContain('tagged v1 as golden');
-      const profile = await waitFor(async () => {
-        const r = await aidos([...base, 'datasets', 'profile', 'my-tables', 'golden']);
-        return r.code === 0 ? r : undefined;
-      }, 30_000, 'profile');
+      const profile = await waitFor(
+        async () => {
+          const r = await aidos([...base, 'datasets', 'profile', 'my-tables', 'golden']);
+          return r.code === 0 ? r : undefined;
+        },
+        30_000,
+        'profile',
+      );
       expect(profile.stdout).toMatch(/iris\.csv: 150 rows, 5 columns/);
       expect(profile.stdout).toMatch(/species\s+string\s+0\s+3/);
       const quality = await aidos([...base, 'datasets', 'quality', 'my-tables', '1', '--run', '--target', 'species']);
@@ -146,9 +154,13 @@ describe('aidos datasets', () => {
 
 describe('aidos serve', () => {
   function serve(dataDir: string) {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, '--data-dir', dataDir, '--json', 'serve', '--port', '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', CLI, '--data-dir', dataDir, '--json', 'serve', '--port', '0'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const ready = new Promise<{ url: string; tokenFile: string }>((resolve, reject) => {
@@ -164,9 +176,20 @@ describe('aidos serve', () => {
       const first = serve(tmp.dir);
       const { url } = await first.ready;
       const second = serve(tmp.dir);
-      await expect(second.ready).rejects.toThrow(/another AI-DOS server \(pid \d+, http:\/\/127\.0\.0\.1:\d+\) is already using the data dir/);
+      await expect(second.ready).rejects.toThrow(
+        /another AI-DOS server \(pid \d+, http:\/\/127\.0\.0\.1:\d+\) is already using the data dir/,
+      );
 
-      const run = await aidos(['--data-dir', tmp.dir, '--json', 'jobs', 'run', 'system.sleep', '--payload', '{"ms":1500,"steps":15}']);
+      const run = await aidos([
+        '--data-dir',
+        tmp.dir,
+        '--json',
+        'jobs',
+        'run',
+        'system.sleep',
+        '--payload',
+        '{"ms":1500,"steps":15}',
+      ]);
       const job = JSON.parse(run.stdout) as Job;
       await new Promise((r) => setTimeout(r, 600));
       first.child.kill('SIGKILL');

@@ -56,7 +56,11 @@ export interface EventStream {
 }
 
 /** Streams events from the server until `onEvent` returns true or the stream is closed. */
-export function streamEvents(conn: Connection, names: string[], onEvent: (event: EventEnvelope) => boolean | void): EventStream {
+export function streamEvents(
+  conn: Connection,
+  names: string[],
+  onEvent: (event: EventEnvelope) => boolean | void,
+): EventStream {
   const wsUrl = new URL(EVENTS_WS_PATH, conn.url);
   wsUrl.protocol = wsUrl.protocol === 'https:' ? 'wss:' : 'ws:';
   wsUrl.searchParams.set('names', names.join(','));

@@ -21,7 +21,10 @@ interface GlobalFlags {
 const program = new Command('aidos')
   .description('AI-DOS: the AI development workstation')
   .version(VERSION)
-  .option('--url <url>', 'server URL (default: AIDOS_URL, else the server running on the data dir, else http://127.0.0.1:8000)')
+  .option(
+    '--url <url>',
+    'server URL (default: AIDOS_URL, else the server running on the data dir, else http://127.0.0.1:8000)',
+  )
   .option('--token <token>', 'token or API key (default: AIDOS_TOKEN, else the local token file)')
   .option('--data-dir <dir>', 'data directory (default: AIDOS_HOME or ~/.aidos)')
   .option('--json', 'print machine-readable JSON')
@@ -50,7 +53,9 @@ program
   .option('-p, --port <port>', 'port (default 8000; 0 picks a free one)', (v) => Number.parseInt(v, 10))
   .option('--host <host>', 'address to bind (default 127.0.0.1)')
   .option('--allow-remote', 'allow binding beyond loopback (needs an API key)')
-  .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']))
+  .addOption(
+    new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']),
+  )
   .action(async (o: { port?: number; host?: string; allowRemote?: boolean; logLevel?: string }) => {
     const core = await serve({
       dataDir: flags().dataDir,
@@ -90,7 +95,9 @@ program
     const c = conn();
     const [status, stats] = await Promise.all([c.client.call('system.status'), c.client.call('system.stats')]);
     out({ ...status, stats }, () => {
-      console.log(`server    ${status.url} (pid ${status.pid}, up ${Math.round((Date.now() - status.startedAt) / 1000)}s)`);
+      console.log(
+        `server    ${status.url} (pid ${status.pid}, up ${Math.round((Date.now() - status.startedAt) / 1000)}s)`,
+      );
       console.log(`version   ${status.version} on Node ${status.node}, ${status.platform}`);
       console.log(`data dir  ${status.dataDir}`);
       console.log(`cpu       ${stats.cpu.model}, ${stats.cpu.cores} cores, ${stats.cpu.loadPercent}% load`);
@@ -98,7 +105,9 @@ program
       if (stats.gpus.length === 0) console.log('gpus      none found (CPU-only mode)');
       for (const g of stats.gpus) {
         const mem = g.memoryTotalMb === null ? '' : `, ${g.memoryUsedMb ?? '?'} of ${g.memoryTotalMb} MiB`;
-        console.log(`gpu ${g.index}     ${g.name}${mem}${g.utilizationPercent === null ? '' : `, ${g.utilizationPercent}% busy`}`);
+        console.log(
+          `gpu ${g.index}     ${g.name}${mem}${g.utilizationPercent === null ? '' : `, ${g.utilizationPercent}% busy`}`,
+        );
       }
       console.log(`queue     ${stats.queue.queued} queued, ${stats.queue.running} running`);
     });
@@ -209,7 +218,9 @@ jobs
   .description('cancel a queued or running job')
   .action(async (id: string) => {
     const job = await conn().client.call('jobs.cancel', { id });
-    out(job, () => console.log(job.status === 'cancelled' ? `cancelled ${id}` : `cancel requested for ${id} (it is ${job.status})`));
+    out(job, () =>
+      console.log(job.status === 'cancelled' ? `cancelled ${id}` : `cancel requested for ${id} (it is ${job.status})`),
+    );
   });
 jobs
   .command('run <type>')
@@ -270,13 +281,22 @@ datasets
     const absolute = path.resolve(target);
     const name = o.name ?? datasetNameFrom(absolute);
     const c = conn();
-    const job = await waitForJob(c, (await c.client.call('datasets.import', { dataset: name, path: absolute, message: o.message, create: true })).id);
+    const job = await waitForJob(
+      c,
+      (await c.client.call('datasets.import', { dataset: name, path: absolute, message: o.message, create: true })).id,
+    );
     if (job.status !== 'succeeded') throw new AppError('INTERNAL', `import ${job.status}: ${job.error?.message ?? ''}`);
     const result = job.result as ImportResult;
     out(result, () => {
       const v = result.version;
-      console.log(result.created ? `${name} v${v.number}: ${v.fileCount} files, ${formatBytes(v.totalBytes)} (${v.kind})` : `${name}: unchanged since v${v.number}; no new version`);
-      console.log(`read ${result.hashedFiles} of ${result.files} files (${formatBytes(result.hashedBytes)}); the rest were known unchanged`);
+      console.log(
+        result.created
+          ? `${name} v${v.number}: ${v.fileCount} files, ${formatBytes(v.totalBytes)} (${v.kind})`
+          : `${name}: unchanged since v${v.number}; no new version`,
+      );
+      console.log(
+        `read ${result.hashedFiles} of ${result.files} files (${formatBytes(result.hashedBytes)}); the rest were known unchanged`,
+      );
       for (const s of result.skipped) console.log(`skipped ${s.path}: ${s.reason}`);
     });
   });
@@ -311,10 +331,16 @@ datasets
     if (o.table) {
       const d = await c.call('datasets.tableDiff', { dataset, from, to: to ?? 'latest', path: o.table, key: o.key });
       out(d, () => {
-        console.log(`${d.path} v${d.from.version} (${d.from.rows} rows) → v${d.to.version} (${d.to.rows} rows)${d.key ? `, by ${d.key}` : ''}`);
-        console.log(`rows: ${d.rows.added} added, ${d.rows.removed} removed, ${d.rows.changed} changed, ${d.rows.unchanged} unchanged`);
+        console.log(
+          `${d.path} v${d.from.version} (${d.from.rows} rows) → v${d.to.version} (${d.to.rows} rows)${d.key ? `, by ${d.key}` : ''}`,
+        );
+        console.log(
+          `rows: ${d.rows.added} added, ${d.rows.removed} removed, ${d.rows.changed} changed, ${d.rows.unchanged} unchanged`,
+        );
         if (d.schema.added.length || d.schema.removed.length) {
-          console.log(`columns: +${d.schema.added.join(', +') || ' none'}; -${d.schema.removed.join(', -') || ' none'}`);
+          console.log(
+            `columns: +${d.schema.added.join(', +') || ' none'}; -${d.schema.removed.join(', -') || ' none'}`,
+          );
         }
         for (const r of d.samples.added) console.log(`+ line ${r.line}: ${r.values.join(',')}`);
         for (const r of d.samples.removed) console.log(`- line ${r.line}: ${r.values.join(',')}`);
@@ -325,10 +351,13 @@ datasets
     }
     const d = await c.call('datasets.diff', { dataset, from, to: to ?? 'latest' });
     out(d, () => {
-      console.log(`v${d.from.number} → v${d.to.number}: ${d.added.length} added, ${d.removed.length} removed, ${d.changed.length} changed, ${d.unchanged} unchanged`);
+      console.log(
+        `v${d.from.number} → v${d.to.number}: ${d.added.length} added, ${d.removed.length} removed, ${d.changed.length} changed, ${d.unchanged} unchanged`,
+      );
       for (const e of d.added) console.log(`+ ${e.path}`);
       for (const e of d.removed) console.log(`- ${e.path}`);
-      for (const e of d.changed) console.log(`~ ${e.path} (${formatBytes(e.before.size)} → ${formatBytes(e.after.size)})`);
+      for (const e of d.changed)
+        console.log(`~ ${e.path} (${formatBytes(e.before.size)} → ${formatBytes(e.after.size)})`);
     });
   });
 datasets
@@ -338,7 +367,9 @@ datasets
     const p = await conn().client.call('datasets.profile', { dataset, version: version ?? 'latest' });
     out(p, () => {
       for (const t of p.tables) {
-        console.log(`${t.path}: ${t.rows} rows, ${t.columns.length} columns${t.badRowCount ? `, ${t.badRowCount} unreadable rows` : ''}`);
+        console.log(
+          `${t.path}: ${t.rows} rows, ${t.columns.length} columns${t.badRowCount ? `, ${t.badRowCount} unreadable rows` : ''}`,
+        );
         printTable(
           t.columns.map((col) => ({
             column: col.name,
@@ -365,8 +396,12 @@ datasets
     const c = conn();
     const v = version ?? 'latest';
     if (o.run) {
-      const job = await waitForJob(c, (await c.client.call('datasets.qualityRun', { dataset, version: v, target: o.target })).id);
-      if (job.status !== 'succeeded') throw new AppError('INTERNAL', `quality check ${job.status}: ${job.error?.message ?? ''}`);
+      const job = await waitForJob(
+        c,
+        (await c.client.call('datasets.qualityRun', { dataset, version: v, target: o.target })).id,
+      );
+      if (job.status !== 'succeeded')
+        throw new AppError('INTERNAL', `quality check ${job.status}: ${job.error?.message ?? ''}`);
     }
     const r = await c.client.call('datasets.quality', { dataset, version: v });
     out(r, () => {
@@ -406,10 +441,14 @@ datasets
         // Hash first (streamed), so the server refuses the upload if a byte changes on the way.
         const hash = createHash('sha256');
         for await (const part of createReadStream(f.abs)) hash.update(part as Buffer);
-        const upload = await c.client.call('uploads.create', { filename: f.rel, size: f.size, sha256: hash.digest('hex') });
+        const upload = await c.client.call('uploads.create', {
+          filename: f.rel,
+          size: f.size,
+          sha256: hash.digest('hex'),
+        });
         const fd = openSync(f.abs, 'r');
         try {
-          for (let offset = 0; offset < f.size; ) {
+          for (let offset = 0; offset < f.size;) {
             const n = readSync(fd, buffer, 0, Math.min(UPLOAD_CHUNK_BYTES, f.size - offset), offset);
             await c.client.send('uploads.append', { id: upload.id, offset }, buffer.subarray(0, n));
             offset += n;
@@ -424,7 +463,13 @@ datasets
     } finally {
       bar?.stop();
     }
-    const result = await c.client.call('datasets.commit', { dataset: name, files: uploaded, base: 'empty', message: o.message, create: true });
+    const result = await c.client.call('datasets.commit', {
+      dataset: name,
+      files: uploaded,
+      base: 'empty',
+      message: o.message,
+      create: true,
+    });
     out(result, () =>
       console.log(
         result.created
@@ -440,7 +485,12 @@ datasets
   .option('--settle-ms <ms>', 'quiet time before an import', (v) => Number.parseInt(v, 10), 3000)
   .action(async (target: string, o: { name?: string; settleMs: number }) => {
     const absolute = path.resolve(target);
-    const w = await conn().client.call('datasets.watch', { dataset: o.name ?? datasetNameFrom(absolute), path: absolute, settleMs: o.settleMs, create: true });
+    const w = await conn().client.call('datasets.watch', {
+      dataset: o.name ?? datasetNameFrom(absolute),
+      path: absolute,
+      settleMs: o.settleMs,
+      create: true,
+    });
     out(w, () => console.log(`watching ${w.path} (id ${w.id}); imports start ${w.settleMs} ms after changes settle`));
   });
 datasets
@@ -455,7 +505,10 @@ datasets
   .description('write a version into a new or empty folder')
   .action(async (dataset: string, version: string, folder: string) => {
     const c = conn();
-    const job = await waitForJob(c, (await c.client.call('datasets.export', { dataset, version, path: path.resolve(folder) })).id);
+    const job = await waitForJob(
+      c,
+      (await c.client.call('datasets.export', { dataset, version, path: path.resolve(folder) })).id,
+    );
     if (job.status !== 'succeeded') throw new AppError('INTERNAL', `export ${job.status}: ${job.error?.message ?? ''}`);
     const result = job.result as { files: number; bytes: number; path: string };
     out(result, () => console.log(`wrote ${result.files} files (${formatBytes(result.bytes)}) to ${result.path}`));
@@ -466,7 +519,9 @@ datasets
   .option('-d, --delete', 'remove the tag instead')
   .action(async (dataset: string, version: string, tag: string, o: { delete?: boolean }) => {
     const c = conn().client;
-    const v = o.delete ? await c.call('datasets.untag', { dataset, tag }) : await c.call('datasets.tag', { dataset, version, tag });
+    const v = o.delete
+      ? await c.call('datasets.untag', { dataset, tag })
+      : await c.call('datasets.tag', { dataset, version, tag });
     out(v, () => console.log(o.delete ? `removed tag ${tag} from v${v.number}` : `tagged v${v.number} as ${tag}`));
   });
 
@@ -493,7 +548,11 @@ function listFiles(root: string): { rel: string; abs: string; size: number }[] {
 /** A dataset name from a path: lower case, with anything outside [a-z0-9._-] turned into "-". */
 function datasetNameFrom(p: string): string {
   const base = path.basename(p).replace(/\.(csv|tsv|jsonl|parquet|txt)$/i, '');
-  const name = base.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 100);
+  const name = base
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[^a-z0-9]+/, '')
+    .slice(0, 100);
   if (!name) throw AppError.invalid('--name', `cannot make a dataset name from '${base}'; pass --name`);
   return name;
 }
@@ -509,7 +568,8 @@ function explain(err: unknown): string {
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (flags().json) {
-    const body = err instanceof AppError ? err.toBody() : { error: { code: 'INTERNAL', message: String((err as Error).message) } };
+    const body =
+      err instanceof AppError ? err.toBody() : { error: { code: 'INTERNAL', message: String((err as Error).message) } };
     console.error(JSON.stringify(body));
   } else console.error(explain(err));
   process.exit(err instanceof AppError && err.code === 'INVALID_ARGUMENT' ? 2 : 1);

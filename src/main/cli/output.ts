@@ -7,7 +7,11 @@ export function printTable(rows: Record<string, string | number | null>[], empty
   const columns = Object.keys(rows[0] as object);
   const cell = (v: string | number | null) => (v === null ? '-' : String(v));
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c] ?? null).length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   console.log(line(columns.map((c) => c.toUpperCase())));
   for (const r of rows) console.log(line(columns.map((c) => cell(r[c] ?? null))));
 }

@@ -23,7 +23,8 @@ export function progressBar(title: string, stream: NodeJS.WriteStream = process.
   );
   bar.start(100, 0, { message: '' });
   return {
-    update: (fraction, message) => bar.update(Math.round(Math.max(0, Math.min(1, fraction)) * 100), { message: message ?? '' }),
+    update: (fraction, message) =>
+      bar.update(Math.round(Math.max(0, Math.min(1, fraction)) * 100), { message: message ?? '' }),
     stop: () => bar.stop(),
   };
 }

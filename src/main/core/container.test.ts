@@ -36,7 +36,10 @@ describe('service container', () => {
 
   it('refuses a lookup of a service that was not declared', () => {
     expect(() =>
-      createServices([mod('security', 'foundation', []), mod('cost', 'foundation', [], (_p, l) => l.get('security'))], platform),
+      createServices(
+        [mod('security', 'foundation', []), mod('cost', 'foundation', [], (_p, l) => l.get('security'))],
+        platform,
+      ),
     ).toThrow("service 'cost' did not declare a dependency on 'security'");
   });
 
@@ -44,10 +47,14 @@ describe('service container', () => {
     expect(() => createServices([mod('a', 'core', ['b']), mod('b', 'core', ['a'])], platform)).toThrow(
       'service dependency cycle: a → b → a',
     );
-    expect(() => createServices([mod('a', 'core', ['ghost'])], platform)).toThrow("depends on 'ghost', which is not registered");
-    expect(() => createServices([mod('security', 'foundation', ['automl']), mod('automl', 'composite', [])], platform)).toThrow(
-      /calls point down/,
+    expect(() => createServices([mod('a', 'core', ['ghost'])], platform)).toThrow(
+      "depends on 'ghost', which is not registered",
     );
-    expect(() => createServices([mod('a', 'core', []), mod('a', 'core', [])], platform)).toThrow("two services are named 'a'");
+    expect(() =>
+      createServices([mod('security', 'foundation', ['automl']), mod('automl', 'composite', [])], platform),
+    ).toThrow(/calls point down/);
+    expect(() => createServices([mod('a', 'core', []), mod('a', 'core', [])], platform)).toThrow(
+      "two services are named 'a'",
+    );
   });
 });

@@ -25,7 +25,9 @@ export function createServices(
       const target = byName.get(dep);
       if (!target) throw new Error(`service '${m.name}' depends on '${dep}', which is not registered`);
       if (RANK[target.rank] > RANK[m.rank]) {
-        throw new Error(`service '${m.name}' (${m.rank}) may not depend on '${dep}' (${target.rank}): calls point down`);
+        throw new Error(
+          `service '${m.name}' (${m.rank}) may not depend on '${dep}' (${target.rank}): calls point down`,
+        );
       }
     }
   }
@@ -39,7 +41,10 @@ export function createServices(
     visiting.push(name);
     const deps = new Map(m.services.map((d) => [d, build(d)]));
     visiting.pop();
-    const picked = Object.fromEntries(m.platform.map((p) => [p, platform[p]])) as Pick<PlatformDeps, keyof PlatformDeps>;
+    const picked = Object.fromEntries(m.platform.map((p) => [p, platform[p]])) as Pick<
+      PlatformDeps,
+      keyof PlatformDeps
+    >;
     const service = m.create(picked, {
       get<T>(dep: string): T {
         if (!deps.has(dep)) throw new Error(`service '${m.name}' did not declare a dependency on '${dep}'`);

@@ -125,7 +125,11 @@ export async function startCore(config: Config, options: { listen?: boolean } = 
         bus,
         blobs,
         sysinfo,
-        services: [...services.values()].map(({ module }) => ({ name: module.name, title: module.title, rank: module.rank })),
+        services: [...services.values()].map(({ module }) => ({
+          name: module.name,
+          title: module.title,
+          rank: module.rank,
+        })),
         status: () => ({ dataDir: config.dataDir, url, startedAt }),
       }),
       jobRoutes(queue),
@@ -172,7 +176,10 @@ export async function startCore(config: Config, options: { listen?: boolean } = 
   } catch (err) {
     await runCleanup();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new AppError('FAILED_PRECONDITION', `port ${config.port} on ${config.host} is already in use; pick another with --port`);
+      throw new AppError(
+        'FAILED_PRECONDITION',
+        `port ${config.port} on ${config.host} is already in use; pick another with --port`,
+      );
     }
     throw err;
   }

@@ -33,7 +33,13 @@ export function platformJobs(blobs: BlobStore, uploads: UploadStore, bus: EventB
   const gcJob: JobHandler<{ graceMs: number }> = {
     type: 'blobs.gc',
     description: 'Drops expired uploads, then removes blobs that nothing references (older than the grace period)',
-    payload: z.object({ graceMs: z.number().int().min(0).default(60 * 60 * 1000) }),
+    payload: z.object({
+      graceMs: z
+        .number()
+        .int()
+        .min(0)
+        .default(60 * 60 * 1000),
+    }),
     maxAttempts: 2,
     run: async ({ graceMs }) => {
       const expiredUploads = uploads.expire();

@@ -22,7 +22,11 @@ async function json(res: Response) {
 describe('resumable uploads', () => {
   it('takes a file in chunks, resumes after a dropped connection and a restart, and ends as a blob', async () => {
     const data = randomBytes(3 * 1024 * 1024 + 17);
-    const upload = await t.client.call('uploads.create', { filename: 'weights.bin', size: data.length, sha256: sha(data) });
+    const upload = await t.client.call('uploads.create', {
+      filename: 'weights.bin',
+      size: data.length,
+      sha256: sha(data),
+    });
     expect(upload).toMatchObject({ received: 0, sha256: null });
     const first = await t.client.send('uploads.append', { id: upload.id, offset: 0 }, data.subarray(0, 1024 * 1024));
     expect(first.received).toBe(1024 * 1024);
@@ -40,16 +44,30 @@ describe('resumable uploads', () => {
     expect(stale.status).toBe(409);
     expect((await json(stale)).error?.details?.expectedOffset).toBe(1024 * 1024);
 
-    await t.client.send('uploads.append', { id: upload.id, offset: state.received }, data.subarray(state.received, 2 * 1024 * 1024));
-    const done = await t.client.send('uploads.append', { id: upload.id, offset: 2 * 1024 * 1024 }, data.subarray(2 * 1024 * 1024));
+    await t.client.send(
+      'uploads.append',
+      { id: upload.id, offset: state.received },
+      data.subarray(state.received, 2 * 1024 * 1024),
+    );
+    const done = await t.client.send(
+      'uploads.append',
+      { id: upload.id, offset: 2 * 1024 * 1024 },
+      data.subarray(2 * 1024 * 1024),
+    );
     expect(done).toMatchObject({ received: data.length, sha256: sha(data) });
     expect((await t.core.blobs.read(sha(data), { verify: true })).equals(data)).toBe(true);
   });
 
   it('refuses content whose hash is not the declared one, and forgets the upload', async () => {
     const data = Buffer.from('the real bytes');
-    const upload = await t.client.call('uploads.create', { filename: 'x', size: data.length, sha256: sha(Buffer.from('other')) });
-    await expect(t.client.send('uploads.append', { id: upload.id, offset: 0 }, data)).rejects.toThrow(/hashes to .*not the declared/);
+    const upload = await t.client.call('uploads.create', {
+      filename: 'x',
+      size: data.length,
+      sha256: sha(Buffer.from('other')),
+    });
+    await expect(t.client.send('uploads.append', { id: upload.id, offset: 0 }, data)).rejects.toThrow(
+      /hashes to .*not the declared/,
+    );
     await expect(t.client.call('uploads.get', { id: upload.id })).rejects.toThrow(/does not exist/);
     expect(t.core.blobs.refsOf(sha(data))).toEqual([]); // left for garbage collection
   });
@@ -65,8 +83,14 @@ describe('resumable uploads', () => {
       headers: { 'content-type': 'application/octet-stream' },
     });
     expect(big.status).toBe(413);
-    expect((await json(big)).error?.message).toBe(`the request body is larger than the limit of ${UPLOAD_CHUNK_MAX_BYTES} bytes`);
-    const asJson = await t.request(`/api/v1/uploads/${upload.id}?offset=0`, { method: 'PUT', body: '{}', headers: { 'content-type': 'application/json' } });
+    expect((await json(big)).error?.message).toBe(
+      `the request body is larger than the limit of ${UPLOAD_CHUNK_MAX_BYTES} bytes`,
+    );
+    const asJson = await t.request(`/api/v1/uploads/${upload.id}?offset=0`, {
+      method: 'PUT',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(asJson.status).toBe(415);
     expect((await t.client.call('uploads.get', { id: upload.id })).received).toBe(0);
   });
@@ -104,20 +128,25 @@ describe('dataset versions from uploads', () => {
     });
     const files = await t.client.call('datasets.files', { dataset: 'notes', version: String(v2.version.number) });
     expect(files.items.map((f) => f.path)).toEqual(['c.txt', 'dir/b.txt']);
-    const same = await t.client.call('datasets.commit', { dataset: 'notes', files: [{ path: 'c.txt', uploadId: await uploaded('gamma') }] });
+    const same = await t.client.call('datasets.commit', {
+      dataset: 'notes',
+      files: [{ path: 'c.txt', uploadId: await uploaded('gamma') }],
+    });
     expect(same).toMatchObject({ created: false, version: { number: 2 } });
   });
 
   it('refuses unsafe paths, incomplete uploads and unknown removals, and makes nothing', async () => {
     const ok = await uploaded('x');
-    await expect(t.client.call('datasets.commit', { dataset: 'notes', files: [{ path: '../escape.txt', uploadId: ok }] })).rejects.toThrow(
-      "files.0.path: '../escape.txt' is not a relative path inside the dataset",
-    );
+    await expect(
+      t.client.call('datasets.commit', { dataset: 'notes', files: [{ path: '../escape.txt', uploadId: ok }] }),
+    ).rejects.toThrow("files.0.path: '../escape.txt' is not a relative path inside the dataset");
     const partial = await t.client.call('uploads.create', { filename: 'p', size: 100 });
-    await expect(t.client.call('datasets.commit', { dataset: 'notes', files: [{ path: 'p.txt', uploadId: partial.id }] })).rejects.toThrow(
-      /upload .* is incomplete \(0 of 100 bytes\)/,
+    await expect(
+      t.client.call('datasets.commit', { dataset: 'notes', files: [{ path: 'p.txt', uploadId: partial.id }] }),
+    ).rejects.toThrow(/upload .* is incomplete \(0 of 100 bytes\)/);
+    await expect(t.client.call('datasets.commit', { dataset: 'notes', remove: ['nope.txt'] })).rejects.toThrow(
+      "remove.0: 'nope.txt' is not in the latest version",
     );
-    await expect(t.client.call('datasets.commit', { dataset: 'notes', remove: ['nope.txt'] })).rejects.toThrow("remove.0: 'nope.txt' is not in the latest version");
     expect((await t.client.call('datasets.get', { dataset: 'notes' })).versionCount).toBe(2);
     expect((await t.client.call('uploads.get', { id: ok })).sha256).not.toBeNull(); // still there to retry with
   });

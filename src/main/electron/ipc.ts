@@ -11,5 +11,4 @@ export const CHANNELS = {
 } as const;
 
 export type Bootstrap =
-  | { ok: true; apiBaseUrl: string; token: string; platform: string }
-  | { ok: false; error: string };
+  { ok: true; apiBaseUrl: string; token: string; platform: string } | { ok: false; error: string };

@@ -19,7 +19,14 @@ describe('isAppNavigation', () => {
   });
 
   it('refuses non-http schemes and garbage', () => {
-    for (const url of ['file:///etc/passwd', 'javascript:alert(1)', 'data:text/html,hi', 'about:blank', '', 'not a url']) {
+    for (const url of [
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'data:text/html,hi',
+      'about:blank',
+      '',
+      'not a url',
+    ]) {
       expect(isAppNavigation(url, APP)).toBe(false);
     }
   });
@@ -37,7 +44,13 @@ describe('externalLinkToOpen', () => {
   });
 
   it('opens nothing for other schemes', () => {
-    for (const url of ['file:///C:/Windows/system32/calc.exe', 'javascript:alert(1)', 'smb://host/share', 'ms-msdt:x', 'garbage']) {
+    for (const url of [
+      'file:///C:/Windows/system32/calc.exe',
+      'javascript:alert(1)',
+      'smb://host/share',
+      'ms-msdt:x',
+      'garbage',
+    ]) {
       expect(externalLinkToOpen(url)).toBeNull();
     }
   });

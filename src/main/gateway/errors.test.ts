@@ -20,8 +20,16 @@ describe('error mapping', () => {
   });
 
   it('maps an oversized body to 413 naming the limit', () => {
-    const mapped = toHttpError(Object.assign(new Error('x'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }), limits);
-    expect(mapped).toMatchObject({ status: 413, body: { error: { code: 'RESOURCE_EXHAUSTED', message: 'the request body is larger than the limit of 1024 bytes' } } });
+    const mapped = toHttpError(
+      Object.assign(new Error('x'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }),
+      limits,
+    );
+    expect(mapped).toMatchObject({
+      status: 413,
+      body: {
+        error: { code: 'RESOURCE_EXHAUSTED', message: 'the request body is larger than the limit of 1024 bytes' },
+      },
+    });
   });
 
   it('hides the details of unexpected errors behind a 500', () => {

@@ -18,7 +18,9 @@ afterAll(async () => {
   await t.close();
 });
 
-async function json(res: Response): Promise<{ error?: { code: string; message: string; details?: unknown } } & Record<string, unknown>> {
+async function json(
+  res: Response,
+): Promise<{ error?: { code: string; message: string; details?: unknown } } & Record<string, unknown>> {
   return (await res.json()) as never;
 }
 
@@ -40,8 +42,18 @@ describe('authentication', () => {
       const url = route.url.replace(/:[A-Za-z_]+/g, SOME_ID).replace('*', 'x');
       const body = ['POST', 'PUT', 'PATCH'].includes(route.method) ? '{}' : undefined;
       const headers: Record<string, string> = body ? { 'content-type': 'application/json' } : {};
-      for (const auth of [undefined, 'Bearer wrong-token', `Bearer ${t.token}x`, 'Basic dXNlcjpwYXNz', `Bearer aidos_sk_${SOME_ID.toLowerCase()}_nope`]) {
-        const res = await anon(url, { method: route.method, body, headers: auth ? { ...headers, authorization: auth } : headers });
+      for (const auth of [
+        undefined,
+        'Bearer wrong-token',
+        `Bearer ${t.token}x`,
+        'Basic dXNlcjpwYXNz',
+        `Bearer aidos_sk_${SOME_ID.toLowerCase()}_nope`,
+      ]) {
+        const res = await anon(url, {
+          method: route.method,
+          body,
+          headers: auth ? { ...headers, authorization: auth } : headers,
+        });
         expect(res.status, `${route.method} ${route.url} with ${auth ?? 'no credentials'}`).toBe(401);
         expect((await json(res)).error?.code).toBe('UNAUTHENTICATED');
       }
@@ -54,7 +66,10 @@ describe('authentication', () => {
   });
 
   it('only serves the UI assets and the docs viewer publicly', () => {
-    const publicRoutes = t.core.routes().filter((r) => r.scope === 'public').map((r) => r.url);
+    const publicRoutes = t.core
+      .routes()
+      .filter((r) => r.scope === 'public')
+      .map((r) => r.url);
     for (const url of publicRoutes) expect(url).toMatch(/^\/(healthz$|docs|$|index\.html$|assets\/|favicon)/);
   });
 });
@@ -64,17 +79,31 @@ describe('API keys', () => {
     const created = await t.client.call('keys.create', { name: 'ci reader', scopes: ['read'] });
     expect(created.secret).toMatch(/^aidos_sk_/);
     const listed = await t.client.call('keys.list');
-    expect(listed.items.find((k) => k.id === created.key.id)).toMatchObject({ name: 'ci reader', scopes: ['read'], lastUsedAt: null });
+    expect(listed.items.find((k) => k.id === created.key.id)).toMatchObject({
+      name: 'ci reader',
+      scopes: ['read'],
+      lastUsedAt: null,
+    });
     expect(JSON.stringify(listed)).not.toContain(created.secret.slice(-20));
     const dbFile = readFileSync(path.join(t.core.dataDir, 'aidos.db'));
     expect(dbFile.includes(Buffer.from(created.secret.slice(-20)))).toBe(false);
 
     const asKey = (p: string, init: RequestInit = {}) =>
-      anon(p, { ...init, headers: { authorization: `Bearer ${created.secret}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
+      anon(p, {
+        ...init,
+        headers: {
+          authorization: `Bearer ${created.secret}`,
+          'content-type': 'application/json',
+          ...(init.headers ?? {}),
+        },
+      });
     expect((await asKey('/api/v1/jobs')).status).toBe(200);
     const denied = await asKey('/api/v1/jobs', { method: 'POST', body: JSON.stringify({ type: 'system.noop' }) });
     expect(denied.status).toBe(403);
-    expect((await json(denied)).error).toMatchObject({ code: 'PERMISSION_DENIED', message: "this API key lacks the 'write' scope" });
+    expect((await json(denied)).error).toMatchObject({
+      code: 'PERMISSION_DENIED',
+      message: "this API key lacks the 'write' scope",
+    });
     expect((await asKey('/api/v1/keys')).status).toBe(403);
     const whoami = await json(await asKey('/api/v1/auth/whoami'));
     expect(whoami).toMatchObject({ kind: 'api-key', keyId: created.key.id, scopes: ['read'] });
@@ -87,24 +116,38 @@ describe('API keys', () => {
     expect((await json(revoked)).error?.message).toMatch(/was revoked/);
     await expect(t.client.call('keys.revoke', { id: created.key.id })).rejects.toThrow(/already revoked/);
     expect((await t.client.call('keys.list')).items.some((k) => k.id === created.key.id)).toBe(false);
-    expect((await t.client.call('keys.list', { includeRevoked: true })).items.some((k) => k.id === created.key.id)).toBe(true);
+    expect(
+      (await t.client.call('keys.list', { includeRevoked: true })).items.some((k) => k.id === created.key.id),
+    ).toBe(true);
   });
 
   it('lets a write key enqueue but not manage keys, and an admin key do both', async () => {
     const writer = await t.client.call('keys.create', { name: 'writer', scopes: ['write'] });
     const admin = await t.client.call('keys.create', { name: 'admin', scopes: ['admin'] });
     const post = (secret: string, p: string, body: unknown) =>
-      anon(p, { method: 'POST', body: JSON.stringify(body), headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' } });
+      anon(p, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+      });
     expect((await post(writer.secret, '/api/v1/jobs', { type: 'system.noop' })).status).toBe(201);
     expect((await post(writer.secret, '/api/v1/keys', { name: 'x' })).status).toBe(403);
     expect((await post(admin.secret, '/api/v1/keys', { name: 'made by admin' })).status).toBe(201);
   });
 
   it('rejects a key without a name or scope, naming the field', async () => {
-    const res = await t.request('/api/v1/keys', { method: 'POST', body: JSON.stringify({ name: '', scopes: [] }), headers: { 'content-type': 'application/json' } });
+    const res = await t.request('/api/v1/keys', {
+      method: 'POST',
+      body: JSON.stringify({ name: '', scopes: [] }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(400);
     expect((await json(res)).error?.message).toMatch(/^body\.name: must not be empty/);
-    const badScope = await t.request('/api/v1/keys', { method: 'POST', body: JSON.stringify({ name: 'x', scopes: ['root'] }), headers: { 'content-type': 'application/json' } });
+    const badScope = await t.request('/api/v1/keys', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'x', scopes: ['root'] }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect((await json(badScope)).error?.message).toMatch(/^body\.scopes\.0:/);
   });
 
@@ -133,14 +176,20 @@ describe('bad input', () => {
     const before = (await t.client.call('jobs.list', { limit: 500 })).items.length;
     const res = await post('/api/v1/jobs', JSON.stringify({ type: 'system.noop', payload: { pad: 'x'.repeat(8000) } }));
     expect(res.status).toBe(413);
-    expect((await json(res)).error).toMatchObject({ code: 'RESOURCE_EXHAUSTED', message: expect.stringMatching(/larger than the limit of 4096 bytes/) });
+    expect((await json(res)).error).toMatchObject({
+      code: 'RESOURCE_EXHAUSTED',
+      message: expect.stringMatching(/larger than the limit of 4096 bytes/),
+    });
     expect((await t.client.call('jobs.list', { limit: 500 })).items.length).toBe(before);
   });
 
   it('answers malformed JSON and other content types with a 4xx, never a 500', async () => {
     const malformed = await post('/api/v1/jobs', '{"type": "system.noop",');
     expect(malformed.status).toBe(400);
-    expect((await json(malformed)).error).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^body: not valid JSON/) });
+    expect((await json(malformed)).error).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/^body: not valid JSON/),
+    });
     const text = await post('/api/v1/jobs', 'type=system.noop', 'text/plain');
     expect(text.status).toBe(415);
     const empty = await post('/api/v1/jobs', '');
@@ -160,7 +209,12 @@ describe('bad input', () => {
   });
 
   it('answers unknown routes with a JSON 404', async () => {
-    for (const [method, p] of [['GET', '/api/v1/nope'], ['POST', '/api/v1/nope'], ['DELETE', '/api/v2/x'], ['GET', '/metrics/x']]) {
+    for (const [method, p] of [
+      ['GET', '/api/v1/nope'],
+      ['POST', '/api/v1/nope'],
+      ['DELETE', '/api/v2/x'],
+      ['GET', '/metrics/x'],
+    ]) {
       const res = await t.request(p as string, { method });
       expect(res.status).toBe(404);
       expect(await json(res)).toEqual({ error: { code: 'NOT_FOUND', message: `no route ${method} ${p}` } });
@@ -175,7 +229,12 @@ describe('bad input', () => {
     }
     const del = await t.request('/api/v1/keys/..%2F..%2Faidos.db', { method: 'DELETE' });
     expect(del.status).toBe(400);
-    for (const p of ['/../../../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/docs/static/..%2f..%2f..%2fpackage.json', '/assets/..%2f..%2f..%2ftoken']) {
+    for (const p of [
+      '/../../../../etc/passwd',
+      '/%2e%2e/%2e%2e/etc/passwd',
+      '/docs/static/..%2f..%2f..%2fpackage.json',
+      '/assets/..%2f..%2f..%2ftoken',
+    ]) {
       const res = await t.request(p);
       const text = await res.text();
       expect(res.status, p).toBeGreaterThanOrEqual(400);
@@ -194,10 +253,12 @@ describe('jobs over REST and the event stream', () => {
   it('streams job events to an authenticated WebSocket and refuses an anonymous one', async () => {
     const wsUrl = `${t.core.url.replace('http', 'ws')}${EVENTS_WS_PATH}?names=job.*`;
     const refused = new WebSocket(wsUrl, ['aidos.v1']);
-    const status = await new Promise<number>((resolve) => refused.on('unexpected-response', (req, res) => {
-      req.destroy();
-      resolve(res.statusCode ?? 0);
-    }));
+    const status = await new Promise<number>((resolve) =>
+      refused.on('unexpected-response', (req, res) => {
+        req.destroy();
+        resolve(res.statusCode ?? 0);
+      }),
+    );
     expect(status).toBe(401);
 
     const socket = new WebSocket(wsUrl, ['aidos.v1', `bearer.${t.token}`]);
@@ -205,7 +266,9 @@ describe('jobs over REST and the event stream', () => {
     socket.on('message', (d) => messages.push(JSON.parse(String(d))));
     await waitFor(() => messages.some((m) => m.type === 'hello') || undefined);
     const job = await t.client.call('jobs.enqueue', { type: 'system.sleep', payload: { ms: 300, steps: 3 } });
-    await waitFor(() => messages.some((m) => m.event?.name === 'job.succeeded' && m.event.data.job.id === job.id) || undefined);
+    await waitFor(
+      () => messages.some((m) => m.event?.name === 'job.succeeded' && m.event.data.job.id === job.id) || undefined,
+    );
     const names = messages.filter((m) => m.event?.data.job.id === job.id).map((m) => m.event?.name);
     expect(names[0]).toBe('job.queued');
     expect(names).toContain('job.started');
@@ -216,10 +279,18 @@ describe('jobs over REST and the event stream', () => {
 
   it('cancels a running job over REST', async () => {
     const job = await t.client.call('jobs.enqueue', { type: 'system.sleep', payload: { ms: 20_000, steps: 100 } });
-    await waitFor(async () => ((await t.client.call('jobs.get', { id: job.id })).status === 'running' ? true : undefined));
+    await waitFor(async () =>
+      (await t.client.call('jobs.get', { id: job.id })).status === 'running' ? true : undefined,
+    );
     await t.client.call('jobs.cancel', { id: job.id });
-    await waitFor(async () => ((await t.client.call('jobs.get', { id: job.id })).status === 'cancelled' ? true : undefined));
-    const again = await t.request(`/api/v1/jobs/${job.id}/cancel`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    await waitFor(async () =>
+      (await t.client.call('jobs.get', { id: job.id })).status === 'cancelled' ? true : undefined,
+    );
+    const again = await t.request(`/api/v1/jobs/${job.id}/cancel`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(again.status).toBe(409);
   });
 
@@ -250,22 +321,34 @@ describe('observability and documents', () => {
   });
 
   it('sets a GET-only session cookie for the browser and refuses it from another origin', async () => {
-    const res = await t.request('/api/v1/auth/session', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    const res = await t.request('/api/v1/auth/session', {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
     const cookie = res.headers.get('set-cookie') ?? '';
     expect(cookie).toMatch(/^aidos_session=.+; Path=\/; SameSite=Strict; Max-Age=\d+; HttpOnly$/);
     const pair = cookie.split(';')[0] as string;
     expect((await anon('/api/openapi.json', { headers: { cookie: pair } })).status).toBe(200);
     expect((await anon('/docs/json', { headers: { cookie: pair } })).status).toBe(200);
-    const write = await anon('/api/v1/jobs', { method: 'POST', body: '{"type":"system.noop"}', headers: { cookie: pair, 'content-type': 'application/json' } });
+    const write = await anon('/api/v1/jobs', {
+      method: 'POST',
+      body: '{"type":"system.noop"}',
+      headers: { cookie: pair, 'content-type': 'application/json' },
+    });
     expect(write.status).toBe(401);
-    expect((await anon('/api/v1/status', { headers: { cookie: pair, origin: 'http://evil.example' } })).status).toBe(403);
+    expect((await anon('/api/v1/status', { headers: { cookie: pair, origin: 'http://evil.example' } })).status).toBe(
+      403,
+    );
   });
 });
 
 describe('the data dir and the bind address', () => {
   it('refuses a second server on the same data dir with a clear message and keeps the first working', async () => {
     const second = startTestCore({ dataDir: t.core.dataDir });
-    await expect(second).rejects.toThrow(/another AI-DOS server \(pid \d+, http:\/\/127\.0\.0\.1:\d+\) is already using the data dir/);
+    await expect(second).rejects.toThrow(
+      /another AI-DOS server \(pid \d+, http:\/\/127\.0\.0\.1:\d+\) is already using the data dir/,
+    );
     expect((await t.request('/api/v1/status')).status).toBe(200);
     expect(readFileSync(t.core.localTokenFile, 'utf8').trim()).toBe(t.token);
   });
@@ -274,7 +357,9 @@ describe('the data dir and the bind address', () => {
     const tmp = tempDir();
     try {
       await expect(startTestCore({ dataDir: tmp.dir, host: '0.0.0.0' })).rejects.toThrow(/needs --allow-remote/);
-      await expect(startTestCore({ dataDir: tmp.dir, host: '0.0.0.0', allowRemote: true })).rejects.toThrow(/create an API key first/);
+      await expect(startTestCore({ dataDir: tmp.dir, host: '0.0.0.0', allowRemote: true })).rejects.toThrow(
+        /create an API key first/,
+      );
     } finally {
       tmp.remove();
     }

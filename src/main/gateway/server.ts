@@ -4,7 +4,14 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type RouteOptions,
+} from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { WebSocket } from 'ws';
 import { splitInput, type Endpoint, type Scope } from '#shared/api/endpoint';
@@ -181,7 +188,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
 
   app.addHook('onResponse', async (req, reply) => {
-    req.log.debug({ method: req.method, route: req.routeOptions.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+    req.log.debug(
+      { method: req.method, route: req.routeOptions.url, status: reply.statusCode, ms: reply.elapsedTime },
+      'request',
+    );
     metrics.observeHttp(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
 
@@ -218,7 +228,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     transform: jsonSchemaTransform,
   });
 
-
   // The contract routes. Raw-body endpoints (uploads) get an octet-stream parser in a context of their own.
   const routeFor = (name: string, e: Endpoint, handler: RouteHandler<Endpoint>): RouteOptions => {
     const parts = splitInput(e);
@@ -240,7 +249,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         response: { [status]: e.output, '4xx': ErrorResponse, '5xx': ErrorResponse },
       },
       handler: async (req: FastifyRequest, reply: FastifyReply) => {
-        const rawBody = e.rawBody ? (req.body as Buffer | undefined) ?? Buffer.alloc(0) : null;
+        const rawBody = e.rawBody ? ((req.body as Buffer | undefined) ?? Buffer.alloc(0)) : null;
         const input = {
           ...(req.params as object),
           ...(req.query as object),
@@ -251,7 +260,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           credential: req.credential,
           rawBody,
           setCookie: (cookie, value, o) => {
-            const attrs = [`${cookie}=${encodeURIComponent(value)}`, 'Path=/', 'SameSite=Strict', `Max-Age=${o.maxAgeSeconds}`];
+            const attrs = [
+              `${cookie}=${encodeURIComponent(value)}`,
+              'Path=/',
+              'SameSite=Strict',
+              `Max-Age=${o.maxAgeSeconds}`,
+            ];
             if (o.httpOnly) attrs.push('HttpOnly');
             void reply.header('set-cookie', attrs.join('; '));
           },
@@ -273,7 +287,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   if (rawRoutes.length > 0) {
     await app.register(async (raw) => {
       raw.removeAllContentTypeParsers();
-      raw.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+      raw.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) =>
+        done(null, body),
+      );
       for (const route of rawRoutes) raw.route(route);
     });
   }

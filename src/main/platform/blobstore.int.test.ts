@@ -50,7 +50,13 @@ describe('blob store', () => {
     const chunk = Buffer.alloc(1024 * 1024, 7);
     const expected = createHash('sha256');
     for (let i = 0; i < 20; i++) expected.update(chunk);
-    const info = await blobs.put(Readable.from((function* () { for (let i = 0; i < 20; i++) yield chunk; })()));
+    const info = await blobs.put(
+      Readable.from(
+        (function* () {
+          for (let i = 0; i < 20; i++) yield chunk;
+        })(),
+      ),
+    );
     expect(info).toEqual({ sha256: expected.digest('hex'), size: 20 * 1024 * 1024 });
   });
 
@@ -70,10 +76,16 @@ describe('blob store', () => {
 
   it('leaves no partial blob and no dangling reference when the process is killed mid-write', async () => {
     db.close();
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./test-children/slow-blob-writer.ts', import.meta.url)), tmp.dir], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('writing') && resolve()));
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('./test-children/slow-blob-writer.ts', import.meta.url)), tmp.dir],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (d: Buffer) => d.toString().includes('writing') && resolve()),
+    );
     child.kill('SIGKILL');
     await new Promise((r) => child.on('exit', r));
     expect(readdirSync(path.join(tmp.dir, 'blobs', 'tmp')).length).toBe(1); // the partial write
@@ -90,7 +102,10 @@ describe('blob store', () => {
     const names = ['a', 'b', 'c', 'd'];
     names.forEach((n, i) => writeFileSync(path.join(dir, n), i < 2 ? 'same' : `content ${n}`));
     await blobs.put('content c'); // already stored: not written again
-    const infos = await blobs.putFiles(names.map((n) => path.join(dir, n)), ref);
+    const infos = await blobs.putFiles(
+      names.map((n) => path.join(dir, n)),
+      ref,
+    );
     expect(infos.map((i) => i.sha256)).toEqual([sha('same'), sha('same'), sha('content c'), sha('content d')]);
     expect(blobs.stats()).toEqual({ blobs: 3, bytes: 4 + 9 + 9, unreferenced: 0 });
     expect(readdirSync(path.join(tmp.dir, 'blobs', 'tmp'))).toEqual([]);

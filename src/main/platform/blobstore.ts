@@ -271,8 +271,7 @@ export class BlobStore {
   stat(sha256: string): BlobInfo {
     assertSha256(sha256);
     const row = this.db.prepare('SELECT sha256, size FROM platform_blobs WHERE sha256 = ?').get(sha256) as
-      | BlobInfo
-      | undefined;
+      BlobInfo | undefined;
     if (!row) throw AppError.notFound('blob', sha256);
     return row;
   }
@@ -298,16 +297,16 @@ export class BlobStore {
 
   /** The distinct `ref`s an owner holds references under (for repairing references of interrupted work). */
   refHolders(owner: string): string[] {
-    return (this.db.prepare('SELECT DISTINCT ref FROM platform_blob_refs WHERE owner = ?').all(owner) as { ref: string }[]).map(
-      (r) => r.ref,
-    );
+    return (
+      this.db.prepare('SELECT DISTINCT ref FROM platform_blob_refs WHERE owner = ?').all(owner) as { ref: string }[]
+    ).map((r) => r.ref);
   }
 
   refsOf(sha256: string): BlobRef[] {
     assertSha256(sha256);
-    return this.db.prepare('SELECT owner, ref FROM platform_blob_refs WHERE sha256 = ? ORDER BY owner, ref').all(
-      sha256,
-    ) as BlobRef[];
+    return this.db
+      .prepare('SELECT owner, ref FROM platform_blob_refs WHERE sha256 = ? ORDER BY owner, ref')
+      .all(sha256) as BlobRef[];
   }
 
   /**

@@ -17,7 +17,10 @@ describe('config', () => {
   });
 
   it('takes flags over environment over the config file', () => {
-    writeFileSync(path.join(tmp.dir, 'config.json'), JSON.stringify({ port: 9000, logLevel: 'debug', host: '127.0.0.2' }));
+    writeFileSync(
+      path.join(tmp.dir, 'config.json'),
+      JSON.stringify({ port: 9000, logLevel: 'debug', host: '127.0.0.2' }),
+    );
     const c = loadConfig({ port: 9200 }, { AIDOS_HOME: tmp.dir, AIDOS_PORT: '9100', AIDOS_LOG_LEVEL: 'warn' });
     expect(c).toMatchObject({ port: 9200, logLevel: 'warn', host: '127.0.0.2' });
   });

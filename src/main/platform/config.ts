@@ -18,7 +18,11 @@ export const ConfigSchema = z.object({
   /** Also log to stderr (the log file in `<dataDir>/logs` is always written). */
   logToStderr: z.boolean().default(true),
   /** Largest request body accepted, in bytes. */
-  bodyLimitBytes: z.number().int().min(1024).default(1024 * 1024),
+  bodyLimitBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
   rateLimit: z
     .object({
       /** Requests per key per window; the local token is not limited. */
@@ -51,10 +55,7 @@ function envOverrides(env: NodeJS.ProcessEnv): Partial<ConfigInput> {
   return out;
 }
 
-export function loadConfig(
-  flags: Partial<ConfigInput> = {},
-  env: NodeJS.ProcessEnv = process.env,
-): Config {
+export function loadConfig(flags: Partial<ConfigInput> = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = path.resolve(flags.dataDir ?? defaultDataDir(env));
   const file = path.join(dataDir, 'config.json');
   let fromFile: Partial<ConfigInput> = {};

@@ -55,7 +55,9 @@ describe('database', () => {
     const rogue: MigrationSet = {
       owner: 'rogue',
       tablePrefix: 'rogue',
-      migrations: [{ version: 1, name: 'steals', sql: 'CREATE TABLE rogue_ok (id INT); CREATE TABLE notes_stolen (id INT);' }],
+      migrations: [
+        { version: 1, name: 'steals', sql: 'CREATE TABLE rogue_ok (id INT); CREATE TABLE notes_stolen (id INT);' },
+      ],
     };
     expect(() => runMigrations(db, [rogue])).toThrow(/creates 'notes_stolen' outside its prefix/);
     expect(schemaSnapshot(db)).not.toMatch(/rogue_ok|notes_stolen/);
@@ -66,7 +68,9 @@ describe('database', () => {
     const broken: MigrationSet = {
       owner: 'broken',
       tablePrefix: 'broken',
-      migrations: [{ version: 1, name: 'half', sql: 'CREATE TABLE broken_a (id INT); CREATE TABLE broken_a (id INT);' }],
+      migrations: [
+        { version: 1, name: 'half', sql: 'CREATE TABLE broken_a (id INT); CREATE TABLE broken_a (id INT);' },
+      ],
     };
     expect(() => runMigrations(db, [broken])).toThrow(/already exists/);
     expect(schemaSnapshot(db)).not.toContain('broken_a');

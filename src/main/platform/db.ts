@@ -90,7 +90,9 @@ export function runMigrations(db: Db, sets: readonly MigrationSet[]): { applied:
         db.exec(m.sql);
         for (const name of tableNames(db)) {
           if (!before.has(name) && !name.startsWith(`${set.tablePrefix}_`)) {
-            throw new Error(`${set.owner} migration ${m.version} creates '${name}' outside its prefix '${set.tablePrefix}_'`);
+            throw new Error(
+              `${set.owner} migration ${m.version} creates '${name}' outside its prefix '${set.tablePrefix}_'`,
+            );
           }
         }
         record.run(set.owner, m.version, m.name, sum, Date.now());

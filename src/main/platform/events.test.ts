@@ -3,7 +3,15 @@ import type { EventEnvelope } from '#shared/contracts/system';
 import { EventBus, eventMatches } from './events';
 import { silentLogger } from './logger';
 
-const key = { id: '01J0000000000000000000000Z', name: 'k', prefix: 'p', scopes: ['read' as const], createdAt: 1, lastUsedAt: null, revokedAt: null };
+const key = {
+  id: '01J0000000000000000000000Z',
+  name: 'k',
+  prefix: 'p',
+  scopes: ['read' as const],
+  createdAt: 1,
+  lastUsedAt: null,
+  revokedAt: null,
+};
 
 describe('event bus', () => {
   it('matches exact names, prefixes with .* and everything with *', () => {

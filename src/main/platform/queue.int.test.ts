@@ -77,7 +77,10 @@ describe('job queue', () => {
     expect(() => q.enqueue({ type: 'nope' })).toThrow(/no job type 'nope'/);
     const err = (() => {
       try {
-        q.enqueueMany([{ type: 't', payload: { n: 1 } }, { type: 't', payload: { n: 'x' } }]);
+        q.enqueueMany([
+          { type: 't', payload: { n: 1 } },
+          { type: 't', payload: { n: 'x' } },
+        ]);
       } catch (e) {
         return e as AppError;
       }
@@ -111,7 +114,15 @@ describe('job queue', () => {
 
   it('fails a job for good after its last attempt, keeping the error', async () => {
     const q = makeQueue();
-    q.register({ type: 'bad', description: '', payload: z.object({}), maxAttempts: 2, run: async () => { throw new Error('disk on fire'); } });
+    q.register({
+      type: 'bad',
+      description: '',
+      payload: z.object({}),
+      maxAttempts: 2,
+      run: async () => {
+        throw new Error('disk on fire');
+      },
+    });
     const job = q.enqueue({ type: 'bad' });
     q.start();
     await waitFor(() => q.get(job.id).status === 'failed' || undefined, 5000, 'failure');
@@ -120,7 +131,14 @@ describe('job queue', () => {
 
   it('does not retry a job that failed because of its input', async () => {
     const q = makeQueue();
-    q.register({ type: 'strict', description: '', payload: z.object({}), run: async () => { throw AppError.invalid('path', 'does not exist'); } });
+    q.register({
+      type: 'strict',
+      description: '',
+      payload: z.object({}),
+      run: async () => {
+        throw AppError.invalid('path', 'does not exist');
+      },
+    });
     const job = q.enqueue({ type: 'strict', maxAttempts: 5 });
     q.start();
     await waitFor(() => q.get(job.id).status === 'failed' || undefined, 5000, 'failure');
@@ -133,7 +151,8 @@ describe('job queue', () => {
       type: 'long',
       description: '',
       payload: z.object({}),
-      run: (_p, ctx) => new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted')))),
+      run: (_p, ctx) =>
+        new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted')))),
     });
     const running = q.enqueue({ type: 'long' });
     const waiting = q.enqueue({ type: 'long' });
@@ -172,7 +191,12 @@ describe('job queue', () => {
   it('discards the result of a run whose lease was taken over by another dispatcher', async () => {
     let release!: () => void;
     const first = makeQueue({ leaseMs: 500 });
-    first.register({ type: 'slow', description: '', payload: z.object({}), run: () => new Promise((r) => (release = () => r('from first'))) });
+    first.register({
+      type: 'slow',
+      description: '',
+      payload: z.object({}),
+      run: () => new Promise((r) => (release = () => r('from first'))),
+    });
     const job = first.enqueue({ type: 'slow' });
     first.start();
     await waitFor(() => first.get(job.id).status === 'running' || undefined);
@@ -212,7 +236,9 @@ describe('job queue after kill -9', () => {
   const child = fileURLToPath(new URL('./test-children/queue-worker.ts', import.meta.url));
 
   function run(mode: 'enqueue' | 'run', until: string) {
-    const proc = spawn(process.execPath, ['--import', 'tsx', child, tmp.dir, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', child, tmp.dir, mode], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let output = '';
     const reached = new Promise<void>((resolve) =>
       proc.stdout.on('data', (d: Buffer) => {

@@ -68,8 +68,7 @@ interface HandlerBase<P> {
 
 /** A job type a service registers: run in the core's process or in a worker thread entry (src/workers/). */
 export type JobHandler<P = unknown> =
-  | (HandlerBase<P> & { run: (payload: P, ctx: JobContext) => Promise<unknown> })
-  | (HandlerBase<P> & { worker: string });
+  (HandlerBase<P> & { run: (payload: P, ctx: JobContext) => Promise<unknown> }) | (HandlerBase<P> & { worker: string });
 
 export interface QueueOptions {
   concurrency: number;
@@ -202,7 +201,9 @@ export class JobQueue {
          WHERE id = @id AND lease_token = @token AND status = 'running'`,
       ),
       counts: db.prepare(`SELECT status, COUNT(*) AS n FROM platform_jobs GROUP BY status`),
-      unfinished: db.prepare(`SELECT EXISTS (SELECT 1 FROM platform_jobs WHERE status IN ('queued', 'running')) AS any`),
+      unfinished: db.prepare(
+        `SELECT EXISTS (SELECT 1 FROM platform_jobs WHERE status IN ('queued', 'running')) AS any`,
+      ),
       nextRunAfter: db.prepare(`SELECT MIN(run_after) AS at FROM platform_jobs WHERE status = 'queued'`),
     };
     metrics?.registerQueueDepth(() => this.counts());
@@ -215,7 +216,13 @@ export class JobQueue {
     this.handlers.set(handler.type, handler as JobHandler);
   }
 
-  types(): { type: string; description: string; runsIn: 'process' | 'worker'; maxAttempts: number; payloadSchema: unknown }[] {
+  types(): {
+    type: string;
+    description: string;
+    runsIn: 'process' | 'worker';
+    maxAttempts: number;
+    payloadSchema: unknown;
+  }[] {
     return [...this.handlers.values()].map((h) => ({
       type: h.type,
       description: h.description,
@@ -280,7 +287,12 @@ export class JobQueue {
   }
 
   /** Newest first; `cursor` is the last id of the previous page. */
-  list(query: { status?: JobStatus | undefined; type?: string | undefined; limit: number; cursor?: string | undefined }): {
+  list(query: {
+    status?: JobStatus | undefined;
+    type?: string | undefined;
+    limit: number;
+    cursor?: string | undefined;
+  }): {
     items: Job[];
     nextCursor: string | null;
   } {
@@ -486,8 +498,7 @@ export class JobQueue {
     if (!state) return;
     try {
       const row = this.stmt.heartbeat.get(Date.now() + this.options.leaseMs, id, state.token) as
-        | { cancel_requested: number }
-        | undefined;
+        { cancel_requested: number } | undefined;
       if (!row) {
         this.logger.warn({ job: id }, 'job lease lost; stopping its handler');
         state.controller.abort();
@@ -541,7 +552,14 @@ export class JobQueue {
     let changed: number;
     if (row.cancel_requested === 1) {
       outcome = 'cancelled';
-      changed = this.stmt.finish.run({ status: 'cancelled', result: null, error: null, now, id: job.id, token }).changes;
+      changed = this.stmt.finish.run({
+        status: 'cancelled',
+        result: null,
+        error: null,
+        now,
+        id: job.id,
+        token,
+      }).changes;
     } else if (retryable && row.attempts < row.max_attempts) {
       outcome = 'retrying';
       const base = this.options.backoffMs ?? 1000;
@@ -554,7 +572,8 @@ export class JobQueue {
     }
     if (changed !== 1) return 'lost';
     if (outcome !== 'cancelled') this.logger.warn({ job: job.id, type: job.type, err }, `job ${outcome}`);
-    const eventName = outcome === 'retrying' ? 'job.retrying' : outcome === 'cancelled' ? 'job.cancelled' : 'job.failed';
+    const eventName =
+      outcome === 'retrying' ? 'job.retrying' : outcome === 'cancelled' ? 'job.cancelled' : 'job.failed';
     this.bus.emit(eventName, { job: this.get(job.id) });
     return outcome;
   }

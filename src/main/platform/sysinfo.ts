@@ -43,18 +43,22 @@ function orNull(n: number | null | undefined): number | null {
 async function readGpus(): Promise<Gpu[]> {
   try {
     const { controllers } = await si.graphics();
-    return controllers
-      // Virtual display adapters (VMs, BMCs) are not compute devices.
-      .filter((c) => /nvidia|amd|advanced micro|intel arc|apple/i.test(`${c.vendor} ${c.model}`) || (c.vram ?? 0) >= 1024)
-      .map((c, index) => ({
-        index,
-        name: c.name ?? c.model,
-        vendor: c.vendor,
-        memoryTotalMb: orNull(c.memoryTotal ?? c.vram),
-        memoryUsedMb: orNull(c.memoryUsed),
-        utilizationPercent: orNull(c.utilizationGpu),
-        temperatureC: orNull(c.temperatureGpu),
-      }));
+    return (
+      controllers
+        // Virtual display adapters (VMs, BMCs) are not compute devices.
+        .filter(
+          (c) => /nvidia|amd|advanced micro|intel arc|apple/i.test(`${c.vendor} ${c.model}`) || (c.vram ?? 0) >= 1024,
+        )
+        .map((c, index) => ({
+          index,
+          name: c.name ?? c.model,
+          vendor: c.vendor,
+          memoryTotalMb: orNull(c.memoryTotal ?? c.vram),
+          memoryUsedMb: orNull(c.memoryUsed),
+          utilizationPercent: orNull(c.utilizationGpu),
+          temperatureC: orNull(c.temperatureGpu),
+        }))
+    );
   } catch {
     return [];
   }

@@ -44,7 +44,15 @@ interface Row {
 }
 
 function toUpload(r: Row): Upload {
-  return { id: r.id, filename: r.filename, size: r.size, received: r.received, sha256: r.sha256, createdAt: r.created_at, expiresAt: r.expires_at };
+  return {
+    id: r.id,
+    filename: r.filename,
+    size: r.size,
+    received: r.received,
+    sha256: r.sha256,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+  };
 }
 
 /**
@@ -113,7 +121,9 @@ export class UploadStore {
       closeSync(fd);
     }
     const received = row.received + chunk.length;
-    this.db.prepare('UPDATE platform_uploads SET received = ? WHERE id = ? AND received = ?').run(received, id, row.received);
+    this.db
+      .prepare('UPDATE platform_uploads SET received = ? WHERE id = ? AND received = ?')
+      .run(received, id, row.received);
     const updated = this.row(id);
     return updated.received === updated.size ? this.finish(updated) : toUpload(updated);
   }
@@ -123,7 +133,10 @@ export class UploadStore {
     if (row.expected_sha256 !== null && row.expected_sha256 !== sha256) {
       this.blobs.removeRefsOf({ owner: OWNER, ref: row.id });
       this.drop(row.id);
-      throw AppError.invalid('sha256', `the uploaded content hashes to ${sha256}, not the declared ${row.expected_sha256}; upload it again`);
+      throw AppError.invalid(
+        'sha256',
+        `the uploaded content hashes to ${sha256}, not the declared ${row.expected_sha256}; upload it again`,
+      );
     }
     this.db.prepare('UPDATE platform_uploads SET sha256 = ? WHERE id = ?').run(sha256, row.id);
     rmSync(this.partFile(row.id), { force: true });
@@ -137,7 +150,11 @@ export class UploadStore {
   claim(id: string, ref: BlobRef): { sha256: string; size: number; filename: string } {
     const row = this.row(id);
     if (row.sha256 === null) {
-      throw new AppError('FAILED_PRECONDITION', `upload ${id} is incomplete: ${row.received} of ${row.size} bytes arrived`, { id });
+      throw new AppError(
+        'FAILED_PRECONDITION',
+        `upload ${id} is incomplete: ${row.received} of ${row.size} bytes arrived`,
+        { id },
+      );
     }
     const sha256 = row.sha256;
     this.db.transaction(() => {
@@ -162,7 +179,9 @@ export class UploadStore {
 
   /** Drops uploads past their expiry (run by blob garbage collection). */
   expire(now = Date.now()): number {
-    const expired = this.db.prepare('SELECT id FROM platform_uploads WHERE expires_at < ?').all(now) as { id: string }[];
+    const expired = this.db.prepare('SELECT id FROM platform_uploads WHERE expires_at < ?').all(now) as {
+      id: string;
+    }[];
     for (const { id } of expired) this.cancel(id);
     return expired.length;
   }

@@ -31,7 +31,8 @@ export function serveWorkerJobs(handlers: Record<string, WorkerJobHandler>): voi
     }
     current = new AbortController();
     const ctx: WorkerJobContext = {
-      progress: (fraction, text) => send({ kind: 'progress', fraction, ...(text === undefined ? {} : { message: text }) }),
+      progress: (fraction, text) =>
+        send({ kind: 'progress', fraction, ...(text === undefined ? {} : { message: text }) }),
       signal: current.signal,
       dataDir: message.dataDir,
     };

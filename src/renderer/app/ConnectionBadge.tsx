@@ -17,8 +17,18 @@ export function ConnectionBadge() {
     text = s > 0 ? `Disconnected · retrying in ${s}s` : 'Reconnecting…';
   }
   return (
-    <p className="flex items-center gap-2 text-[12px] text-zinc-500 dark:text-zinc-400" data-testid="connection" data-state={connection.state}>
-      <span className={cx('size-2 rounded-full', dot, connection.state === 'open' && 'shadow-[0_0_0_3px] shadow-emerald-500/20')} />
+    <p
+      className="flex items-center gap-2 text-[12px] text-zinc-500 dark:text-zinc-400"
+      data-testid="connection"
+      data-state={connection.state}
+    >
+      <span
+        className={cx(
+          'size-2 rounded-full',
+          dot,
+          connection.state === 'open' && 'shadow-[0_0_0_3px] shadow-emerald-500/20',
+        )}
+      />
       {text}
     </p>
   );

@@ -103,9 +103,16 @@ function SidebarFooter() {
   const api = useApi();
   const endSession = () => {
     // Expire the GET-only session cookie too; sign out locally whatever the server answers.
-    void api.call('auth.endSession').catch(() => undefined).finally(() => signOut('You signed out.'));
+    void api
+      .call('auth.endSession')
+      .catch(() => undefined)
+      .finally(() => signOut('You signed out.'));
   };
-  const who = whoami.data ? (whoami.data.kind === 'local-token' ? 'Local token' : `API key · ${whoami.data.name}`) : '…';
+  const who = whoami.data
+    ? whoami.data.kind === 'local-token'
+      ? 'Local token'
+      : `API key · ${whoami.data.name}`
+    : '…';
   return (
     <div className="space-y-2 border-t border-zinc-200 px-3 py-3 dark:border-zinc-800">
       <ConnectionBadge />

@@ -12,7 +12,9 @@ export interface AuthMeta extends Record<string, unknown> {
 function onError(error: unknown, meta: AuthMeta | undefined): void {
   if (!isUnauthenticated(error) || meta?.handlesUnauthenticated) return;
   if (!useSession.getState().token) return;
-  useSession.getState().signOut(`The server no longer accepts your credentials (${describeError(error).message}). Sign in again.`);
+  useSession
+    .getState()
+    .signOut(`The server no longer accepts your credentials (${describeError(error).message}). Sign in again.`);
 }
 
 /** Client errors (4xx) are answers, not glitches: retrying them only delays the message. */

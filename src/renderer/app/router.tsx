@@ -1,4 +1,11 @@
-import { createBrowserRouter, createHashRouter, isRouteErrorResponse, Link, useRouteError, type RouteObject } from 'react-router';
+import {
+  createBrowserRouter,
+  createHashRouter,
+  isRouteErrorResponse,
+  Link,
+  useRouteError,
+  type RouteObject,
+} from 'react-router';
 import { DashboardPage } from '../dashboard/DashboardPage';
 import { DatasetPage } from '../datasets/DatasetPage';
 import { JobsPage } from '../jobs/JobsPage';
@@ -13,14 +20,17 @@ const routes: RouteObject[] = [
     path: '/',
     Component: Shell,
     children: [
-      { ErrorBoundary: RouteError, children: [
-        { index: true, Component: DashboardPage },
-        { path: 'jobs', Component: JobsPage },
-        { path: 'settings', Component: SettingsPage },
-        ...servicePageRoutes(),
-        { path: 'datasets/:name', Component: DatasetPage },
-        { path: '*', Component: NotFound },
-      ] },
+      {
+        ErrorBoundary: RouteError,
+        children: [
+          { index: true, Component: DashboardPage },
+          { path: 'jobs', Component: JobsPage },
+          { path: 'settings', Component: SettingsPage },
+          ...servicePageRoutes(),
+          { path: 'datasets/:name', Component: DatasetPage },
+          { path: '*', Component: NotFound },
+        ],
+      },
     ],
   },
 ];

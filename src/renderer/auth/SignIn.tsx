@@ -58,7 +58,10 @@ export function SignIn() {
           </p>
 
           {notice && !verify.isError && (
-            <p role="status" className="mt-4 rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-amber-900 dark:border-amber-900/60 dark:bg-amber-950/50 dark:text-amber-200">
+            <p
+              role="status"
+              className="mt-4 rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-amber-900 dark:border-amber-900/60 dark:bg-amber-950/50 dark:text-amber-200"
+            >
               {notice}
             </p>
           )}
@@ -98,9 +101,10 @@ export function SignIn() {
 
           <div className="mt-5 space-y-1.5 border-t border-zinc-200 pt-4 text-[12px] text-zinc-500 dark:border-zinc-800 dark:text-zinc-400">
             <p>
-              The local token is in <code className="font-mono text-zinc-700 dark:text-zinc-300">&lt;data dir&gt;/token</code>, by
-              default <code className="font-mono text-zinc-700 dark:text-zinc-300">~/.aidos/token</code>
-              {' '}(print it with <code className="font-mono text-zinc-700 dark:text-zinc-300">cat ~/.aidos/token</code>).
+              The local token is in{' '}
+              <code className="font-mono text-zinc-700 dark:text-zinc-300">&lt;data dir&gt;/token</code>, by default{' '}
+              <code className="font-mono text-zinc-700 dark:text-zinc-300">~/.aidos/token</code> (print it with{' '}
+              <code className="font-mono text-zinc-700 dark:text-zinc-300">cat ~/.aidos/token</code>).
             </p>
             <p>An API key (aidos_sk_…) works too; it signs you in with that key's scopes.</p>
           </div>

@@ -41,7 +41,10 @@ export function Dialog({
       {open && (
         <div className="flex flex-col">
           <header className="flex items-center justify-between border-b border-zinc-200 px-5 py-3 dark:border-zinc-800">
-            <h2 id={testId ? `${testId}-title` : undefined} className="text-sm font-semibold text-zinc-900 dark:text-zinc-50">
+            <h2
+              id={testId ? `${testId}-title` : undefined}
+              className="text-sm font-semibold text-zinc-900 dark:text-zinc-50"
+            >
               {title}
             </h2>
             <button

@@ -16,7 +16,10 @@ export function describeEvent(event: EventEnvelope): Described {
     const what = `${job.type} · ${shortId(job.id)}`;
     switch (event.name) {
       case 'job.progress':
-        return { text: `${what} ${formatPercent(job.progress)}${job.progressMessage ? ` — ${job.progressMessage}` : ''}`, tone: 'info' };
+        return {
+          text: `${what} ${formatPercent(job.progress)}${job.progressMessage ? ` — ${job.progressMessage}` : ''}`,
+          tone: 'info',
+        };
       case 'job.failed':
         return { text: `${what}${job.error ? ` — ${job.error.message}` : ''}`, tone: 'bad' };
       case 'job.succeeded':
@@ -30,7 +33,10 @@ export function describeEvent(event: EventEnvelope): Described {
   }
   if (event.name.startsWith('apikey.')) {
     const key = data.key as { name?: string; prefix?: string } | undefined;
-    return { text: `${key?.name ?? '?'} (${key?.prefix ?? '?'}…)`, tone: event.name === 'apikey.revoked' ? 'warn' : 'neutral' };
+    return {
+      text: `${key?.name ?? '?'} (${key?.prefix ?? '?'}…)`,
+      tone: event.name === 'apikey.revoked' ? 'warn' : 'neutral',
+    };
   }
   if (event.name === 'blobs.collected') {
     return { text: `${String(data.removed)} blobs removed, ${formatBytes(Number(data.bytes))} freed`, tone: 'neutral' };
@@ -57,9 +63,16 @@ export function EventList({ events }: { events: readonly EventEnvelope[] }) {
       {events.map((event) => {
         const d = describeEvent(event);
         return (
-          <li key={event.id} data-testid="event" data-event-name={event.name} className="flex items-baseline gap-3 px-4 py-1.5">
+          <li
+            key={event.id}
+            data-testid="event"
+            data-event-name={event.name}
+            className="flex items-baseline gap-3 px-4 py-1.5"
+          >
             <span className={cx('relative top-[-1px] size-1.5 shrink-0 rounded-full', DOT[d.tone])} />
-            <span className="w-16 shrink-0 font-mono text-[11px] text-zinc-500 tabular-nums dark:text-zinc-500">{formatTime(event.at)}</span>
+            <span className="w-16 shrink-0 font-mono text-[11px] text-zinc-500 tabular-nums dark:text-zinc-500">
+              {formatTime(event.at)}
+            </span>
             <span className="w-28 shrink-0 font-mono text-[12px] text-zinc-800 dark:text-zinc-200">{event.name}</span>
             <span className="min-w-0 flex-1 truncate text-zinc-600 dark:text-zinc-400" title={d.text}>
               {d.text}

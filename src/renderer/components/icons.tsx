@@ -160,7 +160,14 @@ export function Logo({ className }: { className?: string }) {
   return (
     <svg viewBox="0 0 32 32" width={24} height={24} className={className} aria-hidden="true">
       <rect width="32" height="32" rx="8" className="fill-indigo-600" />
-      <path d="M9 22 15 9h2l6 13M11.5 17h9" stroke="white" strokeWidth="2.4" fill="none" strokeLinecap="round" strokeLinejoin="round" />
+      <path
+        d="M9 22 15 9h2l6 13M11.5 17h9"
+        stroke="white"
+        strokeWidth="2.4"
+        fill="none"
+        strokeLinecap="round"
+        strokeLinejoin="round"
+      />
     </svg>
   );
 }

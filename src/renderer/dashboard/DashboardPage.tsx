@@ -95,7 +95,10 @@ function Stat({
         <span>{label}</span>
         <span className="text-zinc-400 dark:text-zinc-500">{icon}</span>
       </div>
-      <p className="mt-2 text-2xl font-semibold tracking-tight text-zinc-900 tabular-nums dark:text-zinc-50" data-testid={`${testId}-value`}>
+      <p
+        className="mt-2 text-2xl font-semibold tracking-tight text-zinc-900 tabular-nums dark:text-zinc-50"
+        data-testid={`${testId}-value`}
+      >
         {value}
       </p>
       {children && <div className="mt-3">{children}</div>}
@@ -133,7 +136,10 @@ function MemoryCard({ memory }: { memory: SystemStats['memory'] }) {
       value={
         <>
           {formatBytes(memory.usedBytes)}
-          <span className="text-base font-normal text-zinc-400 dark:text-zinc-500"> / {formatBytes(memory.totalBytes)}</span>
+          <span className="text-base font-normal text-zinc-400 dark:text-zinc-500">
+            {' '}
+            / {formatBytes(memory.totalBytes)}
+          </span>
         </>
       }
       detail={`${formatPercent(used)} used · ${formatBytes(memory.totalBytes - memory.usedBytes)} free`}
@@ -194,8 +200,8 @@ function GpuSection({ gpus }: { gpus: Gpu[] }) {
           <div>
             <p className="font-medium text-zinc-900 dark:text-zinc-100">No GPU found — CPU-only mode</p>
             <p className="text-zinc-500 dark:text-zinc-400">
-              Training and inference run on the CPU. NVIDIA GPUs are found through nvidia-smi; AMD, Intel Arc and Apple GPUs
-              through the system's graphics information.
+              Training and inference run on the CPU. NVIDIA GPUs are found through nvidia-smi; AMD, Intel Arc and Apple
+              GPUs through the system's graphics information.
             </p>
           </div>
         </div>
@@ -231,7 +237,9 @@ function GpuSection({ gpus }: { gpus: Gpu[] }) {
                     <p className="mb-1 tabular-nums">{formatPercent(util)}</p>
                     <ProgressBar value={util} tone="sky" label={`GPU ${gpu.index} utilisation`} />
                   </td>
-                  <td className="px-4 py-2.5 text-right tabular-nums">{gpu.temperatureC === null ? '—' : `${gpu.temperatureC} °C`}</td>
+                  <td className="px-4 py-2.5 text-right tabular-nums">
+                    {gpu.temperatureC === null ? '—' : `${gpu.temperatureC} °C`}
+                  </td>
                 </tr>
               );
             })}
@@ -257,7 +265,9 @@ function RunningJobs({ jobs, queued }: { jobs: SystemStats['runningJobs']; queue
       }
     >
       {jobs.length === 0 ? (
-        <EmptyState title="Nothing running">{queued > 0 ? `${queued} queued, waiting for a slot.` : 'The queue is idle.'}</EmptyState>
+        <EmptyState title="Nothing running">
+          {queued > 0 ? `${queued} queued, waiting for a slot.` : 'The queue is idle.'}
+        </EmptyState>
       ) : (
         <ul className="divide-y divide-zinc-100 dark:divide-zinc-800/80">
           {jobs.map((job) => (
@@ -272,7 +282,9 @@ function RunningJobs({ jobs, queued }: { jobs: SystemStats['runningJobs']; queue
                 </span>
               </div>
               <ProgressBar className="mt-2" value={job.progress} label={`Progress of ${job.type}`} />
-              {job.progressMessage && <p className="mt-1 truncate text-[12px] text-zinc-500 dark:text-zinc-400">{job.progressMessage}</p>}
+              {job.progressMessage && (
+                <p className="mt-1 truncate text-[12px] text-zinc-500 dark:text-zinc-400">{job.progressMessage}</p>
+              )}
             </li>
           ))}
         </ul>
@@ -285,7 +297,12 @@ function RecentEvents() {
   const all = useEvents((s) => s.events);
   const events = useMemo(() => collapseProgress(all), [all]);
   return (
-    <Card title="Recent events" icon={<ActivityIcon />} data-testid="recent-events" bodyClassName="max-h-96 overflow-y-auto py-1">
+    <Card
+      title="Recent events"
+      icon={<ActivityIcon />}
+      data-testid="recent-events"
+      bodyClassName="max-h-96 overflow-y-auto py-1"
+    >
       {events.length === 0 ? (
         <EmptyState title="No events yet">Events appear here as they happen: jobs, keys, maintenance.</EmptyState>
       ) : (

@@ -24,7 +24,13 @@ import { UploadDialog } from './UploadDialog';
 const VERSIONS_PAGE = 100;
 const TABS = ['files', 'diff', 'profile', 'quality', 'rows'] as const;
 type Tab = (typeof TABS)[number];
-const TAB_LABELS: Record<Tab, string> = { files: 'Files', diff: 'Diff', profile: 'Profile', quality: 'Quality', rows: 'Rows' };
+const TAB_LABELS: Record<Tab, string> = {
+  files: 'Files',
+  diff: 'Diff',
+  profile: 'Profile',
+  quality: 'Quality',
+  rows: 'Rows',
+};
 
 function isTab(value: string | null): value is Tab {
   return value !== null && (TABS as readonly string[]).includes(value);
@@ -53,7 +59,8 @@ export function DatasetPage() {
   });
   const versions = useInfiniteQuery({
     queryKey: queryKeys.datasetVersions(name),
-    queryFn: ({ pageParam }) => api.call('datasets.versions', { dataset: name, limit: VERSIONS_PAGE, cursor: pageParam }),
+    queryFn: ({ pageParam }) =>
+      api.call('datasets.versions', { dataset: name, limit: VERSIONS_PAGE, cursor: pageParam }),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
     enabled: dataset.isSuccess,
@@ -92,7 +99,11 @@ export function DatasetPage() {
     return (
       <div className="space-y-3">
         <Breadcrumb name={name} />
-        <ErrorBanner error={dataset.error} title={`Cannot open dataset ${name}`} onRetry={() => void dataset.refetch()} />
+        <ErrorBanner
+          error={dataset.error}
+          title={`Cannot open dataset ${name}`}
+          onRetry={() => void dataset.refetch()}
+        />
       </div>
     );
   }
@@ -125,7 +136,9 @@ export function DatasetPage() {
           </>
         }
       />
-      {versions.isError && <ErrorBanner className="mb-3" error={versions.error} onRetry={() => void versions.refetch()} />}
+      {versions.isError && (
+        <ErrorBanner className="mb-3" error={versions.error} onRetry={() => void versions.refetch()} />
+      )}
       {single.isError && <ErrorBanner className="mb-3" error={single.error} title={`Cannot show v${wanted}`} />}
 
       {(dataset.isPending || versions.isPending) && !versions.isError ? (
@@ -156,7 +169,11 @@ export function DatasetPage() {
           {selected && (
             <section className="space-y-3">
               <VersionBar dataset={name} versions={list} selected={selected} onSelect={selectVersion} />
-              <div role="tablist" aria-label="Version views" className="flex gap-1 border-b border-zinc-200 dark:border-zinc-800">
+              <div
+                role="tablist"
+                aria-label="Version views"
+                className="flex gap-1 border-b border-zinc-200 dark:border-zinc-800"
+              >
                 {TABS.map((t) => (
                   <button
                     key={t}
@@ -197,12 +214,27 @@ export function DatasetPage() {
                     onChange={(from, to) => update({ from, to })}
                   />
                 )}
-                {tab === 'profile' && <ProfileTab dataset={name} version={selected} onOpenTable={(path) => update({ tab: 'rows', table: path })} />}
+                {tab === 'profile' && (
+                  <ProfileTab
+                    dataset={name}
+                    version={selected}
+                    onOpenTable={(path) => update({ tab: 'rows', table: path })}
+                  />
+                )}
                 {tab === 'quality' && (
-                  <QualityTab dataset={name} version={selected} onOpenTable={(path) => update({ tab: 'rows', table: path })} />
+                  <QualityTab
+                    dataset={name}
+                    version={selected}
+                    onOpenTable={(path) => update({ tab: 'rows', table: path })}
+                  />
                 )}
                 {tab === 'rows' && (
-                  <RowsTab dataset={name} version={selected} table={params.get('table')} onTable={(table) => update({ table })} />
+                  <RowsTab
+                    dataset={name}
+                    version={selected}
+                    table={params.get('table')}
+                    onTable={(table) => update({ table })}
+                  />
                 )}
               </div>
             </section>
@@ -222,8 +254,13 @@ export function DatasetPage() {
         incoming={dropped}
         onCommitted={(result) => result.created && selectVersion(result.version.number)}
       />
-      <DropOverlay show={dragging && !uploading && d !== undefined} label={`Drop files or a folder to add them to ${name}`} />
-      {selected && <ExportDialog open={exporting} onClose={() => setExporting(false)} dataset={name} version={selected} />}
+      <DropOverlay
+        show={dragging && !uploading && d !== undefined}
+        label={`Drop files or a folder to add them to ${name}`}
+      />
+      {selected && (
+        <ExportDialog open={exporting} onClose={() => setExporting(false)} dataset={name} version={selected} />
+      )}
     </div>
   );
 }
@@ -410,7 +447,10 @@ function VersionBar({
         <Fact label="size">{formatBytes(selected.totalBytes)}</Fact>
         <Fact label="kind">{selected.kind}</Fact>
         <Fact label="created">{formatDateTime(selected.createdAt)}</Fact>
-        <span className="font-mono text-[11px] text-zinc-500 dark:text-zinc-400" title={`manifest sha256 ${selected.manifestSha256}`}>
+        <span
+          className="font-mono text-[11px] text-zinc-500 dark:text-zinc-400"
+          title={`manifest sha256 ${selected.manifestSha256}`}
+        >
           {selected.manifestSha256.slice(0, 12)}
         </span>
         <div className="ml-auto flex flex-wrap items-center gap-2" data-testid="selected-tags">

@@ -48,7 +48,9 @@ export function DatasetsPage() {
           </>
         }
       />
-      {datasets.isError && <ErrorBanner className="mb-3" error={datasets.error} onRetry={() => void datasets.refetch()} />}
+      {datasets.isError && (
+        <ErrorBanner className="mb-3" error={datasets.error} onRetry={() => void datasets.refetch()} />
+      )}
       <Card bodyClassName="overflow-x-auto p-0">
         {datasets.isPending ? (
           <div className="flex items-center gap-2 p-6 text-zinc-500">
@@ -57,8 +59,8 @@ export function DatasetsPage() {
         ) : items.length === 0 ? (
           <EmptyState title="No datasets yet">
             <p>
-              Import a folder of files (CSV, JSONL, images, anything) and it becomes version 1; import it again after a change and you get
-              version 2, with a diff. From a terminal:
+              Import a folder of files (CSV, JSONL, images, anything) and it becomes version 1; import it again after a
+              change and you get version 2, with a diff. From a terminal:
             </p>
             <pre className="mt-2 rounded-md bg-zinc-100 px-3 py-2 text-left font-mono text-[12px] text-zinc-800 dark:bg-zinc-800 dark:text-zinc-200">
               aidos datasets import &lt;path&gt;
@@ -105,12 +107,22 @@ function DatasetsTable({ datasets }: { datasets: Dataset[] }) {
       </thead>
       <tbody className="divide-y divide-zinc-100 dark:divide-zinc-800/80">
         {datasets.map((d) => (
-          <tr key={d.id} data-testid="dataset-row" data-name={d.name} className="hover:bg-zinc-50 dark:hover:bg-zinc-800/30">
+          <tr
+            key={d.id}
+            data-testid="dataset-row"
+            data-name={d.name}
+            className="hover:bg-zinc-50 dark:hover:bg-zinc-800/30"
+          >
             <td className="px-4 py-2.5">
-              <Link to={`/datasets/${encodeURIComponent(d.name)}`} className="font-medium text-indigo-700 hover:underline dark:text-indigo-400">
+              <Link
+                to={`/datasets/${encodeURIComponent(d.name)}`}
+                className="font-medium text-indigo-700 hover:underline dark:text-indigo-400"
+              >
                 {d.name}
               </Link>
-              {d.description && <p className="max-w-md truncate text-[12px] text-zinc-500 dark:text-zinc-400">{d.description}</p>}
+              {d.description && (
+                <p className="max-w-md truncate text-[12px] text-zinc-500 dark:text-zinc-400">{d.description}</p>
+              )}
             </td>
             <td className="px-4 py-2.5 text-right tabular-nums" data-testid="dataset-versions">
               {d.versionCount}
@@ -128,8 +140,12 @@ function DatasetsTable({ datasets }: { datasets: Dataset[] }) {
                 <Muted>no versions</Muted>
               )}
             </td>
-            <td className="px-4 py-2.5 text-right tabular-nums">{d.latest ? d.latest.fileCount.toLocaleString('en-US') : <Muted>—</Muted>}</td>
-            <td className="px-4 py-2.5 text-right whitespace-nowrap tabular-nums">{d.latest ? formatBytes(d.latest.totalBytes) : <Muted>—</Muted>}</td>
+            <td className="px-4 py-2.5 text-right tabular-nums">
+              {d.latest ? d.latest.fileCount.toLocaleString('en-US') : <Muted>—</Muted>}
+            </td>
+            <td className="px-4 py-2.5 text-right whitespace-nowrap tabular-nums">
+              {d.latest ? formatBytes(d.latest.totalBytes) : <Muted>—</Muted>}
+            </td>
             <td className="px-4 py-2.5 whitespace-nowrap" title={new Date(d.updatedAt).toISOString()}>
               {formatRelative(d.updatedAt, now)}
             </td>

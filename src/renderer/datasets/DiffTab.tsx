@@ -44,7 +44,9 @@ export function DiffTab({
   if (versions.length < 2) {
     return (
       <Card>
-        <EmptyState title="Nothing to compare yet">This dataset has one version. Import the folder again after a change to get a diff.</EmptyState>
+        <EmptyState title="Nothing to compare yet">
+          This dataset has one version. Import the folder again after a change to get a diff.
+        </EmptyState>
       </Card>
     );
   }
@@ -54,7 +56,12 @@ export function DiffTab({
       <label htmlFor={id} className="font-medium">
         {label}
       </label>
-      <select id={id} value={value ?? ''} onChange={(e) => set(Number(e.target.value))} className={fieldClass({ width: 'w-auto', extra: 'min-w-24' })}>
+      <select
+        id={id}
+        value={value ?? ''}
+        onChange={(e) => set(Number(e.target.value))}
+        className={fieldClass({ width: 'w-auto', extra: 'min-w-24' })}
+      >
         {value === null && <option value="">—</option>}
         {versions.map((v) => (
           <option key={v.id} value={v.number}>
@@ -129,7 +136,10 @@ export function DiffTab({
                 {formatBytes(c.before.size)} → {formatBytes(c.after.size)}
                 <Delta bytes={c.after.size - c.before.size} />
               </td>
-              <td className="px-3 py-1 font-mono text-[11px] whitespace-nowrap text-zinc-500 dark:text-zinc-400" title={`${c.before.sha256} → ${c.after.sha256}`}>
+              <td
+                className="px-3 py-1 font-mono text-[11px] whitespace-nowrap text-zinc-500 dark:text-zinc-400"
+                title={`${c.before.sha256} → ${c.after.sha256}`}
+              >
                 {c.before.sha256.slice(0, 8)} → {c.after.sha256.slice(0, 8)}
               </td>
             </tr>
@@ -140,17 +150,24 @@ export function DiffTab({
   );
 }
 
- /**
+/**
  * The versions to compare: those in the URL, else the selected one against the one before it, else (for the
  * first version) against the one after it.
  */
-function pickPair(numbers: number[], selected: number, from: number | null, to: number | null): { fromNumber: number | null; toNumber: number } {
+function pickPair(
+  numbers: number[],
+  selected: number,
+  from: number | null,
+  to: number | null,
+): { fromNumber: number | null; toNumber: number } {
   if (from !== null && to !== null) return { fromNumber: from, toNumber: to };
   const target = to ?? selected;
   const older = numbers.filter((n) => n < target);
   if (from !== null || older.length > 0) return { fromNumber: from ?? Math.max(...older), toNumber: target };
   const newer = numbers.filter((n) => n > target);
-  return newer.length > 0 && to === null ? { fromNumber: target, toNumber: Math.min(...newer) } : { fromNumber: null, toNumber: target };
+  return newer.length > 0 && to === null
+    ? { fromNumber: target, toNumber: Math.min(...newer) }
+    : { fromNumber: null, toNumber: target };
 }
 
 type DiffTone = 'added' | 'removed' | 'changed';
@@ -160,7 +177,8 @@ const TONE_TEXT: Record<DiffTone, string> = {
   changed: 'text-amber-700 dark:text-amber-400',
 };
 const TONE_BADGE: Record<DiffTone, string> = {
-  added: 'bg-emerald-50 text-emerald-700 ring-emerald-200 dark:bg-emerald-950 dark:text-emerald-300 dark:ring-emerald-800',
+  added:
+    'bg-emerald-50 text-emerald-700 ring-emerald-200 dark:bg-emerald-950 dark:text-emerald-300 dark:ring-emerald-800',
   removed: 'bg-red-50 text-red-700 ring-red-200 dark:bg-red-950 dark:text-red-300 dark:ring-red-800',
   changed: 'bg-amber-50 text-amber-800 ring-amber-200 dark:bg-amber-950 dark:text-amber-300 dark:ring-amber-800',
 };
@@ -170,7 +188,9 @@ function Count({ tone, n, label }: { tone: DiffTone; n: number; label: string })
     <span
       className={cx(
         'rounded-full px-2 py-0.5 font-medium tabular-nums ring-1 ring-inset',
-        n > 0 ? TONE_BADGE[tone] : 'bg-zinc-50 text-zinc-500 ring-zinc-200 dark:bg-zinc-900 dark:text-zinc-400 dark:ring-zinc-800',
+        n > 0
+          ? TONE_BADGE[tone]
+          : 'bg-zinc-50 text-zinc-500 ring-zinc-200 dark:bg-zinc-900 dark:text-zinc-400 dark:ring-zinc-800',
       )}
       data-testid={`diff-count-${tone}`}
     >
@@ -179,7 +199,19 @@ function Count({ tone, n, label }: { tone: DiffTone; n: number; label: string })
   );
 }
 
-function Section({ title, tone, count, testId, children }: { title: string; tone: DiffTone; count: number; testId: string; children: ReactNode[] }) {
+function Section({
+  title,
+  tone,
+  count,
+  testId,
+  children,
+}: {
+  title: string;
+  tone: DiffTone;
+  count: number;
+  testId: string;
+  children: ReactNode[];
+}) {
   const [all, setAll] = useState(false);
   const shown = all ? children : children.slice(0, SHOWN);
   return (
@@ -212,7 +244,10 @@ function EntryRow({ sign, tone, entry }: { sign: string; tone: DiffTone; entry: 
       <td className={cx('w-6 px-3 py-1 text-center font-mono', TONE_TEXT[tone])}>{sign}</td>
       <td className="px-3 py-1 font-mono text-[12px] break-all">{entry.path}</td>
       <td className="px-3 py-1 text-right whitespace-nowrap tabular-nums">{formatBytes(entry.size)}</td>
-      <td className="px-3 py-1 font-mono text-[11px] whitespace-nowrap text-zinc-500 dark:text-zinc-400" title={entry.sha256}>
+      <td
+        className="px-3 py-1 font-mono text-[11px] whitespace-nowrap text-zinc-500 dark:text-zinc-400"
+        title={entry.sha256}
+      >
         {entry.sha256.slice(0, 8)}
       </td>
     </tr>

@@ -67,8 +67,8 @@ export function ExportDialog({
       }
     >
       <p className="text-zinc-600 dark:text-zinc-400">
-        Writes the {version.fileCount} files ({formatBytes(version.totalBytes)}) of {versionLabel(version)} into a folder, checking every
-        file against its hash. Nothing appears there until all files are written.
+        Writes the {version.fileCount} files ({formatBytes(version.totalBytes)}) of {versionLabel(version)} into a
+        folder, checking every file against its hash. Nothing appears there until all files are written.
       </p>
       <form id="export-form" onSubmit={submit} aria-label="Export a version">
         <FolderField
@@ -86,7 +86,8 @@ export function ExportDialog({
           <JobProgress job={job} label="Export progress" />
           {result && (
             <p className="mt-3 font-medium text-emerald-700 dark:text-emerald-400" data-testid="export-result">
-              Wrote {result.files} files ({formatBytes(result.bytes)}) to <span className="font-mono text-[12px]">{result.path}</span>
+              Wrote {result.files} files ({formatBytes(result.bytes)}) to{' '}
+              <span className="font-mono text-[12px]">{result.path}</span>
             </p>
           )}
         </div>

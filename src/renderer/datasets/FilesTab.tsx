@@ -29,7 +29,8 @@ export function FilesTab({
   const api = useApi();
   const files = useInfiniteQuery({
     queryKey: queryKeys.datasetFiles(dataset, version.id, prefix),
-    queryFn: ({ pageParam }) => api.call('datasets.files', { dataset, version: version.id, prefix, limit: PAGE_SIZE, after: pageParam }),
+    queryFn: ({ pageParam }) =>
+      api.call('datasets.files', { dataset, version: version.id, prefix, limit: PAGE_SIZE, after: pageParam }),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.next ?? undefined,
     staleTime: Infinity,
@@ -42,13 +43,22 @@ export function FilesTab({
     <Card data-testid="files-tab" bodyClassName="p-0">
       <div className="flex min-h-10 items-center justify-between gap-3 border-b border-zinc-200 px-4 py-2 dark:border-zinc-800">
         <nav aria-label="Folder" className="flex flex-wrap items-center gap-1 text-[13px]">
-          <button type="button" onClick={() => onPrefix('')} className="font-semibold text-zinc-900 hover:underline dark:text-zinc-100">
+          <button
+            type="button"
+            onClick={() => onPrefix('')}
+            className="font-semibold text-zinc-900 hover:underline dark:text-zinc-100"
+          >
             {dataset} {versionLabel(version)}
           </button>
           {breadcrumbs(prefix).map((crumb) => (
             <span key={crumb.prefix} className="flex items-center gap-1">
               <span className="text-zinc-400 dark:text-zinc-600">/</span>
-              <button type="button" onClick={() => onPrefix(crumb.prefix)} className="text-zinc-800 hover:underline dark:text-zinc-200" data-testid="crumb">
+              <button
+                type="button"
+                onClick={() => onPrefix(crumb.prefix)}
+                className="text-zinc-800 hover:underline dark:text-zinc-200"
+                data-testid="crumb"
+              >
                 {crumb.name}
               </button>
             </span>
@@ -57,7 +67,8 @@ export function FilesTab({
         {files.data && (
           <Muted className="text-[12px] tabular-nums">
             {entries.length.toLocaleString('en-US')}
-            {partial ? '+' : ''} {entries.length === 1 ? 'file' : 'files'} {prefix ? 'in this folder' : 'in this version'}
+            {partial ? '+' : ''} {entries.length === 1 ? 'file' : 'files'}{' '}
+            {prefix ? 'in this folder' : 'in this version'}
           </Muted>
         )}
       </div>
@@ -95,7 +106,12 @@ export function FilesTab({
               </tr>
             )}
             {folders.map((f) => (
-              <tr key={f.prefix} data-testid="folder-row" data-name={f.name} className="hover:bg-zinc-50 dark:hover:bg-zinc-800/30">
+              <tr
+                key={f.prefix}
+                data-testid="folder-row"
+                data-name={f.name}
+                className="hover:bg-zinc-50 dark:hover:bg-zinc-800/30"
+              >
                 <td className="px-4 py-1.5">
                   <button
                     type="button"
@@ -106,7 +122,10 @@ export function FilesTab({
                     {f.name}/
                   </button>
                 </td>
-                <td className="px-4 py-1.5 text-right whitespace-nowrap tabular-nums">{formatBytes(f.bytes)}{partial ? '+' : ''}</td>
+                <td className="px-4 py-1.5 text-right whitespace-nowrap tabular-nums">
+                  {formatBytes(f.bytes)}
+                  {partial ? '+' : ''}
+                </td>
                 <td className="px-4 py-1.5" colSpan={2}>
                   <Muted className="text-[12px]">
                     {f.files.toLocaleString('en-US')}
@@ -116,10 +135,19 @@ export function FilesTab({
               </tr>
             ))}
             {here.map(({ name, entry }) => (
-              <tr key={entry.path} data-testid="file-row" data-path={entry.path} className="hover:bg-zinc-50 dark:hover:bg-zinc-800/30">
+              <tr
+                key={entry.path}
+                data-testid="file-row"
+                data-path={entry.path}
+                className="hover:bg-zinc-50 dark:hover:bg-zinc-800/30"
+              >
                 <td className="px-4 py-1.5">
                   <span className="flex items-center gap-2 text-zinc-800 dark:text-zinc-200">
-                    {isTablePath(entry.path) ? <TableIcon className="text-emerald-600 dark:text-emerald-400" /> : <FileIcon className="text-zinc-400" />}
+                    {isTablePath(entry.path) ? (
+                      <TableIcon className="text-emerald-600 dark:text-emerald-400" />
+                    ) : (
+                      <FileIcon className="text-zinc-400" />
+                    )}
                     {name}
                   </span>
                 </td>

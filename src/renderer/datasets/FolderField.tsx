@@ -62,7 +62,14 @@ export function FolderField({
           </Button>
         )}
       </div>
-      <p id={`${id}-hint`} className={invalid ? 'mt-1 text-[12px] text-red-700 dark:text-red-400' : 'mt-1 text-[12px] text-zinc-500 dark:text-zinc-400'}>
+      <p
+        id={`${id}-hint`}
+        className={
+          invalid
+            ? 'mt-1 text-[12px] text-red-700 dark:text-red-400'
+            : 'mt-1 text-[12px] text-zinc-500 dark:text-zinc-400'
+        }
+      >
         {invalid ? 'Give an absolute path (starting with / or a drive letter).' : hint}
       </p>
     </div>

@@ -49,7 +49,8 @@ export function ImportDialog({
   });
 
   const start = useMutation({
-    mutationFn: (input: { dataset: string; path: string; message: string }) => api.call('datasets.import', { ...input, create: true }),
+    mutationFn: (input: { dataset: string; path: string; message: string }) =>
+      api.call('datasets.import', { ...input, create: true }),
     onSuccess: (started) => {
       setJobId(started.id);
       void queryClient.invalidateQueries({ queryKey: queryKeys.datasetsList });
@@ -87,7 +88,11 @@ export function ImportDialog({
     start.mutate({ dataset: name.trim(), path: path.trim(), message: message.trim() });
   };
   const busy = jobId !== null;
-  const isNew = dataset === undefined && nameCheck.success && existing.data && !existing.data.items.some((d) => d.name === name.trim());
+  const isNew =
+    dataset === undefined &&
+    nameCheck.success &&
+    existing.data &&
+    !existing.data.items.some((d) => d.name === name.trim());
 
   return (
     <Dialog
@@ -150,7 +155,14 @@ export function ImportDialog({
                 <option key={d.id} value={d.name} />
               ))}
             </datalist>
-            <p id="import-name-hint" className={nameError ? 'mt-1 text-[12px] text-red-700 dark:text-red-400' : 'mt-1 text-[12px] text-zinc-500 dark:text-zinc-400'}>
+            <p
+              id="import-name-hint"
+              className={
+                nameError
+                  ? 'mt-1 text-[12px] text-red-700 dark:text-red-400'
+                  : 'mt-1 text-[12px] text-zinc-500 dark:text-zinc-400'
+              }
+            >
               {nameError
                 ? `The name ${nameError}.`
                 : isNew
@@ -200,7 +212,8 @@ function ImportOutcome({ result }: { result: ImportResult }) {
     <div className="mt-3 space-y-1.5" data-testid="import-result" data-created={result.created}>
       {result.created ? (
         <p className="font-medium text-emerald-700 dark:text-emerald-400">
-          Created v{result.version.number}: {result.files} {result.files === 1 ? 'file' : 'files'}, {formatBytes(result.bytes)}
+          Created v{result.version.number}: {result.files} {result.files === 1 ? 'file' : 'files'},{' '}
+          {formatBytes(result.bytes)}
         </p>
       ) : (
         <p className="font-medium text-zinc-800 dark:text-zinc-200">
@@ -209,7 +222,9 @@ function ImportOutcome({ result }: { result: ImportResult }) {
       )}
       <p className="text-[12px] text-zinc-600 dark:text-zinc-400" data-testid="import-read">
         Read {result.hashedFiles} of {result.files} files ({formatBytes(result.hashedBytes)});{' '}
-        {known === 0 ? 'none was known from an earlier import.' : `${known} known unchanged from an earlier import, not read again.`}
+        {known === 0
+          ? 'none was known from an earlier import.'
+          : `${known} known unchanged from an earlier import, not read again.`}
       </p>
       {result.skipped.length > 0 && (
         <details className="text-[12px]">
@@ -222,7 +237,11 @@ function ImportOutcome({ result }: { result: ImportResult }) {
                 {s.path} <Muted>— {s.reason}</Muted>
               </li>
             ))}
-            {result.skipped.length > SKIPPED_SHOWN && <li><Muted>and {result.skipped.length - SKIPPED_SHOWN} more</Muted></li>}
+            {result.skipped.length > SKIPPED_SHOWN && (
+              <li>
+                <Muted>and {result.skipped.length - SKIPPED_SHOWN} more</Muted>
+              </li>
+            )}
           </ul>
         </details>
       )}

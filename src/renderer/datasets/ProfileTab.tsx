@@ -23,7 +23,15 @@ function isNotFound(error: unknown): boolean {
  * with its type, missing values, distinct count, summary statistics, quantiles, top values and a histogram.
  * A version without a profile offers to make one (a job, followed here).
  */
-export function ProfileTab({ dataset, version, onOpenTable }: { dataset: string; version: DatasetVersion; onOpenTable: (path: string) => void }) {
+export function ProfileTab({
+  dataset,
+  version,
+  onOpenTable,
+}: {
+  dataset: string;
+  version: DatasetVersion;
+  onOpenTable: (path: string) => void;
+}) {
   const api = useApi();
   const queryClient = useQueryClient();
   const profile = useQuery({
@@ -38,7 +46,8 @@ export function ProfileTab({ dataset, version, onOpenTable }: { dataset: string;
     queryKey: queryKeys.jobsOfType(PROFILE_JOB),
     queryFn: () => api.call('jobs.list', { type: PROFILE_JOB, limit: 50 }),
     enabled: profile.isError && startedId === null,
-    select: (page) => page.items.find((j) => !isFinished(j) && (j.payload as { versionId?: unknown } | null)?.versionId === version.id),
+    select: (page) =>
+      page.items.find((j) => !isFinished(j) && (j.payload as { versionId?: unknown } | null)?.versionId === version.id),
   });
   const jobId = startedId ?? pending.data?.id ?? null;
   const job = useJob(jobId);
@@ -64,11 +73,15 @@ export function ProfileTab({ dataset, version, onOpenTable }: { dataset: string;
       <Card data-testid="profile-missing">
         <EmptyState title={`${versionLabel(version)} has no profile yet`}>
           <p>
-            A profile reads every table (CSV, TSV, JSONL) of the version once and keeps per-column statistics. Imports start one by
-            themselves; it appears here when it is done.
+            A profile reads every table (CSV, TSV, JSONL) of the version once and keeps per-column statistics. Imports
+            start one by themselves; it appears here when it is done.
           </p>
           <div className="mt-3 flex justify-center">
-            <Button variant="primary" onClick={() => run.mutate()} disabled={run.isPending || (jobId !== null && !done)}>
+            <Button
+              variant="primary"
+              onClick={() => run.mutate()}
+              disabled={run.isPending || (jobId !== null && !done)}
+            >
               {run.isPending ? 'Starting…' : 'Profile this version'}
             </Button>
           </div>
@@ -89,8 +102,10 @@ export function ProfileTab({ dataset, version, onOpenTable }: { dataset: string;
       <div className="flex items-center justify-between gap-3">
         <Muted className="text-[12px]">
           {p.tables.length} {p.tables.length === 1 ? 'table' : 'tables'}
-          {p.images ? ` · ${p.images.count.toLocaleString('en-US')} ${p.images.count === 1 ? 'image' : 'images'}` : ''} · profiled{' '}
-          {formatDateTime(p.createdAt)}
+          {p.images
+            ? ` · ${p.images.count.toLocaleString('en-US')} ${p.images.count === 1 ? 'image' : 'images'}`
+            : ''}{' '}
+          · profiled {formatDateTime(p.createdAt)}
         </Muted>
         <Button size="sm" onClick={() => run.mutate()} disabled={run.isPending || (jobId !== null && !done)}>
           Profile again
@@ -99,15 +114,13 @@ export function ProfileTab({ dataset, version, onOpenTable }: { dataset: string;
       {run.isError && <ErrorBanner error={run.error} title="The profile did not start" />}
       {jobId && !done && <JobProgress job={job} label="Profile progress" />}
       {p.images && <ImagesSummary images={p.images} />}
-      {p.tables.length === 0 ? (
-        !p.images && (
-          <Card>
-            <EmptyState title="No tables in this version">Profiles cover CSV, TSV and JSONL files.</EmptyState>
-          </Card>
-        )
-      ) : (
-        p.tables.map((t) => <TableCard key={t.path} table={t} onOpenTable={onOpenTable} />)
-      )}
+      {p.tables.length === 0
+        ? !p.images && (
+            <Card>
+              <EmptyState title="No tables in this version">Profiles cover CSV, TSV and JSONL files.</EmptyState>
+            </Card>
+          )
+        : p.tables.map((t) => <TableCard key={t.path} table={t} onOpenTable={onOpenTable} />)}
     </div>
   );
 }
@@ -139,7 +152,8 @@ function TableCard({ table, onOpenTable }: { table: TableProfile; onOpenTable: (
       {table.badRows.length > 0 && (
         <details className="mb-3 text-[12px]">
           <summary className="cursor-pointer text-red-700 dark:text-red-400">
-            Rows that could not be read{table.badRowCount > table.badRows.length ? ` (the first ${table.badRows.length})` : ''}
+            Rows that could not be read
+            {table.badRowCount > table.badRows.length ? ` (the first ${table.badRows.length})` : ''}
           </summary>
           <ul className="mt-1 max-h-40 space-y-0.5 overflow-y-auto font-mono text-[11px]">
             {table.badRows.map((b) => (
@@ -164,7 +178,8 @@ const TYPE_TONE: Record<ColumnProfile['type'], string> = {
   number: 'bg-sky-50 text-sky-700 ring-sky-200 dark:bg-sky-950 dark:text-sky-300 dark:ring-sky-800',
   boolean: 'bg-violet-50 text-violet-700 ring-violet-200 dark:bg-violet-950 dark:text-violet-300 dark:ring-violet-800',
   datetime: 'bg-amber-50 text-amber-800 ring-amber-200 dark:bg-amber-950 dark:text-amber-300 dark:ring-amber-800',
-  string: 'bg-emerald-50 text-emerald-700 ring-emerald-200 dark:bg-emerald-950 dark:text-emerald-300 dark:ring-emerald-800',
+  string:
+    'bg-emerald-50 text-emerald-700 ring-emerald-200 dark:bg-emerald-950 dark:text-emerald-300 dark:ring-emerald-800',
   empty: 'bg-zinc-100 text-zinc-600 ring-zinc-300 dark:bg-zinc-800 dark:text-zinc-400 dark:ring-zinc-700',
 };
 
@@ -185,13 +200,23 @@ function ColumnCard({ column: c, rows }: { column: ColumnProfile; rows: number }
         <span className="truncate font-mono text-[12px] font-semibold text-zinc-900 dark:text-zinc-100" title={c.name}>
           {c.name}
         </span>
-        <span className={cx('shrink-0 rounded px-1.5 py-0.5 text-[10px] font-medium uppercase ring-1 ring-inset', TYPE_TONE[c.type])}>{c.type}</span>
+        <span
+          className={cx(
+            'shrink-0 rounded px-1.5 py-0.5 text-[10px] font-medium uppercase ring-1 ring-inset',
+            TYPE_TONE[c.type],
+          )}
+        >
+          {c.type}
+        </span>
       </div>
       <div className="flex flex-wrap justify-between gap-x-3 text-[12px]">
         <span className="whitespace-nowrap">
           <span className="text-zinc-500 dark:text-zinc-400">missing </span>
           <span
-            className={cx('font-medium tabular-nums', c.missing > 0 ? 'text-amber-700 dark:text-amber-400' : 'text-zinc-900 dark:text-zinc-100')}
+            className={cx(
+              'font-medium tabular-nums',
+              c.missing > 0 ? 'text-amber-700 dark:text-amber-400' : 'text-zinc-900 dark:text-zinc-100',
+            )}
             data-testid="column-missing"
           >
             {c.missing.toLocaleString('en-US')} ({formatMissing(missingFraction)})
@@ -222,7 +247,9 @@ function ColumnCard({ column: c, rows }: { column: ColumnProfile; rows: number }
         </dl>
       )}
       {c.quantiles && Object.keys(c.quantiles).length > 0 && <Quantiles quantiles={c.quantiles} />}
-      {c.histogram && c.histogram.counts.length > 0 && <Histogram edges={c.histogram.edges} counts={c.histogram.counts} />}
+      {c.histogram && c.histogram.counts.length > 0 && (
+        <Histogram edges={c.histogram.edges} counts={c.histogram.counts} />
+      )}
       {!numeric && c.top.length > 0 && <TopValues top={c.top} total={c.count - c.missing} />}
     </div>
   );
@@ -239,7 +266,10 @@ function Stat({ label, value }: { label: string; value: number | string | null }
   return (
     <div className="flex min-w-0 justify-between gap-2">
       <dt className="text-zinc-500 dark:text-zinc-400">{label}</dt>
-      <dd className="truncate font-medium text-zinc-900 tabular-nums dark:text-zinc-100" title={value === null ? undefined : String(value)}>
+      <dd
+        className="truncate font-medium text-zinc-900 tabular-nums dark:text-zinc-100"
+        title={value === null ? undefined : String(value)}
+      >
         {formatStat(value)}
       </dd>
     </div>
@@ -247,13 +277,23 @@ function Stat({ label, value }: { label: string; value: number | string | null }
 }
 
 function Quantiles({ quantiles }: { quantiles: Record<string, number> }) {
-  const keys = [...QUANTILES.filter((k) => k in quantiles), ...Object.keys(quantiles).filter((k) => !QUANTILES.includes(k))];
+  const keys = [
+    ...QUANTILES.filter((k) => k in quantiles),
+    ...Object.keys(quantiles).filter((k) => !QUANTILES.includes(k)),
+  ];
   return (
-    <div className="grid text-center text-[11px]" style={{ gridTemplateColumns: `repeat(${keys.length}, minmax(0, 1fr))` }} aria-label="Quantiles">
+    <div
+      className="grid text-center text-[11px]"
+      style={{ gridTemplateColumns: `repeat(${keys.length}, minmax(0, 1fr))` }}
+      aria-label="Quantiles"
+    >
       {keys.map((k) => (
         <div key={k} className="min-w-0">
           <div className="text-zinc-500 dark:text-zinc-400">{k}</div>
-          <div className="truncate font-medium text-zinc-800 tabular-nums dark:text-zinc-200" title={String(quantiles[k])}>
+          <div
+            className="truncate font-medium text-zinc-800 tabular-nums dark:text-zinc-200"
+            title={String(quantiles[k])}
+          >
             {formatStat(quantiles[k])}
           </div>
         </div>
@@ -292,8 +332,14 @@ function TopValues({ top, total }: { top: { value: string; count: number }[]; to
   return (
     <ul className="space-y-0.5 text-[11px]" aria-label="Top values">
       {top.slice(0, TOP_SHOWN).map((t) => (
-        <li key={t.value} className="relative flex items-center justify-between gap-2 overflow-hidden rounded-sm px-1.5 py-0.5">
-          <span className="absolute inset-y-0 left-0 bg-emerald-500/15 dark:bg-emerald-400/15" style={{ width: `${(t.count / max) * 100}%` }} />
+        <li
+          key={t.value}
+          className="relative flex items-center justify-between gap-2 overflow-hidden rounded-sm px-1.5 py-0.5"
+        >
+          <span
+            className="absolute inset-y-0 left-0 bg-emerald-500/15 dark:bg-emerald-400/15"
+            style={{ width: `${(t.count / max) * 100}%` }}
+          />
           <span className="relative truncate text-zinc-800 dark:text-zinc-200" title={t.value}>
             {t.value === '' ? <Muted>(empty)</Muted> : t.value}
           </span>

@@ -81,7 +81,12 @@ export function RowsTab({
         <label htmlFor="rows-table" className="font-medium">
           Table
         </label>
-        <select id="rows-table" value={path} onChange={(e) => onTable(e.target.value)} className={fieldClass({ width: 'w-auto', text: 'text-[12px]', extra: 'max-w-xl font-mono' })}>
+        <select
+          id="rows-table"
+          value={path}
+          onChange={(e) => onTable(e.target.value)}
+          className={fieldClass({ width: 'w-auto', text: 'text-[12px]', extra: 'max-w-xl font-mono' })}
+        >
           {options.map((t) => (
             <option key={t} value={t}>
               {t}
@@ -115,7 +120,9 @@ function RowsView({ dataset, version, path }: { dataset: string; version: Datase
 
   const cycleSort = (column: string) => {
     setOffset(0);
-    setSort((s) => (s?.column !== column ? { column, order: 'asc' } : s.order === 'asc' ? { column, order: 'desc' } : undefined));
+    setSort((s) =>
+      s?.column !== column ? { column, order: 'asc' } : s.order === 'asc' ? { column, order: 'desc' } : undefined,
+    );
   };
   const addFilter = (f: Filter) => {
     setOffset(0);
@@ -140,7 +147,8 @@ function RowsView({ dataset, version, path }: { dataset: string; version: Datase
                 data-testid="filter-chip"
                 className="inline-flex items-center gap-1 rounded-full bg-sky-50 py-0.5 pr-1 pl-2 text-[12px] text-sky-800 ring-1 ring-sky-200 ring-inset dark:bg-sky-950 dark:text-sky-200 dark:ring-sky-800"
               >
-                <span className="font-mono">{f.column}</span> {OP_LABEL[f.op]} {takesValue(f.op) && <span className="font-mono">“{f.value}”</span>}
+                <span className="font-mono">{f.column}</span> {OP_LABEL[f.op]}{' '}
+                {takesValue(f.op) && <span className="font-mono">“{f.value}”</span>}
                 <button
                   type="button"
                   aria-label={`Remove filter ${f.column} ${OP_LABEL[f.op]} ${f.value}`}
@@ -153,7 +161,8 @@ function RowsView({ dataset, version, path }: { dataset: string; version: Datase
             ))}
             {sort && (
               <span className="text-[12px] text-zinc-500 dark:text-zinc-400">
-                sorted by <span className="font-mono">{sort.column}</span> {sort.order === 'asc' ? 'ascending' : 'descending'}
+                sorted by <span className="font-mono">{sort.column}</span>{' '}
+                {sort.order === 'asc' ? 'ascending' : 'descending'}
               </span>
             )}
             <Button
@@ -180,7 +189,13 @@ function RowsView({ dataset, version, path }: { dataset: string; version: Datase
           <div className="flex flex-wrap items-center justify-between gap-2 px-4 py-2 text-[12px]">
             <span data-testid="rows-total" data-total={page.total} className="text-zinc-700 dark:text-zinc-300">
               <span className="font-semibold tabular-nums">{page.total.toLocaleString('en-US')}</span>{' '}
-              {filters.length > 0 ? (page.total === 1 ? 'row matches' : 'rows match') : page.total === 1 ? 'row' : 'rows'}
+              {filters.length > 0
+                ? page.total === 1
+                  ? 'row matches'
+                  : 'rows match'
+                : page.total === 1
+                  ? 'row'
+                  : 'rows'}
               {page.rows.length > 0 && (
                 <Muted className="ml-2 tabular-nums">
                   showing {(page.offset + 1).toLocaleString('en-US')}–{shownTo.toLocaleString('en-US')}
@@ -188,10 +203,17 @@ function RowsView({ dataset, version, path }: { dataset: string; version: Datase
               )}
               {rows.isFetching && <Spinner className="ml-2 size-3 align-[-2px]" />}
             </span>
-            <Pager offset={offset} limit={limit} total={total} lastOffset={lastOffset} onOffset={setOffset} onLimit={(l) => {
+            <Pager
+              offset={offset}
+              limit={limit}
+              total={total}
+              lastOffset={lastOffset}
+              onOffset={setOffset}
+              onLimit={(l) => {
                 setLimit(l);
                 setOffset(0);
-              }} />
+              }}
+            />
           </div>
           <div className="overflow-x-auto border-t border-zinc-200 dark:border-zinc-800">
             <table className="w-full text-left text-[12px]" aria-label={`Rows of ${path}`} data-testid="rows-table">
@@ -231,13 +253,28 @@ function RowsView({ dataset, version, path }: { dataset: string; version: Datase
               </thead>
               <tbody className="divide-y divide-zinc-100 font-mono dark:divide-zinc-800/80">
                 {page.rows.map((row, i) => (
-                  <tr key={page.lines[i] ?? i} data-testid="data-row" data-line={page.lines[i]} className="hover:bg-zinc-50 dark:hover:bg-zinc-800/30">
-                    <td className="px-3 py-1 text-right text-zinc-400 tabular-nums select-none dark:text-zinc-500">{page.lines[i]}</td>
+                  <tr
+                    key={page.lines[i] ?? i}
+                    data-testid="data-row"
+                    data-line={page.lines[i]}
+                    className="hover:bg-zinc-50 dark:hover:bg-zinc-800/30"
+                  >
+                    <td className="px-3 py-1 text-right text-zinc-400 tabular-nums select-none dark:text-zinc-500">
+                      {page.lines[i]}
+                    </td>
                     {columns.map((c, k) => {
                       const v = row[k];
                       return (
-                        <td key={c} className="max-w-xs truncate px-3 py-1 text-zinc-800 dark:text-zinc-200" title={v ?? 'missing'}>
-                          {v === null || v === undefined ? <span className="text-zinc-400 italic dark:text-zinc-600">null</span> : v}
+                        <td
+                          key={c}
+                          className="max-w-xs truncate px-3 py-1 text-zinc-800 dark:text-zinc-200"
+                          title={v ?? 'missing'}
+                        >
+                          {v === null || v === undefined ? (
+                            <span className="text-zinc-400 italic dark:text-zinc-600">null</span>
+                          ) : (
+                            v
+                          )}
                         </td>
                       );
                     })}
@@ -245,7 +282,9 @@ function RowsView({ dataset, version, path }: { dataset: string; version: Datase
                 ))}
               </tbody>
             </table>
-            {page.rows.length === 0 && <EmptyState title={filters.length ? 'No row matches these filters' : 'No rows'} />}
+            {page.rows.length === 0 && (
+              <EmptyState title={filters.length ? 'No row matches these filters' : 'No rows'} />
+            )}
           </div>
         </>
       ) : null}
@@ -269,14 +308,24 @@ function FilterForm({ columns, onAdd }: { columns: string[]; onAdd: (f: Filter) 
   return (
     <form onSubmit={submit} className="flex flex-wrap items-center gap-2" aria-label="Filter rows">
       <span className="font-medium">Filter</span>
-      <select aria-label="Filter column" value={column} onChange={(e) => setColumn(e.target.value)} className={fieldClass({ width: 'w-auto', text: 'text-[12px]', extra: 'font-mono' })}>
+      <select
+        aria-label="Filter column"
+        value={column}
+        onChange={(e) => setColumn(e.target.value)}
+        className={fieldClass({ width: 'w-auto', text: 'text-[12px]', extra: 'font-mono' })}
+      >
         {columns.map((c) => (
           <option key={c} value={c}>
             {c}
           </option>
         ))}
       </select>
-      <select aria-label="Filter operator" value={op} onChange={(e) => setOp(e.target.value as Op)} className={fieldClass({ width: 'w-auto' })}>
+      <select
+        aria-label="Filter operator"
+        value={op}
+        onChange={(e) => setOp(e.target.value as Op)}
+        className={fieldClass({ width: 'w-auto' })}
+      >
         {OPS.map((o) => (
           <option key={o.op} value={o.op}>
             {o.label}
@@ -318,19 +367,42 @@ function Pager({
       <Button size="sm" variant="ghost" onClick={() => onOffset(0)} disabled={offset === 0} aria-label="First page">
         «
       </Button>
-      <Button size="sm" variant="ghost" onClick={() => onOffset(Math.max(0, offset - limit))} disabled={offset === 0} aria-label="Previous page">
+      <Button
+        size="sm"
+        variant="ghost"
+        onClick={() => onOffset(Math.max(0, offset - limit))}
+        disabled={offset === 0}
+        aria-label="Previous page"
+      >
         ‹ Prev
       </Button>
       <span className="px-1 whitespace-nowrap text-zinc-500 tabular-nums dark:text-zinc-400">
         page {Math.floor(offset / limit) + 1} of {Math.max(1, Math.floor(lastOffset / limit) + 1)}
       </span>
-      <Button size="sm" variant="ghost" onClick={() => onOffset(offset + limit)} disabled={offset + limit >= total} aria-label="Next page">
+      <Button
+        size="sm"
+        variant="ghost"
+        onClick={() => onOffset(offset + limit)}
+        disabled={offset + limit >= total}
+        aria-label="Next page"
+      >
         Next ›
       </Button>
-      <Button size="sm" variant="ghost" onClick={() => onOffset(lastOffset)} disabled={offset >= lastOffset} aria-label="Last page">
+      <Button
+        size="sm"
+        variant="ghost"
+        onClick={() => onOffset(lastOffset)}
+        disabled={offset >= lastOffset}
+        aria-label="Last page"
+      >
         »
       </Button>
-      <select aria-label="Rows per page" value={limit} onChange={(e) => onLimit(Number(e.target.value))} className={fieldClass({ width: 'w-auto', height: 'h-7', text: 'text-[12px]', extra: 'ml-1' })}>
+      <select
+        aria-label="Rows per page"
+        value={limit}
+        onChange={(e) => onLimit(Number(e.target.value))}
+        className={fieldClass({ width: 'w-auto', height: 'h-7', text: 'text-[12px]', extra: 'ml-1' })}
+      >
         {PAGE_SIZES.map((n) => (
           <option key={n} value={n}>
             {n} / page

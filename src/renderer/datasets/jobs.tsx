@@ -31,7 +31,9 @@ export function useJob(id: string | null): Job | undefined {
   const fetched = query.data;
   if (!fromEvents) return fetched;
   if (!fetched) return fromEvents;
-  return fromEvents.updatedAt > fetched.updatedAt || (isFinished(fromEvents) && !isFinished(fetched)) ? fromEvents : fetched;
+  return fromEvents.updatedAt > fetched.updatedAt || (isFinished(fromEvents) && !isFinished(fetched))
+    ? fromEvents
+    : fetched;
 }
 
 function newestJobInEvents(events: readonly { name: string; data: unknown }[], id: string): Job | undefined {
@@ -50,7 +52,14 @@ export function JobProgress({ job, label }: { job: Job | undefined; label: strin
     return <Muted>Starting…</Muted>;
   }
   const progress = job.status === 'succeeded' ? 1 : job.progress;
-  const tone = job.status === 'failed' ? 'red' : job.status === 'succeeded' ? 'emerald' : job.status === 'cancelled' ? 'amber' : 'indigo';
+  const tone =
+    job.status === 'failed'
+      ? 'red'
+      : job.status === 'succeeded'
+        ? 'emerald'
+        : job.status === 'cancelled'
+          ? 'amber'
+          : 'indigo';
   return (
     <div className="space-y-2" data-testid="job-follow" data-status={job.status}>
       <div className="flex items-center gap-2">
@@ -58,7 +67,9 @@ export function JobProgress({ job, label }: { job: Job | undefined; label: strin
         <span className="font-mono text-[11px] text-zinc-500" title={job.id}>
           {job.type} {shortId(job.id)}
         </span>
-        <span className="ml-auto text-[12px] tabular-nums">{job.status === 'queued' ? 'waiting' : formatPercent(progress)}</span>
+        <span className="ml-auto text-[12px] tabular-nums">
+          {job.status === 'queued' ? 'waiting' : formatPercent(progress)}
+        </span>
       </div>
       <ProgressBar value={job.status === 'queued' ? null : progress} tone={tone} label={label} />
       {job.progressMessage && job.status === 'running' && (
@@ -67,7 +78,11 @@ export function JobProgress({ job, label }: { job: Job | undefined; label: strin
       {job.error && (
         <ErrorBanner
           title={job.status === 'cancelled' ? 'Cancelled' : 'The job failed'}
-          error={isErrorCode(job.error.code) ? new AppError(job.error.code, job.error.message) : new Error(`${job.error.code}: ${job.error.message}`)}
+          error={
+            isErrorCode(job.error.code)
+              ? new AppError(job.error.code, job.error.message)
+              : new Error(`${job.error.code}: ${job.error.message}`)
+          }
         />
       )}
     </div>

@@ -6,7 +6,12 @@ const entry = (path: string, size = 10) => ({ path, sha256: sha, size });
 
 describe('dataset file browser', () => {
   test('a folder lists its sub-folders with file counts and sizes, then its own files', () => {
-    const entries = [entry('images/cat/1.png', 5), entry('images/cat/2.png', 7), entry('images/dog.png', 3), entry('readme.md', 1)];
+    const entries = [
+      entry('images/cat/1.png', 5),
+      entry('images/cat/2.png', 7),
+      entry('images/dog.png', 3),
+      entry('readme.md', 1),
+    ];
     const root = listFolder(entries, '');
     expect(root.folders).toEqual([{ name: 'images', prefix: 'images/', files: 3, bytes: 15 }]);
     expect(root.files.map((f) => f.name)).toEqual(['readme.md']);

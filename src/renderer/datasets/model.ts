@@ -27,7 +27,10 @@ export interface FileItem {
  * What a file browser shows inside `prefix` (empty or ending in "/"): the sub-folders, with the number and size
  * of the files below them, then the files. `entries` are a version's files under `prefix` in path order.
  */
-export function listFolder(entries: readonly ManifestEntry[], prefix: string): { folders: FolderItem[]; files: FileItem[] } {
+export function listFolder(
+  entries: readonly ManifestEntry[],
+  prefix: string,
+): { folders: FolderItem[]; files: FileItem[] } {
   const folders = new Map<string, FolderItem>();
   const files: FileItem[] = [];
   for (const entry of entries) {

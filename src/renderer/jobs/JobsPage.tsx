@@ -77,7 +77,8 @@ export function JobsPage() {
           </div>
         ) : items.length === 0 ? (
           <EmptyState title={status ? `No ${status} jobs` : 'No jobs yet'}>
-            Jobs appear here when a service or you enqueue one (“New job”, or <code className="font-mono">aidos jobs</code> in a terminal).
+            Jobs appear here when a service or you enqueue one (“New job”, or{' '}
+            <code className="font-mono">aidos jobs</code> in a terminal).
           </EmptyState>
         ) : (
           <JobsTable jobs={items} />
@@ -134,7 +135,12 @@ function JobRow({ job, now }: { job: Job; now: number }) {
   const cancellable = job.status === 'queued' || job.status === 'running';
   const duration = job.startedAt ? (job.finishedAt ?? now) - job.startedAt : null;
   return (
-    <tr data-testid="job-row" data-job-id={job.id} data-status={job.status} className="align-top hover:bg-zinc-50 dark:hover:bg-zinc-800/30">
+    <tr
+      data-testid="job-row"
+      data-job-id={job.id}
+      data-status={job.status}
+      className="align-top hover:bg-zinc-50 dark:hover:bg-zinc-800/30"
+    >
       <td className="px-4 py-2.5">
         <p className="font-medium text-zinc-900 dark:text-zinc-100">{job.type}</p>
         <p className="font-mono text-[11px] text-zinc-500" title={job.id}>
@@ -153,7 +159,15 @@ function JobRow({ job, now }: { job: Job; now: number }) {
             <div className="flex items-center gap-2">
               <ProgressBar
                 value={progress}
-                tone={job.status === 'failed' ? 'red' : job.status === 'succeeded' ? 'emerald' : job.status === 'cancelled' ? 'amber' : 'indigo'}
+                tone={
+                  job.status === 'failed'
+                    ? 'red'
+                    : job.status === 'succeeded'
+                      ? 'emerald'
+                      : job.status === 'cancelled'
+                        ? 'amber'
+                        : 'indigo'
+                }
                 label={`Progress of job ${shortId(job.id)}`}
               />
               <span className="w-10 shrink-0 text-right text-[12px] tabular-nums" data-testid="job-progress">
@@ -173,7 +187,9 @@ function JobRow({ job, now }: { job: Job; now: number }) {
       <td className="px-4 py-2.5 whitespace-nowrap" title={new Date(job.createdAt).toISOString()}>
         {formatRelative(job.createdAt, now)}
       </td>
-      <td className="px-4 py-2.5 whitespace-nowrap tabular-nums">{duration === null ? <Muted>—</Muted> : formatDuration(duration)}</td>
+      <td className="px-4 py-2.5 whitespace-nowrap tabular-nums">
+        {duration === null ? <Muted>—</Muted> : formatDuration(duration)}
+      </td>
       <td className="max-w-xs px-4 py-2.5">
         {job.error ? (
           <p className="text-red-700 dark:text-red-400" data-testid="job-error">

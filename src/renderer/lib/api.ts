@@ -52,7 +52,9 @@ export const queryKeys = {
   /** Quality reports: a version's is remade by each quality job (`dataset.version.checked`). */
   datasetQualities: ['datasets', 'quality'] as const,
   datasetQuality: (name: string, versionId: string) => ['datasets', 'quality', name, versionId] as const,
-  datasetFiles: (name: string, versionId: string, prefix: string) => ['datasets', 'files', name, versionId, prefix] as const,
+  datasetFiles: (name: string, versionId: string, prefix: string) =>
+    ['datasets', 'files', name, versionId, prefix] as const,
   datasetDiff: (name: string, from: string, to: string) => ['datasets', 'diff', name, from, to] as const,
-  datasetRows: (name: string, versionId: string, query: unknown) => ['datasets', 'rows', name, versionId, query] as const,
+  datasetRows: (name: string, versionId: string, query: unknown) =>
+    ['datasets', 'rows', name, versionId, query] as const,
 };

@@ -3,9 +3,13 @@ import { AppError } from '#shared/errors';
 import { describeError, isUnauthenticated } from './errors';
 
 describe('describeError', () => {
-  test('an API error keeps its code and the server\'s message under a readable title', () => {
+  test("an API error keeps its code and the server's message under a readable title", () => {
     const d = describeError(new AppError('PERMISSION_DENIED', "this API key lacks the 'admin' scope"));
-    expect(d).toEqual({ title: 'Not allowed', message: "this API key lacks the 'admin' scope", code: 'PERMISSION_DENIED' });
+    expect(d).toEqual({
+      title: 'Not allowed',
+      message: "this API key lacks the 'admin' scope",
+      code: 'PERMISSION_DENIED',
+    });
   });
 
   test('a failed fetch says the core cannot be reached', () => {

@@ -41,7 +41,9 @@ describe('live events', () => {
       event('job.progress', 'B'),
       event('job.progress', 'B'),
     ];
-    const shown = collapseProgress([...oldest].reverse()).map((e) => `${e.name}:${(e.data as { job: { id: string } }).job.id}`);
+    const shown = collapseProgress([...oldest].reverse()).map(
+      (e) => `${e.name}:${(e.data as { job: { id: string } }).job.id}`,
+    );
     expect(shown).toEqual(['job.progress:B', 'job.started:B', 'job.succeeded:A', 'job.started:A', 'job.queued:A']);
   });
 });

@@ -57,7 +57,8 @@ export function collapseProgress(events: readonly EventEnvelope[]): EventEnvelop
 function keysFor(name: string): (readonly unknown[])[] {
   if (name.startsWith('job.')) return [queryKeys.jobs, queryKeys.stats];
   if (name.startsWith('apikey.')) return [queryKeys.keysAll];
-  if (name === 'dataset.created' || name === 'dataset.version.created') return [queryKeys.datasetsList, queryKeys.datasetDetails];
+  if (name === 'dataset.created' || name === 'dataset.version.created')
+    return [queryKeys.datasetsList, queryKeys.datasetDetails];
   if (name === 'dataset.version.profiled') return [queryKeys.datasetProfiles];
   if (name === 'dataset.version.checked') return [queryKeys.datasetQualities];
   return [];

@@ -48,8 +48,10 @@ export function ApiKeysSection() {
     >
       <p className="border-b border-zinc-200 px-4 py-3 text-zinc-600 dark:border-zinc-800 dark:text-zinc-400">
         Scripts, the Python SDK and other machines authenticate with an API key sent as{' '}
-        <code className="font-mono text-[12px] text-zinc-800 dark:text-zinc-200">Authorization: Bearer &lt;key&gt;</code>. Keys are rate
-        limited and can be revoked at any time.
+        <code className="font-mono text-[12px] text-zinc-800 dark:text-zinc-200">
+          Authorization: Bearer &lt;key&gt;
+        </code>
+        . Keys are rate limited and can be revoked at any time.
       </p>
       <CreateKeyForm onCreated={setCreated} />
       {keys.isError && <ErrorBanner className="m-4" error={keys.error} onRetry={() => void keys.refetch()} />}
@@ -89,7 +91,11 @@ function CreateKeyForm({ onCreated }: { onCreated: (created: Out<'keys.create'>)
     create.mutate();
   };
   return (
-    <form onSubmit={submit} aria-label="Create an API key" className="border-b border-zinc-200 bg-zinc-50/60 px-4 py-3 dark:border-zinc-800 dark:bg-zinc-950/30">
+    <form
+      onSubmit={submit}
+      aria-label="Create an API key"
+      className="border-b border-zinc-200 bg-zinc-50/60 px-4 py-3 dark:border-zinc-800 dark:bg-zinc-950/30"
+    >
       <div className="flex flex-wrap items-end gap-x-5 gap-y-3">
         <div className="w-64">
           <label htmlFor="key-name" className="mb-1 block font-medium">
@@ -157,7 +163,12 @@ function KeysTable({ keys, onRevoke }: { keys: ApiKey[]; onRevoke: (key: ApiKey)
       </thead>
       <tbody className="divide-y divide-zinc-100 dark:divide-zinc-800/80">
         {keys.map((key) => (
-          <tr key={key.id} data-testid="api-key-row" data-key-id={key.id} className={cx(key.revokedAt !== null && 'opacity-60')}>
+          <tr
+            key={key.id}
+            data-testid="api-key-row"
+            data-key-id={key.id}
+            className={cx(key.revokedAt !== null && 'opacity-60')}
+          >
             <td className="px-4 py-2.5 font-medium text-zinc-900 dark:text-zinc-100">{key.name}</td>
             <td className="px-4 py-2.5 font-mono text-[12px]">{key.prefix}…</td>
             <td className="px-4 py-2.5">
@@ -177,7 +188,9 @@ function KeysTable({ keys, onRevoke }: { keys: ApiKey[]; onRevoke: (key: ApiKey)
                   Revoke
                 </Button>
               ) : (
-                <span className="text-[12px] text-amber-700 dark:text-amber-400">revoked {formatDateTime(key.revokedAt)}</span>
+                <span className="text-[12px] text-amber-700 dark:text-amber-400">
+                  revoked {formatDateTime(key.revokedAt)}
+                </span>
               )}
             </td>
           </tr>
@@ -276,8 +289,9 @@ function RevokeDialog({ apiKey, onClose }: { apiKey: ApiKey | null; onClose: () 
       }
     >
       <p>
-        Requests signed with <strong>{apiKey?.name}</strong> (<code className="font-mono text-[12px]">{apiKey?.prefix}…</code>) will be
-        refused from now on. This cannot be undone.
+        Requests signed with <strong>{apiKey?.name}</strong> (
+        <code className="font-mono text-[12px]">{apiKey?.prefix}…</code>) will be refused from now on. This cannot be
+        undone.
       </p>
       {revoke.isError && <ErrorBanner error={revoke.error} title="The key was not revoked" />}
     </Dialog>

@@ -41,7 +41,9 @@ function AppearanceSection() {
   return (
     <Card title="Appearance" id="appearance">
       <fieldset>
-        <legend className="mb-2 text-zinc-600 dark:text-zinc-400">Theme — “System” follows your operating system.</legend>
+        <legend className="mb-2 text-zinc-600 dark:text-zinc-400">
+          Theme — “System” follows your operating system.
+        </legend>
         <div className="inline-flex rounded-lg border border-zinc-200 bg-zinc-100 p-0.5 dark:border-zinc-800 dark:bg-zinc-950">
           {THEMES.map((t) => {
             const { label, icon: Icon } = THEME_OPTIONS[t];
@@ -55,7 +57,14 @@ function AppearanceSection() {
                     : 'text-zinc-600 hover:text-zinc-900 dark:text-zinc-400 dark:hover:text-zinc-100',
                 )}
               >
-                <input type="radio" name="theme" value={t} checked={theme === t} onChange={() => setTheme(t)} className="sr-only" />
+                <input
+                  type="radio"
+                  name="theme"
+                  value={t}
+                  checked={theme === t}
+                  onChange={() => setTheme(t)}
+                  className="sr-only"
+                />
                 <Icon width={14} height={14} />
                 {label}
               </label>
@@ -74,7 +83,11 @@ function SystemSection() {
   const docsUrl = new URL('/docs', api.baseUrl).toString();
   const copy = async (text: string) => {
     const ok = await copyText(text);
-    push(ok ? { tone: 'success', title: 'Copied' } : { tone: 'error', title: 'Could not copy', message: 'Select the text and copy it by hand.' });
+    push(
+      ok
+        ? { tone: 'success', title: 'Copied' }
+        : { tone: 'error', title: 'Could not copy', message: 'Select the text and copy it by hand.' },
+    );
   };
   return (
     <Card title="Core and data" id="system">

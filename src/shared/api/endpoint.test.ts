@@ -40,9 +40,13 @@ describe('endpoint contracts', () => {
   });
 
   it('rejects duplicate names and two endpoints on one method and path', () => {
-    expect(() => assertUniqueEndpoints([{ 'a.get': get }, { 'a.get': post }])).toThrow(/duplicate endpoint name 'a.get'/);
+    expect(() => assertUniqueEndpoints([{ 'a.get': get }, { 'a.get': post }])).toThrow(
+      /duplicate endpoint name 'a.get'/,
+    );
     const clash = endpoint({ ...get, path: '/api/v1/things/:thing/parts/:p' });
-    expect(() => assertUniqueEndpoints([{ 'a.get': get }, { 'b.get': clash }])).toThrow(/'a.get' and 'b.get' both claim GET/);
+    expect(() => assertUniqueEndpoints([{ 'a.get': get }, { 'b.get': clash }])).toThrow(
+      /'a.get' and 'b.get' both claim GET/,
+    );
     expect(Object.keys(assertUniqueEndpoints([{ 'a.get': get }, { 'a.post': post }]))).toEqual(['a.get', 'a.post']);
   });
 });

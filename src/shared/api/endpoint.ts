@@ -65,7 +65,8 @@ export function splitInput(e: Endpoint): InputParts {
   const names = pathParamNames(e.path);
   const shape = e.input.shape;
   for (const name of names) {
-    if (!(name in shape)) throw new Error(`endpoint ${e.method} ${e.path}: path parameter '${name}' is not in its input`);
+    if (!(name in shape))
+      throw new Error(`endpoint ${e.method} ${e.path}: path parameter '${name}' is not in its input`);
   }
   const pick = (keep: (name: string) => boolean) =>
     z.object(Object.fromEntries(Object.entries(shape).filter(([name]) => keep(name))));

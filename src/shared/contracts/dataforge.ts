@@ -6,13 +6,18 @@ import { Job } from './jobs';
 /** Dataset names are also path segments and CLI arguments: lower case, digits, `.`, `_`, `-`. */
 export const DatasetName = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'must be 1-100 characters: a-z, 0-9, ".", "_", "-", starting with a letter or digit');
+  .regex(
+    /^[a-z0-9][a-z0-9._-]{0,99}$/,
+    'must be 1-100 characters: a-z, 0-9, ".", "_", "-", starting with a letter or digit',
+  );
 
 /** A dataset by id or by name. */
 export const DatasetRef = z.union([Id, DatasetName]);
 
 /** A version by number ("3"), tag ("golden"), id, or "latest". */
-export const VersionRef = z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be a version number, a tag, an id or "latest"');
+export const VersionRef = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be a version number, a tag, an id or "latest"');
 
 export const TagName = z
   .string()
@@ -276,7 +281,8 @@ export const dataforgeEndpoints = {
   'datasets.import': endpoint({
     method: 'POST',
     path: `${datasetPath}/imports`,
-    summary: 'Import a file or folder on the server machine as a new version (a job); unchanged content makes no version',
+    summary:
+      'Import a file or folder on the server machine as a new version (a job); unchanged content makes no version',
     scope: 'admin',
     input: z.object({
       dataset: DatasetRef,
@@ -293,7 +299,8 @@ export const dataforgeEndpoints = {
   'datasets.commit': endpoint({
     method: 'POST',
     path: `${datasetPath}/versions`,
-    summary: 'Make a version from finished uploads (added or replacing files) and removals on top of the latest version',
+    summary:
+      'Make a version from finished uploads (added or replacing files) and removals on top of the latest version',
     scope: 'write',
     input: z.object({
       dataset: DatasetRef,
@@ -469,7 +476,8 @@ export const dataforgeEndpoints = {
   'datasets.profile': endpoint({
     method: 'GET',
     path: `${versionPath}/profile`,
-    summary: "A version's table profiles (rows; per column type, missing, distinct, min/max/mean/std, quantiles, top values, histogram)",
+    summary:
+      "A version's table profiles (rows; per column type, missing, distinct, min/max/mean/std, quantiles, top values, histogram)",
     scope: 'read',
     input: z.object({ dataset: DatasetRef, version: VersionRef }),
     output: VersionProfile,

@@ -106,7 +106,11 @@ export const systemEndpoints = {
     scope: 'admin',
     input: z.object({
       /** Keep unreferenced blobs younger than this, so an upload in progress is not collected. */
-      graceMs: z.number().int().min(0).default(60 * 60 * 1000),
+      graceMs: z
+        .number()
+        .int()
+        .min(0)
+        .default(60 * 60 * 1000),
     }),
     output: Job,
     status: 202,

@@ -18,7 +18,8 @@ type Listener = (...args: never[]) => unknown;
 export const state = once('state', () => ({
   errorBoxes: [] as { title: string; message: string }[],
   openedExternal: [] as string[],
-  permissionHandler: null as null | ((contents: unknown, permission: string, callback: (granted: boolean) => void) => void),
+  permissionHandler: null as
+    null | ((contents: unknown, permission: string, callback: (granted: boolean) => void) => void),
   quit: false,
   exitCode: null as number | null,
 }));

@@ -77,10 +77,18 @@ export interface DataforgeService {
   /** Checks the request and enqueues a `dataforge.import` job. */
   startImport(request: ImportRequest): Job;
   /** Does an import now (the job's body; also for tests and tools). */
-  importPath(datasetId: string, path: string, meta: { message: string; author: string }, sink?: ProgressSink): Promise<ImportResult>;
+  importPath(
+    datasetId: string,
+    path: string,
+    meta: { message: string; author: string },
+    sink?: ProgressSink,
+  ): Promise<ImportResult>;
   /** Makes a version from finished uploads and removals on top of the latest version (or nothing). */
   commit(request: CommitRequest): Promise<{ created: boolean; version: DatasetVersion }>;
-  versions(dataset: string, query: { limit: number; cursor?: string | undefined }): { items: DatasetVersion[]; nextCursor: string | null };
+  versions(
+    dataset: string,
+    query: { limit: number; cursor?: string | undefined },
+  ): { items: DatasetVersion[]; nextCursor: string | null };
   /** A version by number, tag, id or "latest". */
   resolveVersion(dataset: string, version: string): DatasetVersion;
   /** Files of a version in path order, from `after` on, within `prefix`. */
@@ -123,5 +131,9 @@ export interface DataforgeService {
   /** A page of one table's rows, filtered and sorted, streamed from the blob. */
   rows(dataset: string, version: string, query: RowsQuery): Promise<RowsPage>;
   /** Writes a version's files into `target` (absent or empty); nothing is visible there until all are written. */
-  exportVersion(versionId: string, target: string, sink?: ProgressSink): Promise<{ files: number; bytes: number; path: string }>;
+  exportVersion(
+    versionId: string,
+    target: string,
+    sink?: ProgressSink,
+  ): Promise<{ files: number; bytes: number; path: string }>;
 }

@@ -36,10 +36,14 @@ afterAll(async () => {
 });
 
 async function finished(job: Job): Promise<Job> {
-  return waitFor(async () => {
-    const j = await t.client.call('jobs.get', { id: job.id });
-    return ['succeeded', 'failed', 'cancelled'].includes(j.status) ? j : undefined;
-  }, 30_000, `job ${job.type}`);
+  return waitFor(
+    async () => {
+      const j = await t.client.call('jobs.get', { id: job.id });
+      return ['succeeded', 'failed', 'cancelled'].includes(j.status) ? j : undefined;
+    },
+    30_000,
+    `job ${job.type}`,
+  );
 }
 
 async function importFolder(dataset: string, folder: string, message = ''): Promise<ImportResult> {
@@ -69,7 +73,13 @@ describe('dataset versions', () => {
     const folder = fixtureFolder('tables', ['iris.csv', 'penguins.csv', 'wine.csv']);
     const first = await importFolder('tables', folder, 'first cut');
     expect(first).toMatchObject({ created: true, files: 3, hashedFiles: 3, skipped: [] });
-    expect(first.version).toMatchObject({ number: 1, kind: 'tabular', fileCount: 3, message: 'first cut', parentId: null });
+    expect(first.version).toMatchObject({
+      number: 1,
+      kind: 'tabular',
+      fileCount: 3,
+      message: 'first cut',
+      parentId: null,
+    });
     const files = await t.client.call('datasets.files', { dataset: 'tables', version: '1' });
     expect(files.items.map((f) => f.path)).toEqual(['iris.csv', 'penguins.csv', 'wine.csv']);
     expect(files.items[0]?.size).toBe(readFileSync(path.join(folder, 'iris.csv')).length);
@@ -108,7 +118,9 @@ describe('dataset versions', () => {
   });
 
   it('tags versions, moves a tag, resolves versions by tag, and removes tags', async () => {
-    expect((await t.client.call('datasets.tag', { dataset: 'tables', version: '1', tag: 'golden' })).tags).toEqual(['golden']);
+    expect((await t.client.call('datasets.tag', { dataset: 'tables', version: '1', tag: 'golden' })).tags).toEqual([
+      'golden',
+    ]);
     expect((await t.client.call('datasets.version', { dataset: 'tables', version: 'golden' })).number).toBe(1);
     await t.client.call('datasets.tag', { dataset: 'tables', version: 'latest', tag: 'golden' });
     expect((await t.client.call('datasets.version', { dataset: 'tables', version: 'golden' })).number).toBe(2);
@@ -117,16 +129,22 @@ describe('dataset versions', () => {
     await expect(t.client.call('datasets.version', { dataset: 'tables', version: 'golden' })).rejects.toThrow(
       "version 'golden' of dataset 'tables' does not exist",
     );
-    await expect(t.client.call('datasets.tag', { dataset: 'tables', version: '1', tag: 'latest' })).rejects.toThrow(/is reserved/);
+    await expect(t.client.call('datasets.tag', { dataset: 'tables', version: '1', tag: 'latest' })).rejects.toThrow(
+      /is reserved/,
+    );
   });
 
   it('exports a version to a new folder byte for byte, and refuses a non-empty one', async () => {
     const target = path.join(work.dir, 'export-v1');
-    const job = await finished(await t.client.call('datasets.export', { dataset: 'tables', version: '1', path: target }));
+    const job = await finished(
+      await t.client.call('datasets.export', { dataset: 'tables', version: '1', path: target }),
+    );
     expect(job.status).toBe('succeeded');
     expect(readdirSync(target).sort()).toEqual(['iris.csv', 'penguins.csv', 'wine.csv']);
     expect(readFileSync(path.join(target, 'wine.csv'))).toEqual(readFileSync(path.join(FIXTURES, 'wine.csv')));
-    await expect(t.client.call('datasets.export', { dataset: 'tables', version: '1', path: target })).rejects.toThrow(/is not empty/);
+    await expect(t.client.call('datasets.export', { dataset: 'tables', version: '1', path: target })).rejects.toThrow(
+      /is not empty/,
+    );
   });
 
   it('writes nothing to the target when an export fails on a corrupted blob', async () => {
@@ -137,7 +155,9 @@ describe('dataset versions', () => {
     writeFileSync(blobFile, Buffer.concat([original.subarray(0, 100), Buffer.from('tampered')]));
     try {
       const target = path.join(work.dir, 'export-corrupt');
-      const job = await finished(await t.client.call('datasets.export', { dataset: 'tables', version: '2', path: target }));
+      const job = await finished(
+        await t.client.call('datasets.export', { dataset: 'tables', version: '2', path: target }),
+      );
       expect(job.status).toBe('failed');
       expect(job.error?.message).toMatch(/is corrupted/);
       expect(existsSync(target)).toBe(false);
@@ -163,13 +183,26 @@ function pngImage(width: number, height: number): Buffer {
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8; // bit depth
   ihdr[9] = 0; // grayscale
-  const rows = Buffer.concat(Array.from({ length: height }, (_, y) => Buffer.from([0, ...Array.from({ length: width }, (_, x) => (x * y) % 256)])));
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
+  const rows = Buffer.concat(
+    Array.from({ length: height }, (_, y) =>
+      Buffer.from([0, ...Array.from({ length: width }, (_, x) => (x * y) % 256)]),
+    ),
+  );
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 describe('quality reports', () => {
   const report = (dataset: string, version: string) =>
-    waitFor(() => t.client.call('datasets.quality', { dataset, version }).catch(() => undefined), 30_000, `quality of ${dataset}`);
+    waitFor(
+      () => t.client.call('datasets.quality', { dataset, version }).catch(() => undefined),
+      30_000,
+      `quality of ${dataset}`,
+    );
 
   it('checks every new version with tables by itself, linking findings to lines', async () => {
     const r = await report('tables', '1');
@@ -189,12 +222,21 @@ describe('quality reports', () => {
     age(file);
     await importFolder('contacts', dir);
     await report('contacts', '1');
-    writeFileSync(file, 'id,name,segment,email,card\n1,ann,a,ann@example.com,4111 1111 1111 1111\n2,bob,b,bob@example.org,\n3,cy,a,,\n4,dee,b,,\n');
+    writeFileSync(
+      file,
+      'id,name,segment,email,card\n1,ann,a,ann@example.com,4111 1111 1111 1111\n2,bob,b,bob@example.org,\n3,cy,a,,\n4,dee,b,,\n',
+    );
     age(file);
     await importFolder('contacts', dir);
     // Drift is judged against v1's profile: wait for it, then check v2 afresh.
-    await waitFor(() => t.client.call('datasets.profile', { dataset: 'contacts', version: '1' }).catch(() => undefined), 20_000, 'profile');
-    const job = await finished(await t.client.call('datasets.qualityRun', { dataset: 'contacts', version: '2', target: 'segment' }));
+    await waitFor(
+      () => t.client.call('datasets.profile', { dataset: 'contacts', version: '1' }).catch(() => undefined),
+      20_000,
+      'profile',
+    );
+    const job = await finished(
+      await t.client.call('datasets.qualityRun', { dataset: 'contacts', version: '2', target: 'segment' }),
+    );
     expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
     const r = await t.client.call('datasets.quality', { dataset: 'contacts', version: '2' });
     expect(r.target).toBe('segment');
@@ -211,14 +253,22 @@ describe('quality reports', () => {
 describe('image folders', () => {
   it('recognises class-per-subfolder labels and reads image sizes', async () => {
     const dir = path.join(work.dir, 'shapes');
-    for (const [cls, n] of [['circle', 3], ['square', 2], ['triangle', 1]] as const) {
+    for (const [cls, n] of [
+      ['circle', 3],
+      ['square', 2],
+      ['triangle', 1],
+    ] as const) {
       mkdirSync(path.join(dir, cls), { recursive: true });
       for (let i = 0; i < n; i++) writeFileSync(path.join(dir, cls, `${i}.png`), pngImage(8 + i, 6));
     }
     writeFileSync(path.join(dir, 'square', 'broken.png'), 'not an image');
     const result = await importFolder('shapes', dir);
     expect(result.version.kind).toBe('images');
-    const profile = await waitFor(() => t.client.call('datasets.profile', { dataset: 'shapes', version: '1' }).catch(() => undefined), 20_000, 'profile');
+    const profile = await waitFor(
+      () => t.client.call('datasets.profile', { dataset: 'shapes', version: '1' }).catch(() => undefined),
+      20_000,
+      'profile',
+    );
     expect(profile.images).toEqual({
       count: 7,
       formats: { png: 6 },
@@ -245,16 +295,26 @@ describe('table diffs', () => {
     writeFileSync(file, 'id,name,age,city\n1,ann,30,paris\n2,bob,41,rome\n4,dee,20,oslo\n');
     age(file);
     await importFolder('people', dir);
-    const byKey = await t.client.call('datasets.tableDiff', { dataset: 'people', from: '1', path: 'people.csv', key: 'id' });
+    const byKey = await t.client.call('datasets.tableDiff', {
+      dataset: 'people',
+      from: '1',
+      path: 'people.csv',
+      key: 'id',
+    });
     expect(byKey.schema).toEqual({ added: ['city'], removed: [] });
     expect(byKey.rows).toEqual({ added: 1, removed: 1, changed: 2, unchanged: 0 });
     expect(byKey.samples.added).toEqual([{ line: 4, values: ['4', 'dee', '20', 'oslo'] }]);
     expect(byKey.samples.removed).toEqual([{ line: 4, values: ['3', 'cy', '50'] }]);
-    const whole = await t.client.call('datasets.tableDiff', { dataset: 'people', from: '1', to: '2', path: 'people.csv' });
+    const whole = await t.client.call('datasets.tableDiff', {
+      dataset: 'people',
+      from: '1',
+      to: '2',
+      path: 'people.csv',
+    });
     expect(whole.rows).toEqual({ added: 3, removed: 3, changed: 0, unchanged: 0 });
-    await expect(t.client.call('datasets.tableDiff', { dataset: 'people', from: '1', path: 'people.csv', key: 'email' })).rejects.toThrow(
-      "key: the table in v1 has no column 'email' (it has: id, name, age)",
-    );
+    await expect(
+      t.client.call('datasets.tableDiff', { dataset: 'people', from: '1', path: 'people.csv', key: 'email' }),
+    ).rejects.toThrow("key: the table in v1 has no column 'email' (it has: id, name, age)");
   });
 
   it('sees an appended row as one added row', async () => {
@@ -269,12 +329,22 @@ describe('watched folders', () => {
     const folder = fixtureFolder('inbox', ['iris.csv']);
     const w = await t.client.call('datasets.watch', { dataset: 'inbox', path: folder, settleMs: 300, create: true });
     expect(w.path).toBe(folder);
-    await waitFor(async () => ((await t.client.call('datasets.get', { dataset: 'inbox' })).versionCount === 1 ? true : undefined), 20_000, 'v1');
+    await waitFor(
+      async () => ((await t.client.call('datasets.get', { dataset: 'inbox' })).versionCount === 1 ? true : undefined),
+      20_000,
+      'v1',
+    );
     copyFileSync(path.join(FIXTURES, 'wine.csv'), path.join(folder, 'wine.csv'));
-    await waitFor(async () => ((await t.client.call('datasets.get', { dataset: 'inbox' })).versionCount === 2 ? true : undefined), 20_000, 'v2');
+    await waitFor(
+      async () => ((await t.client.call('datasets.get', { dataset: 'inbox' })).versionCount === 2 ? true : undefined),
+      20_000,
+      'v2',
+    );
     const latest = await t.client.call('datasets.version', { dataset: 'inbox', version: 'latest' });
     expect(latest).toMatchObject({ fileCount: 2, author: 'folder watch' });
-    await expect(t.client.call('datasets.watch', { dataset: 'inbox', path: folder })).rejects.toThrow(/already watched/);
+    await expect(t.client.call('datasets.watch', { dataset: 'inbox', path: folder })).rejects.toThrow(
+      /already watched/,
+    );
 
     await t.client.call('datasets.unwatch', { dataset: 'inbox', id: w.id });
     expect((await t.client.call('datasets.watches', { dataset: 'inbox' })).items).toEqual([]);
@@ -293,12 +363,25 @@ describe('watched folders', () => {
 describe('profiles and rows', () => {
   it('profiles the tables of a new version by itself: types, missing values, top values', async () => {
     const v = await t.client.call('datasets.version', { dataset: 'tables', version: '1' });
-    const profile = await waitFor(() => t.client.call('datasets.profile', { dataset: 'tables', version: '1' }).catch(() => undefined), 20_000, 'profile');
+    const profile = await waitFor(
+      () => t.client.call('datasets.profile', { dataset: 'tables', version: '1' }).catch(() => undefined),
+      20_000,
+      'profile',
+    );
     expect(profile.versionId).toBe(v.id);
     const penguins = profile.tables.find((p) => p.path === 'penguins.csv');
     expect(penguins).toMatchObject({ format: 'csv', rows: 344, badRowCount: 0 });
     const col = (name: string) => penguins?.columns.find((c) => c.name === name);
-    expect(col('species')).toMatchObject({ type: 'string', distinct: 3, missing: 0, top: [{ value: 'Adelie', count: 152 }, { value: 'Gentoo', count: 124 }, { value: 'Chinstrap', count: 68 }] });
+    expect(col('species')).toMatchObject({
+      type: 'string',
+      distinct: 3,
+      missing: 0,
+      top: [
+        { value: 'Adelie', count: 152 },
+        { value: 'Gentoo', count: 124 },
+        { value: 'Chinstrap', count: 68 },
+      ],
+    });
     expect(col('beak_length')).toMatchObject({ type: 'number', missing: 2, min: 32.1, max: 59.6 });
     expect(col('body_mass')?.type).toBe('integer');
     expect(col('sex')?.missing).toBeGreaterThan(0);
@@ -308,15 +391,36 @@ describe('profiles and rows', () => {
     const folder = fixtureFolder('plain', ['wine.csv']);
     const result = await importFolder('plain', folder);
     // The import enqueued a profile job; wait for it, then ask for a fresh one explicitly.
-    await waitFor(() => t.client.call('datasets.profile', { dataset: 'plain', version: '1' }).catch(() => undefined), 20_000, 'profile');
-    const job = await finished(await t.client.call('datasets.profileRun', { dataset: 'plain', version: String(result.version.number) }));
+    await waitFor(
+      () => t.client.call('datasets.profile', { dataset: 'plain', version: '1' }).catch(() => undefined),
+      20_000,
+      'profile',
+    );
+    const job = await finished(
+      await t.client.call('datasets.profileRun', { dataset: 'plain', version: String(result.version.number) }),
+    );
     expect(job.status).toBe('succeeded');
-    await expect(t.client.call('datasets.profile', { dataset: 'tables', version: '999' })).rejects.toThrow("version '999' of dataset 'tables' does not exist");
+    await expect(t.client.call('datasets.profile', { dataset: 'tables', version: '999' })).rejects.toThrow(
+      "version '999' of dataset 'tables' does not exist",
+    );
   });
 
   it('pages, sorts and filters rows of a table, with line numbers and the matching total', async () => {
-    const page = await t.client.call('datasets.rows', { dataset: 'tables', version: '1', path: 'penguins.csv', limit: 3 });
-    expect(page.columns).toEqual(['species', 'island', 'beak_length', 'beak_depth', 'flipper_length', 'body_mass', 'sex']);
+    const page = await t.client.call('datasets.rows', {
+      dataset: 'tables',
+      version: '1',
+      path: 'penguins.csv',
+      limit: 3,
+    });
+    expect(page.columns).toEqual([
+      'species',
+      'island',
+      'beak_length',
+      'beak_depth',
+      'flipper_length',
+      'body_mass',
+      'sex',
+    ]);
     expect(page).toMatchObject({ total: 344, offset: 0, lines: [2, 3, 4] });
     const heaviest = await t.client.call('datasets.rows', {
       dataset: 'tables',
@@ -348,16 +452,49 @@ describe('profiles and rows', () => {
 
   it('lets a column type be declared over the inferred one, for later versions too, and removed again', async () => {
     const before = await t.client.call('datasets.schema', { dataset: 'tables', version: '1', path: 'penguins.csv' });
-    expect(before.columns.find((c) => c.name === 'body_mass')).toEqual({ name: 'body_mass', inferred: 'integer', type: 'integer', overridden: false });
-    const after = await t.client.call('datasets.setSchema', { dataset: 'tables', version: '1', path: 'penguins.csv', types: { body_mass: 'number', sex: 'string' } });
-    expect(after.columns.find((c) => c.name === 'body_mass')).toEqual({ name: 'body_mass', inferred: 'integer', type: 'number', overridden: true });
-    await waitFor(() => t.client.call('datasets.profile', { dataset: 'tables', version: '2' }).catch(() => undefined), 20_000, 'profile v2');
+    expect(before.columns.find((c) => c.name === 'body_mass')).toEqual({
+      name: 'body_mass',
+      inferred: 'integer',
+      type: 'integer',
+      overridden: false,
+    });
+    const after = await t.client.call('datasets.setSchema', {
+      dataset: 'tables',
+      version: '1',
+      path: 'penguins.csv',
+      types: { body_mass: 'number', sex: 'string' },
+    });
+    expect(after.columns.find((c) => c.name === 'body_mass')).toEqual({
+      name: 'body_mass',
+      inferred: 'integer',
+      type: 'number',
+      overridden: true,
+    });
+    await waitFor(
+      () => t.client.call('datasets.profile', { dataset: 'tables', version: '2' }).catch(() => undefined),
+      20_000,
+      'profile v2',
+    );
     const later = await t.client.call('datasets.schema', { dataset: 'tables', version: '2', path: 'penguins.csv' });
     expect(later.columns.find((c) => c.name === 'body_mass')?.type).toBe('number');
-    await t.client.call('datasets.setSchema', { dataset: 'tables', version: '1', path: 'penguins.csv', types: { body_mass: null } });
-    expect((await t.client.call('datasets.schema', { dataset: 'tables', version: '1', path: 'penguins.csv' })).columns.find((c) => c.name === 'body_mass')?.overridden).toBe(false);
+    await t.client.call('datasets.setSchema', {
+      dataset: 'tables',
+      version: '1',
+      path: 'penguins.csv',
+      types: { body_mass: null },
+    });
+    expect(
+      (await t.client.call('datasets.schema', { dataset: 'tables', version: '1', path: 'penguins.csv' })).columns.find(
+        (c) => c.name === 'body_mass',
+      )?.overridden,
+    ).toBe(false);
     await expect(
-      t.client.call('datasets.setSchema', { dataset: 'tables', version: '1', path: 'penguins.csv', types: { wings: 'integer' } }),
+      t.client.call('datasets.setSchema', {
+        dataset: 'tables',
+        version: '1',
+        path: 'penguins.csv',
+        types: { wings: 'integer' },
+      }),
     ).rejects.toThrow(/^types\.wings: the table has no column 'wings'/);
     const bad = await t.request('/api/v1/datasets/tables/versions/1/schema', {
       method: 'PUT',
@@ -369,13 +506,25 @@ describe('profiles and rows', () => {
 
   it('names the problem with a rows request: unknown column, missing file, not a table', async () => {
     const base = { dataset: 'tables', version: '1' };
-    await expect(t.client.call('datasets.rows', { ...base, path: 'penguins.csv', filters: [{ column: 'wings', op: 'eq', value: '2' }] })).rejects.toThrow(
-      /^filters\.0\.column: the table has no column 'wings'/,
+    await expect(
+      t.client.call('datasets.rows', {
+        ...base,
+        path: 'penguins.csv',
+        filters: [{ column: 'wings', op: 'eq', value: '2' }],
+      }),
+    ).rejects.toThrow(/^filters\.0\.column: the table has no column 'wings'/);
+    await expect(t.client.call('datasets.rows', { ...base, path: 'nope.csv' })).rejects.toThrow(
+      "v1 of 'tables' has no file 'nope.csv'",
     );
-    await expect(t.client.call('datasets.rows', { ...base, path: 'nope.csv' })).rejects.toThrow("v1 of 'tables' has no file 'nope.csv'");
-    await expect(t.client.call('datasets.rows', { ...base, path: 'iris.csv', sort: { column: 'species', order: 'asc' }, offset: 99_990, limit: 20 })).rejects.toThrow(
-      /sorted pages end at row 100000/,
-    );
+    await expect(
+      t.client.call('datasets.rows', {
+        ...base,
+        path: 'iris.csv',
+        sort: { column: 'species', order: 'asc' },
+        offset: 99_990,
+        limit: 20,
+      }),
+    ).rejects.toThrow(/sorted pages end at row 100000/);
   });
 
   it('reports malformed rows of a CSV by line in its profile, and keeps the good ones', async () => {
@@ -384,7 +533,11 @@ describe('profiles and rows', () => {
     writeFileSync(path.join(dir, 'broken.csv'), 'a,b\n1,2\n3\n4,5,6\n7,8\n');
     age(path.join(dir, 'broken.csv'));
     await importFolder('broken', dir);
-    const profile = await waitFor(() => t.client.call('datasets.profile', { dataset: 'broken', version: '1' }).catch(() => undefined), 20_000, 'profile');
+    const profile = await waitFor(
+      () => t.client.call('datasets.profile', { dataset: 'broken', version: '1' }).catch(() => undefined),
+      20_000,
+      'profile',
+    );
     expect(profile.tables[0]).toMatchObject({
       rows: 2,
       badRowCount: 2,
@@ -398,24 +551,36 @@ describe('profiles and rows', () => {
 
 describe('dataset bad input', () => {
   it('names the problem with a path that is missing, relative, or a dataset that does not exist', async () => {
-    await expect(t.client.call('datasets.import', { dataset: 'x', path: path.join(work.dir, 'nope'), create: true })).rejects.toThrow(
-      /^path: .*nope does not exist$/,
+    await expect(
+      t.client.call('datasets.import', { dataset: 'x', path: path.join(work.dir, 'nope'), create: true }),
+    ).rejects.toThrow(/^path: .*nope does not exist$/);
+    await expect(
+      t.client.call('datasets.import', { dataset: 'x', path: 'relative/dir', create: true }),
+    ).rejects.toThrow('body.path: must be an absolute path');
+    await expect(t.client.call('datasets.import', { dataset: 'ghost', path: work.dir })).rejects.toThrow(
+      "dataset 'ghost' does not exist",
     );
-    await expect(t.client.call('datasets.import', { dataset: 'x', path: 'relative/dir', create: true })).rejects.toThrow(
-      'body.path: must be an absolute path',
+    await expect(t.client.call('datasets.create', { name: 'Bad Name!' })).rejects.toThrow(
+      /^body\.name: must be 1-100 characters/,
     );
-    await expect(t.client.call('datasets.import', { dataset: 'ghost', path: work.dir })).rejects.toThrow("dataset 'ghost' does not exist");
-    await expect(t.client.call('datasets.create', { name: 'Bad Name!' })).rejects.toThrow(/^body\.name: must be 1-100 characters/);
-    await expect(t.client.call('datasets.create', { name: 'tables' })).rejects.toThrow("a dataset named 'tables' already exists");
+    await expect(t.client.call('datasets.create', { name: 'tables' })).rejects.toThrow(
+      "a dataset named 'tables' already exists",
+    );
   });
 
   it('rejects path traversal in dataset and version parameters', async () => {
-    for (const p of ['/api/v1/datasets/..%2F..%2Fetc', '/api/v1/datasets/tables/versions/..%2F..%2Faidos.db', '/api/v1/datasets/tables/versions/1/files?prefix=x&after=y']) {
+    for (const p of [
+      '/api/v1/datasets/..%2F..%2Fetc',
+      '/api/v1/datasets/tables/versions/..%2F..%2Faidos.db',
+      '/api/v1/datasets/tables/versions/1/files?prefix=x&after=y',
+    ]) {
       const res = await t.request(p);
       if (p.includes('files')) expect(res.status).toBe(200);
       else {
         expect(res.status, p).toBe(400);
-        expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^path\.(dataset|version):/);
+        expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
+          /^path\.(dataset|version):/,
+        );
       }
     }
   });

@@ -14,7 +14,19 @@ function png(width: number, height: number): Buffer {
 function jpeg(width: number, height: number): Buffer {
   // SOI, an APP0 segment, then SOF0 with the frame size.
   const app0 = Buffer.from([0xff, 0xe0, 0x00, 0x10, ...Buffer.alloc(14)]);
-  const sof = Buffer.from([0xff, 0xc0, 0x00, 0x11, 0x08, height >> 8, height & 255, width >> 8, width & 255, 3, ...Buffer.alloc(9)]);
+  const sof = Buffer.from([
+    0xff,
+    0xc0,
+    0x00,
+    0x11,
+    0x08,
+    height >> 8,
+    height & 255,
+    width >> 8,
+    width & 255,
+    3,
+    ...Buffer.alloc(9),
+  ]);
   return Buffer.concat([Buffer.from([0xff, 0xd8]), app0, sof]);
 }
 

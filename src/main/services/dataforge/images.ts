@@ -11,12 +11,14 @@ export function imageSize(head: Buffer): { format: string; width: number; height
   }
   if (head.length >= 30 && head.toString('latin1', 0, 4) === 'RIFF' && head.toString('latin1', 8, 12) === 'WEBP') {
     const chunk = head.toString('latin1', 12, 16);
-    if (chunk === 'VP8 ') return { format: 'webp', width: head.readUInt16LE(26) & 0x3fff, height: head.readUInt16LE(28) & 0x3fff };
+    if (chunk === 'VP8 ')
+      return { format: 'webp', width: head.readUInt16LE(26) & 0x3fff, height: head.readUInt16LE(28) & 0x3fff };
     if (chunk === 'VP8L') {
       const bits = head.readUInt32LE(21);
       return { format: 'webp', width: (bits & 0x3fff) + 1, height: ((bits >> 14) & 0x3fff) + 1 };
     }
-    if (chunk === 'VP8X') return { format: 'webp', width: head.readUIntLE(24, 3) + 1, height: head.readUIntLE(27, 3) + 1 };
+    if (chunk === 'VP8X')
+      return { format: 'webp', width: head.readUIntLE(24, 3) + 1, height: head.readUIntLE(27, 3) + 1 };
   }
   if (head.length >= 4 && head[0] === 0xff && head[1] === 0xd8) return jpegSize(head);
   return undefined;

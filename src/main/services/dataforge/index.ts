@@ -30,34 +30,37 @@ function dataforgeJobs(dataforge: DataforgeService): JobHandler[] {
   };
   const qualityJob: JobHandler<{ versionId: string; target?: string | undefined }> = {
     type: 'dataforge.quality',
-    description: "Checks a version's tables: missing values, duplicates, constant columns, outliers, class balance, label issues, schema drift, PII",
+    description:
+      "Checks a version's tables: missing values, duplicates, constant columns, outliers, class balance, label issues, schema drift, PII",
     payload: z.object({ versionId: z.string(), target: z.string().optional() }),
     run: ({ versionId, target }, ctx) => dataforge.checkQuality(versionId, target, ctx),
   };
   return [importJob, exportJob, profileJob, qualityJob] as JobHandler[];
 }
 
-export const dataforgeModule = defineService<DataforgeService, 'db' | 'blobs' | 'uploads' | 'queue' | 'bus' | 'logger'>({
-  name: 'dataforge',
-  title: 'Datasets',
-  rank: 'foundation',
-  migrations: dataforgeMigrations,
-  platform: ['db', 'blobs', 'uploads', 'queue', 'bus', 'logger'],
-  services: [],
-  create: ({ db, blobs, uploads, queue, bus, logger }) => {
-    const service = new LocalDataforgeService(
-      new SqliteDataforgeStore(db),
-      blobs,
-      queue,
-      uploads,
-      bus,
-      logger.child({ service: 'dataforge' }),
-    );
-    service.repairInterruptedImports();
-    return service;
+export const dataforgeModule = defineService<DataforgeService, 'db' | 'blobs' | 'uploads' | 'queue' | 'bus' | 'logger'>(
+  {
+    name: 'dataforge',
+    title: 'Datasets',
+    rank: 'foundation',
+    migrations: dataforgeMigrations,
+    platform: ['db', 'blobs', 'uploads', 'queue', 'bus', 'logger'],
+    services: [],
+    create: ({ db, blobs, uploads, queue, bus, logger }) => {
+      const service = new LocalDataforgeService(
+        new SqliteDataforgeStore(db),
+        blobs,
+        queue,
+        uploads,
+        bus,
+        logger.child({ service: 'dataforge' }),
+      );
+      service.repairInterruptedImports();
+      return service;
+    },
+    start: (service) => service.startWatching(),
+    stop: (service) => service.stopWatching(),
+    routes: dataforgeRoutes,
+    jobs: dataforgeJobs,
   },
-  start: (service) => service.startWatching(),
-  stop: (service) => service.stopWatching(),
-  routes: dataforgeRoutes,
-  jobs: dataforgeJobs,
-});
+);

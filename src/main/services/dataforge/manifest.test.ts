@@ -32,7 +32,8 @@ describe('manifests', () => {
   });
 
   it('accept only relative paths that stay inside their folder', () => {
-    for (const ok of ['a.csv', 'a/b/c.txt', 'with space/ü.png', '.hidden']) expect(isSafeRelativePath(ok), ok).toBe(true);
+    for (const ok of ['a.csv', 'a/b/c.txt', 'with space/ü.png', '.hidden'])
+      expect(isSafeRelativePath(ok), ok).toBe(true);
     for (const bad of ['', '/etc/passwd', '../x', 'a/../../x', 'a//b', './a', 'C:/x', 'a\\b', 'a\nb', 'a/..']) {
       expect(isSafeRelativePath(bad), JSON.stringify(bad)).toBe(false);
     }

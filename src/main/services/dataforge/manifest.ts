@@ -15,7 +15,11 @@ export function parseManifest(text: string): ManifestEntry[] {
     if (line === '') continue;
     const first = line.indexOf(' ');
     const second = line.indexOf(' ', first + 1);
-    entries.push({ sha256: line.slice(0, first), size: Number(line.slice(first + 1, second)), path: line.slice(second + 1) });
+    entries.push({
+      sha256: line.slice(0, first),
+      size: Number(line.slice(first + 1, second)),
+      path: line.slice(second + 1),
+    });
   }
   return entries;
 }
@@ -28,7 +32,9 @@ const TEXT = /\.(txt|md)$/i;
 export function detectKind(entries: readonly ManifestEntry[]): DatasetVersion['kind'] {
   if (entries.length === 0) return 'empty';
   const kinds = new Set(
-    entries.map((e) => (TABULAR.test(e.path) ? 'tabular' : IMAGE.test(e.path) ? 'images' : TEXT.test(e.path) ? 'text' : 'files')),
+    entries.map((e) =>
+      TABULAR.test(e.path) ? 'tabular' : IMAGE.test(e.path) ? 'images' : TEXT.test(e.path) ? 'text' : 'files',
+    ),
   );
   if (kinds.size === 1) return [...kinds][0] as DatasetVersion['kind'];
   return 'mixed';

@@ -11,13 +11,22 @@ async function profile(text: string, format: TableFormat = 'csv') {
 
 describe('table profiles', () => {
   it('infers types and counts missing values, distinct values and top values', async () => {
-    const p = await profile('id,score,name,ok,when\n1,2.5,ann,true,2024-01-02\n2,,bob,false,2024-01-03\n3,4.5,ann,true,\n');
+    const p = await profile(
+      'id,score,name,ok,when\n1,2.5,ann,true,2024-01-02\n2,,bob,false,2024-01-03\n3,4.5,ann,true,\n',
+    );
     expect(p.rows).toBe(3);
     const [id, score, name, ok, when] = p.columns;
     expect(id).toMatchObject({ type: 'integer', missing: 0, distinct: 3, min: 1, max: 3, mean: 2 });
     expect(score).toMatchObject({ type: 'number', missing: 1, min: 2.5, max: 4.5, mean: 3.5 });
     expect(score?.std).toBeCloseTo(Math.SQRT2, 10);
-    expect(name).toMatchObject({ type: 'string', distinct: 2, top: [{ value: 'ann', count: 2 }, { value: 'bob', count: 1 }] });
+    expect(name).toMatchObject({
+      type: 'string',
+      distinct: 2,
+      top: [
+        { value: 'ann', count: 2 },
+        { value: 'bob', count: 1 },
+      ],
+    });
     expect(ok?.type).toBe('boolean');
     expect(when).toMatchObject({ type: 'datetime', missing: 1, min: '2024-01-02', max: '2024-01-03' });
   });
@@ -32,7 +41,11 @@ describe('table profiles', () => {
   });
 
   it('reports ragged rows and invalid UTF-8 by line, and keeps reading', async () => {
-    const text = Buffer.concat([Buffer.from('a,b\n1,2\n3\n'), Buffer.from([0x38, 0x2c, 0xff, 0xfe, 0x0a]), Buffer.from('9,10\n')]);
+    const text = Buffer.concat([
+      Buffer.from('a,b\n1,2\n3\n'),
+      Buffer.from([0x38, 0x2c, 0xff, 0xfe, 0x0a]),
+      Buffer.from('9,10\n'),
+    ]);
     const profiler = new TableProfiler('t', 'csv');
     await readTable(Readable.from([text]), 'csv', profiler);
     const p = profiler.result();

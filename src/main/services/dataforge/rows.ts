@@ -46,19 +46,27 @@ export class RowsCollector implements TableVisitor {
 
   constructor(private readonly query: RowsQuery) {
     if (query.sort && query.offset + query.limit > MAX_SORTED_WINDOW) {
-      throw AppError.invalid('offset', `sorted pages end at row ${MAX_SORTED_WINDOW}; add a filter to narrow the table`);
+      throw AppError.invalid(
+        'offset',
+        `sorted pages end at row ${MAX_SORTED_WINDOW}; add a filter to narrow the table`,
+      );
     }
   }
 
   private indexOf(column: string, field: string): number {
     const i = this.names.indexOf(column);
-    if (i < 0) this.error = AppError.invalid(field, `the table has no column '${column}' (it has: ${this.names.join(', ')})`);
+    if (i < 0)
+      this.error = AppError.invalid(field, `the table has no column '${column}' (it has: ${this.names.join(', ')})`);
     return i;
   }
 
   columns(names: string[]): void {
     this.names = names;
-    this.filters = this.query.filters.map((f, k) => ({ index: this.indexOf(f.column, `filters.${k}.column`), op: f.op, value: f.value }));
+    this.filters = this.query.filters.map((f, k) => ({
+      index: this.indexOf(f.column, `filters.${k}.column`),
+      op: f.op,
+      value: f.value,
+    }));
     if (this.query.sort) this.sortIndex = this.indexOf(this.query.sort.column, 'sort.column');
   }
 
@@ -67,7 +75,8 @@ export class RowsCollector implements TableVisitor {
     for (const f of this.filters) if (!matches(values[f.index] ?? null, f.op, f.value)) return true;
     const position = this.total++;
     if (this.sortIndex < 0) {
-      if (position >= this.query.offset && position < this.query.offset + this.query.limit) this.window.push({ values, line });
+      if (position >= this.query.offset && position < this.query.offset + this.query.limit)
+        this.window.push({ values, line });
       return true;
     }
     this.window.push({ values, line });
@@ -94,7 +103,8 @@ export class RowsCollector implements TableVisitor {
 
   page(): { rows: Row[]; lines: number[] } {
     if (this.error) throw this.error;
-    const rows = this.sortIndex < 0 ? this.window : this.sorted().slice(this.query.offset, this.query.offset + this.query.limit);
+    const rows =
+      this.sortIndex < 0 ? this.window : this.sorted().slice(this.query.offset, this.query.offset + this.query.limit);
     return { rows: rows.map((r) => r.values), lines: rows.map((r) => r.line) };
   }
 }

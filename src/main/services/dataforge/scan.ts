@@ -29,7 +29,8 @@ const STAT_CONCURRENCY = 64;
 export async function scanPath(root: string): Promise<ScanResult> {
   const top = await lstat(root, { bigint: true }).catch(() => undefined);
   if (!top) throw AppError.invalid('path', `${root} does not exist`);
-  if (top.isSymbolicLink()) throw AppError.invalid('path', `${root} is a symbolic link; import the folder it points to`);
+  if (top.isSymbolicLink())
+    throw AppError.invalid('path', `${root} is a symbolic link; import the folder it points to`);
   const files: ScannedFile[] = [];
   const skipped: ScanResult['skipped'] = [];
   if (top.isFile()) {

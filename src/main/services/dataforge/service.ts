@@ -1,4 +1,14 @@
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, statSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  rmdirSync,
+  statSync,
+} from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { BlobRef, BlobStore } from '#platform/blobstore';
@@ -98,7 +108,13 @@ export class LocalDataforgeService implements DataforgeService {
       throw new AppError('CONFLICT', `a dataset named '${input.name}' already exists`, { name: input.name });
     }
     const now = Date.now();
-    const row: DatasetRow = { id: newId(now), name: input.name, description: input.description, createdAt: now, updatedAt: now };
+    const row: DatasetRow = {
+      id: newId(now),
+      name: input.name,
+      description: input.description,
+      createdAt: now,
+      updatedAt: now,
+    };
     this.store.insertDataset(row);
     const dataset = this.toDataset(row);
     this.bus.emit('dataset.created', { dataset });
@@ -136,12 +152,20 @@ export class LocalDataforgeService implements DataforgeService {
 
   watch(request: { dataset: string; path: string; settleMs: number; create: boolean }): Watch {
     const resolved = path.resolve(request.path);
-    if (!existsSync(resolved) || !statSync(resolved).isDirectory()) throw AppError.invalid('path', `${resolved} is not a folder`);
+    if (!existsSync(resolved) || !statSync(resolved).isDirectory())
+      throw AppError.invalid('path', `${resolved} is not a folder`);
     const row = this.datasetOrCreate(request.dataset, request.create);
     if (this.store.listWatches(row.id).some((w) => w.path === resolved)) {
       throw new AppError('CONFLICT', `${resolved} is already watched for '${row.name}'`);
     }
-    const w: Watch = { id: newId(), datasetId: row.id, path: resolved, settleMs: request.settleMs, createdAt: Date.now(), lastJobId: null };
+    const w: Watch = {
+      id: newId(),
+      datasetId: row.id,
+      path: resolved,
+      settleMs: request.settleMs,
+      createdAt: Date.now(),
+      lastJobId: null,
+    };
     this.store.insertWatch(w);
     this.importWatched(w);
     this.watchers.start(w.id, w.path, w.settleMs, () => this.importWatched(w));
@@ -195,7 +219,12 @@ export class LocalDataforgeService implements DataforgeService {
     return this.watchers.stopAll();
   }
 
-  async importPath(datasetId: string, root: string, meta: { message: string; author: string }, sink?: ProgressSink): Promise<ImportResult> {
+  async importPath(
+    datasetId: string,
+    root: string,
+    meta: { message: string; author: string },
+    sink?: ProgressSink,
+  ): Promise<ImportResult> {
     const dataset = this.datasetRow(datasetId);
     const { files, skipped } = await scanPath(root);
     const totalBytes = files.reduce((n, f) => n + f.size, 0);
@@ -213,13 +242,23 @@ export class LocalDataforgeService implements DataforgeService {
         const batch = files.slice(start, start + IMPORT_BATCH);
         const known = batch.map((f) => {
           const c = cache.get(f.abs);
-          return c && c.size === f.size && c.mtimeNs === f.mtimeNs && c.ctimeNs === f.ctimeNs && c.ino === f.ino ? c.sha256 : undefined;
+          return c && c.size === f.size && c.mtimeNs === f.mtimeNs && c.ctimeNs === f.ctimeNs && c.ino === f.ino
+            ? c.sha256
+            : undefined;
         });
-        const lost = new Set(this.blobs.addRefs(known.filter((k): k is string => k !== undefined), ref));
+        const lost = new Set(
+          this.blobs.addRefs(
+            known.filter((k): k is string => k !== undefined),
+            ref,
+          ),
+        );
         const toRead = batch.flatMap((f, i) => (known[i] === undefined || lost.has(known[i] as string) ? [i] : []));
         const small = toRead.filter((i) => (batch[i] as ScannedFile).size <= SMALL_FILE_BYTES);
         const read = new Map<number, { sha256: string; size: number }>();
-        const putSmall = await this.blobs.putFiles(small.map((i) => (batch[i] as ScannedFile).abs), ref);
+        const putSmall = await this.blobs.putFiles(
+          small.map((i) => (batch[i] as ScannedFile).abs),
+          ref,
+        );
         small.forEach((i, k) => read.set(i, putSmall[k] as { sha256: string; size: number }));
         for (const i of toRead) {
           if (read.has(i)) continue;
@@ -231,13 +270,23 @@ export class LocalDataforgeService implements DataforgeService {
             hashedFiles++;
             hashedBytes += put.size;
             if (put.size === f.size && Date.now() - f.mtimeMs > RACY_WINDOW_MS) {
-              freshCache.push({ path: f.abs, size: f.size, mtimeNs: f.mtimeNs, ctimeNs: f.ctimeNs, ino: f.ino, sha256: put.sha256 });
+              freshCache.push({
+                path: f.abs,
+                size: f.size,
+                mtimeNs: f.mtimeNs,
+                ctimeNs: f.ctimeNs,
+                ino: f.ino,
+                sha256: put.sha256,
+              });
             }
             entries.push({ path: f.rel, sha256: put.sha256, size: put.size });
           } else entries.push({ path: f.rel, sha256: known[i] as string, size: f.size });
           doneBytes += f.size;
         }
-        sink?.progress(totalBytes > 0 ? doneBytes / totalBytes : entries.length / files.length, `${entries.length}/${files.length} files`);
+        sink?.progress(
+          totalBytes > 0 ? doneBytes / totalBytes : entries.length / files.length,
+          `${entries.length}/${files.length} files`,
+        );
       }
       const { created, version } = await this.recordVersion(dataset, versionId, entries, meta);
       this.store.saveStatCache(freshCache, Date.now());
@@ -295,12 +344,16 @@ export class LocalDataforgeService implements DataforgeService {
     const dataset = this.datasetOrCreate(request.dataset, request.create);
     const seen = new Set<string>();
     for (const [i, f] of request.files.entries()) {
-      if (!isSafeRelativePath(f.path)) throw AppError.invalid(`files.${i}.path`, `'${f.path}' is not a relative path inside the dataset`);
+      if (!isSafeRelativePath(f.path))
+        throw AppError.invalid(`files.${i}.path`, `'${f.path}' is not a relative path inside the dataset`);
       if (seen.has(f.path)) throw AppError.invalid(`files.${i}.path`, `'${f.path}' is given twice`);
       seen.add(f.path);
       const upload = this.uploads.get(f.uploadId);
       if (upload.sha256 === null) {
-        throw new AppError('FAILED_PRECONDITION', `files.${i}: upload ${f.uploadId} is incomplete (${upload.received} of ${upload.size} bytes)`);
+        throw new AppError(
+          'FAILED_PRECONDITION',
+          `files.${i}: upload ${f.uploadId} is incomplete (${upload.received} of ${upload.size} bytes)`,
+        );
       }
     }
     const latest = this.store.latestVersion(dataset.id);
@@ -322,7 +375,10 @@ export class LocalDataforgeService implements DataforgeService {
         const { sha256, size } = this.uploads.claim(f.uploadId, ref);
         byPath.set(f.path, { path: f.path, sha256, size });
       }
-      return await this.recordVersion(dataset, versionId, [...byPath.values()], { message: request.message, author: request.author });
+      return await this.recordVersion(dataset, versionId, [...byPath.values()], {
+        message: request.message,
+        author: request.author,
+      });
     } catch (err) {
       this.blobs.removeRefsOf(ref);
       throw err;
@@ -343,7 +399,10 @@ export class LocalDataforgeService implements DataforgeService {
     else if (ID_PATTERN.test(ref)) row = this.store.versionById(ref);
     else row = this.store.versionByTag(dataset.id, ref);
     if (!row || row.datasetId !== dataset.id) {
-      throw new AppError('NOT_FOUND', `version '${ref}' of dataset '${dataset.name}' does not exist`, { dataset: dataset.name, version: ref });
+      throw new AppError('NOT_FOUND', `version '${ref}' of dataset '${dataset.name}' does not exist`, {
+        dataset: dataset.name,
+        version: ref,
+      });
     }
     return row;
   }
@@ -364,7 +423,9 @@ export class LocalDataforgeService implements DataforgeService {
   async files(dataset: string, version: string, query: { prefix: string; limit: number; after?: string | undefined }) {
     const row = this.versionRow(this.datasetRow(dataset), version);
     const entries = await this.manifestOf(row);
-    const matching = entries.filter((e) => e.path.startsWith(query.prefix) && (query.after === undefined || e.path > query.after));
+    const matching = entries.filter(
+      (e) => e.path.startsWith(query.prefix) && (query.after === undefined || e.path > query.after),
+    );
     const items = matching.slice(0, query.limit);
     return { items, next: matching.length > query.limit ? (items.at(-1)?.path ?? null) : null };
   }
@@ -382,7 +443,10 @@ export class LocalDataforgeService implements DataforgeService {
     const side = async (ref: string) => {
       const row = this.versionRow(ds, ref);
       const entry = (await this.manifestOf(row)).find((e) => e.path === tablePath);
-      if (!entry) throw new AppError('NOT_FOUND', `v${row.number} of '${ds.name}' has no file '${tablePath}'`, { path: tablePath });
+      if (!entry)
+        throw new AppError('NOT_FOUND', `v${row.number} of '${ds.name}' has no file '${tablePath}'`, {
+          path: tablePath,
+        });
       const format = tableFormatOf(entry.path);
       if (!format) throw AppError.invalid('path', `'${entry.path}' is not a table (CSV, TSV or JSON lines)`);
       return { open: () => this.blobs.open(entry.sha256), format, version: row.number };
@@ -412,9 +476,13 @@ export class LocalDataforgeService implements DataforgeService {
     const row = this.versionRow(ds, version);
     const profile = this.store.getProfile(row.id);
     if (!profile) {
-      throw new AppError('NOT_FOUND', `v${row.number} of '${ds.name}' has no profile yet; POST to this URL to make one`, {
-        version: row.number,
-      });
+      throw new AppError(
+        'NOT_FOUND',
+        `v${row.number} of '${ds.name}' has no profile yet; POST to this URL to make one`,
+        {
+          version: row.number,
+        },
+      );
     }
     return profile;
   }
@@ -446,7 +514,10 @@ export class LocalDataforgeService implements DataforgeService {
       doneBytes += entry.size;
       sink?.progress(totalBytes > 0 ? doneBytes / totalBytes : 1, entry.path);
     }
-    const images = await this.summariseImages(entries.filter((e) => IMAGE.test(e.path)), sink);
+    const images = await this.summariseImages(
+      entries.filter((e) => IMAGE.test(e.path)),
+      sink,
+    );
     const profile: VersionProfile = { versionId, tables: profiles, images, createdAt: Date.now() };
     this.store.saveProfile(profile);
     const dataset = this.store.getDataset(row.datasetId);
@@ -504,12 +575,18 @@ export class LocalDataforgeService implements DataforgeService {
     };
   }
 
-  setSchema(dataset: string, version: string, tablePath: string, types: Record<string, ColumnType | null>): TableSchema {
+  setSchema(
+    dataset: string,
+    version: string,
+    tablePath: string,
+    types: Record<string, ColumnType | null>,
+  ): TableSchema {
     const ds = this.datasetRow(dataset);
     const table = this.profiledTable(ds, version, tablePath);
     const names = table.columns.map((c) => c.name);
     for (const name of Object.keys(types)) {
-      if (!names.includes(name)) throw AppError.invalid(`types.${name}`, `the table has no column '${name}' (it has: ${names.join(', ')})`);
+      if (!names.includes(name))
+        throw AppError.invalid(`types.${name}`, `the table has no column '${name}' (it has: ${names.join(', ')})`);
     }
     this.store.setColumnTypes(ds.id, tablePath, types, Date.now());
     return this.schema(dataset, version, tablePath);
@@ -519,9 +596,13 @@ export class LocalDataforgeService implements DataforgeService {
   private profiledTable(ds: DatasetRow, version: string, tablePath: string) {
     const row = this.versionRow(ds, version);
     const profile = this.store.getProfile(row.id);
-    if (!profile) throw new AppError('FAILED_PRECONDITION', `v${row.number} of '${ds.name}' has no profile yet; profile it first`);
+    if (!profile)
+      throw new AppError('FAILED_PRECONDITION', `v${row.number} of '${ds.name}' has no profile yet; profile it first`);
     const table = profile.tables.find((t) => t.path === tablePath);
-    if (!table) throw new AppError('NOT_FOUND', `v${row.number} of '${ds.name}' has no table '${tablePath}'`, { path: tablePath });
+    if (!table)
+      throw new AppError('NOT_FOUND', `v${row.number} of '${ds.name}' has no table '${tablePath}'`, {
+        path: tablePath,
+      });
     return table;
   }
 
@@ -530,15 +611,23 @@ export class LocalDataforgeService implements DataforgeService {
     const row = this.versionRow(ds, version);
     const report = this.store.getQuality(row.id);
     if (!report) {
-      throw new AppError('NOT_FOUND', `v${row.number} of '${ds.name}' has no quality report yet; POST to this URL to make one`, {
-        version: row.number,
-      });
+      throw new AppError(
+        'NOT_FOUND',
+        `v${row.number} of '${ds.name}' has no quality report yet; POST to this URL to make one`,
+        {
+          version: row.number,
+        },
+      );
     }
     return report;
   }
 
   private enqueueQuality(versionId: string, target: string | undefined) {
-    return this.queue.enqueue({ type: 'dataforge.quality', payload: { versionId, ...(target ? { target } : {}) }, priority: -1 });
+    return this.queue.enqueue({
+      type: 'dataforge.quality',
+      payload: { versionId, ...(target ? { target } : {}) },
+      priority: -1,
+    });
   }
 
   startQuality(dataset: string, version: string, target?: string) {
@@ -573,7 +662,14 @@ export class LocalDataforgeService implements DataforgeService {
     }
     const rows = tableScores.reduce((n, t) => n + t.rows, 0);
     const score = rows > 0 ? Math.round((tableScores.reduce((n, t) => n + t.score * t.rows, 0) / rows) * 10) / 10 : 100;
-    const report: QualityReport = { versionId, score, target: chosenTarget, tables: tableScores, findings, createdAt: Date.now() };
+    const report: QualityReport = {
+      versionId,
+      score,
+      target: chosenTarget,
+      tables: tableScores,
+      findings,
+      createdAt: Date.now(),
+    };
     this.store.saveQuality(report);
     const dataset = this.store.getDataset(row.datasetId);
     this.bus.emit('dataset.version.checked', { datasetName: dataset?.name ?? '', versionId, score });
@@ -584,7 +680,10 @@ export class LocalDataforgeService implements DataforgeService {
     const ds = this.datasetRow(dataset);
     const row = this.versionRow(ds, version);
     const entry = (await this.manifestOf(row)).find((e) => e.path === query.path);
-    if (!entry) throw new AppError('NOT_FOUND', `v${row.number} of '${ds.name}' has no file '${query.path}'`, { path: query.path });
+    if (!entry)
+      throw new AppError('NOT_FOUND', `v${row.number} of '${ds.name}' has no file '${query.path}'`, {
+        path: query.path,
+      });
     const format = tableFormatOf(entry.path);
     if (!format) throw AppError.invalid('path', `'${entry.path}' is not a table (CSV, TSV or JSON lines)`);
     const collector = new RowsCollector(query);
@@ -612,7 +711,8 @@ export class LocalDataforgeService implements DataforgeService {
     try {
       for (const [i, e] of entries.entries()) {
         if (sink?.signal.aborted) throw new AppError('FAILED_PRECONDITION', 'the export was cancelled');
-        if (!isSafeRelativePath(e.path)) throw new AppError('INTERNAL', `manifest entry '${e.path}' is not a safe path`);
+        if (!isSafeRelativePath(e.path))
+          throw new AppError('INTERNAL', `manifest entry '${e.path}' is not a safe path`);
         const dest = path.join(staging, ...e.path.split('/'));
         mkdirSync(path.dirname(dest), { recursive: true });
         await pipeline(this.blobs.open(e.sha256, { verify: true }), createWriteStream(dest, { mode: 0o644 }));
@@ -631,9 +731,11 @@ export class LocalDataforgeService implements DataforgeService {
 
 function assertExportTarget(target: string): void {
   if (!existsSync(target)) {
-    if (!existsSync(path.dirname(target))) throw AppError.invalid('path', `the parent folder of ${target} does not exist`);
+    if (!existsSync(path.dirname(target)))
+      throw AppError.invalid('path', `the parent folder of ${target} does not exist`);
     return;
   }
   if (!statSync(target).isDirectory()) throw AppError.invalid('path', `${target} exists and is not a folder`);
-  if (readdirSync(target).length > 0) throw AppError.invalid('path', `${target} is not empty; export into a new or empty folder`);
+  if (readdirSync(target).length > 0)
+    throw AppError.invalid('path', `${target} is not empty; export into a new or empty folder`);
 }

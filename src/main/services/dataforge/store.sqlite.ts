@@ -48,9 +48,9 @@ export class SqliteDataforgeStore implements DataforgeStore {
   }
 
   getDataset(idOrName: string): DatasetRow | undefined {
-    return this.db.prepare(`SELECT ${DATASET_COLUMNS} FROM dataforge_datasets WHERE id = ? OR name = ?`).get(idOrName, idOrName) as
-      | DatasetRow
-      | undefined;
+    return this.db
+      .prepare(`SELECT ${DATASET_COLUMNS} FROM dataforge_datasets WHERE id = ? OR name = ?`)
+      .get(idOrName, idOrName) as DatasetRow | undefined;
   }
 
   listDatasets(limit: number, before?: string): DatasetRow[] {
@@ -72,7 +72,19 @@ export class SqliteDataforgeStore implements DataforgeStore {
         `INSERT INTO dataforge_versions (id, dataset_id, number, message, author, parent_id, manifest_sha256, file_count, total_bytes, kind, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(row.id, row.datasetId, next, row.message, row.author, row.parentId, row.manifestSha256, row.fileCount, row.totalBytes, row.kind, row.createdAt);
+      .run(
+        row.id,
+        row.datasetId,
+        next,
+        row.message,
+        row.author,
+        row.parentId,
+        row.manifestSha256,
+        row.fileCount,
+        row.totalBytes,
+        row.kind,
+        row.createdAt,
+      );
     return { ...row, number: next };
   }
 
@@ -82,7 +94,10 @@ export class SqliteDataforgeStore implements DataforgeStore {
   }
 
   latestVersion(datasetId: string): VersionRow | undefined {
-    return this.version('SELECT * FROM dataforge_versions WHERE dataset_id = ? ORDER BY number DESC LIMIT 1', datasetId);
+    return this.version(
+      'SELECT * FROM dataforge_versions WHERE dataset_id = ? ORDER BY number DESC LIMIT 1',
+      datasetId,
+    );
   }
 
   versionByNumber(datasetId: string, number: number): VersionRow | undefined {
@@ -104,13 +119,19 @@ export class SqliteDataforgeStore implements DataforgeStore {
   listVersions(datasetId: string, limit: number, before?: string): VersionRow[] {
     return (
       this.db
-        .prepare('SELECT * FROM dataforge_versions WHERE dataset_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?')
+        .prepare(
+          'SELECT * FROM dataforge_versions WHERE dataset_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?',
+        )
         .all(datasetId, before ?? null, before ?? null, limit) as VersionDbRow[]
     ).map(toVersion);
   }
 
   countVersions(datasetId: string): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM dataforge_versions WHERE dataset_id = ?').get(datasetId) as { n: number }).n;
+    return (
+      this.db.prepare('SELECT COUNT(*) AS n FROM dataforge_versions WHERE dataset_id = ?').get(datasetId) as {
+        n: number;
+      }
+    ).n;
   }
 
   allVersionIds(): Set<string> {
@@ -118,9 +139,11 @@ export class SqliteDataforgeStore implements DataforgeStore {
   }
 
   tagsOf(versionId: string): string[] {
-    return (this.db.prepare('SELECT tag FROM dataforge_tags WHERE version_id = ? ORDER BY tag').all(versionId) as { tag: string }[]).map(
-      (r) => r.tag,
-    );
+    return (
+      this.db.prepare('SELECT tag FROM dataforge_tags WHERE version_id = ? ORDER BY tag').all(versionId) as {
+        tag: string;
+      }[]
+    ).map((r) => r.tag);
   }
 
   setTag(datasetId: string, tag: string, versionId: string, at: number): void {
@@ -133,11 +156,14 @@ export class SqliteDataforgeStore implements DataforgeStore {
   }
 
   removeTag(datasetId: string, tag: string): boolean {
-    return this.db.prepare('DELETE FROM dataforge_tags WHERE dataset_id = ? AND tag = ?').run(datasetId, tag).changes === 1;
+    return (
+      this.db.prepare('DELETE FROM dataforge_tags WHERE dataset_id = ? AND tag = ?').run(datasetId, tag).changes === 1
+    );
   }
 
   getProfile(versionId: string): VersionProfile | undefined {
-    const row = this.db.prepare('SELECT profile FROM dataforge_profiles WHERE version_id = ?').get(versionId) as { profile: string } | undefined;
+    const row = this.db.prepare('SELECT profile FROM dataforge_profiles WHERE version_id = ?').get(versionId) as
+      { profile: string } | undefined;
     return row ? (JSON.parse(row.profile) as VersionProfile) : undefined;
   }
 
@@ -151,7 +177,8 @@ export class SqliteDataforgeStore implements DataforgeStore {
   }
 
   getQuality(versionId: string): QualityReport | undefined {
-    const row = this.db.prepare('SELECT report FROM dataforge_quality WHERE version_id = ?').get(versionId) as { report: string } | undefined;
+    const row = this.db.prepare('SELECT report FROM dataforge_quality WHERE version_id = ?').get(versionId) as
+      { report: string } | undefined;
     return row ? (JSON.parse(row.report) as QualityReport) : undefined;
   }
 
@@ -176,7 +203,9 @@ export class SqliteDataforgeStore implements DataforgeStore {
       `INSERT INTO dataforge_column_types (dataset_id, path, column_name, type, updated_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(dataset_id, path, column_name) DO UPDATE SET type = excluded.type, updated_at = excluded.updated_at`,
     );
-    const remove = this.db.prepare('DELETE FROM dataforge_column_types WHERE dataset_id = ? AND path = ? AND column_name = ?');
+    const remove = this.db.prepare(
+      'DELETE FROM dataforge_column_types WHERE dataset_id = ? AND path = ? AND column_name = ?',
+    );
     this.db.transaction(() => {
       for (const [name, type] of Object.entries(types)) {
         if (type === null) remove.run(datasetId, path, name);
@@ -187,7 +216,9 @@ export class SqliteDataforgeStore implements DataforgeStore {
 
   insertWatch(w: Watch): void {
     this.db
-      .prepare('INSERT INTO dataforge_watches (id, dataset_id, path, settle_ms, created_at, last_job_id) VALUES (?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO dataforge_watches (id, dataset_id, path, settle_ms, created_at, last_job_id) VALUES (?, ?, ?, ?, ?, ?)',
+      )
       .run(w.id, w.datasetId, w.path, w.settleMs, w.createdAt, w.lastJobId);
   }
 

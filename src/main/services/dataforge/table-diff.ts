@@ -46,7 +46,8 @@ export async function diffTables(from: Side, to: Side, key: string | undefined):
       }
     },
     row(values, line) {
-      if (++fromRows > MAX_DIFF_ROWS) throw AppError.invalid('path', `tables over ${MAX_DIFF_ROWS} rows cannot be diffed here`);
+      if (++fromRows > MAX_DIFF_ROWS)
+        throw AppError.invalid('path', `tables over ${MAX_DIFF_ROWS} rows cannot be diffed here`);
       const hash = rowHash(values);
       const id = keyIndex >= 0 ? (values[keyIndex] ?? '') : hash;
       const seen = old.get(id);
@@ -113,7 +114,10 @@ export async function diffTables(from: Side, to: Side, key: string | undefined):
   return {
     from: { version: from.version, rows: fromRows, columns: fromColumns },
     to: { version: to.version, rows: toRows, columns: toColumns },
-    schema: { added: toColumns.filter((c) => !fromColumns.includes(c)), removed: fromColumns.filter((c) => !toColumns.includes(c)) },
+    schema: {
+      added: toColumns.filter((c) => !fromColumns.includes(c)),
+      removed: fromColumns.filter((c) => !toColumns.includes(c)),
+    },
     key: key ?? null,
     rows: counts,
     samples,

@@ -16,6 +16,11 @@ export const securityModule = defineService<SecurityService, 'db' | 'bus' | 'log
   platform: ['db', 'bus', 'logger', 'config'],
   services: [],
   create: ({ db, bus, logger, config }) =>
-    new LocalSecurityService(new SqliteApiKeyStore(db), bus, logger.child({ service: 'security' }), localTokenPath(config.dataDir)),
+    new LocalSecurityService(
+      new SqliteApiKeyStore(db),
+      bus,
+      logger.child({ service: 'security' }),
+      localTokenPath(config.dataDir),
+    ),
   routes: securityRoutes,
 });

@@ -57,7 +57,11 @@ export class LocalSecurityService implements SecurityService {
       this.logger.warn({ file: this.localTokenFile }, 'the local token file was readable by others; set it to 0600');
     }
     const token = readFileSync(this.localTokenFile, 'utf8').trim();
-    if (token.length < 32) throw new AppError('FAILED_PRECONDITION', `${this.localTokenFile} holds no valid token; delete it to make a new one`);
+    if (token.length < 32)
+      throw new AppError(
+        'FAILED_PRECONDITION',
+        `${this.localTokenFile} holds no valid token; delete it to make a new one`,
+      );
     return token;
   }
 

@@ -60,7 +60,8 @@ export class SqliteApiKeyStore implements ApiKeyStore {
   }
 
   countActive(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM security_api_keys WHERE revoked_at IS NULL').get() as { n: number })
-      .n;
+    return (
+      this.db.prepare('SELECT COUNT(*) AS n FROM security_api_keys WHERE revoked_at IS NULL').get() as { n: number }
+    ).n;
   }
 }
