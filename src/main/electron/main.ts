@@ -1,5 +1,6 @@
 /**
- * The Electron shell (ARCHITECTURE.md §1): boots the core in-process, opens one window on the renderer the core
+ * The Electron shell (ARCHITECTURE.md §1): boots the core in-process (or, when its native modules are not built
+ * for Electron, as a child Node.js process), opens one window on the renderer the core
  * serves, and offers the renderer exactly two things over IPC (the bootstrap values and the folder picker).
  * No business logic lives here; the rules it applies are pure functions beside it, tested without Electron.
  */
@@ -18,7 +19,8 @@ import {
   type WebContents,
 } from 'electron';
 import { loadConfig, type Config } from '#platform/config';
-import { startCore, type Core } from '#core/core';
+import { startCore } from '#core/core';
+import { isNativeModuleMismatch, startChildCore, type RunningCore } from './child-core';
 import { CHANNELS, type Bootstrap } from './ipc';
 import { externalLinkToOpen, isAppNavigation, originOf } from './navigation';
 import { isTrustedSender } from './sender-check';
@@ -29,7 +31,7 @@ const OUT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const PRELOAD = path.join(OUT_DIR, 'preload', 'index.cjs');
 const RENDERER_DIR = path.join(OUT_DIR, 'renderer');
 
-let core: Core | undefined;
+let core: RunningCore | undefined;
 let appOrigin = '';
 let win: BrowserWindow | null = null;
 
@@ -108,7 +110,7 @@ function createWindow(url: string): void {
     win = null;
   });
   win.loadURL(url).catch((err: unknown) => {
-    core?.logger.error({ err }, 'the desktop window could not load the UI');
+    console.error('AI-DOS: the desktop window could not load the UI:', err);
   });
 }
 
@@ -132,6 +134,28 @@ function closeCore(): Promise<void> {
   return closing;
 }
 
+/** The built CLI beside this file, which a child Node.js runs as `aidos serve`. */
+const CLI = path.join(OUT_DIR, 'main', 'cli.js');
+
+/**
+ * The core in this process; when its native modules were built for Node.js rather than Electron (a checkout
+ * that was not rebuilt for Electron), the same core as a child `aidos serve` under Node.js (`AIDOS_NODE` or
+ * `node` on the PATH).
+ */
+async function startCoreHere(config: Config): Promise<RunningCore> {
+  try {
+    return await startCore(config);
+  } catch (err) {
+    if (!isNativeModuleMismatch(err)) throw err;
+    console.warn(
+      'AI-DOS: native modules are built for Node.js, not Electron; running the core as a child Node.js process',
+    );
+    const env: NodeJS.ProcessEnv = { ...process.env, AIDOS_HOME: config.dataDir };
+    delete env.ELECTRON_RUN_AS_NODE;
+    return startChildCore(process.env.AIDOS_NODE ?? 'node', [CLI], env);
+  }
+}
+
 async function boot(): Promise<void> {
   // The app needs no camera, microphone, notifications, geolocation or the like: every request is refused.
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
@@ -140,7 +164,7 @@ async function boot(): Promise<void> {
   let config: Config | undefined;
   try {
     config = loadConfig({ rendererDir: rendererDir() });
-    core = await startCore(config);
+    core = await startCoreHere(config);
     appOrigin = originOf(core.url);
   } catch (err) {
     dialog.showErrorBox('AI-DOS could not start', startFailureMessage(err, config?.dataDir));
