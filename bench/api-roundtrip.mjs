@@ -121,8 +121,12 @@ async function main() {
     if (opts.json) console.log(JSON.stringify(result));
     else {
       const ms = (x) => `${x.toFixed(3)} ms`;
-      console.log(`api-roundtrip: ${N} sequential GET ${url.pathname} (token auth, keep-alive, ${sockets} connection(s), ${WARMUP} warm-up)`);
-      console.log(`  p50 ${ms(result.p50Ms)}  p90 ${ms(result.p90Ms)}  p99 ${ms(result.p99Ms)}  max ${ms(result.maxMs)}  mean ${ms(mean)}`);
+      console.log(
+        `api-roundtrip: ${N} sequential GET ${url.pathname} (token auth, keep-alive, ${sockets} connection(s), ${WARMUP} warm-up)`,
+      );
+      console.log(
+        `  p50 ${ms(result.p50Ms)}  p90 ${ms(result.p90Ms)}  p99 ${ms(result.p99Ms)}  max ${ms(result.maxMs)}  mean ${ms(mean)}`,
+      );
       console.log(`  ${result.requestsPerSecond.toFixed(0)} requests/s`);
       console.log(`  target p50 <= ${TARGET_P50_MS} ms: ${result.targetMet ? 'met' : 'MISSED'}`);
     }

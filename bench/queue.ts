@@ -42,7 +42,12 @@ async function measure(concurrency: number): Promise<Result> {
     runMigrations(db, [queueMigrations]);
     const logger = silentLogger();
     const queue = new JobQueue(db, new EventBus(logger), logger, { concurrency, leaseMs: 30_000, pollMs: 500 });
-    queue.register({ type: 'bench.noop', description: 'does nothing', payload: z.object({ i: z.number() }), run: async () => null });
+    queue.register({
+      type: 'bench.noop',
+      description: 'does nothing',
+      payload: z.object({ i: z.number() }),
+      run: async () => null,
+    });
 
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -81,7 +86,9 @@ for (const c of opts.concurrency.split(',').map(Number)) results.push(await meas
 if (opts.json) console.log(JSON.stringify({ benchmark: 'queue', targetJobsPerSecond: TARGET_JOBS_PER_S, results }));
 else {
   console.log(`queue: ${JOBS} no-op jobs, enqueueMany in batches of ${BATCH}, SQLite (WAL) in a temp dir`);
-  console.log('  concurrency   enqueue jobs/s   dispatch+complete jobs/s   total jobs/s   CPU µs/job   (enqueue ms / run ms)');
+  console.log(
+    '  concurrency   enqueue jobs/s   dispatch+complete jobs/s   total jobs/s   CPU µs/job   (enqueue ms / run ms)',
+  );
   for (const r of results) {
     console.log(
       `  ${String(r.concurrency).padStart(11)}   ${r.enqueuePerSecond.toFixed(0).padStart(14)}   ${r.runPerSecond.toFixed(0).padStart(24)}` +
@@ -91,6 +98,8 @@ else {
   const at8 = results.find((r) => r.concurrency === 8) ?? results[0];
   if (at8) {
     const met = at8.totalPerSecond >= TARGET_JOBS_PER_S;
-    console.log(`  target >= ${TARGET_JOBS_PER_S} jobs/s total at concurrency ${at8.concurrency}: ${met ? 'met' : 'MISSED'}`);
+    console.log(
+      `  target >= ${TARGET_JOBS_PER_S} jobs/s total at concurrency ${at8.concurrency}: ${met ? 'met' : 'MISSED'}`,
+    );
   }
 }
