@@ -9,13 +9,25 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const extra = process.argv.slice(2);
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-console.log(`${new Date().toISOString()}  ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
-console.log(`load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+console.log(
+  `${new Date().toISOString()}  ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+);
+console.log(
+  `load average ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}\n`,
+);
 
 const benchmarks = [
   { name: 'api-roundtrip', argv: ['bench/api-roundtrip.mjs'] },
   // tsx runs the TypeScript directly and resolves the #platform/... subpath imports.
   { name: 'queue', argv: ['--import', 'tsx', 'bench/queue.ts'] },
+  // DataForge: 2 GiB of large files, 100,000 small files (with git lfs alongside), a 1M-row CSV profile. Each
+  // writes GiBs to a temp dir and removes it; together they take several minutes.
+  { name: 'dataforge-import', argv: ['--import', 'tsx', 'bench/dataforge-import.ts'] },
+  { name: 'dataforge-small-files', argv: ['--import', 'tsx', 'bench/dataforge-small-files.ts'] },
+  { name: 'dataforge-profile', argv: ['--import', 'tsx', 'bench/dataforge-profile.ts'] },
 ];
 
 let failed = 0;

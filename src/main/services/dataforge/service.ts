@@ -9,6 +9,7 @@ import {
   rmdirSync,
   statSync,
 } from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { BlobRef, BlobStore } from '#platform/blobstore';
@@ -236,6 +237,17 @@ export class LocalDataforgeService implements DataforgeService {
     let doneBytes = 0;
     let hashedFiles = 0;
     let hashedBytes = 0;
+    const unchanged = this.unchangedSinceLatest(dataset.id, files, cache);
+    if (unchanged)
+      return {
+        created: false,
+        version: unchanged,
+        files: files.length,
+        bytes: totalBytes,
+        hashedFiles: 0,
+        hashedBytes: 0,
+        skipped,
+      };
     try {
       for (let start = 0; start < files.length; start += IMPORT_BATCH) {
         if (sink?.signal.aborted) throw new AppError('FAILED_PRECONDITION', 'the import was cancelled');
@@ -295,6 +307,28 @@ export class LocalDataforgeService implements DataforgeService {
       this.blobs.removeRefsOf(ref);
       throw err;
     }
+  }
+
+  /**
+   * The latest version, when every file is known from the stat cache and the manifest they make is the
+   * latest version's: then an import touches neither the files nor the blob store (a no-change re-import).
+   */
+  private unchangedSinceLatest(
+    datasetId: string,
+    files: readonly ScannedFile[],
+    cache: Map<string, StatCacheEntry>,
+  ): DatasetVersion | undefined {
+    const latest = this.store.latestVersion(datasetId);
+    if (!latest) return undefined;
+    const entries: ManifestEntry[] = [];
+    for (const f of files) {
+      const c = cache.get(f.abs);
+      if (!c || c.size !== f.size || c.mtimeNs !== f.mtimeNs || c.ctimeNs !== f.ctimeNs || c.ino !== f.ino)
+        return undefined;
+      entries.push({ path: f.rel, sha256: c.sha256, size: f.size });
+    }
+    const manifestSha = createHash('sha256').update(serializeManifest(entries)).digest('hex');
+    return manifestSha === latest.manifestSha256 ? this.toVersion(latest) : undefined;
   }
 
   /**
