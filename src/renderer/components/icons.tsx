@@ -3,7 +3,8 @@ import type { SVGProps } from 'react';
 /** A handful of 16px stroke icons (no icon package: the few we need are drawn here). */
 export type IconProps = SVGProps<SVGSVGElement>;
 
-function Icon({ children, ...props }: IconProps) {
+/** The frame every icon draws in; feature folders draw their own icons with it. */
+export function Icon({ children, ...props }: IconProps) {
   return (
     <svg
       viewBox="0 0 24 24"

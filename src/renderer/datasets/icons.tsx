@@ -1,23 +1,4 @@
-import type { IconProps } from '../components/icons';
-
-function Icon({ children, ...props }: IconProps) {
-  return (
-    <svg
-      viewBox="0 0 24 24"
-      width={16}
-      height={16}
-      fill="none"
-      stroke="currentColor"
-      strokeWidth={1.8}
-      strokeLinecap="round"
-      strokeLinejoin="round"
-      aria-hidden="true"
-      {...props}
-    >
-      {children}
-    </svg>
-  );
-}
+import { Icon, type IconProps } from '../components/icons';
 
 /** A stack of disks: the sidebar's Datasets entry. */
 export const DatasetsIcon = (p: IconProps) => (
