@@ -57,7 +57,16 @@ const serviceRules = Object.entries(SERVICE_RANKS).flatMap(([rank, services]) =>
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'out/', 'dist/', 'coverage/', 'docs/openapi.json', 'sdk/python/', '**/*.d.ts'],
+    ignores: [
+      'node_modules/',
+      'out/',
+      'dist/',
+      'coverage/',
+      'docs/openapi.json',
+      'sdk/python/src/',
+      'sdk/python/tests/',
+      '**/*.d.ts',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -238,7 +238,9 @@ async function main() {
     const rssBeforeProfileMB = process.memoryUsage().rss / MB;
     const maxRssBeforeProfileMB = maxRssMB();
     mem.enter('profile');
+    const cpu0 = process.cpuUsage();
     const profiled = await jobs.finished((await t.client.call('datasets.profileRun', version)).id);
+    const cpu = process.cpuUsage(cpu0);
     mem.enter('between');
     const maxRssAfterProfileMB = maxRssMB();
 
@@ -277,6 +279,8 @@ async function main() {
       importMs,
       profileMs,
       profileJobMs: (profiled.job.finishedAt ?? 0) - (profiled.job.startedAt ?? 0),
+      // The whole process's CPU while the profile ran (on a loaded machine, wall time is more than CPU time).
+      profileCpuMs: (cpu.user + cpu.system) / 1000,
       rssBeforeImportMB,
       peakRssImportMB: mem.peakMB('import'),
       rssBeforeProfileMB,
@@ -302,7 +306,7 @@ async function main() {
           `import ${s(importMs)} (peak RSS ${mb(result.peakRssImportMB)})`,
       );
       console.log(
-        `  profile alone (datasets.profileRun)  ${s(profileMs)} (job ${s(result.profileJobMs)})  ->  ${(ROWS / (profileMs / 1000)).toFixed(0)} rows/s, ` +
+        `  profile alone (datasets.profileRun)  ${s(profileMs)} (job ${s(result.profileJobMs)}, CPU ${s(result.profileCpuMs)})  ->  ${(ROWS / (profileMs / 1000)).toFixed(0)} rows/s, ` +
           `${(csvBytes / MB / (profileMs / 1000)).toFixed(1)} MB/s`,
       );
       console.log(

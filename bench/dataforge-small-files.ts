@@ -53,6 +53,16 @@ function generate(dir: string): void {
   }
 }
 
+/** The share of time some task waited for I/O over the last 10 s (Linux PSI), or null where the kernel has no PSI. */
+function ioPressure(): number | null {
+  try {
+    const match = /^some avg10=([\d.]+)/.exec(readFileSync('/proc/pressure/io', 'utf8'));
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** CPU time (user + system) of this process's waited-for children so far, ms (Linux: /proc/self/stat). */
 function childrenCpuMs(): number {
   const stat = readFileSync('/proc/self/stat', 'utf8');
@@ -158,6 +168,12 @@ async function main() {
   const g0 = performance.now();
   generate(folder);
   const generateMs = performance.now() - g0;
+  // Written back before anything is timed: otherwise the import's fsyncs wait for the 400 MB just generated
+  // (ext4 commits its journal for every file), while git, which never fsyncs, would not.
+  const s0 = performance.now();
+  await run('sync');
+  const syncMs = performance.now() - s0;
+  const io0 = ioPressure();
 
   const t = await startTestCore({ dataDir: path.join(root, 'core') });
   let cold;
@@ -174,12 +190,14 @@ async function main() {
   const lfs = await gitLfsAvailable();
   const git = await gitSide(folder, lfs);
   const load1 = os.loadavg();
+  const io1 = ioPressure();
 
   const result = {
     benchmark: 'dataforge-small-files',
     files: FILES,
     fileBytes: FILE_BYTES,
     generateMs,
+    syncMs,
     importWallMs: cold.wallMs,
     importJobMs: cold.jobMs,
     importCpuMs: cold.cpuMs,
@@ -198,6 +216,7 @@ async function main() {
     },
     speedup: git.add.wallMs / cold.wallMs,
     loadAverage: { start: load0, end: load1 },
+    ioPressure: { start: io0, end: io1 },
     targetSpeedup: TARGET_SPEEDUP,
     targetReimportMs: TARGET_REIMPORT_MS,
     speedupMet: false,
@@ -210,7 +229,8 @@ async function main() {
     const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
     const rate = (ms: number) => `${(FILES / (ms / 1000)).toFixed(0)} files/s`;
     console.log(
-      `dataforge-small-files: ${FILES} files x ${FILE_BYTES / 1024} KiB random, folders of ${PER_FOLDER} (generated in ${s(generateMs)})`,
+      `dataforge-small-files: ${FILES} files x ${FILE_BYTES / 1024} KiB random, folders of ${PER_FOLDER} ` +
+        `(generated in ${s(generateMs)}, then \`sync\` ${s(syncMs)})`,
     );
     console.log(
       `  cold import (fresh core)   ${s(cold.wallMs)} (job ${s(cold.jobMs)}, CPU ${s(cold.cpuMs)})  ->  ${rate(cold.wallMs)}`,
@@ -229,7 +249,8 @@ async function main() {
       `  git add -A, nothing changed ${git.again.wallMs.toFixed(0)} ms (CPU ${git.again.cpuMs.toFixed(0)} ms)`,
     );
     console.log(
-      `  load average ${load0.map((x) => x.toFixed(2)).join(' ')} at start, ${load1.map((x) => x.toFixed(2)).join(' ')} at end`,
+      `  load average ${load0.map((x) => x.toFixed(2)).join(' ')} at start, ${load1.map((x) => x.toFixed(2)).join(' ')} at end` +
+        (io0 === null || io1 === null ? '' : `; I/O pressure (some, avg10) ${io0}% at start, ${io1}% at end`),
     );
     console.log(
       `  target import >= ${TARGET_SPEEDUP}x as fast as ${lfs ? 'git lfs' : 'git add'}: ${result.speedupMet ? 'met' : 'MISSED'}`,

@@ -28,6 +28,10 @@ const benchmarks = [
   { name: 'dataforge-import', argv: ['--import', 'tsx', 'bench/dataforge-import.ts'] },
   { name: 'dataforge-small-files', argv: ['--import', 'tsx', 'bench/dataforge-small-files.ts'] },
   { name: 'dataforge-profile', argv: ['--import', 'tsx', 'bench/dataforge-profile.ts'] },
+  // ModelHub: MLflow-API tracking throughput and storage; search and chart reads (seeds 10,000 runs, ~1-2 min each).
+  { name: 'modelhub-tracking', argv: ['--import', 'tsx', 'bench/modelhub-tracking.ts'] },
+  { name: 'modelhub-search', argv: ['--import', 'tsx', 'bench/modelhub-search.ts'] },
+  { name: 'modelhub-store', argv: ['--import', 'tsx', 'bench/modelhub-store.ts'] },
 ];
 
 let failed = 0;

@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '#shared/contracts/jobs';
 import { startTestCore, type TestCore } from '#core/testing';
 import { fixturePath, tempDir, waitFor } from '#platform/testing';
+import { zipArchive } from '#platform/test-archives';
 
 const CLI = fileURLToPath(new URL('./main.ts', import.meta.url));
 const FIXTURES = fixturePath('data');
@@ -29,6 +30,7 @@ function aidos(args: string[], env: Record<string, string> = {}): Promise<Result
   });
 }
 
+// Each command is a child process compiling the CLI with tsx: seconds each on a busy 2-core machine.
 let t: TestCore;
 let base: string[];
 beforeAll(async () => {
@@ -40,7 +42,7 @@ afterAll(async () => {
   await t.close();
 });
 
-describe('aidos CLI', () => {
+describe('aidos CLI', { timeout: 180_000 }, () => {
   it('shows status as JSON, found through the data dir alone', async () => {
     const r = await aidos([...base, '--json', 'status']);
     expect(r.code).toBe(0);
@@ -107,7 +109,7 @@ describe('aidos CLI', () => {
   });
 });
 
-describe('aidos datasets', () => {
+describe('aidos datasets', { timeout: 180_000 }, () => {
   it('imports, lists versions, diffs, tags, profiles, exports and pushes', async () => {
     const tmp = tempDir('aidos-cli-data-');
     try {
@@ -152,7 +154,7 @@ describe('aidos datasets', () => {
   });
 });
 
-describe('aidos serve', () => {
+describe('aidos serve', { timeout: 180_000 }, () => {
   function serve(dataDir: string) {
     const child = spawn(
       process.execPath,
@@ -188,10 +190,19 @@ describe('aidos serve', () => {
         'run',
         'system.sleep',
         '--payload',
-        '{"ms":1500,"steps":15}',
+        '{"ms":6000,"steps":30}',
       ]);
       const job = JSON.parse(run.stdout) as Job;
-      await new Promise((r) => setTimeout(r, 600));
+      // Killed while the job runs (the CLI itself can take seconds to start on a busy machine).
+      const token = readFileSync(path.join(tmp.dir, 'token'), 'utf8').trim();
+      await waitFor(
+        async () => {
+          const res = await fetch(`${url}/api/v1/jobs/${job.id}`, { headers: { authorization: `Bearer ${token}` } });
+          return ((await res.json()) as Job).status === 'running' ? true : undefined;
+        },
+        30_000,
+        'the job to run',
+      );
       first.child.kill('SIGKILL');
       await new Promise((r) => first.child.on('exit', r));
 
@@ -200,10 +211,34 @@ describe('aidos serve', () => {
       expect(url2).not.toBe('');
       const waited = await aidos(['--data-dir', tmp.dir, '--json', 'jobs', 'wait', job.id]);
       const done = JSON.parse(waited.stdout) as Job;
-      expect(done).toMatchObject({ status: 'succeeded', attempts: 2, result: { sleptMs: 1500 } });
+      expect(done).toMatchObject({ status: 'succeeded', attempts: 2, result: { sleptMs: 6000 } });
       restarted.child.kill('SIGTERM');
       await new Promise((r) => restarted.child.on('exit', r));
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    } finally {
+      tmp.remove();
+    }
+  });
+});
+
+describe('aidos datasets import of an archive', { timeout: 180_000 }, () => {
+  it('imports the files inside a zip, or with --no-extract the zip itself', async () => {
+    const tmp = tempDir('aidos-cli-archive-');
+    try {
+      const zip = path.join(tmp.dir, 'flowers.zip');
+      writeFileSync(
+        zip,
+        zipArchive([
+          { name: 'flowers/iris.csv', content: readFileSync(path.join(FIXTURES, 'iris.csv')), deflate: true },
+          { name: 'flowers/README.txt', content: 'iris' },
+        ]),
+      );
+      const extracted = await aidos([...base, 'datasets', 'import', zip]);
+      expect(extracted.code, extracted.stderr).toBe(0);
+      expect(extracted.stdout).toMatch(/^flowers v1: 2 files, .* \(mixed\)/m);
+      const kept = await aidos([...base, 'datasets', 'import', zip, '--name', 'flowers-zip', '--no-extract']);
+      expect(kept.code, kept.stderr).toBe(0);
+      expect(kept.stdout).toMatch(/^flowers-zip v1: 1 files/m);
     } finally {
       tmp.remove();
     }

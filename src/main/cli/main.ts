@@ -7,6 +7,7 @@ import type { Job } from '#shared/contracts/jobs';
 import { AppError } from '#shared/errors';
 import { VERSION } from '#core/version';
 import { connect, streamEvents, type Connection } from './connection';
+import { addModelhubCommands } from './modelhub-commands';
 import { formatBytes, formatTime, printTable } from './output';
 import { progressBar } from './progress';
 import { findRendererDir, serve } from './serve';
@@ -274,16 +275,27 @@ datasets
   });
 datasets
   .command('import <path>')
-  .description('import a file or folder as a new version (made only if the content changed)')
+  .description(
+    'import a file, folder or archive (.zip, .tar, .tar.gz, .tgz: the files inside it) as a new version (made only if the content changed)',
+  )
   .option('--name <name>', 'dataset name (default: the folder or file name)')
   .option('-m, --message <message>', 'what changed', '')
-  .action(async (target: string, o: { name?: string; message: string }) => {
+  .option('--no-extract', 'import an archive as one file instead of the files inside it')
+  .action(async (target: string, o: { name?: string; message: string; extract: boolean }) => {
     const absolute = path.resolve(target);
     const name = o.name ?? datasetNameFrom(absolute);
     const c = conn();
     const job = await waitForJob(
       c,
-      (await c.client.call('datasets.import', { dataset: name, path: absolute, message: o.message, create: true })).id,
+      (
+        await c.client.call('datasets.import', {
+          dataset: name,
+          path: absolute,
+          message: o.message,
+          create: true,
+          extract: o.extract,
+        })
+      ).id,
     );
     if (job.status !== 'succeeded') throw new AppError('INTERNAL', `import ${job.status}: ${job.error?.message ?? ''}`);
     const result = job.result as ImportResult;
@@ -547,7 +559,7 @@ function listFiles(root: string): { rel: string; abs: string; size: number }[] {
 
 /** A dataset name from a path: lower case, with anything outside [a-z0-9._-] turned into "-". */
 function datasetNameFrom(p: string): string {
-  const base = path.basename(p).replace(/\.(csv|tsv|jsonl|parquet|txt)$/i, '');
+  const base = path.basename(p).replace(/\.(csv|tsv|jsonl|parquet|txt|zip|tar|tar\.gz|tgz)$/i, '');
   const name = base
     .toLowerCase()
     .replace(/[^a-z0-9._-]+/g, '-')
@@ -565,6 +577,8 @@ function explain(err: unknown): string {
   }
   return `error: ${(err as Error).message ?? String(err)}`;
 }
+
+addModelhubCommands(program, { conn, out });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (flags().json) {

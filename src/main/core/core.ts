@@ -13,7 +13,7 @@ import { SystemInfo } from '#platform/sysinfo';
 import { UploadStore, uploadMigrations } from '#platform/uploads';
 import { WorkerPool } from '#platform/worker-pool';
 import { createGateway, type RouteInfo } from '#gateway/server';
-import type { MountedRoutes } from '#gateway/routes';
+import type { ForeignApi, MountedRoutes } from '#gateway/routes';
 import type { SecurityService } from '#services/security/contract';
 import { AppError } from '#shared/errors';
 import { createServices } from './container';
@@ -87,7 +87,7 @@ export async function startCore(config: Config, options: { listen?: boolean } = 
     const workers = new WorkerPool(config.dataDir);
     cleanup.push(() => workers.close());
     const blobs = new BlobStore(db, config.dataDir);
-    const uploads = new UploadStore(db, blobs);
+    const uploads = new UploadStore(db, blobs, config.dataforge.maxFileBytes);
     const queue = new JobQueue(db, bus, logger.child({ component: 'queue' }), config.queue, workers, metrics);
     cleanup.push(() => queue.stop());
     const sysinfo = new SystemInfo();
@@ -95,8 +95,10 @@ export async function startCore(config: Config, options: { listen?: boolean } = 
 
     const services = createServices(serviceModules, platform);
     const routes: MountedRoutes[] = [];
+    const foreignApis: ForeignApi[] = [];
     for (const { module, service } of services.values()) {
       if (module.routes) routes.push(module.routes(service));
+      foreignApis.push(...(module.foreignApis?.(service) ?? []));
       for (const handler of module.jobs?.(service) ?? []) queue.register(handler);
     }
     for (const handler of platformJobs(blobs, uploads, bus)) queue.register(handler);
@@ -135,7 +137,16 @@ export async function startCore(config: Config, options: { listen?: boolean } = 
       jobRoutes(queue),
       uploadRoutes(uploads),
     );
-    const gateway = await createGateway({ config, logger, metrics, bus, security, routes, version: VERSION });
+    const gateway = await createGateway({
+      config,
+      logger,
+      metrics,
+      bus,
+      security,
+      routes,
+      foreignApis,
+      version: VERSION,
+    });
     cleanup.push(() => gateway.app.close());
     await gateway.app.ready();
 

@@ -7,7 +7,7 @@ import type { Metrics } from '#platform/metrics';
 import type { JobHandler, JobQueue } from '#platform/queue';
 import type { SystemInfo } from '#platform/sysinfo';
 import type { UploadStore } from '#platform/uploads';
-import type { MountedRoutes } from '#gateway/routes';
+import type { ForeignApi, MountedRoutes } from '#gateway/routes';
 
 /** What the platform layer offers services; each service names the parts it uses and gets only those. */
 export interface PlatformDeps {
@@ -43,6 +43,8 @@ export interface ServiceModule<S = unknown, P extends keyof PlatformDeps = keyof
   services: readonly string[];
   create(platform: Pick<PlatformDeps, P>, services: ServiceLookup): S;
   routes?(service: S): MountedRoutes;
+  /** Other products' REST APIs the service also speaks (ModelHub: MLflow's). */
+  foreignApis?(service: S): ForeignApi[];
   /** Begins background work (watchers, timers) once the core serves; `stop` ends it at shutdown. */
   start?(service: S): void;
   stop?(service: S): void | Promise<void>;

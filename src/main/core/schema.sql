@@ -24,6 +24,64 @@ CREATE TABLE dataforge_datasets (
   updated_at INTEGER NOT NULL
 ) STRICT;
 
+CREATE TABLE dataforge_label_annotations (
+  id TEXT PRIMARY KEY,
+  task_id TEXT NOT NULL REFERENCES dataforge_label_tasks(id) ON DELETE CASCADE,
+  project_id TEXT NOT NULL REFERENCES dataforge_label_projects(id) ON DELETE CASCADE,
+  annotator TEXT NOT NULL,
+  -- NULL when the annotator skipped the task.
+  value TEXT,
+  duration_ms INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (task_id, annotator)
+) STRICT;
+
+CREATE TABLE dataforge_label_locks (
+  task_id TEXT NOT NULL REFERENCES dataforge_label_tasks(id) ON DELETE CASCADE,
+  project_id TEXT NOT NULL REFERENCES dataforge_label_projects(id) ON DELETE CASCADE,
+  annotator TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (project_id, annotator)
+) STRICT;
+
+CREATE TABLE dataforge_label_projects (
+  id TEXT PRIMARY KEY,
+  dataset_id TEXT NOT NULL REFERENCES dataforge_datasets(id),
+  version_id TEXT NOT NULL REFERENCES dataforge_versions(id),
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  labels TEXT NOT NULL,
+  source TEXT NOT NULL,
+  columns TEXT NOT NULL,
+  overlap INTEGER NOT NULL,
+  review INTEGER NOT NULL,
+  instructions TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (dataset_id, name)
+) STRICT;
+
+CREATE TABLE dataforge_label_reviews (
+  task_id TEXT PRIMARY KEY REFERENCES dataforge_label_tasks(id) ON DELETE CASCADE,
+  project_id TEXT NOT NULL REFERENCES dataforge_label_projects(id) ON DELETE CASCADE,
+  reviewer TEXT NOT NULL,
+  decision TEXT NOT NULL,
+  annotation_id TEXT,
+  value TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE dataforge_label_tasks (
+  id TEXT PRIMARY KEY,
+  project_id TEXT NOT NULL REFERENCES dataforge_label_projects(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  item TEXT NOT NULL,
+  data TEXT NOT NULL,
+  prediction TEXT,
+  UNIQUE (project_id, position)
+) STRICT;
+
 CREATE TABLE dataforge_profiles (
   version_id TEXT PRIMARY KEY REFERENCES dataforge_versions(id),
   profile TEXT NOT NULL,
@@ -79,6 +137,196 @@ CREATE TABLE dataforge_watches (
   UNIQUE (dataset_id, path)
 ) STRICT;
 
+CREATE TABLE modelhub_alias_history (
+  id INTEGER PRIMARY KEY,
+  model_id INTEGER NOT NULL REFERENCES modelhub_models(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  version INTEGER,
+  previous_version INTEGER,
+  actor TEXT NOT NULL,
+  at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE modelhub_aliases (
+  model_id INTEGER NOT NULL REFERENCES modelhub_models(id) ON DELETE CASCADE,
+  alias TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  PRIMARY KEY (model_id, alias)
+) STRICT;
+
+CREATE TABLE modelhub_artifacts (
+  root TEXT NOT NULL,
+  path TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (root, path)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE modelhub_experiment_tags (
+  experiment_id INTEGER NOT NULL REFERENCES modelhub_experiments(id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (experiment_id, key)
+) STRICT;
+
+CREATE TABLE modelhub_experiments (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  artifact_location TEXT NOT NULL,
+  lifecycle_stage TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE modelhub_logged_model_params (
+  model_id TEXT NOT NULL REFERENCES modelhub_logged_models(id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (model_id, key)
+) STRICT;
+
+CREATE TABLE modelhub_logged_model_tags (
+  model_id TEXT NOT NULL REFERENCES modelhub_logged_models(id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (model_id, key)
+) STRICT;
+
+CREATE TABLE modelhub_logged_models (
+  id TEXT PRIMARY KEY,
+  experiment_id INTEGER NOT NULL REFERENCES modelhub_experiments(id),
+  name TEXT NOT NULL,
+  model_type TEXT,
+  source_run_id TEXT,
+  status TEXT NOT NULL,
+  status_message TEXT,
+  artifact_uri TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  deleted_at INTEGER
+) STRICT;
+
+CREATE TABLE modelhub_metric_chunks (
+  series_id INTEGER NOT NULL REFERENCES modelhub_metric_series(id),
+  seq INTEGER NOT NULL,
+  points INTEGER NOT NULL,
+  min_step INTEGER NOT NULL,
+  max_step INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (series_id, seq)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE modelhub_metric_series (
+  id INTEGER PRIMARY KEY,
+  run_id TEXT NOT NULL REFERENCES modelhub_runs(id),
+  key TEXT NOT NULL,
+  last_step INTEGER NOT NULL,
+  last_timestamp INTEGER NOT NULL,
+  last_value REAL,
+  last_is_nan INTEGER NOT NULL,
+  points INTEGER NOT NULL,
+  next_seq INTEGER NOT NULL,
+  -- The small chunks at the end, merged once there are enough of them.
+  tail_chunks INTEGER NOT NULL,
+  tail_points INTEGER NOT NULL,
+  UNIQUE (run_id, key)
+) STRICT;
+
+CREATE TABLE modelhub_model_tags (
+  model_id INTEGER NOT NULL REFERENCES modelhub_models(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (model_id, key)
+) STRICT;
+
+CREATE TABLE modelhub_model_version_tags (
+  model_id INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (model_id, version, key),
+  FOREIGN KEY (model_id, version) REFERENCES modelhub_model_versions(model_id, version) ON DELETE CASCADE
+) STRICT;
+
+CREATE TABLE modelhub_model_versions (
+  model_id INTEGER NOT NULL REFERENCES modelhub_models(id) ON DELETE CASCADE,
+  version INTEGER NOT NULL,
+  description TEXT NOT NULL,
+  source TEXT NOT NULL,
+  run_id TEXT,
+  run_link TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  stage TEXT NOT NULL,
+  -- What the files are (onnx, gguf, tfjs, safetensors, mlflow, other) and, for ONNX and GGUF, their signature.
+  format TEXT NOT NULL,
+  signature TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  deleted_at INTEGER, logged_model_id TEXT,
+  PRIMARY KEY (model_id, version)
+) STRICT;
+
+CREATE TABLE modelhub_models (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  description TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE modelhub_params (
+  run_id TEXT NOT NULL REFERENCES modelhub_runs(id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_id, key)
+) STRICT;
+
+CREATE TABLE modelhub_run_inputs (
+  run_id TEXT NOT NULL REFERENCES modelhub_runs(id),
+  name TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  source_type TEXT NOT NULL,
+  source TEXT NOT NULL,
+  schema TEXT,
+  profile TEXT,
+  tags TEXT NOT NULL,
+  dataset_version_id TEXT,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (run_id, name, digest)
+) STRICT;
+
+CREATE TABLE modelhub_run_outputs (
+  run_id TEXT NOT NULL REFERENCES modelhub_runs(id),
+  model_id TEXT NOT NULL REFERENCES modelhub_logged_models(id),
+  step INTEGER NOT NULL,
+  PRIMARY KEY (run_id, model_id)
+) STRICT;
+
+CREATE TABLE modelhub_run_tags (
+  run_id TEXT NOT NULL REFERENCES modelhub_runs(id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_id, key)
+) STRICT;
+
+CREATE TABLE modelhub_runs (
+  id TEXT PRIMARY KEY,
+  experiment_id INTEGER NOT NULL REFERENCES modelhub_experiments(id),
+  name TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  start_time INTEGER NOT NULL,
+  end_time INTEGER,
+  lifecycle_stage TEXT NOT NULL,
+  artifact_uri TEXT NOT NULL,
+  -- Last write of any kind: a running run silent for too long is marked KILLED.
+  last_activity INTEGER NOT NULL,
+  deleted_at INTEGER
+) STRICT;
+
 CREATE TABLE platform_blob_refs (
   sha256 TEXT NOT NULL REFERENCES platform_blobs(sha256) ON DELETE RESTRICT,
   owner TEXT NOT NULL,
@@ -92,7 +340,7 @@ CREATE TABLE platform_blobs (
   size INTEGER NOT NULL,
   created_at INTEGER NOT NULL,
   last_put_at INTEGER NOT NULL
-) STRICT;
+, pack TEXT, pack_offset INTEGER) STRICT;
 
 CREATE TABLE platform_jobs (
   id TEXT PRIMARY KEY,
@@ -138,7 +386,25 @@ CREATE TABLE security_api_keys (
   revoked_at INTEGER
 ) STRICT;
 
+CREATE INDEX dataforge_label_annotations_project ON dataforge_label_annotations(project_id, annotator, updated_at);
+
 CREATE INDEX dataforge_tags_version ON dataforge_tags(version_id);
+
+CREATE INDEX modelhub_alias_history_model ON modelhub_alias_history(model_id, at);
+
+CREATE INDEX modelhub_logged_models_experiment ON modelhub_logged_models(experiment_id, created_at DESC);
+
+CREATE INDEX modelhub_metric_series_key ON modelhub_metric_series(key, last_value);
+
+CREATE INDEX modelhub_model_versions_run ON modelhub_model_versions(run_id);
+
+CREATE INDEX modelhub_params_key ON modelhub_params(key, value);
+
+CREATE INDEX modelhub_run_tags_key ON modelhub_run_tags(key, value);
+
+CREATE INDEX modelhub_runs_experiment ON modelhub_runs(experiment_id, start_time DESC);
+
+CREATE INDEX modelhub_runs_running ON modelhub_runs(status, last_activity) WHERE status = 'RUNNING';
 
 CREATE INDEX platform_blob_refs_sha256 ON platform_blob_refs(sha256);
 

@@ -1,4 +1,5 @@
 import { dataforgeModule } from '#services/dataforge/index';
+import { modelhubModule } from '#services/modelhub/index';
 import { securityModule } from '#services/security/index';
 import type { PlatformDeps, ServiceModule } from './module';
 
@@ -6,4 +7,5 @@ import type { PlatformDeps, ServiceModule } from './module';
 export const serviceModules: readonly ServiceModule<unknown, keyof PlatformDeps>[] = [
   securityModule as ServiceModule<unknown, keyof PlatformDeps>,
   dataforgeModule as ServiceModule<unknown, keyof PlatformDeps>,
+  modelhubModule as ServiceModule<unknown, keyof PlatformDeps>,
 ];

@@ -1,5 +1,7 @@
+import type { Readable } from 'node:stream';
 import type { z } from 'zod';
-import type { Endpoint, EndpointMap, OutputOf } from '#shared/api/endpoint';
+import type { Endpoint, EndpointMap, HttpMethod, OutputOf, RawReply, Scope } from '#shared/api/endpoint';
+import type { ErrorCode } from '#shared/errors';
 import type { Principal } from '#services/security/contract';
 
 /** The browser session cookie set by `auth.session`; accepted for GET requests only. */
@@ -39,4 +41,40 @@ export function routeTable<M extends EndpointMap>(endpoints: M, handlers: RouteT
     if (!(name in handlers)) throw new Error(`endpoint '${name}' has no handler`);
   }
   return { endpoints, handlers: handlers as unknown as Record<string, RouteHandler<Endpoint>> };
+}
+
+/** A request to a foreign route, as parsed by the gateway (JSON body; query values repeat as arrays). */
+export interface ForeignRequest {
+  params: Record<string, string>;
+  query: Record<string, string | string[] | undefined>;
+  body: unknown;
+  /** The unread request body of a `streamBody` route (any content type). */
+  stream: Readable | null;
+  principal: Principal | null;
+}
+
+/** A route of another product's wire protocol: it answers JSON (status 200) or, for downloads, a `RawReply`. */
+export interface ForeignRoute {
+  method: HttpMethod;
+  url: string;
+  scope: Scope;
+  /** The body is bytes of any type, left unread for the handler to stream (artifact uploads). */
+  streamBody?: boolean;
+  handler(req: ForeignRequest): unknown;
+}
+
+/**
+ * Another product's REST API served beside ours (MLflow's, so that its clients work unchanged). Errors under
+ * its prefixes — from its handlers, from authentication, from unparsable bodies, for unknown routes — take
+ * its error shape and statuses instead of ours.
+ */
+export interface ForeignApi {
+  name: string;
+  prefixes: readonly string[];
+  routes: readonly ForeignRoute[];
+  errorReply(error: { code: ErrorCode; message: string; status: number }): { status: number; body: unknown };
+}
+
+export function isRawReply(value: unknown): value is RawReply {
+  return typeof value === 'object' && value !== null && 'body' in value && 'contentType' in value && 'size' in value;
 }

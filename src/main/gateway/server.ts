@@ -1,5 +1,6 @@
 import { createReadStream, existsSync } from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -14,7 +15,8 @@ import Fastify, {
 } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { WebSocket } from 'ws';
-import { splitInput, type Endpoint, type Scope } from '#shared/api/endpoint';
+import { z } from 'zod';
+import { splitInput, type Endpoint, type RawReply, type Scope } from '#shared/api/endpoint';
 import { ErrorResponse } from '#shared/contracts/common';
 import { EVENTS_WS_PATH } from '#shared/contracts/index';
 import { AppError } from '#shared/errors';
@@ -24,8 +26,19 @@ import type { Logger } from '#platform/logger';
 import type { Metrics } from '#platform/metrics';
 import { hasScope, type Principal, type SecurityService } from '#services/security/contract';
 import { toHttpError } from './errors';
+
+/** How a `rawOutput` endpoint's response appears in the OpenAPI document (its bytes are sent as they are). */
+const RAW_RESPONSE = z.string().meta({ format: 'binary', description: "The file's bytes, with its media type" });
 import { RateLimiter } from './rate-limit';
-import { SESSION_COOKIE, type MountedRoutes, type RequestContext, type RouteHandler } from './routes';
+import {
+  SESSION_COOKIE,
+  isRawReply,
+  type ForeignApi,
+  type ForeignRoute,
+  type MountedRoutes,
+  type RequestContext,
+  type RouteHandler,
+} from './routes';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -48,6 +61,7 @@ export interface GatewayOptions {
   bus: EventBus;
   security: SecurityService;
   routes: readonly MountedRoutes[];
+  foreignApis?: readonly ForeignApi[];
   version: string;
 }
 
@@ -195,10 +209,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     metrics.observeHttp(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
 
+  const foreignApis = options.foreignApis ?? [];
+  const foreignApiOf = (url: string) => foreignApis.find((api) => api.prefixes.some((p) => url.startsWith(p)));
   app.setErrorHandler((err, req, reply) => {
     const mapped = toHttpError(err, { bodyLimitBytes: req.routeOptions.bodyLimit ?? config.bodyLimitBytes });
     if (mapped.internal) req.log.error({ err, url: req.url }, 'request failed');
-    void reply.code(mapped.status).type('application/json').send(mapped.body);
+    const foreign = foreignApiOf(req.url);
+    if (foreign) {
+      const { status, body } = foreign.errorReply({ ...mapped.body.error, status: mapped.status });
+      return reply.code(status).type('application/json').send(body);
+    }
+    return reply.code(mapped.status).type('application/json').send(mapped.body);
   });
 
   const rendererIndex = config.rendererDir ? path.join(config.rendererDir, 'index.html') : '';
@@ -209,8 +230,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       // Client-side routes of the single-page app.
       return reply.type('text/html').send(createReadStream(rendererIndex));
     }
-    const body = new AppError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`).toBody();
-    return reply.code(404).type('application/json').send(body);
+    const missing = new AppError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`);
+    const foreign = foreignApiOf(req.url);
+    if (foreign) {
+      const { status, body } = foreign.errorReply({ code: missing.code, message: missing.message, status: 404 });
+      return reply.code(status).type('application/json').send(body);
+    }
+    return reply.code(404).type('application/json').send(missing.toBody());
   });
 
   await app.register(fastifySwagger, {
@@ -231,22 +257,29 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // The contract routes. Raw-body endpoints (uploads) get an octet-stream parser in a context of their own.
   const routeFor = (name: string, e: Endpoint, handler: RouteHandler<Endpoint>): RouteOptions => {
     const parts = splitInput(e);
+    if (e.rawOutput && e.method !== 'GET') throw new Error(`endpoint '${name}': a file response needs GET`);
     const status = e.status ?? 200;
     return {
       method: e.method,
       url: e.path,
       config: { scope: e.scope },
       ...(e.rawBody ? { bodyLimit: e.rawBody.maxBytes } : {}),
+      ...(e.bulkOutput ? { serializerCompiler: () => (data: unknown) => JSON.stringify(data) } : {}),
       schema: {
         operationId: name,
         summary: e.summary,
         tags: [e.tag ?? name.split('.')[0] ?? 'api'],
         ...(e.scope === 'public' ? { security: [] } : {}),
         ...(e.rawBody ? { consumes: ['application/octet-stream'] } : {}),
+        ...(e.rawOutput ? { produces: ['application/octet-stream'] } : {}),
         ...(parts.params ? { params: parts.params } : {}),
         ...(parts.query ? { querystring: parts.query } : {}),
         ...(parts.body ? { body: parts.body } : {}),
-        response: { [status]: e.output, '4xx': ErrorResponse, '5xx': ErrorResponse },
+        response: {
+          [status]: e.rawOutput ? RAW_RESPONSE : e.output,
+          '4xx': ErrorResponse,
+          '5xx': ErrorResponse,
+        },
       },
       handler: async (req: FastifyRequest, reply: FastifyReply) => {
         const rawBody = e.rawBody ? ((req.body as Buffer | undefined) ?? Buffer.alloc(0)) : null;
@@ -271,6 +304,19 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           },
         };
         const out = await handler(input, ctx);
+        if (e.rawOutput) {
+          const raw = out as RawReply;
+          return (
+            reply
+              .code(status)
+              .type(raw.contentType)
+              .header('content-length', raw.size)
+              .header('x-content-type-options', 'nosniff')
+              // Opened directly, a dataset file is shown, never run as a page of the app's origin.
+              .header('content-security-policy', "sandbox; default-src 'none'")
+              .send(raw.body instanceof Uint8Array ? Buffer.from(raw.body) : Readable.from(raw.body))
+          );
+        }
         return reply.code(status).send(out);
       },
     };
@@ -292,6 +338,42 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       );
       for (const route of rawRoutes) raw.route(route);
     });
+  }
+
+  const foreignRoute = (route: ForeignRoute): RouteOptions => ({
+    method: route.method,
+    url: route.url,
+    config: { scope: route.scope },
+    handler: async (req, reply) => {
+      const out = await route.handler({
+        params: req.params as Record<string, string>,
+        query: req.query as Record<string, string | string[] | undefined>,
+        body: route.streamBody ? undefined : req.body,
+        stream: route.streamBody ? req.raw : null,
+        principal: req.principal,
+      });
+      if (isRawReply(out)) {
+        return reply
+          .type(out.contentType)
+          .header('content-length', out.size)
+          .header('x-content-type-options', 'nosniff')
+          .header('content-security-policy', "sandbox; default-src 'none'")
+          .send(out.body instanceof Uint8Array ? Buffer.from(out.body) : Readable.from(out.body));
+      }
+      return reply.type('application/json').send(JSON.stringify(out));
+    },
+  });
+  for (const api of foreignApis) {
+    for (const route of api.routes) if (!route.streamBody) app.route(foreignRoute(route));
+    const streamed = api.routes.filter((r) => r.streamBody);
+    if (streamed.length > 0) {
+      // Uploads of any type, streamed to their handler unread and unbounded (artifacts can be gigabytes).
+      await app.register(async (raw) => {
+        raw.removeAllContentTypeParsers();
+        raw.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+        for (const route of streamed) raw.route(foreignRoute(route));
+      });
+    }
   }
 
   app.get('/metrics', { config: { scope: 'read' } }, async (_req, reply) => {

@@ -31,6 +31,16 @@ describe('config', () => {
     expect(() => loadConfig({}, { AIDOS_HOME: tmp.dir })).toThrow(/config.json is not valid JSON/);
   });
 
+  it('takes the per-file import limit from AIDOS_MAX_FILE_BYTES, keeping the other dataforge settings of the file', () => {
+    expect(loadConfig({}, { AIDOS_HOME: tmp.dir }).dataforge.maxFileBytes).toBe(64 * 1024 ** 3);
+    writeFileSync(path.join(tmp.dir, 'config.json'), JSON.stringify({ dataforge: { maxArchiveEntries: 10 } }));
+    const c = loadConfig({}, { AIDOS_HOME: tmp.dir, AIDOS_MAX_FILE_BYTES: '1000' });
+    expect(c.dataforge).toMatchObject({ maxFileBytes: 1000, maxArchiveEntries: 10 });
+    expect(() => loadConfig({}, { AIDOS_HOME: tmp.dir, AIDOS_MAX_FILE_BYTES: 'lots' })).toThrow(
+      /^configuration dataforge.maxFileBytes:/,
+    );
+  });
+
   it('knows loopback addresses', () => {
     expect(['127.0.0.1', '127.1.2.3', 'localhost', '::1'].every(isLoopback)).toBe(true);
     expect(['0.0.0.0', '192.168.1.2', '::'].some(isLoopback)).toBe(false);

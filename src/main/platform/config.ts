@@ -4,6 +4,11 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '#shared/errors';
 
+/** As large as one upload may be. */
+const DEFAULT_MAX_FILE_BYTES = 64 * 1024 ** 3;
+const DEFAULT_MAX_ARCHIVE_BYTES = 256 * 1024 ** 3;
+const DEFAULT_MAX_ARCHIVE_ENTRIES = 1_000_000;
+
 /**
  * Configuration, lowest to highest precedence: defaults, `<dataDir>/config.json`, environment (`AIDOS_*`),
  * command-line flags. Validated once at start; a bad value stops the start with a message naming it.
@@ -39,6 +44,19 @@ export const ConfigSchema = z.object({
     .default({ concurrency: 4, leaseMs: 30_000, pollMs: 500 }),
   /** Directory of the built renderer served at `/`; empty to serve no UI. */
   rendererDir: z.string().default(''),
+  dataforge: z
+    .object({
+      /** The largest file an import (folder, file or archive entry) or an upload may hold. */
+      maxFileBytes: z.number().int().min(1).default(DEFAULT_MAX_FILE_BYTES),
+      /** Archive imports stop past this many uncompressed bytes in all, or this many entries (zip bombs). */
+      maxArchiveBytes: z.number().int().min(1).default(DEFAULT_MAX_ARCHIVE_BYTES),
+      maxArchiveEntries: z.number().int().min(1).default(DEFAULT_MAX_ARCHIVE_ENTRIES),
+    })
+    .default({
+      maxFileBytes: DEFAULT_MAX_FILE_BYTES,
+      maxArchiveBytes: DEFAULT_MAX_ARCHIVE_BYTES,
+      maxArchiveEntries: DEFAULT_MAX_ARCHIVE_ENTRIES,
+    }),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
@@ -47,11 +65,14 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.resolve(env.AIDOS_HOME ?? path.join(homedir(), '.aidos'));
 }
 
-function envOverrides(env: NodeJS.ProcessEnv): Partial<ConfigInput> {
+/** `fromFile` is there so that a variable setting one key of a section keeps the file's other keys. */
+function envOverrides(env: NodeJS.ProcessEnv, fromFile: Partial<ConfigInput>): Partial<ConfigInput> {
   const out: Partial<ConfigInput> = {};
   if (env.AIDOS_HOST) out.host = env.AIDOS_HOST;
   if (env.AIDOS_PORT) out.port = Number(env.AIDOS_PORT);
   if (env.AIDOS_LOG_LEVEL) out.logLevel = env.AIDOS_LOG_LEVEL as Config['logLevel'];
+  if (env.AIDOS_MAX_FILE_BYTES)
+    out.dataforge = { ...fromFile.dataforge, maxFileBytes: Number(env.AIDOS_MAX_FILE_BYTES) };
   return out;
 }
 
@@ -67,7 +88,7 @@ export function loadConfig(flags: Partial<ConfigInput> = {}, env: NodeJS.Process
     }
   }
   const defined = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
-  const result = ConfigSchema.safeParse({ ...fromFile, ...envOverrides(env), ...defined, dataDir });
+  const result = ConfigSchema.safeParse({ ...fromFile, ...envOverrides(env, fromFile), ...defined, dataDir });
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue?.path.join('.') || 'config';

@@ -1,6 +1,6 @@
 import { closeSync, createReadStream, fsyncSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import type { Upload } from '#shared/contracts/uploads';
+import { UPLOAD_MAX_BYTES, type Upload } from '#shared/contracts/uploads';
 import { AppError } from '#shared/errors';
 import { newId } from '#shared/ids';
 import type { BlobRef, BlobStore } from './blobstore';
@@ -67,6 +67,8 @@ export class UploadStore {
   constructor(
     private readonly db: Db,
     private readonly blobs: BlobStore,
+    /** The largest file one upload may hold (`dataforge.maxFileBytes`; the contract caps it at 64 GiB too). */
+    private readonly maxFileBytes = UPLOAD_MAX_BYTES,
   ) {
     this.dir = path.join(blobs.root, 'uploads');
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
@@ -83,6 +85,12 @@ export class UploadStore {
   }
 
   async create(input: { filename: string; size: number; sha256?: string | undefined }): Promise<Upload> {
+    if (input.size > this.maxFileBytes) {
+      throw AppError.invalid(
+        'size',
+        `'${input.filename}' is ${input.size} bytes, over the limit of ${this.maxFileBytes} bytes per file (dataforge.maxFileBytes)`,
+      );
+    }
     const now = Date.now();
     const id = newId(now);
     closeSync(openSync(this.partFile(id), 'w', 0o600));

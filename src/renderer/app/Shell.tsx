@@ -7,7 +7,7 @@ import { cx } from '../components/ui';
 import { queryKeys, useApi } from '../lib/api';
 import { useEventStream } from '../lib/events';
 import { useSession } from '../lib/session';
-import { servicePages } from '../services/registry';
+import { pagesOf } from '../services/registry';
 import { ConnectionBadge } from './ConnectionBadge';
 import type { ComponentType } from 'react';
 
@@ -68,10 +68,7 @@ function ServicesNav() {
     queryFn: () => api.call('system.services'),
     staleTime: 5 * 60_000,
   });
-  const withPages = (services.data?.items ?? []).flatMap((s) => {
-    const page = servicePages[s.name];
-    return page ? [{ service: s, page }] : [];
-  });
+  const withPages = (services.data?.items ?? []).flatMap((s) => pagesOf(s.name).map((page) => ({ service: s, page })));
   if (services.isError) {
     return (
       <p role="alert" className="mt-4 px-2.5 text-[12px] text-red-600 dark:text-red-400">
@@ -86,7 +83,7 @@ function ServicesNav() {
         Services
       </h3>
       {withPages.map(({ service, page }) => (
-        <NavLink key={service.name} to={page.to} className={() => navClass({ isActive: false })} title={service.title}>
+        <NavLink key={page.to} to={page.to} className={() => navClass({ isActive: false })} title={service.title}>
           <page.icon className="shrink-0 opacity-80" />
           <span className="truncate">{page.label}</span>
           <span className="ml-auto text-[11px] font-normal text-zinc-400 dark:text-zinc-500">{service.name}</span>

@@ -8,7 +8,12 @@ import {
 } from 'react-router';
 import { DashboardPage } from '../dashboard/DashboardPage';
 import { DatasetPage } from '../datasets/DatasetPage';
+import { ComparePage } from '../experiments/ComparePage';
+import { RunPage } from '../experiments/RunPage';
+import { RunsPage } from '../experiments/RunsPage';
 import { JobsPage } from '../jobs/JobsPage';
+import { LabelProjectPage } from '../labeling/LabelProjectPage';
+import { ModelPage } from '../models/ModelPage';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { EmptyState } from '../components/ui';
 import { SettingsPage } from '../settings/SettingsPage';
@@ -28,6 +33,11 @@ const routes: RouteObject[] = [
           { path: 'settings', Component: SettingsPage },
           ...servicePageRoutes(),
           { path: 'datasets/:name', Component: DatasetPage },
+          { path: 'datasets/:name/label/:project', Component: LabelProjectPage },
+          { path: 'experiments/:ids', Component: RunsPage },
+          { path: 'experiments/runs/:run', Component: RunPage },
+          { path: 'experiments/compare', Component: ComparePage },
+          { path: 'models/:name', Component: ModelPage },
           { path: '*', Component: NotFound },
         ],
       },

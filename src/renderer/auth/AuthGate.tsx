@@ -37,11 +37,12 @@ function SignedIn({ baseUrl, token, children }: { baseUrl: string; token: string
     queryFn: () => api.call('auth.whoami'),
     staleTime: 60_000,
   });
-  // A browser also needs the session cookie, so that /docs and other links opened in a tab are signed in.
+  // The session cookie signs in what the page loads itself (images and files by URL, /docs in a tab); the
+  // desktop window shows the core's own origin too, so it needs the cookie as much as a browser does.
   const session = useQuery({
     queryKey: queryKeys.session(token),
     queryFn: () => api.call('auth.session'),
-    enabled: whoami.isSuccess && !desktop,
+    enabled: whoami.isSuccess,
     staleTime: Infinity,
     gcTime: Infinity,
   });

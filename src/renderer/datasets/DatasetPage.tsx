@@ -14,6 +14,7 @@ import { DropOverlay, useFileDrop } from './drop';
 import { ExportDialog } from './ExportDialog';
 import { FilesTab } from './FilesTab';
 import { ImportDialog } from './ImportDialog';
+import { LabelingTab } from '../labeling/LabelingTab';
 import { normalizePrefix, versionLabel } from './model';
 import { ProfileTab } from './ProfileTab';
 import { QualityTab } from './QualityTab';
@@ -22,7 +23,7 @@ import type { PickedFile } from './upload';
 import { UploadDialog } from './UploadDialog';
 
 const VERSIONS_PAGE = 100;
-const TABS = ['files', 'diff', 'profile', 'quality', 'rows'] as const;
+const TABS = ['files', 'diff', 'profile', 'quality', 'rows', 'labeling'] as const;
 type Tab = (typeof TABS)[number];
 const TAB_LABELS: Record<Tab, string> = {
   files: 'Files',
@@ -30,6 +31,7 @@ const TAB_LABELS: Record<Tab, string> = {
   profile: 'Profile',
   quality: 'Quality',
   rows: 'Rows',
+  labeling: 'Labeling',
 };
 
 function isTab(value: string | null): value is Tab {
@@ -236,6 +238,7 @@ export function DatasetPage() {
                     onTable={(table) => update({ table })}
                   />
                 )}
+                {tab === 'labeling' && <LabelingTab dataset={name} version={selected} versions={list} />}
               </div>
             </section>
           )}

@@ -57,4 +57,17 @@ export const queryKeys = {
   datasetDiff: (name: string, from: string, to: string) => ['datasets', 'diff', name, from, to] as const,
   datasetRows: (name: string, versionId: string, query: unknown) =>
     ['datasets', 'rows', name, versionId, query] as const,
+  // ModelHub. Run lists are patched in place from run events (refetching 10,000 loaded runs for one change would
+  // be wasteful); experiment and model lists are small and simply invalidated.
+  experiments: ['modelhub', 'experiments'] as const,
+  experiment: (id: string) => ['modelhub', 'experiments', id] as const,
+  runsSearch: (experimentIds: readonly string[], filter: string, orderBy: readonly string[]) =>
+    ['modelhub', 'runs', 'search', experimentIds, filter, orderBy] as const,
+  runs: ['modelhub', 'runs'] as const,
+  run: (id: string) => ['modelhub', 'runs', 'one', id] as const,
+  runSeries: (runIds: readonly string[], keys: readonly string[], x: string, maxPoints: number) =>
+    ['modelhub', 'series', runIds, keys, x, maxPoints] as const,
+  runArtifacts: (id: string, path: string) => ['modelhub', 'artifacts', id, path] as const,
+  models: ['modelhub', 'models'] as const,
+  model: (name: string) => ['modelhub', 'models', name] as const,
 };

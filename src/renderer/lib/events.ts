@@ -61,6 +61,9 @@ function keysFor(name: string): (readonly unknown[])[] {
     return [queryKeys.datasetsList, queryKeys.datasetDetails];
   if (name === 'dataset.version.profiled') return [queryKeys.datasetProfiles];
   if (name === 'dataset.version.checked') return [queryKeys.datasetQualities];
+  if (name === 'experiment.created') return [queryKeys.experiments];
+  // Every model event changes the list and that model's page (versions, aliases, history).
+  if (name.startsWith('model.')) return [queryKeys.models];
   return [];
 }
 

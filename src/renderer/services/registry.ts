@@ -2,6 +2,10 @@ import type { ComponentType } from 'react';
 import { KeyIcon, type IconProps } from '../components/icons';
 import { DatasetsPage } from '../datasets/DatasetsPage';
 import { DatasetsIcon } from '../datasets/icons';
+import { ExperimentsPage } from '../experiments/ExperimentsPage';
+import { ExperimentsIcon } from '../experiments/icons';
+import { ModelsIcon } from '../models/icons';
+import { ModelsPage } from '../models/ModelsPage';
 
 /**
  * The renderer's pages for platform services, keyed by the service name that `system.services` reports. The
@@ -9,7 +13,8 @@ import { DatasetsIcon } from '../datasets/icons';
  *
  * To add a service page: write `src/renderer/<service>/<Service>Page.tsx` and add one entry here with `element`;
  * it is mounted at `/<service>` (one path segment: the built UI loads its assets by relative URL).
- * An entry without `element` links to a part of an existing page instead.
+ * An entry without `element` links to a part of an existing page instead. A service with several pages lists
+ * them in order.
  */
 export interface ServicePage {
   /** The sidebar label. */
@@ -21,16 +26,28 @@ export interface ServicePage {
   element?: ComponentType;
 }
 
-export const servicePages: Readonly<Partial<Record<string, ServicePage>>> = {
+export const servicePages: Readonly<Partial<Record<string, ServicePage | readonly ServicePage[]>>> = {
   // Security's user-facing part today is API keys, managed in Settings.
   security: { label: 'API keys', icon: KeyIcon, to: '/settings#api-keys' },
   // One dataset's page, /datasets/:name, is registered in app/router.tsx.
   dataforge: { label: 'Datasets', icon: DatasetsIcon, to: '/datasets', element: DatasetsPage },
+  // Runs, run, compare and model pages below these are registered in app/router.tsx.
+  modelhub: [
+    { label: 'Experiments', icon: ExperimentsIcon, to: '/experiments', element: ExperimentsPage },
+    { label: 'Models', icon: ModelsIcon, to: '/models', element: ModelsPage },
+  ],
 };
+
+/** The pages of a service, in sidebar order (none when it has no entry). */
+export function pagesOf(service: string): readonly ServicePage[] {
+  const entry = servicePages[service];
+  if (!entry) return [];
+  return Array.isArray(entry) ? entry : [entry as ServicePage];
+}
 
 /** The routes of services that have a page of their own. */
 export function servicePageRoutes(): { path: string; Component: ComponentType }[] {
-  return Object.values(servicePages).flatMap((page) =>
-    page?.element ? [{ path: page.to.replace(/^\//, ''), Component: page.element }] : [],
-  );
+  return Object.keys(servicePages)
+    .flatMap(pagesOf)
+    .flatMap((page) => (page.element ? [{ path: page.to.replace(/^\//, ''), Component: page.element }] : []));
 }

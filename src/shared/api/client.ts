@@ -35,27 +35,70 @@ export class ApiClient<M extends EndpointMap> {
     return this.request(name, input as Record<string, unknown>, bytes);
   }
 
+  /**
+   * The URL of a GET endpoint with its input in the path and query, for a browser to load itself (an `<img src>`
+   * of a file endpoint, authenticated by the session cookie).
+   */
+  url<K extends keyof M & string>(name: K, input: InputOf<M[K]>): string {
+    const e = this.endpoint(name);
+    if (e.method !== 'GET') throw new Error(`endpoint '${name}' is not a GET endpoint`);
+    const { url, rest } = this.pathOf(e, input as Record<string, unknown>);
+    appendQuery(url, rest);
+    return url.toString();
+  }
+
+  /** Calls a file endpoint (`rawOutput`) and returns its bytes and media type. */
+  async file<K extends keyof M & string>(
+    name: K,
+    input: InputOf<M[K]>,
+  ): Promise<{ bytes: Uint8Array; contentType: string }> {
+    const e = this.endpoint(name);
+    if (!e.rawOutput) throw new Error(`endpoint '${name}' returns JSON: use call()`);
+    const headers: Record<string, string> = {};
+    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    const res = await this.fetchImpl(this.url(name, input), { headers });
+    if (!res.ok) {
+      const text = await res.text();
+      throw toAppError(res.status, text.length > 0 ? safeJson(text) : undefined, text);
+    }
+    return {
+      bytes: new Uint8Array(await res.arrayBuffer()),
+      contentType: res.headers.get('content-type') ?? 'application/octet-stream',
+    };
+  }
+
+  private endpoint(name: string): M[string] {
+    const e = this.endpoints[name];
+    if (!e) throw new Error(`unknown endpoint '${name}'`);
+    return e as M[string];
+  }
+
+  /** The endpoint's path with its parameters filled in from `given`, and the input left for query or body. */
+  private pathOf(e: M[string], given: Record<string, unknown>): { url: URL; rest: Record<string, unknown> } {
+    const rest: Record<string, unknown> = { ...given };
+    let path = e.path;
+    for (const param of pathParamNames(e.path)) {
+      const value = rest[param];
+      if (value === undefined || value === null || value === '') {
+        throw AppError.invalid(param, 'is required');
+      }
+      path = path.replace(`:${param}`, encodeURIComponent(String(value)));
+      delete rest[param];
+    }
+    return { url: new URL(path, this.options.baseUrl), rest };
+  }
+
   private async request<K extends keyof M & string>(
     name: K,
     given: Record<string, unknown>,
     bytes: Uint8Array | undefined,
   ): Promise<OutputOf<M[K]>> {
-    const e = this.endpoints[name];
-    if (!e) throw new Error(`unknown endpoint '${name}'`);
+    const e = this.endpoint(name);
     if (Boolean(e.rawBody) !== (bytes !== undefined)) {
       throw new Error(`endpoint '${name}' ${e.rawBody ? 'takes bytes: use send()' : 'takes JSON: use call()'}`);
     }
-    const input: Record<string, unknown> = { ...given };
-    let path = e.path;
-    for (const param of pathParamNames(e.path)) {
-      const value = input[param];
-      if (value === undefined || value === null || value === '') {
-        throw AppError.invalid(param, 'is required');
-      }
-      path = path.replace(`:${param}`, encodeURIComponent(String(value)));
-      delete input[param];
-    }
-    const url = new URL(path, this.options.baseUrl);
+    if (e.rawOutput) throw new Error(`endpoint '${name}' returns a file: use file()`);
+    const { url, rest: input } = this.pathOf(e, given);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
     let body: string | Uint8Array<ArrayBuffer> | undefined;
@@ -67,17 +110,19 @@ export class ApiClient<M extends EndpointMap> {
     if (carriesBody(e.method) && bytes === undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(input);
-    } else {
-      for (const [key, value] of Object.entries(input)) {
-        if (value === undefined || value === null) continue;
-        for (const item of Array.isArray(value) ? value : [value]) url.searchParams.append(key, String(item));
-      }
-    }
+    } else appendQuery(url, input);
     const res = await this.fetchImpl(url, { method: e.method, headers, body });
     const text = await res.text();
     const parsed: unknown = text.length > 0 ? safeJson(text) : undefined;
     if (!res.ok) throw toAppError(res.status, parsed, text);
     return parsed as OutputOf<M[K]>;
+  }
+}
+
+function appendQuery(url: URL, input: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(input)) {
+    if (value === undefined || value === null) continue;
+    for (const item of Array.isArray(value) ? value : [value]) url.searchParams.append(key, String(item));
   }
 }
 

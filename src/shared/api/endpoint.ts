@@ -33,7 +33,29 @@ export interface Endpoint<I extends z.ZodObject = z.ZodObject, O extends z.ZodTy
    * input field comes from the query string, and the handler receives the bytes beside its input.
    */
   readonly rawBody?: { maxBytes: number };
+  /**
+   * The response is a file's bytes, not JSON: the handler returns a `RawReply` (output `RawReplySchema`). Only
+   * on GET endpoints, so that a browser can load it with its session cookie (an `<img src>`).
+   */
+  readonly rawOutput?: boolean;
+  /**
+   * The response is bulk data (chart series): it is written out without being checked against `output` again,
+   * which costs more than building it; `output` still documents it.
+   */
+  readonly bulkOutput?: boolean;
 }
+
+/** What the handler of a `rawOutput` endpoint returns (a Node stream or bytes on the server). */
+export interface RawReply {
+  body: Uint8Array | AsyncIterable<Uint8Array>;
+  contentType: string;
+  size: number;
+}
+
+export const RawReplySchema = z.custom<RawReply>(
+  (v) => typeof v === 'object' && v !== null && 'body' in v && 'contentType' in v,
+  'must be a file reply',
+);
 
 export type EndpointMap = Readonly<Record<string, Endpoint>>;
 export type InputOf<E extends Endpoint> = z.input<E['input']>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { endpoint } from '../api/endpoint';
+import { RawReplySchema, endpoint } from '../api/endpoint';
 import { Id, PageQuery, Sha256, Timestamp, page } from './common';
 import { Job } from './jobs';
 
@@ -107,10 +107,13 @@ export type ColumnProfile = z.infer<typeof ColumnProfile>;
 
 export const TableProfile = z.object({
   path: z.string(),
-  format: z.enum(['csv', 'tsv', 'jsonl']),
+  format: z.enum(['csv', 'tsv', 'jsonl', 'parquet']),
   rows: z.number().int(),
   columns: z.array(ColumnProfile),
-  /** Rows that could not be read (ragged, bad quotes, bad JSON), with their line number; the first 50. */
+  /**
+   * Rows that could not be read (ragged, bad quotes, bad JSON, an unreadable Parquet row group), with their
+   * line number (Parquet: the 1-based row number; 0 when the whole file is unreadable); the first 50.
+   */
   badRows: z.array(z.object({ line: z.number().int(), reason: z.string() })),
   badRowCount: z.number().int(),
 });
@@ -282,7 +285,7 @@ export const dataforgeEndpoints = {
     method: 'POST',
     path: `${datasetPath}/imports`,
     summary:
-      'Import a file or folder on the server machine as a new version (a job); unchanged content makes no version',
+      'Import a file, folder or archive on the server machine as a new version (a job); unchanged content makes no version',
     scope: 'admin',
     input: z.object({
       dataset: DatasetRef,
@@ -292,6 +295,11 @@ export const dataforgeEndpoints = {
       author: z.string().max(200).optional(),
       /** Create the dataset if it does not exist (only when `dataset` is a name). */
       create: z.boolean().default(false),
+      /**
+       * A .zip, .tar, .tar.gz or .tgz path is imported as the files inside it (default); false keeps the
+       * archive as one file.
+       */
+      extract: z.boolean().default(true),
     }),
     output: Job,
     status: 202,
@@ -506,6 +514,15 @@ export const dataforgeEndpoints = {
       filters: z.array(RowFilter).max(20).default([]),
     }),
     output: RowsPage,
+  }),
+  'datasets.content': endpoint({
+    method: 'GET',
+    path: `${versionPath}/content`,
+    summary: 'One file of a version, as bytes with its media type (images for the labeling UI, downloads)',
+    scope: 'read',
+    input: z.object({ dataset: DatasetRef, version: VersionRef, path: z.string().min(1).max(4096) }),
+    output: RawReplySchema,
+    rawOutput: true,
   }),
 } as const;
 

@@ -2,6 +2,8 @@ import type { z } from 'zod';
 import { assertUniqueEndpoints } from '../api/endpoint';
 import { dataforgeEndpoints, dataforgeEvents } from './dataforge';
 import { jobEvents, jobsEndpoints } from './jobs';
+import { labelingEndpoints, labelingEvents } from './labeling';
+import { modelhubEndpoints, modelhubEvents } from './modelhub';
 import { securityEndpoints, securityEvents } from './security';
 import { systemEndpoints, systemEvents } from './system';
 import { uploadsEndpoints } from './uploads';
@@ -13,8 +15,18 @@ export const apiEndpoints = {
   ...securityEndpoints,
   ...uploadsEndpoints,
   ...dataforgeEndpoints,
+  ...labelingEndpoints,
+  ...modelhubEndpoints,
 } as const;
-assertUniqueEndpoints([systemEndpoints, jobsEndpoints, securityEndpoints, uploadsEndpoints, dataforgeEndpoints]);
+assertUniqueEndpoints([
+  systemEndpoints,
+  jobsEndpoints,
+  securityEndpoints,
+  uploadsEndpoints,
+  dataforgeEndpoints,
+  labelingEndpoints,
+  modelhubEndpoints,
+]);
 
 export type ApiEndpoints = typeof apiEndpoints;
 
@@ -24,6 +36,8 @@ export const eventSchemas = {
   ...securityEvents,
   ...systemEvents,
   ...dataforgeEvents,
+  ...labelingEvents,
+  ...modelhubEvents,
 } as const;
 
 export type EventName = keyof typeof eventSchemas;

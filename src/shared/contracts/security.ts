@@ -63,6 +63,8 @@ export const securityEndpoints = {
       keyId: Id.nullable(),
       name: z.string(),
       scopes: z.array(ApiKeyScope),
+      /** The name recorded for what these credentials do (authors, annotators, alias moves). */
+      actor: z.string(),
     }),
   }),
 } as const;

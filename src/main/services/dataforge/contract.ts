@@ -15,7 +15,10 @@ import type {
   Watch,
 } from '#shared/contracts/dataforge';
 import type { Job } from '#shared/contracts/jobs';
+import type { RawReply } from '#shared/api/endpoint';
+import type { LabelingService } from './labeling';
 
+export { labelingEndpoints, labelingEvents } from '#shared/contracts/labeling';
 export {
   dataforgeEndpoints,
   dataforgeEvents,
@@ -48,6 +51,8 @@ export interface ImportRequest {
   author: string;
   /** Create the dataset when it does not exist and `dataset` is a name. */
   create: boolean;
+  /** Import a .zip, .tar, .tar.gz or .tgz as the files inside it (else as one file). */
+  extract: boolean;
 }
 
 export interface CommitRequest {
@@ -71,16 +76,21 @@ export interface ProgressSink {
  * no file whose size, times and inode are unchanged (a stat cache, as git's index), and makes no version.
  */
 export interface DataforgeService {
+  /** Labeling projects over dataset versions; `setPredictions` is the seam for a model's pre-annotations. */
+  readonly labeling: LabelingService;
   createDataset(input: { name: string; description: string }): Dataset;
   getDataset(ref: string): Dataset;
   listDatasets(query: { limit: number; cursor?: string | undefined }): { items: Dataset[]; nextCursor: string | null };
   /** Checks the request and enqueues a `dataforge.import` job. */
   startImport(request: ImportRequest): Job;
-  /** Does an import now (the job's body; also for tests and tools). */
+  /**
+   * Does an import now (the job's body; also for tests and tools). An archive is imported as the files inside
+   * it unless `extract` is false. A file over the per-file limit fails the import, naming it.
+   */
   importPath(
     datasetId: string,
     path: string,
-    meta: { message: string; author: string },
+    meta: { message: string; author: string; extract?: boolean },
     sink?: ProgressSink,
   ): Promise<ImportResult>;
   /** Makes a version from finished uploads and removals on top of the latest version (or nothing). */
@@ -130,6 +140,8 @@ export interface DataforgeService {
   checkQuality(versionId: string, target: string | undefined, sink?: ProgressSink): Promise<QualityReport>;
   /** A page of one table's rows, filtered and sorted, streamed from the blob. */
   rows(dataset: string, version: string, query: RowsQuery): Promise<RowsPage>;
+  /** One file of a version with its media type (scripts and HTML are sent as plain text). */
+  content(dataset: string, version: string, path: string): Promise<RawReply>;
   /** Writes a version's files into `target` (absent or empty); nothing is visible there until all are written. */
   exportVersion(
     versionId: string,

@@ -13,12 +13,12 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImportResult } from '#shared/contracts/dataforge';
 import type { Job } from '#shared/contracts/jobs';
 import { startTestCore, type TestCore } from '#core/testing';
 import { fixturePath, tempDir, waitFor } from '#platform/testing';
+import { pngImage } from './test-images';
 
 const FIXTURES = fixturePath('data');
 
@@ -149,10 +149,12 @@ describe('dataset versions', () => {
 
   it('writes nothing to the target when an export fails on a corrupted blob', async () => {
     const { items } = await t.client.call('datasets.files', { dataset: 'tables', version: '2', prefix: 'diabetes' });
-    const sha = items[0]?.sha256 as string;
-    const blobFile = path.join(t.core.dataDir, 'blobs', sha.slice(0, 2), sha.slice(2));
+    // A small file's blob lies in a pack, with others: damage its bytes there, in place.
+    const { file: blobFile, offset } = t.core.blobs.locate(items[0]?.sha256 as string);
     const original = readFileSync(blobFile);
-    writeFileSync(blobFile, Buffer.concat([original.subarray(0, 100), Buffer.from('tampered')]));
+    const tampered = Buffer.from(original);
+    tampered.write('tampered', offset + 100);
+    writeFileSync(blobFile, tampered);
     try {
       const target = path.join(work.dir, 'export-corrupt');
       const job = await finished(
@@ -167,34 +169,6 @@ describe('dataset versions', () => {
     }
   });
 });
-
-/** A real grayscale PNG of the given size (a gradient), written with zlib. */
-function pngImage(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(crc32(body), 8 + data.length);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 0; // grayscale
-  const rows = Buffer.concat(
-    Array.from({ length: height }, (_, y) =>
-      Buffer.from([0, ...Array.from({ length: width }, (_, x) => (x * y) % 256)]),
-    ),
-  );
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(rows)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
 
 describe('quality reports', () => {
   const report = (dataset: string, version: string) =>

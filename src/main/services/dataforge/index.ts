@@ -5,16 +5,31 @@ import type { DataforgeService } from './contract';
 import { dataforgeRoutes } from './routes';
 import { dataforgeMigrations } from './schema';
 import { LocalDataforgeService } from './service';
+import { SqliteLabelingStore } from './labeling-store';
 import { SqliteDataforgeStore } from './store.sqlite';
 
 export type { DataforgeService } from './contract';
 
 function dataforgeJobs(dataforge: DataforgeService): JobHandler[] {
-  const importJob: JobHandler<{ datasetId: string; path: string; message: string; author: string }> = {
+  const importJob: JobHandler<{
+    datasetId: string;
+    path: string;
+    message: string;
+    author: string;
+    extract?: boolean | undefined;
+  }> = {
     type: 'dataforge.import',
-    description: 'Imports a file or folder as a new dataset version (unchanged files are not read again)',
-    payload: z.object({ datasetId: z.string(), path: z.string(), message: z.string(), author: z.string() }),
-    run: ({ datasetId, path, message, author }, ctx) => dataforge.importPath(datasetId, path, { message, author }, ctx),
+    description: 'Imports a file, folder or archive as a new dataset version (unchanged files are not read again)',
+    payload: z.object({
+      datasetId: z.string(),
+      path: z.string(),
+      message: z.string(),
+      author: z.string(),
+      // Absent in jobs queued before archives could be extracted: then an archive is extracted.
+      extract: z.boolean().optional(),
+    }),
+    run: ({ datasetId, path, message, author, extract }, ctx) =>
+      dataforge.importPath(datasetId, path, { message, author, extract }, ctx),
   };
   const exportJob: JobHandler<{ versionId: string; path: string }> = {
     type: 'dataforge.export',
@@ -38,29 +53,32 @@ function dataforgeJobs(dataforge: DataforgeService): JobHandler[] {
   return [importJob, exportJob, profileJob, qualityJob] as JobHandler[];
 }
 
-export const dataforgeModule = defineService<DataforgeService, 'db' | 'blobs' | 'uploads' | 'queue' | 'bus' | 'logger'>(
-  {
-    name: 'dataforge',
-    title: 'Datasets',
-    rank: 'foundation',
-    migrations: dataforgeMigrations,
-    platform: ['db', 'blobs', 'uploads', 'queue', 'bus', 'logger'],
-    services: [],
-    create: ({ db, blobs, uploads, queue, bus, logger }) => {
-      const service = new LocalDataforgeService(
-        new SqliteDataforgeStore(db),
-        blobs,
-        queue,
-        uploads,
-        bus,
-        logger.child({ service: 'dataforge' }),
-      );
-      service.repairInterruptedImports();
-      return service;
-    },
-    start: (service) => service.startWatching(),
-    stop: (service) => service.stopWatching(),
-    routes: dataforgeRoutes,
-    jobs: dataforgeJobs,
+export const dataforgeModule = defineService<
+  DataforgeService,
+  'db' | 'blobs' | 'uploads' | 'queue' | 'bus' | 'logger' | 'config'
+>({
+  name: 'dataforge',
+  title: 'Datasets',
+  rank: 'foundation',
+  migrations: dataforgeMigrations,
+  platform: ['db', 'blobs', 'uploads', 'queue', 'bus', 'logger', 'config'],
+  services: [],
+  create: ({ db, blobs, uploads, queue, bus, logger, config }) => {
+    const service = new LocalDataforgeService(
+      new SqliteDataforgeStore(db),
+      new SqliteLabelingStore(db),
+      blobs,
+      queue,
+      uploads,
+      bus,
+      logger.child({ service: 'dataforge' }),
+      config.dataforge,
+    );
+    service.repairInterruptedImports();
+    return service;
   },
-);
+  start: (service) => service.startWatching(),
+  stop: (service) => service.stopWatching(),
+  routes: dataforgeRoutes,
+  jobs: dataforgeJobs,
+});

@@ -71,11 +71,4 @@ export function diffManifests(before: readonly ManifestEntry[], after: readonly 
   return out;
 }
 
-/**
- * Whether a relative path is safe to write under a folder: no absolute paths, no `..`, no empty or `.`
- * segments, no NUL, newline or backslash (a manifest line and every OS must read it the same way).
- */
-export function isSafeRelativePath(p: string): boolean {
-  if (p === '' || p.startsWith('/') || /^[A-Za-z]:/.test(p) || /[\0\n\r\\]/.test(p)) return false;
-  return p.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
-}
+export { isSafeRelativePath } from '#platform/paths';

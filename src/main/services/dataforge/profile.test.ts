@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { TableProfiler } from './profile';
-import { readTable, type TableFormat } from './tables';
+import { readTable, type TextTableFormat } from './tables';
 
-async function profile(text: string, format: TableFormat = 'csv') {
+async function profile(text: string, format: TextTableFormat = 'csv') {
   const profiler = new TableProfiler('t', format);
   await readTable(Readable.from([Buffer.from(text)]), format, profiler);
   return profiler.result();
@@ -60,6 +60,23 @@ describe('table profiles', () => {
     const p = await profile('a,b\n1,2\n"x"y,3\n');
     expect(p.rows).toBe(1);
     expect(p.badRows[0]).toMatchObject({ line: 3, reason: expect.stringMatching(/^Invalid Closing Quote/) });
+  });
+
+  it('infers a type only when every present value has it, whatever their order, and treats blanks as missing', async () => {
+    const p = await profile('a,b,c,d\n1,true,2024-01-02, \n2.5,1, x ,\u00a0\ntrue,false,2024-13-45,\t\n');
+    expect(p.columns.map((c) => c.type)).toEqual(['string', 'string', 'string', 'empty']);
+    expect(p.columns[3]).toMatchObject({ missing: 3, distinct: 0 });
+    expect((await profile('n\n1\n2\n3.5\n')).columns[0]?.type).toBe('number');
+  });
+
+  it('stops counting a nearly unique column early but keeps counting its frequent values exactly', async () => {
+    // 30,000 rows: a unique id, and a float that is 0 in every fourth row.
+    const rows = Array.from({ length: 30_000 }, (_, i) => `${i},${i % 4 === 0 ? '0' : (i / 7).toFixed(6)}`);
+    const [id, x] = (await profile(`id,x\n${rows.join('\n')}\n`)).columns;
+    expect(id).toMatchObject({ type: 'integer', distinct: 10_000, distinctCapped: true, min: 0, max: 29_999 });
+    expect(id?.top).toHaveLength(10);
+    expect(x).toMatchObject({ type: 'number', distinct: 10_000, distinctCapped: true });
+    expect(x?.top[0]).toEqual({ value: '0', count: 7_500 });
   });
 
   it('reads JSON lines, reporting lines that are not objects', async () => {

@@ -95,5 +95,66 @@ CREATE TABLE dataforge_column_types (
   PRIMARY KEY (dataset_id, path, column_name)
 ) STRICT;`,
     },
+    {
+      version: 6,
+      name: 'label projects, tasks, annotations, reviews',
+      sql: `
+CREATE TABLE dataforge_label_projects (
+  id TEXT PRIMARY KEY,
+  dataset_id TEXT NOT NULL REFERENCES dataforge_datasets(id),
+  version_id TEXT NOT NULL REFERENCES dataforge_versions(id),
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  labels TEXT NOT NULL,
+  source TEXT NOT NULL,
+  columns TEXT NOT NULL,
+  overlap INTEGER NOT NULL,
+  review INTEGER NOT NULL,
+  instructions TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (dataset_id, name)
+) STRICT;
+CREATE TABLE dataforge_label_tasks (
+  id TEXT PRIMARY KEY,
+  project_id TEXT NOT NULL REFERENCES dataforge_label_projects(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  item TEXT NOT NULL,
+  data TEXT NOT NULL,
+  prediction TEXT,
+  UNIQUE (project_id, position)
+) STRICT;
+CREATE TABLE dataforge_label_annotations (
+  id TEXT PRIMARY KEY,
+  task_id TEXT NOT NULL REFERENCES dataforge_label_tasks(id) ON DELETE CASCADE,
+  project_id TEXT NOT NULL REFERENCES dataforge_label_projects(id) ON DELETE CASCADE,
+  annotator TEXT NOT NULL,
+  -- NULL when the annotator skipped the task.
+  value TEXT,
+  duration_ms INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (task_id, annotator)
+) STRICT;
+CREATE INDEX dataforge_label_annotations_project ON dataforge_label_annotations(project_id, annotator, updated_at);
+CREATE TABLE dataforge_label_reviews (
+  task_id TEXT PRIMARY KEY REFERENCES dataforge_label_tasks(id) ON DELETE CASCADE,
+  project_id TEXT NOT NULL REFERENCES dataforge_label_projects(id) ON DELETE CASCADE,
+  reviewer TEXT NOT NULL,
+  decision TEXT NOT NULL,
+  annotation_id TEXT,
+  value TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+-- A task handed to an annotator is held for them a while, so that two people do not label the same task
+-- beyond the project's overlap.
+CREATE TABLE dataforge_label_locks (
+  task_id TEXT NOT NULL REFERENCES dataforge_label_tasks(id) ON DELETE CASCADE,
+  project_id TEXT NOT NULL REFERENCES dataforge_label_projects(id) ON DELETE CASCADE,
+  annotator TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (project_id, annotator)
+) STRICT;`,
+    },
   ],
 };

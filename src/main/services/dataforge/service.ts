@@ -12,13 +12,15 @@ import {
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { BlobRef, BlobStore } from '#platform/blobstore';
+import type { BlobInfo, BlobRef, BlobStore } from '#platform/blobstore';
 import type { EventBus } from '#platform/events';
+import { mediaTypeOf } from '#platform/paths';
 import type { Logger } from '#platform/logger';
 import type { JobQueue } from '#platform/queue';
 import type { UploadStore } from '#platform/uploads';
 import { ID_PATTERN, newId } from '#shared/ids';
 import { AppError } from '#shared/errors';
+import type { RawReply } from '#shared/api/endpoint';
 import type { ColumnType } from '#shared/contracts/dataforge';
 import type {
   Dataset,
@@ -38,7 +40,11 @@ import type {
   VersionProfile,
   Watch,
 } from './contract';
+import { archiveFormatOf, readArchive } from './archive';
 import { classOf, imageSize } from './images';
+import { LabelingService, type LabelingHost } from './labeling';
+import type { SqliteLabelingStore } from './labeling-store';
+import { assertFileSize, type ImportLimits } from './limits';
 import { IMAGE, detectKind, diffManifests, isSafeRelativePath, parseManifest, serializeManifest } from './manifest';
 import { TableProfiler } from './profile';
 import { QualityChecker } from './quality';
@@ -46,16 +52,19 @@ import { RowsCollector } from './rows';
 import { scanPath, type ScannedFile } from './scan';
 import { diffTables } from './table-diff';
 import { FolderWatchers } from './watcher';
-import { readTable, tableFormatOf } from './tables';
-import type { DataforgeStore, DatasetRow, StatCacheEntry, VersionRow } from './store';
+import { tableFormatOf, type TableVisitor } from './tables';
+import { readTableFromBlob } from './table-source';
+import { statCacheLine, type DataforgeStore, type DatasetRow, type StatCacheEntry, type VersionRow } from './store';
 
 export const BLOB_OWNER = 'dataforge';
 /** A file modified this recently may change again within the clock's resolution: hash it again next time. */
 const RACY_WINDOW_MS = 2000;
-/** Files imported per round: their cache hits, reads and database writes are each batched. */
-const IMPORT_BATCH = 256;
-/** Files up to this size are read whole and written in batches; larger ones are streamed one by one. */
+/** Files up to this size are read whole (one at a time) and stored together by `putFiles`; larger ones stream. */
 const SMALL_FILE_BYTES = 4 * 1024 * 1024;
+/** Large files streamed at once: one is read and hashed while the disk flushes another. */
+const LARGE_FILES_IN_FLIGHT = 3;
+const LARGE_FILE_CHUNK_BYTES = 1024 * 1024;
+const SHA256_HEX_LENGTH = 64;
 const MANIFEST_CACHE_SIZE = 8;
 /** Enough of an image file to find its size (JPEG frame headers can follow large metadata). */
 const IMAGE_HEAD_BYTES = 64 * 1024;
@@ -63,16 +72,82 @@ const IMAGE_HEAD_BYTES = 64 * 1024;
 export class LocalDataforgeService implements DataforgeService {
   private readonly manifests = new Map<string, ManifestEntry[]>();
   private readonly watchers: FolderWatchers;
+  readonly labeling: LabelingService;
 
   constructor(
     private readonly store: DataforgeStore,
+    labelingStore: SqliteLabelingStore,
     private readonly blobs: BlobStore,
     private readonly queue: JobQueue,
     private readonly uploads: UploadStore,
     private readonly bus: EventBus,
     private readonly logger: Logger,
+    private readonly limits: ImportLimits,
   ) {
     this.watchers = new FolderWatchers(logger);
+    this.labeling = new LabelingService(labelingStore, this.labelingHost(), bus);
+  }
+
+  private labelingHost(): LabelingHost {
+    return {
+      dataset: (ref) => this.datasetRow(ref),
+      resolveVersion: (dataset, version) => this.resolveVersion(dataset, version),
+      versionById: (id) => {
+        const row = this.store.versionById(id);
+        if (!row) throw AppError.notFound('dataset version', id);
+        return this.toVersion(row);
+      },
+      manifest: (version) => this.manifestOf(version),
+      readTable: (entry, visitor) => {
+        const format = tableFormatOf(entry.path);
+        if (!format)
+          throw AppError.invalid('source.path', `'${entry.path}' is not a table (CSV, TSV, JSON lines or Parquet)`);
+        return readTableFromBlob(this.blobs, entry, format, visitor, { verify: true });
+      },
+      readHead: (sha256, bytes) => this.blobs.readHead(sha256, bytes),
+      readBlob: (sha256) => this.blobs.read(sha256, { verify: true }),
+      writeVersion: (dataset, files, meta) => this.writeVersion(dataset, files, meta),
+    };
+  }
+
+  /**
+   * Makes a version of `dataset` (created when missing) holding exactly `files`: new content is stored, files
+   * already in the blob store are referenced. Nothing is visible until the version is recorded.
+   */
+  async writeVersion(
+    dataset: string,
+    files: readonly ({ path: string; content: Buffer } | ManifestEntry)[],
+    meta: { message: string; author: string },
+  ): Promise<{ created: boolean; version: DatasetVersion }> {
+    const seen = new Set<string>();
+    for (const f of files) {
+      if (!isSafeRelativePath(f.path)) throw new AppError('INTERNAL', `'${f.path}' is not a safe path`);
+      if (seen.has(f.path)) throw AppError.invalid('files', `two files would be written to '${f.path}'`);
+      seen.add(f.path);
+    }
+    const row = this.datasetOrCreate(dataset, true);
+    const versionId = newId();
+    const ref: BlobRef = { owner: BLOB_OWNER, ref: versionId };
+    try {
+      const entries: ManifestEntry[] = [];
+      const lost = new Set(
+        this.blobs.addRefs(
+          files.flatMap((f) => ('sha256' in f ? [f.sha256] : [])),
+          ref,
+        ),
+      );
+      for (const f of files) {
+        if ('content' in f) entries.push({ path: f.path, ...(await this.blobs.put(f.content, ref)) });
+        else if (lost.has(f.sha256))
+          throw new AppError('INTERNAL', `the blob of '${f.path}' is missing from the store`);
+        else entries.push(f);
+      }
+      entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      return await this.recordVersion(row, versionId, entries, meta);
+    } catch (err) {
+      this.blobs.removeRefsOf(ref);
+      throw err;
+    }
   }
 
   /**
@@ -144,11 +219,14 @@ export class LocalDataforgeService implements DataforgeService {
     const resolved = path.resolve(request.path);
     if (!existsSync(resolved)) throw AppError.invalid('path', `${resolved} does not exist`);
     const row = this.datasetOrCreate(request.dataset, request.create);
-    return this.enqueueImport(row.id, resolved, request.message, request.author);
+    return this.enqueueImport(row.id, resolved, request.message, request.author, request.extract);
   }
 
-  private enqueueImport(datasetId: string, folder: string, message: string, author: string) {
-    return this.queue.enqueue({ type: 'dataforge.import', payload: { datasetId, path: folder, message, author } });
+  private enqueueImport(datasetId: string, folder: string, message: string, author: string, extract = true) {
+    return this.queue.enqueue({
+      type: 'dataforge.import',
+      payload: { datasetId, path: folder, message, author, extract },
+    });
   }
 
   watch(request: { dataset: string; path: string; settleMs: number; create: boolean }): Watch {
@@ -220,24 +298,55 @@ export class LocalDataforgeService implements DataforgeService {
     return this.watchers.stopAll();
   }
 
-  async importPath(
-    datasetId: string,
-    root: string,
+  /**
+   * Imports the files inside an archive (see `readArchive` for what is refused). Each entry is stored as it is
+   * read, under the new version's reference, so a refusal or failure anywhere drops them all.
+   */
+  private async importArchive(
+    dataset: DatasetRow,
+    file: string,
     meta: { message: string; author: string },
     sink?: ProgressSink,
   ): Promise<ImportResult> {
-    const dataset = this.datasetRow(datasetId);
-    const { files, skipped } = await scanPath(root);
-    const totalBytes = files.reduce((n, f) => n + f.size, 0);
     const versionId = newId();
     const ref: BlobRef = { owner: BLOB_OWNER, ref: versionId };
-    const cache = this.store.statCache(files.map((f) => f.abs));
-    const freshCache: StatCacheEntry[] = [];
     const entries: ManifestEntry[] = [];
-    let doneBytes = 0;
-    let hashedFiles = 0;
-    let hashedBytes = 0;
-    const unchanged = this.unchangedSinceLatest(dataset.id, files, cache);
+    try {
+      const options = { limits: this.limits, signal: sink?.signal, progress: sink?.progress.bind(sink) };
+      await readArchive(file, options, async (f) => {
+        const { sha256, size } = await this.blobs.put(f.content, ref);
+        entries.push({ path: f.path, sha256, size });
+      });
+      const { created, version } = await this.recordVersion(dataset, versionId, entries, meta);
+      const bytes = entries.reduce((n, e) => n + e.size, 0);
+      return {
+        created,
+        version,
+        files: entries.length,
+        bytes,
+        hashedFiles: entries.length,
+        hashedBytes: bytes,
+        skipped: [],
+      };
+    } catch (err) {
+      this.blobs.removeRefsOf(ref);
+      throw err;
+    }
+  }
+
+  async importPath(
+    datasetId: string,
+    root: string,
+    meta: { message: string; author: string; extract?: boolean },
+    sink?: ProgressSink,
+  ): Promise<ImportResult> {
+    const dataset = this.datasetRow(datasetId);
+    if ((meta.extract ?? true) && archiveFormatOf(root) && statSync(root, { throwIfNoEntry: false })?.isFile())
+      return this.importArchive(dataset, root, meta, sink);
+    const { files, skipped } = await scanPath(root);
+    for (const f of files) assertFileSize(f.rel, f.size, this.limits);
+    const totalBytes = files.reduce((n, f) => n + f.size, 0);
+    const unchanged = this.unchangedSinceLatest(dataset.id, root, files);
     if (unchanged)
       return {
         created: false,
@@ -248,60 +357,91 @@ export class LocalDataforgeService implements DataforgeService {
         hashedBytes: 0,
         skipped,
       };
-    try {
-      for (let start = 0; start < files.length; start += IMPORT_BATCH) {
-        if (sink?.signal.aborted) throw new AppError('FAILED_PRECONDITION', 'the import was cancelled');
-        const batch = files.slice(start, start + IMPORT_BATCH);
-        const known = batch.map((f) => {
-          const c = cache.get(f.abs);
-          return c && c.size === f.size && c.mtimeNs === f.mtimeNs && c.ctimeNs === f.ctimeNs && c.ino === f.ino
-            ? c.sha256
-            : undefined;
+    const versionId = newId();
+    const ref: BlobRef = { owner: BLOB_OWNER, ref: versionId };
+    const cache = this.store.statCacheUnder(root);
+    /** The blob of each file, by index in `files`: from the stat cache, or stored by this import. */
+    const blobOf: (BlobInfo | undefined)[] = files.map((f) => {
+      const c = cache.get(f.abs);
+      return c && c.size === f.size && c.mtimeNs === f.mtimeNs && c.ctimeNs === f.ctimeNs && c.ino === f.ino
+        ? { sha256: c.sha256, size: f.size }
+        : undefined;
+    });
+    const freshCache: StatCacheEntry[] = [];
+    let doneBytes = 0;
+    let hashedFiles = 0;
+    let hashedBytes = 0;
+    const stored = (i: number, blob: BlobInfo) => {
+      const f = files[i] as ScannedFile;
+      blobOf[i] = blob;
+      hashedFiles++;
+      hashedBytes += blob.size;
+      doneBytes += f.size;
+      if (blob.size === f.size && Date.now() - f.mtimeMs > RACY_WINDOW_MS) {
+        freshCache.push({
+          path: f.abs,
+          size: f.size,
+          mtimeNs: f.mtimeNs,
+          ctimeNs: f.ctimeNs,
+          ino: f.ino,
+          sha256: blob.sha256,
         });
-        const lost = new Set(
-          this.blobs.addRefs(
-            known.filter((k): k is string => k !== undefined),
-            ref,
-          ),
-        );
-        const toRead = batch.flatMap((f, i) => (known[i] === undefined || lost.has(known[i] as string) ? [i] : []));
-        const small = toRead.filter((i) => (batch[i] as ScannedFile).size <= SMALL_FILE_BYTES);
-        const read = new Map<number, { sha256: string; size: number }>();
-        const putSmall = await this.blobs.putFiles(
-          small.map((i) => (batch[i] as ScannedFile).abs),
-          ref,
-        );
-        small.forEach((i, k) => read.set(i, putSmall[k] as { sha256: string; size: number }));
-        for (const i of toRead) {
-          if (read.has(i)) continue;
-          read.set(i, await this.blobs.put(createReadStream((batch[i] as ScannedFile).abs), ref));
-        }
-        for (const [i, f] of batch.entries()) {
-          const put = read.get(i);
-          if (put) {
-            hashedFiles++;
-            hashedBytes += put.size;
-            if (put.size === f.size && Date.now() - f.mtimeMs > RACY_WINDOW_MS) {
-              freshCache.push({
-                path: f.abs,
-                size: f.size,
-                mtimeNs: f.mtimeNs,
-                ctimeNs: f.ctimeNs,
-                ino: f.ino,
-                sha256: put.sha256,
-              });
-            }
-            entries.push({ path: f.rel, sha256: put.sha256, size: put.size });
-          } else entries.push({ path: f.rel, sha256: known[i] as string, size: f.size });
-          doneBytes += f.size;
-        }
-        sink?.progress(
-          totalBytes > 0 ? doneBytes / totalBytes : entries.length / files.length,
-          `${entries.length}/${files.length} files`,
-        );
       }
+    };
+    const report = () =>
+      sink?.progress(
+        totalBytes > 0 ? doneBytes / totalBytes : hashedFiles / files.length,
+        `${hashedFiles}/${files.length} files`,
+      );
+    const checkCancelled = () => {
+      if (sink?.signal.aborted) throw new AppError('FAILED_PRECONDITION', 'the import was cancelled');
+    };
+    try {
+      const knownHashes = blobOf.flatMap((b) => (b ? [b.sha256] : []));
+      const lost = new Set(this.blobs.addRefs(knownHashes, ref));
+      const toStore: number[] = [];
+      for (const [i, b] of blobOf.entries()) {
+        if (b && !lost.has(b.sha256)) doneBytes += b.size;
+        else toStore.push(i);
+      }
+      const small = toStore.filter((i) => (files[i] as ScannedFile).size <= SMALL_FILE_BYTES);
+      const large = toStore.filter((i) => (files[i] as ScannedFile).size > SMALL_FILE_BYTES);
+      const knownBytes = doneBytes;
+      const smallBlobs = await this.blobs.putFiles(
+        small.map((i) => (files[i] as ScannedFile).abs),
+        ref,
+        (filesRead, bytesRead) => {
+          checkCancelled();
+          sink?.progress(
+            totalBytes > 0 ? (knownBytes + bytesRead) / totalBytes : filesRead / files.length,
+            `${filesRead}/${files.length} files`,
+          );
+        },
+      );
+      small.forEach((i, k) => stored(i, smallBlobs[k] as BlobInfo));
+      let nextLarge = 0;
+      const storeLarge = async () => {
+        for (let k = nextLarge++; k < large.length; k = nextLarge++) {
+          const i = large[k] as number;
+          try {
+            checkCancelled();
+            const source = createReadStream((files[i] as ScannedFile).abs, { highWaterMark: LARGE_FILE_CHUNK_BYTES });
+            stored(i, await this.blobs.put(source, ref));
+          } catch (err) {
+            nextLarge = large.length; // the others stop after their current file
+            throw err;
+          }
+          report();
+        }
+      };
+      const workers = await Promise.allSettled(Array.from({ length: LARGE_FILES_IN_FLIGHT }, storeLarge));
+      for (const w of workers) if (w.status === 'rejected') throw w.reason;
+      const entries = files.map((f, i) => ({ path: f.rel, sha256: (blobOf[i] as BlobInfo).sha256, size: f.size }));
       const { created, version } = await this.recordVersion(dataset, versionId, entries, meta);
-      this.store.saveStatCache(freshCache, Date.now());
+      const scanned = new Set(files.map((f) => f.abs));
+      // Entries of deleted files would keep the next no-change re-import off its fast path.
+      const gone = [...cache.keys()].filter((p) => !scanned.has(p));
+      this.store.saveStatCache(freshCache, Date.now(), gone);
       return { created, version, files: entries.length, bytes: totalBytes, hashedFiles, hashedBytes, skipped };
     } catch (err) {
       this.blobs.removeRefsOf(ref);
@@ -312,21 +452,28 @@ export class LocalDataforgeService implements DataforgeService {
   /**
    * The latest version, when every file is known from the stat cache and the manifest they make is the
    * latest version's: then an import touches neither the files nor the blob store (a no-change re-import).
+   * The stat cache is compared as one text, so this costs little more than the scan even for many files.
    */
   private unchangedSinceLatest(
     datasetId: string,
+    root: string,
     files: readonly ScannedFile[],
-    cache: Map<string, StatCacheEntry>,
   ): DatasetVersion | undefined {
     const latest = this.store.latestVersion(datasetId);
     if (!latest) return undefined;
-    const entries: ManifestEntry[] = [];
+    const { stats, hashes } = this.store.statCacheSnapshot(root);
+    // Both lists are in path order; a file the cache lacks or has with other stats makes them differ.
+    if (hashes.length !== files.length * SHA256_HEX_LENGTH) return undefined;
+    let expected = '';
     for (const f of files) {
-      const c = cache.get(f.abs);
-      if (!c || c.size !== f.size || c.mtimeNs !== f.mtimeNs || c.ctimeNs !== f.ctimeNs || c.ino !== f.ino)
-        return undefined;
-      entries.push({ path: f.rel, sha256: c.sha256, size: f.size });
+      expected += `${expected ? '\n' : ''}${statCacheLine(f.abs, f)}`;
     }
+    if (stats !== expected) return undefined;
+    const entries = files.map((f, i) => ({
+      path: f.rel,
+      sha256: hashes.slice(i * SHA256_HEX_LENGTH, (i + 1) * SHA256_HEX_LENGTH),
+      size: f.size,
+    }));
     const manifestSha = createHash('sha256').update(serializeManifest(entries)).digest('hex');
     return manifestSha === latest.manifestSha256 ? this.toVersion(latest) : undefined;
   }
@@ -482,8 +629,11 @@ export class LocalDataforgeService implements DataforgeService {
           path: tablePath,
         });
       const format = tableFormatOf(entry.path);
-      if (!format) throw AppError.invalid('path', `'${entry.path}' is not a table (CSV, TSV or JSON lines)`);
-      return { open: () => this.blobs.open(entry.sha256), format, version: row.number };
+      if (!format) throw AppError.invalid('path', `'${entry.path}' is not a table (CSV, TSV, JSON lines or Parquet)`);
+      return {
+        read: (visitor: TableVisitor) => readTableFromBlob(this.blobs, entry, format, visitor),
+        version: row.number,
+      };
     };
     const [a, b] = [await side(from), await side(to)];
     return { path: tablePath, ...(await diffTables(a, b, key)) };
@@ -543,7 +693,7 @@ export class LocalDataforgeService implements DataforgeService {
     for (const { entry, format } of tables) {
       if (sink?.signal.aborted) throw new AppError('FAILED_PRECONDITION', 'profiling was cancelled');
       const profiler = new TableProfiler(entry.path, format);
-      await readTable(this.blobs.open(entry.sha256, { verify: true }), format, profiler);
+      await readTableFromBlob(this.blobs, entry, format, profiler, { verify: true });
       profiles.push(profiler.result());
       doneBytes += entry.size;
       sink?.progress(totalBytes > 0 ? doneBytes / totalBytes : 1, entry.path);
@@ -687,7 +837,7 @@ export class LocalDataforgeService implements DataforgeService {
         target,
         parentColumns: parent?.columns.map((c) => ({ name: c.name, type: c.type })),
       });
-      await readTable(this.blobs.open(entry.sha256, { verify: true }), format, checker);
+      await readTableFromBlob(this.blobs, entry, format, checker, { verify: true });
       const result = checker.result();
       findings.push(...result.findings);
       tableScores.push({ path: entry.path, rows: result.rows, score: result.score });
@@ -719,11 +869,25 @@ export class LocalDataforgeService implements DataforgeService {
         path: query.path,
       });
     const format = tableFormatOf(entry.path);
-    if (!format) throw AppError.invalid('path', `'${entry.path}' is not a table (CSV, TSV or JSON lines)`);
+    if (!format) throw AppError.invalid('path', `'${entry.path}' is not a table (CSV, TSV, JSON lines or Parquet)`);
     const collector = new RowsCollector(query);
-    await readTable(this.blobs.open(entry.sha256), format, collector);
+    await readTableFromBlob(this.blobs, entry, format, collector);
     const page = collector.page();
     return { path: entry.path, columns: collector.names, ...page, offset: query.offset, total: collector.total };
+  }
+
+  async content(dataset: string, version: string, filePath: string): Promise<RawReply> {
+    const ds = this.datasetRow(dataset);
+    const row = this.versionRow(ds, version);
+    const entry = (await this.manifestOf(row)).find((e) => e.path === filePath);
+    if (!entry) {
+      throw new AppError('NOT_FOUND', `v${row.number} of '${ds.name}' has no file '${filePath}'`, { path: filePath });
+    }
+    return {
+      body: this.blobs.open(entry.sha256, { verify: true }),
+      contentType: mediaTypeOf(entry.path),
+      size: entry.size,
+    };
   }
 
   startExport(dataset: string, version: string, target: string) {

@@ -1,6 +1,16 @@
+import path from 'node:path';
 import type { Db } from '#platform/db';
 import type { ColumnType, DatasetVersion, QualityReport, VersionProfile, Watch } from '#shared/contracts/dataforge';
 import type { DataforgeStore, DatasetRow, StatCacheEntry, VersionRow } from './store';
+
+/**
+ * `root` itself and every path below it, as one range scan of the stat cache's primary key: the paths that
+ * start with `root/` lie between `root/` and `root0` ('0' follows '/'; likewise ']' follows '\\').
+ */
+const UNDER_ROOT = 'path = ? OR (path >= ? AND path < ?)';
+function underRoot(root: string): [string, string, string] {
+  return [root, root + path.sep, root + String.fromCharCode(path.sep.charCodeAt(0) + 1)];
+}
 
 interface VersionDbRow {
   id: string;
@@ -239,26 +249,51 @@ export class SqliteDataforgeStore implements DataforgeStore {
     this.db.prepare('UPDATE dataforge_watches SET last_job_id = ? WHERE id = ?').run(jobId, id);
   }
 
-  statCache(paths: readonly string[]): Map<string, StatCacheEntry> {
+  statCacheUnder(root: string): Map<string, StatCacheEntry> {
+    const rows = this.db
+      .prepare<[string, string, string], [string, number, string, string, string, string]>(
+        `SELECT path, size, mtime_ns, ctime_ns, ino, sha256 FROM dataforge_stat_cache WHERE ${UNDER_ROOT}`,
+      )
+      .raw()
+      .all(...underRoot(root));
     const out = new Map<string, StatCacheEntry>();
-    const get = this.db.prepare(
-      'SELECT path, size, mtime_ns AS mtimeNs, ctime_ns AS ctimeNs, ino, sha256 FROM dataforge_stat_cache WHERE path = ?',
-    );
-    for (const p of paths) {
-      const row = get.get(p) as StatCacheEntry | undefined;
-      if (row) out.set(p, row);
-    }
+    for (const [p, size, mtimeNs, ctimeNs, ino, sha256] of rows)
+      out.set(p, { path: p, size, mtimeNs, ctimeNs, ino, sha256 });
     return out;
   }
 
-  saveStatCache(entries: readonly StatCacheEntry[], at: number): void {
+  statCacheSnapshot(root: string): { stats: string; hashes: string } {
+    // Built by SQLite as two strings: a row object per file would cost more than the whole comparison. The
+    // subquery reads the primary key in path order, and group_concat keeps the order it is fed in (were it ever
+    // not to, the texts would differ and the caller would take its slower path: never a wrong answer).
+    const [, below, beyond] = underRoot(root);
+    const snapshot = (where: string, ...args: string[]) =>
+      this.db
+        .prepare<string[], { stats: string | null; hashes: string | null }>(
+          `SELECT group_concat(path || char(0) || size || char(0) || mtime_ns || char(0) || ctime_ns || char(0) || ino,
+                               char(10)) AS stats,
+                  group_concat(sha256, '') AS hashes
+           FROM (SELECT * FROM dataforge_stat_cache WHERE ${where} ORDER BY path)`,
+        )
+        .get(...args);
+    const itself = snapshot('path = ?', root);
+    const inside = snapshot('path >= ? AND path < ?', below, beyond);
+    return {
+      stats: [itself?.stats, inside?.stats].filter((t) => t).join('\n'),
+      hashes: (itself?.hashes ?? '') + (inside?.hashes ?? ''),
+    };
+  }
+
+  saveStatCache(entries: readonly StatCacheEntry[], at: number, forget: readonly string[] = []): void {
     const put = this.db.prepare(
       `INSERT INTO dataforge_stat_cache (path, size, mtime_ns, ctime_ns, ino, sha256, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, ctime_ns = excluded.ctime_ns,
          ino = excluded.ino, sha256 = excluded.sha256, checked_at = excluded.checked_at`,
     );
+    const drop = this.db.prepare('DELETE FROM dataforge_stat_cache WHERE path = ?');
     this.db.transaction(() => {
       for (const e of entries) put.run(e.path, e.size, e.mtimeNs, e.ctimeNs, e.ino, e.sha256, at);
+      for (const p of forget) drop.run(p);
     })();
   }
 }

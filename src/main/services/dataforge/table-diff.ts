@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import type { TableDiff } from '#shared/contracts/dataforge';
 import { AppError } from '#shared/errors';
-import { readTable, type Row, type TableFormat } from './tables';
+import type { Row, TableVisitor } from './tables';
 
 const SAMPLES = 20;
 /** Rows held in memory (one short hash each) for the older side; beyond this the diff is refused. */
@@ -16,8 +15,8 @@ function rowHash(values: Row): string {
 }
 
 interface Side {
-  open(): Readable;
-  format: TableFormat;
+  /** Streams the table through a visitor, whatever its format; called once or twice. */
+  read(visitor: TableVisitor): Promise<void>;
   version: number;
 }
 
@@ -37,7 +36,7 @@ export async function diffTables(from: Side, to: Side, key: string | undefined):
   const keyError = (columns: string[], side: string) =>
     AppError.invalid('key', `the table in ${side} has no column '${key}' (it has: ${columns.join(', ')})`);
 
-  await readTable(from.open(), from.format, {
+  await from.read({
     columns(names) {
       fromColumns = names;
       if (key !== undefined) {
@@ -65,7 +64,7 @@ export async function diffTables(from: Side, to: Side, key: string | undefined):
     if (samples[kind].length < SAMPLES) samples[kind].push({ line, values });
   };
   let toKeyIndex = -1;
-  await readTable(to.open(), to.format, {
+  await to.read({
     columns(names) {
       toColumns = names;
       if (key !== undefined) {
@@ -102,7 +101,7 @@ export async function diffTables(from: Side, to: Side, key: string | undefined):
     if (removedLines.size < SAMPLES) removedLines.add(entry.line);
   }
   if (removedLines.size > 0) {
-    await readTable(from.open(), from.format, {
+    await from.read({
       columns() {},
       row(values, line) {
         if (removedLines.has(line)) sample('removed', line, values);

@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import type { z } from 'zod';
 import type { ApiKeyScope } from '#shared/api/endpoint';
 import type { ApiKey, CreateApiKey } from '#shared/contracts/security';
@@ -10,6 +11,11 @@ export interface Principal {
   keyId: string | null;
   name: string;
   scopes: ApiKeyScope[];
+}
+
+/** Who acted, for records (version authors, annotators, alias moves): the OS user for the local token, else the API key's name. */
+export function actorOf(principal: Principal | null): string {
+  return principal?.kind === 'api-key' ? `key:${principal.name}` : userInfo().username;
 }
 
 /**

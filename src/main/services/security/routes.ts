@@ -1,6 +1,6 @@
 import { routeTable } from '#gateway/routes';
 import { AppError } from '#shared/errors';
-import { securityEndpoints, type SecurityService } from './contract';
+import { actorOf, securityEndpoints, type SecurityService } from './contract';
 
 export function securityRoutes(security: SecurityService) {
   return routeTable(securityEndpoints, {
@@ -9,7 +9,13 @@ export function securityRoutes(security: SecurityService) {
     'keys.revoke': ({ id }) => security.revokeKey(id),
     'auth.whoami': (_input, { principal }) => {
       if (!principal) throw new AppError('UNAUTHENTICATED', 'no credentials');
-      return { kind: principal.kind, keyId: principal.keyId, name: principal.name, scopes: principal.scopes };
+      return {
+        kind: principal.kind,
+        keyId: principal.keyId,
+        name: principal.name,
+        scopes: principal.scopes,
+        actor: actorOf(principal),
+      };
     },
   });
 }

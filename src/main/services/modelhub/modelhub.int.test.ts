@@ -1,0 +1,268 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestCore, type TestCore } from '#core/testing';
+import { openDatabase, runMigrations } from '#platform/db';
+import { EventBus } from '#platform/events';
+import { silentLogger } from '#platform/logger';
+import { fixturePath, tempDir } from '#platform/testing';
+import { AppError } from '#shared/errors';
+import { modelhubMigrations } from './schema';
+import { TrackingService } from './service';
+import { ModelhubStore } from './store';
+
+let t: TestCore;
+beforeAll(async () => {
+  t = await startTestCore();
+});
+afterAll(async () => {
+  await t.close();
+});
+
+async function mlflow(pathname: string, body: object): Promise<Record<string, unknown>> {
+  const res = await t.request(`/api/2.0/mlflow/${pathname}`, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
+  const json = (await res.json()) as Record<string, unknown>;
+  expect(res.status, JSON.stringify(json)).toBe(200);
+  return json;
+}
+
+async function rejects(promise: Promise<unknown>): Promise<AppError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AppError);
+  return err as AppError;
+}
+
+describe('experiments and runs through the native API', () => {
+  let experimentId: string;
+  const runIds: string[] = [];
+
+  beforeAll(async () => {
+    experimentId = (await t.client.call('experiments.create', { name: 'native', tags: [{ key: 'team', value: 'ml' }] }))
+      .id;
+    // Five runs: lr 0.1 … 0.5, acc rising with lr, one of them tagged.
+    for (let i = 1; i <= 5; i++) {
+      const created = await mlflow('runs/create', { experiment_id: experimentId, run_name: `r${i}`, start_time: i });
+      const id = (created.run as { info: { run_id: string } }).info.run_id;
+      runIds.push(id);
+      await mlflow('runs/log-batch', {
+        run_id: id,
+        params: [{ key: 'lr', value: `0.${i}` }],
+        tags: i === 3 ? [{ key: 'team', value: 'x' }] : [],
+        metrics: Array.from({ length: 50 }, (_, step) => ({
+          key: 'acc',
+          value: (i / 10) * (step / 49),
+          timestamp: 1000 + step,
+          step,
+        })),
+      });
+    }
+  });
+
+  it('lists and gets experiments, filtered by name', async () => {
+    const list = await t.client.call('experiments.list', { filter: "name = 'native'" });
+    expect(list.items).toEqual([
+      expect.objectContaining({ id: experimentId, tags: [{ key: 'team', value: 'ml' }], runCount: 5 }),
+    ]);
+    expect((await t.client.call('experiments.get', { experiment: experimentId })).name).toBe('native');
+    const dup = await rejects(t.client.call('experiments.create', { name: 'native' }));
+    expect(dup.httpStatus).toBe(409);
+  });
+
+  it('searches runs with the filter language, orders by metrics and pages', async () => {
+    const found = await t.client.call('runs.search', {
+      experimentIds: [experimentId],
+      filter: "metrics.acc > 0.25 and params.lr != '0.5'",
+      orderBy: ['metrics.acc DESC'],
+    });
+    expect(found.items.map((r) => r.info.name)).toEqual(['r4', 'r3']);
+    const tagged = await t.client.call('runs.search', { experimentIds: [experimentId], filter: "tags.team = 'x'" });
+    expect(tagged.items.map((r) => r.info.name)).toEqual(['r3']);
+    const page1 = await t.client.call('runs.search', {
+      experimentIds: [experimentId],
+      orderBy: ['attributes.start_time ASC'],
+      limit: 2,
+    });
+    const page2 = await t.client.call('runs.search', {
+      experimentIds: [experimentId],
+      orderBy: ['attributes.start_time ASC'],
+      limit: 2,
+      pageToken: page1.nextPageToken ?? undefined,
+    });
+    expect([...page1.items, ...page2.items].map((r) => r.info.name)).toEqual(['r1', 'r2', 'r3', 'r4']);
+    const bad = await rejects(
+      t.client.call('runs.search', { experimentIds: [experimentId], filter: 'metrics.acc >> 1' }),
+    );
+    expect(bad.httpStatus).toBe(400);
+    expect(bad.message).toMatch(/Invalid comparator/);
+  });
+
+  it('serves chart data downsampled on the server, keeping first and last points', async () => {
+    const { series } = await t.client.call('runs.series', {
+      runIds: runIds.slice(0, 2),
+      keys: ['acc', 'nope'],
+      maxPoints: 10,
+    });
+    expect(series.map((s) => [s.runId, s.key, s.total, s.x.length])).toEqual([
+      [runIds[0], 'acc', 50, 10],
+      [runIds[1], 'acc', 50, 10],
+    ]);
+    expect(series[0]?.x[0]).toBe(0);
+    expect(series[0]?.x.at(-1)).toBe(49);
+    expect(series[1]?.y.at(-1)).toBeCloseTo(0.2, 10);
+    const history = await t.client.call('runs.history', { run: runIds[0] as string, key: 'acc', limit: 20 });
+    expect(history.items).toHaveLength(20);
+    expect(history.nextPageToken).not.toBeNull();
+  });
+
+  it('lists and serves a run’s artifacts', async () => {
+    const run = runIds[0] as string;
+    const put = await t.request(`/api/2.0/mlflow-artifacts/artifacts/${experimentId}/${run}/artifacts/plots/loss.txt`, {
+      method: 'PUT',
+      body: 'loss went down',
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(put.status).toBe(200);
+    expect((await t.client.call('runs.artifacts', { run })).items).toEqual([
+      { path: 'plots', isDir: true, size: null },
+    ]);
+    expect((await t.client.call('runs.artifacts', { run, path: 'plots' })).items).toEqual([
+      { path: 'plots/loss.txt', isDir: false, size: 14 },
+    ]);
+    const file = await t.client.file('runs.artifact', { run, path: 'plots/loss.txt' });
+    expect(Buffer.from(file.bytes).toString()).toBe('loss went down');
+    const traversal = await t.request(
+      `/api/2.0/mlflow-artifacts/artifacts/${experimentId}/${run}/artifacts/..%2F..%2Fescape.txt`,
+      { method: 'PUT', body: 'x', headers: { 'content-type': 'text/plain' } },
+    );
+    expect(traversal.status).toBe(400);
+  });
+});
+
+describe('the registry', () => {
+  it('registers an ONNX file from a run with its signature, moves aliases and keeps their history', async () => {
+    const created = await mlflow('runs/create', { experiment_id: '0', run_name: 'digits' });
+    const info = (created.run as { info: { run_id: string; experiment_id: string } }).info;
+    await mlflow('runs/log-inputs', {
+      run_id: info.run_id,
+      datasets: [
+        {
+          dataset: {
+            name: 'digits',
+            digest: 'abc',
+            source_type: 'aidos',
+            source: 'aidos://datasets/digits/versions/1',
+          },
+          tags: [{ key: 'mlflow.data.context', value: 'training' }],
+        },
+      ],
+    });
+    const onnx = readFileSync(fixturePath('models/digits_mlp.onnx'));
+    const put = await t.request(`/api/2.0/mlflow-artifacts/artifacts/0/${info.run_id}/artifacts/model/model.onnx`, {
+      method: 'PUT',
+      body: onnx,
+      headers: { 'content-type': 'application/octet-stream' },
+    });
+    expect(put.status).toBe(200);
+    await t.client.call('models.create', { name: 'digits', description: 'an MLP on 8x8 digits' });
+    const v1 = await t.client.call('models.createVersion', {
+      name: 'digits',
+      runId: info.run_id,
+      artifactPath: 'model',
+      aliases: ['champion'],
+    });
+    expect(v1).toMatchObject({ version: 1, format: 'onnx', aliases: ['champion'], runId: info.run_id });
+    expect(v1.signature).toMatchObject({
+      inputs: [{ name: 'x', dtype: 'float32' }],
+      outputs: [{ name: 'logits', dtype: 'float32' }],
+    });
+    const v2 = await t.client.call('models.createVersion', {
+      name: 'digits',
+      runId: info.run_id,
+      artifactPath: 'model',
+    });
+    await t.client.call('models.setAlias', { name: 'digits', alias: 'champion', version: v2.version });
+    await t.client.call('models.setAlias', { name: 'digits', alias: 'challenger', version: 1 });
+    await t.client.call('models.deleteAlias', { name: 'digits', alias: 'challenger' });
+    expect((await t.client.call('models.version', { name: 'digits', version: 'champion' })).version).toBe(2);
+    const history = await t.client.call('models.history', { name: 'digits' });
+    expect(history.items.map((h) => [h.name, h.version, h.previousVersion])).toEqual([
+      ['champion', 1, null],
+      ['champion', 2, 1],
+      ['challenger', 1, null],
+      ['challenger', null, 1],
+    ]);
+    expect(history.items.every((h) => h.actor !== '' && h.at > 0)).toBe(true);
+    const lineage = await t.client.call('models.lineage', { name: 'digits', version: '1' });
+    expect(lineage.run?.info.id).toBe(info.run_id);
+    expect(lineage.inputs.map((i) => i.name)).toEqual(['digits']);
+    // MLflow clients registering the same folder get the same reading of the file.
+    const viaMlflow = await mlflow('model-versions/create', {
+      name: 'digits',
+      source: `mlflow-artifacts:/0/${info.run_id}/artifacts/model`,
+      run_id: info.run_id,
+    });
+    const v3 = (viaMlflow.model_version as { version: string }).version;
+    expect(await t.client.call('models.version', { name: 'digits', version: v3 })).toMatchObject({ format: 'onnx' });
+    const missing = await rejects(t.client.call('models.version', { name: 'digits', version: '9' }));
+    expect(missing.httpStatus).toBe(404);
+    const noAlias = await rejects(t.client.call('models.version', { name: 'digits', version: 'nope' }));
+    expect(noAlias.message).toMatch(/alias nope not found/);
+    const noArtifact = await rejects(
+      t.client.call('models.createVersion', { name: 'digits', runId: info.run_id, artifactPath: 'nothing' }),
+    );
+    expect(noArtifact.message).toMatch(/has no artifact 'nothing'/);
+  });
+
+  it('registers an uploaded GGUF file and reads its signature', async () => {
+    const gguf = readFileSync(fixturePath('models/tiny-llama-memorizer-q8.gguf'));
+    const upload = await t.client.call('uploads.create', { filename: 'tiny-llama.gguf', size: gguf.length });
+    await t.client.send('uploads.append', { id: upload.id, offset: 0 }, gguf);
+    await t.client.call('models.create', { name: 'tiny-llama' });
+    const v = await t.client.call('models.createVersion', { name: 'tiny-llama', uploadId: upload.id });
+    expect(v.format).toBe('gguf');
+    expect(v.signature).toMatchObject({ metadata: expect.objectContaining({ architecture: 'llama' }) as unknown });
+    // MLflow clients can download it from the version's source.
+    const res = await t.request(
+      `/api/2.0/mlflow-artifacts/artifacts/${v.source.replace('mlflow-artifacts:/', '')}/tiny-llama.gguf`,
+    );
+    expect(res.status).toBe(200);
+    expect(Buffer.from(await res.arrayBuffer()).equals(gguf)).toBe(true);
+  });
+});
+
+describe('runs whose process died', () => {
+  it('are marked KILLED after missed heartbeats, or after a long silence without them', () => {
+    const tmp = tempDir('aidos-modelhub-');
+    const db = openDatabase(path.join(tmp.dir, 'db.sqlite'));
+    try {
+      runMigrations(db, [modelhubMigrations]);
+      const tracking = new TrackingService(new ModelhubStore(db), new EventBus(silentLogger()), silentLogger());
+      const withBeats = tracking.createRun({ tags: [{ key: 'aidos.heartbeat_interval_ms', value: '1000' }] }).info.id;
+      const plain = tracking.createRun({}).info.id;
+      const now = Date.now();
+      // 3 s later: neither is dead yet (5 missed beats are 5 s).
+      expect(tracking.killSilentRuns(3_600_000, now + 3000)).toEqual([]);
+      const killed = tracking.killSilentRuns(3_600_000, now + 6000);
+      expect(killed.map((r) => [r.id, r.status])).toEqual([[withBeats, 'KILLED']]);
+      expect(tracking.run(withBeats).tags.find((x) => x.key === 'aidos.killed_reason')?.value).toMatch(
+        /no sign of life/,
+      );
+      expect(tracking.run(plain).info.status).toBe('RUNNING');
+      expect(tracking.killSilentRuns(3_600_000, now + 3_700_000).map((r) => r.id)).toEqual([plain]);
+      // A run that keeps logging is never killed.
+      const alive = tracking.createRun({ tags: [{ key: 'aidos.heartbeat_interval_ms', value: '1000' }] }).info.id;
+      tracking.logBatch(alive, { metrics: [], params: [], tags: [] });
+      expect(tracking.killSilentRuns(3_600_000, Date.now() + 2000)).toEqual([]);
+    } finally {
+      db.close();
+      tmp.remove();
+    }
+  });
+});

@@ -1,0 +1,536 @@
+import type { Statement } from 'better-sqlite3';
+import type { Db } from '#platform/db';
+import type { Experiment, KeyValue, RunInfo, RunInput, RunStatus } from '#shared/contracts/modelhub';
+import { concatPoints, decodeChunk, decodeChunks, encodeChunk, type MetricPoints } from './metric-codec';
+
+/** A point as stored: NaN and ±Infinity are plain numbers here. */
+export interface StoredPoint {
+  key: string;
+  value: number;
+  timestamp: number;
+  step: number;
+}
+
+interface SeriesRow {
+  id: number;
+  last_step: number;
+  last_timestamp: number;
+  last_value: number | null;
+  last_is_nan: number;
+  points: number;
+  next_seq: number;
+  tail_chunks: number;
+  tail_points: number;
+}
+
+/**
+ * A chunk this size or larger is left alone; smaller ones at the end of a series are merged. Chunks (~10 bytes a
+ * point) larger than ~1 KB spill into overflow pages, whose last page is partly empty: at 256 points that slack
+ * cost ~7 bytes a point (19 in all, bench/modelhub-tracking.ts), at 1,024 about 2 (11-13 in all).
+ */
+const SETTLED_POINTS = 1024;
+const MAX_TAIL_CHUNKS = 32;
+
+interface ExperimentRow {
+  id: number;
+  name: string;
+  artifact_location: string;
+  lifecycle_stage: string;
+  created_at: number;
+  updated_at: number;
+}
+
+interface RunRow {
+  id: string;
+  experiment_id: number;
+  name: string;
+  user_id: string;
+  status: string;
+  start_time: number;
+  end_time: number | null;
+  lifecycle_stage: string;
+  artifact_uri: string;
+}
+
+export function toRunInfo(r: RunRow): RunInfo {
+  return {
+    id: r.id,
+    experimentId: String(r.experiment_id),
+    name: r.name,
+    userId: r.user_id,
+    status: r.status as RunStatus,
+    startTime: r.start_time,
+    endTime: r.end_time,
+    lifecycleStage: r.lifecycle_stage as RunInfo['lifecycleStage'],
+    artifactUri: r.artifact_uri,
+  };
+}
+
+interface InputRow {
+  name: string;
+  digest: string;
+  source_type: string;
+  source: string;
+  schema: string | null;
+  profile: string | null;
+  tags: string;
+  dataset_version_id: string | null;
+}
+
+function toInput(r: InputRow): RunInput {
+  return {
+    name: r.name,
+    digest: r.digest,
+    sourceType: r.source_type,
+    source: r.source,
+    schema: r.schema,
+    profile: r.profile,
+    tags: JSON.parse(r.tags) as KeyValue[],
+    datasetVersionId: r.dataset_version_id,
+  };
+}
+
+export interface RunDetails {
+  params: KeyValue[];
+  tags: KeyValue[];
+  metrics: StoredPoint[];
+  inputs: RunInput[];
+}
+
+/** MLflow's order for "the latest value" of a metric: higher step, then later time, then larger value. */
+function isLater(p: StoredPoint, s: { step: number; timestamp: number; value: number }): boolean {
+  if (p.step !== s.step) return p.step > s.step;
+  if (p.timestamp !== s.timestamp) return p.timestamp > s.timestamp;
+  return p.value > s.value || (Number.isNaN(s.value) && !Number.isNaN(p.value));
+}
+
+/** Persistence of experiments, runs, params, tags, inputs and metric series (in encoded chunks). */
+export class ModelhubStore {
+  /** Statements by SQL text: preparing one costs more than running most of them (tens of µs a call). */
+  private readonly statements = new Map<string, Statement>();
+  /** One transaction wrapper for every call (better-sqlite3 builds a new function per `db.transaction`). */
+  private readonly tx: ReturnType<Db['transaction']>;
+
+  constructor(private readonly db: Db) {
+    this.tx = db.transaction((fn: () => unknown) => fn());
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.tx.immediate(fn) as T;
+  }
+
+  /** A prepared statement for fixed SQL text (search queries, built from filters, are prepared per call). */
+  private sql(text: string): Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  // Experiments
+
+  insertExperiment(e: { name: string; artifactLocation: string | null; at: number }): string {
+    const info = this.sql(
+      `INSERT INTO modelhub_experiments (name, artifact_location, lifecycle_stage, created_at, updated_at)
+         VALUES (?, '', 'active', ?, ?)`,
+    ).run(e.name, e.at, e.at);
+    const id = Number(info.lastInsertRowid);
+    this.sql('UPDATE modelhub_experiments SET artifact_location = ? WHERE id = ?').run(
+      e.artifactLocation ?? `mlflow-artifacts:/${id}`,
+      id,
+    );
+    return String(id);
+  }
+
+  private toExperiment(r: ExperimentRow): Experiment {
+    return {
+      id: String(r.id),
+      name: r.name,
+      artifactLocation: r.artifact_location,
+      lifecycleStage: r.lifecycle_stage as Experiment['lifecycleStage'],
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+      tags: this.sql('SELECT key, value FROM modelhub_experiment_tags WHERE experiment_id = ? ORDER BY rowid').all(
+        r.id,
+      ) as KeyValue[],
+      runCount: (
+        this.sql("SELECT COUNT(*) AS n FROM modelhub_runs WHERE experiment_id = ? AND lifecycle_stage = 'active'").get(
+          r.id,
+        ) as { n: number }
+      ).n,
+    };
+  }
+
+  experiment(id: string): Experiment | undefined {
+    const row = this.sql('SELECT * FROM modelhub_experiments WHERE id = ?').get(Number(id)) as
+      ExperimentRow | undefined;
+    return row && this.toExperiment(row);
+  }
+
+  experimentByName(name: string): Experiment | undefined {
+    const row = this.sql('SELECT * FROM modelhub_experiments WHERE name = ?').get(name) as ExperimentRow | undefined;
+    return row && this.toExperiment(row);
+  }
+
+  /** Experiments matching a compiled WHERE clause (over `e`), in the given order, a page at a time. */
+  searchExperiments(where: string, params: unknown[], orderBy: string, limit: number, offset: number): Experiment[] {
+    const rows = this.db
+      .prepare(`SELECT e.* FROM modelhub_experiments e WHERE ${where} ORDER BY ${orderBy} LIMIT ? OFFSET ?`)
+      .all(...params, limit, offset) as ExperimentRow[];
+    return rows.map((r) => this.toExperiment(r));
+  }
+
+  updateExperiment(id: string, change: { name?: string; lifecycleStage?: string }, at: number): void {
+    this.sql(
+      `UPDATE modelhub_experiments SET name = COALESCE(?, name), lifecycle_stage = COALESCE(?, lifecycle_stage),
+           updated_at = ? WHERE id = ?`,
+    ).run(change.name ?? null, change.lifecycleStage ?? null, at, Number(id));
+  }
+
+  setExperimentTag(id: string, key: string, value: string, at: number): void {
+    this.sql(
+      `INSERT INTO modelhub_experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)
+         ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value`,
+    ).run(Number(id), key, value);
+    this.sql('UPDATE modelhub_experiments SET updated_at = ? WHERE id = ?').run(at, Number(id));
+  }
+
+  deleteExperimentTag(id: string, key: string): boolean {
+    return (
+      this.sql('DELETE FROM modelhub_experiment_tags WHERE experiment_id = ? AND key = ?').run(Number(id), key)
+        .changes > 0
+    );
+  }
+
+  // Runs
+
+  insertRun(r: RunInfo, at: number): void {
+    this.sql(
+      `INSERT INTO modelhub_runs (id, experiment_id, name, user_id, status, start_time, end_time, lifecycle_stage,
+           artifact_uri, last_activity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      r.id,
+      Number(r.experimentId),
+      r.name,
+      r.userId,
+      r.status,
+      r.startTime,
+      r.endTime,
+      r.lifecycleStage,
+      r.artifactUri,
+      at,
+    );
+  }
+
+  run(id: string): RunInfo | undefined {
+    const row = this.sql('SELECT * FROM modelhub_runs WHERE id = ?').get(id) as RunRow | undefined;
+    return row && toRunInfo(row);
+  }
+
+  updateRun(
+    id: string,
+    change: { status?: string; endTime?: number | null; name?: string; lifecycleStage?: string },
+    at: number,
+  ): void {
+    this.sql(
+      `UPDATE modelhub_runs SET status = COALESCE(?, status), end_time = CASE WHEN ? THEN ? ELSE end_time END,
+           name = COALESCE(?, name), lifecycle_stage = COALESCE(?, lifecycle_stage), last_activity = ?,
+           deleted_at = CASE WHEN ? = 'deleted' THEN ? WHEN ? = 'active' THEN NULL ELSE deleted_at END
+         WHERE id = ?`,
+    ).run(
+      change.status ?? null,
+      change.endTime !== undefined ? 1 : 0,
+      change.endTime ?? null,
+      change.name ?? null,
+      change.lifecycleStage ?? null,
+      at,
+      change.lifecycleStage ?? null,
+      at,
+      change.lifecycleStage ?? null,
+      id,
+    );
+  }
+
+  /** Notes a write; at most once a second, as liveness needs no finer time and each update costs a page write. */
+  touchRun(id: string, at: number): void {
+    this.sql('UPDATE modelhub_runs SET last_activity = ? WHERE id = ? AND last_activity < ?').run(at, id, at - 1000);
+  }
+
+  /**
+   * Running runs silent for too long: those whose client promised heartbeats (tag `aidos.heartbeat_interval_ms`)
+   * after `missedBeats` intervals, the others after `silentMs`.
+   */
+  silentRuns(now: number, silentMs: number, missedBeats: number): RunInfo[] {
+    return (
+      this.sql(
+        `SELECT r.* FROM modelhub_runs r
+           LEFT JOIN modelhub_run_tags t ON t.run_id = r.id AND t.key = 'aidos.heartbeat_interval_ms'
+           WHERE r.status = 'RUNNING'
+             AND r.last_activity < ? - COALESCE(? * CAST(t.value AS INTEGER), ?)`,
+      ).all(now, missedBeats, silentMs) as RunRow[]
+    ).map(toRunInfo);
+  }
+
+  lastActivity(id: string): number {
+    return (this.sql('SELECT last_activity AS t FROM modelhub_runs WHERE id = ?').get(id) as { t: number }).t;
+  }
+
+  /** Run ids matching a compiled WHERE clause (over `r`) in the given order, a page at a time. */
+  searchRuns(where: string, params: unknown[], orderBy: string, limit: number, offset: number): RunInfo[] {
+    return (
+      this.db
+        .prepare(`SELECT r.* FROM modelhub_runs r WHERE ${where} ORDER BY ${orderBy} LIMIT ? OFFSET ?`)
+        .all(...params, limit, offset) as RunRow[]
+    ).map(toRunInfo);
+  }
+
+  params(runId: string): KeyValue[] {
+    return this.sql('SELECT key, value FROM modelhub_params WHERE run_id = ? ORDER BY rowid').all(runId) as KeyValue[];
+  }
+
+  param(runId: string, key: string): string | undefined {
+    return (
+      this.sql('SELECT value FROM modelhub_params WHERE run_id = ? AND key = ?').get(runId, key) as
+        { value: string } | undefined
+    )?.value;
+  }
+
+  insertParam(runId: string, key: string, value: string): void {
+    this.sql('INSERT INTO modelhub_params (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(
+      runId,
+      key,
+      value,
+    );
+  }
+
+  tags(runId: string): KeyValue[] {
+    return this.sql('SELECT key, value FROM modelhub_run_tags WHERE run_id = ? ORDER BY rowid').all(
+      runId,
+    ) as KeyValue[];
+  }
+
+  setTag(runId: string, key: string, value: string): void {
+    this.sql(
+      `INSERT INTO modelhub_run_tags (run_id, key, value) VALUES (?, ?, ?)
+         ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value`,
+    ).run(runId, key, value);
+  }
+
+  deleteTag(runId: string, key: string): boolean {
+    return this.sql('DELETE FROM modelhub_run_tags WHERE run_id = ? AND key = ?').run(runId, key).changes > 0;
+  }
+
+  inputs(runId: string): RunInput[] {
+    return (
+      this.sql('SELECT * FROM modelhub_run_inputs WHERE run_id = ? ORDER BY created_at, rowid').all(runId) as InputRow[]
+    ).map(toInput);
+  }
+
+  /**
+   * Params, tags, latest metrics and inputs of many runs in one query per table (a search page), each in the
+   * order a single run's read gives.
+   */
+  details(runIds: readonly string[]): Map<string, RunDetails> {
+    const out = new Map<string, RunDetails>(
+      runIds.map((id) => [id, { params: [], tags: [], metrics: [], inputs: [] }]),
+    );
+    for (let i = 0; i < runIds.length; i += 500) {
+      const ids = runIds.slice(i, i + 500);
+      const marks = ids.map(() => '?').join(',');
+      const at = (id: string) => out.get(id) as RunDetails;
+      for (const r of this.db
+        .prepare(`SELECT run_id, key, value FROM modelhub_params WHERE run_id IN (${marks}) ORDER BY rowid`)
+        .all(...ids) as (KeyValue & { run_id: string })[]) {
+        at(r.run_id).params.push({ key: r.key, value: r.value });
+      }
+      for (const r of this.db
+        .prepare(`SELECT run_id, key, value FROM modelhub_run_tags WHERE run_id IN (${marks}) ORDER BY rowid`)
+        .all(...ids) as (KeyValue & { run_id: string })[]) {
+        at(r.run_id).tags.push({ key: r.key, value: r.value });
+      }
+      for (const r of this.db
+        .prepare(
+          `SELECT run_id, key, last_step AS step, last_timestamp AS timestamp, last_value AS value, last_is_nan AS nan
+           FROM modelhub_metric_series WHERE run_id IN (${marks}) ORDER BY id`,
+        )
+        .all(...ids) as {
+        run_id: string;
+        key: string;
+        step: number;
+        timestamp: number;
+        value: number | null;
+        nan: number;
+      }[]) {
+        at(r.run_id).metrics.push({
+          key: r.key,
+          step: r.step,
+          timestamp: r.timestamp,
+          value: r.nan === 1 ? Number.NaN : (r.value as number),
+        });
+      }
+      for (const r of this.db
+        .prepare(`SELECT * FROM modelhub_run_inputs WHERE run_id IN (${marks}) ORDER BY created_at, rowid`)
+        .all(...ids) as (InputRow & { run_id: string })[]) {
+        at(r.run_id).inputs.push(toInput(r));
+      }
+    }
+    return out;
+  }
+
+  insertInput(runId: string, input: RunInput, at: number): void {
+    this.sql(
+      `INSERT INTO modelhub_run_inputs (run_id, name, digest, source_type, source, schema, profile, tags,
+           dataset_version_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (run_id, name, digest) DO UPDATE SET tags = excluded.tags`,
+    ).run(
+      runId,
+      input.name,
+      input.digest,
+      input.sourceType,
+      input.source,
+      input.schema,
+      input.profile,
+      JSON.stringify(input.tags),
+      input.datasetVersionId,
+      at,
+    );
+  }
+
+  // Metrics
+
+  /** The latest point of each of a run's metrics, in the order the metrics were first logged. */
+  latestMetrics(runId: string): StoredPoint[] {
+    const rows = this.sql(
+      `SELECT key, last_step AS step, last_timestamp AS timestamp, last_value AS value, last_is_nan AS nan
+         FROM modelhub_metric_series WHERE run_id = ? ORDER BY id`,
+    ).all(runId) as { key: string; step: number; timestamp: number; value: number | null; nan: number }[];
+    return rows.map((r) => ({
+      key: r.key,
+      step: r.step,
+      timestamp: r.timestamp,
+      value: r.nan === 1 ? Number.NaN : (r.value as number),
+    }));
+  }
+
+  /**
+   * Appends points (one chunk per metric key) and updates each series' latest point, inside the caller's
+   * transaction. Small chunks at the end of a series are merged once there are enough of them, so a series
+   * logged one point at a time still ends up in large chunks.
+   */
+  appendPoints(runId: string, points: readonly StoredPoint[]): void {
+    const byKey = new Map<string, StoredPoint[]>();
+    for (const p of points) {
+      const list = byKey.get(p.key);
+      if (list) list.push(p);
+      else byKey.set(p.key, [p]);
+    }
+    const getSeries = this.sql('SELECT * FROM modelhub_metric_series WHERE run_id = ? AND key = ?');
+    const insertSeries = this.sql(
+      `INSERT INTO modelhub_metric_series (run_id, key, last_step, last_timestamp, last_value, last_is_nan, points,
+         next_seq, tail_chunks, tail_points) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, 0)`,
+    );
+    const insertChunk = this.sql(
+      'INSERT INTO modelhub_metric_chunks (series_id, seq, points, min_step, max_step, data) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    const updateSeries = this.sql(
+      `UPDATE modelhub_metric_series SET last_step = ?, last_timestamp = ?, last_value = ?, last_is_nan = ?,
+         points = ?, next_seq = ?, tail_chunks = ?, tail_points = ? WHERE id = ?`,
+    );
+    for (const [key, list] of byKey) {
+      let series = getSeries.get(runId, key) as SeriesRow | undefined;
+      if (!series) {
+        const first = list[0] as StoredPoint;
+        const nan = Number.isNaN(first.value);
+        insertSeries.run(runId, key, first.step, first.timestamp, nan ? null : first.value, nan ? 1 : 0);
+        series = getSeries.get(runId, key) as SeriesRow;
+      }
+      let latest = {
+        step: series.last_step,
+        timestamp: series.last_timestamp,
+        value: series.last_is_nan === 1 ? Number.NaN : (series.last_value as number),
+      };
+      const chunk: MetricPoints = {
+        steps: new Float64Array(list.length),
+        timestamps: new Float64Array(list.length),
+        values: new Float64Array(list.length),
+      };
+      for (const [i, p] of list.entries()) {
+        chunk.steps[i] = p.step;
+        chunk.timestamps[i] = p.timestamp;
+        chunk.values[i] = p.value;
+        if (series.points === 0 && i === 0) latest = p;
+        else if (isLater(p, latest)) latest = p;
+      }
+      let { next_seq: seq, tail_chunks: tailChunks, tail_points: tailPoints } = series;
+      insertChunk.run(series.id, seq, list.length, minOf(chunk.steps), maxOf(chunk.steps), encodeChunk(chunk));
+      seq++;
+      if (list.length < SETTLED_POINTS || tailChunks > 0) {
+        tailChunks++;
+        tailPoints += list.length;
+        if (tailChunks >= MAX_TAIL_CHUNKS || tailPoints >= SETTLED_POINTS) {
+          this.mergeTail(series.id, seq - tailChunks, seq);
+          // The merged chunk takes the first seq of the tail; it settles once large enough.
+          const merged = tailPoints;
+          seq = seq - tailChunks + 1;
+          tailChunks = merged >= SETTLED_POINTS ? 0 : 1;
+          tailPoints = merged >= SETTLED_POINTS ? 0 : merged;
+        }
+      }
+      const nan = Number.isNaN(latest.value);
+      updateSeries.run(
+        latest.step,
+        latest.timestamp,
+        nan ? null : latest.value,
+        nan ? 1 : 0,
+        series.points + list.length,
+        seq,
+        tailChunks,
+        tailPoints,
+        series.id,
+      );
+    }
+  }
+
+  private mergeTail(seriesId: number, fromSeq: number, toSeq: number): void {
+    const rows = this.sql(
+      'SELECT data FROM modelhub_metric_chunks WHERE series_id = ? AND seq >= ? AND seq < ? ORDER BY seq',
+    ).all(seriesId, fromSeq, toSeq) as { data: Buffer }[];
+    const merged = concatPoints(rows.map((r) => decodeChunk(r.data)));
+    this.sql('DELETE FROM modelhub_metric_chunks WHERE series_id = ? AND seq >= ? AND seq < ?').run(
+      seriesId,
+      fromSeq,
+      toSeq,
+    );
+    this.sql(
+      'INSERT INTO modelhub_metric_chunks (series_id, seq, points, min_step, max_step, data) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(seriesId, fromSeq, merged.steps.length, minOf(merged.steps), maxOf(merged.steps), encodeChunk(merged));
+  }
+
+  /** Every point of one metric of a run, in the order they were logged; undefined when never logged. */
+  history(runId: string, key: string): MetricPoints | undefined {
+    // One query; a series gets its first chunk in the transaction that creates it, so no chunk means no series.
+    const chunks = this.history$.all(runId, key) as Buffer[];
+    return chunks.length === 0 ? undefined : decodeChunks(chunks);
+  }
+
+  private get history$(): Statement {
+    return this.sql(
+      `SELECT c.data FROM modelhub_metric_series s JOIN modelhub_metric_chunks c ON c.series_id = s.id
+       WHERE s.run_id = ? AND s.key = ? ORDER BY c.seq`,
+    ).pluck();
+  }
+}
+
+function minOf(xs: Float64Array): number {
+  let m = Infinity;
+  for (const x of xs) if (x < m) m = x;
+  return m;
+}
+
+function maxOf(xs: Float64Array): number {
+  let m = -Infinity;
+  for (const x of xs) if (x > m) m = x;
+  return m;
+}
