@@ -176,6 +176,42 @@ describe('the Python SDK', () => {
     });
     expect(failed.run.info.status).toBe('FAILED');
   });
+
+  it('logged system metrics under MLflow names only where they were on', async () => {
+    const keys = async (runId: string) => {
+      const got = await mlflow<{ run: { data: { metrics?: { key: string }[] } } }>('runs/get', { run_id: runId });
+      return (got.run.data.metrics ?? []).map((m) => m.key).filter((k) => k.startsWith('system/'));
+    };
+    const system = find('system');
+    const names = await keys(system.run_id as string);
+    expect(names.sort()).toEqual(system.names);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'system/cpu_utilization_percentage',
+        'system/system_memory_usage_megabytes',
+        'system/system_memory_usage_percentage',
+        'system/process_rss_megabytes',
+        'system/gpu_0_utilization_percentage',
+      ]),
+    );
+    for (const id of find('no-system').run_ids as string[]) expect(await keys(id)).toEqual([]);
+  });
+
+  it('recorded the dataset versions runs used as MLflow dataset inputs', async () => {
+    for (const what of ['input', 'auto-input']) {
+      const input = find(what);
+      const got = await mlflow<{
+        run: {
+          inputs: { dataset_inputs?: { dataset: Record<string, string>; tags?: { key: string; value: string }[] }[] };
+        };
+      }>('runs/get', { run_id: input.run_id as string });
+      const inputs = got.run.inputs.dataset_inputs ?? [];
+      expect(inputs).toHaveLength(1);
+      expect(inputs[0]?.dataset).toMatchObject({ name: DATASET, source_type: 'aidos', source: input.source });
+      expect(inputs[0]?.dataset.digest).toMatch(/^[0-9a-f]{16}$/);
+      expect(inputs[0]?.tags).toEqual([{ key: 'mlflow.data.context', value: input.context }]);
+    }
+  });
 });
 
 describe('packaging', () => {

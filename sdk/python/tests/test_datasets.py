@@ -1,4 +1,5 @@
-"""aidos.datasets: a version's files, downloads checked by sha256, streams, and to_pandas without pandas."""
+"""aidos.datasets: a version's files, downloads checked by sha256, streams, to_pandas without pandas, and
+the dataset inputs a run records for lineage."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import os
 import sys
 import tempfile
 import unittest
+from typing import Any, Dict, List
 from unittest import mock
 
 import aidos
 from aidos.datasets import Dataset, FileEntry
-from _support import require_server, unique
+from _support import ServerTest, report, require_server, unique
 
 # What sdk.int.test.ts imports as the dataset AIDOS_TEST_DATASET.
 FILES = {
@@ -84,6 +86,77 @@ class DatasetTest(unittest.TestCase):
             aidos.datasets.get(unique("no-such-dataset"))
         with self.assertRaises(aidos.NotFoundError):
             aidos.datasets.get(self.name, 99)
+
+
+class DatasetInputTest(ServerTest):
+    """Which dataset versions a run used, as MLflow dataset inputs (``runs/log-inputs``)."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        cls.name = os.environ.get("AIDOS_TEST_DATASET")
+        if not cls.name:
+            raise unittest.SkipTest("needs AIDOS_TEST_DATASET: a dataset holding FILES")
+
+    def inputs(self, run: aidos.Run) -> List[Dict[str, Any]]:
+        got = self.api.client.call("GET", "/api/2.0/mlflow/runs/get", query={"run_id": run.id})
+        return got["run"]["inputs"].get("dataset_inputs", [])
+
+    def expected(self, ds: Dataset, context: str) -> Dict[str, Any]:
+        return {
+            "name": self.name,
+            "digest": ds.raw["manifestSha256"][:16],
+            "source_type": "aidos",
+            "source": f"aidos://datasets/{self.name}/versions/1",
+            "context": context,
+        }
+
+    @staticmethod
+    def flat(i: Dict[str, Any]) -> Dict[str, Any]:
+        tags = {t["key"]: t["value"] for t in i.get("tags", [])}
+        return {
+            **{k: i["dataset"][k] for k in ("name", "digest", "source_type", "source")},
+            "context": tags.get("mlflow.data.context"),
+        }
+
+    def test_use_dataset_records_the_version_with_its_context(self) -> None:
+        run = self.init()
+        ds = aidos.datasets.get(self.name, log_input=False)
+        self.assertEqual(self.inputs(run), [])
+        run.use_dataset(ds, context="validation")
+        got = self.inputs(run)
+        self.assertEqual([self.flat(i) for i in got], [self.expected(ds, "validation")])
+        self.assertEqual(len(ds.raw["manifestSha256"]), 64)
+        # The same version again only changes its context.
+        aidos.use_dataset(ds, "evaluation")
+        self.assertEqual([self.flat(i) for i in self.inputs(run)], [self.expected(ds, "evaluation")])
+        self.assertEqual(len(self.api.run(run.id).inputs), 1)
+        run.finish()
+        with self.assertRaises(RuntimeError):
+            run.use_dataset(ds)
+        report("input", run_id=run.id, source=f"aidos://datasets/{self.name}/versions/1", context="evaluation")
+
+    def test_datasets_get_records_the_input_of_the_active_run(self) -> None:
+        run = self.init()
+        ds = aidos.datasets.get(self.name, 1)
+        self.assertEqual([self.flat(i) for i in self.inputs(run)], [self.expected(ds, "training")])
+        run.finish()
+        self.assertIsNone(aidos.run)
+        aidos.datasets.get(self.name)  # no run: nothing to record, nothing fails
+        report("auto-input", run_id=run.id, source=f"aidos://datasets/{self.name}/versions/1", context="training")
+
+    def test_a_run_that_cannot_record_the_input_still_gets_its_dataset(self) -> None:
+        run = self.init()
+        self.api.client.call("POST", "/api/2.0/mlflow/runs/delete", {"run_id": run.id})
+        with self.assertLogs("aidos", "WARNING") as logs:
+            ds = aidos.datasets.get(self.name, context="testing")
+        self.assertEqual(ds.version, 1)
+        self.assertIn("could not record", logs.output[0])
+
+    def test_use_dataset_takes_only_what_datasets_get_returns(self) -> None:
+        run = self.init()
+        with self.assertRaises(TypeError):
+            run.use_dataset("penguins")  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

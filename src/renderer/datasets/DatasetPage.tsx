@@ -19,6 +19,7 @@ import { normalizePrefix, versionLabel } from './model';
 import { ProfileTab } from './ProfileTab';
 import { QualityTab } from './QualityTab';
 import { RowsTab } from './RowsTab';
+import { parseLine, parseLines, rowsSearch } from './row-links';
 import type { PickedFile } from './upload';
 import { UploadDialog } from './UploadDialog';
 
@@ -40,7 +41,8 @@ function isTab(value: string | null): value is Tab {
 
 /**
  * One dataset: its versions (with tags), and for the selected version its files, a diff against another
- * version, the profile of its tables and their rows. Where you are (version, tab, folder, table) lives in the URL.
+ * version, the profile of its tables and their rows. Where you are (version, tab, folder, table, and a line or
+ * lines of it) lives in the URL.
  */
 export function DatasetPage() {
   const name = useParams().name ?? '';
@@ -95,7 +97,9 @@ export function DatasetPage() {
       { replace: true },
     );
   };
-  const selectVersion = (number: number) => update({ v: String(number), prefix: null });
+  const selectVersion = (number: number) => update({ v: String(number), prefix: null, line: null, lines: null });
+  // A table opens at its first page: no line, no lines.
+  const openTable = (path: string) => update({ tab: 'rows', table: path, line: null, lines: null });
 
   if (dataset.isError) {
     return (
@@ -203,7 +207,7 @@ export function DatasetPage() {
                     version={selected}
                     prefix={normalizePrefix(params.get('prefix'))}
                     onPrefix={(prefix) => update({ prefix })}
-                    onOpenTable={(path) => update({ tab: 'rows', table: path })}
+                    onOpenTable={openTable}
                   />
                 )}
                 {tab === 'diff' && (
@@ -216,18 +220,13 @@ export function DatasetPage() {
                     onChange={(from, to) => update({ from, to })}
                   />
                 )}
-                {tab === 'profile' && (
-                  <ProfileTab
-                    dataset={name}
-                    version={selected}
-                    onOpenTable={(path) => update({ tab: 'rows', table: path })}
-                  />
-                )}
+                {tab === 'profile' && <ProfileTab dataset={name} version={selected} onOpenTable={openTable} />}
                 {tab === 'quality' && (
                   <QualityTab
                     dataset={name}
                     version={selected}
-                    onOpenTable={(path) => update({ tab: 'rows', table: path })}
+                    onOpenTable={openTable}
+                    rowsLink={(target) => rowsSearch(params, target)}
                   />
                 )}
                 {tab === 'rows' && (
@@ -235,7 +234,11 @@ export function DatasetPage() {
                     dataset={name}
                     version={selected}
                     table={params.get('table')}
-                    onTable={(table) => update({ table })}
+                    onTable={(table) => update({ table, line: null, lines: null })}
+                    line={parseLine(params.get('line'))}
+                    lines={parseLines(params.get('lines'))}
+                    onLine={(line) => update({ line: line === null ? null : String(line) })}
+                    onClearLines={() => update({ lines: null })}
                   />
                 )}
                 {tab === 'labeling' && <LabelingTab dataset={name} version={selected} versions={list} />}

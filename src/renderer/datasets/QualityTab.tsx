@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useState } from 'react';
+import { Link } from 'react-router';
 import type { DatasetVersion, QualityFinding, QualityReport } from '#shared/contracts/dataforge';
 import { AppError } from '#shared/errors';
 import { ErrorBanner } from '../components/ErrorBanner';
@@ -10,6 +11,7 @@ import { fieldClass } from './field';
 import { isFinished, JobProgress, useJob } from './jobs';
 import { CHECK_LABELS, findingGroups, scoreBand, type ScoreBand } from './quality';
 import { versionLabel } from './model';
+import type { RowsTarget } from './row-links';
 
 const QUALITY_JOB = 'dataforge.quality';
 const LINES_SHOWN = 12;
@@ -36,15 +38,19 @@ const SEVERITY_BADGE: Record<QualityFinding['severity'], string> = {
  * The quality report of a version: a 0-100 score, a score per table, and the findings of each check (missing
  * values, duplicates, outliers, class imbalance, label issues, schema drift, PII…) with the lines they affect.
  * Checks run as a job (imports start one after the profile); "Run checks" runs them again, with a chosen label column.
+ * Each line of a finding links to its row in the Rows tab, and "Show rows" lists the finding's rows together.
  */
 export function QualityTab({
   dataset,
   version,
   onOpenTable,
+  rowsLink,
 }: {
   dataset: string;
   version: DatasetVersion;
   onOpenTable: (path: string) => void;
+  /** The link (a search string) to the Rows tab at a line, or narrowed to some lines. */
+  rowsLink: (target: RowsTarget) => string;
 }) {
   const api = useApi();
   const queryClient = useQueryClient();
@@ -178,7 +184,7 @@ export function QualityTab({
       </div>
       {progress}
       <ScoreCard report={r} onOpenTable={onOpenTable} />
-      <Findings report={r} onOpenTable={onOpenTable} />
+      <Findings report={r} onOpenTable={onOpenTable} rowsLink={rowsLink} />
     </div>
   );
 }
@@ -273,7 +279,15 @@ function ScoreCard({ report, onOpenTable }: { report: QualityReport; onOpenTable
   );
 }
 
-function Findings({ report, onOpenTable }: { report: QualityReport; onOpenTable: (path: string) => void }) {
+function Findings({
+  report,
+  onOpenTable,
+  rowsLink,
+}: {
+  report: QualityReport;
+  onOpenTable: (path: string) => void;
+  rowsLink: (target: RowsTarget) => string;
+}) {
   const groups = findingGroups(report.findings);
   if (groups.length === 0) {
     return (
@@ -299,7 +313,12 @@ function Findings({ report, onOpenTable }: { report: QualityReport; onOpenTable:
           bodyClassName="divide-y divide-zinc-100 dark:divide-zinc-800/80"
         >
           {g.findings.map((f, i) => (
-            <FindingRow key={`${f.table}:${f.column ?? ''}:${i}`} finding={f} onOpenTable={onOpenTable} />
+            <FindingRow
+              key={`${f.table}:${f.column ?? ''}:${i}`}
+              finding={f}
+              onOpenTable={onOpenTable}
+              rowsLink={rowsLink}
+            />
           ))}
         </Card>
       ))}
@@ -307,7 +326,15 @@ function Findings({ report, onOpenTable }: { report: QualityReport; onOpenTable:
   );
 }
 
-function FindingRow({ finding: f, onOpenTable }: { finding: QualityFinding; onOpenTable: (path: string) => void }) {
+function FindingRow({
+  finding: f,
+  onOpenTable,
+  rowsLink,
+}: {
+  finding: QualityFinding;
+  onOpenTable: (path: string) => void;
+  rowsLink: (target: RowsTarget) => string;
+}) {
   const [allLines, setAllLines] = useState(false);
   const lines = allLines ? f.lines : f.lines.slice(0, LINES_SHOWN);
   return (
@@ -342,12 +369,18 @@ function FindingRow({ finding: f, onOpenTable }: { finding: QualityFinding; onOp
         <div className="flex flex-wrap items-center gap-1 text-[11px]" aria-label="Affected lines">
           <Muted>{f.lines.length === 1 ? 'line' : 'lines'}</Muted>
           {lines.map((line) => (
-            <span
+            <Link
               key={line}
-              className="rounded bg-zinc-100 px-1 font-mono text-zinc-700 tabular-nums dark:bg-zinc-800 dark:text-zinc-300"
+              to={rowsLink({ table: f.table, line })}
+              replace
+              aria-label={`Line ${line}`}
+              title={`Show line ${line} among the rows of ${f.table}`}
+              data-testid="finding-line"
+              data-line={line}
+              className="rounded bg-zinc-100 px-1 font-mono text-indigo-700 tabular-nums hover:bg-indigo-50 hover:underline dark:bg-zinc-800 dark:text-indigo-300 dark:hover:bg-indigo-950"
             >
               {line}
-            </span>
+            </Link>
           ))}
           {f.lines.length > LINES_SHOWN && (
             <button
@@ -363,7 +396,15 @@ function FindingRow({ finding: f, onOpenTable }: { finding: QualityFinding; onOp
               (the first {f.lines.length} of {f.count.toLocaleString('en-US')})
             </Muted>
           )}
-          <Button size="sm" variant="ghost" className="ml-auto" onClick={() => onOpenTable(f.table)}>
+          <Link
+            to={rowsLink({ table: f.table, lines: f.lines })}
+            replace
+            title={`Only the ${f.lines.length === 1 ? 'row' : `${f.lines.length} rows`} listed here`}
+            className="ml-auto inline-flex h-7 shrink-0 items-center rounded-md px-2.5 text-xs font-medium whitespace-nowrap text-indigo-700 hover:bg-indigo-50 dark:text-indigo-300 dark:hover:bg-indigo-950"
+          >
+            Show rows
+          </Link>
+          <Button size="sm" variant="ghost" onClick={() => onOpenTable(f.table)} title={`All rows of ${f.table}`}>
             View rows
           </Button>
         </div>

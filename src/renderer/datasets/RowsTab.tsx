@@ -1,5 +1,5 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { DatasetVersion } from '#shared/contracts/dataforge';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { Button, Card, cx, EmptyState, Muted, Spinner } from '../components/ui';
@@ -9,6 +9,7 @@ import { isTablePath } from './model';
 
 const PAGE_SIZES = [50, 100, 500] as const;
 const TABLE_LIST_LIMIT = 5000;
+const LINES_IN_CHIP = 8;
 
 type Op = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'contains' | 'empty' | 'notEmpty';
 interface Filter {
@@ -37,18 +38,30 @@ const takesValue = (op: Op) => op !== 'empty' && op !== 'notEmpty';
 
 /**
  * The rows of one table of the version, a page at a time, read by the core as a stream (any size works): sort by
- * a column (click its header), filter by column conditions, with each row's line number in its file.
+ * a column (click its header), filter by column conditions, with each row's line number in its file. A link may
+ * open it at a line (that row's page, the row highlighted) or narrowed to some lines (a quality finding's rows).
  */
 export function RowsTab({
   dataset,
   version,
   table,
   onTable,
+  line = null,
+  lines = null,
+  onLine = () => {},
+  onClearLines = () => {},
 }: {
   dataset: string;
   version: DatasetVersion;
   table: string | null;
   onTable: (path: string) => void;
+  /** The file line to open the page of and highlight. */
+  line?: number | null;
+  /** Only the rows at these file lines. */
+  lines?: number[] | null;
+  /** Called with null when the user moves away from the line (pages, sorts, filters). */
+  onLine?: (line: number | null) => void;
+  onClearLines?: () => void;
 }) {
   const api = useApi();
   const files = useQuery({
@@ -96,18 +109,53 @@ export function RowsTab({
         {files.data?.next && <Muted className="text-[12px]">(tables among the first {TABLE_LIST_LIMIT} files)</Muted>}
       </div>
       {/* A new table starts with no sort, no filters, at the first row. */}
-      <RowsView key={`${version.id}:${path}`} dataset={dataset} version={version} path={path} />
+      <RowsView
+        key={`${version.id}:${path}`}
+        dataset={dataset}
+        version={version}
+        path={path}
+        line={line}
+        lines={lines}
+        onLine={onLine}
+        onClearLines={onClearLines}
+      />
     </div>
   );
 }
 
-function RowsView({ dataset, version, path }: { dataset: string; version: DatasetVersion; path: string }) {
+function RowsView({
+  dataset,
+  version,
+  path,
+  line,
+  lines,
+  onLine,
+  onClearLines,
+}: {
+  dataset: string;
+  version: DatasetVersion;
+  path: string;
+  line: number | null;
+  lines: number[] | null;
+  onLine: (line: number | null) => void;
+  onClearLines: () => void;
+}) {
   const api = useApi();
-  const [offset, setOffset] = useState(0);
+  const [offsetState, setOffsetState] = useState(0);
   const [limit, setLimit] = useState<number>(PAGE_SIZES[0]);
   const [sort, setSort] = useState<Sort | undefined>();
   const [filters, setFilters] = useState<Filter[]>([]);
-  const query = { path, offset, limit, sort, filters };
+  // A line opens its own page (in file order): the core picks the offset.
+  const seeking = line !== null && !sort;
+  const query = {
+    path,
+    offset: seeking ? 0 : offsetState,
+    limit,
+    sort,
+    filters,
+    ...(lines ? { lines } : {}),
+    ...(seeking ? { line } : {}),
+  };
   const rows = useQuery({
     queryKey: queryKeys.datasetRows(dataset, version.id, query),
     queryFn: () => api.call('datasets.rows', { dataset, version: version.id, ...query }),
@@ -117,6 +165,17 @@ function RowsView({ dataset, version, path }: { dataset: string; version: Datase
   const page = rows.data;
   const columns = page?.columns ?? [];
   const total = page?.total ?? 0;
+  const offset = seeking ? (page?.offset ?? 0) : offsetState;
+  // Moving away from the page of the line lets the line go.
+  const setOffset = (o: number) => {
+    setOffsetState(o);
+    if (line !== null) onLine(null);
+  };
+  const focus = seeking && !rows.isPlaceholderData ? (page?.focus ?? null) : null;
+  const focusRow = useRef<HTMLTableRowElement>(null);
+  useEffect(() => {
+    if (focus !== null) focusRow.current?.scrollIntoView({ block: 'center' });
+  }, [focus, line]);
 
   const cycleSort = (column: string) => {
     setOffset(0);
@@ -139,8 +198,34 @@ function RowsView({ dataset, version, path }: { dataset: string; version: Datase
     <Card bodyClassName="p-0">
       <div className="space-y-2 border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
         <FilterForm columns={columns} onAdd={addFilter} />
-        {(filters.length > 0 || sort) && (
+        {(filters.length > 0 || sort || lines) && (
           <div className="flex flex-wrap items-center gap-1.5" data-testid="active-filters">
+            {lines && (
+              <span
+                data-testid="lines-chip"
+                data-count={lines.length}
+                title={`lines ${lines.join(', ')}`}
+                className="inline-flex items-center gap-1 rounded-full bg-amber-50 py-0.5 pr-1 pl-2 text-[12px] text-amber-900 ring-1 ring-amber-200 ring-inset dark:bg-amber-950 dark:text-amber-200 dark:ring-amber-800"
+              >
+                {lines.length === 1 ? 'line' : 'lines'}{' '}
+                <span className="font-mono">
+                  {lines.slice(0, LINES_IN_CHIP).join(', ')}
+                  {lines.length > LINES_IN_CHIP && ` +${lines.length - LINES_IN_CHIP} more`}
+                </span>
+                <button
+                  type="button"
+                  aria-label="Show all rows, not only these lines"
+                  onClick={() => {
+                    // A line in focus stays so (its page in the whole table); one URL update at a time.
+                    setOffsetState(0);
+                    onClearLines();
+                  }}
+                  className="rounded-full px-1 leading-none hover:bg-amber-100 dark:hover:bg-amber-900"
+                >
+                  ×
+                </button>
+              </span>
+            )}
             {filters.map((f, i) => (
               <span
                 key={`${i}:${f.column}:${f.op}:${f.value}`}
@@ -171,7 +256,8 @@ function RowsView({ dataset, version, path }: { dataset: string; version: Datase
               onClick={() => {
                 setFilters([]);
                 setSort(undefined);
-                setOffset(0);
+                setOffsetState(0);
+                if (lines) onClearLines();
               }}
             >
               Clear
@@ -180,6 +266,15 @@ function RowsView({ dataset, version, path }: { dataset: string; version: Datase
         )}
       </div>
       {rows.isError && <ErrorBanner className="m-3" error={rows.error} onRetry={() => void rows.refetch()} />}
+      {seeking && page && !rows.isPlaceholderData && page.focus === null && (
+        <p
+          className="border-b border-zinc-200 bg-amber-50 px-4 py-2 text-[12px] text-amber-900 dark:border-zinc-800 dark:bg-amber-950 dark:text-amber-200"
+          data-testid="line-not-shown"
+        >
+          Line {line.toLocaleString('en-US')} is not a row here (the header, a row that could not be read, one the
+          filters leave out, or past the end); this is the page where it would be.
+        </p>
+      )}
       {rows.isPending ? (
         <div className="flex items-center gap-2 p-6 text-zinc-500">
           <Spinner /> Reading rows…
@@ -189,7 +284,7 @@ function RowsView({ dataset, version, path }: { dataset: string; version: Datase
           <div className="flex flex-wrap items-center justify-between gap-2 px-4 py-2 text-[12px]">
             <span data-testid="rows-total" data-total={page.total} className="text-zinc-700 dark:text-zinc-300">
               <span className="font-semibold tabular-nums">{page.total.toLocaleString('en-US')}</span>{' '}
-              {filters.length > 0
+              {filters.length > 0 || lines
                 ? page.total === 1
                   ? 'row matches'
                   : 'rows match'
@@ -210,8 +305,9 @@ function RowsView({ dataset, version, path }: { dataset: string; version: Datase
               lastOffset={lastOffset}
               onOffset={setOffset}
               onLimit={(l) => {
+                // A line keeps its row in view: the core finds its page of the new size.
                 setLimit(l);
-                setOffset(0);
+                setOffsetState(0);
               }}
             />
           </div>
@@ -255,9 +351,16 @@ function RowsView({ dataset, version, path }: { dataset: string; version: Datase
                 {page.rows.map((row, i) => (
                   <tr
                     key={page.lines[i] ?? i}
+                    ref={i === focus ? focusRow : undefined}
                     data-testid="data-row"
                     data-line={page.lines[i]}
-                    className="hover:bg-zinc-50 dark:hover:bg-zinc-800/30"
+                    data-focused={i === focus ? 'true' : undefined}
+                    aria-current={i === focus ? 'true' : undefined}
+                    className={cx(
+                      i === focus
+                        ? 'bg-amber-100 outline-2 -outline-offset-2 outline-amber-400 dark:bg-amber-900/40'
+                        : 'hover:bg-zinc-50 dark:hover:bg-zinc-800/30',
+                    )}
                   >
                     <td className="px-3 py-1 text-right text-zinc-400 tabular-nums select-none dark:text-zinc-500">
                       {page.lines[i]}
@@ -283,7 +386,7 @@ function RowsView({ dataset, version, path }: { dataset: string; version: Datase
               </tbody>
             </table>
             {page.rows.length === 0 && (
-              <EmptyState title={filters.length ? 'No row matches these filters' : 'No rows'} />
+              <EmptyState title={filters.length || lines ? 'No row matches these filters' : 'No rows'} />
             )}
           </div>
         </>

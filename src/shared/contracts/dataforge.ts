@@ -153,9 +153,16 @@ export const RowsPage = z.object({
   rows: z.array(z.array(z.string().nullable())),
   /** The line number of each row in its file (1-based, header excluded from data lines). */
   lines: z.array(z.number().int()),
+  /** The index of the first row of the page among the matching rows (with `line`: of the page holding it). */
   offset: z.number().int(),
   /** Rows matching the filter in the whole table. */
   total: z.number().int(),
+  /**
+   * With `line`: the index in `rows` of the row at that line. Null when that line is no matching row (the header,
+   * a bad row, a row the filters leave out, past the end): the page is then where it would be (the last page past
+   * the end). Null without `line`.
+   */
+  focus: z.number().int().nullable(),
 });
 export type RowsPage = z.infer<typeof RowsPage>;
 
@@ -502,7 +509,8 @@ export const dataforgeEndpoints = {
   'datasets.rows': endpoint({
     method: 'POST',
     path: `${versionPath}/rows`,
-    summary: 'A page of rows of one table, optionally filtered and sorted; streamed, so any size works',
+    summary:
+      'A page of rows of one table, optionally filtered and sorted, or the page holding a given line; streamed, so any size works',
     scope: 'read',
     input: z.object({
       dataset: DatasetRef,
@@ -512,6 +520,16 @@ export const dataforgeEndpoints = {
       limit: z.number().int().min(1).max(1000).default(100),
       sort: z.object({ column: z.string(), order: z.enum(['asc', 'desc']).default('asc') }).optional(),
       filters: z.array(RowFilter).max(20).default([]),
+      /**
+       * Open the page (of `limit` rows, in file order, among the matching rows) that holds the row at this line of
+       * the file; `offset` is then ignored and `focus` says which row it is. Not with `sort`.
+       */
+      line: z.number().int().min(1).max(1_000_000_000).optional(),
+      /**
+       * Only the rows at these lines of the file (a quality finding's, say), with the filters and paging as usual.
+       * Reading stops after the last of them.
+       */
+      lines: z.array(z.number().int().min(1)).min(1).max(1000).optional(),
     }),
     output: RowsPage,
   }),

@@ -18,12 +18,13 @@ from __future__ import annotations
 import os
 from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 
-from . import _state, datasets
+from . import _state, _system, datasets
 from ._api import Api, ApiRun
 from ._errors import AidosError, AuthenticationError, NotFoundError, ServerUnreachableError
 from ._http import Client
 from ._models import ModelVersion
 from ._run import Run, start_run
+from .datasets import Dataset
 
 __version__ = "0.1.0"
 
@@ -32,6 +33,7 @@ __all__ = [
     "Api",
     "ApiRun",
     "AuthenticationError",
+    "Dataset",
     "ModelVersion",
     "NotFoundError",
     "Run",
@@ -44,6 +46,7 @@ __all__ = [
     "log_artifact",
     "register_model",
     "run",
+    "use_dataset",
 ]
 
 
@@ -53,6 +56,8 @@ def init(
     config: Any = None,
     tags: Union[Mapping[str, Any], Iterable[str], None] = None,
     *,
+    system_metrics: Optional[bool] = None,
+    system_metrics_interval: float = _system.DEFAULT_INTERVAL_S,
     url: Optional[str] = None,
     token: Optional[str] = None,
 ) -> Run:
@@ -61,6 +66,10 @@ def init(
     ``config`` (a dict, nested dicts flattened as ``a.b``; or a dataclass or argparse namespace) is logged as
     the run's params; ``tags`` is a dict of tags (or a list of names, set with empty values). The run also
     gets the tags ``mlflow.source.name`` (the script), ``mlflow.user`` and ``aidos.heartbeat_interval_ms``.
+
+    System metrics (CPU, memory, NVIDIA GPUs, as ``system/...`` metrics) are sampled every
+    ``system_metrics_interval`` seconds by a background thread, unless ``system_metrics=False`` or, when
+    ``system_metrics`` is not given, the environment has ``AIDOS_SYSTEM_METRICS=0``.
 
     With ``AIDOS_RUN_ID`` set (the job runner does), the run with that id is continued instead, in its own
     experiment. A run still current is finished first.
@@ -72,7 +81,16 @@ def init(
     previous = _state.current
     if previous is not None:
         previous.finish()
-    run = start_run(client, project, run_name, config, tags, run_id=os.environ.get("AIDOS_RUN_ID") or None)
+    sample = _system.enabled_by_env() if system_metrics is None else bool(system_metrics)
+    run = start_run(
+        client,
+        project,
+        run_name,
+        config,
+        tags,
+        run_id=os.environ.get("AIDOS_RUN_ID") or None,
+        system_metrics_interval=system_metrics_interval if sample else None,
+    )
     _state.replace(run)
     return run
 
@@ -113,6 +131,11 @@ def register_model(
 ) -> ModelVersion:
     """Registers a version of model ``name`` from the current run; see :meth:`Run.register_model`."""
     return _current().register_model(name, path, artifact_path, aliases, description, tags)
+
+
+def use_dataset(dataset: Dataset, context: Optional[str] = "training") -> None:
+    """Records a dataset version as an input of the current run; see :meth:`Run.use_dataset`."""
+    _current().use_dataset(dataset, context)
 
 
 def finish(status: str = "FINISHED") -> None:

@@ -18,7 +18,8 @@ class ApiRun:
 
     Attributes: ``id``, ``name``, ``experiment_id``, ``status`` (RUNNING, FINISHED, FAILED, KILLED…),
     ``start_time``, ``end_time`` (ms since the epoch, ``None`` while running), ``artifact_uri``, ``params``,
-    ``metrics`` (each metric's latest value), ``tags`` (dicts).
+    ``metrics`` (each metric's latest value), ``tags`` (dicts), ``inputs`` (the datasets it used, as MLflow's
+    ``dataset_inputs``: ``{"dataset": {name, digest, source_type, source, ...}, "tags": [...]}``).
     """
 
     def __init__(self, client: Client, data: Mapping[str, Any]) -> None:
@@ -37,6 +38,7 @@ class ApiRun:
         self.params: Dict[str, str] = {p["key"]: p.get("value", "") for p in body.get("params", [])}
         self.tags: Dict[str, str] = {t["key"]: t.get("value", "") for t in body.get("tags", [])}
         self.metrics: Dict[str, float] = {m["key"]: _number(m["value"]) for m in body.get("metrics", [])}
+        self.inputs: List[Dict[str, Any]] = list(data.get("inputs", {}).get("dataset_inputs", []))
 
     def __repr__(self) -> str:
         return f"<aidos.ApiRun {self.id} {self.name!r} {self.status}>"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import getpass
+import json
 import math
 import operator
 import os
@@ -13,11 +14,15 @@ import signal
 import sys
 import threading
 import time
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
+from . import _system
 from ._errors import AidosError, NotFoundError
 from ._http import Client, logger, quote_path
 from ._models import ModelVersion
+
+if TYPE_CHECKING:
+    from .datasets import Dataset
 
 #: MLflow's limit of metrics per ``runs/log-batch`` request (and the server's).
 BATCH_SIZE = 1000
@@ -31,6 +36,8 @@ HEARTBEAT_INTERVAL_S = 30.0
 MAX_BUFFERED = 1_000_000
 
 RUN_STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
+#: Hex characters of a dataset version's manifest sha256 used as its MLflow digest (MLflow's are short).
+DATASET_DIGEST_CHARS = 16
 
 _NAME = re.compile(r"^[/\w.\- ]*$", re.ASCII)
 
@@ -137,6 +144,7 @@ class Run:
         self._unreachable = False
         self._rejected: Optional[AidosError] = None
         self._exit_status: Optional[str] = None
+        self._monitor: Optional[_system.Monitor] = None
         self.flush_interval = FLUSH_INTERVAL_S
         self.heartbeat_interval = HEARTBEAT_INTERVAL_S
         self._thread = threading.Thread(target=self._loop, name=f"aidos-run-{self.id[:8]}", daemon=True)
@@ -183,13 +191,17 @@ class Run:
             self._next_step = max(self._next_step, step + 1)
             for p in points:
                 p["step"] = step
-            self._pending.extend(points)
-            dropped = len(self._pending) - MAX_BUFFERED
-            if dropped > 0:
-                del self._pending[:dropped]
-                logger.warning("aidos: %d buffered points dropped: the server has been unreachable too long", dropped)
-            if len(self._pending) >= BATCH_SIZE:
-                self._wake.notify()
+            self._buffer(points)
+
+    def _buffer(self, points: List[Dict[str, Any]]) -> None:
+        """Queues points for the sender; called with ``self._lock`` held."""
+        self._pending.extend(points)
+        dropped = len(self._pending) - MAX_BUFFERED
+        if dropped > 0:
+            del self._pending[:dropped]
+            logger.warning("aidos: %d buffered points dropped: the server has been unreachable too long", dropped)
+        if len(self._pending) >= BATCH_SIZE:
+            self._wake.notify()
 
     @property
     def buffered(self) -> int:
@@ -270,6 +282,34 @@ class Run:
         if rejected is not None:
             raise rejected
 
+    # System metrics
+
+    def start_system_metrics(self, interval: float = _system.DEFAULT_INTERVAL_S) -> None:
+        """Samples CPU, memory and GPUs every ``interval`` seconds into ``system/...`` metrics until the run ends.
+
+        Their steps count the samples (0, 1, 2…), apart from the steps of :meth:`log`. Started by
+        :func:`aidos.init` unless ``system_metrics=False`` or ``AIDOS_SYSTEM_METRICS=0``; calling it again
+        changes the interval.
+        """
+        if self._finished:
+            raise RuntimeError(f"run {self.id} has finished")
+        self.stop_system_metrics()
+        self._monitor = _system.Monitor(self._log_system, interval, name=f"aidos-system-{self.id[:8]}")
+
+    def stop_system_metrics(self) -> None:
+        """Stops sampling system metrics (the run goes on)."""
+        monitor, self._monitor = self._monitor, None
+        if monitor is not None:
+            monitor.stop()
+
+    def _log_system(self, metrics: Mapping[str, float], step: int, timestamp: int) -> None:
+        points = [
+            {"key": k, "value": metric_json(v), "timestamp": timestamp, "step": step} for k, v in metrics.items()
+        ]
+        with self._lock:
+            if not self._finished:
+                self._buffer(points)
+
     # Params and tags
 
     def _log_batch(self, params: Mapping[str, str] = {}, tags: Mapping[str, str] = {}) -> None:
@@ -288,6 +328,37 @@ class Run:
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         """Sets tags (they can change)."""
         self._log_batch(tags={k: str(v) for k, v in tags.items()})
+
+    # Dataset inputs
+
+    def use_dataset(self, dataset: "Dataset", context: Optional[str] = "training") -> None:
+        """Records that this run used a dataset version (from :func:`aidos.datasets.get`), for lineage.
+
+        Logged as an MLflow dataset input (``runs/log-inputs``): source type ``aidos``, source
+        ``aidos://datasets/<name>/versions/<number>``, the manifest's sha256 (shortened) as digest, and
+        ``context`` ("training", "validation", "evaluation"…) as the tag ``mlflow.data.context``. Using the
+        same version again only updates the context. :func:`aidos.datasets.get` does this by itself while a
+        run is active.
+        """
+        if self._finished:
+            raise RuntimeError(f"run {self.id} has finished: call aidos.init() for a new one")
+        raw = getattr(dataset, "raw", None)
+        if not isinstance(raw, Mapping) or "number" not in raw:
+            raise TypeError(f"use_dataset() takes what aidos.datasets.get() returns, got {type(dataset).__name__}")
+        digest = str(raw.get("manifestSha256") or raw.get("id") or "")[:DATASET_DIGEST_CHARS]
+        entry: Dict[str, Any] = {
+            "dataset": {
+                "name": dataset.name,
+                "digest": digest,
+                "source_type": "aidos",
+                "source": f"aidos://datasets/{dataset.name}/versions/{dataset.version}",
+                "profile": json.dumps({"file_count": dataset.file_count, "total_bytes": dataset.total_bytes}),
+            },
+        }
+        if context:
+            entry["tags"] = [{"key": "mlflow.data.context", "value": str(context)}]
+        self._client.call("POST", "/api/2.0/mlflow/runs/log-inputs", {"run_id": self.id, "datasets": [entry]})
+        self._last_write = time.monotonic()
 
     # Artifacts
 
@@ -398,6 +469,7 @@ class Run:
             self._finished = True
             self._closing = True
             self._wake.notify()
+        self.stop_system_metrics()
         if self._thread is not threading.current_thread():
             self._thread.join(timeout=max(5.0, self._client.timeout))
         self._remove_hooks()
@@ -492,10 +564,23 @@ def start_run(
     config: Any = None,
     tags: Union[Mapping[str, Any], Iterable[str], None] = None,
     run_id: Optional[str] = None,
+    system_metrics_interval: Optional[float] = None,
 ) -> Run:
-    """Creates the run (or attaches to ``run_id``) and logs its config and tags; see :func:`aidos.init`."""
+    """Creates the run (or attaches to ``run_id``) and logs its config and tags; see :func:`aidos.init`.
+
+    With ``system_metrics_interval`` (seconds), system metrics are sampled from then on.
+    """
     if not isinstance(project, str) or not project.strip():
         raise ValueError("init() needs a project name (the experiment the run belongs to)")
+    if system_metrics_interval is not None:
+        try:
+            good = not isinstance(system_metrics_interval, bool) and float(system_metrics_interval) > 0
+        except (TypeError, ValueError):
+            good = False
+        if not good:
+            raise ValueError(
+                f"system_metrics_interval must be a positive number of seconds, got {system_metrics_interval!r}"
+            )
     params = flatten(config) if config is not None else {}
     given: Dict[str, str] = {}
     if isinstance(tags, Mapping):
@@ -551,6 +636,8 @@ def start_run(
         except Exception as e:
             logger.debug("aidos: could not end the run that failed to start: %s", e)
         raise
+    if system_metrics_interval is not None:
+        run.start_system_metrics(system_metrics_interval)
     return run
 
 

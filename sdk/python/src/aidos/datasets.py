@@ -13,8 +13,9 @@ import os
 from typing import IO, Any, Dict, Iterator, List, NamedTuple, Optional, Union
 from urllib.parse import quote
 
+from . import _state
 from ._errors import AidosError
-from ._http import Client
+from ._http import Client, logger
 
 __all__ = ["Dataset", "FileEntry", "get"]
 
@@ -31,16 +32,33 @@ class FileEntry(NamedTuple):
 
 
 def get(
-    name: str, version: Union[str, int] = "latest", *, url: Optional[str] = None, token: Optional[str] = None
+    name: str,
+    version: Union[str, int] = "latest",
+    *,
+    log_input: bool = True,
+    context: Optional[str] = "training",
+    url: Optional[str] = None,
+    token: Optional[str] = None,
 ) -> "Dataset":
     """A version of dataset ``name`` (or id): its number (``3``), a tag (``"golden"``), an id or ``"latest"``.
 
     The version is resolved once: later calls on the returned object read that version, even if a newer one
     is committed meanwhile.
+
+    While a run is active (:func:`aidos.init`) on the same server, the version is recorded as one of its
+    inputs with ``context`` (see :meth:`aidos.Run.use_dataset`), unless ``log_input=False``. Should that
+    fail, a warning is logged and the dataset is returned all the same.
     """
     client = Client(url, token)
     data = client.call("GET", f"/api/v1/datasets/{quote(str(name), safe='')}/versions/{quote(str(version), safe='')}")
-    return Dataset(client, str(name), data)
+    dataset = Dataset(client, str(name), data)
+    run = _state.current
+    if log_input and run is not None and run._client.url == client.url:
+        try:
+            run.use_dataset(dataset, context)
+        except (AidosError, RuntimeError) as e:
+            logger.warning("aidos: could not record %s v%s as an input of run %s: %s", name, dataset.version, run.id, e)
+    return dataset
 
 
 class Dataset:

@@ -41,6 +41,10 @@ export interface RowsQuery {
   limit: number;
   sort?: { column: string; order: 'asc' | 'desc' } | undefined;
   filters: z.infer<typeof RowFilter>[];
+  /** Open the page holding the row at this file line (`offset` is then ignored); not with `sort`. */
+  line?: number | undefined;
+  /** Only the rows at these file lines (with the filters too). */
+  lines?: number[] | undefined;
 }
 
 export interface ImportRequest {

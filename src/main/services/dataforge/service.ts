@@ -872,8 +872,7 @@ export class LocalDataforgeService implements DataforgeService {
     if (!format) throw AppError.invalid('path', `'${entry.path}' is not a table (CSV, TSV, JSON lines or Parquet)`);
     const collector = new RowsCollector(query);
     await readTableFromBlob(this.blobs, entry, format, collector);
-    const page = collector.page();
-    return { path: entry.path, columns: collector.names, ...page, offset: query.offset, total: collector.total };
+    return { path: entry.path, columns: collector.names, ...collector.page(), total: collector.total };
   }
 
   async content(dataset: string, version: string, filePath: string): Promise<RawReply> {

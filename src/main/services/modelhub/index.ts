@@ -1,4 +1,5 @@
 import { defineService } from '#core/module';
+import type { DataforgeService } from '#services/dataforge/contract';
 import { ArtifactStore } from './artifacts';
 import type { ModelhubService } from './contract';
 import { LoggedModels } from './logged-models';
@@ -24,9 +25,14 @@ export const modelhubModule = defineService<ModelhubService, 'db' | 'blobs' | 'u
   rank: 'core',
   migrations: modelhubMigrations,
   platform: ['db', 'blobs', 'uploads', 'bus', 'logger'],
-  services: [],
-  create: ({ db, blobs, uploads, bus, logger }) => {
-    const tracking = new TrackingService(new ModelhubStore(db), bus, logger.child({ service: 'modelhub' }));
+  services: ['dataforge'],
+  create: ({ db, blobs, uploads, bus, logger }, services) => {
+    const tracking = new TrackingService(
+      new ModelhubStore(db),
+      bus,
+      logger.child({ service: 'modelhub' }),
+      services.get<DataforgeService>('dataforge'),
+    );
     const artifacts = new ArtifactStore(db, blobs);
     const registry = new RegistryService(db, bus);
     return {

@@ -1,11 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCore, type TestCore } from '#core/testing';
 import { openDatabase, runMigrations } from '#platform/db';
 import { EventBus } from '#platform/events';
 import { silentLogger } from '#platform/logger';
-import { fixturePath, tempDir } from '#platform/testing';
+import { fixturePath, tempDir, waitFor } from '#platform/testing';
+import type { ImportResult } from '#shared/contracts/dataforge';
 import { AppError } from '#shared/errors';
 import { modelhubMigrations } from './schema';
 import { TrackingService } from './service';
@@ -145,10 +146,29 @@ describe('experiments and runs through the native API', () => {
   });
 });
 
+/** Imports a small table as dataset 'digits' and gives its version id. */
+async function importDigits(): Promise<string> {
+  const folder = tempDir('aidos-digits-');
+  copyFileSync(fixturePath('data/iris.csv'), path.join(folder.dir, 'iris.csv'));
+  const started = await t.client.call('datasets.import', { dataset: 'digits', path: folder.dir, create: true });
+  const job = await waitFor(
+    async () => {
+      const j = await t.client.call('jobs.get', { id: started.id });
+      if (j.status === 'failed') throw new Error(`import failed: ${j.error?.message ?? ''}`);
+      return j.status === 'succeeded' ? j : undefined;
+    },
+    30_000,
+    'import',
+  );
+  folder.remove();
+  return (job.result as ImportResult).version.id;
+}
+
 describe('the registry', () => {
   it('registers an ONNX file from a run with its signature, moves aliases and keeps their history', async () => {
     const created = await mlflow('runs/create', { experiment_id: '0', run_name: 'digits' });
     const info = (created.run as { info: { run_id: string; experiment_id: string } }).info;
+    const digits = await importDigits();
     await mlflow('runs/log-inputs', {
       run_id: info.run_id,
       datasets: [
@@ -160,6 +180,15 @@ describe('the registry', () => {
             source: 'aidos://datasets/digits/versions/1',
           },
           tags: [{ key: 'mlflow.data.context', value: 'training' }],
+        },
+        // A source naming no dataset here is kept, unlinked.
+        {
+          dataset: {
+            name: 'elsewhere',
+            digest: 'def',
+            source_type: 'aidos',
+            source: 'aidos://datasets/nope/versions/3',
+          },
         },
       ],
     });
@@ -201,7 +230,10 @@ describe('the registry', () => {
     expect(history.items.every((h) => h.actor !== '' && h.at > 0)).toBe(true);
     const lineage = await t.client.call('models.lineage', { name: 'digits', version: '1' });
     expect(lineage.run?.info.id).toBe(info.run_id);
-    expect(lineage.inputs.map((i) => i.name)).toEqual(['digits']);
+    expect(lineage.inputs.map((i) => [i.name, i.datasetVersionId])).toEqual([
+      ['digits', digits],
+      ['elsewhere', null],
+    ]);
     // MLflow clients registering the same folder get the same reading of the file.
     const viaMlflow = await mlflow('model-versions/create', {
       name: 'digits',

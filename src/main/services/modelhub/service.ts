@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { EventBus } from '#platform/events';
+import type { DataforgeService } from '#services/dataforge/contract';
 import type { Logger } from '#platform/logger';
 import type { Experiment, KeyValue, Run, RunInfo, RunInput, RunStatus } from '#shared/contracts/modelhub';
 import { AppError } from '#shared/errors';
@@ -115,6 +116,8 @@ export class TrackingService {
     private readonly store: ModelhubStore,
     private readonly bus: EventBus,
     private readonly logger: Logger,
+    /** DataForge, to link a run's dataset inputs to dataset versions (absent in store-level tests). */
+    private readonly datasets?: Pick<DataforgeService, 'resolveVersion'>,
   ) {}
 
   // Experiments
@@ -406,10 +409,26 @@ export class TrackingService {
   logInputs(runId: string, inputs: readonly RunInput[]): void {
     this.activeRun(runId);
     const now = Date.now();
+    const linked = inputs.map((i) => ({ ...i, datasetVersionId: i.datasetVersionId ?? this.datasetVersionOf(i) }));
     this.store.transaction(() => {
-      for (const i of inputs) this.store.insertInput(runId, i, now);
+      for (const i of linked) this.store.insertInput(runId, i, now);
       this.store.touchRun(runId, now);
     });
+  }
+
+  /**
+   * The DataForge version an input names (`aidos://datasets/<name>/versions/<version>`, as the SDK logs them),
+   * for lineage; null for other sources, or a version that does not exist (MLflow clients may send anything).
+   */
+  private datasetVersionOf(input: RunInput): string | null {
+    const m = /^aidos:\/\/datasets\/([^/]+)\/versions\/([^/]+)$/.exec(input.source);
+    if (!m || !this.datasets) return null;
+    try {
+      return this.datasets.resolveVersion(decodeURIComponent(m[1] as string), decodeURIComponent(m[2] as string)).id;
+    } catch (err) {
+      if (err instanceof AppError && (err.code === 'NOT_FOUND' || err.code === 'INVALID_ARGUMENT')) return null;
+      throw err;
+    }
   }
 
   /** Every point of a metric, in logging order; a page at a time. */
@@ -456,16 +475,41 @@ export class TrackingService {
       throw invalid(`Invalid experiment ids: ${query.experimentIds.join(', ')}`, 'experiment_ids');
     }
     if (query.experimentIds.length === 0) return { runs: [], nextPageToken: null };
-    const where = runFilterSql(parseRunFilter(query.filter ?? ''));
-    const order = runOrderSql((query.orderBy ?? []).map(parseRunOrderBy));
+    const clauses = parseRunFilter(query.filter ?? '');
+    const orders = (query.orderBy ?? []).map(parseRunOrderBy);
+    const where = runFilterSql(clauses);
     const scope = `r.experiment_id IN (${query.experimentIds.map(() => '?').join(', ')}) AND ${lifecycleCondition('r', query.viewType ?? 'ACTIVE_ONLY')}`;
-    const infos = this.store.searchRuns(
-      `${scope} AND ${where.sql}`,
-      [...query.experimentIds.map(Number), ...where.params, ...order.params],
-      order.sql,
-      max,
-      offset,
-    );
+    const experimentParams = query.experimentIds.map(Number);
+    // Ordered by a metric the filter bounds (`metrics.acc > 0.9` … `metrics.acc DESC`): walk that metric's index
+    // instead of every run of the experiments; runs without the metric cannot match, so the rows are the same.
+    const lead = orders[0];
+    const bound =
+      lead?.entity === 'metric'
+        ? clauses.find(
+            (c) => c.entity === 'metric' && c.key === lead.key && ['>', '>=', '<', '<=', '='].includes(c.comparator),
+          )
+        : undefined;
+    let infos: RunInfo[];
+    if (lead && bound) {
+      const rest = runOrderSql(orders.slice(1));
+      infos = this.store.searchRuns(
+        `o.key = ? AND o.last_value ${bound.comparator} ? AND ${scope} AND ${where.sql}`,
+        [lead.key, bound.value, ...experimentParams, ...where.params, ...rest.params],
+        `o.last_value ${lead.ascending ? 'ASC' : 'DESC'}, ${rest.sql}`,
+        max,
+        offset,
+        'modelhub_metric_series o JOIN modelhub_runs r ON r.id = o.run_id',
+      );
+    } else {
+      const order = runOrderSql(orders);
+      infos = this.store.searchRuns(
+        `${scope} AND ${where.sql}`,
+        [...experimentParams, ...where.params, ...order.params],
+        order.sql,
+        max,
+        offset,
+      );
+    }
     const details = this.store.details(infos.map((r) => r.id));
     return {
       runs: infos.map((info) => {

@@ -278,10 +278,17 @@ export class ModelhubStore {
   }
 
   /** Run ids matching a compiled WHERE clause (over `r`) in the given order, a page at a time. */
-  searchRuns(where: string, params: unknown[], orderBy: string, limit: number, offset: number): RunInfo[] {
+  searchRuns(
+    where: string,
+    params: unknown[],
+    orderBy: string,
+    limit: number,
+    offset: number,
+    from = 'modelhub_runs r',
+  ): RunInfo[] {
     return (
       this.db
-        .prepare(`SELECT r.* FROM modelhub_runs r WHERE ${where} ORDER BY ${orderBy} LIMIT ? OFFSET ?`)
+        .prepare(`SELECT r.* FROM ${from} WHERE ${where} ORDER BY ${orderBy} LIMIT ? OFFSET ?`)
         .all(...params, limit, offset) as RunRow[]
     ).map(toRunInfo);
   }
