@@ -2,12 +2,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { deflateSync } from 'node:zlib';
 import type { Request, Route } from 'playwright-core';
 import { afterEach, describe, expect, test } from 'vitest';
 import { AppShell } from './pages/app';
 import { DatasetsPage } from './pages/datasets';
 import { useApp } from './support/app';
+import { pngWithShapes } from './support/png';
 import type { TestServer } from './support/server';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../test-fixtures/data');
@@ -39,41 +39,6 @@ async function importFolder(server: TestServer, dataset: string, dir: string): P
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error('the import did not finish');
-}
-
-/** A real (tiny, grey) PNG of the given size. */
-function png(width: number, height: number): Buffer {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (bytes: Buffer) => {
-    let c = 0xffffffff;
-    for (const b of bytes) c = (crcTable[(c ^ b) & 0xff] as number) ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(crc(body), 8 + data.length);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 0; // greyscale
-  const raw = Buffer.alloc((width + 1) * height, 0x80);
-  for (let y = 0; y < height; y++) raw[y * (width + 1)] = 0; // filter: none
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
 }
 
 describe('datasets: uploads from the browser', () => {
@@ -268,9 +233,9 @@ describe('datasets: uploads from the browser', () => {
     const pets = path.join(root, 'pets');
     await mkdir(path.join(pets, 'cat'), { recursive: true });
     await mkdir(path.join(pets, 'dog'), { recursive: true });
-    await writeFile(path.join(pets, 'cat', '1.png'), png(4, 3));
-    await writeFile(path.join(pets, 'cat', '2.png'), png(8, 6));
-    await writeFile(path.join(pets, 'dog', '1.png'), png(16, 9));
+    await writeFile(path.join(pets, 'cat', '1.png'), pngWithShapes(4, 3, []));
+    await writeFile(path.join(pets, 'cat', '2.png'), pngWithShapes(8, 6, []));
+    await writeFile(path.join(pets, 'dog', '1.png'), pngWithShapes(16, 9, []));
     await writeFile(path.join(pets, 'dog', 'broken.png'), Buffer.from('not an image at all, sorry'));
 
     await shell.openWithToken('/datasets', server.token);
