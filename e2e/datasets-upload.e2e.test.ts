@@ -7,6 +7,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { AppShell } from './pages/app';
 import { DatasetsPage } from './pages/datasets';
 import { useApp } from './support/app';
+import { importFolder } from './support/datasets';
 import { pngWithShapes } from './support/png';
 import type { TestServer } from './support/server';
 
@@ -26,19 +27,6 @@ async function filesOf(
 ): Promise<Map<string, { size: number; sha256: string }>> {
   const page = await server.api.call('datasets.files', { dataset, version: String(version), limit: 5000 });
   return new Map(page.items.map((e) => [e.path, { size: e.size, sha256: e.sha256 }]));
-}
-
-/** Imports through the REST API the way a script would, waiting for the job. */
-async function importFolder(server: TestServer, dataset: string, dir: string): Promise<void> {
-  const job = await server.api.call('datasets.import', { dataset, path: dir, create: true });
-  for (let i = 0; i < 300; i++) {
-    const now = await server.api.call('jobs.get', { id: job.id });
-    if (now.status === 'succeeded') return;
-    if (now.status === 'failed' || now.status === 'cancelled')
-      throw new Error(`import ${now.status}: ${now.error?.message}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('the import did not finish');
 }
 
 describe('datasets: uploads from the browser', () => {

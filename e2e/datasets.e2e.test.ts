@@ -5,7 +5,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { AppShell } from './pages/app';
 import { DatasetsPage } from './pages/datasets';
 import { useApp } from './support/app';
-import type { TestServer } from './support/server';
+import { importFolder } from './support/datasets';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../test-fixtures/data');
 const IRIS = path.join(FIXTURES, 'iris.csv');
@@ -30,19 +30,6 @@ async function backdate(dir: string, names?: string[]): Promise<void> {
 async function penguins(): Promise<{ header: string[]; rows: string[][] }> {
   const [head = '', ...lines] = (await readFile(PENGUINS, 'utf8')).trimEnd().split('\n');
   return { header: head.split(','), rows: lines.map((l) => l.split(',')) };
-}
-
-/** Imports through the REST API the way a script would, waiting for the job. */
-async function importFolder(server: TestServer, dataset: string, dir: string): Promise<void> {
-  const job = await server.api.call('datasets.import', { dataset, path: dir, create: true });
-  for (let i = 0; i < 300; i++) {
-    const now = await server.api.call('jobs.get', { id: job.id });
-    if (now.status === 'succeeded') return;
-    if (now.status === 'failed' || now.status === 'cancelled')
-      throw new Error(`import ${now.status}: ${now.error?.message}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('the import did not finish');
 }
 
 describe('datasets', () => {
