@@ -16,6 +16,7 @@ export default defineConfig({
           index: 'src/main/electron/main.ts',
           cli: 'src/main/cli/main.ts',
           'workers/blob-verify': 'src/workers/blob-verify.ts',
+          'workers/wal-checkpoint': 'src/workers/wal-checkpoint.ts',
         },
         output: {
           format: 'es',

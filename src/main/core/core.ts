@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { BlobStore, blobMigrations } from '#platform/blobstore';
 import { isLoopback, type Config } from '#platform/config';
-import { openDatabase, runMigrations, type Db, type MigrationSet } from '#platform/db';
+import { openDatabase, runMigrations, startCheckpointer, type Db, type MigrationSet } from '#platform/db';
 import { EventBus } from '#platform/events';
 import { DataDirLock } from '#platform/lock';
 import { createLogger, type Logger } from '#platform/logger';
@@ -81,6 +81,10 @@ export async function startCore(config: Config, options: { listen?: boolean } = 
     });
     const { applied } = runMigrations(db, allMigrations());
     if (applied.length > 0) logger.info({ applied }, 'applied migrations');
+    const checkpointer = startCheckpointer(db, {
+      onError: (message) => logger.warn({ message }, 'WAL checkpoint failed; commits checkpoint by themselves'),
+    });
+    cleanup.push(() => checkpointer.stop());
 
     const bus = new EventBus(logger);
     const metrics = new Metrics();

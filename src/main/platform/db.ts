@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { workerEntry } from './worker-pool';
 
 export type Db = Database.Database;
 
@@ -33,6 +35,47 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
   // Reads of large blobs (metric chunks) from the page cache without copying through SQLite's buffers.
   db.pragma('mmap_size = 268435456');
   return db;
+}
+
+/** WAL pages after which the writer checkpoints by itself when the checkpointer thread has not kept up. */
+const BACKSTOP_CHECKPOINT_PAGES = 10_000;
+
+/**
+ * Moves WAL checkpoints off the thread that writes `db`: a worker thread with its own connection copies
+ * committed pages into the database file every `intervalMs`, and `db`'s own automatic checkpoint (which runs
+ * inside a commit, fsyncs included) only steps in once the WAL holds BACKSTOP_CHECKPOINT_PAGES. That keeps
+ * commits to appending to the WAL: measured, a quarter to a third of the time of large metric batches.
+ */
+export function startCheckpointer(
+  db: Db,
+  options: { intervalMs?: number; onError?: (message: string) => void } = {},
+): { stop(): Promise<void> } {
+  const { url, workerData } = workerEntry('wal-checkpoint');
+  const worker = new Worker(url, {
+    workerData: { ...workerData, file: db.name, intervalMs: options.intervalMs ?? 200 },
+  });
+  db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+  // After a checkpoint lets the WAL start over, its file is cut back to this size.
+  db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+  const restoreDefault = () => {
+    if (db.open) db.pragma('wal_autocheckpoint = 1000');
+  };
+  worker.on('message', (m: { kind?: string; message?: string }) => {
+    if (m.kind === 'error' && m.message) options.onError?.(m.message);
+  });
+  worker.on('error', (err) => {
+    restoreDefault();
+    options.onError?.(err.message);
+  });
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  worker.unref();
+  return {
+    stop: () => {
+      worker.postMessage('stop');
+      restoreDefault();
+      return exited;
+    },
+  };
 }
 
 function checksum(sql: string): string {

@@ -1,3 +1,4 @@
+import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '#shared/errors';
@@ -151,8 +152,7 @@ describe('metric chunks', () => {
     }
   });
 
-  it('validates the structure even when the checksum matches', async () => {
-    const { crc32 } = await import('node:zlib');
+  it('validates the structure even when the checksum matches', () => {
     const sealed = (body: number[]) => {
       const b = Buffer.from(body);
       const crc = Buffer.alloc(4);
@@ -193,6 +193,22 @@ describe('metric chunks', () => {
     expectSame(decodeChunks(chunks), concatPoints(chunks.map((c) => decodeChunk(c))));
     expectSame(decodeChunks([]), points([], [], []));
     expect(() => decodeChunks([chunks[0] as Buffer, Buffer.alloc(12)])).toThrow(/corrupt metric chunk/);
+  });
+
+  it('decodes only the x column a chart asks for, past delta and raw columns alike', () => {
+    // Delta steps with multi-byte varints (jumps of 2^40) and raw timestamps (a fraction forces them raw).
+    const odd = points([0, 2 ** 40, 2 ** 40 + 1, -5], [0.5, 1, 2, 3], [1, NaN, -Infinity, -0]);
+    const chunks = [trainingSeries(300, 3), odd, trainingSeries(5, 4)].map(encodeChunk);
+    const full = decodeChunks(chunks);
+    const bySteps = decodeChunks(chunks, { steps: true, timestamps: false });
+    const byTime = decodeChunks(chunks, { steps: false, timestamps: true });
+    expectSame(bySteps, { ...full, timestamps: new Float64Array(0) });
+    expectSame(byTime, { ...full, steps: new Float64Array(0) });
+    // A column that runs past the end is still caught when it is skipped: no byte below 0x80 ends its varint.
+    const body = Buffer.from([1, 1, 0, ...new Array<number>(12).fill(0x80)]);
+    const sealed = Buffer.concat([body, Buffer.alloc(4)]);
+    sealed.writeUInt32LE(crc32(body), body.length);
+    expect(() => decodeChunks([sealed], { steps: false, timestamps: true })).toThrow(/truncated in steps/);
   });
 
   it('decodes a million points (timing printed, not asserted)', () => {

@@ -177,6 +177,25 @@ class Reader {
     this.pos += bytes;
   }
 
+  /** Moves past one steps or timestamps column of n points without decoding it (the chunk's CRC is checked). */
+  skipColumn(n: number, what: string): void {
+    const mode = this.byte(what);
+    if (mode === RAW) {
+      if (this.end - this.pos < n * 8) corrupt(`truncated in ${what}`);
+      this.pos += n * 8;
+      return;
+    }
+    if (mode !== DELTA) corrupt(`unknown ${what} encoding ${mode}`);
+    const { buf, end } = this;
+    let pos = this.pos;
+    // Every varint ends with the one byte below 0x80.
+    for (let left = n; left > 0; pos++) {
+      if (pos >= end) corrupt(`truncated in ${what}`);
+      if ((buf[pos] as number) < 0x80) left--;
+    }
+    this.pos = pos;
+  }
+
   /** Decodes one steps or timestamps column of n points into `into` from index `at`. */
   column(n: number, what: string, into: Float64Array, at: number): void {
     const mode = this.byte(what);
@@ -220,36 +239,53 @@ function open(buf: Buffer): { reader: Reader; n: number } {
   return { reader, n };
 }
 
-function readBody(reader: Reader, n: number, into: MetricPoints, at: number): void {
-  reader.column(n, 'steps', into.steps, at);
-  reader.column(n, 'timestamps', into.timestamps, at);
+/** Which of the x columns to decode; values are always decoded. A chart by step needs no timestamps. */
+export interface PointColumns {
+  steps: boolean;
+  timestamps: boolean;
+}
+
+const ALL_COLUMNS: PointColumns = { steps: true, timestamps: true };
+
+function readBody(reader: Reader, n: number, into: MetricPoints, at: number, columns: PointColumns): void {
+  if (columns.steps) reader.column(n, 'steps', into.steps, at);
+  else reader.skipColumn(n, 'steps');
+  if (columns.timestamps) reader.column(n, 'timestamps', into.timestamps, at);
+  else reader.skipColumn(n, 'timestamps');
   const mode = reader.byte('values');
   if (mode !== RAW) corrupt(`unknown values encoding ${mode}`);
   reader.floats(n, 'values', into.values, at);
   if (reader.pos !== reader.end) corrupt(`${reader.end - reader.pos} trailing bytes`);
 }
 
-function allocate(n: number): MetricPoints {
-  return { steps: new Float64Array(n), timestamps: new Float64Array(n), values: new Float64Array(n) };
+function allocate(n: number, columns: PointColumns = ALL_COLUMNS): MetricPoints {
+  return {
+    steps: new Float64Array(columns.steps ? n : 0),
+    timestamps: new Float64Array(columns.timestamps ? n : 0),
+    values: new Float64Array(n),
+  };
 }
 
 /** Decodes a chunk made by `encodeChunk`; throws on a corrupt or truncated buffer. */
 export function decodeChunk(buf: Buffer): MetricPoints {
   const { reader, n } = open(buf);
   const out = allocate(n);
-  readBody(reader, n, out, 0);
+  readBody(reader, n, out, 0, ALL_COLUMNS);
   return out;
 }
 
-/** Decodes chunks straight into one set of columns, in order: `concatPoints(bufs.map(decodeChunk))`, faster. */
-export function decodeChunks(bufs: readonly Buffer[]): MetricPoints {
+/**
+ * Decodes chunks straight into one set of columns, in order: `concatPoints(bufs.map(decodeChunk))`, faster. A
+ * column left out of `columns` comes back empty.
+ */
+export function decodeChunks(bufs: readonly Buffer[], columns: PointColumns = ALL_COLUMNS): MetricPoints {
   const opened = bufs.map(open);
   let total = 0;
   for (const { n } of opened) total += n;
-  const out = allocate(total);
+  const out = allocate(total, columns);
   let at = 0;
   for (const { reader, n } of opened) {
-    readBody(reader, n, out, at);
+    readBody(reader, n, out, at, columns);
     at += n;
   }
   return out;

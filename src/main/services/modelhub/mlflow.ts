@@ -8,7 +8,8 @@ import { actorOf } from '#services/security/contract';
 import type { ArtifactEntry, ArtifactStore } from './artifacts';
 import { loggedModelRoot, type LoggedModel, type LoggedModels } from './logged-models';
 import type { ModelVersion, RegisteredModel, RegistryService } from './registry';
-import { jsonNumber, type TrackingService, type ViewType } from './service';
+import { jsonNumber } from './series';
+import type { TrackingService, ViewType } from './service';
 import type { StoredPoint } from './store';
 
 /**

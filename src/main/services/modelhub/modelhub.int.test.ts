@@ -117,6 +117,22 @@ describe('experiments and runs through the native API', () => {
     expect(series[0]?.x[0]).toBe(0);
     expect(series[0]?.x.at(-1)).toBe(49);
     expect(series[1]?.y.at(-1)).toBeCloseTo(0.2, 10);
+    // Asked again after more points arrive, the chart has them (downsampled series are cached per point count).
+    await mlflow('runs/log-metric', { run_id: runIds[0], key: 'acc', value: 2.5, step: 60, timestamp: 999_999 });
+    const again = await t.client.call('runs.series', { runIds: [runIds[0] as string], keys: ['acc'], maxPoints: 10 });
+    expect(again.series.map((s) => [s.total, s.x.at(-1), s.y.at(-1)])).toEqual([[51, 60, 2.5]]);
+    const byTime = await t.client.call('runs.series', {
+      runIds: [runIds[0] as string],
+      keys: ['acc'],
+      x: 'time',
+      maxPoints: 10,
+    });
+    expect(byTime.series[0]?.x.at(-1)).toBe(999_999);
+    const unknown = await rejects(
+      t.client.call('runs.series', { runIds: [runIds[0] as string, 'f'.repeat(32)], keys: ['acc'] }),
+    );
+    expect(unknown.httpStatus).toBe(404);
+    expect(unknown.message).toContain('f'.repeat(32));
     const history = await t.client.call('runs.history', { run: runIds[0] as string, key: 'acc', limit: 20 });
     expect(history.items).toHaveLength(20);
     expect(history.nextPageToken).not.toBeNull();
@@ -292,6 +308,45 @@ describe('runs whose process died', () => {
       const alive = tracking.createRun({ tags: [{ key: 'aidos.heartbeat_interval_ms', value: '1000' }] }).info.id;
       tracking.logBatch(alive, { metrics: [], params: [], tags: [] });
       expect(tracking.killSilentRuns(3_600_000, Date.now() + 2000)).toEqual([]);
+    } finally {
+      db.close();
+      tmp.remove();
+    }
+  });
+});
+
+describe('chart data of a series that keeps growing', () => {
+  it('has every point after each append, across chunk merges, by step and by time', () => {
+    const tmp = tempDir('aidos-modelhub-');
+    const db = openDatabase(path.join(tmp.dir, 'db.sqlite'));
+    try {
+      runMigrations(db, [modelhubMigrations]);
+      const tracking = new TrackingService(new ModelhubStore(db), new EventBus(silentLogger()), silentLogger());
+      const run = tracking.createRun({}).info.id;
+      let state = 7;
+      const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+      const steps: number[] = [];
+      const values: (number | string)[] = [];
+      while (steps.length < 5000) {
+        // Batches of 1 to 400 points: many small tail chunks, merged and settled along the way.
+        const size = 1 + Math.floor(random() ** 3 * 400);
+        const metrics = Array.from({ length: size }, (_, i) => {
+          const step = steps.length + i;
+          return { key: 'loss', value: step % 997 === 0 ? NaN : random(), timestamp: 1000 + step * 10, step };
+        });
+        tracking.logBatch(run, { metrics, params: [], tags: [] });
+        for (const m of metrics) {
+          steps.push(m.step);
+          values.push(Number.isNaN(m.value) ? 'NaN' : m.value);
+        }
+        const [byStep] = tracking.chartSeries([run], ['loss'], { x: 'step', maxPoints: 100_000, method: 'lttb' });
+        expect(byStep?.x).toEqual(steps);
+        expect(byStep?.y).toEqual(values);
+        if (random() < 0.2) {
+          const [byTime] = tracking.chartSeries([run], ['loss'], { x: 'time', maxPoints: 100_000, method: 'lttb' });
+          expect(byTime?.x).toEqual(steps.map((s) => 1000 + s * 10));
+        }
+      }
     } finally {
       db.close();
       tmp.remove();

@@ -3,7 +3,6 @@ import { actorOf } from '#services/security/contract';
 import { modelhubEndpoints } from '#shared/contracts/modelhub';
 import { AppError } from '#shared/errors';
 import type { ModelhubService } from './contract';
-import { chartSeries } from './series';
 
 /** The registry's version reference: a number, or an alias. */
 function versionOf(modelhub: ModelhubService, name: string, ref: string) {
@@ -49,12 +48,7 @@ export function modelhubRoutes(modelhub: ModelhubService) {
       };
     },
     'runs.series': ({ runIds, keys, x, maxPoints, method }) => ({
-      series: runIds.flatMap((runId) =>
-        keys.flatMap((key) => {
-          const points = tracking.metricSeries(runId, key);
-          return points ? [chartSeries(runId, key, points, { x, maxPoints, method })] : [];
-        }),
-      ),
+      series: tracking.chartSeries(runIds, keys, { x, maxPoints, method }),
     }),
     'runs.artifacts': ({ run, path }) => ({ items: artifacts.list(runRoot(run), path.replace(/\/+$/, '')) }),
     'runs.artifact': ({ run, path }) => artifacts.file(runRoot(run), path),

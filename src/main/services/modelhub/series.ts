@@ -1,20 +1,33 @@
 import type { MetricSeries } from '#shared/contracts/modelhub';
 import { lttb, minMaxBuckets } from './downsample';
-import type { MetricPoints } from './metric-codec';
-import { jsonNumber } from './service';
+
+export interface ChartOptions {
+  x: 'step' | 'time';
+  maxPoints: number;
+  method: 'lttb' | 'minmax';
+}
+
+/** A float as MLflow's JSON carries it: NaN and ±Infinity as strings. */
+export function jsonNumber(v: number): number | 'NaN' | 'Infinity' | '-Infinity' {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return 'Infinity';
+  if (v === -Infinity) return '-Infinity';
+  return v;
+}
+
+/** One series' x column (steps or timestamps) and values, as logged. */
+export interface SeriesColumns {
+  xs: Float64Array;
+  ys: Float64Array;
+}
 
 /**
  * A metric series ready to draw: ordered by x (steps, or timestamps), and reduced to about `maxPoints` points
  * that keep its shape — LTTB for smooth curves, min/max buckets when every spike must survive.
  */
-export function chartSeries(
-  runId: string,
-  key: string,
-  points: MetricPoints,
-  options: { x: 'step' | 'time'; maxPoints: number; method: 'lttb' | 'minmax' },
-): MetricSeries {
-  const n = points.steps.length;
-  const xsRaw = options.x === 'step' ? points.steps : points.timestamps;
+export function chartSeries(runId: string, key: string, columns: SeriesColumns, options: ChartOptions): MetricSeries {
+  const { xs: xsRaw, ys: ysRaw } = columns;
+  const n = ysRaw.length;
   let order: number[] | null = null;
   for (let i = 1; i < n; i++) {
     if ((xsRaw[i] as number) < (xsRaw[i - 1] as number)) {
@@ -24,25 +37,61 @@ export function chartSeries(
     }
   }
   const xs = order ? Float64Array.from(order, (k) => xsRaw[k] as number) : xsRaw;
-  const ys = order ? Float64Array.from(order, (k) => points.values[k] as number) : points.values;
+  const ys = order ? Float64Array.from(order, (k) => ysRaw[k] as number) : ysRaw;
   const keep =
     n <= options.maxPoints
       ? null
       : options.method === 'lttb'
         ? lttb(xs, ys, options.maxPoints)
         : minMaxBuckets(xs, ys, Math.max(1, Math.floor(options.maxPoints / 2) - 1));
-  const x: number[] = [];
-  const y: MetricSeries['y'] = [];
-  if (keep) {
-    for (const k of keep) {
-      x.push(xs[k] as number);
-      y.push(jsonNumber(ys[k] as number));
-    }
-  } else {
-    for (let k = 0; k < n; k++) {
-      x.push(xs[k] as number);
-      y.push(jsonNumber(ys[k] as number));
-    }
+  const count = keep ? keep.length : n;
+  const x = new Array<number>(count);
+  const y = new Array<MetricSeries['y'][number]>(count);
+  for (let i = 0; i < count; i++) {
+    const k = keep ? (keep[i] as number) : i;
+    x[i] = xs[k] as number;
+    y[i] = jsonNumber(ys[k] as number);
   }
   return { runId, key, total: n, x, y };
+}
+
+/**
+ * What charts ask for again and again (a dashboard refreshes its runs every few seconds), least recently used
+ * out first once the entries' weights exceed `capacity`. Each entry holds for the series' point count it was
+ * made from: points are only ever appended (and series never deleted), so the same count means the same points.
+ */
+export class SeriesCache<V> {
+  private readonly entries = new Map<string, { points: number; value: V; weight: number }>();
+  private weight = 0;
+
+  constructor(
+    private readonly capacity: number,
+    private readonly weightOf: (value: V) => number,
+  ) {}
+
+  /** The entry for `key` whatever its point count (a stale one can still be extended), and marks it used. */
+  get(key: string): { points: number; value: V } | undefined {
+    const hit = this.entries.get(key);
+    if (!hit) return undefined;
+    this.entries.delete(key);
+    this.entries.set(key, hit);
+    return hit;
+  }
+
+  set(key: string, points: number, value: V): void {
+    const old = this.entries.get(key);
+    if (old) {
+      this.entries.delete(key);
+      this.weight -= old.weight;
+    }
+    const weight = this.weightOf(value);
+    if (weight > this.capacity) return;
+    this.entries.set(key, { points, value, weight });
+    this.weight += weight;
+    for (const [k, e] of this.entries) {
+      if (this.weight <= this.capacity) break;
+      this.entries.delete(k);
+      this.weight -= e.weight;
+    }
+  }
 }

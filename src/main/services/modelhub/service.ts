@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type { EventBus } from '#platform/events';
 import type { DataforgeService } from '#services/dataforge/contract';
 import type { Logger } from '#platform/logger';
-import type { Experiment, KeyValue, Run, RunInfo, RunInput, RunStatus } from '#shared/contracts/modelhub';
+import type { Experiment, KeyValue, MetricSeries, Run, RunInfo, RunInput, RunStatus } from '#shared/contracts/modelhub';
 import { AppError } from '#shared/errors';
-import type { MetricPoints } from './metric-codec';
 import { parseExperimentFilter, parseExperimentOrderBy, parseRunFilter, parseRunOrderBy } from './search-filter';
 import { experimentFilterSql, experimentOrderSql, runFilterSql, runOrderSql } from './search-sql';
-import type { ModelhubStore, RunDetails, StoredPoint } from './store';
+import { chartSeries, jsonNumber, SeriesCache, type ChartOptions, type SeriesColumns } from './series';
+import type { ModelhubStore, RunDetails, SeriesHead, StoredPoint } from './store';
 
 /** MLflow's limits (mlflow/utils/validation.py), so that what MLflow accepts we accept and the reverse. */
 export const LIMITS = {
@@ -111,6 +111,9 @@ export interface LogBatch {
 export class TrackingService {
   private readonly pendingMetricEvents = new Map<string, Set<string>>();
   private metricEventTimer: NodeJS.Timeout | undefined;
+  /** Downsampled series as last sent, and the decoded points they came from (16 bytes a point). */
+  private readonly charts = new SeriesCache<MetricSeries>(1_000_000, (s) => s.x.length);
+  private readonly decoded = new SeriesCache<SeriesColumns>(2_000_000, (c) => c.ys.buffer.byteLength / 8);
 
   constructor(
     private readonly store: ModelhubStore,
@@ -455,10 +458,63 @@ export class TrackingService {
     return { points, nextPageToken: end < all.steps.length ? encodePageToken(end) : null };
   }
 
-  /** A metric's points in columns (for charts). */
-  metricSeries(runId: string, key: string): MetricPoints | undefined {
-    this.runInfo(runId);
-    return this.store.history(runId, key);
+  /**
+   * Chart data: each existing series of `runIds` × `keys` (in that order), downsampled. Unknown runs are an
+   * error; a run without one of the keys just has no series for it.
+   */
+  chartSeries(runIds: readonly string[], keys: readonly string[], options: ChartOptions): MetricSeries[] {
+    const known = this.store.existingRuns(runIds);
+    const missing = runIds.find((id) => !known.has(id));
+    if (missing !== undefined) throw new AppError('NOT_FOUND', `Run with id=${missing} not found`, { run: missing });
+    const heads = new Map(this.store.seriesHeads(runIds, keys).map((h) => [`${h.runId} ${h.key}`, h]));
+    const out: MetricSeries[] = [];
+    for (const runId of runIds) {
+      for (const key of keys) {
+        const head = heads.get(`${runId} ${key}`);
+        if (!head) continue;
+        const chartKey = `${head.id} ${options.x} ${options.maxPoints} ${options.method}`;
+        const drawn = this.charts.get(chartKey);
+        if (drawn?.points === head.points) {
+          out.push(drawn.value);
+          continue;
+        }
+        const series = chartSeries(runId, key, this.seriesColumns(head, options.x), options);
+        this.charts.set(chartKey, head.points, series);
+        out.push(series);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A series' x column and values, decoding only the points appended since it was last charted. The columns
+   * are views of buffers with room to grow, so a live chart's new points are copied in, not the whole series.
+   */
+  private seriesColumns(head: SeriesHead, x: 'step' | 'time'): SeriesColumns {
+    const key = `${head.id} ${x}`;
+    const cached = this.decoded.get(key);
+    if (cached?.points === head.points) return cached.value;
+    const from = cached && cached.points < head.points ? cached.points : 0;
+    const fresh = this.store.seriesPointsFrom(head.id, from, { steps: x === 'step', timestamps: x === 'time' });
+    const freshXs = x === 'step' ? fresh.steps : fresh.timestamps;
+    const total = from + fresh.values.length;
+    let room = cached && from > 0 ? cached.value : undefined;
+    if (!room || room.xs.buffer.byteLength < total * 8) {
+      const capacity = Math.ceil(total * 1.25) + 64;
+      const grown = { xs: new Float64Array(capacity), ys: new Float64Array(capacity) };
+      if (room) {
+        grown.xs.set(room.xs.subarray(0, from));
+        grown.ys.set(room.ys.subarray(0, from));
+      }
+      room = grown;
+    }
+    const xs = new Float64Array(room.xs.buffer, 0, total);
+    const ys = new Float64Array(room.ys.buffer, 0, total);
+    xs.set(freshXs, from);
+    ys.set(fresh.values, from);
+    const columns = { xs, ys };
+    this.decoded.set(key, head.points, columns);
+    return columns;
   }
 
   searchRuns(query: {
@@ -558,13 +614,6 @@ function lifecycleCondition(alias: string, view: ViewType): string {
 /** NaN and ±Infinity leave as the strings JSON can carry. */
 export function toMetricPoint(p: StoredPoint): Run['metrics'][number] {
   return { key: p.key, value: jsonNumber(p.value), timestamp: p.timestamp, step: p.step };
-}
-
-export function jsonNumber(v: number): number | 'NaN' | 'Infinity' | '-Infinity' {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return 'Infinity';
-  if (v === -Infinity) return '-Infinity';
-  return v;
 }
 
 const ADJECTIVES = [

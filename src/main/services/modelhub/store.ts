@@ -1,7 +1,14 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '#platform/db';
 import type { Experiment, KeyValue, RunInfo, RunInput, RunStatus } from '#shared/contracts/modelhub';
-import { concatPoints, decodeChunk, decodeChunks, encodeChunk, type MetricPoints } from './metric-codec';
+import {
+  concatPoints,
+  decodeChunk,
+  decodeChunks,
+  encodeChunk,
+  type MetricPoints,
+  type PointColumns,
+} from './metric-codec';
 
 /** A point as stored: NaN and ±Infinity are plain numbers here. */
 export interface StoredPoint {
@@ -88,6 +95,14 @@ function toInput(r: InputRow): RunInput {
     tags: JSON.parse(r.tags) as KeyValue[],
     datasetVersionId: r.dataset_version_id,
   };
+}
+
+/** A metric series' identity and size, without its points. */
+export interface SeriesHead {
+  id: number;
+  runId: string;
+  key: string;
+  points: number;
 }
 
 export interface RunDetails {
@@ -520,6 +535,54 @@ export class ModelhubStore {
     // One query; a series gets its first chunk in the transaction that creates it, so no chunk means no series.
     const chunks = this.history$.all(runId, key) as Buffer[];
     return chunks.length === 0 ? undefined : decodeChunks(chunks);
+  }
+
+  /** The series among `runIds` × `keys` that exist, with their point counts (which change on every append). */
+  seriesHeads(runIds: readonly string[], keys: readonly string[]): SeriesHead[] {
+    return this.sql(
+      `SELECT id, run_id AS runId, key, points FROM modelhub_metric_series
+       WHERE run_id IN (SELECT value FROM json_each(?)) AND key IN (SELECT value FROM json_each(?))`,
+    ).all(JSON.stringify(runIds), JSON.stringify(keys)) as SeriesHead[];
+  }
+
+  /** Which of these run ids exist (in any lifecycle stage). */
+  existingRuns(runIds: readonly string[]): Set<string> {
+    const rows = this.sql('SELECT id FROM modelhub_runs WHERE id IN (SELECT value FROM json_each(?))')
+      .pluck()
+      .all(JSON.stringify(runIds)) as string[];
+    return new Set(rows);
+  }
+
+  /**
+   * The points of one series (by its id) from point `from` on, in logging order, decoding only the x columns
+   * asked for. Chunks wholly before `from` are not read: a chart that has the first points decoded reads only
+   * what was appended since.
+   */
+  seriesPointsFrom(seriesId: number, from: number, columns: PointColumns): MetricPoints {
+    const sizes = this.sql('SELECT seq, points FROM modelhub_metric_chunks WHERE series_id = ? ORDER BY seq')
+      .raw()
+      .all(seriesId) as [number, number][];
+    let before = 0;
+    let firstSeq: number | undefined;
+    for (const [seq, points] of sizes) {
+      if (before + points > from) {
+        firstSeq = seq;
+        break;
+      }
+      before += points;
+    }
+    if (firstSeq === undefined) return decodeChunks([], columns);
+    const chunks = this.sql('SELECT data FROM modelhub_metric_chunks WHERE series_id = ? AND seq >= ? ORDER BY seq')
+      .pluck()
+      .all(seriesId, firstSeq) as Buffer[];
+    const all = decodeChunks(chunks, columns);
+    const skip = from - before;
+    if (skip === 0) return all;
+    return {
+      steps: all.steps.subarray(Math.min(skip, all.steps.length)),
+      timestamps: all.timestamps.subarray(Math.min(skip, all.timestamps.length)),
+      values: all.values.subarray(skip),
+    };
   }
 
   private get history$(): Statement {
