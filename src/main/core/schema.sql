@@ -180,6 +180,11 @@ CREATE TABLE modelhub_experiments (
   updated_at INTEGER NOT NULL
 ) STRICT;
 
+CREATE TABLE modelhub_journal_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  applied_seq INTEGER NOT NULL
+) STRICT;
+
 CREATE TABLE modelhub_logged_model_params (
   model_id TEXT NOT NULL REFERENCES modelhub_logged_models(id),
   key TEXT NOT NULL,

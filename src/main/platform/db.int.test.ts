@@ -1,7 +1,8 @@
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, runMigrations, schemaSnapshot, type Db, type MigrationSet } from './db';
-import { tempDir } from './testing';
+import { openDatabase, runMigrations, schemaSnapshot, startCheckpointer, type Db, type MigrationSet } from './db';
+import { tempDir, waitFor } from './testing';
 
 let tmp: ReturnType<typeof tempDir>;
 let db: Db;
@@ -79,5 +80,24 @@ describe('database', () => {
   it('rejects gaps in migration versions', () => {
     const gap: MigrationSet = { owner: 'gap', tablePrefix: 'gap', migrations: [{ version: 2, name: 'x', sql: '' }] };
     expect(() => runMigrations(db, [gap])).toThrow(/must run 1, 2, 3/);
+  });
+});
+
+describe('the checkpointer thread', () => {
+  it('copies committed pages into the database file while commits only append to the WAL', async () => {
+    const file = path.join(tmp.dir, 'test.db');
+    db.exec('CREATE TABLE notes_pages (id INTEGER PRIMARY KEY, body BLOB NOT NULL)');
+    const checkpointer = startCheckpointer(db, { intervalMs: 20 });
+    try {
+      // The writer's own checkpoint now waits for 10,000 pages; these ~2,000 pages leave it to the thread.
+      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
+      const insert = db.prepare('INSERT INTO notes_pages (body) VALUES (?)');
+      for (let i = 0; i < 2000; i++) insert.run(Buffer.alloc(3000, i % 256));
+      await waitFor(() => statSync(file).size > 6_000_000, 10_000);
+      expect((db.prepare('SELECT COUNT(*) AS n FROM notes_pages').get() as { n: number }).n).toBe(2000);
+    } finally {
+      await checkpointer.stop();
+    }
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
   });
 });

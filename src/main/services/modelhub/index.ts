@@ -28,7 +28,7 @@ export const modelhubModule = defineService<ModelhubService, 'db' | 'blobs' | 'u
   services: ['dataforge'],
   create: ({ db, blobs, uploads, bus, logger }, services) => {
     const tracking = new TrackingService(
-      new ModelhubStore(db),
+      new ModelhubStore(db, { journal: ModelhubStore.journalFor(db) }),
       bus,
       logger.child({ service: 'modelhub' }),
       services.get<DataforgeService>('dataforge'),
@@ -50,7 +50,10 @@ export const modelhubModule = defineService<ModelhubService, 'db' | 'blobs' | 'u
     timer.unref();
     sweeps.set(tracking, timer);
   },
-  stop: ({ tracking }) => clearInterval(sweeps.get(tracking)),
+  stop: ({ tracking }) => {
+    clearInterval(sweeps.get(tracking));
+    tracking.close();
+  },
   routes: modelhubRoutes,
   foreignApis: (modelhub) => [
     mlflowApi(modelhub.tracking, modelhub.artifacts, modelhub.registry, modelhub.loggedModels, modelhub.describeSource),

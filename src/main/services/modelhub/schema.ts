@@ -210,5 +210,15 @@ CREATE TABLE modelhub_run_outputs (
 ) STRICT;
 ALTER TABLE modelhub_model_versions ADD COLUMN logged_model_id TEXT;`,
     },
+    {
+      version: 4,
+      name: 'metric journal',
+      // The last record of the metric journal (metric-journal.ts) whose points are in their chunks.
+      sql: `CREATE TABLE modelhub_journal_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  applied_seq INTEGER NOT NULL
+) STRICT;
+INSERT INTO modelhub_journal_state (id, applied_seq) VALUES (1, 0);`,
+    },
   ],
 };

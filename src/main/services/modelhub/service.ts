@@ -112,6 +112,8 @@ export class TrackingService {
   private readonly pendingMetricEvents = new Map<string, Set<string>>();
   private metricEventTimer: NodeJS.Timeout | undefined;
   /** Downsampled series as last sent, and the decoded points they came from (16 bytes a point). */
+  /** When each run's last activity was last written (it is written at most once a second). */
+  private readonly lastTouched = new Map<string, number>();
   private readonly charts = new SeriesCache<MetricSeries>(1_000_000, (s) => s.x.length);
   private readonly decoded = new SeriesCache<SeriesColumns>(2_000_000, (c) => c.ys.buffer.byteLength / 8);
 
@@ -371,6 +373,13 @@ export class TrackingService {
     }
     this.activeRun(runId);
     const now = Date.now();
+    // A metrics-only batch makes no transaction unless the run's last activity is due an update (once a second).
+    const touch = (this.lastTouched.get(runId) ?? 0) <= now - 1000;
+    if (seenParams.size === 0 && tags.length === 0 && !touch) {
+      this.store.logPoints(runId, metrics);
+      if (metrics.length > 0) this.announceMetrics(runId, names);
+      return;
+    }
     this.store.transaction(() => {
       for (const [key, value] of seenParams) {
         const existing = this.store.param(runId, key);
@@ -383,10 +392,17 @@ export class TrackingService {
         if (existing === undefined) this.store.insertParam(runId, key, value);
       }
       for (const t of tags) this.store.setTag(runId, t.key, t.value);
-      if (metrics.length > 0) this.store.appendPoints(runId, metrics);
       this.store.touchRun(runId, now);
     });
+    if (this.lastTouched.size >= 10_000) this.lastTouched.clear();
+    this.lastTouched.set(runId, now);
+    this.store.logPoints(runId, metrics);
     if (metrics.length > 0) this.announceMetrics(runId, names);
+  }
+
+  /** Moves logged points still in the journal into the database (at shutdown). */
+  close(): void {
+    this.store.close();
   }
 
   /** Live charts need to know points arrived, not every point: one event per run at most every 250 ms. */

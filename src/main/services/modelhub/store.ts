@@ -9,6 +9,7 @@ import {
   type MetricPoints,
   type PointColumns,
 } from './metric-codec';
+import { MetricJournal } from './metric-journal';
 
 /** A point as stored: NaN and ±Infinity are plain numbers here. */
 export interface StoredPoint {
@@ -37,6 +38,9 @@ interface SeriesRow {
  */
 const SETTLED_POINTS = 1024;
 const MAX_TAIL_CHUNKS = 32;
+/** Journaled points wait at most this long, or until there are this many, before they go into their chunks. */
+const FLUSH_AFTER_MS = 50;
+const FLUSH_AT_POINTS = 20_000;
 
 interface ExperimentRow {
   id: number;
@@ -126,8 +130,104 @@ export class ModelhubStore {
   /** One transaction wrapper for every call (better-sqlite3 builds a new function per `db.transaction`). */
   private readonly tx: ReturnType<Db['transaction']>;
 
-  constructor(private readonly db: Db) {
+  /** Points acknowledged and in the journal, not yet in their chunks: by run, in logging order. */
+  private readonly pending = new Map<string, StoredPoint[]>();
+  private pendingPoints = 0;
+  private lastSeq = 0;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly journal: MetricJournal | undefined;
+
+  /**
+   * `journal`: a file for metric points not yet moved into the database (see MetricJournal); without one (an
+   * in-memory database), points are written to their chunks at once. Points a journal holds from before a
+   * crash are moved into the database here.
+   */
+  constructor(
+    private readonly db: Db,
+    options: { journal?: string | undefined } = {},
+  ) {
     this.tx = db.transaction((fn: () => unknown) => fn());
+    if (options.journal) {
+      this.journal = new MetricJournal(options.journal);
+      this.recoverJournal(this.journal);
+    }
+  }
+
+  /** The journal file next to a database file, or none for an in-memory database. */
+  static journalFor(db: Db): string | undefined {
+    return db.memory ? undefined : `${db.name}-metrics`;
+  }
+
+  private recoverJournal(journal: MetricJournal): void {
+    const applied = this.sql('SELECT applied_seq FROM modelhub_journal_state WHERE id = 1').pluck().get() as number;
+    const records = journal.read().filter((r) => r.seq > applied);
+    this.lastSeq = applied;
+    for (const r of records) {
+      const list = this.pending.get(r.runId) ?? [];
+      list.push(...r.points);
+      this.pending.set(r.runId, list);
+      this.pendingPoints += r.points.length;
+      this.lastSeq = r.seq;
+    }
+    if (records.length > 0) this.flushPoints();
+    else journal.clear();
+  }
+
+  /**
+   * Logs metric points: in the journal at once (one write), in their chunks within a few milliseconds, or before
+   * anything reads metrics, whichever comes first. Must not be called inside a transaction: the journal write is
+   * not part of it.
+   */
+  logPoints(runId: string, points: readonly StoredPoint[]): void {
+    if (points.length === 0) return;
+    if (!this.journal) {
+      this.transaction(() => this.appendPoints(runId, points));
+      return;
+    }
+    const seq = this.lastSeq + 1;
+    this.journal.append({ seq, runId, points: [...points] });
+    this.lastSeq = seq;
+    const list = this.pending.get(runId);
+    if (list) list.push(...points);
+    else this.pending.set(runId, [...points]);
+    this.pendingPoints += points.length;
+    if (this.pendingPoints >= FLUSH_AT_POINTS) this.flushPoints();
+    else if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = undefined;
+        this.flushPoints();
+      }, FLUSH_AFTER_MS);
+      this.flushTimer.unref();
+    }
+  }
+
+  /**
+   * Moves the journal's points into their chunks in one transaction, recording the last record it holds (so a
+   * crash between this commit and emptying the file does not apply a record twice). Runs before every read of
+   * the metric tables, so what a client logged it reads back.
+   */
+  flushPoints(): void {
+    if (this.pendingPoints === 0) return;
+    if (this.db.inTransaction) {
+      // The journal would be emptied for points that a rollback then takes back out of the database.
+      throw new Error('metric points must be flushed outside a transaction');
+    }
+    const upTo = this.lastSeq;
+    this.transaction(() => {
+      for (const [runId, points] of this.pending) this.appendPoints(runId, points);
+      this.sql('UPDATE modelhub_journal_state SET applied_seq = ? WHERE id = 1').run(upTo);
+    });
+    this.pending.clear();
+    this.pendingPoints = 0;
+    this.journal?.clear();
+  }
+
+  /** Moves pending points into the database and closes the journal (the store is not used afterwards). */
+  close(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.flushPoints();
+    this.journal?.close();
   }
 
   transaction<T>(fn: () => T): T {
@@ -301,6 +401,7 @@ export class ModelhubStore {
     offset: number,
     from = 'modelhub_runs r',
   ): RunInfo[] {
+    this.flushPoints();
     return (
       this.db
         .prepare(`SELECT r.* FROM ${from} WHERE ${where} ORDER BY ${orderBy} LIMIT ? OFFSET ?`)
@@ -355,6 +456,7 @@ export class ModelhubStore {
    * order a single run's read gives.
    */
   details(runIds: readonly string[]): Map<string, RunDetails> {
+    this.flushPoints();
     const out = new Map<string, RunDetails>(
       runIds.map((id) => [id, { params: [], tags: [], metrics: [], inputs: [] }]),
     );
@@ -424,6 +526,7 @@ export class ModelhubStore {
 
   /** The latest point of each of a run's metrics, in the order the metrics were first logged. */
   latestMetrics(runId: string): StoredPoint[] {
+    this.flushPoints();
     const rows = this.sql(
       `SELECT key, last_step AS step, last_timestamp AS timestamp, last_value AS value, last_is_nan AS nan
          FROM modelhub_metric_series WHERE run_id = ? ORDER BY id`,
@@ -437,11 +540,11 @@ export class ModelhubStore {
   }
 
   /**
-   * Appends points (one chunk per metric key) and updates each series' latest point, inside the caller's
-   * transaction. Small chunks at the end of a series are merged once there are enough of them, so a series
+   * Writes points into their chunks (one chunk per metric key) and updates each series' latest point, inside the
+   * caller's transaction. Small chunks at the end of a series are merged once there are enough of them, so a series
    * logged one point at a time still ends up in large chunks.
    */
-  appendPoints(runId: string, points: readonly StoredPoint[]): void {
+  private appendPoints(runId: string, points: readonly StoredPoint[]): void {
     const byKey = new Map<string, StoredPoint[]>();
     for (const p of points) {
       const list = byKey.get(p.key);
@@ -532,6 +635,7 @@ export class ModelhubStore {
 
   /** Every point of one metric of a run, in the order they were logged; undefined when never logged. */
   history(runId: string, key: string): MetricPoints | undefined {
+    this.flushPoints();
     // One query; a series gets its first chunk in the transaction that creates it, so no chunk means no series.
     const chunks = this.history$.all(runId, key) as Buffer[];
     return chunks.length === 0 ? undefined : decodeChunks(chunks);
@@ -539,6 +643,7 @@ export class ModelhubStore {
 
   /** The series among `runIds` × `keys` that exist, with their point counts (which change on every append). */
   seriesHeads(runIds: readonly string[], keys: readonly string[]): SeriesHead[] {
+    this.flushPoints();
     return this.sql(
       `SELECT id, run_id AS runId, key, points FROM modelhub_metric_series
        WHERE run_id IN (SELECT value FROM json_each(?)) AND key IN (SELECT value FROM json_each(?))`,
@@ -559,6 +664,7 @@ export class ModelhubStore {
    * what was appended since.
    */
   seriesPointsFrom(seriesId: number, from: number, columns: PointColumns): MetricPoints {
+    this.flushPoints();
     const sizes = this.sql('SELECT seq, points FROM modelhub_metric_chunks WHERE series_id = ? ORDER BY seq')
       .raw()
       .all(seriesId) as [number, number][];
