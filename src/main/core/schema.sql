@@ -24,6 +24,15 @@ CREATE TABLE dataforge_datasets (
   updated_at INTEGER NOT NULL
 ) STRICT;
 
+CREATE TABLE dataforge_import_digests (
+  dataset_id TEXT NOT NULL REFERENCES dataforge_datasets(id),
+  root TEXT NOT NULL,
+  scan_digest TEXT NOT NULL,
+  version_id TEXT NOT NULL REFERENCES dataforge_versions(id),
+  at INTEGER NOT NULL,
+  PRIMARY KEY (dataset_id, root)
+) STRICT, WITHOUT ROWID;
+
 CREATE TABLE dataforge_label_annotations (
   id TEXT PRIMARY KEY,
   task_id TEXT NOT NULL REFERENCES dataforge_label_tasks(id) ON DELETE CASCADE,

@@ -1,11 +1,11 @@
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, runMigrations } from '#platform/db';
 import { tempDir } from '#platform/testing';
 import { scanPath } from './scan';
 import { dataforgeMigrations } from './schema';
-import { statCacheLine, type StatCacheEntry } from './store';
+import type { StatCacheEntry } from './store';
 import { SqliteDataforgeStore } from './store.sqlite';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -31,8 +31,15 @@ describe('scanning a folder', () => {
     write('C:drive.txt');
     write('sub/C:fine.txt');
     symlinkSync('/etc/passwd', path.join(tmp.dir, 'passwd'));
-    const { files, skipped } = await scanPath(tmp.dir);
+    const scan = await scanPath(tmp.dir);
+    const { skipped } = scan;
+    const files = scan.files();
     expect(files.map((f) => f.rel)).toEqual(['a.txt', 'b/a/deep.txt', 'b/z.txt', 'sub/C:fine.txt']);
+    expect([scan.fileCount, scan.totalBytes, scan.largest]).toEqual([
+      4,
+      5 + 12 + 7 + 14,
+      { rel: 'sub/C:fine.txt', size: 14 },
+    ]);
     expect(files[0]).toMatchObject({ abs: path.join(tmp.dir, 'a.txt'), size: 5 });
     expect(files[0]?.mtimeNs).toMatch(/^\d+$/);
     expect(skipped).toEqual([
@@ -45,7 +52,25 @@ describe('scanning a folder', () => {
 
   it('scans a single file as itself', async () => {
     const file = write('only.csv');
-    expect((await scanPath(file)).files.map((f) => [f.rel, f.abs])).toEqual([['only.csv', file]]);
+    expect((await scanPath(file)).files().map((f) => [f.rel, f.abs])).toEqual([['only.csv', file]]);
+  });
+
+  it('gives the same digest while nothing changes, and another once a file is added, written or removed', async () => {
+    // Over 4,000 files the stat walk is split between two threads.
+    for (let i = 0; i < 4500; i++) write(`d${i % 7}/f${i}.txt`, `file ${i}`);
+    write('d3/big.bin', 'x'.repeat(5000));
+    const first = await scanPath(tmp.dir);
+    expect([first.fileCount, first.largest]).toEqual([4501, { rel: 'd3/big.bin', size: 5000 }]);
+    expect(first.files()).toHaveLength(4501);
+    expect((await scanPath(tmp.dir)).digest).toBe(first.digest);
+    const added = write('d1/new.txt');
+    const withNew = await scanPath(tmp.dir);
+    expect(withNew.digest).not.toBe(first.digest);
+    rmSync(added);
+    expect((await scanPath(tmp.dir)).digest).toBe(first.digest);
+    // Same size, same content even: the write changes mtime and ctime.
+    write('d2/f2.txt', 'file 2');
+    expect((await scanPath(tmp.dir)).digest).not.toBe(first.digest);
   });
 });
 
@@ -59,7 +84,7 @@ describe('the stat cache', () => {
     sha256: sha.repeat(64),
   });
 
-  it('gives the entries of a folder in path order as one text, without its neighbours, and forgets paths', () => {
+  it('gives the entries of a folder without its neighbours, and forgets paths', () => {
     const db = openDatabase(path.join(tmp.dir, 'aidos.db'));
     try {
       runMigrations(db, [dataforgeMigrations]);
@@ -68,16 +93,10 @@ describe('the stat cache', () => {
       const inside = [entry(`${root}/b`, 'b'), entry(`${root}/a/x`, 'a'), entry(`${root}/a.txt`, 'c')];
       const neighbours = [entry(`${root}-old/a`, 'd'), entry(`${root}.txt`, 'e'), entry(root.slice(0, -1), 'f')];
       store.saveStatCache([...inside, ...neighbours], 1);
-      const sorted = [...inside].sort((x, y) => (x.path < y.path ? -1 : 1));
-      expect(store.statCacheSnapshot(root)).toEqual({
-        stats: sorted.map((e) => statCacheLine(e.path, e)).join('\n'),
-        hashes: sorted.map((e) => e.sha256).join(''),
-      });
-      expect([...store.statCacheUnder(root).keys()].sort()).toEqual(sorted.map((e) => e.path));
-      expect(store.statCacheSnapshot(`${root}.txt`).hashes).toBe('e'.repeat(64)); // a file imported by itself
-
+      expect([...store.statCacheUnder(root).keys()].sort()).toEqual(inside.map((e) => e.path).sort());
+      expect(store.statCacheUnder(`${root}.txt`).get(`${root}.txt`)?.sha256).toBe('e'.repeat(64));
       store.saveStatCache([], 2, [`${root}/b`]);
-      expect(store.statCacheSnapshot(root).hashes).toBe('c'.repeat(64) + 'a'.repeat(64)); // a.txt, a/x
+      expect([...store.statCacheUnder(root).keys()].sort()).toEqual([`${root}/a.txt`, `${root}/a/x`]);
     } finally {
       db.close();
     }

@@ -156,5 +156,19 @@ CREATE TABLE dataforge_label_locks (
   PRIMARY KEY (project_id, annotator)
 ) STRICT;`,
     },
+    {
+      version: 7,
+      name: 'import digests',
+      // What the last import of a folder saw, so that re-importing it unchanged needs only a stat of each file.
+      sql: `
+CREATE TABLE dataforge_import_digests (
+  dataset_id TEXT NOT NULL REFERENCES dataforge_datasets(id),
+  root TEXT NOT NULL,
+  scan_digest TEXT NOT NULL,
+  version_id TEXT NOT NULL REFERENCES dataforge_versions(id),
+  at INTEGER NOT NULL,
+  PRIMARY KEY (dataset_id, root)
+) STRICT, WITHOUT ROWID;`,
+    },
   ],
 };

@@ -9,7 +9,6 @@ import {
   rmdirSync,
   statSync,
 } from 'node:fs';
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { BlobInfo, BlobRef, BlobStore } from '#platform/blobstore';
@@ -54,7 +53,7 @@ import { diffTables } from './table-diff';
 import { FolderWatchers } from './watcher';
 import { tableFormatOf, type TableVisitor } from './tables';
 import { readTableFromBlob } from './table-source';
-import { statCacheLine, type DataforgeStore, type DatasetRow, type StatCacheEntry, type VersionRow } from './store';
+import { type DataforgeStore, type DatasetRow, type StatCacheEntry, type VersionRow } from './store';
 
 export const BLOB_OWNER = 'dataforge';
 /** A file modified this recently may change again within the clock's resolution: hash it again next time. */
@@ -64,7 +63,6 @@ const SMALL_FILE_BYTES = 4 * 1024 * 1024;
 /** Large files streamed at once: one is read and hashed while the disk flushes another. */
 const LARGE_FILES_IN_FLIGHT = 3;
 const LARGE_FILE_CHUNK_BYTES = 1024 * 1024;
-const SHA256_HEX_LENGTH = 64;
 const MANIFEST_CACHE_SIZE = 8;
 /** Enough of an image file to find its size (JPEG frame headers can follow large metadata). */
 const IMAGE_HEAD_BYTES = 64 * 1024;
@@ -343,20 +341,24 @@ export class LocalDataforgeService implements DataforgeService {
     const dataset = this.datasetRow(datasetId);
     if ((meta.extract ?? true) && archiveFormatOf(root) && statSync(root, { throwIfNoEntry: false })?.isFile())
       return this.importArchive(dataset, root, meta, sink);
-    const { files, skipped } = await scanPath(root);
-    for (const f of files) assertFileSize(f.rel, f.size, this.limits);
-    const totalBytes = files.reduce((n, f) => n + f.size, 0);
-    const unchanged = this.unchangedSinceLatest(dataset.id, root, files);
-    if (unchanged)
+    const scan = await scanPath(root);
+    const { skipped, totalBytes } = scan;
+    if (scan.largest) assertFileSize(scan.largest.rel, scan.largest.size, this.limits);
+    // Unchanged since the import that made the latest version: no file is read, nothing is written.
+    const latest = this.store.latestVersion(dataset.id);
+    const previous = this.store.importDigest(dataset.id, root);
+    if (latest && previous?.scanDigest === scan.digest && previous.versionId === latest.id) {
       return {
         created: false,
-        version: unchanged,
-        files: files.length,
+        version: this.toVersion(latest),
+        files: scan.fileCount,
         bytes: totalBytes,
         hashedFiles: 0,
         hashedBytes: 0,
         skipped,
       };
+    }
+    const files = scan.files();
     const versionId = newId();
     const ref: BlobRef = { owner: BLOB_OWNER, ref: versionId };
     const cache = this.store.statCacheUnder(root);
@@ -439,43 +441,23 @@ export class LocalDataforgeService implements DataforgeService {
       const entries = files.map((f, i) => ({ path: f.rel, sha256: (blobOf[i] as BlobInfo).sha256, size: f.size }));
       const { created, version } = await this.recordVersion(dataset, versionId, entries, meta);
       const scanned = new Set(files.map((f) => f.abs));
-      // Entries of deleted files would keep the next no-change re-import off its fast path.
       const gone = [...cache.keys()].filter((p) => !scanned.has(p));
-      this.store.saveStatCache(freshCache, Date.now(), gone);
+      const now = Date.now();
+      this.store.saveStatCache(freshCache, now, gone);
+      // A file written within the racy window is not cached (it could change again within its mtime's
+      // granularity): then the next import of the folder compares file by file.
+      const cachedFiles = freshCache.length + (files.length - hashedFiles);
+      this.store.saveImportDigest(
+        dataset.id,
+        root,
+        cachedFiles === files.length ? { scanDigest: scan.digest, versionId: version.id } : undefined,
+        now,
+      );
       return { created, version, files: entries.length, bytes: totalBytes, hashedFiles, hashedBytes, skipped };
     } catch (err) {
       this.blobs.removeRefsOf(ref);
       throw err;
     }
-  }
-
-  /**
-   * The latest version, when every file is known from the stat cache and the manifest they make is the
-   * latest version's: then an import touches neither the files nor the blob store (a no-change re-import).
-   * The stat cache is compared as one text, so this costs little more than the scan even for many files.
-   */
-  private unchangedSinceLatest(
-    datasetId: string,
-    root: string,
-    files: readonly ScannedFile[],
-  ): DatasetVersion | undefined {
-    const latest = this.store.latestVersion(datasetId);
-    if (!latest) return undefined;
-    const { stats, hashes } = this.store.statCacheSnapshot(root);
-    // Both lists are in path order; a file the cache lacks or has with other stats makes them differ.
-    if (hashes.length !== files.length * SHA256_HEX_LENGTH) return undefined;
-    let expected = '';
-    for (const f of files) {
-      expected += `${expected ? '\n' : ''}${statCacheLine(f.abs, f)}`;
-    }
-    if (stats !== expected) return undefined;
-    const entries = files.map((f, i) => ({
-      path: f.rel,
-      sha256: hashes.slice(i * SHA256_HEX_LENGTH, (i + 1) * SHA256_HEX_LENGTH),
-      size: f.size,
-    }));
-    const manifestSha = createHash('sha256').update(serializeManifest(entries)).digest('hex');
-    return manifestSha === latest.manifestSha256 ? this.toVersion(latest) : undefined;
   }
 
   /**

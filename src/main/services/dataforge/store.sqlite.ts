@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Db } from '#platform/db';
 import type { ColumnType, DatasetVersion, QualityReport, VersionProfile, Watch } from '#shared/contracts/dataforge';
-import type { DataforgeStore, DatasetRow, StatCacheEntry, VersionRow } from './store';
+import type { DataforgeStore, DatasetRow, ImportDigest, StatCacheEntry, VersionRow } from './store';
 
 /**
  * `root` itself and every path below it, as one range scan of the stat cache's primary key: the paths that
@@ -262,26 +262,27 @@ export class SqliteDataforgeStore implements DataforgeStore {
     return out;
   }
 
-  statCacheSnapshot(root: string): { stats: string; hashes: string } {
-    // Built by SQLite as two strings: a row object per file would cost more than the whole comparison. The
-    // subquery reads the primary key in path order, and group_concat keeps the order it is fed in (were it ever
-    // not to, the texts would differ and the caller would take its slower path: never a wrong answer).
-    const [, below, beyond] = underRoot(root);
-    const snapshot = (where: string, ...args: string[]) =>
-      this.db
-        .prepare<string[], { stats: string | null; hashes: string | null }>(
-          `SELECT group_concat(path || char(0) || size || char(0) || mtime_ns || char(0) || ctime_ns || char(0) || ino,
-                               char(10)) AS stats,
-                  group_concat(sha256, '') AS hashes
-           FROM (SELECT * FROM dataforge_stat_cache WHERE ${where} ORDER BY path)`,
-        )
-        .get(...args);
-    const itself = snapshot('path = ?', root);
-    const inside = snapshot('path >= ? AND path < ?', below, beyond);
-    return {
-      stats: [itself?.stats, inside?.stats].filter((t) => t).join('\n'),
-      hashes: (itself?.hashes ?? '') + (inside?.hashes ?? ''),
-    };
+  importDigest(datasetId: string, root: string): ImportDigest | undefined {
+    return this.db
+      .prepare<[string, string], ImportDigest>(
+        `SELECT scan_digest AS scanDigest, version_id AS versionId FROM dataforge_import_digests
+         WHERE dataset_id = ? AND root = ?`,
+      )
+      .get(datasetId, root);
+  }
+
+  saveImportDigest(datasetId: string, root: string, digest: ImportDigest | undefined, at: number): void {
+    if (!digest) {
+      this.db.prepare('DELETE FROM dataforge_import_digests WHERE dataset_id = ? AND root = ?').run(datasetId, root);
+      return;
+    }
+    this.db
+      .prepare(
+        `INSERT INTO dataforge_import_digests (dataset_id, root, scan_digest, version_id, at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (dataset_id, root) DO UPDATE SET scan_digest = excluded.scan_digest,
+           version_id = excluded.version_id, at = excluded.at`,
+      )
+      .run(datasetId, root, digest.scanDigest, digest.versionId, at);
   }
 
   saveStatCache(entries: readonly StatCacheEntry[], at: number, forget: readonly string[] = []): void {

@@ -54,16 +54,16 @@ export interface DataforgeStore {
   setWatchJob(id: string, jobId: string): void;
   /** What the stat cache knows of `root` and every path below it, by path. */
   statCacheUnder(root: string): Map<string, StatCacheEntry>;
-  /**
-   * The same, in path order as two strings: `stats` holds a line per path (`statCacheLine`), `hashes` their
-   * sha256s one after another. Comparing one text with another is much cheaper than a lookup per file.
-   */
-  statCacheSnapshot(root: string): { stats: string; hashes: string };
+  /** What the last import of `root` into a dataset saw (its scan digest) and the version it gave. */
+  importDigest(datasetId: string, root: string): ImportDigest | undefined;
+  /** Records it once every file of an import is in the stat cache; `undefined` forgets it. */
+  saveImportDigest(datasetId: string, root: string, digest: ImportDigest | undefined, at: number): void;
   /** Records hashes of files as they were when read, and forgets paths that are gone, in one transaction. */
   saveStatCache(entries: readonly StatCacheEntry[], at: number, forget?: readonly string[]): void;
 }
 
-/** A path's line in `statCacheSnapshot().stats` (the path, size, mtime, ctime and inode, split by NUL). */
-export function statCacheLine(path: string, file: Omit<StatCacheEntry, 'path' | 'sha256'>): string {
-  return `${path}\0${file.size}\0${file.mtimeNs}\0${file.ctimeNs}\0${file.ino}`;
+/** A folder's scan digest (see ScanResult.digest) as of an import, and what the import found. */
+export interface ImportDigest {
+  scanDigest: string;
+  versionId: string;
 }
