@@ -114,7 +114,17 @@ export class Client {
     return this.send('GET', pathname, null);
   }
 
-  private send<T>(method: string, pathname: string, payload: string | null): Promise<T> {
+  /** POSTs a JSON body and returns the answer's bytes (an endpoint that answers binary data). */
+  postForBytes(pathname: string, body: string): Promise<Buffer> {
+    return this.send('POST', pathname, body, 'bytes');
+  }
+
+  private send<T>(
+    method: string,
+    pathname: string,
+    payload: string | null,
+    answer: 'json' | 'bytes' = 'json',
+  ): Promise<T> {
     return new Promise((resolve, reject) => {
       const req = http.request(
         {
@@ -136,10 +146,11 @@ export class Client {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
+            const bytes = Buffer.concat(chunks);
             if (res.statusCode !== 200)
-              reject(new Error(`${method} ${pathname}: HTTP ${res.statusCode} ${text.slice(0, 300)}`));
-            else resolve((text ? JSON.parse(text) : {}) as T);
+              reject(new Error(`${method} ${pathname}: HTTP ${res.statusCode} ${bytes.toString('utf8', 0, 300)}`));
+            else if (answer === 'bytes') resolve(bytes as T);
+            else resolve((bytes.length > 0 ? JSON.parse(bytes.toString('utf8')) : {}) as T);
           });
         },
       );

@@ -1,12 +1,14 @@
 // ModelHub reads over HTTP, against a real core (in a child process, fresh data dir), one keep-alive connection:
 //   3. POST /api/2.0/mlflow/runs/search, filter `metrics.acc > 0.5 and params.lr = '0.01'`, ordered by
 //      `metrics.acc DESC`, a page of 100, over 10,000 runs (3 params, 3 metrics each): p95 <= 20 ms;
-//   4. POST /api/v1/runs/series (chart data) for 100 runs x 10,000 steps of one key, maxPoints 1000 (LTTB):
-//      <= 100 ms. Judged on "live" requests: before each, every run gets one more point (untimed), so no series
-//      is served from the server's cache of downsampled series; "repeated" asks again with nothing new.
+//   4. POST /api/v1/runs/series/binary (the chart data the app draws) for 100 runs x 10,000 steps of one key,
+//      maxPoints 1000 (LTTB): <= 100 ms. Judged on "live" requests: before each, every run gets one more point
+//      (untimed), so no series is served from the server's cache of drawn series. Also timed: the same as JSON
+//      (runs/series), and "repeated" requests with nothing new.
 // MLflow 2.12 with SQLite on this machine: a runs/search page of 100 over 1,000 runs took 160-280 ms.
 //   npx tsx bench/modelhub-search.ts [--runs 10000] [--searches 200] [--chart-runs 100] [--steps 10000] [--json]
 import { parseArgs } from 'node:util';
+import { decodeSeriesBinary } from '#shared/series-binary';
 import { benchRoot, Client, machineLine, startServer, summarize, verdict, type BenchServer } from './modelhub-common';
 
 const { values: opts } = parseArgs({
@@ -141,38 +143,50 @@ async function main() {
     });
     const search = { ...summarize(searchTimes), serverCpuMs: (server.cpuMs() - cpu0) / (SEARCHES + 20) };
 
-    // 4. runs/series
+    // 4. runs/series: the binary form the app draws from (judged), and the JSON form, each timed "live" (before
+    // each request every run gets one more point, untimed, so nothing comes from the server's cache of drawn
+    // series), then the binary form again with nothing new (served from that cache). Both decode the answer, as
+    // the app would.
     const seriesBody = JSON.stringify({ runIds: chartRuns, keys: ['loss'], maxPoints: 1000 });
     let seriesCount = 0;
     let pointsEach = 0;
-    const fetchSeries = async () => {
-      const r = await client.post<{ series: { x: number[]; total: number }[] }>('/api/v1/runs/series', seriesBody);
-      seriesCount = r.series.length;
-      pointsEach = r.series[0]?.x.length ?? 0;
+    const fetchBinary = async () => {
+      const bytes = await client.postForBytes('/api/v1/runs/series/binary', seriesBody);
+      const { series } = decodeSeriesBinary(bytes);
+      seriesCount = series.length;
+      pointsEach = series[0]?.x.length ?? 0;
+    };
+    const fetchJson = async () => {
+      await client.post<{ series: unknown[] }>('/api/v1/runs/series', seriesBody);
     };
     let nextStep = STEPS;
-    const liveTimes: number[] = [];
-    let liveCpu = 0;
-    for (let i = 0; i < CHARTS + 3; i++) {
-      const step = nextStep++;
-      for (const runId of chartRuns) {
-        await client.post(`${API}/runs/log-batch`, {
-          run_id: runId,
-          metrics: [{ key: 'loss', value: 0.1, timestamp: Date.now(), step }],
-        });
+    const core = server;
+    const live = async (fetch: () => Promise<void>) => {
+      const times: number[] = [];
+      let cpu = 0;
+      for (let i = 0; i < CHARTS + 3; i++) {
+        const step = nextStep++;
+        for (const runId of chartRuns) {
+          await client.post(`${API}/runs/log-batch`, {
+            run_id: runId,
+            metrics: [{ key: 'loss', value: 0.1, timestamp: Date.now(), step }],
+          });
+        }
+        const c0 = core.cpuMs();
+        const t = performance.now();
+        await fetch();
+        // The first 3 warm up (JIT), as for the others.
+        if (i >= 3) {
+          times.push(performance.now() - t);
+          cpu += core.cpuMs() - c0;
+        }
       }
-      cpu0 = server.cpuMs();
-      const t = performance.now();
-      await fetchSeries();
-      // The first 3 warm up (JIT), as for the others.
-      if (i >= 3) {
-        liveTimes.push(performance.now() - t);
-        liveCpu += server.cpuMs() - cpu0;
-      }
-    }
-    const series = { ...summarize(liveTimes), serverCpuMs: liveCpu / CHARTS };
+      return { ...summarize(times), serverCpuMs: cpu / CHARTS };
+    };
+    const series = await live(fetchBinary);
+    const seriesJson = await live(fetchJson);
     cpu0 = server.cpuMs();
-    const repeatedTimes = await timed(CHARTS, 3, fetchSeries);
+    const repeatedTimes = await timed(CHARTS, 3, fetchBinary);
     const repeated = { ...summarize(repeatedTimes), serverCpuMs: (server.cpuMs() - cpu0) / (CHARTS + 3) };
 
     const result = {
@@ -195,6 +209,7 @@ async function main() {
         target: TARGET.seriesMs,
         // Every request, not just the median, within the target: the p95.
         met: series.p95 <= TARGET.seriesMs,
+        json: seriesJson,
         repeated,
       },
     };
@@ -212,13 +227,16 @@ async function main() {
         `   p50 ${ms(search.p50)}  p99 ${ms(search.p99)}  max ${ms(search.max)}  mean ${ms(search.mean)}; server CPU ${ms(search.serverCpuMs)}/request`,
       );
       console.log(
-        `4. runs/series ${seriesCount} runs x ${STEPS} steps, 1 key, maxPoints 1000 (${pointsEach} points each), ${CHARTS} live requests (a new point in every run before each): p95 ${ms(series.p95)} (target <= ${TARGET.seriesMs} ms) ${verdict(result.series.met)}`,
+        `4. runs/series/binary ${seriesCount} runs x ${STEPS} steps, 1 key, maxPoints 1000 (${pointsEach} points each), ${CHARTS} live requests (a new point in every run before each): p95 ${ms(series.p95)} (target <= ${TARGET.seriesMs} ms) ${verdict(result.series.met)}`,
       );
       console.log(
         `   p50 ${ms(series.p50)}  max ${ms(series.max)}  mean ${ms(series.mean)}; server CPU ${ms(series.serverCpuMs)}/request`,
       );
       console.log(
-        `   repeated (nothing new, served from the cache): p50 ${ms(repeated.p50)}  p95 ${ms(repeated.p95)}; server CPU ${ms(repeated.serverCpuMs)}/request`,
+        `   the same as JSON (runs/series), live: p50 ${ms(seriesJson.p50)}  p95 ${ms(seriesJson.p95)}; server CPU ${ms(seriesJson.serverCpuMs)}/request`,
+      );
+      console.log(
+        `   binary, repeated (nothing new, served from the cache): p50 ${ms(repeated.p50)}  p95 ${ms(repeated.p95)}; server CPU ${ms(repeated.serverCpuMs)}/request`,
       );
       console.log(`   load after: ${result.loadAfter}`);
     }

@@ -269,7 +269,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // The contract routes. Raw-body endpoints (uploads) get an octet-stream parser in a context of their own.
   const routeFor = (name: string, e: Endpoint, handler: RouteHandler<Endpoint>): RouteOptions => {
     const parts = splitInput(e);
-    if (e.rawOutput && e.method !== 'GET') throw new Error(`endpoint '${name}': a file response needs GET`);
     const status = e.status ?? 200;
     return {
       method: e.method,

@@ -71,6 +71,8 @@ export function startCheckpointer(
   worker.unref();
   return {
     stop: () => {
+      // Held until it has closed its connection: an unreferenced thread would not keep the process waiting.
+      worker.ref();
       worker.postMessage('stop');
       restoreDefault();
       return exited;

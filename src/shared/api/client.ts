@@ -47,7 +47,7 @@ export class ApiClient<M extends EndpointMap> {
     return url.toString();
   }
 
-  /** Calls a file endpoint (`rawOutput`) and returns its bytes and media type. */
+  /** Calls an endpoint that answers bytes (`rawOutput`) and returns them with their media type. */
   async file<K extends keyof M & string>(
     name: K,
     input: InputOf<M[K]>,
@@ -56,7 +56,12 @@ export class ApiClient<M extends EndpointMap> {
     if (!e.rawOutput) throw new Error(`endpoint '${name}' returns JSON: use call()`);
     const headers: Record<string, string> = {};
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
-    const res = await this.fetchImpl(this.url(name, input), { headers });
+    let res: Response;
+    if (carriesBody(e.method)) {
+      const { url, rest } = this.pathOf(e, input as Record<string, unknown>);
+      headers['content-type'] = 'application/json';
+      res = await this.fetchImpl(url, { method: e.method, headers, body: JSON.stringify(rest) });
+    } else res = await this.fetchImpl(this.url(name, input), { headers });
     if (!res.ok) {
       const text = await res.text();
       throw toAppError(res.status, text.length > 0 ? safeJson(text) : undefined, text);

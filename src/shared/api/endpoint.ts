@@ -34,8 +34,9 @@ export interface Endpoint<I extends z.ZodObject = z.ZodObject, O extends z.ZodTy
    */
   readonly rawBody?: { maxBytes: number };
   /**
-   * The response is a file's bytes, not JSON: the handler returns a `RawReply` (output `RawReplySchema`). Only
-   * on GET endpoints, so that a browser can load it with its session cookie (an `<img src>`).
+   * The response is bytes, not JSON: the handler returns a `RawReply` (output `RawReplySchema`). A file is
+   * served by GET, so that a browser can load it with its session cookie (an `<img src>`); bulk data asked for
+   * with a large input (chart series of many runs) by POST.
    */
   readonly rawOutput?: boolean;
   /**

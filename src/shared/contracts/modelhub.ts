@@ -149,6 +149,15 @@ const ViewType = z.enum(['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL']);
 const runPath = '/api/v1/runs/:run';
 const modelPath = '/api/v1/models/:name';
 
+/** Which series a chart wants, and how far to reduce each. */
+const ChartSeriesInput = z.object({
+  runIds: z.array(RunId).min(1).max(1000),
+  keys: z.array(z.string().min(1).max(250)).min(1).max(50),
+  x: z.enum(['step', 'time']).default('step'),
+  maxPoints: z.number().int().min(10).max(100_000).default(1000),
+  method: z.enum(['lttb', 'minmax']).default('lttb'),
+});
+
 export const modelhubEndpoints = {
   'experiments.list': endpoint({
     method: 'GET',
@@ -231,15 +240,19 @@ export const modelhubEndpoints = {
     summary:
       'Chart data: metric series of many runs, each downsampled on the server (LTTB or min/max buckets) to at most maxPoints',
     scope: 'read',
-    input: z.object({
-      runIds: z.array(RunId).min(1).max(1000),
-      keys: z.array(z.string().min(1).max(250)).min(1).max(50),
-      x: z.enum(['step', 'time']).default('step'),
-      maxPoints: z.number().int().min(10).max(100_000).default(1000),
-      method: z.enum(['lttb', 'minmax']).default('lttb'),
-    }),
+    input: ChartSeriesInput,
     output: z.object({ series: z.array(MetricSeries) }),
     bulkOutput: true,
+  }),
+  'runs.seriesBinary': endpoint({
+    method: 'POST',
+    path: '/api/v1/runs/series/binary',
+    summary:
+      'The same chart data as runs.series in binary (application/x-aidos-series: a JSON header, then float64 columns; see docs/api.md); what the app draws from',
+    scope: 'read',
+    input: ChartSeriesInput,
+    output: RawReplySchema,
+    rawOutput: true,
   }),
   'runs.artifacts': endpoint({
     method: 'GET',

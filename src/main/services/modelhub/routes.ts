@@ -2,7 +2,9 @@ import { routeTable } from '#gateway/routes';
 import { actorOf } from '#services/security/contract';
 import { modelhubEndpoints } from '#shared/contracts/modelhub';
 import { AppError } from '#shared/errors';
+import { encodeSeriesBinary, SERIES_BINARY_TYPE } from '#shared/series-binary';
 import type { ModelhubService } from './contract';
+import { jsonSeries } from './series';
 
 /** The registry's version reference: a number, or an alias. */
 function versionOf(modelhub: ModelhubService, name: string, ref: string) {
@@ -48,8 +50,12 @@ export function modelhubRoutes(modelhub: ModelhubService) {
       };
     },
     'runs.series': ({ runIds, keys, x, maxPoints, method }) => ({
-      series: tracking.chartSeries(runIds, keys, { x, maxPoints, method }),
+      series: tracking.chartSeries(runIds, keys, { x, maxPoints, method }).map(jsonSeries),
     }),
+    'runs.seriesBinary': ({ runIds, keys, x, maxPoints, method }) => {
+      const body = encodeSeriesBinary(tracking.chartSeries(runIds, keys, { x, maxPoints, method }));
+      return { body, contentType: SERIES_BINARY_TYPE, size: body.length };
+    },
     'runs.artifacts': ({ run, path }) => ({ items: artifacts.list(runRoot(run), path.replace(/\/+$/, '')) }),
     'runs.artifact': ({ run, path }) => artifacts.file(runRoot(run), path),
     'models.list': ({ filter, limit, pageToken }) => {

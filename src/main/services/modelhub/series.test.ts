@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chartSeries, SeriesCache, type ChartOptions } from './series';
+import { chartSeries, jsonSeries, SeriesCache, type ChartOptions } from './series';
 
 const byStep: ChartOptions = { x: 'step', maxPoints: 4, method: 'lttb' };
 
@@ -11,7 +11,7 @@ describe('chart series', () => {
       { xs: Float64Array.from([2, 0, 1]), ys: Float64Array.from([NaN, 1, -Infinity]) },
       { x: 'step', maxPoints: 10, method: 'minmax' },
     );
-    expect(s).toEqual({ runId: 'r', key: 'loss', total: 3, x: [0, 1, 2], y: [1, '-Infinity', 'NaN'] });
+    expect(jsonSeries(s)).toEqual({ runId: 'r', key: 'loss', total: 3, x: [0, 1, 2], y: [1, '-Infinity', 'NaN'] });
   });
 
   it('reduces a long series to maxPoints, keeping the first and last points', () => {
@@ -19,7 +19,7 @@ describe('chart series', () => {
     const s = chartSeries('r', 'loss', { xs, ys: xs.map((x) => x * x) }, byStep);
     expect(s.total).toBe(100);
     expect(s.x).toHaveLength(4);
-    expect([s.x[0], s.x.at(-1)]).toEqual([0, 99]);
+    expect([s.x[0], s.x.at(-1), s.y.at(-1)]).toEqual([0, 99, 99 * 99]);
   });
 });
 

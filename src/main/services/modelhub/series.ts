@@ -1,4 +1,5 @@
 import type { MetricSeries } from '#shared/contracts/modelhub';
+import type { BinarySeries } from '#shared/series-binary';
 import { lttb, minMaxBuckets } from './downsample';
 
 export interface ChartOptions {
@@ -25,7 +26,7 @@ export interface SeriesColumns {
  * A metric series ready to draw: ordered by x (steps, or timestamps), and reduced to about `maxPoints` points
  * that keep its shape — LTTB for smooth curves, min/max buckets when every spike must survive.
  */
-export function chartSeries(runId: string, key: string, columns: SeriesColumns, options: ChartOptions): MetricSeries {
+export function chartSeries(runId: string, key: string, columns: SeriesColumns, options: ChartOptions): BinarySeries {
   const { xs: xsRaw, ys: ysRaw } = columns;
   const n = ysRaw.length;
   let order: number[] | null = null;
@@ -44,15 +45,19 @@ export function chartSeries(runId: string, key: string, columns: SeriesColumns, 
       : options.method === 'lttb'
         ? lttb(xs, ys, options.maxPoints)
         : minMaxBuckets(xs, ys, Math.max(1, Math.floor(options.maxPoints / 2) - 1));
-  const count = keep ? keep.length : n;
-  const x = new Array<number>(count);
-  const y = new Array<MetricSeries['y'][number]>(count);
-  for (let i = 0; i < count; i++) {
-    const k = keep ? (keep[i] as number) : i;
+  if (!keep) return { runId, key, total: n, x: xs.slice(), y: ys.slice() };
+  const x = new Float64Array(keep.length);
+  const y = new Float64Array(keep.length);
+  keep.forEach((k, i) => {
     x[i] = xs[k] as number;
-    y[i] = jsonNumber(ys[k] as number);
-  }
+    y[i] = ys[k] as number;
+  });
   return { runId, key, total: n, x, y };
+}
+
+/** A drawn series as JSON carries it (non-finite values as strings). */
+export function jsonSeries(s: BinarySeries): MetricSeries {
+  return { runId: s.runId, key: s.key, total: s.total, x: Array.from(s.x), y: Array.from(s.y, jsonNumber) };
 }
 
 /**

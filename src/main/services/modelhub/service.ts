@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { EventBus } from '#platform/events';
 import type { DataforgeService } from '#services/dataforge/contract';
 import type { Logger } from '#platform/logger';
-import type { Experiment, KeyValue, MetricSeries, Run, RunInfo, RunInput, RunStatus } from '#shared/contracts/modelhub';
+import type { Experiment, KeyValue, Run, RunInfo, RunInput, RunStatus } from '#shared/contracts/modelhub';
 import { AppError } from '#shared/errors';
+import type { BinarySeries } from '#shared/series-binary';
 import { parseExperimentFilter, parseExperimentOrderBy, parseRunFilter, parseRunOrderBy } from './search-filter';
 import { experimentFilterSql, experimentOrderSql, runFilterSql, runOrderSql } from './search-sql';
 import { chartSeries, jsonNumber, SeriesCache, type ChartOptions, type SeriesColumns } from './series';
@@ -114,7 +115,7 @@ export class TrackingService {
   /** Downsampled series as last sent, and the decoded points they came from (16 bytes a point). */
   /** When each run's last activity was last written (it is written at most once a second). */
   private readonly lastTouched = new Map<string, number>();
-  private readonly charts = new SeriesCache<MetricSeries>(1_000_000, (s) => s.x.length);
+  private readonly charts = new SeriesCache<BinarySeries>(1_000_000, (s) => s.x.length);
   private readonly decoded = new SeriesCache<SeriesColumns>(2_000_000, (c) => c.ys.buffer.byteLength / 8);
 
   constructor(
@@ -478,12 +479,12 @@ export class TrackingService {
    * Chart data: each existing series of `runIds` × `keys` (in that order), downsampled. Unknown runs are an
    * error; a run without one of the keys just has no series for it.
    */
-  chartSeries(runIds: readonly string[], keys: readonly string[], options: ChartOptions): MetricSeries[] {
+  chartSeries(runIds: readonly string[], keys: readonly string[], options: ChartOptions): BinarySeries[] {
     const known = this.store.existingRuns(runIds);
     const missing = runIds.find((id) => !known.has(id));
     if (missing !== undefined) throw new AppError('NOT_FOUND', `Run with id=${missing} not found`, { run: missing });
     const heads = new Map(this.store.seriesHeads(runIds, keys).map((h) => [`${h.runId} ${h.key}`, h]));
-    const out: MetricSeries[] = [];
+    const out: BinarySeries[] = [];
     for (const runId of runIds) {
       for (const key of keys) {
         const head = heads.get(`${runId} ${key}`);
