@@ -26,7 +26,16 @@ const HEADER_BYTES = 8;
 
 export function encodeRecord(record: JournalRecord): Buffer {
   let size = 6 + 1 + Buffer.byteLength(record.runId, 'latin1') + 4;
-  const keys = record.points.map((p) => Buffer.from(p.key, 'utf8'));
+  // A batch repeats a few keys many times: each is encoded once.
+  const encoded = new Map<string, Buffer>();
+  const keys = record.points.map((p) => {
+    let key = encoded.get(p.key);
+    if (!key) {
+      key = Buffer.from(p.key, 'utf8');
+      encoded.set(p.key, key);
+    }
+    return key;
+  });
   for (const k of keys) size += 2 + k.length + 24;
   const out = Buffer.allocUnsafe(HEADER_BYTES + size);
   let pos = HEADER_BYTES;

@@ -41,6 +41,8 @@ const MAX_TAIL_CHUNKS = 32;
 /** Journaled points wait at most this long, or until there are this many, before they go into their chunks. */
 const FLUSH_AFTER_MS = 50;
 const FLUSH_AT_POINTS = 20_000;
+/** Batches this large are written to their chunks at once: the journal saves commits of small writes. */
+const JOURNAL_MAX_POINTS = 100;
 
 interface ExperimentRow {
   id: number;
@@ -174,13 +176,15 @@ export class ModelhubStore {
   }
 
   /**
-   * Logs metric points: in the journal at once (one write), in their chunks within a few milliseconds, or before
-   * anything reads metrics, whichever comes first. Must not be called inside a transaction: the journal write is
-   * not part of it.
+   * Logs metric points: a small batch in the journal at once (one write) and in its chunks within a few
+   * milliseconds or before anything reads metrics, whichever comes first; a large one in its chunks at once.
+   * Must not be called inside a transaction: the journal write is not part of it.
    */
   logPoints(runId: string, points: readonly StoredPoint[]): void {
     if (points.length === 0) return;
-    if (!this.journal) {
+    if (!this.journal || points.length >= JOURNAL_MAX_POINTS) {
+      // A large batch is worth its own commit; earlier journaled points go first, to keep logging order.
+      this.flushPoints();
       this.transaction(() => this.appendPoints(runId, points));
       return;
     }
