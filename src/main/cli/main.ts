@@ -11,6 +11,7 @@ import { addModelhubCommands } from './modelhub-commands';
 import { formatBytes, formatTime, printTable } from './output';
 import { progressBar } from './progress';
 import { findRendererDir, serve } from './serve';
+import { addTrainosCommands } from './trainos-commands';
 
 interface GlobalFlags {
   url?: string;
@@ -579,6 +580,7 @@ function explain(err: unknown): string {
 }
 
 addModelhubCommands(program, { conn, out });
+addTrainosCommands(program, { conn, out });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (flags().json) {

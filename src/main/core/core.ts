@@ -101,6 +101,9 @@ export async function startCore(config: Config, options: { listen?: boolean } = 
     const routes: MountedRoutes[] = [];
     const foreignApis: ForeignApi[] = [];
     for (const { module, service } of services.values()) {
+      // Stopped at close whether or not it was started: `stop` also releases what `create` opened (files).
+      const stop = module.stop;
+      if (stop) cleanup.push(() => stop(service));
       if (module.routes) routes.push(module.routes(service));
       foreignApis.push(...(module.foreignApis?.(service) ?? []));
       for (const handler of module.jobs?.(service) ?? []) queue.register(handler);
@@ -166,10 +169,7 @@ export async function startCore(config: Config, options: { listen?: boolean } = 
       lock.setUrl(url);
       queue.start();
       for (const { module, service } of services.values()) {
-        if (!module.start) continue;
-        module.start(service);
-        const stop = module.stop;
-        if (stop) cleanup.push(() => stop(service));
+        module.start?.(service);
       }
       logger.info({ url, dataDir: config.dataDir }, 'AI-DOS core is listening');
     }

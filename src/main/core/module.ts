@@ -45,7 +45,10 @@ export interface ServiceModule<S = unknown, P extends keyof PlatformDeps = keyof
   routes?(service: S): MountedRoutes;
   /** Other products' REST APIs the service also speaks (ModelHub: MLflow's). */
   foreignApis?(service: S): ForeignApi[];
-  /** Begins background work (watchers, timers) once the core serves; `stop` ends it at shutdown. */
+  /**
+   * Begins background work (watchers, timers) once the core serves. `stop` runs at shutdown, also for a core
+   * that never served: it ends that work and releases what `create` opened.
+   */
   start?(service: S): void;
   stop?(service: S): void | Promise<void>;
   jobs?(service: S): JobHandler[];

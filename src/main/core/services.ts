@@ -1,6 +1,7 @@
 import { dataforgeModule } from '#services/dataforge/index';
 import { modelhubModule } from '#services/modelhub/index';
 import { securityModule } from '#services/security/index';
+import { trainosModule } from '#services/trainos/index';
 import type { PlatformDeps, ServiceModule } from './module';
 
 /** The services this core runs, in no particular order (the container sorts them by dependency). */
@@ -8,4 +9,5 @@ export const serviceModules: readonly ServiceModule<unknown, keyof PlatformDeps>
   securityModule as ServiceModule<unknown, keyof PlatformDeps>,
   dataforgeModule as ServiceModule<unknown, keyof PlatformDeps>,
   modelhubModule as ServiceModule<unknown, keyof PlatformDeps>,
+  trainosModule as ServiceModule<unknown, keyof PlatformDeps>,
 ];

@@ -6,6 +6,7 @@ import { labelingEndpoints, labelingEvents } from './labeling';
 import { modelhubEndpoints, modelhubEvents } from './modelhub';
 import { securityEndpoints, securityEvents } from './security';
 import { systemEndpoints, systemEvents } from './system';
+import { trainosEndpoints, trainosEvents } from './trainos';
 import { uploadsEndpoints } from './uploads';
 
 /** Every endpoint of the core. Adding a service means adding its map here; duplicates fail at import. */
@@ -17,6 +18,7 @@ export const apiEndpoints = {
   ...dataforgeEndpoints,
   ...labelingEndpoints,
   ...modelhubEndpoints,
+  ...trainosEndpoints,
 } as const;
 assertUniqueEndpoints([
   systemEndpoints,
@@ -26,6 +28,7 @@ assertUniqueEndpoints([
   dataforgeEndpoints,
   labelingEndpoints,
   modelhubEndpoints,
+  trainosEndpoints,
 ]);
 
 export type ApiEndpoints = typeof apiEndpoints;
@@ -38,6 +41,7 @@ export const eventSchemas = {
   ...dataforgeEvents,
   ...labelingEvents,
   ...modelhubEvents,
+  ...trainosEvents,
 } as const;
 
 export type EventName = keyof typeof eventSchemas;

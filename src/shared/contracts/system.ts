@@ -3,14 +3,19 @@ import { endpoint, noInput } from '../api/endpoint';
 import { Id, Ok, Timestamp } from './common';
 import { Job } from './jobs';
 
+/** One GPU as the platform reads it (nvidia-smi where installed, else systeminformation); null: not reported. */
 export const Gpu = z.object({
   index: z.number().int(),
+  /** The driver's stable id (`GPU-…` from nvidia-smi); null where the reader does not know it. */
+  uuid: z.string().nullable(),
   name: z.string(),
   vendor: z.string(),
   memoryTotalMb: z.number().nullable(),
   memoryUsedMb: z.number().nullable(),
   utilizationPercent: z.number().nullable(),
   temperatureC: z.number().nullable(),
+  powerW: z.number().nullable(),
+  powerLimitW: z.number().nullable(),
 });
 export type Gpu = z.infer<typeof Gpu>;
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { decodeSeriesBinary, encodeSeriesBinary } from '#shared/series-binary';
 import { chartSeries, jsonSeries, SeriesCache, type ChartOptions } from './series';
 
 const byStep: ChartOptions = { x: 'step', maxPoints: 4, method: 'lttb' };
@@ -20,6 +21,14 @@ describe('chart series', () => {
     expect(s.total).toBe(100);
     expect(s.x).toHaveLength(4);
     expect([s.x[0], s.x.at(-1), s.y.at(-1)]).toEqual([0, 99, 99 * 99]);
+  });
+});
+
+describe('binary chart series over HTTP', () => {
+  it('decode from a Node Buffer in a shared pool (as an HTTP client receives them), whose slice is a view', () => {
+    const series = [{ runId: 'r', key: 'k', total: 3, x: Float64Array.from([1, 2]), y: Float64Array.from([NaN, 4]) }];
+    const pooled = Buffer.concat([Buffer.from('xyz'), Buffer.from(encodeSeriesBinary(series))]).subarray(3);
+    expect(decodeSeriesBinary(pooled).series).toEqual(series);
   });
 });
 

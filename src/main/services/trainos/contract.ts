@@ -1,0 +1,22 @@
+import type { GpuStatus } from '#shared/contracts/trainos';
+import type { VramArbiter } from './vram';
+
+export { trainosEndpoints, trainosEvents } from '#shared/contracts/trainos';
+export type { GpuStatus, VramGpu, VramHolder, VramOwner } from '#shared/contracts/trainos';
+export type { VramArbiter, VramGrant, VramRequest } from './vram';
+
+/** The GPU board: every GPU the platform reads, with the memory the app holds on it. */
+export interface GpuList {
+  /** No GPU found: training jobs run on the CPU. */
+  cpuOnly: boolean;
+  items: GpuStatus[];
+}
+
+/**
+ * TrainOS as other services see it. For now: the GPU inventory and the app's one VRAM arbiter, through which
+ * DeployEngine registers loaded models and training jobs reserve GPU memory (issue 5).
+ */
+export interface TrainosService {
+  readonly vram: VramArbiter;
+  listGpus(): Promise<GpuList>;
+}

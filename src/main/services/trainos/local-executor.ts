@@ -1,0 +1,766 @@
+import { spawn } from 'node:child_process';
+import {
+  accessSync,
+  closeSync,
+  constants as fsConstants,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { open } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import type { Logger } from '#platform/logger';
+import { AppError } from '#shared/errors';
+
+// ---------------------------------------------------------------------------------------------------------------
+// The executor contract: the local executor below is its first implementation; Slurm, Kubernetes and Ray follow.
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Where a job is in its life. `starting` and `running` can change; the other four are final. */
+export type ExecutorJobState = 'starting' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed-out';
+
+const FINAL_STATES: ReadonlySet<ExecutorJobState> = new Set(['succeeded', 'failed', 'cancelled', 'timed-out']);
+
+export function isFinalState(state: ExecutorJobState): boolean {
+  return FINAL_STATES.has(state);
+}
+
+/** What TrainOS puts in every job's environment, so that the SDK logs to the right run on the right GPUs. */
+export interface JobRuntimeEnv {
+  AIDOS_URL: string;
+  AIDOS_TOKEN: string;
+  AIDOS_RUN_ID: string;
+  /** The assigned GPUs ("0,1"); '' for a CPU-only job, so that frameworks do not grab a GPU. */
+  CUDA_VISIBLE_DEVICES: string;
+  /** Dataset paths and the like (`AIDOS_DATASET_TRAIN=/…`). */
+  [name: string]: string;
+}
+
+export interface ScriptJobSpec {
+  id: string;
+  /** The program and its arguments, run without a shell: `['python3', 'train.py', '--lr', '0.01']`. */
+  command: readonly string[];
+  workingDir: string;
+  /** The user's variables, over the app's own environment. */
+  env?: Readonly<Record<string, string>>;
+  /** Computed by TrainOS; wins over `env`. */
+  runtimeEnv: JobRuntimeEnv;
+  maxRuntimeMs?: number;
+  /** Output is appended here as timestamped lines, so a retry keeps the lines of the attempts before it. */
+  logFile: string;
+}
+
+export interface ExecutorJobStatus<Handle> {
+  id: string;
+  state: ExecutorJobState;
+  /** How the executor finds the job again (a pid, a Slurm job id): store it to `adopt` the job after a restart. */
+  handle: Handle | null;
+  /** When it began running, in ms since the epoch. */
+  startedAt: number | null;
+  endedAt: number | null;
+  exitCode: number | null;
+  signal: string | null;
+  /** Why it did not succeed, for people: "exited with code 3", "cancelled". Null while running and on success. */
+  reason: string | null;
+}
+
+export type LogStream = 'stdout' | 'stderr';
+
+export interface LogLine {
+  /** When the line was read, in ms since the epoch. */
+  time: number;
+  stream: LogStream;
+  text: string;
+}
+
+export interface LogPageQuery {
+  /** A line start: 0 or a `nextByte`. */
+  fromByte?: number;
+  /** Default 1 MiB. */
+  maxBytes?: number;
+}
+
+export interface LogPage {
+  lines: LogLine[];
+  /** Where the next page starts: the byte after the last whole line returned. */
+  nextByte: number;
+  /** The job has ended and this page reaches the end of its log: a follower can stop. */
+  atEnd: boolean;
+}
+
+export type ExecutorEvent<Handle> =
+  | { type: 'state'; job: ExecutorJobStatus<Handle> }
+  /** `nextByte` is the log offset after this line, so that a client can join `readLog` pages to live lines. */
+  | { type: 'log'; jobId: string; line: LogLine; nextByte: number };
+
+/** A job the store says was running when the app stopped. */
+export interface AdoptableJob<Handle> {
+  id: string;
+  logFile: string;
+  handle: Handle;
+  startedAt: number;
+  maxRuntimeMs?: number;
+}
+
+/** Runs script jobs somewhere (this machine, a Slurm cluster…) and reports on them. */
+export interface Executor<Handle> {
+  /** Resolves once the job runs (or has failed to start: then the status is final and says why). */
+  start(spec: ScriptJobSpec): Promise<ExecutorJobStatus<Handle>>;
+  /** Tracks again a job started before an app restart, or reports how it ended if it no longer runs. */
+  adopt(job: AdoptableJob<Handle>): Promise<ExecutorJobStatus<Handle>>;
+  status(id: string): ExecutorJobStatus<Handle>;
+  /** Resolves with the final status. */
+  ended(id: string): Promise<ExecutorJobStatus<Handle>>;
+  /** Asks the job to stop, then forces it; resolves once asked. A no-op for a job that has ended. */
+  cancel(id: string): Promise<void>;
+  /** A page of whole lines of the stored log. */
+  readLog(id: string, query?: LogPageQuery): Promise<LogPage>;
+  /** Every job's state changes and log lines, in order; returns the unsubscribe function. */
+  subscribe(listener: (event: ExecutorEvent<Handle>) => void): () => void;
+  /** Stops observing. Jobs keep running, for the next instance to adopt. */
+  close(): void;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The local executor: jobs as process groups on this machine (Linux).
+// ---------------------------------------------------------------------------------------------------------------
+
+/** A process, told apart from a later one that reuses its pid. */
+export interface LocalProcessHandle {
+  /** The pid of the job's wrapper shell, which is also its process group id. */
+  pid: number;
+  /** `<boot id>:<start time in clock ticks since boot>`, from /proc. */
+  processStartTime: string;
+}
+
+export interface LocalExecutorOptions {
+  /** Between SIGTERM and SIGKILL when a job is cancelled or runs too long; default 10 s. */
+  killGraceMs?: number;
+  /** How often captured output is moved to the log and adopted processes are checked; default 200 ms. */
+  pollMs?: number;
+}
+
+/**
+ * Every job runs as `sh -c WRAPPER aidos-job <exit-code file> <program> <args…>`. The wrapper records the program's
+ * exit code, so that the outcome of a job adopted after a restart (no longer our child) is still known. Its trap
+ * keeps it waiting for the program when the group gets SIGTERM (a handler, unlike an ignored signal, is not
+ * inherited by the program), so that the job lasts as long as the program does.
+ */
+const WRAPPER = 'trap : TERM; exit_code_file=$1; shift; "$@"; code=$?; echo "$code" > "$exit_code_file"; exit "$code"';
+
+/** Longer lines are split: one line must not hold a megabyte of progress bar in memory or in an event. */
+const MAX_LINE_BYTES = 64 * 1024;
+/** A stored line is at most this long: a split line of invalid bytes (3 bytes each once replaced) and its prefix. */
+const MAX_STORED_LINE_BYTES = MAX_LINE_BYTES * 3 + 64;
+/** Captured output moved to the log per stream and poll, so that a flood of output does not stall the app. */
+const READ_CHUNK_BYTES = 4 * 1024 * 1024;
+const DEFAULT_PAGE_BYTES = 1024 * 1024;
+/** What execvp searches when PATH is unset. */
+const DEFAULT_SEARCH_PATH = '/usr/local/bin:/usr/bin:/bin';
+
+const STREAMS: readonly LogStream[] = ['stdout', 'stderr'];
+
+/** The files of a job, next to its log. */
+interface JobFiles {
+  log: string;
+  /** The process writes its output straight to these, so it never depends on the app being alive to read it. */
+  capture: Record<LogStream, string>;
+  /** How many bytes of each capture file are already in the log, for the instance that adopts the job. */
+  captureOffsets: string;
+  exitCode: string;
+}
+
+function jobFiles(logFile: string): JobFiles {
+  return {
+    log: logFile,
+    capture: { stdout: `${logFile}.stdout.raw`, stderr: `${logFile}.stderr.raw` },
+    captureOffsets: `${logFile}.raw-offsets.json`,
+    exitCode: `${logFile}.exit-code`,
+  };
+}
+
+const captureOffsetsSchema = z.object({ stdout: z.number().int().min(0), stderr: z.number().int().min(0) });
+
+function readCaptureOffsets(file: string): Record<LogStream, number> {
+  try {
+    return captureOffsetsSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+  } catch {
+    return { stdout: 0, stderr: 0 }; // not written yet: nothing was moved to the log
+  }
+}
+
+function isErrnoError(err: unknown, code: string): boolean {
+  return err instanceof Error && (err as NodeJS.ErrnoException).code === code;
+}
+
+/** Backs off from `at` to the start of a UTF-8 character, so a split does not cut one in two. */
+function utf8Boundary(bytes: Buffer, at: number): number {
+  let cut = at;
+  while (cut > at - 3 && ((bytes[cut] ?? 0) & 0xc0) === 0x80) cut--;
+  return cut;
+}
+
+function decodeLine(bytes: Buffer): string {
+  const withoutCr = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.subarray(0, -1) : bytes;
+  return withoutCr.toString('utf8'); // invalid UTF-8 becomes U+FFFD
+}
+
+/** Whole lines from `bytes` (and the unterminated rest when `final`), and how many bytes they used. */
+function splitLines(bytes: Buffer, final: boolean): { lines: string[]; consumed: number } {
+  const lines: string[] = [];
+  let start = 0;
+  for (;;) {
+    const found = bytes.subarray(start, start + MAX_LINE_BYTES + 1).indexOf(0x0a);
+    const newline = found === -1 ? -1 : start + found;
+    const lineEnd = newline === -1 ? bytes.length : newline;
+    if (lineEnd - start > MAX_LINE_BYTES) {
+      const cut = utf8Boundary(bytes, start + MAX_LINE_BYTES);
+      lines.push(decodeLine(bytes.subarray(start, cut)));
+      start = cut;
+    } else if (newline !== -1) {
+      lines.push(decodeLine(bytes.subarray(start, newline)));
+      start = newline + 1;
+    } else break;
+  }
+  if (final && start < bytes.length) {
+    lines.push(decodeLine(bytes.subarray(start)));
+    start = bytes.length;
+  }
+  return { lines, consumed: start };
+}
+
+function formatLogLine(line: LogLine): string {
+  return `${new Date(line.time).toISOString()} ${line.stream} ${line.text}\n`;
+}
+
+/** Null for a line that is not one of ours (a page that starts mid-line). */
+function parseLogLine(stored: string): LogLine | null {
+  const afterTime = stored.indexOf(' ');
+  const afterStream = stored.indexOf(' ', afterTime + 1);
+  const time = Date.parse(stored.slice(0, afterTime));
+  const stream = stored.slice(afterTime + 1, afterStream);
+  if (afterTime === -1 || afterStream === -1 || Number.isNaN(time)) return null;
+  if (stream !== 'stdout' && stream !== 'stderr') return null;
+  return { time, stream, text: stored.slice(afterStream + 1) };
+}
+
+/** Reads what a process appends to one capture file, from where the log left off. */
+class CaptureReader {
+  private fd: number | null = null;
+  private pending = Buffer.alloc(0);
+
+  constructor(
+    private readonly file: string,
+    /** Bytes already moved to the log: whole lines only. */
+    public consumed: number,
+  ) {}
+
+  /** The next whole lines (and the unterminated rest when `final`); `more` when output was left for later. */
+  read(final: boolean): { lines: string[]; more: boolean } {
+    const fd = this.openIfPresent();
+    if (fd === null) return { lines: [], more: false };
+    const from = this.consumed + this.pending.length;
+    const available = fstatSync(fd).size - from;
+    const length = Math.max(0, Math.min(available, READ_CHUNK_BYTES));
+    const fresh = Buffer.allocUnsafe(length);
+    let filled = 0;
+    while (filled < length) {
+      const got = readSync(fd, fresh, filled, length - filled, from + filled);
+      if (got === 0) break;
+      filled += got;
+    }
+    const more = available > filled;
+    const bytes = Buffer.concat([this.pending, fresh.subarray(0, filled)]);
+    const { lines, consumed } = splitLines(bytes, final && !more);
+    this.pending = Buffer.from(bytes.subarray(consumed));
+    this.consumed += consumed;
+    return { lines, more };
+  }
+
+  private openIfPresent(): number | null {
+    if (this.fd === null) {
+      try {
+        this.fd = openSync(this.file, 'r');
+      } catch (err) {
+        if (isErrnoError(err, 'ENOENT')) return null;
+        throw err;
+      }
+    }
+    return this.fd;
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+/** Moves a job's captured output into its log as timestamped lines, and hands each line on. */
+class OutputFollower {
+  private readonly readers: Record<LogStream, CaptureReader>;
+  private readonly logFd: number;
+  private logBytes: number;
+
+  constructor(
+    private readonly files: JobFiles,
+    private readonly onLine: (line: LogLine, nextByte: number) => void,
+  ) {
+    const offsets = readCaptureOffsets(files.captureOffsets);
+    this.readers = {
+      stdout: new CaptureReader(files.capture.stdout, offsets.stdout),
+      stderr: new CaptureReader(files.capture.stderr, offsets.stderr),
+    };
+    this.logFd = openSync(files.log, 'a');
+    this.logBytes = fstatSync(this.logFd).size;
+  }
+
+  /**
+   * Moves what is new; `final` moves everything, unterminated last lines included. Lines of the two streams are
+   * ordered within a stream, and across streams only from one poll to the next.
+   */
+  pump(final: boolean): void {
+    for (let more = true; more;) {
+      more = false;
+      const time = Date.now();
+      const lines: LogLine[] = [];
+      for (const stream of STREAMS) {
+        const read = this.readers[stream].read(final);
+        for (const text of read.lines) lines.push({ time, stream, text });
+        more ||= read.more;
+      }
+      if (lines.length > 0) this.append(lines);
+      more &&= final; // otherwise the next poll takes the rest
+    }
+  }
+
+  private append(lines: LogLine[]): void {
+    const stored = lines.map((line) => Buffer.from(formatLogLine(line)));
+    const bytes = Buffer.concat(stored);
+    for (let written = 0; written < bytes.length;) written += writeSync(this.logFd, bytes, written);
+    // Recorded after the lines are in the log: a crash in between repeats lines on adoption, never loses them.
+    writeFileSync(
+      this.files.captureOffsets,
+      JSON.stringify({ stdout: this.readers.stdout.consumed, stderr: this.readers.stderr.consumed }),
+    );
+    lines.forEach((line, i) => {
+      this.logBytes += stored[i]?.length ?? 0;
+      this.onLine(line, this.logBytes);
+    });
+  }
+
+  close(): void {
+    closeSync(this.logFd);
+    for (const stream of STREAMS) this.readers[stream].close();
+  }
+}
+
+interface ProcessStat {
+  /** proc(5) field 3: R, S, D, Z (ended, waiting to be reaped)… */
+  state: string;
+  startTime: string;
+}
+
+function readProcessStat(pid: number, bootId: string): ProcessStat | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // The command name (field 2) is in parentheses and may hold spaces or parentheses itself.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const state = fields[0];
+  const startTicks = fields[19]; // field 22
+  return state === undefined || startTicks === undefined ? null : { state, startTime: `${bootId}:${startTicks}` };
+}
+
+function signalName(signalNumber: number): string | null {
+  const entry = Object.entries(osConstants.signals).find(([, n]) => n === signalNumber);
+  return entry ? entry[0] : null;
+}
+
+/**
+ * The exit of the wrapper as the program's: a shell reports a program killed by signal N as exit code 128 + N, so
+ * that is read as the signal (a program exiting with such a code on its own is reported as killed, like shells do).
+ */
+function programExit(code: number | null, signal: string | null): { exitCode: number | null; signal: string | null } {
+  if (signal !== null) return { exitCode: null, signal };
+  const killedBy = code !== null && code > 128 ? signalName(code - 128) : null;
+  return killedBy ? { exitCode: null, signal: killedBy } : { exitCode: code, signal: null };
+}
+
+function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${Number((ms / 1000).toFixed(1))} s`;
+  if (ms < 3_600_000) return `${Number((ms / 60_000).toFixed(1))} min`;
+  return `${Number((ms / 3_600_000).toFixed(1))} h`;
+}
+
+function workingDirProblem(dir: string): string | null {
+  try {
+    return statSync(dir).isDirectory() ? null : `working dir ${dir} is not a directory`;
+  } catch {
+    return `working dir ${dir} does not exist`;
+  }
+}
+
+function isExecutableFile(file: string): boolean {
+  try {
+    accessSync(file, fsConstants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The program's path, found as execvp would; checked before spawning so the reason names the program. */
+function findProgram(name: string, workingDir: string, searchPath: string): { path: string } | { problem: string } {
+  if (name.includes('/')) {
+    const file = path.resolve(workingDir, name);
+    if (isExecutableFile(file)) return { path: file };
+    return {
+      problem: `could not start: ${name} ${statSync(file, { throwIfNoEntry: false }) ? 'is not executable' : 'not found'}`,
+    };
+  }
+  for (const dir of searchPath.split(':')) {
+    const file = path.resolve(workingDir, dir || '.', name);
+    if (isExecutableFile(file)) return { path: file };
+  }
+  return { problem: `could not start: ${name} not found` };
+}
+
+type StopReason = 'cancelled' | 'timed-out';
+
+type JobOutcome = Pick<ExecutorJobStatus<LocalProcessHandle>, 'state' | 'reason' | 'exitCode' | 'signal'>;
+
+interface TrackedJob {
+  status: ExecutorJobStatus<LocalProcessHandle>;
+  files: JobFiles;
+  maxRuntimeMs: number | null;
+  /** Set once we asked the job to stop: what it ends as. */
+  stopRequested: StopReason | null;
+  output: OutputFollower | null;
+  timers: NodeJS.Timeout[];
+  endWaiters: ((status: ExecutorJobStatus<LocalProcessHandle>) => void)[];
+}
+
+/**
+ * Runs script jobs as process groups on this machine. The process writes its output to capture files and its exit
+ * code to a file, so it outlives the app: the next instance adopts it (`adopt`), told apart from a process that
+ * reuses its pid by its start time. Linux only: it reads /proc.
+ */
+export class LocalExecutor implements Executor<LocalProcessHandle> {
+  private readonly jobs = new Map<string, TrackedJob>();
+  private readonly listeners = new Set<(event: ExecutorEvent<LocalProcessHandle>) => void>();
+  private readonly killGraceMs: number;
+  private readonly pollMs: number;
+  private readonly bootId: string;
+  private closed = false;
+
+  constructor(
+    private readonly logger: Logger,
+    options: LocalExecutorOptions = {},
+  ) {
+    this.killGraceMs = options.killGraceMs ?? 10_000;
+    this.pollMs = options.pollMs ?? 200;
+    // With the start time, tells a process apart from one that got the same pid and start tick after a reboot.
+    this.bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  }
+
+  async start(spec: ScriptJobSpec): Promise<ExecutorJobStatus<LocalProcessHandle>> {
+    const program = spec.command[0];
+    if (program === undefined) throw AppError.invalid('command', 'must name a program');
+    const job = this.track(spec.id, spec.logFile, spec.maxRuntimeMs ?? null, 'starting', null);
+    const env = { ...process.env, ...spec.env, ...spec.runtimeEnv };
+    const dirProblem = workingDirProblem(spec.workingDir);
+    if (dirProblem) return this.end(job, { state: 'failed', reason: dirProblem, exitCode: null, signal: null });
+    const found = findProgram(program, spec.workingDir, env.PATH ?? DEFAULT_SEARCH_PATH);
+    if ('problem' in found)
+      return this.end(job, { state: 'failed', reason: found.problem, exitCode: null, signal: null });
+
+    const { files } = job;
+    mkdirSync(path.dirname(files.log), { recursive: true });
+    for (const stale of [files.exitCode, files.captureOffsets]) rmSync(stale, { force: true });
+    const captureFds = STREAMS.map((stream) => openSync(files.capture[stream], 'w'));
+    let child;
+    try {
+      child = spawn('/bin/sh', ['-c', WRAPPER, 'aidos-job', files.exitCode, found.path, ...spec.command.slice(1)], {
+        cwd: spec.workingDir,
+        env,
+        detached: true, // its own process group, which cancel signals as a whole
+        stdio: ['ignore', ...captureFds],
+      });
+    } catch (err) {
+      const reason = `could not start: ${err instanceof Error ? err.message : String(err)}`;
+      return this.end(job, { state: 'failed', reason, exitCode: null, signal: null });
+    } finally {
+      for (const fd of captureFds) closeSync(fd);
+    }
+    child.unref(); // the app may exit while the job runs on
+    const { pid } = child;
+    // Read now: the process cannot be reaped (and its pid reused) before this tick ends.
+    const stat = pid === undefined ? null : readProcessStat(pid, this.bootId);
+    // Without a start time (never seen) the job cannot be adopted, but is still followed and can be cancelled.
+    if (pid !== undefined) job.status.handle = { pid, processStartTime: stat?.startTime ?? '' };
+
+    return new Promise((resolve) => {
+      child.once('spawn', () => {
+        if (!this.closed) {
+          this.followOutput(job);
+          this.setRunning(job, Date.now(), null);
+        }
+        resolve(this.snapshot(job));
+      });
+      child.once('error', (err) => {
+        if (this.closed || job.status.state !== 'starting') return;
+        resolve(
+          this.end(job, { state: 'failed', reason: `could not start: ${err.message}`, exitCode: null, signal: null }),
+        );
+      });
+      child.once('exit', (code, signal) => {
+        if (this.closed || isFinalState(job.status.state)) return;
+        if (pid !== undefined) this.killLeftovers(pid);
+        this.end(job, this.outcome(job, programExit(code, signal)));
+      });
+    });
+  }
+
+  async adopt(record: AdoptableJob<LocalProcessHandle>): Promise<ExecutorJobStatus<LocalProcessHandle>> {
+    const job = this.track(record.id, record.logFile, record.maxRuntimeMs ?? null, 'running', record.handle);
+    job.status.startedAt = record.startedAt;
+    this.followOutput(job); // what it wrote while the app was down goes to the log either way
+    if (!this.isAlive(record.handle)) {
+      return this.end(job, this.outcomeFromExitFile(job, 'the app stopped while it ran and it is no longer running'));
+    }
+    this.setRunning(job, record.startedAt, record.handle);
+    return this.snapshot(job);
+  }
+
+  status(id: string): ExecutorJobStatus<LocalProcessHandle> {
+    return this.snapshot(this.get(id));
+  }
+
+  ended(id: string): Promise<ExecutorJobStatus<LocalProcessHandle>> {
+    const job = this.get(id);
+    if (isFinalState(job.status.state)) return Promise.resolve(this.snapshot(job));
+    return new Promise((resolve) => job.endWaiters.push(resolve));
+  }
+
+  async cancel(id: string): Promise<void> {
+    const job = this.get(id);
+    if (!isFinalState(job.status.state)) this.stop(job, 'cancelled');
+  }
+
+  async readLog(id: string, query: LogPageQuery = {}): Promise<LogPage> {
+    const job = this.get(id);
+    // Taken before reading: a job's log is complete by the time its state is final.
+    const ended = isFinalState(job.status.state);
+    const fromByte = query.fromByte ?? 0;
+    let file;
+    try {
+      file = await open(job.files.log, 'r');
+    } catch (err) {
+      if (isErrnoError(err, 'ENOENT')) return { lines: [], nextByte: fromByte, atEnd: ended };
+      throw err;
+    }
+    try {
+      const size = (await file.stat()).size;
+      const buffer = Buffer.alloc(Math.max(0, Math.min(size - fromByte, query.maxBytes ?? DEFAULT_PAGE_BYTES)));
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, fromByte);
+      let whole = buffer.subarray(0, bytesRead);
+      let end = whole.lastIndexOf(0x0a) + 1;
+      if (end === 0 && bytesRead < size - fromByte) {
+        // A page holds at least one whole line, however small `maxBytes` is.
+        const longer = Buffer.alloc(Math.min(size - fromByte, MAX_STORED_LINE_BYTES));
+        whole = longer.subarray(0, (await file.read(longer, 0, longer.length, fromByte)).bytesRead);
+        end = whole.indexOf(0x0a) + 1;
+      }
+      const lines = whole
+        .subarray(0, end)
+        .toString('utf8')
+        .split('\n')
+        .slice(0, -1)
+        .map(parseLogLine)
+        .filter((line): line is LogLine => line !== null);
+      return { lines, nextByte: fromByte + end, atEnd: ended && fromByte + end >= size };
+    } finally {
+      await file.close();
+    }
+  }
+
+  subscribe(listener: (event: ExecutorEvent<LocalProcessHandle>) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const job of this.jobs.values()) {
+      for (const timer of job.timers) clearTimeout(timer);
+      if (job.output && !isFinalState(job.status.state)) {
+        this.pumpOutput(job, false); // so the next instance starts where this one stopped
+        job.output.close();
+      }
+    }
+  }
+
+  private track(
+    id: string,
+    logFile: string,
+    maxRuntimeMs: number | null,
+    state: ExecutorJobState,
+    handle: LocalProcessHandle | null,
+  ): TrackedJob {
+    if (this.closed) throw new AppError('FAILED_PRECONDITION', 'the executor is closed');
+    const existing = this.jobs.get(id);
+    // An id can be used again once its job has ended (a retry).
+    if (existing && !isFinalState(existing.status.state))
+      throw new AppError('CONFLICT', `job ${id} is already running`);
+    const job: TrackedJob = {
+      status: { id, state, handle, startedAt: null, endedAt: null, exitCode: null, signal: null, reason: null },
+      files: jobFiles(logFile),
+      maxRuntimeMs,
+      stopRequested: null,
+      output: null,
+      timers: [],
+      endWaiters: [],
+    };
+    this.jobs.set(id, job);
+    if (state === 'starting') this.emit({ type: 'state', job: this.snapshot(job) });
+    return job;
+  }
+
+  private get(id: string): TrackedJob {
+    const job = this.jobs.get(id);
+    if (!job) throw AppError.notFound('job', id);
+    return job;
+  }
+
+  private followOutput(job: TrackedJob): void {
+    job.output = new OutputFollower(job.files, (line, nextByte) =>
+      this.emit({ type: 'log', jobId: job.status.id, line, nextByte }),
+    );
+  }
+
+  /**
+   * Polls its output and enforces the runtime limit. `adopted` is the handle of a process that is no longer our
+   * child: it sends no exit event, so whether it still runs is polled too.
+   */
+  private setRunning(job: TrackedJob, startedAt: number, adopted: LocalProcessHandle | null): void {
+    job.status = { ...job.status, state: 'running', startedAt };
+    this.emit({ type: 'state', job: this.snapshot(job) });
+    const poll = setInterval(() => {
+      this.pumpOutput(job, false);
+      if (adopted && !this.isAlive(adopted)) {
+        this.killLeftovers(adopted.pid);
+        this.end(job, this.outcomeFromExitFile(job, 'it ended without recording an exit code (killed by a signal?)'));
+      }
+    }, this.pollMs);
+    job.timers.push(poll);
+    if (job.maxRuntimeMs !== null) {
+      const left = Math.max(0, startedAt + job.maxRuntimeMs - Date.now());
+      job.timers.push(setTimeout(() => this.stop(job, 'timed-out'), left));
+    }
+  }
+
+  /** SIGTERM to the whole group, SIGKILL after the grace period. */
+  private stop(job: TrackedJob, reason: StopReason): void {
+    const { handle } = job.status;
+    if (job.stopRequested || !handle) return;
+    job.stopRequested = reason;
+    this.signalGroup(handle.pid, 'SIGTERM');
+    job.timers.push(setTimeout(() => this.signalGroup(handle.pid, 'SIGKILL'), this.killGraceMs));
+  }
+
+  private signalGroup(pgid: number, signal: NodeJS.Signals): void {
+    try {
+      process.kill(-pgid, signal);
+    } catch (err) {
+      if (!isErrnoError(err, 'ESRCH')) throw err; // ESRCH: the group has ended
+    }
+  }
+
+  /** Processes the program left behind (a background child) end with it, as Slurm ends a job's processes. */
+  private killLeftovers(pgid: number): void {
+    this.signalGroup(pgid, 'SIGKILL');
+  }
+
+  private isAlive(handle: LocalProcessHandle): boolean {
+    const stat = readProcessStat(handle.pid, this.bootId);
+    return stat !== null && stat.state !== 'Z' && stat.startTime === handle.processStartTime;
+  }
+
+  private outcome(job: TrackedJob, exit: { exitCode: number | null; signal: string | null }): JobOutcome {
+    if (job.stopRequested === 'cancelled') return { ...exit, state: 'cancelled', reason: 'cancelled' };
+    if (job.stopRequested === 'timed-out') {
+      const limit = formatDuration(job.maxRuntimeMs ?? 0);
+      return { ...exit, state: 'timed-out', reason: `ran past its maximum runtime of ${limit}` };
+    }
+    if (exit.signal === 'SIGKILL') return { ...exit, state: 'failed', reason: 'killed by SIGKILL (out of memory?)' };
+    if (exit.signal !== null) return { ...exit, state: 'failed', reason: `killed by ${exit.signal}` };
+    if (exit.exitCode === 0) return { ...exit, state: 'succeeded', reason: null };
+    return { ...exit, state: 'failed', reason: `exited with code ${exit.exitCode}` };
+  }
+
+  /** The outcome of a process that is not our child: from its exit-code file, if the wrapper lived to write it. */
+  private outcomeFromExitFile(job: TrackedJob, reasonWithoutFile: string): JobOutcome {
+    let code: number | null = null;
+    try {
+      const parsed = Number.parseInt(readFileSync(job.files.exitCode, 'utf8'), 10);
+      code = Number.isNaN(parsed) ? null : parsed;
+    } catch {
+      // no file: the wrapper was killed too
+    }
+    if (code !== null || job.stopRequested) return this.outcome(job, programExit(code, null));
+    return { state: 'failed', reason: reasonWithoutFile, exitCode: null, signal: null };
+  }
+
+  private pumpOutput(job: TrackedJob, final: boolean): void {
+    try {
+      job.output?.pump(final);
+    } catch (err) {
+      this.logger.error({ err, job: job.status.id }, 'cannot move job output to its log');
+    }
+  }
+
+  private end(job: TrackedJob, outcome: JobOutcome): ExecutorJobStatus<LocalProcessHandle> {
+    for (const timer of job.timers) clearTimeout(timer);
+    if (job.output) {
+      this.pumpOutput(job, true);
+      job.output.close();
+    }
+    // The capture files are now in the log; the exit-code file stays as the record of the outcome.
+    for (const file of [job.files.capture.stdout, job.files.capture.stderr, job.files.captureOffsets]) {
+      rmSync(file, { force: true });
+    }
+    job.status = { ...job.status, ...outcome, endedAt: Date.now() };
+    const status = this.snapshot(job);
+    this.emit({ type: 'state', job: status });
+    for (const resolve of job.endWaiters.splice(0)) resolve(status);
+    return status;
+  }
+
+  private snapshot(job: TrackedJob): ExecutorJobStatus<LocalProcessHandle> {
+    return { ...job.status, handle: job.status.handle ? { ...job.status.handle } : null };
+  }
+
+  private emit(event: ExecutorEvent<LocalProcessHandle>): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        // A subscriber's bug must not leave a job half-ended.
+        this.logger.error({ err, event: event.type }, 'an executor subscriber failed');
+      }
+    }
+  }
+}

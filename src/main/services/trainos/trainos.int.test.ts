@@ -1,0 +1,100 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '#platform/testing';
+import { startTestCore, type TestCore } from '#core/testing';
+
+const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
+
+function aidos(core: TestCore, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, '--data-dir', core.core.dataDir, ...args], {
+      env: { ...process.env, AIDOS_URL: '', AIDOS_TOKEN: '' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const hasNvidiaSmi = spawnSync('nvidia-smi', ['-L']).error === undefined;
+const cleanups: (() => void | Promise<void>)[] = [];
+afterAll(async () => {
+  for (const fn of cleanups.reverse()) await fn();
+});
+
+// Each CLI command is a child process compiling the CLI with tsx: seconds each on a busy 2-core machine.
+describe('trainos: GPU inventory', { timeout: 120_000 }, () => {
+  it.skipIf(hasNvidiaSmi)('reports CPU-only mode on a machine without a GPU, over the API and the CLI', async () => {
+    const t = await startTestCore();
+    cleanups.push(() => t.close());
+
+    expect(await t.client.call('gpus.list')).toEqual({ cpuOnly: true, items: [] });
+    const { items: services } = await t.client.call('system.services');
+    expect(services).toContainEqual({ name: 'trainos', title: 'Training', rank: 'core' });
+
+    const human = await aidos(t, ['gpus']);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout.trim()).toBe('no GPU: jobs run on the CPU');
+    const json = await aidos(t, ['--json', 'gpus']);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({ cpuOnly: true, items: [] });
+  });
+
+  it('lists what nvidia-smi reports, with the memory the app holds on each GPU', async () => {
+    // A stand-in nvidia-smi on PATH, printing what the real one prints on a two-GPU workstation.
+    const bin = tempDir();
+    cleanups.push(() => bin.remove());
+    const fake = path.join(bin.dir, 'nvidia-smi');
+    writeFileSync(
+      fake,
+      [
+        '#!/bin/sh',
+        'cat <<EOF',
+        '0, GPU-5b3a1c2e-8f1d-4e7a-9c2b-1a2b3c4d5e6f, NVIDIA GeForce RTX 4090, 24564, 1873, 37, 52, 61.27, 450.00',
+        '1, GPU-0f9e8d7c-6b5a-4c3d-2e1f-0a9b8c7d6e5f, NVIDIA RTX A4000, 16376, 0, 0, 34, [N/A], [N/A]',
+        'EOF',
+        '',
+      ].join('\n'),
+    );
+    chmodSync(fake, 0o755);
+    const pathBefore = process.env.PATH;
+    process.env.PATH = `${bin.dir}${path.delimiter}${pathBefore ?? ''}`;
+    cleanups.push(() => {
+      process.env.PATH = pathBefore;
+    });
+    const t = await startTestCore();
+    cleanups.push(() => t.close());
+
+    const list = await t.client.call('gpus.list');
+    expect(list.cpuOnly).toBe(false);
+    expect(list.items.map((g) => [g.index, g.uuid, g.name, g.memoryTotalMb, g.powerW])).toEqual([
+      [0, 'GPU-5b3a1c2e-8f1d-4e7a-9c2b-1a2b3c4d5e6f', 'NVIDIA GeForce RTX 4090', 24564, 61.27],
+      [1, 'GPU-0f9e8d7c-6b5a-4c3d-2e1f-0a9b8c7d6e5f', 'NVIDIA RTX A4000', 16376, null],
+    ]);
+    // Nothing of the app's is loaded: what is used belongs to other processes.
+    expect(list.items[0]?.vram).toEqual({
+      index: 0,
+      totalMb: 24564,
+      reservedMb: 0,
+      externalMb: 1873,
+      freeMb: 22691,
+      holders: [],
+      waiting: [],
+    });
+    // The dashboard reads the same inventory.
+    const stats = await t.client.call('system.stats');
+    expect(stats.gpus.map((g) => g.uuid)).toEqual(list.items.map((g) => g.uuid));
+
+    const human = await aidos(t, ['gpus']);
+    expect(human.code, human.stderr).toBe(0);
+    const lines = human.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^GPU\s+NAME\s+MEMORY\s+APP RESERVED\s+UTIL\s+TEMP\s+POWER$/);
+    expect(lines[1]).toMatch(/^0\s+NVIDIA GeForce RTX 4090\s+1873 \/ 24564 MiB\s+0 MiB\s+37%\s+52 °C\s+61 \/ 450 W$/);
+    expect(lines[2]).toMatch(/^1\s+NVIDIA RTX A4000\s+0 \/ 16376 MiB\s+0 MiB\s+0%\s+34 °C\s+-$/);
+  });
+});
