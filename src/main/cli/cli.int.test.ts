@@ -4,31 +4,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '#shared/contracts/jobs';
-import { startTestCore, type TestCore } from '#core/testing';
+import { runCli, startTestCore, type TestCore } from '#core/testing';
 import { fixturePath, tempDir, waitFor } from '#platform/testing';
 import { zipArchive } from '#platform/test-archives';
 
 const CLI = fileURLToPath(new URL('./main.ts', import.meta.url));
 const FIXTURES = fixturePath('data');
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function aidos(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-      env: { ...process.env, AIDOS_URL: '', AIDOS_TOKEN: '', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const aidos = runCli;
 
 // Each command is a child process compiling the CLI with tsx: seconds each on a busy 2-core machine.
 let t: TestCore;

@@ -1,22 +1,7 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCore, type TestCore } from '#core/testing';
+import { runCli, startTestCore, type TestCore } from '#core/testing';
 
-const CLI = fileURLToPath(new URL('./main.ts', import.meta.url));
-
-function aidos(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, '--data-dir', t.core.dataDir, ...args], {
-      env: { ...process.env, AIDOS_URL: '', AIDOS_TOKEN: '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const aidos = (args: string[]) => runCli(['--data-dir', t.core.dataDir, ...args]);
 
 async function mlflow(path: string, body: object): Promise<Record<string, unknown>> {
   const res = await t.request(`/api/2.0/mlflow/${path}`, {

@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { ApiClient } from '#shared/api/client';
 import { apiEndpoints, type ApiEndpoints } from '#shared/contracts/index';
 import { loadConfig, type ConfigInput } from '#platform/config';
@@ -37,4 +39,26 @@ export async function startTestCore(overrides: Partial<ConfigInput> = {}): Promi
       tmp?.remove();
     },
   };
+}
+
+const CLI = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
+
+/**
+ * Runs the `aidos` CLI from source in a child process, without AIDOS_URL / AIDOS_TOKEN from the environment
+ * (pass `--data-dir` to point it at a core). Each run compiles the CLI with tsx: seconds on a busy machine.
+ */
+export function runCli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+      env: { ...process.env, AIDOS_URL: '', AIDOS_TOKEN: '', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
 }

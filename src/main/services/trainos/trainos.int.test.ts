@@ -1,25 +1,11 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '#platform/testing';
-import { startTestCore, type TestCore } from '#core/testing';
+import { runCli, startTestCore, type TestCore } from '#core/testing';
 
-const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
-
-function aidos(core: TestCore, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, '--data-dir', core.core.dataDir, ...args], {
-      env: { ...process.env, AIDOS_URL: '', AIDOS_TOKEN: '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const aidos = (core: TestCore, args: string[]) => runCli(['--data-dir', core.core.dataDir, ...args]);
 
 const hasNvidiaSmi = spawnSync('nvidia-smi', ['-L']).error === undefined;
 const cleanups: (() => void | Promise<void>)[] = [];
