@@ -41,6 +41,7 @@ const MAX_TAIL_CHUNKS = 32;
 /** Journaled points wait at most this long, or until there are this many, before they go into their chunks. */
 const FLUSH_AFTER_MS = 50;
 const FLUSH_AT_POINTS = 20_000;
+const FLUSH_RETRY_MS = 1000;
 /** Batches this large are written to their chunks at once: the journal saves commits of small writes. */
 const JOURNAL_MAX_POINTS = 100;
 
@@ -196,13 +197,21 @@ export class ModelhubStore {
     else this.pending.set(runId, [...points]);
     this.pendingPoints += points.length;
     if (this.pendingPoints >= FLUSH_AT_POINTS) this.flushPoints();
-    else if (!this.flushTimer) {
-      this.flushTimer = setTimeout(() => {
-        this.flushTimer = undefined;
+    else this.scheduleFlush(FLUSH_AFTER_MS);
+  }
+
+  private scheduleFlush(afterMs: number): void {
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      try {
         this.flushPoints();
-      }, FLUSH_AFTER_MS);
-      this.flushTimer.unref();
-    }
+      } catch {
+        // The points stay in the journal and in memory; the next read flushes them and reports the error.
+        this.scheduleFlush(FLUSH_RETRY_MS);
+      }
+    }, afterMs);
+    this.flushTimer.unref();
   }
 
   /**
@@ -211,11 +220,9 @@ export class ModelhubStore {
    * the metric tables, so what a client logged it reads back.
    */
   flushPoints(): void {
-    if (this.pendingPoints === 0) return;
-    if (this.db.inTransaction) {
-      // The journal would be emptied for points that a rollback then takes back out of the database.
-      throw new Error('metric points must be flushed outside a transaction');
-    }
+    // Inside a caller's transaction the journal would be emptied for points a rollback could take back out of
+    // the database: such a read sees the points of the last few milliseconds only after it.
+    if (this.pendingPoints === 0 || this.db.inTransaction) return;
     const upTo = this.lastSeq;
     this.transaction(() => {
       for (const [runId, points] of this.pending) this.appendPoints(runId, points);
