@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from './browser';
-import { startServer, type TestServer } from './server';
+import { startServer, type ServerOptions, type TestServer } from './server';
 
 export interface AppUnderTest {
   server: TestServer;
@@ -13,7 +13,9 @@ export interface AppUnderTest {
  * One Chromium per test file; per test, a fresh server (own data dir and port) and a fresh browser context (own
  * localStorage and cookies). Uncaught errors in the page fail the test: a crash is never a pass.
  */
-export function useApp(): { start(options?: { colorScheme?: 'light' | 'dark' }): Promise<AppUnderTest> } {
+export function useApp(): {
+  start(options?: { colorScheme?: 'light' | 'dark'; serverEnv?: ServerOptions['env'] }): Promise<AppUnderTest>;
+} {
   let browser: Browser | undefined;
   let current: { server?: TestServer; context?: BrowserContext; errors: string[] } | undefined;
 
@@ -39,7 +41,7 @@ export function useApp(): { start(options?: { colorScheme?: 'light' | 'dark' }):
     async start(options = {}) {
       if (!browser) throw new Error('the browser did not start');
       current = { errors: [] };
-      const server = await startServer();
+      const server = await startServer({ env: options.serverEnv });
       current.server = server;
       const context = await browser.newContext({
         viewport: { width: 1360, height: 900 },

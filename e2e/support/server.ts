@@ -38,11 +38,17 @@ interface Running {
   kill(): Promise<void>;
 }
 
+export interface ServerOptions {
+  /** Set in the server's environment over the test's own (e.g. PATH with a stand-in `nvidia-smi` first). */
+  env?: Record<string, string>;
+}
+
 /**
  * Starts the built `aidos serve` on a free port with a fresh data dir (AIDOS_HOME in a new temp dir), the way a
  * user would; resolves once it has printed its ready line. `stop()` sends SIGTERM, waits, and removes the dir.
  */
-export async function startServer(): Promise<TestServer> {
+export async function startServer(options: ServerOptions = {}): Promise<TestServer> {
+  const env = options.env ?? {};
   const home = await mkdtemp(path.join(os.tmpdir(), 'aidos-e2e-'));
   let stderr = '';
   const appendStderr = (chunk: string) => {
@@ -50,7 +56,7 @@ export async function startServer(): Promise<TestServer> {
   };
   let running: Running | undefined;
   try {
-    running = await spawnServer(home, '0', appendStderr, () => stderr);
+    running = await spawnServer(home, '0', env, appendStderr, () => stderr);
   } catch (error) {
     await rm(home, { recursive: true, force: true });
     throw error;
@@ -69,7 +75,7 @@ export async function startServer(): Promise<TestServer> {
     kill,
     restart: async () => {
       await kill();
-      running = await spawnServer(home, new URL(ready.url).port, appendStderr, () => stderr);
+      running = await spawnServer(home, new URL(ready.url).port, env, appendStderr, () => stderr);
     },
     stop: async () => {
       await kill();
@@ -81,12 +87,13 @@ export async function startServer(): Promise<TestServer> {
 async function spawnServer(
   home: string,
   port: string,
+  env: Record<string, string>,
   onStderr: (chunk: string) => void,
   stderr: () => string,
 ): Promise<Running> {
   const child = spawn(process.execPath, ['bin/aidos.js', 'serve', '--port', port, '--json'], {
     cwd: ROOT,
-    env: { ...process.env, AIDOS_HOME: home, AIDOS_URL: '', AIDOS_TOKEN: '' },
+    env: { ...process.env, ...env, AIDOS_HOME: home, AIDOS_URL: '', AIDOS_TOKEN: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stderr.setEncoding('utf8');

@@ -70,4 +70,6 @@ export const queryKeys = {
   runArtifacts: (id: string, path: string) => ['modelhub', 'artifacts', id, path] as const,
   models: ['modelhub', 'models'] as const,
   model: (name: string) => ['modelhub', 'models', name] as const,
+  /** The GPU board: polled, and refetched on `vram.*` events. */
+  gpus: ['trainos', 'gpus'] as const,
 };

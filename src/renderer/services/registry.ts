@@ -1,11 +1,12 @@
 import type { ComponentType } from 'react';
-import { KeyIcon, type IconProps } from '../components/icons';
+import { GpuIcon, KeyIcon, type IconProps } from '../components/icons';
 import { DatasetsPage } from '../datasets/DatasetsPage';
 import { DatasetsIcon } from '../datasets/icons';
 import { ExperimentsPage } from '../experiments/ExperimentsPage';
 import { ExperimentsIcon } from '../experiments/icons';
 import { ModelsIcon } from '../models/icons';
 import { ModelsPage } from '../models/ModelsPage';
+import { GpusPage } from '../trainos/GpusPage';
 
 /**
  * The renderer's pages for platform services, keyed by the service name that `system.services` reports. The
@@ -36,6 +37,8 @@ export const servicePages: Readonly<Partial<Record<string, ServicePage | readonl
     { label: 'Experiments', icon: ExperimentsIcon, to: '/experiments', element: ExperimentsPage },
     { label: 'Models', icon: ModelsIcon, to: '/models', element: ModelsPage },
   ],
+  // The job queue is the main navigation's Jobs page; the GPU board is TrainOS's own.
+  trainos: { label: 'GPUs', icon: GpuIcon, to: '/gpus', element: GpusPage },
 };
 
 /** The pages of a service, in sidebar order (none when it has no entry). */
