@@ -95,7 +95,19 @@ export async function startCore(config: Config, options: { listen?: boolean } = 
     const queue = new JobQueue(db, bus, logger.child({ component: 'queue' }), config.queue, workers, metrics);
     cleanup.push(() => queue.stop());
     const sysinfo = new SystemInfo();
-    const platform: PlatformDeps = { config, db, bus, blobs, uploads, queue, logger, metrics, sysinfo };
+    let url = '';
+    const platform: PlatformDeps = {
+      config,
+      db,
+      bus,
+      blobs,
+      uploads,
+      queue,
+      logger,
+      metrics,
+      sysinfo,
+      serverUrl: () => url,
+    };
 
     const services = createServices(serviceModules, platform);
     const routes: MountedRoutes[] = [];
@@ -126,7 +138,6 @@ export async function startCore(config: Config, options: { listen?: boolean } = 
       }
     }
 
-    let url = '';
     const startedAt = Date.now();
     routes.push(
       systemRoutes({

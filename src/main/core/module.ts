@@ -20,6 +20,8 @@ export interface PlatformDeps {
   logger: Logger;
   metrics: Metrics;
   sysinfo: SystemInfo;
+  /** The URL the core serves on ('' until it listens): what processes it starts use to reach it. */
+  serverUrl(): string;
 }
 
 export type ServiceRank = 'foundation' | 'core' | 'composite';

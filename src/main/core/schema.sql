@@ -400,6 +400,30 @@ CREATE TABLE security_api_keys (
   revoked_at INTEGER
 ) STRICT;
 
+CREATE TABLE trainos_jobs (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  -- TrainingJobSpec as JSON
+  spec TEXT NOT NULL,
+  state TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  run_id TEXT,
+  -- Where it runs: { gpus: [{ index, memoryMb }], cudaVisibleDevices }
+  placement TEXT,
+  -- How the executor finds it again after a restart (a pid and process start time)
+  handle TEXT,
+  log_file TEXT NOT NULL,
+  waiting_reason TEXT,
+  exit_code INTEGER,
+  signal TEXT,
+  reason TEXT,
+  retry_of TEXT,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  ended_at INTEGER
+) STRICT;
+
 CREATE INDEX dataforge_label_annotations_project ON dataforge_label_annotations(project_id, annotator, updated_at);
 
 CREATE INDEX dataforge_tags_version ON dataforge_tags(version_id);
@@ -427,3 +451,7 @@ CREATE INDEX platform_jobs_ready ON platform_jobs(status, priority DESC, run_aft
 CREATE INDEX platform_jobs_run_after ON platform_jobs(status, run_after);
 
 CREATE INDEX platform_jobs_type ON platform_jobs(type, id);
+
+CREATE INDEX trainos_jobs_created ON trainos_jobs(created_at DESC, id DESC);
+
+CREATE INDEX trainos_jobs_state ON trainos_jobs(state, priority DESC, created_at);

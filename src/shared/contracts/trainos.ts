@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { endpoint, noInput } from '../api/endpoint';
-import { Timestamp } from './common';
+import { Id, PageQuery, Timestamp, page } from './common';
 import { Gpu } from './system';
 
 /** Who holds GPU memory: served models (DeployEngine) or training jobs (TrainOS). */
@@ -56,6 +56,84 @@ export type VramGpu = z.infer<typeof VramGpu>;
 export const GpuStatus = Gpu.extend({ vram: VramGpu });
 export type GpuStatus = z.infer<typeof GpuStatus>;
 
+/** What a training job asks of the machine. */
+export const JobResources = z.object({
+  /** Whole GPUs; 'any': one if one is free, else the CPU. */
+  gpus: z.union([z.number().int().min(0).max(64), z.literal('any')]).default(0),
+  /** With gpus = 1: the GPU memory it needs, so that small jobs can share a GPU. */
+  gpuMemoryMb: z.number().int().positive().optional(),
+  cpuThreads: z.number().int().min(1).max(1024).default(1),
+  ramMb: z.number().int().min(1).max(16_777_216).default(512),
+});
+export type JobResources = z.infer<typeof JobResources>;
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A script job: any command in a working dir, logging to a ModelHub run through the SDK or MLflow's client. */
+export const TrainingJobSpec = z.object({
+  name: z.string().min(1).max(200).optional(),
+  /** The program and its arguments, run without a shell: ["python3", "train.py", "--lr", "0.01"]. */
+  command: z.array(z.string().min(1).max(32_768)).min(1).max(1000),
+  /** An absolute path on the machine that runs the job. */
+  workingDir: z.string().min(1).max(4096),
+  env: z
+    .record(z.string().regex(ENV_NAME, 'must be an environment variable name').max(200), z.string().max(32_768))
+    .default({}),
+  resources: JobResources.default({ gpus: 0, cpuThreads: 1, ramMb: 512 }),
+  /** Higher runs first; equal priorities in the order submitted. */
+  priority: z.number().int().min(-100).max(100).default(0),
+  maxRuntimeSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 24 * 3600)
+    .optional(),
+  /** How many more times a failed job is started again (not after a cancel or a time-out). */
+  retries: z.number().int().min(0).max(10).default(0),
+  /** The ModelHub experiment its run goes into (made when missing). */
+  experiment: z.string().min(1).max(250).default('Default'),
+});
+export type TrainingJobSpec = z.infer<typeof TrainingJobSpec>;
+export type TrainingJobInput = z.input<typeof TrainingJobSpec>;
+
+export const TRAINING_JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'timed-out'] as const;
+export const TrainingJobState = z.enum(TRAINING_JOB_STATES);
+export type TrainingJobState = z.infer<typeof TrainingJobState>;
+
+export const TrainingJob = z.object({
+  id: Id,
+  name: z.string(),
+  spec: TrainingJobSpec,
+  state: TrainingJobState,
+  /** 1 for the first start; a retry after a failure counts up. */
+  attempt: z.number().int(),
+  /** The ModelHub run it logs into (AIDOS_RUN_ID), made when it first starts. */
+  runId: z.string().nullable(),
+  /** Where it runs: GPU indices ([] on the CPU) and the CUDA_VISIBLE_DEVICES it was given. */
+  placement: z.object({ gpus: z.array(z.number().int()), cudaVisibleDevices: z.string() }).nullable(),
+  /** Why a queued job is not running yet ("waiting for 2 free GPUs (1 free)"). */
+  waitingReason: z.string().nullable(),
+  exitCode: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  /** Why it did not succeed, for people ("exited with code 3", "cancelled"). */
+  reason: z.string().nullable(),
+  /** The job this one retries by hand (`retry`), if any. */
+  retryOf: Id.nullable(),
+  createdAt: Timestamp,
+  startedAt: Timestamp.nullable(),
+  endedAt: Timestamp.nullable(),
+});
+export type TrainingJob = z.infer<typeof TrainingJob>;
+
+export const JobLogLine = z.object({
+  time: Timestamp,
+  stream: z.enum(['stdout', 'stderr']),
+  text: z.string(),
+});
+export type JobLogLine = z.infer<typeof JobLogLine>;
+
+const jobPath = '/api/v1/training/jobs/:job';
+
 export const trainosEndpoints = {
   'gpus.list': endpoint({
     method: 'GET',
@@ -69,11 +147,70 @@ export const trainosEndpoints = {
       items: z.array(GpuStatus),
     }),
   }),
+  'trainingJobs.submit': endpoint({
+    method: 'POST',
+    path: '/api/v1/training/jobs',
+    summary: 'Submit a training job (a command in a working dir); it runs when its resources are free',
+    scope: 'write',
+    input: TrainingJobSpec,
+    output: TrainingJob,
+    status: 201,
+  }),
+  'trainingJobs.list': endpoint({
+    method: 'GET',
+    path: '/api/v1/training/jobs',
+    summary: 'Training jobs, newest first, optionally in one state',
+    scope: 'read',
+    input: PageQuery.extend({ state: TrainingJobState.optional() }),
+    output: page(TrainingJob),
+  }),
+  'trainingJobs.get': endpoint({
+    method: 'GET',
+    path: jobPath,
+    summary: 'One training job',
+    scope: 'read',
+    input: z.object({ job: Id }),
+    output: TrainingJob,
+  }),
+  'trainingJobs.logs': endpoint({
+    method: 'GET',
+    path: `${jobPath}/logs`,
+    summary:
+      "A page of a job's log from a byte offset (follow with nextByte; live lines come as training.job.log events)",
+    scope: 'read',
+    input: z.object({
+      job: Id,
+      fromByte: z.coerce.number().int().min(0).default(0),
+      maxBytes: z.coerce.number().int().min(1).max(4_194_304).default(262_144),
+    }),
+    output: z.object({ lines: z.array(JobLogLine), nextByte: z.number().int(), atEnd: z.boolean() }),
+  }),
+  'trainingJobs.cancel': endpoint({
+    method: 'POST',
+    path: `${jobPath}/cancel`,
+    summary: 'Cancel a training job: a queued one at once, a running one by SIGTERM, then SIGKILL after a grace',
+    scope: 'write',
+    input: z.object({ job: Id }),
+    output: TrainingJob,
+  }),
+  'trainingJobs.retry': endpoint({
+    method: 'POST',
+    path: `${jobPath}/retry`,
+    summary: 'Submit an ended job again with the same spec, as a new job (retryOf names the old one)',
+    scope: 'write',
+    input: z.object({ job: Id }),
+    output: TrainingJob,
+    status: 201,
+  }),
 } as const;
 
 const VramHolderRef = VramHolder.pick({ id: true, owner: true, kind: true, label: true, mb: true });
 
 export const trainosEvents = {
+  /** A training job was submitted, started, ended, or its waiting reason changed. */
+  'training.job.updated': z.object({ job: TrainingJob }),
+  /** A line of a running job's output; `nextByte` continues a `trainingJobs.logs` page without gaps. */
+  'training.job.log': z.object({ jobId: Id, line: JobLogLine, nextByte: z.number().int() }),
   /** Memory was granted; `waitedMs` is how long it waited for parked holders (0 when it fit at once). */
   'vram.reserved': VramHolderRef.extend({ gpu: z.number().int(), waitedMs: z.number().int().nonnegative() }),
   'vram.released': VramHolderRef.extend({ gpu: z.number().int(), heldMs: z.number().int().nonnegative() }),

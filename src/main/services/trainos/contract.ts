@@ -1,4 +1,5 @@
 import type { GpuStatus } from '#shared/contracts/trainos';
+import type { TrainingJobs } from './jobs';
 import type { VramArbiter } from './vram';
 
 export { trainosEndpoints, trainosEvents } from '#shared/contracts/trainos';
@@ -13,10 +14,12 @@ export interface GpuList {
 }
 
 /**
- * TrainOS as other services see it. For now: the GPU inventory and the app's one VRAM arbiter, through which
- * DeployEngine registers loaded models and training jobs reserve GPU memory (issue 5).
+ * TrainOS as other services see it: the GPU inventory, the app's one VRAM arbiter (through which DeployEngine
+ * registers loaded models and training jobs reserve GPU memory), and training jobs.
  */
 export interface TrainosService {
   readonly vram: VramArbiter;
+  /** Training jobs: submitted, placed by priority and resources, run, followed, cancelled, retried. */
+  readonly jobs: TrainingJobs;
   listGpus(): Promise<GpuList>;
 }

@@ -1,22 +1,108 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { localTokenPath } from '#platform/config';
 import { defineService } from '#core/module';
+import type { ModelhubService } from '#services/modelhub/contract';
+import type { TrainingJobState } from '#shared/contracts/trainos';
+import { AppError } from '#shared/errors';
 import type { TrainosService } from './contract';
+import { TrainingJobs, type JobRuns } from './jobs';
+import { LocalExecutor } from './local-executor';
 import { trainosRoutes } from './routes';
+import type { Machine } from './scheduler';
+import { trainosMigrations } from './schema';
 import { LocalTrainosService } from './service';
 import { VramArbiter } from './vram';
 
 export type { TrainosService } from './contract';
 
-export const trainosModule = defineService<TrainosService, 'sysinfo' | 'bus'>({
+const MIB = 1024 * 1024;
+const RUN_STATUS: Record<TrainingJobState, 'FINISHED' | 'FAILED' | 'KILLED' | null> = {
+  queued: null,
+  running: null,
+  succeeded: 'FINISHED',
+  failed: 'FAILED',
+  cancelled: 'KILLED',
+  'timed-out': 'KILLED',
+};
+
+/** A job's run in ModelHub: in the experiment it names (made when missing), tagged with the job's id. */
+function modelhubRuns(modelhub: ModelhubService): JobRuns {
+  const { tracking } = modelhub;
+  return {
+    start: (experiment, runName, jobId) => {
+      let experimentId: string;
+      try {
+        experimentId = tracking.experimentByName(experiment).id;
+      } catch (err) {
+        if (!(err instanceof AppError && err.code === 'NOT_FOUND')) throw err;
+        experimentId = tracking.createExperiment({ name: experiment });
+      }
+      return tracking.createRun({ experimentId, runName, tags: [{ key: 'aidos.training_job', value: jobId }] }).info.id;
+    },
+    // A script that logs through the SDK ends its run itself; one that did not is ended with the job.
+    end: (runId, state) => {
+      const status = RUN_STATUS[state];
+      if (status && tracking.run(runId).info.status === 'RUNNING')
+        tracking.updateRun(runId, { status, endTime: Date.now() });
+    },
+  };
+}
+
+export const trainosModule = defineService<
+  TrainosService,
+  'sysinfo' | 'bus' | 'db' | 'logger' | 'config' | 'serverUrl'
+>({
   name: 'trainos',
   title: 'Training',
   rank: 'core',
-  // The VRAM arbiter keeps its reservations in memory (nothing is loaded after a restart): no tables yet.
-  migrations: { owner: 'trainos', tablePrefix: 'trainos', migrations: [] },
-  platform: ['sysinfo', 'bus'],
-  services: [],
-  create: ({ sysinfo, bus }) =>
-    new LocalTrainosService(sysinfo, new VramArbiter({ readGpus: () => sysinfo.gpus(), events: bus })),
-  // Waiting reservations are refused rather than left hanging when the app closes.
-  stop: (service) => service.vram.close(),
+  migrations: trainosMigrations,
+  platform: ['sysinfo', 'bus', 'db', 'logger', 'config', 'serverUrl'],
+  services: ['modelhub'],
+  create: ({ sysinfo, bus, db, logger, config, serverUrl }, services) => {
+    const vram = new VramArbiter({ readGpus: () => sysinfo.gpus(), events: bus });
+    const log = logger.child({ service: 'trainos' });
+    const logsDir = path.join(config.dataDir, 'trainos', 'logs');
+    mkdirSync(logsDir, { recursive: true });
+    const machine = async (): Promise<Machine> => {
+      const [gpus, accounts] = await Promise.all([sysinfo.gpus(), vram.snapshot()]);
+      const byIndex = new Map(accounts.map((a) => [a.index, a]));
+      return {
+        gpus: gpus.map((g) => {
+          const account = byIndex.get(g.index);
+          // Memory training jobs do not hold: used outside the app, or by served models.
+          const heldByOthers = (account?.holders ?? [])
+            .filter((h) => h.owner !== 'trainos')
+            .reduce((n, h) => n + h.mb, 0);
+          return {
+            index: g.index,
+            memoryTotalMb: g.memoryTotalMb ?? 0,
+            memoryExternalMb: (account?.externalMb ?? g.memoryUsedMb ?? 0) + heldByOthers,
+          };
+        }),
+        cpuThreads: os.availableParallelism(),
+        ramMb: Math.floor(os.totalmem() / MIB),
+      };
+    };
+    const jobs = new TrainingJobs({
+      db,
+      bus,
+      logger: log,
+      executor: new LocalExecutor(log),
+      machine,
+      runs: modelhubRuns(services.get<ModelhubService>('modelhub')),
+      access: () => ({ url: serverUrl(), token: readFileSync(localTokenPath(config.dataDir), 'utf8').trim() }),
+      logsDir,
+    });
+    return new LocalTrainosService(sysinfo, vram, jobs);
+  },
+  // Jobs are placed only once the core serves: they need its URL to log their runs.
+  start: (service) => void service.jobs.start(),
+  stop: (service) => {
+    service.jobs.close();
+    // Waiting reservations are refused rather than left hanging when the app closes.
+    service.vram.close();
+  },
   routes: trainosRoutes,
 });

@@ -562,38 +562,7 @@ export class LocalExecutor implements Executor<LocalProcessHandle> {
   async readLog(id: string, query: LogPageQuery = {}): Promise<LogPage> {
     const job = this.get(id);
     // Taken before reading: a job's log is complete by the time its state is final.
-    const ended = isFinalState(job.status.state);
-    const fromByte = query.fromByte ?? 0;
-    let file;
-    try {
-      file = await open(job.files.log, 'r');
-    } catch (err) {
-      if (isErrnoError(err, 'ENOENT')) return { lines: [], nextByte: fromByte, atEnd: ended };
-      throw err;
-    }
-    try {
-      const size = (await file.stat()).size;
-      const buffer = Buffer.alloc(Math.max(0, Math.min(size - fromByte, query.maxBytes ?? DEFAULT_PAGE_BYTES)));
-      const { bytesRead } = await file.read(buffer, 0, buffer.length, fromByte);
-      let whole = buffer.subarray(0, bytesRead);
-      let end = whole.lastIndexOf(0x0a) + 1;
-      if (end === 0 && bytesRead < size - fromByte) {
-        // A page holds at least one whole line, however small `maxBytes` is.
-        const longer = Buffer.alloc(Math.min(size - fromByte, MAX_STORED_LINE_BYTES));
-        whole = longer.subarray(0, (await file.read(longer, 0, longer.length, fromByte)).bytesRead);
-        end = whole.indexOf(0x0a) + 1;
-      }
-      const lines = whole
-        .subarray(0, end)
-        .toString('utf8')
-        .split('\n')
-        .slice(0, -1)
-        .map(parseLogLine)
-        .filter((line): line is LogLine => line !== null);
-      return { lines, nextByte: fromByte + end, atEnd: ended && fromByte + end >= size };
-    } finally {
-      await file.close();
-    }
+    return readLogFile(job.files.log, query, isFinalState(job.status.state));
   }
 
   subscribe(listener: (event: ExecutorEvent<LocalProcessHandle>) => void): () => void {
@@ -762,5 +731,43 @@ export class LocalExecutor implements Executor<LocalProcessHandle> {
         this.logger.error({ err, event: event.type }, 'an executor subscriber failed');
       }
     }
+  }
+}
+
+/**
+ * A page of whole lines of a job's log file (any job's, tracked or not: an ended job's log outlives the
+ * executor). `ended`: whether the job has ended, so that a page reaching the end of the file is its last.
+ */
+export async function readLogFile(logFile: string, query: LogPageQuery, ended: boolean): Promise<LogPage> {
+  const fromByte = query.fromByte ?? 0;
+  let file;
+  try {
+    file = await open(logFile, 'r');
+  } catch (err) {
+    if (isErrnoError(err, 'ENOENT')) return { lines: [], nextByte: fromByte, atEnd: ended };
+    throw err;
+  }
+  try {
+    const size = (await file.stat()).size;
+    const buffer = Buffer.alloc(Math.max(0, Math.min(size - fromByte, query.maxBytes ?? DEFAULT_PAGE_BYTES)));
+    const { bytesRead } = await file.read(buffer, 0, buffer.length, fromByte);
+    let whole = buffer.subarray(0, bytesRead);
+    let end = whole.lastIndexOf(0x0a) + 1;
+    if (end === 0 && bytesRead < size - fromByte) {
+      // A page holds at least one whole line, however small `maxBytes` is.
+      const longer = Buffer.alloc(Math.min(size - fromByte, MAX_STORED_LINE_BYTES));
+      whole = longer.subarray(0, (await file.read(longer, 0, longer.length, fromByte)).bytesRead);
+      end = whole.indexOf(0x0a) + 1;
+    }
+    const lines = whole
+      .subarray(0, end)
+      .toString('utf8')
+      .split('\n')
+      .slice(0, -1)
+      .map(parseLogLine)
+      .filter((line): line is LogLine => line !== null);
+    return { lines, nextByte: fromByte + end, atEnd: ended && fromByte + end >= size };
+  } finally {
+    await file.close();
   }
 }

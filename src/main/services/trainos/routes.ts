@@ -4,5 +4,11 @@ import { trainosEndpoints, type TrainosService } from './contract';
 export function trainosRoutes(trainos: TrainosService) {
   return routeTable(trainosEndpoints, {
     'gpus.list': () => trainos.listGpus(),
+    'trainingJobs.submit': (spec) => trainos.jobs.submit(spec),
+    'trainingJobs.list': ({ state, limit, cursor }) => trainos.jobs.list({ state, limit, cursor }),
+    'trainingJobs.get': ({ job }) => trainos.jobs.get(job),
+    'trainingJobs.logs': ({ job, fromByte, maxBytes }) => trainos.jobs.logs(job, { fromByte, maxBytes }),
+    'trainingJobs.cancel': ({ job }) => trainos.jobs.cancel(job),
+    'trainingJobs.retry': ({ job }) => trainos.jobs.retry(job),
   });
 }

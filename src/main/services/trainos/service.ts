@@ -2,12 +2,14 @@ import type { SystemInfo } from '#platform/sysinfo';
 import type { Gpu } from '#shared/contracts/system';
 import type { VramGpu } from '#shared/contracts/trainos';
 import type { GpuList, TrainosService } from './contract';
+import type { TrainingJobs } from './jobs';
 import type { VramArbiter } from './vram';
 
 export class LocalTrainosService implements TrainosService {
   constructor(
     private readonly sysinfo: Pick<SystemInfo, 'gpus'>,
     readonly vram: VramArbiter,
+    readonly jobs: TrainingJobs,
   ) {}
 
   async listGpus(): Promise<GpuList> {

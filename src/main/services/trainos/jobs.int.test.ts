@@ -1,0 +1,186 @@
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestCore, type TestCore } from '#core/testing';
+import { tempDir, waitFor } from '#platform/testing';
+import type { TrainingJob, TrainingJobInput } from '#shared/contracts/trainos';
+import { AppError } from '#shared/errors';
+
+const NODE = process.execPath;
+const hasNvidiaSmi = spawnSync('nvidia-smi', ['-L']).error === undefined;
+
+async function rejects(promise: Promise<unknown>): Promise<AppError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AppError);
+  return err as AppError;
+}
+
+describe('training jobs', { timeout: 120_000 }, () => {
+  let t: TestCore;
+  let work: ReturnType<typeof tempDir>;
+  beforeAll(async () => {
+    t = await startTestCore();
+    work = tempDir('aidos-jobs-work-');
+  });
+  afterAll(async () => {
+    await t.close();
+    work.remove();
+  });
+
+  const submit = (spec: Partial<TrainingJobInput> & Pick<TrainingJobInput, 'command'>) =>
+    t.client.call('trainingJobs.submit', { workingDir: work.dir, ...spec });
+  const ended = (id: string) =>
+    waitFor(
+      async () => {
+        const job = await t.client.call('trainingJobs.get', { job: id });
+        return job.state === 'queued' || job.state === 'running' ? undefined : job;
+      },
+      60_000,
+      `job ${id} to end`,
+    );
+
+  it('runs a script with its run, GPU assignment and access in the environment, and keeps its log', async () => {
+    // The script logs a metric to its run through MLflow's REST API, as a training script's client would.
+    const script = `
+      const env = process.env;
+      console.log('run ' + env.AIDOS_RUN_ID + ' gpus [' + env.CUDA_VISIBLE_DEVICES + '] cwd ' + process.cwd());
+      console.error('a warning');
+      const res = await fetch(env.AIDOS_URL + '/api/2.0/mlflow/runs/log-metric', {
+        method: 'POST',
+        headers: { authorization: 'Bearer ' + env.AIDOS_TOKEN, 'content-type': 'application/json' },
+        body: JSON.stringify({ run_id: env.AIDOS_RUN_ID, key: 'loss', value: 0.25, timestamp: Date.now(), step: 1 }),
+      });
+      console.log('logged ' + res.status + ' ' + env.GREETING);`;
+    const job = await submit({
+      name: 'first',
+      command: [NODE, '--input-type=module', '-e', script],
+      env: { GREETING: 'hello' },
+      experiment: 'jobs',
+    });
+    expect(job).toMatchObject({ name: 'first', state: expect.stringMatching(/queued|running/), attempt: 1 });
+    const done = await ended(job.id);
+    expect(done).toMatchObject({ state: 'succeeded', exitCode: 0, reason: null });
+    expect(done.placement).toEqual({ gpus: [], cudaVisibleDevices: '' });
+    const log = await t.client.call('trainingJobs.logs', { job: job.id });
+    expect(log.atEnd).toBe(true);
+    // Each stream keeps its order; between the two, lines are ordered only as finely as the log is read.
+    const of = (stream: string) => log.lines.filter((l) => l.stream === stream).map((l) => l.text);
+    expect(of('stdout')).toEqual([`run ${done.runId} gpus [] cwd ${work.dir}`, 'logged 200 hello']);
+    expect(of('stderr')).toEqual(['a warning']);
+    // The run is in the experiment the job named, has the metric, and ended with the job.
+    const run = await t.client.call('runs.get', { run: done.runId as string });
+    expect(run.metrics.map((m) => [m.key, m.value])).toEqual([['loss', 0.25]]);
+    expect(run.info.status).toBe('FINISHED');
+    expect(run.tags).toContainEqual({ key: 'aidos.training_job', value: job.id });
+    const listed = await t.client.call('trainingJobs.list', { state: 'succeeded' });
+    expect(listed.items.map((j) => j.id)).toContain(job.id);
+  });
+
+  it('retries a failing job as often as asked, then fails it with the reason; retry by hand makes a new job', async () => {
+    const job = await submit({ command: [NODE, '-e', 'console.log("try"); process.exit(3)'], retries: 1 });
+    const done = await ended(job.id);
+    expect(done).toMatchObject({ state: 'failed', attempt: 2, exitCode: 3, reason: 'exited with code 3' });
+    const log = await t.client.call('trainingJobs.logs', { job: job.id });
+    expect(log.lines.map((l) => l.text)).toEqual(['try', 'try']); // both attempts, one log
+    const run = await t.client.call('runs.get', { run: done.runId as string });
+    expect(run.info.status).toBe('FAILED');
+    const again = await t.client.call('trainingJobs.retry', { job: job.id });
+    expect(again).toMatchObject({ retryOf: job.id, attempt: 1, spec: done.spec });
+    expect(again.id).not.toBe(job.id);
+    await ended(again.id);
+    const running = await submit({ command: [NODE, '-e', 'setTimeout(() => {}, 60000)'] });
+    const refused = await rejects(t.client.call('trainingJobs.retry', { job: running.id }));
+    expect(refused.httpStatus).toBe(409);
+    expect(refused.message).toMatch(/only an ended job can be retried/);
+    await t.client.call('trainingJobs.cancel', { job: running.id });
+    await ended(running.id);
+  });
+
+  it('waits for resources, says why, and cancels queued and running jobs', async () => {
+    const all = os.availableParallelism();
+    const big = await submit({ command: [NODE, '-e', 'setTimeout(() => {}, 60000)'], resources: { cpuThreads: all } });
+    await waitFor(async () => {
+      const j = await t.client.call('trainingJobs.get', { job: big.id });
+      return j.state === 'running' || undefined;
+    });
+    const small = await submit({ command: [NODE, '-e', 'console.log("ran")'] });
+    const waiting = await waitFor(async () => {
+      const j = await t.client.call('trainingJobs.get', { job: small.id });
+      return j.waitingReason ? j : undefined;
+    });
+    expect(waiting.state).toBe('queued');
+    expect(waiting.waitingReason).toMatch(/CPU thread/);
+    const cancelledQueued = await t.client.call('trainingJobs.cancel', { job: small.id });
+    expect(cancelledQueued).toMatchObject({ state: 'cancelled', reason: 'cancelled before it started' });
+    await t.client.call('trainingJobs.cancel', { job: big.id });
+    expect(await ended(big.id)).toMatchObject({ state: 'cancelled', reason: 'cancelled' });
+  });
+
+  it.skipIf(hasNvidiaSmi)('fails at once a job that asks for a GPU on a machine without one', async () => {
+    const job = await submit({ command: [NODE, '-e', 'null'], resources: { gpus: 1 } });
+    const done = await ended(job.id);
+    expect(done.state).toBe('failed');
+    expect(done.reason).toMatch(/^cannot run here: .*GPU/);
+  });
+
+  it('refuses bad specs naming the field, and unknown jobs', async () => {
+    const relative = await rejects(t.client.call('trainingJobs.submit', { command: ['x'], workingDir: 'rel/dir' }));
+    expect([relative.httpStatus, relative.message]).toEqual([400, expect.stringMatching(/workingDir.*absolute/)]);
+    const missing = await rejects(submit({ command: ['x'], workingDir: `${work.dir}/nope` }));
+    expect(missing.message).toMatch(/workingDir.*nope is not a folder/);
+    const empty = await rejects(submit({ command: [] }));
+    expect([empty.httpStatus, empty.message]).toEqual([400, expect.stringMatching(/command/)]);
+    const env = await rejects(submit({ command: ['x'], env: { 'BAD NAME': '1' } }));
+    expect([env.httpStatus, env.message]).toEqual([400, expect.stringMatching(/env\.BAD NAME/)]);
+    const unknown = await rejects(t.client.call('trainingJobs.get', { job: '01JAAAAAAAAAAAAAAAAAAAAAAA' }));
+    expect(unknown.httpStatus).toBe(404);
+    // A program that does not exist fails the job with a reason, not the request.
+    const job = await submit({ command: ['no-such-program-here'] });
+    expect(await ended(job.id)).toMatchObject({ state: 'failed', reason: expect.stringMatching(/not found/) });
+  });
+});
+
+describe('a job running when the app stops', { timeout: 120_000 }, () => {
+  it('is adopted by the next start and its outcome is recorded', async () => {
+    const home = tempDir('aidos-jobs-restart-');
+    const work = tempDir('aidos-jobs-work-');
+    try {
+      let t = await startTestCore({ dataDir: home.dir });
+      const job: TrainingJob = await t.client.call('trainingJobs.submit', {
+        command: [
+          NODE,
+          '-e',
+          'console.log("started"); setTimeout(() => { console.log("done"); process.exit(4) }, 3000)',
+        ],
+        workingDir: work.dir,
+      });
+      await waitFor(async () => {
+        const log = await t.client.call('trainingJobs.logs', { job: job.id });
+        return log.lines.some((l) => l.text === 'started') || undefined;
+      });
+      await t.close(); // the job keeps running
+      t = await startTestCore({ dataDir: home.dir });
+      try {
+        const done = await waitFor(
+          async () => {
+            const j = await t.client.call('trainingJobs.get', { job: job.id });
+            return j.state === 'running' ? undefined : j;
+          },
+          30_000,
+          'the adopted job to end',
+        );
+        expect(done).toMatchObject({ state: 'failed', exitCode: 4, reason: 'exited with code 4' });
+        const log = await t.client.call('trainingJobs.logs', { job: job.id });
+        expect(log.lines.map((l) => l.text)).toEqual(['started', 'done']);
+      } finally {
+        await t.close();
+      }
+    } finally {
+      home.remove();
+      work.remove();
+    }
+  });
+});

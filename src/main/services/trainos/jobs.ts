@@ -1,0 +1,372 @@
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import type { Db } from '#platform/db';
+import type { EventBus } from '#platform/events';
+import type { Logger } from '#platform/logger';
+import type { JobLogLine, TrainingJob, TrainingJobSpec, TrainingJobState } from '#shared/contracts/trainos';
+import { AppError } from '#shared/errors';
+import { newId } from '#shared/ids';
+import {
+  isFinalState,
+  readLogFile,
+  type ExecutorEvent,
+  type ExecutorJobStatus,
+  type LocalExecutor,
+  type LocalProcessHandle,
+} from './local-executor';
+import { plan, type GpuReservation, type JobStart, type Machine } from './scheduler';
+
+interface JobRow {
+  id: string;
+  name: string;
+  spec: string;
+  state: TrainingJobState;
+  priority: number;
+  attempt: number;
+  run_id: string | null;
+  placement: string | null;
+  handle: string | null;
+  log_file: string;
+  waiting_reason: string | null;
+  exit_code: number | null;
+  signal: string | null;
+  reason: string | null;
+  retry_of: string | null;
+  created_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+}
+
+interface Placement {
+  gpus: GpuReservation[];
+  cudaVisibleDevices: string;
+}
+
+/** The ModelHub side of a job: the run it logs into, made at its first start and ended with it. */
+export interface JobRuns {
+  start(experiment: string, runName: string, jobId: string): string;
+  end(runId: string, state: TrainingJobState): void;
+}
+
+export interface TrainingJobsDeps {
+  db: Db;
+  bus: EventBus;
+  logger: Logger;
+  executor: LocalExecutor;
+  /** The machine as the scheduler sees it now (GPUs with memory others hold, CPU threads, RAM). */
+  machine: () => Promise<Machine>;
+  runs: JobRuns;
+  /** What a job needs to reach the core: its URL and a token. */
+  access: () => { url: string; token: string };
+  logsDir: string;
+}
+
+function hasEnded(state: TrainingJobState): boolean {
+  return state !== 'queued' && state !== 'running';
+}
+
+function toJob(r: JobRow): TrainingJob {
+  const placement = r.placement ? (JSON.parse(r.placement) as Placement) : null;
+  return {
+    id: r.id,
+    name: r.name,
+    spec: JSON.parse(r.spec) as TrainingJobSpec,
+    state: r.state,
+    attempt: r.attempt,
+    runId: r.run_id,
+    placement: placement && {
+      gpus: placement.gpus.map((g) => g.index),
+      cudaVisibleDevices: placement.cudaVisibleDevices,
+    },
+    waitingReason: r.waiting_reason,
+    exitCode: r.exit_code,
+    signal: r.signal,
+    reason: r.reason,
+    retryOf: r.retry_of,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+  };
+}
+
+/**
+ * Training jobs: kept in `trainos_jobs`, placed by `plan()` whenever one is submitted or ends, run by the
+ * executor, and adopted again when the app restarts while they run (decision 4).
+ */
+export class TrainingJobs {
+  private planning: Promise<void> | undefined;
+  private planAgain = false;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(private readonly deps: TrainingJobsDeps) {}
+
+  /** Follows the executor, adopts the jobs that were running when the app stopped, and places queued ones. */
+  async start(): Promise<void> {
+    this.unsubscribe = this.deps.executor.subscribe((e) => this.onExecutorEvent(e));
+    for (const row of this.rows("SELECT * FROM trainos_jobs WHERE state = 'running'")) {
+      if (!row.handle || row.started_at === null) {
+        this.finish(row, { state: 'failed', exitCode: null, signal: null, reason: 'the app stopped as it started' });
+        continue;
+      }
+      const spec = JSON.parse(row.spec) as TrainingJobSpec;
+      const status = await this.deps.executor.adopt({
+        id: row.id,
+        logFile: row.log_file,
+        handle: JSON.parse(row.handle) as LocalProcessHandle,
+        startedAt: row.started_at,
+        ...(spec.maxRuntimeSeconds ? { maxRuntimeMs: spec.maxRuntimeSeconds * 1000 } : {}),
+      });
+      if (isFinalState(status.state)) this.ended(status);
+    }
+    this.schedule();
+  }
+
+  close(): void {
+    this.unsubscribe?.();
+    // Running jobs keep running: the next start adopts them.
+    this.deps.executor.close();
+  }
+
+  submit(spec: TrainingJobSpec, retryOf: string | null = null): TrainingJob {
+    if (!path.isAbsolute(spec.workingDir)) {
+      throw AppError.invalid('workingDir', `must be an absolute path (got '${spec.workingDir}')`);
+    }
+    if (!statSync(spec.workingDir, { throwIfNoEntry: false })?.isDirectory()) {
+      throw AppError.invalid('workingDir', `${spec.workingDir} is not a folder on this machine`);
+    }
+    const id = newId();
+    const now = Date.now();
+    const name = spec.name ?? path.basename(spec.command[0] as string);
+    this.deps.db
+      .prepare(
+        `INSERT INTO trainos_jobs (id, name, spec, state, priority, attempt, log_file, retry_of, created_at)
+         VALUES (?, ?, ?, 'queued', ?, 1, ?, ?, ?)`,
+      )
+      .run(id, name, JSON.stringify(spec), spec.priority, path.join(this.deps.logsDir, `${id}.log`), retryOf, now);
+    const job = this.get(id);
+    this.deps.bus.emit('training.job.updated', { job });
+    this.schedule();
+    return job;
+  }
+
+  get(id: string): TrainingJob {
+    return toJob(this.row(id));
+  }
+
+  /** Newest first; `cursor` is the last id of the previous page. */
+  list(query: { state?: TrainingJobState | undefined; limit: number; cursor?: string | undefined }): {
+    items: TrainingJob[];
+    nextCursor: string | null;
+  } {
+    const rows = this.deps.db
+      .prepare(
+        `SELECT * FROM trainos_jobs WHERE (? IS NULL OR state = ?) AND (? IS NULL OR id < ?)
+         ORDER BY id DESC LIMIT ?`,
+      )
+      .all(
+        query.state ?? null,
+        query.state ?? null,
+        query.cursor ?? null,
+        query.cursor ?? null,
+        query.limit + 1,
+      ) as JobRow[];
+    const items = rows.slice(0, query.limit).map(toJob);
+    return { items, nextCursor: rows.length > query.limit ? (items[items.length - 1]?.id ?? null) : null };
+  }
+
+  async logs(
+    id: string,
+    query: { fromByte: number; maxBytes: number },
+  ): Promise<{ lines: JobLogLine[]; nextByte: number; atEnd: boolean }> {
+    const row = this.row(id);
+    return readLogFile(row.log_file, query, hasEnded(row.state) || row.state === 'queued');
+  }
+
+  /** A queued job ends at once; a running one is stopped (SIGTERM, then SIGKILL after a grace). */
+  async cancel(id: string): Promise<TrainingJob> {
+    const row = this.row(id);
+    if (row.state === 'queued') {
+      this.finish(row, { state: 'cancelled', exitCode: null, signal: null, reason: 'cancelled before it started' });
+      this.schedule();
+    } else if (row.state === 'running') {
+      await this.deps.executor.cancel(id);
+    }
+    return this.get(id);
+  }
+
+  /** The same spec again, as a new job; only for a job that has ended. */
+  retry(id: string): TrainingJob {
+    const row = this.row(id);
+    if (!hasEnded(row.state)) {
+      throw new AppError('FAILED_PRECONDITION', `job ${id} is ${row.state}: only an ended job can be retried`);
+    }
+    return this.submit(JSON.parse(row.spec) as TrainingJobSpec, id);
+  }
+
+  /** Places queued jobs; calls made while a round runs fold into one more round after it. */
+  schedule(): void {
+    if (this.planning) {
+      this.planAgain = true;
+      return;
+    }
+    this.planning = this.placeQueued()
+      .catch((err: unknown) => this.deps.logger.error({ err }, 'placing training jobs failed'))
+      .finally(() => {
+        this.planning = undefined;
+        if (this.planAgain) {
+          this.planAgain = false;
+          this.schedule();
+        }
+      });
+  }
+
+  /** Resolves once no placement round is running or due (for tests and shutdown). */
+  async settled(): Promise<void> {
+    while (this.planning) await this.planning;
+  }
+
+  private async placeQueued(): Promise<void> {
+    const queued = this.rows("SELECT * FROM trainos_jobs WHERE state = 'queued' ORDER BY priority DESC, created_at");
+    if (queued.length === 0) return;
+    const running = this.rows("SELECT * FROM trainos_jobs WHERE state = 'running'");
+    const specOf = (r: JobRow) => JSON.parse(r.spec) as TrainingJobSpec;
+    const decided = plan({
+      machine: await this.deps.machine(),
+      running: running.map((r) => ({
+        id: r.id,
+        priority: r.priority,
+        resources: specOf(r).resources,
+        gpus: r.placement ? (JSON.parse(r.placement) as Placement).gpus : [],
+        // No job checkpoints yet, so none is preempted.
+        checkpointedAt: null,
+      })),
+      pending: queued.map((r) => ({
+        id: r.id,
+        priority: r.priority,
+        submittedAt: r.created_at,
+        resources: specOf(r).resources,
+      })),
+    });
+    const byId = new Map(queued.map((r) => [r.id, r]));
+    for (const impossible of decided.impossible) {
+      const row = byId.get(impossible.jobId) as JobRow;
+      this.finish(row, {
+        state: 'failed',
+        exitCode: null,
+        signal: null,
+        reason: `cannot run here: ${impossible.reason}`,
+      });
+    }
+    for (const waiting of decided.waiting) {
+      const row = byId.get(waiting.jobId) as JobRow;
+      if (row.waiting_reason === waiting.reason) continue;
+      this.deps.db.prepare('UPDATE trainos_jobs SET waiting_reason = ? WHERE id = ?').run(waiting.reason, row.id);
+      this.deps.bus.emit('training.job.updated', { job: this.get(row.id) });
+    }
+    for (const start of decided.start) await this.launch(byId.get(start.jobId) as JobRow, start);
+  }
+
+  private async launch(row: JobRow, start: JobStart): Promise<void> {
+    const spec = JSON.parse(row.spec) as TrainingJobSpec;
+    const now = Date.now();
+    let runId = row.run_id;
+    try {
+      runId ??= this.deps.runs.start(spec.experiment, row.name, row.id);
+    } catch (err) {
+      const reason = `could not make its run in experiment '${spec.experiment}': ${err instanceof Error ? err.message : String(err)}`;
+      this.finish(row, { state: 'failed', exitCode: null, signal: null, reason });
+      return;
+    }
+    const placement: Placement = { gpus: start.gpus, cudaVisibleDevices: start.cudaVisibleDevices };
+    this.deps.db
+      .prepare(
+        `UPDATE trainos_jobs SET state = 'running', run_id = ?, placement = ?, waiting_reason = NULL, started_at = ?,
+           ended_at = NULL, exit_code = NULL, signal = NULL, reason = NULL WHERE id = ?`,
+      )
+      .run(runId, JSON.stringify(placement), now, row.id);
+    this.deps.bus.emit('training.job.updated', { job: this.get(row.id) });
+    const { url, token } = this.deps.access();
+    const status = await this.deps.executor.start({
+      id: row.id,
+      command: spec.command,
+      workingDir: spec.workingDir,
+      env: spec.env,
+      runtimeEnv: {
+        AIDOS_URL: url,
+        AIDOS_TOKEN: token,
+        AIDOS_RUN_ID: runId,
+        // GPU indices are nvidia-smi's, which number GPUs in PCI bus order.
+        CUDA_DEVICE_ORDER: 'PCI_BUS_ID',
+        CUDA_VISIBLE_DEVICES: start.cudaVisibleDevices,
+        AIDOS_JOB_ID: row.id,
+      },
+      ...(spec.maxRuntimeSeconds ? { maxRuntimeMs: spec.maxRuntimeSeconds * 1000 } : {}),
+      logFile: row.log_file,
+    });
+    if (status.handle) {
+      this.deps.db
+        .prepare('UPDATE trainos_jobs SET handle = ? WHERE id = ?')
+        .run(JSON.stringify(status.handle), row.id);
+    }
+    if (isFinalState(status.state)) this.ended(status);
+  }
+
+  private onExecutorEvent(event: ExecutorEvent<LocalProcessHandle>): void {
+    if (event.type === 'log') {
+      this.deps.bus.emit('training.job.log', { jobId: event.jobId, line: event.line, nextByte: event.nextByte });
+    } else if (isFinalState(event.job.state)) {
+      this.ended(event.job);
+    }
+  }
+
+  /** A run of the job ended: a failure with retries left queues it again, anything else is final. */
+  private ended(status: ExecutorJobStatus<LocalProcessHandle>): void {
+    const row = this.deps.db.prepare('SELECT * FROM trainos_jobs WHERE id = ?').get(status.id) as JobRow | undefined;
+    if (!row || row.state !== 'running') return; // reported twice (the start and the event)
+    const spec = JSON.parse(row.spec) as TrainingJobSpec;
+    if (status.state === 'failed' && row.attempt <= spec.retries) {
+      this.deps.db
+        .prepare(
+          `UPDATE trainos_jobs SET state = 'queued', attempt = attempt + 1, placement = NULL, handle = NULL,
+             exit_code = ?, signal = ?, reason = ? WHERE id = ?`,
+        )
+        .run(status.exitCode, status.signal, `attempt ${row.attempt} ${status.reason ?? 'failed'}; retrying`, row.id);
+      this.deps.bus.emit('training.job.updated', { job: this.get(row.id) });
+    } else {
+      const state: TrainingJobState =
+        status.state === 'running' || status.state === 'starting' ? 'failed' : status.state;
+      this.finish(row, { state, exitCode: status.exitCode, signal: status.signal, reason: status.reason });
+    }
+    this.schedule();
+  }
+
+  private finish(
+    row: JobRow,
+    end: { state: TrainingJobState; exitCode: number | null; signal: string | null; reason: string | null },
+  ): void {
+    this.deps.db
+      .prepare(
+        `UPDATE trainos_jobs SET state = ?, exit_code = ?, signal = ?, reason = ?, ended_at = ?, waiting_reason = NULL
+         WHERE id = ?`,
+      )
+      .run(end.state, end.exitCode, end.signal, end.reason, Date.now(), row.id);
+    if (row.run_id) {
+      try {
+        this.deps.runs.end(row.run_id, end.state);
+      } catch (err) {
+        this.deps.logger.warn({ err, run: row.run_id }, "could not end a training job's run");
+      }
+    }
+    this.deps.bus.emit('training.job.updated', { job: this.get(row.id) });
+  }
+
+  private row(id: string): JobRow {
+    const row = this.deps.db.prepare('SELECT * FROM trainos_jobs WHERE id = ?').get(id) as JobRow | undefined;
+    if (!row) throw new AppError('NOT_FOUND', `training job ${id} does not exist`, { job: id });
+    return row;
+  }
+
+  private rows(sql: string): JobRow[] {
+    return this.deps.db.prepare(sql).all() as JobRow[];
+  }
+}
