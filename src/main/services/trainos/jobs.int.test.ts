@@ -92,30 +92,42 @@ describe('training jobs', { timeout: 120_000 }, () => {
     expect(again.id).not.toBe(job.id);
     await ended(again.id);
     const running = await submit({ command: [NODE, '-e', 'setTimeout(() => {}, 60000)'] });
-    const refused = await rejects(t.client.call('trainingJobs.retry', { job: running.id }));
-    expect(refused.httpStatus).toBe(409);
-    expect(refused.message).toMatch(/only an ended job can be retried/);
-    await t.client.call('trainingJobs.cancel', { job: running.id });
+    try {
+      const refused = await rejects(t.client.call('trainingJobs.retry', { job: running.id }));
+      expect(refused.httpStatus).toBe(409);
+      expect(refused.message).toMatch(/only an ended job can be retried/);
+    } finally {
+      await t.client.call('trainingJobs.cancel', { job: running.id });
+    }
     await ended(running.id);
   });
 
   it('waits for resources, says why, and cancels queued and running jobs', async () => {
     const all = os.availableParallelism();
     const big = await submit({ command: [NODE, '-e', 'setTimeout(() => {}, 60000)'], resources: { cpuThreads: all } });
-    await waitFor(async () => {
-      const j = await t.client.call('trainingJobs.get', { job: big.id });
-      return j.state === 'running' || undefined;
-    });
-    const small = await submit({ command: [NODE, '-e', 'console.log("ran")'] });
-    const waiting = await waitFor(async () => {
-      const j = await t.client.call('trainingJobs.get', { job: small.id });
-      return j.waitingReason ? j : undefined;
-    });
-    expect(waiting.state).toBe('queued');
-    expect(waiting.waitingReason).toMatch(/CPU thread/);
-    const cancelledQueued = await t.client.call('trainingJobs.cancel', { job: small.id });
-    expect(cancelledQueued).toMatchObject({ state: 'cancelled', reason: 'cancelled before it started' });
-    await t.client.call('trainingJobs.cancel', { job: big.id });
+    try {
+      // Placement reads the GPU inventory first, which can take seconds on a busy machine.
+      await waitFor(
+        async () => (await t.client.call('trainingJobs.get', { job: big.id })).state === 'running' || undefined,
+        30_000,
+        'the big job to run',
+      );
+      const small = await submit({ command: [NODE, '-e', 'console.log("ran")'] });
+      const waiting = await waitFor(
+        async () => {
+          const j = await t.client.call('trainingJobs.get', { job: small.id });
+          return j.waitingReason ? j : undefined;
+        },
+        30_000,
+        'a waiting reason',
+      );
+      expect(waiting.state).toBe('queued');
+      expect(waiting.waitingReason).toMatch(/CPU thread/);
+      const cancelledQueued = await t.client.call('trainingJobs.cancel', { job: small.id });
+      expect(cancelledQueued).toMatchObject({ state: 'cancelled', reason: 'cancelled before it started' });
+    } finally {
+      await t.client.call('trainingJobs.cancel', { job: big.id });
+    }
     expect(await ended(big.id)).toMatchObject({ state: 'cancelled', reason: 'cancelled' });
   });
 
