@@ -43,41 +43,41 @@ describe('aidos CLI', { timeout: 180_000 }, () => {
     const human = await aidos([...base, 'keys', 'list']);
     expect(human.stdout).toMatch(/ID\s+NAME\s+PREFIX/);
     expect(human.stdout).toContain('ci bot');
-    const viaKey = await aidos(['--url', t.core.url, '--token', secret, '--json', 'jobs', 'list']);
+    const viaKey = await aidos(['--url', t.core.url, '--token', secret, '--json', 'tasks', 'list']);
     expect(viaKey.code).toBe(0);
     const revoked = await aidos([...base, 'keys', 'revoke', key.id]);
     expect(revoked.stdout).toContain(`revoked ${key.id}`);
-    const refused = await aidos(['--url', t.core.url, '--token', secret, 'jobs', 'list']);
+    const refused = await aidos(['--url', t.core.url, '--token', secret, 'tasks', 'list']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/UNAUTHENTICATED.*was revoked/);
   });
 
-  it('runs a job and follows it to the end with a progress bar', async () => {
-    const r = await aidos([...base, 'jobs', 'run', 'system.sleep', '--payload', '{"ms":600,"steps":3}', '--wait']);
+  it('runs a task and follows it to the end with a progress bar', async () => {
+    const r = await aidos([...base, 'tasks', 'run', 'system.sleep', '--payload', '{"ms":600,"steps":3}', '--wait']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/system\.sleep succeeded/);
     expect(r.stderr).toMatch(/system\.sleep \[.*\] 100%/);
   });
 
-  it('lists and cancels jobs', async () => {
+  it('lists and cancels tasks', async () => {
     const job = await t.client.call('jobs.enqueue', {
       type: 'system.sleep',
       payload: { ms: 30_000 },
       runAfter: Date.now() + 60_000,
     });
-    const list = await aidos([...base, '--json', 'jobs', 'list', '--status', 'queued']);
+    const list = await aidos([...base, '--json', 'tasks', 'list', '--status', 'queued']);
     expect((JSON.parse(list.stdout) as { items: Job[] }).items.map((j) => j.id)).toContain(job.id);
-    const cancelled = await aidos([...base, 'jobs', 'cancel', job.id]);
+    const cancelled = await aidos([...base, 'tasks', 'cancel', job.id]);
     expect(cancelled.stdout).toContain(`cancelled ${job.id}`);
   });
 
   it('explains bad input and an absent server, with a non-zero exit', async () => {
-    const badId = await aidos([...base, 'jobs', 'cancel', '../../etc']);
+    const badId = await aidos([...base, 'tasks', 'cancel', '../../etc']);
     expect(badId.code).toBe(2);
     expect(badId.stderr).toContain('error (INVALID_ARGUMENT): path.id: must be a 26-character id');
-    const badJson = await aidos([...base, 'jobs', 'run', 'system.sleep', '--payload', '{oops']);
+    const badJson = await aidos([...base, 'tasks', 'run', 'system.sleep', '--payload', '{oops']);
     expect(badJson.stderr).toContain('--payload: is not valid JSON');
-    const badType = await aidos([...base, '--json', 'jobs', 'run', 'no.such.type']);
+    const badType = await aidos([...base, '--json', 'tasks', 'run', 'no.such.type']);
     expect(JSON.parse(badType.stderr)).toMatchObject({ error: { code: 'INVALID_ARGUMENT' } });
     const tmp = tempDir();
     try {
@@ -155,7 +155,7 @@ describe('aidos serve', { timeout: 180_000 }, () => {
     return { child, ready, stderr: () => stderr };
   }
 
-  it('refuses a second server on the same data dir, and after a kill -9 resumes the job that was running', async () => {
+  it('refuses a second server on the same data dir, and after a kill -9 resumes the task that was running', async () => {
     const tmp = tempDir();
     try {
       const first = serve(tmp.dir);
@@ -169,7 +169,7 @@ describe('aidos serve', { timeout: 180_000 }, () => {
         '--data-dir',
         tmp.dir,
         '--json',
-        'jobs',
+        'tasks',
         'run',
         'system.sleep',
         '--payload',
@@ -192,7 +192,7 @@ describe('aidos serve', { timeout: 180_000 }, () => {
       const restarted = serve(tmp.dir); // takes over the stale lock
       const { url: url2 } = await restarted.ready;
       expect(url2).not.toBe('');
-      const waited = await aidos(['--data-dir', tmp.dir, '--json', 'jobs', 'wait', job.id]);
+      const waited = await aidos(['--data-dir', tmp.dir, '--json', 'tasks', 'wait', job.id]);
       const done = JSON.parse(waited.stdout) as Job;
       expect(done).toMatchObject({ status: 'succeeded', attempts: 2, result: { sleptMs: 6000 } });
       restarted.child.kill('SIGTERM');

@@ -3,14 +3,14 @@ import { closeSync, createReadStream, lstatSync, openSync, readdirSync, readSync
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { ImportResult } from '#shared/contracts/dataforge';
-import type { Job } from '#shared/contracts/jobs';
 import { AppError } from '#shared/errors';
 import { VERSION } from '#core/version';
-import { connect, streamEvents, type Connection } from './connection';
+import { connect, type Connection } from './connection';
 import { addModelhubCommands } from './modelhub-commands';
 import { formatBytes, formatTime, printTable } from './output';
 import { progressBar } from './progress';
 import { findRendererDir, serve } from './serve';
+import { addTaskCommands, waitForTask } from './task-commands';
 import { addTrainosCommands } from './trainos-commands';
 
 interface GlobalFlags {
@@ -44,10 +44,17 @@ function conn(): Connection {
   return c;
 }
 
+function isJson(): boolean {
+  return flags().json === true;
+}
+
 function out(value: unknown, human: () => void): void {
-  if (flags().json) console.log(JSON.stringify(value, null, 2));
+  if (isJson()) console.log(JSON.stringify(value, null, 2));
   else human();
 }
+
+/** What the command groups kept in their own files (tasks, ModelHub, TrainOS) need from the program. */
+const context = { conn, out, json: isJson };
 
 program
   .command('serve')
@@ -158,99 +165,7 @@ keys
     out(key, () => console.log(`revoked ${key.id} (${key.name})`));
   });
 
-function jobRow(j: Job) {
-  return {
-    id: j.id,
-    type: j.type,
-    status: j.status,
-    progress: j.progress === null ? null : `${Math.round(j.progress * 100)}%`,
-    attempts: `${j.attempts}/${j.maxAttempts}`,
-    created: formatTime(j.createdAt),
-    error: j.error?.message ?? null,
-  };
-}
-
-const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
-
-/** Follows a job over the event stream with a progress bar until it ends. */
-async function waitForJob(c: Connection, id: string): Promise<Job> {
-  let job = await c.client.call('jobs.get', { id });
-  if (FINAL.has(job.status)) return job;
-  const bar = flags().json ? undefined : progressBar(job.type);
-  const stream = streamEvents(c, ['job.*'], (event) => {
-    const data = event.data as { job: Job };
-    if (data.job.id !== id) return false;
-    job = data.job;
-    bar?.update(job.progress ?? 0, job.progressMessage ?? job.status);
-    return FINAL.has(job.status);
-  });
-  try {
-    // The job may have ended between the first read and the subscription.
-    await Promise.race([stream.ready, stream.done]);
-    const latest = await c.client.call('jobs.get', { id });
-    if (FINAL.has(latest.status)) job = latest;
-    else await stream.done;
-  } finally {
-    stream.close();
-    bar?.stop();
-  }
-  return FINAL.has(job.status) ? job : c.client.call('jobs.get', { id });
-}
-
-const jobs = program.command('jobs').description('inspect and control the job queue');
-jobs
-  .command('list')
-  .description('list jobs, newest first')
-  .option('--status <status>', 'only jobs in this state (queued, running, succeeded, failed, cancelled)')
-  .option('--type <type>', 'only jobs of this type')
-  .option('-n, --limit <n>', 'how many', (v) => Number.parseInt(v, 10), 50)
-  .action(async (o: { status?: Job['status']; type?: string; limit: number }) => {
-    const page = await conn().client.call('jobs.list', { status: o.status, type: o.type, limit: o.limit });
-    out(page, () => printTable(page.items.map(jobRow), 'no jobs'));
-  });
-jobs
-  .command('show <id>')
-  .description('show one job')
-  .action(async (id: string) => {
-    const job = await conn().client.call('jobs.get', { id });
-    out(job, () => console.log(JSON.stringify(job, null, 2)));
-  });
-jobs
-  .command('cancel <id>')
-  .description('cancel a queued or running job')
-  .action(async (id: string) => {
-    const job = await conn().client.call('jobs.cancel', { id });
-    out(job, () =>
-      console.log(job.status === 'cancelled' ? `cancelled ${id}` : `cancel requested for ${id} (it is ${job.status})`),
-    );
-  });
-jobs
-  .command('run <type>')
-  .description('enqueue a job; with --wait, follow it with a progress bar')
-  .option('--payload <json>', 'the job payload as JSON', '{}')
-  .option('--priority <n>', 'higher runs first', (v) => Number.parseInt(v, 10), 0)
-  .option('-w, --wait', 'wait for the job to finish')
-  .action(async (type: string, o: { payload: string; priority: number; wait?: boolean }) => {
-    let payload: unknown;
-    try {
-      payload = JSON.parse(o.payload);
-    } catch {
-      throw AppError.invalid('--payload', 'is not valid JSON');
-    }
-    const c = conn();
-    let job = await c.client.call('jobs.enqueue', { type, payload, priority: o.priority });
-    if (o.wait) job = await waitForJob(c, job.id);
-    out(job, () => console.log(`${job.id} ${job.type} ${job.status}${job.error ? `: ${job.error.message}` : ''}`));
-    if (job.status === 'failed') process.exitCode = 1;
-  });
-jobs
-  .command('wait <id>')
-  .description('follow a job with a progress bar until it ends')
-  .action(async (id: string) => {
-    const job = await waitForJob(conn(), id);
-    out(job, () => console.log(`${job.id} ${job.status}`));
-    if (job.status === 'failed') process.exitCode = 1;
-  });
+addTaskCommands(program, context);
 
 const datasets = program.command('datasets').description('datasets and their immutable versions');
 datasets
@@ -286,7 +201,7 @@ datasets
     const absolute = path.resolve(target);
     const name = o.name ?? datasetNameFrom(absolute);
     const c = conn();
-    const job = await waitForJob(
+    const job = await waitForTask(
       c,
       (
         await c.client.call('datasets.import', {
@@ -297,6 +212,7 @@ datasets
           extract: o.extract,
         })
       ).id,
+      !isJson(),
     );
     if (job.status !== 'succeeded') throw new AppError('INTERNAL', `import ${job.status}: ${job.error?.message ?? ''}`);
     const result = job.result as ImportResult;
@@ -409,9 +325,10 @@ datasets
     const c = conn();
     const v = version ?? 'latest';
     if (o.run) {
-      const job = await waitForJob(
+      const job = await waitForTask(
         c,
         (await c.client.call('datasets.qualityRun', { dataset, version: v, target: o.target })).id,
+        !isJson(),
       );
       if (job.status !== 'succeeded')
         throw new AppError('INTERNAL', `quality check ${job.status}: ${job.error?.message ?? ''}`);
@@ -518,9 +435,10 @@ datasets
   .description('write a version into a new or empty folder')
   .action(async (dataset: string, version: string, folder: string) => {
     const c = conn();
-    const job = await waitForJob(
+    const job = await waitForTask(
       c,
       (await c.client.call('datasets.export', { dataset, version, path: path.resolve(folder) })).id,
+      !isJson(),
     );
     if (job.status !== 'succeeded') throw new AppError('INTERNAL', `export ${job.status}: ${job.error?.message ?? ''}`);
     const result = job.result as { files: number; bytes: number; path: string };
@@ -579,8 +497,8 @@ function explain(err: unknown): string {
   return `error: ${(err as Error).message ?? String(err)}`;
 }
 
-addModelhubCommands(program, { conn, out });
-addTrainosCommands(program, { conn, out });
+addModelhubCommands(program, context);
+addTrainosCommands(program, context);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (flags().json) {

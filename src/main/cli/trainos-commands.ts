@@ -1,11 +1,26 @@
-import type { Command } from 'commander';
-import type { GpuStatus } from '#shared/contracts/trainos';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Option, type Command } from 'commander';
+import type { z } from 'zod';
+import {
+  hasEnded,
+  TRAINING_JOB_STATES,
+  TrainingJobSpec,
+  type GpuStatus,
+  type JobLogLine,
+  type JobResources,
+  type TrainingJob,
+  type TrainingJobInput,
+  type TrainingJobState,
+} from '#shared/contracts/trainos';
+import { AppError } from '#shared/errors';
 import type { Connection } from './connection';
-import { printTable } from './output';
+import { formatTime, printTable } from './output';
 
 interface CliContext {
   conn(): Connection;
   out(value: unknown, human: () => void): void;
+  json(): boolean;
 }
 
 function orDash(value: number | null, unit: string): string | null {
@@ -27,7 +42,176 @@ function gpuRow(g: GpuStatus) {
   };
 }
 
-/** `aidos gpus`: the GPU inventory and what the app holds on each GPU. */
+/** How often `--follow` asks for more of a running job's log. */
+const LOG_POLL_MS = 500;
+
+/** A commander parser for a whole-number option: bad input fails before any request. */
+function wholeNumber(flag: string): (value: string) => number {
+  return (value) => {
+    if (!/^-?\d+$/.test(value)) throw AppError.invalid(flag, `'${value}' is not a whole number`);
+    return Number(value);
+  };
+}
+
+function gpuCount(value: string): number | 'any' {
+  if (value === 'any') return 'any';
+  if (!/^\d+$/.test(value)) throw AppError.invalid('--gpus', `'${value}' is neither a whole number nor 'any'`);
+  return Number(value);
+}
+
+/** Collects repeated `--env KEY=VALUE` options; the key's format is checked with the rest of the spec. */
+function envPair(pair: string, previous: Record<string, string> = {}): Record<string, string> {
+  const equals = pair.indexOf('=');
+  if (equals <= 0) throw AppError.invalid('--env', `'${pair}' is not KEY=VALUE`);
+  return { ...previous, [pair.slice(0, equals)]: pair.slice(equals + 1) };
+}
+
+/** The `aidos jobs submit` option that sets each field of the spec, for error messages. */
+const SPEC_FLAGS: Record<string, string> = {
+  name: '--name',
+  command: 'command',
+  workingDir: '--cwd',
+  env: '--env',
+  'resources.gpus': '--gpus',
+  'resources.gpuMemoryMb': '--gpu-memory',
+  'resources.cpuThreads': '--cpus',
+  'resources.ramMb': '--ram',
+  priority: '--priority',
+  maxRuntimeSeconds: '--max-runtime',
+  retries: '--retries',
+  experiment: '--experiment',
+};
+
+/** Checks a spec against the contract before it is sent, naming the option that set the bad field. */
+function checkSpec(spec: TrainingJobInput): void {
+  const result = TrainingJobSpec.safeParse(spec);
+  const issue = result.error?.issues[0];
+  if (!issue) return;
+  const field = issue.path[0] === 'resources' ? issue.path.slice(0, 2).join('.') : String(issue.path[0]);
+  throw AppError.invalid(SPEC_FLAGS[field] ?? field, issueText(issue));
+}
+
+function issueText(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_key')
+    return `'${String(issue.path.at(-1))}' ${issue.issues[0]?.message ?? issue.message}`;
+  if (issue.path[0] === 'command' && typeof issue.path[1] === 'number') {
+    return `argument ${issue.path[1] + 1}: ${issue.message}`;
+  }
+  return issue.message;
+}
+
+/** Where a log line goes: the program's own stream, JSON lines, or stderr (to keep stdout for one JSON document). */
+type LogSink = (line: JobLogLine) => void;
+
+const toProgramStreams: LogSink = (line) =>
+  (line.stream === 'stderr' ? process.stderr : process.stdout).write(`${line.text}\n`);
+const asJsonLines: LogSink = (line) => process.stdout.write(`${JSON.stringify(line)}\n`);
+const toStderr: LogSink = (line) => process.stderr.write(`${line.text}\n`);
+
+/** Writes a job's log from `fromByte` up to what is stored now; returns the offset to continue from. */
+async function drainLog(c: Connection, job: string, fromByte: number, sink: LogSink): Promise<number> {
+  let offset = fromByte;
+  for (;;) {
+    const page = await c.client.call('trainingJobs.logs', { job, fromByte: offset });
+    page.lines.forEach(sink);
+    const progressed = page.nextByte > offset;
+    offset = page.nextByte;
+    if (page.atEnd || !progressed) return offset;
+  }
+}
+
+/** Writes a job's log until the job has ended and its log is read to the end; returns the ended job. */
+async function followLog(c: Connection, id: string, sink: LogSink): Promise<TrainingJob> {
+  let offset = 0;
+  for (;;) {
+    // The state is read before the log: once a job has ended its log is complete, so that read is the last.
+    const job = await c.client.call('trainingJobs.get', { job: id });
+    offset = await drainLog(c, id, offset, sink);
+    if (hasEnded(job.state)) return job;
+    await sleep(LOG_POLL_MS);
+  }
+}
+
+function placementText(job: TrainingJob): string | null {
+  if (job.placement === null) return null;
+  return job.placement.gpus.length === 0 ? 'cpu' : `gpu ${job.placement.gpus.join(',')}`;
+}
+
+function resourcesText(r: JobResources): string {
+  const gpus = r.gpus === 'any' ? 'a GPU if one is free' : `${r.gpus} GPU${r.gpus === 1 ? '' : 's'}`;
+  const gpuMemory = r.gpuMemoryMb === undefined ? '' : ` (${r.gpuMemoryMb} MiB)`;
+  return `${gpus}${gpuMemory}, ${r.cpuThreads} CPU thread${r.cpuThreads === 1 ? '' : 's'}, ${r.ramMb} MiB RAM`;
+}
+
+/** "01J… failed: exited with code 3", "01J… queued (waiting for 2 free GPUs (1 free))". */
+function stateLine(job: TrainingJob): string {
+  const waiting = job.waitingReason ? ` (${job.waitingReason})` : '';
+  return `${job.id} ${job.state}${waiting}${job.reason ? `: ${job.reason}` : ''}`;
+}
+
+/** An argument as a shell would need it typed, for showing a command. */
+function shellWord(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
+function jobRow(job: TrainingJob) {
+  return {
+    id: job.id,
+    name: job.name,
+    state: job.state,
+    attempt: job.attempt,
+    placement: placementText(job),
+    reason: job.waitingReason ?? job.reason,
+    started: formatTime(job.startedAt),
+    ended: formatTime(job.endedAt),
+  };
+}
+
+function printJob(job: TrainingJob): void {
+  const spec = job.spec;
+  const fields: [string, string | number | null][] = [
+    ['id', job.id],
+    ['name', job.name],
+    ['state', job.state],
+    ['waiting', job.waitingReason],
+    ['reason', job.reason],
+    ['attempt', job.attempt],
+    ['command', spec.command.map(shellWord).join(' ')],
+    ['cwd', spec.workingDir],
+    ['env', Object.keys(spec.env).join(', ') || null],
+    ['resources', resourcesText(spec.resources)],
+    ['priority', spec.priority],
+    ['retries', spec.retries],
+    ['max runtime', spec.maxRuntimeSeconds === undefined ? null : `${spec.maxRuntimeSeconds}s`],
+    ['placement', placementText(job)],
+    ['experiment', spec.experiment],
+    ['run', job.runId],
+    ['exit code', job.exitCode],
+    ['signal', job.signal],
+    ['retry of', job.retryOf],
+    ['created', formatTime(job.createdAt)],
+    ['started', formatTime(job.startedAt)],
+    ['ended', formatTime(job.endedAt)],
+  ];
+  for (const [label, value] of fields) if (value !== null) console.log(`${label.padEnd(11)} ${value}`);
+}
+
+interface SubmitOptions {
+  name?: string;
+  gpus?: number | 'any';
+  gpuMemory?: number;
+  cpus?: number;
+  ram?: number;
+  priority?: number;
+  maxRuntime?: number;
+  retries?: number;
+  experiment?: string;
+  env?: Record<string, string>;
+  cwd?: string;
+  follow?: boolean;
+}
+
+/** `aidos gpus` and `aidos jobs …`: the GPU inventory and training jobs. */
 export function addTrainosCommands(program: Command, ctx: CliContext): void {
   program
     .command('gpus')
@@ -51,5 +235,105 @@ export function addTrainosCommands(program: Command, ctx: CliContext): void {
           }
         }
       });
+    });
+
+  const jobs = program.command('jobs').description('training jobs: submit, list, follow logs, cancel, retry');
+  jobs
+    .command('submit')
+    .description(
+      'submit a training job: the command after -- runs (without a shell) when its resources are free; ' +
+        "prints its id and state, or with --follow its log (then the CLI's own lines go to stderr)",
+    )
+    .argument('[command...]', 'the program and its arguments, after --')
+    .option('--name <name>', "a name to show in lists (default: the program's file name)")
+    .option('--gpus <n|any>', "whole GPUs, or 'any': one if one is free, else the CPU (default 0)", gpuCount)
+    .option(
+      '--gpu-memory <MB>',
+      'with one GPU: the GPU memory it needs, so small jobs can share a GPU',
+      wholeNumber('--gpu-memory'),
+    )
+    .option('--cpus <n>', 'CPU threads (default 1)', wholeNumber('--cpus'))
+    .option('--ram <MB>', 'RAM in MiB (default 512)', wholeNumber('--ram'))
+    .option('--priority <n>', 'higher runs first, -100 to 100 (default 0)', wholeNumber('--priority'))
+    .option('--max-runtime <seconds>', 'stop it after this long', wholeNumber('--max-runtime'))
+    .option('--retries <n>', 'start a failed job again up to this many times (default 0)', wholeNumber('--retries'))
+    .option('--experiment <name>', 'the ModelHub experiment its run goes into (default: Default)')
+    .option('--env <KEY=VALUE>', 'an environment variable for it (repeatable)', envPair)
+    .option('--cwd <dir>', 'its working directory (default: the current one)')
+    .option('-f, --follow', 'print its log until it ends; exit 0 if it succeeded, 1 otherwise')
+    .action(async (command: string[], o: SubmitOptions) => {
+      if (command.length === 0) {
+        throw AppError.invalid(
+          'command',
+          'give the program to run after --, e.g. aidos jobs submit -- python3 train.py',
+        );
+      }
+      const spec: TrainingJobInput = {
+        name: o.name,
+        command,
+        workingDir: path.resolve(o.cwd ?? '.'),
+        env: o.env,
+        resources: { gpus: o.gpus, gpuMemoryMb: o.gpuMemory, cpuThreads: o.cpus, ramMb: o.ram },
+        priority: o.priority,
+        maxRuntimeSeconds: o.maxRuntime,
+        retries: o.retries,
+        experiment: o.experiment,
+      };
+      checkSpec(spec);
+      const c = ctx.conn();
+      const submitted = await c.client.call('trainingJobs.submit', spec);
+      if (!o.follow) {
+        ctx.out(submitted, () => console.log(stateLine(submitted)));
+        return;
+      }
+      // Following: stdout is the program's output (or, with --json, the ended job as one JSON document).
+      if (!ctx.json()) console.error(stateLine(submitted));
+      const ended = await followLog(c, submitted.id, ctx.json() ? toStderr : toProgramStreams);
+      ctx.out(ended, () => console.error(stateLine(ended)));
+      if (ended.state !== 'succeeded') process.exitCode = 1;
+    });
+  jobs
+    .command('list')
+    .description('list training jobs, newest first')
+    .addOption(new Option('--state <state>', 'only jobs in this state').choices(TRAINING_JOB_STATES))
+    .option('-n, --limit <n>', 'how many (at most 500)', wholeNumber('--limit'), 50)
+    .action(async (o: { state?: TrainingJobState; limit: number }) => {
+      const page = await ctx.conn().client.call('trainingJobs.list', { state: o.state, limit: o.limit });
+      ctx.out(page, () =>
+        printTable(page.items.map(jobRow), 'no training jobs (submit one with: aidos jobs submit -- <command>)'),
+      );
+    });
+  jobs
+    .command('show <id>')
+    .description('show one training job: its command, resources, placement, state and times')
+    .action(async (id: string) => {
+      const job = await ctx.conn().client.call('trainingJobs.get', { job: id });
+      ctx.out(job, () => printJob(job));
+    });
+  jobs
+    .command('logs <id>')
+    .description("print a job's log as the program wrote it (its stderr to stderr); --json: one JSON line per line")
+    .option('-f, --follow', 'keep printing until the job has ended')
+    .action(async (id: string, o: { follow?: boolean }) => {
+      const c = ctx.conn();
+      const sink = ctx.json() ? asJsonLines : toProgramStreams;
+      if (o.follow) await followLog(c, id, sink);
+      else await drainLog(c, id, 0, sink);
+    });
+  jobs
+    .command('cancel <id>')
+    .description('cancel a training job: a queued one at once, a running one by SIGTERM (SIGKILL after a grace)')
+    .action(async (id: string) => {
+      const job = await ctx.conn().client.call('trainingJobs.cancel', { job: id });
+      ctx.out(job, () =>
+        console.log(job.state === 'cancelled' ? `cancelled ${id}` : `cancel requested for ${id} (it is ${job.state})`),
+      );
+    });
+  jobs
+    .command('retry <id>')
+    .description('submit an ended job again with the same spec, as a new job')
+    .action(async (id: string) => {
+      const job = await ctx.conn().client.call('trainingJobs.retry', { job: id });
+      ctx.out(job, () => console.log(`${stateLine(job)} (retry of ${id})`));
     });
 }

@@ -78,7 +78,7 @@ export function JobsPage() {
         ) : items.length === 0 ? (
           <EmptyState title={status ? `No ${status} jobs` : 'No jobs yet'}>
             Jobs appear here when a service or you enqueue one (“New job”, or{' '}
-            <code className="font-mono">aidos jobs</code> in a terminal).
+            <code className="font-mono">aidos tasks</code> in a terminal).
           </EmptyState>
         ) : (
           <JobsTable jobs={items} />

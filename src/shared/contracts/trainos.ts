@@ -73,7 +73,11 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const TrainingJobSpec = z.object({
   name: z.string().min(1).max(200).optional(),
   /** The program and its arguments, run without a shell: ["python3", "train.py", "--lr", "0.01"]. */
-  command: z.array(z.string().min(1).max(32_768)).min(1).max(1000),
+  command: z
+    .array(z.string().max(32_768))
+    .min(1)
+    .max(1000)
+    .refine((argv) => (argv[0] ?? '') !== '', 'must start with the program to run'),
   /** An absolute path on the machine that runs the job. */
   workingDir: z.string().min(1).max(4096),
   env: z
@@ -99,6 +103,11 @@ export type TrainingJobInput = z.input<typeof TrainingJobSpec>;
 export const TRAINING_JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'timed-out'] as const;
 export const TrainingJobState = z.enum(TRAINING_JOB_STATES);
 export type TrainingJobState = z.infer<typeof TrainingJobState>;
+
+/** Whether a job has ended (it will not run again; `retry` makes a new job). */
+export function hasEnded(state: TrainingJobState): boolean {
+  return state !== 'queued' && state !== 'running';
+}
 
 export const TrainingJob = z.object({
   id: Id,

@@ -145,6 +145,8 @@ describe('training jobs', { timeout: 120_000 }, () => {
     expect(missing.message).toMatch(/workingDir.*nope is not a folder/);
     const empty = await rejects(submit({ command: [] }));
     expect([empty.httpStatus, empty.message]).toEqual([400, expect.stringMatching(/command/)]);
+    const noProgram = await rejects(submit({ command: ['', 'train.py'] }));
+    expect(noProgram.message).toMatch(/command.*must start with the program to run/);
     const env = await rejects(submit({ command: ['x'], env: { 'BAD NAME': '1' } }));
     expect([env.httpStatus, env.message]).toEqual([400, expect.stringMatching(/env\.BAD NAME/)]);
     const unknown = await rejects(t.client.call('trainingJobs.get', { job: '01JAAAAAAAAAAAAAAAAAAAAAAA' }));

@@ -3,7 +3,13 @@ import path from 'node:path';
 import type { Db } from '#platform/db';
 import type { EventBus } from '#platform/events';
 import type { Logger } from '#platform/logger';
-import type { JobLogLine, TrainingJob, TrainingJobSpec, TrainingJobState } from '#shared/contracts/trainos';
+import {
+  hasEnded,
+  type JobLogLine,
+  type TrainingJob,
+  type TrainingJobSpec,
+  type TrainingJobState,
+} from '#shared/contracts/trainos';
 import { AppError } from '#shared/errors';
 import { newId } from '#shared/ids';
 import {
@@ -59,10 +65,6 @@ export interface TrainingJobsDeps {
   /** What a job needs to reach the core: its URL and a token. */
   access: () => { url: string; token: string };
   logsDir: string;
-}
-
-function hasEnded(state: TrainingJobState): boolean {
-  return state !== 'queued' && state !== 'running';
 }
 
 function toJob(r: JobRow): TrainingJob {
@@ -179,7 +181,7 @@ export class TrainingJobs {
     query: { fromByte: number; maxBytes: number },
   ): Promise<{ lines: JobLogLine[]; nextByte: number; atEnd: boolean }> {
     const row = this.row(id);
-    return readLogFile(row.log_file, query, hasEnded(row.state) || row.state === 'queued');
+    return readLogFile(row.log_file, query, hasEnded(row.state));
   }
 
   /** A queued job ends at once; a running one is stopped (SIGTERM, then SIGKILL after a grace). */
