@@ -90,6 +90,7 @@ export const trainosModule = defineService<
       bus,
       logger: log,
       executor: new LocalExecutor(log),
+      vram,
       machine,
       runs: modelhubRuns(services.get<ModelhubService>('modelhub')),
       access: () => ({ url: serverUrl(), token: readFileSync(localTokenPath(config.dataDir), 'utf8').trim() }),

@@ -21,6 +21,7 @@ import {
   type LocalProcessHandle,
 } from './local-executor';
 import { plan, type GpuReservation, type JobStart, type Machine } from './scheduler';
+import type { VramArbiter } from './vram';
 
 interface JobRow {
   id: string;
@@ -59,6 +60,8 @@ export interface TrainingJobsDeps {
   bus: EventBus;
   logger: Logger;
   executor: LocalExecutor;
+  /** Where a job's GPU memory is accounted, beside served models'. */
+  vram: VramArbiter;
   /** The machine as the scheduler sees it now (GPUs with memory others hold, CPU threads, RAM). */
   machine: () => Promise<Machine>;
   runs: JobRuns;
@@ -119,6 +122,12 @@ export class TrainingJobs {
         ...(spec.maxRuntimeSeconds ? { maxRuntimeMs: spec.maxRuntimeSeconds * 1000 } : {}),
       });
       if (isFinalState(status.state)) this.ended(status);
+      else if (row.placement) {
+        // The arbiter starts empty with the app: account the adopted job's GPU memory again.
+        await this.reserveGpus(row.id, row.name, (JSON.parse(row.placement) as Placement).gpus).catch((err: unknown) =>
+          this.deps.logger.warn({ err, job: row.id }, "could not account an adopted job's GPU memory"),
+        );
+      }
     }
     this.schedule();
   }
@@ -279,6 +288,17 @@ export class TrainingJobs {
       this.finish(row, { state: 'failed', exitCode: null, signal: null, reason });
       return;
     }
+    try {
+      await this.reserveGpus(row.id, row.name, start.gpus);
+    } catch (err) {
+      // Taken meanwhile (a model loaded between planning and now): it waits for the next round.
+      for (const g of start.gpus) this.deps.vram.release(`${row.id}:${g.index}`);
+      const reason = err instanceof Error ? err.message : String(err);
+      this.deps.db
+        .prepare('UPDATE trainos_jobs SET run_id = ?, waiting_reason = ? WHERE id = ?')
+        .run(runId, reason, row.id);
+      return;
+    }
     const placement: Placement = { gpus: start.gpus, cudaVisibleDevices: start.cudaVisibleDevices };
     this.deps.db
       .prepare(
@@ -313,6 +333,27 @@ export class TrainingJobs {
     if (isFinalState(status.state)) this.ended(status);
   }
 
+  /** Accounts a job's GPU memory with the VRAM arbiter (one holder per GPU), so served models see it. */
+  private async reserveGpus(id: string, name: string, gpus: readonly GpuReservation[]): Promise<void> {
+    for (const g of gpus) {
+      await this.deps.vram.reserve({
+        id: `${id}:${g.index}`,
+        owner: 'trainos',
+        kind: 'job',
+        label: `job ${id} ${name}`,
+        mb: g.memoryMb,
+        gpu: g.index,
+        parkable: false,
+        allowParking: false,
+      });
+    }
+  }
+
+  private releaseGpus(row: JobRow): void {
+    if (!row.placement) return;
+    for (const g of (JSON.parse(row.placement) as Placement).gpus) this.deps.vram.release(`${row.id}:${g.index}`);
+  }
+
   private onExecutorEvent(event: ExecutorEvent<LocalProcessHandle>): void {
     if (event.type === 'log') {
       this.deps.bus.emit('training.job.log', { jobId: event.jobId, line: event.line, nextByte: event.nextByte });
@@ -326,6 +367,7 @@ export class TrainingJobs {
     const row = this.deps.db.prepare('SELECT * FROM trainos_jobs WHERE id = ?').get(status.id) as JobRow | undefined;
     if (!row || row.state !== 'running') return; // reported twice (the start and the event)
     const spec = JSON.parse(row.spec) as TrainingJobSpec;
+    this.releaseGpus(row);
     if (status.state === 'failed' && row.attempt <= spec.retries) {
       this.deps.db
         .prepare(

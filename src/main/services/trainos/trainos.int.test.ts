@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir } from '#platform/testing';
+import { tempDir, waitFor } from '#platform/testing';
 import { runCli, startTestCore, type TestCore } from '#core/testing';
 
 const aidos = (core: TestCore, args: string[]) => runCli(['--data-dir', core.core.dataDir, ...args]);
@@ -82,5 +82,47 @@ describe('trainos: GPU inventory', { timeout: 120_000 }, () => {
     expect(lines[0]).toMatch(/^GPU\s+NAME\s+MEMORY\s+APP RESERVED\s+UTIL\s+TEMP\s+POWER$/);
     expect(lines[1]).toMatch(/^0\s+NVIDIA GeForce RTX 4090\s+1873 \/ 24564 MiB\s+0 MiB\s+37%\s+52 °C\s+61 \/ 450 W$/);
     expect(lines[2]).toMatch(/^1\s+NVIDIA RTX A4000\s+0 \/ 16376 MiB\s+0 MiB\s+0%\s+34 °C\s+-$/);
+
+    // A training job asking for a GPU gets a whole one, sees only it, and holds its memory on the board.
+    const work = tempDir();
+    cleanups.push(() => work.remove());
+    const script = 'console.log("cuda=" + process.env.CUDA_VISIBLE_DEVICES); setTimeout(() => {}, 1500)';
+    const job = await t.client.call('trainingJobs.submit', {
+      name: 'gpu job',
+      command: [process.execPath, '-e', script],
+      workingDir: work.dir,
+      resources: { gpus: 1 },
+    });
+    const running = await waitFor(async () => {
+      const j = await t.client.call('trainingJobs.get', { job: job.id });
+      return j.state === 'running' ? j : undefined;
+    }, 30_000);
+    const gpu = running.placement?.gpus[0] as number;
+    expect(running.placement).toEqual({ gpus: [gpu], cudaVisibleDevices: String(gpu) });
+    const held = (await t.client.call('gpus.list')).items[gpu]?.vram.holders;
+    expect(held?.map((h) => [h.id, h.owner, h.kind, h.label])).toEqual([
+      [`${job.id}:${gpu}`, 'trainos', 'job', `job ${job.id} gpu job`],
+    ]);
+    const done = await waitFor(async () => {
+      const j = await t.client.call('trainingJobs.get', { job: job.id });
+      return j.state === 'running' ? undefined : j;
+    }, 30_000);
+    expect(done.state).toBe('succeeded');
+    expect((await t.client.call('trainingJobs.logs', { job: job.id })).lines.map((l) => l.text)).toEqual([
+      `cuda=${gpu}`,
+    ]);
+    expect((await t.client.call('gpus.list')).items.flatMap((g) => g.vram.holders)).toEqual([]);
+    // More GPUs than the machine has: failed at once, saying so.
+    const greedy = await t.client.call('trainingJobs.submit', {
+      command: [process.execPath, '-e', 'null'],
+      workingDir: work.dir,
+      resources: { gpus: 3 },
+    });
+    const refused = await waitFor(async () => {
+      const j = await t.client.call('trainingJobs.get', { job: greedy.id });
+      return j.state === 'queued' ? undefined : j;
+    }, 30_000);
+    expect(refused.state).toBe('failed');
+    expect(refused.reason).toMatch(/^cannot run here: .*3 GPUs/);
   });
 });
