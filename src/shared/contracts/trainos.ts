@@ -96,6 +96,24 @@ export const TrainingJobSpec = z.object({
   retries: z.number().int().min(0).max(10).default(0),
   /** The ModelHub experiment its run goes into (made when missing). */
   experiment: z.string().min(1).max(250).default('Default'),
+  /**
+   * DataForge versions the job reads: each is written once into a folder of its own (shared by the jobs that read
+   * that version: not to be written into), named in the job's environment as AIDOS_DATASET_<AS> (`as`, else the dataset's name in capitals, non-alphanumerics as _),
+   * and logged as an input of its run. `version` (a number, tag or "latest") is fixed when the job is submitted.
+   */
+  datasets: z
+    .array(
+      z.object({
+        dataset: z.string().min(1).max(200),
+        version: z.string().min(1).max(100).default('latest'),
+        as: z
+          .string()
+          .regex(/^[A-Z0-9_]{1,64}$/, 'must be capitals, digits and _')
+          .optional(),
+      }),
+    )
+    .max(20)
+    .default([]),
 });
 export type TrainingJobSpec = z.infer<typeof TrainingJobSpec>;
 export type TrainingJobInput = z.input<typeof TrainingJobSpec>;

@@ -1,13 +1,14 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { localTokenPath } from '#platform/config';
 import { defineService } from '#core/module';
+import type { DataforgeService } from '#services/dataforge/contract';
 import type { ModelhubService } from '#services/modelhub/contract';
 import type { TrainingJobState } from '#shared/contracts/trainos';
 import { AppError } from '#shared/errors';
 import type { TrainosService } from './contract';
-import { TrainingJobs, type JobRuns } from './jobs';
+import { TrainingJobs, type JobDatasets, type JobRuns } from './jobs';
 import { LocalExecutor } from './local-executor';
 import { trainosRoutes } from './routes';
 import type { Machine } from './scheduler';
@@ -41,11 +42,49 @@ function modelhubRuns(modelhub: ModelhubService): JobRuns {
       }
       return tracking.createRun({ experimentId, runName, tags: [{ key: 'aidos.training_job', value: jobId }] }).info.id;
     },
+    inputs: (runId, versions) =>
+      tracking.logInputs(
+        runId,
+        versions.map((v) => ({
+          name: v.dataset,
+          digest: v.manifestSha256.slice(0, 12),
+          sourceType: 'aidos',
+          // The SDK's form: ModelHub links it to the DataForge version (lineage).
+          source: `aidos://datasets/${encodeURIComponent(v.dataset)}/versions/${v.number}`,
+          schema: null,
+          profile: null,
+          tags: [{ key: 'aidos.env', value: v.env }],
+          datasetVersionId: v.versionId,
+        })),
+      ),
     // A script that logs through the SDK ends its run itself; one that did not is ended with the job.
     end: (runId, state) => {
       const status = RUN_STATUS[state];
       if (status && tracking.run(runId).info.status === 'RUNNING')
         tracking.updateRun(runId, { status, endTime: Date.now() });
+    },
+  };
+}
+
+/** Dataset versions written once each under `root/<version id>`; jobs reading the same version share it. */
+function dataforgeVersions(dataforge: DataforgeService, root: string): JobDatasets {
+  const writing = new Map<string, Promise<string>>();
+  return {
+    resolve: (dataset, version) => dataforge.resolveVersion(dataset, version),
+    materialize: (versionId) => {
+      const target = path.join(root, versionId);
+      // An export becomes visible only once complete, so an existing folder holds the whole version.
+      if (existsSync(target)) return Promise.resolve(target);
+      let pending = writing.get(versionId);
+      if (!pending) {
+        mkdirSync(root, { recursive: true });
+        pending = dataforge
+          .exportVersion(versionId, target)
+          .then(() => target)
+          .finally(() => writing.delete(versionId));
+        writing.set(versionId, pending);
+      }
+      return pending;
     },
   };
 }
@@ -59,7 +98,7 @@ export const trainosModule = defineService<
   rank: 'core',
   migrations: trainosMigrations,
   platform: ['sysinfo', 'bus', 'db', 'logger', 'config', 'serverUrl'],
-  services: ['modelhub'],
+  services: ['modelhub', 'dataforge'],
   create: ({ sysinfo, bus, db, logger, config, serverUrl }, services) => {
     const vram = new VramArbiter({ readGpus: () => sysinfo.gpus(), events: bus });
     const log = logger.child({ service: 'trainos' });
@@ -93,6 +132,10 @@ export const trainosModule = defineService<
       vram,
       machine,
       runs: modelhubRuns(services.get<ModelhubService>('modelhub')),
+      datasets: dataforgeVersions(
+        services.get<DataforgeService>('dataforge'),
+        path.join(config.dataDir, 'trainos', 'datasets'),
+      ),
       access: () => ({ url: serverUrl(), token: readFileSync(localTokenPath(config.dataDir), 'utf8').trim() }),
       logsDir,
     });

@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCore, type TestCore } from '#core/testing';
 import { tempDir, waitFor } from '#platform/testing';
@@ -136,6 +138,41 @@ describe('training jobs', { timeout: 120_000 }, () => {
     const done = await ended(job.id);
     expect(done.state).toBe('failed');
     expect(done.reason).toMatch(/^cannot run here: .*GPU/);
+  });
+
+  it('mounts the dataset versions it names and records them as inputs of its run', async () => {
+    const data = tempDir('aidos-jobs-data-');
+    try {
+      writeFileSync(path.join(data.dir, 'train.csv'), 'x,y\n1,2\n');
+      writeFileSync(path.join(data.dir, 'notes.txt'), 'hello');
+      const importJob = await t.client.call('datasets.import', { dataset: 'digits', path: data.dir, create: true });
+      await waitFor(
+        async () =>
+          ['succeeded', 'failed'].includes((await t.client.call('jobs.get', { id: importJob.id })).status) || undefined,
+        60_000,
+        'the import',
+      );
+      const script =
+        'const fs = require("fs"); const dir = process.env.AIDOS_DATASET_DIGITS;' +
+        ' console.log(fs.readdirSync(dir).sort().join(",") + " " + fs.readFileSync(dir + "/notes.txt", "utf8"))';
+      const job = await submit({ command: [NODE, '-e', script], datasets: [{ dataset: 'digits' }] });
+      // The version is fixed at submission: "latest" became its number.
+      expect(job.spec.datasets).toEqual([{ dataset: 'digits', version: '1' }]);
+      const done = await ended(job.id);
+      expect(done.state, done.reason ?? '').toBe('succeeded');
+      expect((await t.client.call('trainingJobs.logs', { job: job.id })).lines.map((l) => l.text)).toEqual([
+        'notes.txt,train.csv hello',
+      ]);
+      const version = await t.client.call('datasets.version', { dataset: 'digits', version: '1' });
+      const run = await t.client.call('runs.get', { run: done.runId as string });
+      expect(run.inputs.map((i) => [i.name, i.source, i.datasetVersionId])).toEqual([
+        ['digits', 'aidos://datasets/digits/versions/1', version.id],
+      ]);
+      const unknown = await rejects(submit({ command: [NODE], datasets: [{ dataset: 'no-such-data' }] }));
+      expect([unknown.httpStatus, unknown.message]).toEqual([400, expect.stringMatching(/datasets\.0.*no-such-data/)]);
+    } finally {
+      data.remove();
+    }
   });
 
   it('refuses bad specs naming the field, and unknown jobs', async () => {

@@ -52,7 +52,26 @@ interface Placement {
 /** The ModelHub side of a job: the run it logs into, made at its first start and ended with it. */
 export interface JobRuns {
   start(experiment: string, runName: string, jobId: string): string;
+  /** Records the dataset versions the job reads as inputs of its run (lineage). */
+  inputs(runId: string, versions: readonly MountedVersion[]): void;
   end(runId: string, state: TrainingJobState): void;
+}
+
+/** A dataset version a job reads, fixed at submission. */
+export interface MountedVersion {
+  dataset: string;
+  number: number;
+  versionId: string;
+  manifestSha256: string;
+  /** The environment variable that names its folder. */
+  env: string;
+}
+
+/** DataForge as jobs need it: versions resolved, and written once into folders of their own. */
+export interface JobDatasets {
+  resolve(dataset: string, version: string): { id: string; number: number; manifestSha256: string };
+  /** The folder holding the version's files, written on first use (concurrent calls share the work). */
+  materialize(versionId: string): Promise<string>;
 }
 
 export interface TrainingJobsDeps {
@@ -65,6 +84,7 @@ export interface TrainingJobsDeps {
   /** The machine as the scheduler sees it now (GPUs with memory others hold, CPU threads, RAM). */
   machine: () => Promise<Machine>;
   runs: JobRuns;
+  datasets: JobDatasets;
   /** What a job needs to reach the core: its URL and a token. */
   access: () => { url: string; token: string };
   logsDir: string;
@@ -145,6 +165,11 @@ export class TrainingJobs {
     if (!statSync(spec.workingDir, { throwIfNoEntry: false })?.isDirectory()) {
       throw AppError.invalid('workingDir', `${spec.workingDir} is not a folder on this machine`);
     }
+    const mounts = this.resolveMounts(spec);
+    const fixed: TrainingJobSpec = {
+      ...spec,
+      datasets: spec.datasets.map((d, i) => ({ ...d, version: String((mounts[i] as MountedVersion).number) })),
+    };
     const id = newId();
     const now = Date.now();
     const name = spec.name ?? path.basename(spec.command[0] as string);
@@ -153,11 +178,37 @@ export class TrainingJobs {
         `INSERT INTO trainos_jobs (id, name, spec, state, priority, attempt, log_file, retry_of, created_at)
          VALUES (?, ?, ?, 'queued', ?, 1, ?, ?, ?)`,
       )
-      .run(id, name, JSON.stringify(spec), spec.priority, path.join(this.deps.logsDir, `${id}.log`), retryOf, now);
+      .run(id, name, JSON.stringify(fixed), spec.priority, path.join(this.deps.logsDir, `${id}.log`), retryOf, now);
     const job = this.get(id);
     this.deps.bus.emit('training.job.updated', { job });
     this.schedule();
     return job;
+  }
+
+  /** The versions a spec mounts, each checked to exist, with the environment variable naming its folder. */
+  private resolveMounts(spec: TrainingJobSpec): MountedVersion[] {
+    const names = new Set<string>();
+    return spec.datasets.map((d, i) => {
+      let version;
+      try {
+        version = this.deps.datasets.resolve(d.dataset, d.version);
+      } catch (err) {
+        if (err instanceof AppError && (err.code === 'NOT_FOUND' || err.code === 'INVALID_ARGUMENT')) {
+          throw AppError.invalid(`datasets.${i}`, err.message);
+        }
+        throw err;
+      }
+      const env = `AIDOS_DATASET_${d.as ?? d.dataset.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+      if (names.has(env)) throw AppError.invalid(`datasets.${i}`, `${env} names two datasets: give one an 'as'`);
+      names.add(env);
+      return {
+        dataset: d.dataset,
+        number: version.number,
+        versionId: version.id,
+        manifestSha256: version.manifestSha256,
+        env,
+      };
+    });
   }
 
   get(id: string): TrainingJob {
@@ -288,6 +339,16 @@ export class TrainingJobs {
       this.finish(row, { state: 'failed', exitCode: null, signal: null, reason });
       return;
     }
+    const mountEnv: Record<string, string> = {};
+    try {
+      const mounts = this.resolveMounts(spec);
+      for (const m of mounts) mountEnv[m.env] = await this.deps.datasets.materialize(m.versionId);
+      if (row.run_id === null && mounts.length > 0) this.deps.runs.inputs(runId, mounts);
+    } catch (err) {
+      const reason = `could not prepare its datasets: ${err instanceof Error ? err.message : String(err)}`;
+      this.finish({ ...row, run_id: runId }, { state: 'failed', exitCode: null, signal: null, reason });
+      return;
+    }
     try {
       await this.reserveGpus(row.id, row.name, start.gpus);
     } catch (err) {
@@ -321,6 +382,7 @@ export class TrainingJobs {
         CUDA_DEVICE_ORDER: 'PCI_BUS_ID',
         CUDA_VISIBLE_DEVICES: start.cudaVisibleDevices,
         AIDOS_JOB_ID: row.id,
+        ...mountEnv,
       },
       ...(spec.maxRuntimeSeconds ? { maxRuntimeMs: spec.maxRuntimeSeconds * 1000 } : {}),
       logFile: row.log_file,
