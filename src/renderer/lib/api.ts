@@ -72,4 +72,8 @@ export const queryKeys = {
   model: (name: string) => ['modelhub', 'models', name] as const,
   /** The GPU board: polled, and refetched on `vram.*` events. */
   gpus: ['trainos', 'gpus'] as const,
+  /** Training job lists, refetched on `training.job.updated`; one job is patched from the event itself. */
+  trainingJobLists: ['trainos', 'jobs', 'list'] as const,
+  trainingJobList: (state: string | undefined) => ['trainos', 'jobs', 'list', state ?? 'all'] as const,
+  trainingJob: (id: string) => ['trainos', 'jobs', 'one', id] as const,
 };

@@ -1,5 +1,5 @@
 import type { ComponentType } from 'react';
-import { GpuIcon, KeyIcon, type IconProps } from '../components/icons';
+import { GpuIcon, KeyIcon, QueueIcon, type IconProps } from '../components/icons';
 import { DatasetsPage } from '../datasets/DatasetsPage';
 import { DatasetsIcon } from '../datasets/icons';
 import { ExperimentsPage } from '../experiments/ExperimentsPage';
@@ -7,6 +7,7 @@ import { ExperimentsIcon } from '../experiments/icons';
 import { ModelsIcon } from '../models/icons';
 import { ModelsPage } from '../models/ModelsPage';
 import { GpusPage } from '../trainos/GpusPage';
+import { TrainingJobsPage } from '../trainos/TrainingJobsPage';
 
 /**
  * The renderer's pages for platform services, keyed by the service name that `system.services` reports. The
@@ -37,8 +38,12 @@ export const servicePages: Readonly<Partial<Record<string, ServicePage | readonl
     { label: 'Experiments', icon: ExperimentsIcon, to: '/experiments', element: ExperimentsPage },
     { label: 'Models', icon: ModelsIcon, to: '/models', element: ModelsPage },
   ],
-  // The job queue is the main navigation's Jobs page; the GPU board is TrainOS's own.
-  trainos: { label: 'GPUs', icon: GpuIcon, to: '/gpus', element: GpusPage },
+  // The platform's task queue is the main navigation's Jobs page; training jobs and the GPU board are TrainOS's.
+  // One training job's page is /training/jobs?job=<id>, on the same route.
+  trainos: [
+    { label: 'Training jobs', icon: QueueIcon, to: '/training/jobs', element: TrainingJobsPage },
+    { label: 'GPUs', icon: GpuIcon, to: '/gpus', element: GpusPage },
+  ],
 };
 
 /** The pages of a service, in sidebar order (none when it has no entry). */
