@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { Link, useNavigate } from 'react-router';
-import { trainosEvents, type TrainingJob } from '#shared/contracts/trainos';
+import { hasEnded, trainosEvents, type TrainingJob } from '#shared/contracts/trainos';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { Button, Card, Muted, Spinner } from '../components/ui';
 import { useLiveEvents } from '../experiments/live';
@@ -13,7 +13,7 @@ import { toastError } from '../lib/toasts';
 import { quoteArgument } from './command';
 import { JobLog } from './JobLog';
 import { TrainingStateBadge } from './TrainingStateBadge';
-import { formatPlacement, hasEnded, stateNote, TRAINING_JOBS_PATH, trainingJobPath } from './training-jobs';
+import { formatPlacement, stateNote, TRAINING_JOBS_PATH, trainingJobPath } from './training-jobs';
 
 const JobUpdatedEvent = trainosEvents['training.job.updated'];
 
@@ -26,6 +26,8 @@ export function TrainingJobPage({ jobId }: { jobId: string }) {
     queryKey: queryKeys.trainingJob(jobId),
     queryFn: () => api.call('trainingJobs.get', { job: jobId }),
     staleTime: 0,
+    // Events bring changes at once; this also catches one missed while the event stream reconnected.
+    refetchInterval: (query) => (query.state.data && hasEnded(query.state.data.state) ? false : 5000),
   });
   useLiveEvents(
     (name) => name === 'training.job.updated',
@@ -38,7 +40,8 @@ export function TrainingJobPage({ jobId }: { jobId: string }) {
   );
   const cancel = useMutation({
     mutationFn: () => api.call('trainingJobs.cancel', { job: jobId }),
-    onSuccess: (updated) => queryClient.setQueryData(queryKeys.trainingJob(jobId), updated),
+    // Read again rather than keep the answer: the job's end may have arrived as an event before it.
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: queryKeys.trainingJob(jobId) }),
     onError: (error) => toastError(error, 'Could not cancel the job'),
   });
   const retry = useMutation({

@@ -1,4 +1,4 @@
-import type { JobLogLine, TrainingJob, TrainingJobState } from '#shared/contracts/trainos';
+import type { JobLogLine, TrainingJob } from '#shared/contracts/trainos';
 
 /** A job's page: a query parameter of the queue's route, which is the one route the service registry gives it. */
 export function trainingJobPath(jobId: string): string {
@@ -6,12 +6,6 @@ export function trainingJobPath(jobId: string): string {
 }
 
 export const TRAINING_JOBS_PATH = '/training/jobs';
-
-const ENDED: readonly TrainingJobState[] = ['succeeded', 'failed', 'cancelled', 'timed-out'];
-
-export function hasEnded(state: TrainingJobState): boolean {
-  return ENDED.includes(state);
-}
 
 /** Where a job runs: "GPU 0,1", "CPU", or null before it is placed. */
 export function formatPlacement(placement: TrainingJob['placement']): string | null {
