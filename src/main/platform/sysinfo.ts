@@ -87,13 +87,13 @@ function queryNvidiaSmi(program: string): Promise<Gpu[] | 'missing' | 'failed'> 
   });
 }
 
-/** nvidia-smi's placeholders for a value the GPU does not report ("[N/A]", "[Not Supported]"). */
-function isPlaceholder(text: string): boolean {
+/** nvidia-smi's markers for a value the GPU does not report ("[N/A]", "[Not Supported]"). */
+function isNotReported(text: string): boolean {
   return text === '' || /^\[.*\]$/.test(text) || /^(N\/A|Not Supported)$/i.test(text);
 }
 
 function smiNumber(text: string): number | null {
-  if (isPlaceholder(text)) return null;
+  if (isNotReported(text)) return null;
   const n = Number(text);
   return Number.isFinite(n) ? n : null;
 }
@@ -118,7 +118,7 @@ export function parseNvidiaSmiCsv(output: string): Gpu[] {
     if (!indexText || !/^\d+$/.test(indexText) || !name) continue;
     gpus.push({
       index: Number(indexText),
-      uuid: uuid === undefined || isPlaceholder(uuid) ? null : uuid,
+      uuid: uuid === undefined || isNotReported(uuid) ? null : uuid,
       name,
       vendor: 'NVIDIA',
       memoryTotalMb: memoryTotal ?? null,
