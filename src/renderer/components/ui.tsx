@@ -202,3 +202,37 @@ export function Muted({ children, className }: { children: ReactNode; className?
 
 export const inputClass =
   'h-8 w-full rounded-md border border-zinc-300 bg-white px-2.5 text-[13px] text-zinc-900 shadow-xs placeholder:text-zinc-400 focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/30 dark:border-zinc-700 dark:bg-zinc-950 dark:text-zinc-100 dark:placeholder:text-zinc-600';
+
+/** A row of toggle buttons that filter a list by one value; "All" clears the filter. */
+export function FilterButtons<T extends string>({
+  label,
+  values,
+  value,
+  onChange,
+}: {
+  label: string;
+  values: readonly T[];
+  value: T | undefined;
+  onChange: (value: T | undefined) => void;
+}) {
+  return (
+    <div role="group" aria-label={label} className="mb-3 flex flex-wrap gap-1">
+      {[undefined, ...values].map((v) => (
+        <button
+          key={v ?? 'all'}
+          type="button"
+          aria-pressed={value === v}
+          onClick={() => onChange(v)}
+          className={cx(
+            'h-7 rounded-md px-2.5 text-[12px] font-medium transition-colors first-letter:uppercase',
+            value === v
+              ? 'bg-zinc-900 text-white dark:bg-zinc-100 dark:text-zinc-900'
+              : 'text-zinc-600 hover:bg-zinc-200/60 dark:text-zinc-400 dark:hover:bg-zinc-800',
+          )}
+        >
+          {v ?? 'All'}
+        </button>
+      ))}
+    </div>
+  );
+}

@@ -4,7 +4,17 @@ import { useSearchParams } from 'react-router';
 import { JOB_STATUSES, type Job, type JobStatus } from '#shared/contracts/jobs';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { PlusIcon } from '../components/icons';
-import { Button, Card, cx, EmptyState, Muted, PageHeader, ProgressBar, Spinner, StatusBadge } from '../components/ui';
+import {
+  Button,
+  Card,
+  EmptyState,
+  FilterButtons,
+  Muted,
+  PageHeader,
+  ProgressBar,
+  Spinner,
+  StatusBadge,
+} from '../components/ui';
 import { queryKeys, useApi } from '../lib/api';
 import { formatDuration, formatPercent, formatRelative, shortId } from '../lib/format';
 import { useNow } from '../lib/hooks';
@@ -49,24 +59,7 @@ export function JobsPage() {
           </Button>
         }
       />
-      <div role="group" aria-label="Filter by status" className="mb-3 flex flex-wrap gap-1">
-        {[undefined, ...JOB_STATUSES].map((s) => (
-          <button
-            key={s ?? 'all'}
-            type="button"
-            aria-pressed={status === s}
-            onClick={() => setStatus(s)}
-            className={cx(
-              'h-7 rounded-md px-2.5 text-[12px] font-medium capitalize transition-colors',
-              status === s
-                ? 'bg-zinc-900 text-white dark:bg-zinc-100 dark:text-zinc-900'
-                : 'text-zinc-600 hover:bg-zinc-200/60 dark:text-zinc-400 dark:hover:bg-zinc-800',
-            )}
-          >
-            {s ?? 'All'}
-          </button>
-        ))}
-      </div>
+      <FilterButtons label="Filter by status" values={JOB_STATUSES} value={status} onChange={setStatus} />
 
       {jobs.isError && <ErrorBanner className="mb-3" error={jobs.error} onRetry={() => void jobs.refetch()} />}
 

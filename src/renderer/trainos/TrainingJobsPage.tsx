@@ -4,7 +4,7 @@ import { Link, useSearchParams } from 'react-router';
 import { TRAINING_JOB_STATES, type TrainingJob, type TrainingJobState } from '#shared/contracts/trainos';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { PlusIcon } from '../components/icons';
-import { Button, Card, cx, EmptyState, Muted, PageHeader, Spinner } from '../components/ui';
+import { Button, Card, EmptyState, FilterButtons, Muted, PageHeader, Spinner } from '../components/ui';
 import { useLiveEvents, useThrottled } from '../experiments/live';
 import { runPath } from '../experiments/paths';
 import { queryKeys, useApi } from '../lib/api';
@@ -64,24 +64,12 @@ function TrainingJobQueue() {
           </Button>
         }
       />
-      <div role="group" aria-label="Filter by state" className="mb-3 flex flex-wrap gap-1">
-        {[undefined, ...TRAINING_JOB_STATES].map((s) => (
-          <button
-            key={s ?? 'all'}
-            type="button"
-            aria-pressed={state === s}
-            onClick={() => setParams(s ? { state: s } : {}, { replace: true })}
-            className={cx(
-              'h-7 rounded-md px-2.5 text-[12px] font-medium transition-colors first-letter:uppercase',
-              state === s
-                ? 'bg-zinc-900 text-white dark:bg-zinc-100 dark:text-zinc-900'
-                : 'text-zinc-600 hover:bg-zinc-200/60 dark:text-zinc-400 dark:hover:bg-zinc-800',
-            )}
-          >
-            {s ?? 'All'}
-          </button>
-        ))}
-      </div>
+      <FilterButtons
+        label="Filter by state"
+        values={TRAINING_JOB_STATES}
+        value={state}
+        onChange={(s) => setParams(s ? { state: s } : {}, { replace: true })}
+      />
 
       {jobs.isError && <ErrorBanner className="mb-3" error={jobs.error} onRetry={() => void jobs.refetch()} />}
 
