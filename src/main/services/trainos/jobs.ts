@@ -12,14 +12,8 @@ import {
 } from '#shared/contracts/trainos';
 import { AppError } from '#shared/errors';
 import { newId } from '#shared/ids';
-import {
-  isFinalState,
-  readLogFile,
-  type ExecutorEvent,
-  type ExecutorJobStatus,
-  type LocalExecutor,
-  type LocalProcessHandle,
-} from './local-executor';
+import { isFinalState, type ExecutorEvent, type ExecutorJobStatus } from './executor';
+import { readLogFile, type LocalExecutor, type LocalProcessHandle } from './local-executor';
 import { plan, type GpuReservation, type JobStart, type Machine } from './scheduler';
 import type { VramArbiter } from './vram';
 

@@ -3,14 +3,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '#platform/logger';
 import { tempDir, waitFor } from '#platform/testing';
-import {
-  LocalExecutor,
-  type ExecutorEvent,
-  type ExecutorJobStatus,
-  type JobRuntimeEnv,
-  type LocalProcessHandle,
-  type ScriptJobSpec,
-} from './local-executor';
+import type { ExecutorEvent, ExecutorJobStatus, JobRuntimeEnv, ScriptJobSpec } from './executor';
+import { LocalExecutor, type LocalProcessHandle } from './local-executor';
 
 const KILL_GRACE_MS = 300;
 
