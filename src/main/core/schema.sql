@@ -400,6 +400,17 @@ CREATE TABLE security_api_keys (
   revoked_at INTEGER
 ) STRICT;
 
+CREATE TABLE trainos_checkpoints (
+  id TEXT PRIMARY KEY,
+  job_id TEXT NOT NULL REFERENCES trainos_jobs(id),
+  attempt INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+
 CREATE TABLE trainos_jobs (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL,
@@ -422,7 +433,7 @@ CREATE TABLE trainos_jobs (
   created_at INTEGER NOT NULL,
   started_at INTEGER,
   ended_at INTEGER
-) STRICT;
+, failures INTEGER NOT NULL DEFAULT 0, resumed_from_step INTEGER, preempted_by TEXT) STRICT;
 
 CREATE INDEX dataforge_label_annotations_project ON dataforge_label_annotations(project_id, annotator, updated_at);
 
@@ -451,6 +462,8 @@ CREATE INDEX platform_jobs_ready ON platform_jobs(status, priority DESC, run_aft
 CREATE INDEX platform_jobs_run_after ON platform_jobs(status, run_after);
 
 CREATE INDEX platform_jobs_type ON platform_jobs(type, id);
+
+CREATE INDEX trainos_checkpoints_job ON trainos_checkpoints(job_id, created_at);
 
 CREATE INDEX trainos_jobs_created ON trainos_jobs(created_at DESC, id DESC);
 

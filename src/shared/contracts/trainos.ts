@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { endpoint, noInput } from '../api/endpoint';
+import { RawReplySchema, endpoint, noInput } from '../api/endpoint';
 import { Id, PageQuery, Timestamp, page } from './common';
 import { Gpu } from './system';
 
@@ -92,6 +92,16 @@ export const TrainingJobSpec = z.object({
     .min(1)
     .max(30 * 24 * 3600)
     .optional(),
+  /**
+   * Where it runs: 'local' (process groups on this machine, placed by TrainOS on its GPUs) or 'slurm' (submitted to
+   * the Slurm cluster the app is configured for, which places it; GPUs as --gres).
+   */
+  executor: z.enum(['local', 'slurm']).default('local'),
+  /**
+   * Whether a job of higher priority may stop it once it has a checkpoint; it is then queued again and resumes from
+   * that checkpoint.
+   */
+  preemptible: z.boolean().default(true),
   /** How many more times a failed job is started again (not after a cancel or a time-out). */
   retries: z.number().int().min(0).max(10).default(0),
   /** The ModelHub experiment its run goes into (made when missing). */
@@ -127,6 +137,24 @@ export function hasEnded(state: TrainingJobState): boolean {
   return state !== 'queued' && state !== 'running';
 }
 
+/** A file a job saved to resume from (model and optimizer state…), kept in the blob store. */
+export const TrainingCheckpoint = z.object({
+  id: Id,
+  jobId: Id,
+  /** The attempt that saved it. */
+  attempt: z.number().int(),
+  /** The last training step whose metrics it includes: a resumed attempt logs from the step after it. */
+  step: z.number().int(),
+  /** The file name it was saved under (AIDOS_RESUME_CHECKPOINT keeps it). */
+  name: z.string(),
+  size: z.number().int(),
+  sha256: z.string(),
+  createdAt: Timestamp,
+});
+export type TrainingCheckpoint = z.infer<typeof TrainingCheckpoint>;
+
+const CHECKPOINT_NAME = /^[^/\\\0]{1,200}$/;
+
 export const TrainingJob = z.object({
   id: Id,
   name: z.string(),
@@ -144,6 +172,10 @@ export const TrainingJob = z.object({
   signal: z.string().nullable(),
   /** Why it did not succeed, for people ("exited with code 3", "cancelled"). */
   reason: z.string().nullable(),
+  /** The newest checkpoint, from which a restart resumes. */
+  lastCheckpoint: TrainingCheckpoint.nullable(),
+  /** The step of the checkpoint the current attempt resumed from; null when it started from scratch. */
+  resumedFromStep: z.number().int().nullable(),
   /** The job this one retries by hand (`retry`), if any. */
   retryOf: Id.nullable(),
   createdAt: Timestamp,
@@ -228,6 +260,41 @@ export const trainosEndpoints = {
     input: z.object({ job: Id }),
     output: TrainingJob,
     status: 201,
+  }),
+  'trainingJobs.saveCheckpoint': endpoint({
+    method: 'POST',
+    path: `${jobPath}/checkpoints`,
+    summary:
+      'Save a checkpoint of a running job (the body is the file); a restart resumes from the newest (AIDOS_RESUME_CHECKPOINT)',
+    scope: 'write',
+    input: z.object({
+      job: Id,
+      step: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+      name: z
+        .string()
+        .regex(CHECKPOINT_NAME, 'must be a file name (no / or \\, at most 200 characters)')
+        .refine((n) => n !== '.' && n !== '..', 'must be a file name'),
+    }),
+    output: TrainingCheckpoint,
+    status: 201,
+    rawBody: { maxBytes: 1024 * 1024 * 1024 },
+  }),
+  'trainingJobs.checkpoints': endpoint({
+    method: 'GET',
+    path: `${jobPath}/checkpoints`,
+    summary: "A job's checkpoints, oldest first",
+    scope: 'read',
+    input: z.object({ job: Id }),
+    output: z.object({ checkpoints: z.array(TrainingCheckpoint) }),
+  }),
+  'trainingJobs.checkpointContent': endpoint({
+    method: 'GET',
+    path: `${jobPath}/checkpoints/:checkpoint/content`,
+    summary: "A checkpoint's file",
+    scope: 'read',
+    input: z.object({ job: Id, checkpoint: Id }),
+    output: RawReplySchema,
+    rawOutput: true,
   }),
 } as const;
 

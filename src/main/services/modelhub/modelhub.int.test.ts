@@ -373,3 +373,66 @@ describe('chart data of a series that keeps growing', () => {
     }
   });
 });
+
+describe('truncating a run’s metrics for a resumed training job', () => {
+  it('drops the points after a step in every series, keeps the rest and logs the dropped steps again', () => {
+    const tmp = tempDir('aidos-modelhub-');
+    const db = openDatabase(path.join(tmp.dir, 'db.sqlite'));
+    runMigrations(db, [modelhubMigrations]);
+    const store = new ModelhubStore(db, { journal: ModelhubStore.journalFor(db) });
+    try {
+      const tracking = new TrackingService(store, new EventBus(silentLogger()), silentLogger());
+      const run = tracking.createRun({}).info.id;
+      // In batches of at most 1,000 points (MLflow's limit).
+      const log = (key: string, from: number, to: number, value: (s: number) => number) => {
+        for (let start = from; start <= to; start += 1000) {
+          const end = Math.min(to, start + 999);
+          tracking.logBatch(run, {
+            metrics: Array.from({ length: end - start + 1 }, (_, i) => ({
+              key,
+              step: start + i,
+              timestamp: 1000 + start + i,
+              value: value(start + i),
+            })),
+            params: [],
+            tags: [],
+          });
+        }
+      };
+      // One point at a time (journal, tail chunks) and in a large batch (settled chunks).
+      for (let s = 1; s <= 30; s++) log('loss', s, s, (x) => 1 / x);
+      log('loss', 31, 3000, (x) => 1 / x);
+      log('val_acc', 1, 3, (x) => x / 10);
+      log('late', 2500, 2600, () => 1);
+      // Charted before, so that stale cached columns would show.
+      expect(
+        tracking.chartSeries([run], ['loss'], { x: 'step', maxPoints: 100_000, method: 'lttb' })[0]?.x.length,
+      ).toBe(3000);
+
+      tracking.truncateMetrics(run, 20);
+      expect(tracking.metricHistory(run, 'loss', {}).points.map((p) => p.step)).toEqual(
+        Array.from({ length: 20 }, (_, i) => i + 1),
+      );
+      expect(tracking.metricHistory(run, 'val_acc', {}).points).toHaveLength(3);
+      expect(tracking.metricHistory(run, 'late', {}).points).toEqual([]);
+      const latest = new Map(tracking.run(run).metrics.map((m) => [m.key, m]));
+      expect(latest.get('loss')).toMatchObject({ step: 20, value: 1 / 20 });
+      expect(latest.has('late')).toBe(false);
+
+      // The resumed attempt logs steps 21… again, with other values: no duplicates, no gaps, no stale chart.
+      log('loss', 21, 3000, (x) => 2 / x);
+      const history = tracking.metricHistory(run, 'loss', {}).points;
+      expect(history.map((p) => p.step)).toEqual(Array.from({ length: 3000 }, (_, i) => i + 1));
+      expect(history[25]?.value).toBe(2 / 26);
+      const [chart] = tracking.chartSeries([run], ['loss'], { x: 'step', maxPoints: 100_000, method: 'lttb' });
+      expect(chart?.y[25]).toBe(2 / 26);
+
+      tracking.truncateMetrics(run, null);
+      expect(tracking.run(run).metrics).toEqual([]);
+    } finally {
+      store.close();
+      db.close();
+      tmp.remove();
+    }
+  });
+});

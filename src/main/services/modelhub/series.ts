@@ -83,6 +83,15 @@ export class SeriesCache<V> {
     return hit;
   }
 
+  /** Forgets every entry of a series (keys start with its id), after its points were rewritten. */
+  dropSeries(seriesId: number): void {
+    for (const [key, e] of this.entries) {
+      if (!key.startsWith(`${seriesId} `)) continue;
+      this.entries.delete(key);
+      this.weight -= e.weight;
+    }
+  }
+
   set(key: string, points: number, value: V): void {
     const old = this.entries.get(key);
     if (old) {

@@ -401,6 +401,20 @@ export class TrackingService {
     if (metrics.length > 0) this.announceMetrics(runId, names);
   }
 
+  /**
+   * Forgets a run's metric points after `afterStep` (all of them when null): a training job resumed from the
+   * checkpoint at that step logs the later steps again.
+   */
+  truncateMetrics(runId: string, afterStep: number | null): void {
+    this.activeRun(runId);
+    const touched = this.store.truncatePoints(runId, afterStep);
+    for (const s of touched) {
+      this.charts.dropSeries(s.id);
+      this.decoded.dropSeries(s.id);
+    }
+    if (touched.length > 0) this.bus.emit('run.metrics', { runId, keys: touched.map((s) => s.key) });
+  }
+
   /** Moves logged points still in the journal into the database (at shutdown). */
   close(): void {
     this.store.close();

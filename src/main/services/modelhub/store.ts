@@ -21,6 +21,7 @@ export interface StoredPoint {
 
 interface SeriesRow {
   id: number;
+  key: string;
   last_step: number;
   last_timestamp: number;
   last_value: number | null;
@@ -642,6 +643,72 @@ export class ModelhubStore {
     this.sql(
       'INSERT INTO modelhub_metric_chunks (series_id, seq, points, min_step, max_step, data) VALUES (?, ?, ?, ?, ?, ?)',
     ).run(seriesId, fromSeq, merged.steps.length, minOf(merged.steps), maxOf(merged.steps), encodeChunk(merged));
+  }
+
+  /**
+   * Drops a run's points logged with a step after `afterStep` (all of them when it is null), so that a training job
+   * resumed from a checkpoint logs those steps again without duplicates. Each series touched is rewritten as one
+   * chunk; one left without points goes. Returns the series touched (their cached columns are stale).
+   */
+  truncatePoints(runId: string, afterStep: number | null): { id: number; key: string }[] {
+    this.flushPoints();
+    return this.transaction(() => {
+      const series = this.sql(
+        afterStep === null
+          ? 'SELECT * FROM modelhub_metric_series WHERE run_id = ?'
+          : `SELECT * FROM modelhub_metric_series s WHERE run_id = ? AND EXISTS
+               (SELECT 1 FROM modelhub_metric_chunks c WHERE c.series_id = s.id AND c.max_step > ?)`,
+      ).all(...(afterStep === null ? [runId] : [runId, afterStep])) as SeriesRow[];
+      for (const s of series) {
+        const chunks = this.sql('SELECT data FROM modelhub_metric_chunks WHERE series_id = ? ORDER BY seq')
+          .pluck()
+          .all(s.id) as Buffer[];
+        this.sql('DELETE FROM modelhub_metric_chunks WHERE series_id = ?').run(s.id);
+        const all = decodeChunks(chunks);
+        const kept: number[] = [];
+        if (afterStep !== null)
+          for (let i = 0; i < all.steps.length; i++) if ((all.steps[i] as number) <= afterStep) kept.push(i);
+        if (kept.length === 0) {
+          this.sql('DELETE FROM modelhub_metric_series WHERE id = ?').run(s.id);
+          continue;
+        }
+        const chunk: MetricPoints = {
+          steps: Float64Array.from(kept, (i) => all.steps[i] as number),
+          timestamps: Float64Array.from(kept, (i) => all.timestamps[i] as number),
+          values: Float64Array.from(kept, (i) => all.values[i] as number),
+        };
+        let latest: StoredPoint | undefined;
+        for (let i = 0; i < kept.length; i++) {
+          const p = {
+            key: s.key,
+            step: chunk.steps[i] as number,
+            timestamp: chunk.timestamps[i] as number,
+            value: chunk.values[i] as number,
+          };
+          if (!latest || isLater(p, latest)) latest = p;
+        }
+        const last = latest as StoredPoint;
+        this.sql(
+          'INSERT INTO modelhub_metric_chunks (series_id, seq, points, min_step, max_step, data) VALUES (?, 0, ?, ?, ?, ?)',
+        ).run(s.id, kept.length, minOf(chunk.steps), maxOf(chunk.steps), encodeChunk(chunk));
+        const nan = Number.isNaN(last.value);
+        const settled = kept.length >= SETTLED_POINTS;
+        this.sql(
+          `UPDATE modelhub_metric_series SET last_step = ?, last_timestamp = ?, last_value = ?, last_is_nan = ?,
+             points = ?, next_seq = 1, tail_chunks = ?, tail_points = ? WHERE id = ?`,
+        ).run(
+          last.step,
+          last.timestamp,
+          nan ? null : last.value,
+          nan ? 1 : 0,
+          kept.length,
+          settled ? 0 : 1,
+          settled ? 0 : kept.length,
+          s.id,
+        );
+      }
+      return series.map((s) => ({ id: s.id, key: s.key }));
+    });
   }
 
   /** Every point of one metric of a run, in the order they were logged; undefined when never logged. */

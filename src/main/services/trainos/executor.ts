@@ -32,6 +32,11 @@ export interface ScriptJobSpec {
   /** Computed by TrainOS; wins over `env`. */
   runtimeEnv: JobRuntimeEnv;
   maxRuntimeMs?: number;
+  /**
+   * What to ask of a cluster's resource manager (Slurm: `--gres=gpu:N`, `--cpus-per-task`, `--mem`). The local
+   * executor ignores it: on this machine TrainOS's own scheduler placed the job before it starts.
+   */
+  resources?: { gpus: number; cpuThreads: number; ramMb: number };
   /** Output is appended here as timestamped lines, so a retry keeps the lines of the attempts before it. */
   logFile: string;
 }

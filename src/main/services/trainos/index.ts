@@ -63,6 +63,7 @@ function modelhubRuns(modelhub: ModelhubService): JobRuns {
       if (status && tracking.run(runId).info.status === 'RUNNING')
         tracking.updateRun(runId, { status, endTime: Date.now() });
     },
+    truncate: (runId, afterStep) => tracking.truncateMetrics(runId, afterStep),
   };
 }
 
@@ -91,15 +92,15 @@ function dataforgeVersions(dataforge: DataforgeService, root: string): JobDatase
 
 export const trainosModule = defineService<
   TrainosService,
-  'sysinfo' | 'bus' | 'db' | 'logger' | 'config' | 'serverUrl'
+  'sysinfo' | 'bus' | 'db' | 'logger' | 'config' | 'serverUrl' | 'blobs'
 >({
   name: 'trainos',
   title: 'Training',
   rank: 'core',
   migrations: trainosMigrations,
-  platform: ['sysinfo', 'bus', 'db', 'logger', 'config', 'serverUrl'],
+  platform: ['sysinfo', 'bus', 'db', 'logger', 'config', 'serverUrl', 'blobs'],
   services: ['modelhub', 'dataforge'],
-  create: ({ sysinfo, bus, db, logger, config, serverUrl }, services) => {
+  create: ({ sysinfo, bus, db, logger, config, serverUrl, blobs }, services) => {
     const vram = new VramArbiter({ readGpus: () => sysinfo.gpus(), events: bus });
     const log = logger.child({ service: 'trainos' });
     const logsDir = path.join(config.dataDir, 'trainos', 'logs');
@@ -138,6 +139,8 @@ export const trainosModule = defineService<
       ),
       access: () => ({ url: serverUrl(), token: readFileSync(localTokenPath(config.dataDir), 'utf8').trim() }),
       logsDir,
+      blobs,
+      checkpointsDir: path.join(config.dataDir, 'trainos', 'checkpoints'),
     });
     return new LocalTrainosService(sysinfo, vram, jobs);
   },

@@ -1,11 +1,15 @@
-import { statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { BlobStore } from '#platform/blobstore';
 import type { Db } from '#platform/db';
 import type { EventBus } from '#platform/events';
 import type { Logger } from '#platform/logger';
 import {
   hasEnded,
   type JobLogLine,
+  type TrainingCheckpoint,
   type TrainingJob,
   type TrainingJobSpec,
   type TrainingJobState,
@@ -13,7 +17,8 @@ import {
 import { AppError } from '#shared/errors';
 import { newId } from '#shared/ids';
 import { isFinalState, type ExecutorEvent, type ExecutorJobStatus } from './executor';
-import { readLogFile, type LocalExecutor, type LocalProcessHandle } from './local-executor';
+import { readLogFile } from './job-log';
+import type { LocalExecutor, LocalProcessHandle } from './local-executor';
 import { plan, type GpuReservation, type JobStart, type Machine } from './scheduler';
 import type { VramArbiter } from './vram';
 
@@ -36,6 +41,33 @@ interface JobRow {
   created_at: number;
   started_at: number | null;
   ended_at: number | null;
+  failures: number;
+  resumed_from_step: number | null;
+  preempted_by: string | null;
+}
+
+interface CheckpointRow {
+  id: string;
+  job_id: string;
+  attempt: number;
+  step: number;
+  name: string;
+  size: number;
+  sha256: string;
+  created_at: number;
+}
+
+function toCheckpoint(r: CheckpointRow): TrainingCheckpoint {
+  return {
+    id: r.id,
+    jobId: r.job_id,
+    attempt: r.attempt,
+    step: r.step,
+    name: r.name,
+    size: r.size,
+    sha256: r.sha256,
+    createdAt: r.created_at,
+  };
 }
 
 interface Placement {
@@ -49,6 +81,8 @@ export interface JobRuns {
   /** Records the dataset versions the job reads as inputs of its run (lineage). */
   inputs(runId: string, versions: readonly MountedVersion[]): void;
   end(runId: string, state: TrainingJobState): void;
+  /** Forgets the run's metric points after `step` (all when null): a restarted attempt logs them again. */
+  truncate(runId: string, afterStep: number | null): void;
 }
 
 /** A dataset version a job reads, fixed at submission. */
@@ -82,9 +116,12 @@ export interface TrainingJobsDeps {
   /** What a job needs to reach the core: its URL and a token. */
   access: () => { url: string; token: string };
   logsDir: string;
+  /** Checkpoint files are blobs; a resumed attempt gets a copy under `checkpointsDir`. */
+  blobs: BlobStore;
+  checkpointsDir: string;
 }
 
-function toJob(r: JobRow): TrainingJob {
+function toJob(r: JobRow, lastCheckpoint: CheckpointRow | undefined): TrainingJob {
   const placement = r.placement ? (JSON.parse(r.placement) as Placement) : null;
   return {
     id: r.id,
@@ -101,6 +138,8 @@ function toJob(r: JobRow): TrainingJob {
     exitCode: r.exit_code,
     signal: r.signal,
     reason: r.reason,
+    lastCheckpoint: lastCheckpoint ? toCheckpoint(lastCheckpoint) : null,
+    resumedFromStep: r.resumed_from_step,
     retryOf: r.retry_of,
     createdAt: r.created_at,
     startedAt: r.started_at,
@@ -206,7 +245,70 @@ export class TrainingJobs {
   }
 
   get(id: string): TrainingJob {
-    return toJob(this.row(id));
+    return this.toJob(this.row(id));
+  }
+
+  private toJob(row: JobRow): TrainingJob {
+    return toJob(row, this.lastCheckpoint(row.id));
+  }
+
+  private lastCheckpoint(jobId: string): CheckpointRow | undefined {
+    return this.deps.db
+      .prepare('SELECT * FROM trainos_checkpoints WHERE job_id = ? ORDER BY created_at DESC, id DESC LIMIT 1')
+      .get(jobId) as CheckpointRow | undefined;
+  }
+
+  /**
+   * Keeps a file a running job saved to resume from. The job's points up to `step` must be logged already: a
+   * restart resumes from the newest checkpoint and drops the points logged after its step.
+   */
+  async saveCheckpoint(
+    id: string,
+    input: { step: number; name: string },
+    content: Uint8Array,
+  ): Promise<TrainingCheckpoint> {
+    const row = this.row(id);
+    if (row.state !== 'running') {
+      throw new AppError('FAILED_PRECONDITION', `job ${id} is ${row.state}: only a running job saves checkpoints`);
+    }
+    const blob = await this.deps.blobs.put(content, { owner: 'trainos', ref: id });
+    const checkpoint: CheckpointRow = {
+      id: newId(),
+      job_id: id,
+      attempt: row.attempt,
+      step: input.step,
+      name: input.name,
+      size: blob.size,
+      sha256: blob.sha256,
+      created_at: Date.now(),
+    };
+    this.deps.db
+      .prepare(
+        `INSERT INTO trainos_checkpoints (id, job_id, attempt, step, name, size, sha256, created_at)
+         VALUES (@id, @job_id, @attempt, @step, @name, @size, @sha256, @created_at)`,
+      )
+      .run(checkpoint);
+    this.deps.bus.emit('training.job.updated', { job: this.get(id) });
+    // A job waiting for this one's resources may now preempt it.
+    this.schedule();
+    return toCheckpoint(checkpoint);
+  }
+
+  checkpoints(id: string): TrainingCheckpoint[] {
+    this.row(id);
+    const rows = this.deps.db
+      .prepare('SELECT * FROM trainos_checkpoints WHERE job_id = ? ORDER BY created_at, id')
+      .all(id) as CheckpointRow[];
+    return rows.map(toCheckpoint);
+  }
+
+  checkpointContent(id: string, checkpointId: string): { checkpoint: TrainingCheckpoint; content: Readable } {
+    const row = this.deps.db
+      .prepare('SELECT * FROM trainos_checkpoints WHERE job_id = ? AND id = ?')
+      .get(id, checkpointId) as CheckpointRow | undefined;
+    if (!row)
+      throw new AppError('NOT_FOUND', `job ${id} has no checkpoint ${checkpointId}`, { checkpoint: checkpointId });
+    return { checkpoint: toCheckpoint(row), content: this.deps.blobs.open(row.sha256) };
   }
 
   /** Newest first; `cursor` is the last id of the previous page. */
@@ -226,7 +328,7 @@ export class TrainingJobs {
         query.cursor ?? null,
         query.limit + 1,
       ) as JobRow[];
-    const items = rows.slice(0, query.limit).map(toJob);
+    const items = rows.slice(0, query.limit).map((r) => this.toJob(r));
     return { items, nextCursor: rows.length > query.limit ? (items[items.length - 1]?.id ?? null) : null };
   }
 
@@ -293,8 +395,9 @@ export class TrainingJobs {
         priority: r.priority,
         resources: specOf(r).resources,
         gpus: r.placement ? (JSON.parse(r.placement) as Placement).gpus : [],
-        // No job checkpoints yet, so none is preempted.
-        checkpointedAt: null,
+        checkpointedAt: this.lastCheckpoint(r.id)?.created_at ?? null,
+        // One already being stopped is not chosen again.
+        preemptible: specOf(r).preemptible && r.preempted_by === null,
       })),
       pending: queued.map((r) => ({
         id: r.id,
@@ -319,7 +422,19 @@ export class TrainingJobs {
       this.deps.db.prepare('UPDATE trainos_jobs SET waiting_reason = ? WHERE id = ?').run(waiting.reason, row.id);
       this.deps.bus.emit('training.job.updated', { job: this.get(row.id) });
     }
+    for (const p of decided.preempt) await this.preempt(p.jobId, p.forJobId);
     for (const start of decided.start) await this.launch(byId.get(start.jobId) as JobRow, start);
+  }
+
+  /** Stops a running job for one of higher priority; once stopped it is queued again and resumes (see `ended`). */
+  private async preempt(id: string, forJobId: string): Promise<void> {
+    const changed = this.deps.db
+      .prepare("UPDATE trainos_jobs SET preempted_by = ? WHERE id = ? AND state = 'running' AND preempted_by IS NULL")
+      .run(forJobId, id).changes;
+    if (changed === 0) return;
+    this.deps.logger.info({ job: id, for: forJobId }, 'preempting a training job');
+    this.deps.bus.emit('training.job.updated', { job: this.get(id) });
+    await this.deps.executor.cancel(id);
   }
 
   private async launch(row: JobRow, start: JobStart): Promise<void> {
@@ -354,13 +469,23 @@ export class TrainingJobs {
         .run(runId, reason, row.id);
       return;
     }
+    let resume: { env: Record<string, string>; step: number } | null;
+    try {
+      resume = await this.prepareResume({ ...row, run_id: runId });
+    } catch (err) {
+      this.releaseGpus({ ...row, placement: JSON.stringify({ gpus: start.gpus, cudaVisibleDevices: '' }) });
+      const reason = `could not prepare its checkpoint: ${err instanceof Error ? err.message : String(err)}`;
+      this.finish({ ...row, run_id: runId }, { state: 'failed', exitCode: null, signal: null, reason });
+      return;
+    }
     const placement: Placement = { gpus: start.gpus, cudaVisibleDevices: start.cudaVisibleDevices };
     this.deps.db
       .prepare(
         `UPDATE trainos_jobs SET state = 'running', run_id = ?, placement = ?, waiting_reason = NULL, started_at = ?,
-           ended_at = NULL, exit_code = NULL, signal = NULL, reason = NULL WHERE id = ?`,
+           ended_at = NULL, exit_code = NULL, signal = NULL, reason = NULL, resumed_from_step = ?, preempted_by = NULL
+         WHERE id = ?`,
       )
-      .run(runId, JSON.stringify(placement), now, row.id);
+      .run(runId, JSON.stringify(placement), now, resume?.step ?? null, row.id);
     this.deps.bus.emit('training.job.updated', { job: this.get(row.id) });
     const { url, token } = this.deps.access();
     const status = await this.deps.executor.start({
@@ -377,6 +502,7 @@ export class TrainingJobs {
         CUDA_VISIBLE_DEVICES: start.cudaVisibleDevices,
         AIDOS_JOB_ID: row.id,
         ...mountEnv,
+        ...resume?.env,
       },
       ...(spec.maxRuntimeSeconds ? { maxRuntimeMs: spec.maxRuntimeSeconds * 1000 } : {}),
       logFile: row.log_file,
@@ -387,6 +513,31 @@ export class TrainingJobs {
         .run(JSON.stringify(status.handle), row.id);
     }
     if (isFinalState(status.state)) this.ended(status);
+  }
+
+  /**
+   * A job that ran before (a retry after a failure, a restart after preemption or an app crash) resumes from its
+   * newest checkpoint: a copy of the file for AIDOS_RESUME_CHECKPOINT, and its run forgets the points logged after
+   * the checkpoint's step, which the attempt logs again. Without a checkpoint it starts over and its run forgets
+   * every point, so that its history has no duplicates either way.
+   */
+  private async prepareResume(row: JobRow): Promise<{ env: Record<string, string>; step: number } | null> {
+    if (row.started_at === null) return null;
+    const checkpoint = this.lastCheckpoint(row.id);
+    if (row.run_id) this.deps.runs.truncate(row.run_id, checkpoint?.step ?? null);
+    if (!checkpoint) return null;
+    const dir = path.join(this.deps.checkpointsDir, row.id, checkpoint.id);
+    const file = path.join(dir, checkpoint.name);
+    if (!existsSync(file)) {
+      mkdirSync(dir, { recursive: true });
+      const partial = `${file}.partial`;
+      await pipeline(this.deps.blobs.open(checkpoint.sha256, { verify: true }), createWriteStream(partial));
+      renameSync(partial, file);
+    }
+    return {
+      env: { AIDOS_RESUME_CHECKPOINT: file, AIDOS_RESUME_STEP: String(checkpoint.step) },
+      step: checkpoint.step,
+    };
   }
 
   /** Accounts a job's GPU memory with the VRAM arbiter (one holder per GPU), so served models see it. */
@@ -424,14 +575,21 @@ export class TrainingJobs {
     if (!row || row.state !== 'running') return; // reported twice (the start and the event)
     const spec = JSON.parse(row.spec) as TrainingJobSpec;
     this.releaseGpus(row);
-    if (status.state === 'failed' && row.attempt <= spec.retries) {
+    const requeue = (reason: string, failed: boolean) => {
       this.deps.db
         .prepare(
-          `UPDATE trainos_jobs SET state = 'queued', attempt = attempt + 1, placement = NULL, handle = NULL,
-             exit_code = ?, signal = ?, reason = ? WHERE id = ?`,
+          `UPDATE trainos_jobs SET state = 'queued', attempt = attempt + 1, failures = failures + ?, placement = NULL,
+             handle = NULL, preempted_by = NULL, exit_code = ?, signal = ?, reason = ? WHERE id = ?`,
         )
-        .run(status.exitCode, status.signal, `attempt ${row.attempt} ${status.reason ?? 'failed'}; retrying`, row.id);
+        .run(failed ? 1 : 0, status.exitCode, status.signal, reason, row.id);
       this.deps.bus.emit('training.job.updated', { job: this.get(row.id) });
+    };
+    const checkpoint = this.lastCheckpoint(row.id);
+    const from = checkpoint ? `resumes from its checkpoint at step ${checkpoint.step}` : 'starts over';
+    if (row.preempted_by !== null && status.state !== 'succeeded') {
+      requeue(`preempted by job ${row.preempted_by}; ${from}`, false);
+    } else if (status.state === 'failed' && row.failures < spec.retries) {
+      requeue(`attempt ${row.attempt} ${status.reason ?? 'failed'}; retrying (${from})`, true);
     } else {
       const state: TrainingJobState =
         status.state === 'running' || status.state === 'starting' ? 'failed' : status.state;

@@ -10,5 +10,12 @@ export function trainosRoutes(trainos: TrainosService) {
     'trainingJobs.logs': ({ job, fromByte, maxBytes }) => trainos.jobs.logs(job, { fromByte, maxBytes }),
     'trainingJobs.cancel': ({ job }) => trainos.jobs.cancel(job),
     'trainingJobs.retry': ({ job }) => trainos.jobs.retry(job),
+    'trainingJobs.saveCheckpoint': ({ job, step, name }, { rawBody }) =>
+      trainos.jobs.saveCheckpoint(job, { step, name }, rawBody ?? new Uint8Array()),
+    'trainingJobs.checkpoints': ({ job }) => ({ checkpoints: trainos.jobs.checkpoints(job) }),
+    'trainingJobs.checkpointContent': ({ job, checkpoint }) => {
+      const found = trainos.jobs.checkpointContent(job, checkpoint);
+      return { body: found.content, contentType: 'application/octet-stream', size: found.checkpoint.size };
+    },
   });
 }

@@ -34,5 +34,28 @@ CREATE TABLE trainos_jobs (
 CREATE INDEX trainos_jobs_state ON trainos_jobs(state, priority DESC, created_at);
 CREATE INDEX trainos_jobs_created ON trainos_jobs(created_at DESC, id DESC);`,
     },
+    {
+      version: 2,
+      name: 'checkpoints, resumes and preemption',
+      sql: `
+-- Files a job saved to resume from; the bytes are blobs referenced by the job.
+CREATE TABLE trainos_checkpoints (
+  id TEXT PRIMARY KEY,
+  job_id TEXT NOT NULL REFERENCES trainos_jobs(id),
+  attempt INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX trainos_checkpoints_job ON trainos_checkpoints(job_id, created_at);
+-- Failed attempts, against the spec's retries; attempt counts every start (restarts after preemption too).
+ALTER TABLE trainos_jobs ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+-- The step of the checkpoint the current attempt resumed from.
+ALTER TABLE trainos_jobs ADD COLUMN resumed_from_step INTEGER;
+-- Set while the job is being stopped for a job of higher priority: it is queued again once it has stopped.
+ALTER TABLE trainos_jobs ADD COLUMN preempted_by TEXT;`,
+    },
   ],
 };
