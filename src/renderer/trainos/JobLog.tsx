@@ -45,7 +45,7 @@ function useJobLog(jobId: string): {
     (event) => {
       const parsed = JobLogEvent.safeParse(event.data);
       if (!parsed.success || parsed.data.jobId !== jobId) return;
-      tail.addLive(parsed.data.line, parsed.data.nextByte);
+      for (const { nextByte, ...line } of parsed.data.lines) tail.addLive(line, nextByte);
       redraw();
     },
   );

@@ -303,8 +303,14 @@ const VramHolderRef = VramHolder.pick({ id: true, owner: true, kind: true, label
 export const trainosEvents = {
   /** A training job was submitted, started, ended, or its waiting reason changed. */
   'training.job.updated': z.object({ job: TrainingJob }),
-  /** A line of a running job's output; `nextByte` continues a `trainingJobs.logs` page without gaps. */
-  'training.job.log': z.object({ jobId: Id, line: JobLogLine, nextByte: z.number().int() }),
+  /**
+   * Lines of a running job's output, gathered for up to a tenth of a second; each line's `nextByte` is where the
+   * log continues after it, so that a reader joins them to a `trainingJobs.logs` page without gaps or repeats.
+   */
+  'training.job.log': z.object({
+    jobId: Id,
+    lines: z.array(JobLogLine.extend({ nextByte: z.number().int() })).min(1),
+  }),
   /** Memory was granted; `waitedMs` is how long it waited for parked holders (0 when it fit at once). */
   'vram.reserved': VramHolderRef.extend({ gpu: z.number().int(), waitedMs: z.number().int().nonnegative() }),
   'vram.released': VramHolderRef.extend({ gpu: z.number().int(), heldMs: z.number().int().nonnegative() }),

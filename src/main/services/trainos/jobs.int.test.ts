@@ -104,6 +104,26 @@ describe('training jobs', { timeout: 120_000 }, () => {
     await ended(running.id);
   });
 
+  it('sends live log lines in a few events, each line with the offset that joins it to the stored log', async () => {
+    const events: { jobId: string; lines: { text: string; nextByte: number }[] }[] = [];
+    const off = t.core.bus.on('training.job.log', (e) => events.push(e.data as (typeof events)[number]));
+    try {
+      const job = await submit({
+        command: [NODE, '-e', 'for (let i = 1; i <= 2000; i++) console.log("line " + i)'],
+      });
+      await ended(job.id);
+      const mine = events.filter((e) => e.jobId === job.id);
+      const lines = mine.flatMap((e) => e.lines);
+      expect(lines.map((l) => l.text)).toEqual(Array.from({ length: 2000 }, (_, i) => `line ${i + 1}`));
+      expect(mine.length).toBeLessThan(50);
+      // A page of the stored log from any line's nextByte starts with the line after it.
+      const page = await t.client.call('trainingJobs.logs', { job: job.id, fromByte: lines[999]?.nextByte ?? -1 });
+      expect(page.lines[0]?.text).toBe('line 1001');
+    } finally {
+      off();
+    }
+  });
+
   it('waits for resources, says why, and cancels queued and running jobs', async () => {
     const all = os.availableParallelism();
     const big = await submit({ command: [NODE, '-e', 'setTimeout(() => {}, 60000)'], resources: { cpuThreads: all } });

@@ -121,6 +121,9 @@ export interface TrainingJobsDeps {
   checkpointsDir: string;
 }
 
+/** How long live log lines are gathered before they go out as one event. */
+const LOG_EVENT_MS = 100;
+
 function toJob(r: JobRow, lastCheckpoint: CheckpointRow | undefined): TrainingJob {
   const placement = r.placement ? (JSON.parse(r.placement) as Placement) : null;
   return {
@@ -153,6 +156,8 @@ function toJob(r: JobRow, lastCheckpoint: CheckpointRow | undefined): TrainingJo
  */
 export class TrainingJobs {
   private planning: Promise<void> | undefined;
+  private readonly pendingLogLines = new Map<string, (JobLogLine & { nextByte: number })[]>();
+  private logFlushTimer: NodeJS.Timeout | undefined;
   private planAgain = false;
   private unsubscribe: (() => void) | undefined;
 
@@ -187,6 +192,7 @@ export class TrainingJobs {
 
   close(): void {
     this.unsubscribe?.();
+    this.flushLogLines();
     // Running jobs keep running: the next start adopts them.
     this.deps.executor.close();
   }
@@ -563,14 +569,34 @@ export class TrainingJobs {
 
   private onExecutorEvent(event: ExecutorEvent<LocalProcessHandle>): void {
     if (event.type === 'log') {
-      this.deps.bus.emit('training.job.log', { jobId: event.jobId, line: event.line, nextByte: event.nextByte });
+      this.queueLogLine(event.jobId, { ...event.line, nextByte: event.nextByte });
     } else if (isFinalState(event.job.state)) {
       this.ended(event.job);
     }
   }
 
+  /**
+   * Live lines go out as one event per job every LOG_EVENT_MS at most: a chatty job would otherwise fill the event
+   * bus (and every client's socket) with an event a line.
+   */
+  private queueLogLine(jobId: string, line: JobLogLine & { nextByte: number }): void {
+    const pending = this.pendingLogLines.get(jobId);
+    if (pending) pending.push(line);
+    else this.pendingLogLines.set(jobId, [line]);
+    this.logFlushTimer ??= setTimeout(() => this.flushLogLines(), LOG_EVENT_MS);
+  }
+
+  private flushLogLines(): void {
+    clearTimeout(this.logFlushTimer);
+    this.logFlushTimer = undefined;
+    for (const [jobId, lines] of this.pendingLogLines) this.deps.bus.emit('training.job.log', { jobId, lines });
+    this.pendingLogLines.clear();
+  }
+
   /** A run of the job ended: a failure with retries left queues it again, anything else is final. */
   private ended(status: ExecutorJobStatus<LocalProcessHandle>): void {
+    // Its last lines before the news that it ended.
+    if (this.pendingLogLines.has(status.id)) this.flushLogLines();
     const row = this.deps.db.prepare('SELECT * FROM trainos_jobs WHERE id = ?').get(status.id) as JobRow | undefined;
     if (!row || row.state !== 'running') return; // reported twice (the start and the event)
     const spec = JSON.parse(row.spec) as TrainingJobSpec;
