@@ -191,6 +191,58 @@ export const JobLogLine = z.object({
 });
 export type JobLogLine = z.infer<typeof JobLogLine>;
 
+/** A value a template parameter takes. */
+export const TemplateParamValue = z.union([z.string().max(4096), z.number(), z.boolean()]);
+export type TemplateParamValue = z.infer<typeof TemplateParamValue>;
+
+export const TemplateParam = z.object({
+  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a name of letters, digits and _'),
+  type: z.enum(['string', 'int', 'number', 'boolean', 'choice']),
+  default: TemplateParamValue.optional(),
+  required: z.boolean().default(false),
+  /** The values a `choice` takes. */
+  choices: z.array(z.string()).optional(),
+  help: z.string().default(''),
+});
+export type TemplateParam = z.infer<typeof TemplateParam>;
+
+/**
+ * A ready-made training job: a script shipped in `resources/templates/<id>/` (its command has `{param}`
+ * placeholders and runs in that folder), filled in with parameters and dataset versions.
+ */
+export const TrainingTemplate = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be lowercase letters, digits and -'),
+  title: z.string().min(1),
+  description: z.string().default(''),
+  kind: z.literal('script'),
+  command: z.array(z.string()).min(1),
+  params: z.array(TemplateParam).default([]),
+  /** The dataset versions it reads, each named in the environment as AIDOS_DATASET_<as>. */
+  datasets: z.array(z.object({ as: z.string().regex(/^[A-Z0-9_]{1,64}$/), help: z.string().default('') })).default([]),
+  resources: JobResources.default({ gpus: 0, cpuThreads: 1, ramMb: 512 }),
+});
+export type TrainingTemplate = z.infer<typeof TrainingTemplate>;
+
+/** A job from a template: its parameters and dataset versions, and optionally what a spec sets besides. */
+export const TemplateJobInput = z.object({
+  template: z.string().min(1).max(64),
+  name: z.string().min(1).max(200).optional(),
+  params: z.record(z.string(), TemplateParamValue).default({}),
+  /** One per dataset the template reads, by its `as`. */
+  datasets: z
+    .record(
+      z.string(),
+      z.object({ dataset: z.string().min(1).max(200), version: z.string().min(1).max(100).default('latest') }),
+    )
+    .default({}),
+  resources: JobResources.optional(),
+  priority: z.number().int().min(-100).max(100).default(0),
+  experiment: z.string().min(1).max(250).default('Default'),
+  retries: z.number().int().min(0).max(10).default(0),
+  executor: z.enum(['local', 'slurm']).default('local'),
+});
+export type TemplateJobInput = z.infer<typeof TemplateJobInput>;
+
 const jobPath = '/api/v1/training/jobs/:job';
 
 export const trainosEndpoints = {
@@ -212,6 +264,23 @@ export const trainosEndpoints = {
     summary: 'Submit a training job (a command in a working dir); it runs when its resources are free',
     scope: 'write',
     input: TrainingJobSpec,
+    output: TrainingJob,
+    status: 201,
+  }),
+  'trainingTemplates.list': endpoint({
+    method: 'GET',
+    path: '/api/v1/training/templates',
+    summary: 'Training templates: ready-made jobs to fill in with parameters and dataset versions',
+    scope: 'read',
+    input: noInput,
+    output: z.object({ templates: z.array(TrainingTemplate) }),
+  }),
+  'trainingTemplates.submit': endpoint({
+    method: 'POST',
+    path: '/api/v1/training/templates/:template/jobs',
+    summary: "Submit a job from a template: its command filled in with the parameters, run in the template's folder",
+    scope: 'write',
+    input: TemplateJobInput,
     output: TrainingJob,
     status: 201,
   }),

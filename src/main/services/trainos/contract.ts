@@ -1,5 +1,6 @@
 import type { GpuStatus } from '#shared/contracts/trainos';
 import type { TrainingJobs } from './jobs';
+import type { TrainingTemplates } from './templates';
 import type { VramArbiter } from './vram';
 
 export { trainosEndpoints, trainosEvents } from '#shared/contracts/trainos';
@@ -21,5 +22,7 @@ export interface TrainosService {
   readonly vram: VramArbiter;
   /** Training jobs: submitted, placed by priority and resources, run, followed, cancelled, retried. */
   readonly jobs: TrainingJobs;
+  /** Ready-made jobs: shipped scripts (resources/templates) and the data dir's own (templates/). */
+  readonly templates: TrainingTemplates;
   listGpus(): Promise<GpuList>;
 }

@@ -13,6 +13,7 @@ import { LocalExecutor } from './local-executor';
 import { trainosRoutes } from './routes';
 import type { Machine } from './scheduler';
 import { trainosMigrations } from './schema';
+import { shippedTemplatesDir, TrainingTemplates } from './templates';
 import { LocalTrainosService } from './service';
 import { VramArbiter } from './vram';
 
@@ -142,7 +143,10 @@ export const trainosModule = defineService<
       blobs,
       checkpointsDir: path.join(config.dataDir, 'trainos', 'checkpoints'),
     });
-    return new LocalTrainosService(sysinfo, vram, jobs);
+    const templateRoots = [shippedTemplatesDir(), path.join(config.dataDir, 'templates')].filter(
+      (dir): dir is string => dir !== null,
+    );
+    return new LocalTrainosService(sysinfo, vram, jobs, new TrainingTemplates(templateRoots, log));
   },
   // Jobs are placed only once the core serves: they need its URL to log their runs.
   start: (service) => void service.jobs.start(),

@@ -1,10 +1,13 @@
 import { routeTable } from '#gateway/routes';
+import { TrainingJobSpec } from '#shared/contracts/trainos';
 import { trainosEndpoints, type TrainosService } from './contract';
 
 export function trainosRoutes(trainos: TrainosService) {
   return routeTable(trainosEndpoints, {
     'gpus.list': () => trainos.listGpus(),
     'trainingJobs.submit': (spec) => trainos.jobs.submit(spec),
+    'trainingTemplates.list': () => ({ templates: trainos.templates.list().map((t) => t.template) }),
+    'trainingTemplates.submit': (input) => trainos.jobs.submit(TrainingJobSpec.parse(trainos.templates.jobSpec(input))),
     'trainingJobs.list': ({ state, limit, cursor }) => trainos.jobs.list({ state, limit, cursor }),
     'trainingJobs.get': ({ job }) => trainos.jobs.get(job),
     'trainingJobs.logs': ({ job, fromByte, maxBytes }) => trainos.jobs.logs(job, { fromByte, maxBytes }),

@@ -3,6 +3,7 @@ import type { Gpu } from '#shared/contracts/system';
 import type { VramGpu } from '#shared/contracts/trainos';
 import type { GpuList, TrainosService } from './contract';
 import type { TrainingJobs } from './jobs';
+import type { TrainingTemplates } from './templates';
 import type { VramArbiter } from './vram';
 
 export class LocalTrainosService implements TrainosService {
@@ -10,6 +11,7 @@ export class LocalTrainosService implements TrainosService {
     private readonly sysinfo: Pick<SystemInfo, 'gpus'>,
     readonly vram: VramArbiter,
     readonly jobs: TrainingJobs,
+    readonly templates: TrainingTemplates,
   ) {}
 
   async listGpus(): Promise<GpuList> {
