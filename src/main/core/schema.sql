@@ -435,6 +435,41 @@ CREATE TABLE trainos_jobs (
   ended_at INTEGER
 , failures INTEGER NOT NULL DEFAULT 0, resumed_from_step INTEGER, preempted_by TEXT) STRICT;
 
+CREATE TABLE trainos_sweep_reports (
+  sweep_id TEXT NOT NULL REFERENCES trainos_sweeps(id),
+  seq INTEGER NOT NULL,
+  number INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  -- NULL: NaN (SQLite has none)
+  value REAL,
+  PRIMARY KEY (sweep_id, seq)
+) STRICT;
+
+CREATE TABLE trainos_sweep_trials (
+  sweep_id TEXT NOT NULL REFERENCES trainos_sweeps(id),
+  number INTEGER NOT NULL,
+  job_id TEXT NOT NULL REFERENCES trainos_jobs(id),
+  -- the trial's parameter values as JSON
+  params TEXT NOT NULL,
+  state TEXT NOT NULL,
+  value REAL,
+  step INTEGER,
+  reason TEXT,
+  PRIMARY KEY (sweep_id, number)
+) STRICT;
+
+CREATE TABLE trainos_sweeps (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  -- SweepSpec as JSON
+  spec TEXT NOT NULL,
+  state TEXT NOT NULL,
+  run_id TEXT,
+  reason TEXT,
+  created_at INTEGER NOT NULL,
+  ended_at INTEGER
+) STRICT;
+
 CREATE INDEX dataforge_label_annotations_project ON dataforge_label_annotations(project_id, annotator, updated_at);
 
 CREATE INDEX dataforge_tags_version ON dataforge_tags(version_id);
@@ -468,3 +503,7 @@ CREATE INDEX trainos_checkpoints_job ON trainos_checkpoints(job_id, created_at);
 CREATE INDEX trainos_jobs_created ON trainos_jobs(created_at DESC, id DESC);
 
 CREATE INDEX trainos_jobs_state ON trainos_jobs(state, priority DESC, created_at);
+
+CREATE INDEX trainos_sweep_trials_job ON trainos_sweep_trials(job_id);
+
+CREATE INDEX trainos_sweeps_state ON trainos_sweeps(state);

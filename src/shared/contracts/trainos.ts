@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { RawReplySchema, endpoint, noInput } from '../api/endpoint';
 import { Id, PageQuery, Timestamp, page } from './common';
+import { EarlyStopping, ParamValue, SweepAlgorithm, SweepObjective, SweepSpace } from '../sweep-space';
 import { Gpu } from './system';
 
 /** Who holds GPU memory: served models (DeployEngine) or training jobs (TrainOS). */
@@ -102,6 +103,10 @@ export const TrainingJobSpec = z.object({
    * that checkpoint.
    */
   preemptible: z.boolean().default(true),
+  /** Logged as its run's parameters (a template's or a sweep trial's values). */
+  params: z.record(z.string().min(1).max(250), z.string().max(6000)).default({}),
+  /** The ModelHub run its run is a child of (a sweep's). */
+  parentRunId: z.string().min(1).max(64).optional(),
   /** How many more times a failed job is started again (not after a cancel or a time-out). */
   retries: z.number().int().min(0).max(10).default(0),
   /** The ModelHub experiment its run goes into (made when missing). */
@@ -243,7 +248,80 @@ export const TemplateJobInput = z.object({
 });
 export type TemplateJobInput = z.infer<typeof TemplateJobInput>;
 
+/**
+ * A hyper-parameter sweep: trials of one job (a spec, or a template) with parameters the search picks from `space`,
+ * `parallel` at a time, judged by `objective` (the last value their run logs under its metric).
+ */
+export const SweepSpec = z
+  .object({
+    name: z.string().min(1).max(200),
+    /**
+     * The trial job: `{name}` in its command and env values is replaced by the trial's value of parameter `name`;
+     * every trial also gets AIDOS_SWEEP_PARAMS (the values as JSON).
+     */
+    job: TrainingJobSpec.optional(),
+    /** Or a template: the trial's values are its parameters (each space parameter must be one of them). */
+    template: TemplateJobInput.optional(),
+    space: SweepSpace,
+    objective: SweepObjective,
+    algorithm: SweepAlgorithm.default('random'),
+    maxTrials: z.number().int().min(1).max(10_000).default(20),
+    /** Trials running at once (each still waits for its resources). */
+    parallel: z.number().int().min(1).max(256).default(2),
+    earlyStopping: EarlyStopping.default({ type: 'none' }),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(0),
+    /** Grid search: points on each continuous range. */
+    gridPoints: z.number().int().min(2).max(100).optional(),
+  })
+  .refine((s) => (s.job === undefined) !== (s.template === undefined), {
+    message: 'give either job or template',
+    path: ['job'],
+  });
+export type SweepSpec = z.infer<typeof SweepSpec>;
+export type SweepInput = z.input<typeof SweepSpec>;
+
+export const SWEEP_TRIAL_STATES = ['queued', 'running', 'completed', 'failed', 'pruned', 'cancelled'] as const;
+export const SweepTrial = z.object({
+  number: z.number().int(),
+  jobId: Id,
+  runId: z.string().nullable(),
+  params: z.record(z.string(), ParamValue),
+  state: z.enum(SWEEP_TRIAL_STATES),
+  /** The objective's last value; null before the run logs one. */
+  value: z.number().nullable(),
+  /** The last step at which the objective was reported. */
+  step: z.number().int().nullable(),
+  /** Why it ended early ("stopped by the median rule at step 12"). */
+  reason: z.string().nullable(),
+});
+export type SweepTrial = z.infer<typeof SweepTrial>;
+
+export const SweepState = z.enum(['running', 'succeeded', 'failed', 'cancelled']);
+export type SweepState = z.infer<typeof SweepState>;
+
+export const Sweep = z.object({
+  id: Id,
+  name: z.string(),
+  spec: SweepSpec,
+  state: SweepState,
+  /** The parent run in ModelHub; each trial's run is its child. */
+  runId: z.string().nullable(),
+  /** The trial with the best objective so far. */
+  bestTrial: z.number().int().nullable(),
+  trials: z.array(SweepTrial),
+  reason: z.string().nullable(),
+  createdAt: Timestamp,
+  endedAt: Timestamp.nullable(),
+});
+export type Sweep = z.infer<typeof Sweep>;
+
 const jobPath = '/api/v1/training/jobs/:job';
+const sweepPath = '/api/v1/training/sweeps/:sweep';
 
 export const trainosEndpoints = {
   'gpus.list': endpoint({
@@ -266,6 +344,39 @@ export const trainosEndpoints = {
     input: TrainingJobSpec,
     output: TrainingJob,
     status: 201,
+  }),
+  'trainingSweeps.create': endpoint({
+    method: 'POST',
+    path: '/api/v1/training/sweeps',
+    summary: 'Start a hyper-parameter sweep: grid, random or TPE search, trials as child runs, optional early stopping',
+    scope: 'write',
+    input: SweepSpec,
+    output: Sweep,
+    status: 201,
+  }),
+  'trainingSweeps.list': endpoint({
+    method: 'GET',
+    path: '/api/v1/training/sweeps',
+    summary: 'Sweeps, newest first',
+    scope: 'read',
+    input: PageQuery,
+    output: page(Sweep),
+  }),
+  'trainingSweeps.get': endpoint({
+    method: 'GET',
+    path: sweepPath,
+    summary: 'One sweep with its trials',
+    scope: 'read',
+    input: z.object({ sweep: Id }),
+    output: Sweep,
+  }),
+  'trainingSweeps.cancel': endpoint({
+    method: 'POST',
+    path: `${sweepPath}/cancel`,
+    summary: 'Cancel a sweep: no more trials, running ones cancelled',
+    scope: 'write',
+    input: z.object({ sweep: Id }),
+    output: Sweep,
   }),
   'trainingTemplates.list': endpoint({
     method: 'GET',
@@ -380,6 +491,8 @@ export const trainosEvents = {
     jobId: Id,
     lines: z.array(JobLogLine.extend({ nextByte: z.number().int() })).min(1),
   }),
+  /** A sweep started, a trial started or ended, or the sweep ended. */
+  'training.sweep.updated': z.object({ sweep: Sweep }),
   /** Memory was granted; `waitedMs` is how long it waited for parked holders (0 when it fit at once). */
   'vram.reserved': VramHolderRef.extend({ gpu: z.number().int(), waitedMs: z.number().int().nonnegative() }),
   'vram.released': VramHolderRef.extend({ gpu: z.number().int(), heldMs: z.number().int().nonnegative() }),

@@ -1,5 +1,6 @@
 import type { GpuStatus } from '#shared/contracts/trainos';
 import type { TrainingJobs } from './jobs';
+import type { TrainingSweeps } from './sweeps';
 import type { TrainingTemplates } from './templates';
 import type { VramArbiter } from './vram';
 
@@ -24,5 +25,7 @@ export interface TrainosService {
   readonly jobs: TrainingJobs;
   /** Ready-made jobs: shipped scripts (resources/templates) and the data dir's own (templates/). */
   readonly templates: TrainingTemplates;
+  /** Hyper-parameter sweeps: trials as training jobs with child runs, searched and stopped early. */
+  readonly sweeps: TrainingSweeps;
   listGpus(): Promise<GpuList>;
 }

@@ -5,7 +5,7 @@ import { localTokenPath } from '#platform/config';
 import { defineService } from '#core/module';
 import type { DataforgeService } from '#services/dataforge/contract';
 import type { ModelhubService } from '#services/modelhub/contract';
-import type { TrainingJobState } from '#shared/contracts/trainos';
+import type { SweepState, TrainingJobState } from '#shared/contracts/trainos';
 import { AppError } from '#shared/errors';
 import type { TrainosService } from './contract';
 import { TrainingJobs, type JobDatasets, type JobRuns } from './jobs';
@@ -13,6 +13,7 @@ import { LocalExecutor } from './local-executor';
 import { trainosRoutes } from './routes';
 import type { Machine } from './scheduler';
 import { trainosMigrations } from './schema';
+import { TrainingSweeps, type SweepRuns } from './sweeps';
 import { shippedTemplatesDir, TrainingTemplates } from './templates';
 import { LocalTrainosService } from './service';
 import { VramArbiter } from './vram';
@@ -29,19 +30,29 @@ const RUN_STATUS: Record<TrainingJobState, 'FINISHED' | 'FAILED' | 'KILLED' | nu
   'timed-out': 'KILLED',
 };
 
+/** The id of the experiment of that name, made when missing. */
+function experimentIdOf(tracking: ModelhubService['tracking'], name: string): string {
+  try {
+    return tracking.experimentByName(name).id;
+  } catch (err) {
+    if (!(err instanceof AppError && err.code === 'NOT_FOUND')) throw err;
+    return tracking.createExperiment({ name });
+  }
+}
+
 /** A job's run in ModelHub: in the experiment it names (made when missing), tagged with the job's id. */
 function modelhubRuns(modelhub: ModelhubService): JobRuns {
   const { tracking } = modelhub;
   return {
-    start: (experiment, runName, jobId) => {
-      let experimentId: string;
-      try {
-        experimentId = tracking.experimentByName(experiment).id;
-      } catch (err) {
-        if (!(err instanceof AppError && err.code === 'NOT_FOUND')) throw err;
-        experimentId = tracking.createExperiment({ name: experiment });
-      }
-      return tracking.createRun({ experimentId, runName, tags: [{ key: 'aidos.training_job', value: jobId }] }).info.id;
+    start: (experiment, runName, jobId, extra) => {
+      const experimentId = experimentIdOf(tracking, experiment);
+      const tags = [{ key: 'aidos.training_job', value: jobId }];
+      // MLflow's own tag for nesting, which its UI and ours both read.
+      if (extra.parentRunId) tags.push({ key: 'mlflow.parentRunId', value: extra.parentRunId });
+      const runId = tracking.createRun({ experimentId, runName, tags }).info.id;
+      const params = Object.entries(extra.params).map(([key, value]) => ({ key, value }));
+      if (params.length > 0) tracking.logBatch(runId, { metrics: [], params, tags: [] });
+      return runId;
     },
     inputs: (runId, versions) =>
       tracking.logInputs(
@@ -65,6 +76,41 @@ function modelhubRuns(modelhub: ModelhubService): JobRuns {
         tracking.updateRun(runId, { status, endTime: Date.now() });
     },
     truncate: (runId, afterStep) => tracking.truncateMetrics(runId, afterStep),
+  };
+}
+
+const SWEEP_RUN_STATUS: Record<SweepState, 'RUNNING' | 'FINISHED' | 'FAILED' | 'KILLED'> = {
+  running: 'RUNNING',
+  succeeded: 'FINISHED',
+  failed: 'FAILED',
+  cancelled: 'KILLED',
+};
+
+/** A sweep's parent run (tagged with the sweep's id), and the objective read from its trials' runs. */
+function modelhubSweepRuns(modelhub: ModelhubService): SweepRuns {
+  const { tracking } = modelhub;
+  return {
+    startParent: (experiment, name, sweepId, params) => {
+      const runId = tracking.createRun({
+        experimentId: experimentIdOf(tracking, experiment),
+        runName: name,
+        tags: [{ key: 'aidos.sweep', value: sweepId }],
+      }).info.id;
+      tracking.logBatch(runId, {
+        metrics: [],
+        params: Object.entries(params).map(([key, value]) => ({ key, value })),
+        tags: [],
+      });
+      return runId;
+    },
+    pointsAfter: (runId, key, afterStep) =>
+      tracking
+        .metricHistory(runId, key, { maxResults: Number.MAX_SAFE_INTEGER })
+        .points.filter((p) => afterStep === null || p.step > afterStep)
+        .sort((a, b) => a.step - b.step),
+    logMetric: (runId, key, value, step) =>
+      tracking.logBatch(runId, { metrics: [{ key, value, step, timestamp: Date.now() }], params: [], tags: [] }),
+    end: (runId, state) => tracking.updateRun(runId, { status: SWEEP_RUN_STATUS[state], endTime: Date.now() }),
   };
 }
 
@@ -146,11 +192,25 @@ export const trainosModule = defineService<
     const templateRoots = [shippedTemplatesDir(), path.join(config.dataDir, 'templates')].filter(
       (dir): dir is string => dir !== null,
     );
-    return new LocalTrainosService(sysinfo, vram, jobs, new TrainingTemplates(templateRoots, log));
+    const templates = new TrainingTemplates(templateRoots, log);
+    const sweeps = new TrainingSweeps({
+      db,
+      bus,
+      logger: log,
+      jobs,
+      templates,
+      runs: modelhubSweepRuns(services.get<ModelhubService>('modelhub')),
+    });
+    return new LocalTrainosService(sysinfo, vram, jobs, templates, sweeps);
   },
   // Jobs are placed only once the core serves: they need its URL to log their runs.
-  start: (service) => void service.jobs.start(),
+  start: (service) => {
+    // Sweeps first: they follow the updates of trial jobs that jobs.start() adopts.
+    service.sweeps.start();
+    void service.jobs.start();
+  },
   stop: (service) => {
+    service.sweeps.close();
     service.jobs.close();
     // Waiting reservations are refused rather than left hanging when the app closes.
     service.vram.close();

@@ -77,7 +77,12 @@ interface Placement {
 
 /** The ModelHub side of a job: the run it logs into, made at its first start and ended with it. */
 export interface JobRuns {
-  start(experiment: string, runName: string, jobId: string): string;
+  start(
+    experiment: string,
+    runName: string,
+    jobId: string,
+    extra: { params: Readonly<Record<string, string>>; parentRunId: string | undefined },
+  ): string;
   /** Records the dataset versions the job reads as inputs of its run (lineage). */
   inputs(runId: string, versions: readonly MountedVersion[]): void;
   end(runId: string, state: TrainingJobState): void;
@@ -448,7 +453,10 @@ export class TrainingJobs {
     const now = Date.now();
     let runId = row.run_id;
     try {
-      runId ??= this.deps.runs.start(spec.experiment, row.name, row.id);
+      runId ??= this.deps.runs.start(spec.experiment, row.name, row.id, {
+        params: spec.params,
+        parentRunId: spec.parentRunId,
+      });
     } catch (err) {
       const reason = `could not make its run in experiment '${spec.experiment}': ${err instanceof Error ? err.message : String(err)}`;
       this.finish(row, { state: 'failed', exitCode: null, signal: null, reason });

@@ -6,6 +6,10 @@ export function trainosRoutes(trainos: TrainosService) {
   return routeTable(trainosEndpoints, {
     'gpus.list': () => trainos.listGpus(),
     'trainingJobs.submit': (spec) => trainos.jobs.submit(spec),
+    'trainingSweeps.create': (spec) => trainos.sweeps.create(spec),
+    'trainingSweeps.list': ({ limit, cursor }) => trainos.sweeps.list({ limit, cursor }),
+    'trainingSweeps.get': ({ sweep }) => trainos.sweeps.get(sweep),
+    'trainingSweeps.cancel': ({ sweep }) => trainos.sweeps.cancel(sweep),
     'trainingTemplates.list': () => ({ templates: trainos.templates.list().map((t) => t.template) }),
     'trainingTemplates.submit': (input) => trainos.jobs.submit(TrainingJobSpec.parse(trainos.templates.jobSpec(input))),
     'trainingJobs.list': ({ state, limit, cursor }) => trainos.jobs.list({ state, limit, cursor }),

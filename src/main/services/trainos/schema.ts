@@ -57,5 +57,45 @@ ALTER TABLE trainos_jobs ADD COLUMN resumed_from_step INTEGER;
 -- Set while the job is being stopped for a job of higher priority: it is queued again once it has stopped.
 ALTER TABLE trainos_jobs ADD COLUMN preempted_by TEXT;`,
     },
+    {
+      version: 3,
+      name: 'sweeps',
+      sql: `
+CREATE TABLE trainos_sweeps (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  -- SweepSpec as JSON
+  spec TEXT NOT NULL,
+  state TEXT NOT NULL,
+  run_id TEXT,
+  reason TEXT,
+  created_at INTEGER NOT NULL,
+  ended_at INTEGER
+) STRICT;
+CREATE INDEX trainos_sweeps_state ON trainos_sweeps(state);
+CREATE TABLE trainos_sweep_trials (
+  sweep_id TEXT NOT NULL REFERENCES trainos_sweeps(id),
+  number INTEGER NOT NULL,
+  job_id TEXT NOT NULL REFERENCES trainos_jobs(id),
+  -- the trial's parameter values as JSON
+  params TEXT NOT NULL,
+  state TEXT NOT NULL,
+  value REAL,
+  step INTEGER,
+  reason TEXT,
+  PRIMARY KEY (sweep_id, number)
+) STRICT;
+CREATE INDEX trainos_sweep_trials_job ON trainos_sweep_trials(job_id);
+-- The objective values reported to the early stopper, in order, to rebuild it after a restart.
+CREATE TABLE trainos_sweep_reports (
+  sweep_id TEXT NOT NULL REFERENCES trainos_sweeps(id),
+  seq INTEGER NOT NULL,
+  number INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  -- NULL: NaN (SQLite has none)
+  value REAL,
+  PRIMARY KEY (sweep_id, seq)
+) STRICT;`,
+    },
   ],
 };

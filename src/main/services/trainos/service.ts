@@ -3,6 +3,7 @@ import type { Gpu } from '#shared/contracts/system';
 import type { VramGpu } from '#shared/contracts/trainos';
 import type { GpuList, TrainosService } from './contract';
 import type { TrainingJobs } from './jobs';
+import type { TrainingSweeps } from './sweeps';
 import type { TrainingTemplates } from './templates';
 import type { VramArbiter } from './vram';
 
@@ -12,6 +13,7 @@ export class LocalTrainosService implements TrainosService {
     readonly vram: VramArbiter,
     readonly jobs: TrainingJobs,
     readonly templates: TrainingTemplates,
+    readonly sweeps: TrainingSweeps,
   ) {}
 
   async listGpus(): Promise<GpuList> {

@@ -110,6 +110,7 @@ export class TrainingTemplates {
       retries: input.retries,
       executor: input.executor,
       datasets,
+      params: Object.fromEntries([...values].map(([k, v]) => [k, String(v)])),
     };
   }
 }
