@@ -1,4 +1,5 @@
-import { realpathSync } from 'node:fs';
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainingJob } from '#shared/contracts/trainos';
 import { runCli, startTestCore, type TestCore } from '#core/testing';
@@ -152,5 +153,107 @@ describe('aidos jobs (training jobs)', { timeout: 180_000 }, () => {
     ]);
     expect(badEnv.code).toBe(2);
     expect(badEnv.stderr).toContain("error (INVALID_ARGUMENT): --env: 'NOPE' is not KEY=VALUE");
+  });
+});
+
+describe('aidos jobs from templates, checkpoints and sweeps', { timeout: 240_000 }, () => {
+  // A template of the data dir's own: prints its arguments, saves a checkpoint and logs `loss` = its rate.
+  const script = `
+    const env = process.env;
+    const headers = { authorization: 'Bearer ' + env.AIDOS_TOKEN };
+    console.log('rate ' + process.argv[2] + ' on ' + env.AIDOS_DATASET_INPUT.length + ' chars of path');
+    await fetch(env.AIDOS_URL + '/api/v1/training/jobs/' + env.AIDOS_JOB_ID + '/checkpoints?step=1&name=w.bin', {
+      method: 'POST', headers: { ...headers, 'content-type': 'application/octet-stream' }, body: 'weights' });
+    await fetch(env.AIDOS_URL + '/api/2.0/mlflow/runs/log-metric', {
+      method: 'POST', headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ run_id: env.AIDOS_RUN_ID, key: 'loss', value: Number(process.argv[2]), timestamp: Date.now(), step: 1 }) });`;
+  beforeAll(async () => {
+    const dir = path.join(t.core.dataDir, 'templates', 'rate');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'run.mjs'), script);
+    writeFileSync(
+      path.join(dir, 'template.json'),
+      JSON.stringify({
+        id: 'rate',
+        title: 'Rate',
+        kind: 'script',
+        command: [process.execPath, 'run.mjs', '{rate}'],
+        params: [{ name: 'rate', type: 'number', required: true, help: 'how fast' }],
+        datasets: [{ as: 'INPUT', help: 'any files' }],
+      }),
+    );
+    const files = tempDir('aidos-cli-template-data-');
+    writeFileSync(path.join(files.dir, 'a.txt'), 'a');
+    const imported = await t.client.call('datasets.import', { dataset: 'letters', path: files.dir, create: true });
+    await waitFor(
+      async () =>
+        ['succeeded', 'failed'].includes((await t.client.call('jobs.get', { id: imported.id })).status) || undefined,
+      30_000,
+      'the import',
+    );
+    files.remove();
+  });
+
+  it('lists templates, submits one with parameters and a dataset, and lists the job’s checkpoints', async () => {
+    const listed = await aidos(['jobs', 'templates']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/^rate {2}Rate$/m);
+    expect(listed.stdout).toMatch(/^ {2}--param rate=<number> \(required\) {2}how fast$/m);
+    expect(listed.stdout).toMatch(/^ {2}--dataset INPUT=<dataset>\[@version\] {2}any files$/m);
+    expect(listed.stdout).toMatch(/^pytorch-tabular /m);
+
+    const run = await aidos([
+      'jobs',
+      'submit',
+      '--template',
+      'rate',
+      '--param',
+      'rate=0.25',
+      '--dataset',
+      'INPUT=letters@1',
+      '--follow',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^rate 0\.25 on \d+ chars of path$/m);
+    const id = submittedId(run.stderr);
+    const checkpoints = await aidos(['jobs', 'checkpoints', id]);
+    expect(checkpoints.code, checkpoints.stderr).toBe(0);
+    expect(checkpoints.stdout).toMatch(/^\w{26}\s+1\s+1\s+w\.bin\s+7\s+\d{4}-/m);
+
+    const refused = await aidos(['jobs', 'submit', '--template', 'rate', '--dataset', 'INPUT=letters']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/params\.rate: is required/);
+  });
+
+  it('creates a sweep from a JSON file and shows its trials, best first', async () => {
+    const file = path.join(workDir.dir, 'sweep.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'rates',
+        template: { template: 'rate', datasets: { INPUT: { dataset: 'letters' } } },
+        space: { rate: { type: 'choice', values: [0.5, 0.125, 0.25] } },
+        objective: { metric: 'loss', goal: 'minimize' },
+        algorithm: 'grid',
+        parallel: 3,
+      }),
+    );
+    const created = await aidos(['sweeps', 'create', file]);
+    expect(created.code, created.stderr).toBe(0);
+    const id = /^(\w{26}) running/.exec(created.stdout)?.[1] as string;
+    expect(id).toBeDefined();
+    await waitFor(
+      async () => (await t.client.call('trainingSweeps.get', { sweep: id })).state !== 'running' || undefined,
+      120_000,
+      'the sweep to end',
+    );
+    const shown = await aidos(['sweeps', 'show', id]);
+    expect(shown.code, shown.stderr).toBe(0);
+    const rows = shown.stdout.trim().split('\n').slice(3);
+    expect(rows.map((r) => r.split(/\s+/).slice(0, 5))).toEqual([
+      ['2', '*', 'completed', '0.125', '1'],
+      ['3', 'completed', '0.25', '1', '0.25'],
+      ['1', 'completed', '0.5', '1', '0.5'],
+    ]);
   });
 });

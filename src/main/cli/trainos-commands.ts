@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Option, type Command } from 'commander';
@@ -12,6 +13,8 @@ import {
   type TrainingJob,
   type TrainingJobInput,
   type TrainingJobState,
+  type Sweep,
+  type SweepInput,
 } from '#shared/contracts/trainos';
 import { AppError } from '#shared/errors';
 import type { Connection } from './connection';
@@ -60,10 +63,26 @@ function gpuCount(value: string): number | 'any' {
 }
 
 /** Collects repeated `--env KEY=VALUE` options; the key's format is checked with the rest of the spec. */
-function envPair(pair: string, previous: Record<string, string> = {}): Record<string, string> {
-  const equals = pair.indexOf('=');
-  if (equals <= 0) throw AppError.invalid('--env', `'${pair}' is not KEY=VALUE`);
-  return { ...previous, [pair.slice(0, equals)]: pair.slice(equals + 1) };
+/** A commander parser collecting repeatable KEY=VALUE options of `flag` into a record. */
+function keyValue(flag: string) {
+  return (pair: string, previous: Record<string, string> = {}): Record<string, string> => {
+    const equals = pair.indexOf('=');
+    if (equals <= 0) throw AppError.invalid(flag, `'${pair}' is not KEY=VALUE`);
+    return { ...previous, [pair.slice(0, equals)]: pair.slice(equals + 1) };
+  };
+}
+
+const envPair = keyValue('--env');
+
+/** `--dataset AS=name[@version]` options as a template job's datasets. */
+function templateDatasets(pairs: Record<string, string>): Record<string, { dataset: string; version: string }> {
+  return Object.fromEntries(
+    Object.entries(pairs).map(([as, value]) => {
+      const at = value.lastIndexOf('@');
+      const dataset = at > 0 ? value.slice(0, at) : value;
+      return [as, { dataset, version: at > 0 ? value.slice(at + 1) : 'latest' }];
+    }),
+  );
 }
 
 /** The `aidos jobs submit` option that sets each field of the spec, for error messages. */
@@ -186,6 +205,11 @@ function printJob(job: TrainingJob): void {
     ['placement', placementText(job)],
     ['experiment', spec.experiment],
     ['run', job.runId],
+    [
+      'checkpoint',
+      job.lastCheckpoint && `step ${job.lastCheckpoint.step} (${formatTime(job.lastCheckpoint.createdAt)})`,
+    ],
+    ['resumed', job.resumedFromStep === null ? null : `from the checkpoint at step ${job.resumedFromStep}`],
     ['exit code', job.exitCode],
     ['signal', job.signal],
     ['retry of', job.retryOf],
@@ -209,6 +233,22 @@ interface SubmitOptions {
   env?: Record<string, string>;
   cwd?: string;
   follow?: boolean;
+  template?: string;
+  param?: Record<string, string>;
+  dataset?: Record<string, string>;
+}
+
+/** Prints a submitted job, or with `follow` its log until it ends (exit code 1 unless it succeeded). */
+async function reportSubmitted(ctx: CliContext, c: Connection, submitted: TrainingJob, follow: boolean): Promise<void> {
+  if (!follow) {
+    ctx.out(submitted, () => console.log(stateLine(submitted)));
+    return;
+  }
+  // Following: stdout is the program's output (or, with --json, the ended job as one JSON document).
+  if (!ctx.json()) console.error(stateLine(submitted));
+  const ended = await followLog(c, submitted.id, ctx.json() ? toStderr : toProgramStreams);
+  ctx.out(ended, () => console.error(stateLine(ended)));
+  if (ended.state !== 'succeeded') process.exitCode = 1;
 }
 
 /** `aidos gpus` and `aidos jobs …`: the GPU inventory and training jobs. */
@@ -260,8 +300,30 @@ export function addTrainosCommands(program: Command, ctx: CliContext): void {
     .option('--experiment <name>', 'the ModelHub experiment its run goes into (default: Default)')
     .option('--env <KEY=VALUE>', 'an environment variable for it (repeatable)', envPair)
     .option('--cwd <dir>', 'its working directory (default: the current one)')
+    .option('--template <id>', 'a job from a template (aidos jobs templates) instead of a command')
+    .option('--param <NAME=VALUE>', "a template's parameter (repeatable)", keyValue('--param'))
+    .option('--dataset <AS=NAME[@VERSION]>', 'a dataset version a template reads (repeatable)', keyValue('--dataset'))
     .option('-f, --follow', 'print its log until it ends; exit 0 if it succeeded, 1 otherwise')
     .action(async (command: string[], o: SubmitOptions) => {
+      if (o.template !== undefined) {
+        if (command.length > 0) throw AppError.invalid('command', 'give either a command or --template, not both');
+        const c = ctx.conn();
+        const submitted = await c.client.call('trainingTemplates.submit', {
+          template: o.template,
+          name: o.name,
+          params: o.param ?? {},
+          datasets: templateDatasets(o.dataset ?? {}),
+          ...(o.cpus !== undefined || o.gpus !== undefined || o.ram !== undefined
+            ? { resources: { gpus: o.gpus, gpuMemoryMb: o.gpuMemory, cpuThreads: o.cpus, ramMb: o.ram } }
+            : {}),
+          priority: o.priority,
+          retries: o.retries,
+          experiment: o.experiment,
+        });
+        await reportSubmitted(ctx, c, submitted, o.follow === true);
+        return;
+      }
+      if (o.param || o.dataset) throw AppError.invalid('--param', '--param and --dataset go with --template');
       if (command.length === 0) {
         throw AppError.invalid(
           'command',
@@ -281,16 +343,44 @@ export function addTrainosCommands(program: Command, ctx: CliContext): void {
       };
       checkSpec(spec);
       const c = ctx.conn();
-      const submitted = await c.client.call('trainingJobs.submit', spec);
-      if (!o.follow) {
-        ctx.out(submitted, () => console.log(stateLine(submitted)));
-        return;
-      }
-      // Following: stdout is the program's output (or, with --json, the ended job as one JSON document).
-      if (!ctx.json()) console.error(stateLine(submitted));
-      const ended = await followLog(c, submitted.id, ctx.json() ? toStderr : toProgramStreams);
-      ctx.out(ended, () => console.error(stateLine(ended)));
-      if (ended.state !== 'succeeded') process.exitCode = 1;
+      await reportSubmitted(ctx, c, await c.client.call('trainingJobs.submit', spec), o.follow === true);
+    });
+  jobs
+    .command('templates')
+    .description('list training templates (for aidos jobs submit --template) with their parameters and datasets')
+    .action(async () => {
+      const { templates } = await ctx.conn().client.call('trainingTemplates.list');
+      ctx.out({ templates }, () => {
+        if (templates.length === 0) console.log('no training templates');
+        for (const t of templates) {
+          console.log(`${t.id}  ${t.title}`);
+          for (const d of t.datasets) console.log(`  --dataset ${d.as}=<dataset>[@version]  ${d.help}`);
+          for (const p of t.params) {
+            const value = p.required ? ' (required)' : p.default === undefined ? '' : ` (default ${String(p.default)})`;
+            const choices = p.choices ? ` [${p.choices.join('|')}]` : '';
+            console.log(`  --param ${p.name}=<${p.type}>${choices}${value}  ${p.help}`);
+          }
+        }
+      });
+    });
+  jobs
+    .command('checkpoints <id>')
+    .description("list a job's checkpoints, oldest first (a restart resumes from the newest)")
+    .action(async (id: string) => {
+      const { checkpoints } = await ctx.conn().client.call('trainingJobs.checkpoints', { job: id });
+      ctx.out({ checkpoints }, () =>
+        printTable(
+          checkpoints.map((k) => ({
+            id: k.id,
+            attempt: k.attempt,
+            step: k.step,
+            name: k.name,
+            size: k.size,
+            saved: formatTime(k.createdAt),
+          })),
+          'no checkpoints',
+        ),
+      );
     });
   jobs
     .command('list')
@@ -329,11 +419,89 @@ export function addTrainosCommands(program: Command, ctx: CliContext): void {
         console.log(job.state === 'cancelled' ? `cancelled ${id}` : `cancel requested for ${id} (it is ${job.state})`),
       );
     });
+  addSweepCommands(program, ctx);
   jobs
     .command('retry <id>')
     .description('submit an ended job again with the same spec, as a new job')
     .action(async (id: string) => {
       const job = await ctx.conn().client.call('trainingJobs.retry', { job: id });
       ctx.out(job, () => console.log(`${stateLine(job)} (retry of ${id})`));
+    });
+}
+
+function sweepRow(sweep: Sweep) {
+  const best = sweep.trials.find((t) => t.number === sweep.bestTrial);
+  return {
+    id: sweep.id,
+    name: sweep.name,
+    state: sweep.state,
+    trials: `${sweep.trials.filter((t) => !['queued', 'running'].includes(t.state)).length} / ${sweep.spec.maxTrials}`,
+    [`best ${sweep.spec.objective.metric}`]: best?.value ?? null,
+    created: formatTime(sweep.createdAt),
+  };
+}
+
+function printSweep(sweep: Sweep): void {
+  console.log(`${sweep.name} (${sweep.id}): ${sweep.state}${sweep.reason ? ` — ${sweep.reason}` : ''}`);
+  const { objective, algorithm, earlyStopping } = sweep.spec;
+  console.log(`${algorithm} search, ${objective.goal} ${objective.metric}, early stopping: ${earlyStopping.type}`);
+  const names = Object.keys(sweep.spec.space);
+  // Best first for the goal; trials without a value last, in order.
+  const sign = objective.goal === 'minimize' ? 1 : -1;
+  const trials = [...sweep.trials].sort((a, b) =>
+    a.value === null || b.value === null ? (a.value === null ? 1 : -1) : sign * (a.value - b.value),
+  );
+  printTable(
+    trials.map((t) => ({
+      trial: t.number === sweep.bestTrial ? `${t.number} *` : t.number,
+      state: t.state,
+      [objective.metric]: t.value,
+      step: t.step,
+      ...Object.fromEntries(names.map((n) => [n, t.params[n] ?? null])),
+      job: t.jobId,
+    })),
+    'no trials yet',
+  );
+}
+
+/** `aidos sweeps …`: hyper-parameter sweeps of training jobs. */
+function addSweepCommands(program: Command, ctx: CliContext): void {
+  const sweeps = program.command('sweeps').description('hyper-parameter sweeps: trials as training jobs');
+  sweeps
+    .command('create <file>')
+    .description('start a sweep described by a JSON file (name, job or template, space, objective, algorithm…)')
+    .action(async (file: string) => {
+      let spec: unknown;
+      try {
+        spec = JSON.parse(readFileSync(file, 'utf8'));
+      } catch (err) {
+        throw AppError.invalid('file', `${file}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      const sweep = await ctx.conn().client.call('trainingSweeps.create', spec as SweepInput);
+      ctx.out(sweep, () => console.log(`${sweep.id} ${sweep.state} (${sweep.trials.length} trials started)`));
+    });
+  sweeps
+    .command('list')
+    .description('list sweeps, newest first')
+    .option('-n, --limit <n>', 'how many (at most 500)', wholeNumber('--limit'), 50)
+    .action(async (o: { limit: number }) => {
+      const page = await ctx.conn().client.call('trainingSweeps.list', { limit: o.limit });
+      ctx.out(page, () =>
+        printTable(page.items.map(sweepRow), 'no sweeps (start one with: aidos sweeps create <file>)'),
+      );
+    });
+  sweeps
+    .command('show <id>')
+    .description("show a sweep's trials, best first, with their parameters (* marks the best)")
+    .action(async (id: string) => {
+      const sweep = await ctx.conn().client.call('trainingSweeps.get', { sweep: id });
+      ctx.out(sweep, () => printSweep(sweep));
+    });
+  sweeps
+    .command('cancel <id>')
+    .description('cancel a sweep: no more trials, and its running ones are cancelled')
+    .action(async (id: string) => {
+      const sweep = await ctx.conn().client.call('trainingSweeps.cancel', { sweep: id });
+      ctx.out(sweep, () => console.log(`${sweep.id} ${sweep.state}`));
     });
 }
