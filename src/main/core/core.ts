@@ -37,6 +37,8 @@ export interface Core {
   app: FastifyInstance;
   /** Every route the gateway registered, with its scope. */
   routes(): RouteInfo[];
+  /** A service by name, as other services see it (its contract); for the shell and tests. */
+  service<T>(name: string): T;
   close(): Promise<void>;
 }
 
@@ -197,6 +199,11 @@ export async function startCore(config: Config, options: { listen?: boolean } = 
       logger,
       app: gateway.app,
       routes: gateway.routes,
+      service: <T>(name: string): T => {
+        const found = services.get(name);
+        if (!found) throw new AppError('NOT_FOUND', `no service '${name}'`);
+        return found.service as T;
+      },
       close: runCleanup,
     };
   } catch (err) {

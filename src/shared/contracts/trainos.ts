@@ -103,6 +103,11 @@ export const TrainingJobSpec = z.object({
    * that checkpoint.
    */
   preemptible: z.boolean().default(true),
+  /**
+   * Whether it may ask idle served models to give their GPU memory back (DeployEngine unloads them, and loads them
+   * again on their next request); false: it waits until the memory is free.
+   */
+  parkIdleModels: z.boolean().default(true),
   /** Logged as its run's parameters (a template's or a sweep trial's values). */
   params: z.record(z.string().min(1).max(250), z.string().max(6000)).default({}),
   /** The ModelHub run its run is a child of (a sweep's). */

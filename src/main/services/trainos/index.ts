@@ -158,9 +158,10 @@ export const trainosModule = defineService<
       return {
         gpus: gpus.map((g) => {
           const account = byIndex.get(g.index);
-          // Memory training jobs do not hold: used outside the app, or by served models.
+          // Memory training jobs do not hold: used outside the app, or by served models that cannot be parked
+          // (an idle one's memory counts as free: a job asks it to park when it starts).
           const heldByOthers = (account?.holders ?? [])
-            .filter((h) => h.owner !== 'trainos')
+            .filter((h) => h.owner !== 'trainos' && !h.parkable)
             .reduce((n, h) => n + h.mb, 0);
           return {
             index: g.index,

@@ -170,7 +170,13 @@ export class TrainingJobs {
 
   /** Follows the executor, adopts the jobs that were running when the app stopped, and places queued ones. */
   async start(): Promise<void> {
-    this.unsubscribe = this.deps.executor.subscribe((e) => this.onExecutorEvent(e));
+    const offExecutor = this.deps.executor.subscribe((e) => this.onExecutorEvent(e));
+    // Memory a served model gave back may let a waiting job start.
+    const offVram = this.deps.bus.on('vram.released', () => this.schedule());
+    this.unsubscribe = () => {
+      offExecutor();
+      offVram();
+    };
     for (const row of this.rows("SELECT * FROM trainos_jobs WHERE state = 'running'")) {
       if (!row.handle || row.started_at === null) {
         this.finish(row, { state: 'failed', exitCode: null, signal: null, reason: 'the app stopped as it started' });
@@ -187,8 +193,10 @@ export class TrainingJobs {
       if (isFinalState(status.state)) this.ended(status);
       else if (row.placement) {
         // The arbiter starts empty with the app: account the adopted job's GPU memory again.
-        await this.reserveGpus(row.id, row.name, (JSON.parse(row.placement) as Placement).gpus).catch((err: unknown) =>
-          this.deps.logger.warn({ err, job: row.id }, "could not account an adopted job's GPU memory"),
+        // Adopted jobs never wait for parking: their processes already hold the memory.
+        await this.reserveGpus(row.id, row.name, (JSON.parse(row.placement) as Placement).gpus, false).catch(
+          (err: unknown) =>
+            this.deps.logger.warn({ err, job: row.id }, "could not account an adopted job's GPU memory"),
         );
       }
     }
@@ -473,7 +481,7 @@ export class TrainingJobs {
       return;
     }
     try {
-      await this.reserveGpus(row.id, row.name, start.gpus);
+      await this.reserveGpus(row.id, row.name, start.gpus, spec.parkIdleModels);
     } catch (err) {
       // Taken meanwhile (a model loaded between planning and now): it waits for the next round.
       for (const g of start.gpus) this.deps.vram.release(`${row.id}:${g.index}`);
@@ -555,7 +563,12 @@ export class TrainingJobs {
   }
 
   /** Accounts a job's GPU memory with the VRAM arbiter (one holder per GPU), so served models see it. */
-  private async reserveGpus(id: string, name: string, gpus: readonly GpuReservation[]): Promise<void> {
+  private async reserveGpus(
+    id: string,
+    name: string,
+    gpus: readonly GpuReservation[],
+    parkIdleModels: boolean,
+  ): Promise<void> {
     for (const g of gpus) {
       await this.deps.vram.reserve({
         id: `${id}:${g.index}`,
@@ -565,7 +578,7 @@ export class TrainingJobs {
         mb: g.memoryMb,
         gpu: g.index,
         parkable: false,
-        allowParking: false,
+        allowParking: parkIdleModels,
       });
     }
   }
