@@ -17,6 +17,7 @@ export default defineConfig({
           cli: 'src/main/cli/main.ts',
           'workers/blob-verify': 'src/workers/blob-verify.ts',
           'workers/wal-checkpoint': 'src/workers/wal-checkpoint.ts',
+          'workers/builtin-trainer': 'src/workers/builtin-trainer.ts',
         },
         output: {
           format: 'es',

@@ -32,7 +32,7 @@ describe('live job updates', () => {
     expect(names.indexOf('job.succeeded')).toBeLessThan(names.indexOf('job.started'));
 
     // On the jobs page: a second job appears, runs with progress and succeeds.
-    await shell.navigate('Jobs');
+    await shell.navigate('Background tasks');
     await jobs.heading.waitFor();
     await jobs.waitForStatus(first.id, 'succeeded');
     expect(await jobs.progressText(first.id)).toBe('100%');
@@ -55,7 +55,7 @@ describe('live job updates', () => {
 
     const job = await server.api.call('jobs.enqueue', { type: 'system.sleep', payload: { ms: 60_000, steps: 60 } });
     await shell.openWithToken('/', server.token);
-    await shell.navigate('Jobs');
+    await shell.navigate('Background tasks');
     await jobs.waitForStatus(job.id, 'running');
     await jobs.row(job.id).getByRole('button', { name: 'Cancel' }).click();
     await jobs.waitForStatus(job.id, 'cancelled');

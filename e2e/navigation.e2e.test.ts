@@ -21,14 +21,14 @@ describe('navigation', () => {
     expect(new URL(page.url()).pathname).toBe('/settings');
   });
 
-  test('a page other than the dashboard can be reloaded, with its filter', async () => {
+  test('a page other than the dashboard can be reloaded with its filter, and an old address of it still works', async () => {
     const { server, page } = await app.start();
     const shell = new AppShell(page, server.url);
     const jobs = new JobsPage(page);
 
     const done = await server.api.call('jobs.enqueue', { type: 'system.sleep', payload: { ms: 10, steps: 1 } });
     await shell.openWithToken('/', server.token);
-    await shell.navigate('Jobs');
+    await shell.navigate('Background tasks');
     await jobs.waitForStatus(done.id, 'succeeded');
     await jobs.filter('succeeded');
     expect(new URL(page.url()).search).toBe('?status=succeeded');
@@ -38,5 +38,11 @@ describe('navigation', () => {
     await jobs.waitForStatus(done.id, 'succeeded');
     const pressed = page.getByRole('group', { name: 'Filter by status' }).getByRole('button', { name: 'succeeded' });
     expect(await pressed.getAttribute('aria-pressed')).toBe('true');
+
+    // The page's address from when it was called Jobs still leads to it, with its filter.
+    await shell.open('/jobs?status=succeeded');
+    await jobs.heading.waitFor();
+    expect(new URL(page.url()).pathname).toBe('/tasks');
+    expect(new URL(page.url()).search).toBe('?status=succeeded');
   });
 });

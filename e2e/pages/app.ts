@@ -20,7 +20,7 @@ export class AppShell {
     return this.page.getByRole('navigation', { name: 'Main' });
   }
 
-  async navigate(to: 'Dashboard' | 'Jobs' | 'Settings'): Promise<void> {
+  async navigate(to: 'Dashboard' | 'Background tasks' | 'Settings'): Promise<void> {
     await this.sidebar.getByRole('link', { name: to, exact: true }).click();
   }
 

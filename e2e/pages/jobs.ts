@@ -1,11 +1,12 @@
 import type { Locator, Page } from 'playwright-core';
 import type { JobStatus } from '#shared/contracts/jobs';
 
+/** The platform's background tasks: the job queue's page (src/renderer/jobs/JobsPage.tsx). */
 export class JobsPage {
   constructor(readonly page: Page) {}
 
   get heading(): Locator {
-    return this.page.getByRole('heading', { name: 'Jobs', level: 1 });
+    return this.page.getByRole('heading', { name: 'Background tasks', level: 1 });
   }
 
   row(id: string): Locator {

@@ -1,7 +1,7 @@
 /**
  * Screenshots of the UI in both themes, for looking at it (not a test; nothing is committed):
  *   npx electron-vite build && npx tsx e2e/tools/screenshots.ts [outDir]
- * writes <outDir>/aidos-<page>-<light|dark>.png (outDir defaults to /tmp) for the dashboard, jobs, settings, the
+ * writes <outDir>/aidos-<page>-<light|dark>.png (outDir defaults to /tmp) for the dashboard, background tasks, settings, the
  * API key secret dialog and the sign-in screen,
  * with a job running and a few events so that nothing is empty.
  */
@@ -31,7 +31,7 @@ try {
     await page.waitForTimeout(2_500);
     const shots: [string, () => Promise<void>][] = [
       ['dashboard', async () => undefined],
-      ['jobs', () => shell.navigate('Jobs')],
+      ['tasks', () => shell.navigate('Background tasks')],
       ['settings', () => shell.navigate('Settings')],
     ];
     for (const [name, go] of shots) {

@@ -13,7 +13,7 @@ import type { ComponentType } from 'react';
 
 const MAIN_NAV: { to: string; label: string; icon: ComponentType<IconProps>; end?: boolean }[] = [
   { to: '/', label: 'Dashboard', icon: DashboardIcon, end: true },
-  { to: '/jobs', label: 'Jobs', icon: JobsIcon },
+  { to: '/tasks', label: 'Background tasks', icon: JobsIcon },
   { to: '/settings', label: 'Settings', icon: SettingsIcon },
 ];
 

@@ -3,6 +3,8 @@ import {
   createHashRouter,
   isRouteErrorResponse,
   Link,
+  Navigate,
+  useLocation,
   useRouteError,
   type RouteObject,
 } from 'react-router';
@@ -29,7 +31,8 @@ const routes: RouteObject[] = [
         ErrorBoundary: RouteError,
         children: [
           { index: true, Component: DashboardPage },
-          { path: 'jobs', Component: JobsPage },
+          { path: 'tasks', Component: JobsPage },
+          { path: 'jobs', Component: TasksRedirect },
           { path: 'settings', Component: SettingsPage },
           ...servicePageRoutes(),
           { path: 'datasets/:name', Component: DatasetPage },
@@ -54,6 +57,12 @@ let router: ReturnType<typeof createBrowserRouter> | undefined;
 export function getRouter() {
   router ??= window.location.protocol === 'file:' ? createHashRouter(routes) : createBrowserRouter(routes);
   return router;
+}
+
+/** The background tasks' old address, from when the page was called Jobs: old links and bookmarks still work. */
+function TasksRedirect() {
+  const { search } = useLocation();
+  return <Navigate to={{ pathname: '/tasks', search }} replace />;
 }
 
 function RouteError() {

@@ -3,7 +3,8 @@ import { CloseIcon } from './icons';
 
 /**
  * A modal on the native <dialog> element: focus trapping, Escape and the top layer come from the browser.
- * `onClose` runs for Escape and the close button; the parent owns `open`.
+ * `onClose` runs for Escape and the close button; the parent owns `open`. `size="lg"` is for long forms: wider,
+ * and its body scrolls between a header and footer that stay in view.
  */
 export function Dialog({
   open,
@@ -12,6 +13,7 @@ export function Dialog({
   children,
   footer,
   testId,
+  size = 'md',
 }: {
   open: boolean;
   onClose: () => void;
@@ -19,6 +21,7 @@ export function Dialog({
   children: ReactNode;
   footer?: ReactNode;
   testId?: string;
+  size?: 'md' | 'lg';
 }) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
@@ -36,10 +39,10 @@ export function Dialog({
         e.preventDefault();
         onClose();
       }}
-      className="m-auto w-[min(32rem,calc(100vw-2rem))] rounded-lg border border-zinc-200 bg-white p-0 text-zinc-800 shadow-2xl dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-200"
+      className={`m-auto ${size === 'lg' ? 'w-[min(46rem,calc(100vw-2rem))]' : 'w-[min(32rem,calc(100vw-2rem))]'} rounded-lg border border-zinc-200 bg-white p-0 text-zinc-800 shadow-2xl dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-200`}
     >
       {open && (
-        <div className="flex flex-col">
+        <div className={size === 'lg' ? 'flex max-h-[calc(100dvh-3rem)] flex-col' : 'flex flex-col'}>
           <header className="flex items-center justify-between border-b border-zinc-200 px-5 py-3 dark:border-zinc-800">
             <h2
               id={testId ? `${testId}-title` : undefined}
@@ -56,7 +59,9 @@ export function Dialog({
               <CloseIcon />
             </button>
           </header>
-          <div className="space-y-3 px-5 py-4">{children}</div>
+          <div className={size === 'lg' ? 'min-h-0 space-y-3 overflow-y-auto px-5 py-4' : 'space-y-3 px-5 py-4'}>
+            {children}
+          </div>
           {footer && (
             <footer className="flex justify-end gap-2 border-t border-zinc-200 bg-zinc-50 px-5 py-3 dark:border-zinc-800 dark:bg-zinc-900/60">
               {footer}

@@ -22,6 +22,7 @@ import { RowsTab } from './RowsTab';
 import { parseLine, parseLines, rowsSearch } from './row-links';
 import type { PickedFile } from './upload';
 import { UploadDialog } from './UploadDialog';
+import { TrainFromDatasetButton } from '../trainos/TrainFromDatasetButton';
 
 const VERSIONS_PAGE = 100;
 const TABS = ['files', 'diff', 'profile', 'quality', 'rows', 'labeling'] as const;
@@ -139,6 +140,7 @@ export function DatasetPage() {
               Import a new version…
             </Button>
             {selected && <Button onClick={() => setExporting(true)}>Export {versionLabel(selected)}…</Button>}
+            {selected && <TrainFromDatasetButton dataset={name} version={selected.number} />}
           </>
         }
       />

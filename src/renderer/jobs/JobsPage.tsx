@@ -1,6 +1,6 @@
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { useSearchParams } from 'react-router';
+import { Link, useSearchParams } from 'react-router';
 import { JOB_STATUSES, type Job, type JobStatus } from '#shared/contracts/jobs';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { PlusIcon } from '../components/icons';
@@ -27,7 +27,11 @@ function isStatus(value: string | null): value is JobStatus {
   return value !== null && (JOB_STATUSES as readonly string[]).includes(value);
 }
 
-/** Every job, newest first, filtered by status (kept in the URL); live through the event stream's invalidations. */
+/**
+ * The platform's background tasks (the job queue's jobs: imports, exports, profiles, maintenance), newest first,
+ * filtered by status (kept in the URL); live through the event stream's invalidations. Called tasks, not jobs, in
+ * the UI so as not to be taken for training jobs, which have pages of their own.
+ */
 export function JobsPage() {
   const api = useApi();
   const [params, setParams] = useSearchParams();
@@ -51,11 +55,19 @@ export function JobsPage() {
   return (
     <div>
       <PageHeader
-        title="Jobs"
-        description="Everything the queue has run or will run: training, scans, maintenance."
+        title="Background tasks"
+        description={
+          <>
+            Dataset imports, exports, profiles and checks, and storage maintenance. Training jobs are on{' '}
+            <Link to="/training/jobs" className="text-indigo-600 hover:underline dark:text-indigo-400">
+              their own page
+            </Link>
+            .
+          </>
+        }
         actions={
           <Button variant="primary" onClick={() => setCreating(true)}>
-            <PlusIcon width={14} height={14} /> New job
+            <PlusIcon width={14} height={14} /> New task
           </Button>
         }
       />
@@ -66,11 +78,11 @@ export function JobsPage() {
       <Card bodyClassName="overflow-x-auto p-0">
         {jobs.isPending ? (
           <div className="flex items-center gap-2 p-6 text-zinc-500">
-            <Spinner /> Loading jobs…
+            <Spinner /> Loading tasks…
           </div>
         ) : items.length === 0 ? (
-          <EmptyState title={status ? `No ${status} jobs` : 'No jobs yet'}>
-            Jobs appear here when a service or you enqueue one (“New job”, or{' '}
+          <EmptyState title={status ? `No ${status} tasks` : 'No background tasks yet'}>
+            Tasks appear here when a service or you enqueue one (“New task”, or{' '}
             <code className="font-mono">aidos tasks</code> in a terminal).
           </EmptyState>
         ) : (
@@ -92,10 +104,10 @@ export function JobsPage() {
 function JobsTable({ jobs }: { jobs: Job[] }) {
   const now = useNow(1000);
   return (
-    <table className="w-full text-left" aria-label="Jobs">
+    <table className="w-full text-left" aria-label="Background tasks">
       <thead className="text-[11px] font-medium tracking-wide text-zinc-500 uppercase dark:text-zinc-400">
         <tr className="border-b border-zinc-200 dark:border-zinc-800">
-          <th className="px-4 py-2 font-medium">Job</th>
+          <th className="px-4 py-2 font-medium">Task</th>
           <th className="px-4 py-2 font-medium">Status</th>
           <th className="w-48 px-4 py-2 font-medium">Progress</th>
           <th className="px-4 py-2 font-medium">Attempts</th>
@@ -161,7 +173,7 @@ function JobRow({ job, now }: { job: Job; now: number }) {
                         ? 'amber'
                         : 'indigo'
                 }
-                label={`Progress of job ${shortId(job.id)}`}
+                label={`Progress of task ${shortId(job.id)}`}
               />
               <span className="w-10 shrink-0 text-right text-[12px] tabular-nums" data-testid="job-progress">
                 {formatPercent(progress)}

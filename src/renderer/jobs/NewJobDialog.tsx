@@ -7,7 +7,7 @@ import { queryKeys, useApi } from '../lib/api';
 import { useToasts } from '../lib/toasts';
 import { shortId } from '../lib/format';
 
-/** Enqueues a job of any registered type with a JSON payload: for diagnostics and for trying the queue out. */
+/** Enqueues a background task (a queue job) of any registered type with a JSON payload: for diagnostics and for trying the queue out. */
 export function NewJobDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
   const api = useApi();
   const queryClient = useQueryClient();
@@ -64,7 +64,7 @@ export function NewJobDialog({ open, onClose }: { open: boolean; onClose: () => 
     <Dialog
       open={open}
       onClose={close}
-      title="New job"
+      title="New background task"
       testId="new-job-dialog"
       footer={
         <>
@@ -123,7 +123,7 @@ export function NewJobDialog({ open, onClose }: { open: boolean; onClose: () => 
         </div>
       </form>
       {jsonError && <ErrorBanner error={new Error(jsonError)} title="Invalid payload" />}
-      {enqueue.isError && <ErrorBanner error={enqueue.error} title="The job was not enqueued" />}
+      {enqueue.isError && <ErrorBanner error={enqueue.error} title="The task was not enqueued" />}
     </Dialog>
   );
 }

@@ -7,6 +7,7 @@ import { ExperimentsIcon } from '../experiments/icons';
 import { ModelsIcon } from '../models/icons';
 import { ModelsPage } from '../models/ModelsPage';
 import { GpusPage } from '../trainos/GpusPage';
+import { SweepsIcon, SweepsPage } from '../trainos/SweepsPage';
 import { TrainingJobsPage } from '../trainos/TrainingJobsPage';
 
 /**
@@ -38,10 +39,12 @@ export const servicePages: Readonly<Partial<Record<string, ServicePage | readonl
     { label: 'Experiments', icon: ExperimentsIcon, to: '/experiments', element: ExperimentsPage },
     { label: 'Models', icon: ModelsIcon, to: '/models', element: ModelsPage },
   ],
-  // The platform's task queue is the main navigation's Jobs page; training jobs and the GPU board are TrainOS's.
+  // The platform's task queue is the main navigation's Background tasks page; training jobs and the GPU board are
+  // TrainOS's.
   // One training job's page is /training/jobs?job=<id>, on the same route.
   trainos: [
     { label: 'Training jobs', icon: QueueIcon, to: '/training/jobs', element: TrainingJobsPage },
+    { label: 'Sweeps', icon: SweepsIcon, to: '/training/sweeps', element: SweepsPage },
     { label: 'GPUs', icon: GpuIcon, to: '/gpus', element: GpusPage },
   ],
 };

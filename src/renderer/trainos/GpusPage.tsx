@@ -127,7 +127,7 @@ function CpuOnly() {
             )}
           </p>
           <p>
-            <Link to="/jobs" className="text-indigo-600 hover:underline dark:text-indigo-400">
+            <Link to="/training/jobs" className="text-indigo-600 hover:underline dark:text-indigo-400">
               The job queue →
             </Link>
           </p>

@@ -1,155 +1,355 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent, type ReactNode } from 'react';
-import type { TrainingJobInput } from '#shared/contracts/trainos';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import type { TrainingJob, TrainingJobInput } from '#shared/contracts/trainos';
 import { Dialog } from '../components/Dialog';
 import { ErrorBanner } from '../components/ErrorBanner';
-import { Button, inputClass } from '../components/ui';
+import { Button, cx, inputClass, Muted, Spinner } from '../components/ui';
 import { queryKeys, useApi } from '../lib/api';
 import { shortId } from '../lib/format';
 import { useToasts } from '../lib/toasts';
-import { fieldErrorsOf, parseEnvLines, splitCommand, type FieldError, type SpecField } from './command';
+import {
+  fieldErrorsOf,
+  parseEnvLines,
+  quoteArgument,
+  serverFieldErrors,
+  splitCommand,
+  type FieldError,
+  type SpecField,
+} from './command';
+import { Field, NumberInput, numberOrDefault, ResourceFields, resourceDraftOf, resourcesInput } from './form-fields';
+import {
+  TEMPLATES_QUERY_KEY,
+  templateDraftOf,
+  templateFieldOf,
+  templateJobRequest,
+  type DatasetChoice,
+  type TemplateDraft,
+  type TemplateJobRequest,
+} from './template-job';
+import { TemplateJobFields } from './TemplateJobFields';
 
-const GPU_CHOICES = ['0', '1', '2', '3', '4', '8', 'any'] as const;
-type GpuChoice = (typeof GPU_CHOICES)[number];
+type Mode = 'template' | 'command';
 
-/** What the form holds: text as typed, so that an emptied number field means "the server's default". */
-interface Draft {
+/** What the command form holds: text as typed, so that an emptied number field means "the server's default". */
+interface CommandDraft {
   name: string;
   command: string;
   workingDir: string;
   experiment: string;
-  gpus: GpuChoice;
-  gpuMemoryMb: string;
-  cpuThreads: string;
-  ramMb: string;
+  resources: ReturnType<typeof resourceDraftOf>;
   priority: string;
   maxRuntimeSeconds: string;
   retries: string;
   env: string;
+  /**
+   * What a cloned job's spec sets that the form has no field for, sent as it was (not a sweep trial's parent run:
+   * a clone is a job of its own).
+   */
+  carried: Pick<TrainingJobInput, 'datasets' | 'params' | 'preemptible' | 'executor'>;
 }
 
-const EMPTY: Draft = {
+const EMPTY_COMMAND: CommandDraft = {
   name: '',
   command: '',
   workingDir: '',
   experiment: 'Default',
-  gpus: '0',
-  gpuMemoryMb: '',
-  cpuThreads: '1',
-  ramMb: '512',
+  resources: { gpus: '0', gpuMemoryMb: '', cpuThreads: '1', ramMb: '512' },
   priority: '0',
   maxRuntimeSeconds: '',
   retries: '0',
   env: '',
+  carried: {},
 };
 
-/** A number field's value for the request: undefined when empty (the server's default applies). */
-function numberOrDefault(text: string): number | undefined {
-  return text.trim() === '' ? undefined : Number(text);
+/** The command form filled with a job's spec, to submit it again with changes. */
+function commandDraftOf(job: TrainingJob): CommandDraft {
+  const { spec } = job;
+  return {
+    name: job.name,
+    command: spec.command.map(quoteArgument).join(' '),
+    workingDir: spec.workingDir,
+    experiment: spec.experiment,
+    resources: resourceDraftOf(spec.resources),
+    priority: String(spec.priority),
+    maxRuntimeSeconds: spec.maxRuntimeSeconds === undefined ? '' : String(spec.maxRuntimeSeconds),
+    retries: String(spec.retries),
+    env: Object.entries(spec.env)
+      .map(([name, value]) => `${name}=${value}`)
+      .join('\n'),
+    carried: { datasets: spec.datasets, params: spec.params, preemptible: spec.preemptible, executor: spec.executor },
+  };
 }
 
-/** Submits a script job (it then shows at the top of the queue): a command run without a shell in a working dir, with its resources and env. */
-export function NewTrainingJobDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
+export interface NewTrainingJobDialogProps {
+  open: boolean;
+  onClose: () => void;
+  /** Opens on the command form filled in with this job's spec. */
+  cloneOf?: TrainingJob;
+  /** Opens on the template form with this dataset version chosen (for the first template that reads one). */
+  dataset?: DatasetChoice;
+  /** After the job was submitted (and the dialog closed). */
+  onSubmitted?: (job: TrainingJob) => void;
+}
+
+/**
+ * Submits a training job, from a template (its parameters and dataset versions; the default when there are
+ * templates) or as a command run without a shell in a working dir. The form starts afresh each time it opens.
+ */
+export function NewTrainingJobDialog({ open, ...props }: NewTrainingJobDialogProps) {
+  return open ? <NewTrainingJobForm {...props} /> : null;
+}
+
+function NewTrainingJobForm({ onClose, cloneOf, dataset, onSubmitted }: Omit<NewTrainingJobDialogProps, 'open'>) {
   const api = useApi();
   const queryClient = useQueryClient();
   const push = useToasts((s) => s.push);
-  const [draft, setDraft] = useState<Draft>(EMPTY);
-  const set = <K extends keyof Draft>(key: K, value: Draft[K]) => setDraft((d) => ({ ...d, [key]: value }));
+  const templates = useQuery({
+    queryKey: TEMPLATES_QUERY_KEY,
+    queryFn: () => api.call('trainingTemplates.list'),
+    staleTime: 60_000,
+  });
+  const templateList = templates.data?.templates ?? [];
+  // Chosen by the user, else: a clone's command, a template when there is one, the command form when there is none.
+  const [chosenMode, setMode] = useState<Mode | null>(cloneOf ? 'command' : null);
+  const mode: Mode = chosenMode ?? (templates.isPending || templateList.length > 0 ? 'template' : 'command');
 
+  const [commandDraft, setCommandDraft] = useState<CommandDraft>(() =>
+    cloneOf ? commandDraftOf(cloneOf) : EMPTY_COMMAND,
+  );
+  const [typedTemplateDraft, setTemplateDraft] = useState<TemplateDraft | null>(null);
+  // Until the user changes something: the first template (that reads a dataset, when one is given), as it comes.
+  const firstTemplate = (dataset && templateList.find((t) => t.datasets.length > 0)) || templateList[0];
+  const templateDraft = typedTemplateDraft ?? (firstTemplate ? templateDraftOf(firstTemplate, dataset) : null);
+  const template = templateList.find((t) => t.id === templateDraft?.template);
+
+  const submitted = (job: TrainingJob) => {
+    void queryClient.invalidateQueries({ queryKey: queryKeys.trainingJobLists });
+    push({ tone: 'success', title: `Submitted ${job.name} (${shortId(job.id)})` });
+    onClose();
+    onSubmitted?.(job);
+  };
+  const submitCommand = useMutation({
+    mutationFn: (spec: TrainingJobInput) => api.call('trainingJobs.submit', spec),
+    onSuccess: submitted,
+  });
+  const submitTemplate = useMutation({
+    mutationFn: (request: TemplateJobRequest) => api.call('trainingTemplates.submit', request),
+    onSuccess: submitted,
+  });
+
+  const split = splitCommand(commandDraft.command);
+  const env = parseEnvLines(commandDraft.env);
+  const typed = commandDraft.command.trim() !== '';
+  const commandReady = typed && !('error' in split) && !('error' in env);
+
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    if (mode === 'template') {
+      if (template && templateDraft) submitTemplate.mutate(templateJobRequest(template, templateDraft));
+      return;
+    }
+    if ('error' in split || 'error' in env) return;
+    submitCommand.mutate({
+      ...commandDraft.carried,
+      name: commandDraft.name.trim() || undefined,
+      command: split.argv,
+      workingDir: commandDraft.workingDir.trim(),
+      env: env.env,
+      resources: resourcesInput(commandDraft.resources),
+      priority: numberOrDefault(commandDraft.priority),
+      maxRuntimeSeconds: numberOrDefault(commandDraft.maxRuntimeSeconds),
+      retries: numberOrDefault(commandDraft.retries),
+      experiment: commandDraft.experiment.trim() || undefined,
+    });
+  };
+
+  const pending = submitCommand.isPending || submitTemplate.isPending;
+  const ready = mode === 'template' ? template !== undefined : commandReady;
+  return (
+    <Dialog
+      open
+      onClose={onClose}
+      title="New training job"
+      testId="new-training-job-dialog"
+      size="lg"
+      footer={
+        <>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button variant="primary" type="submit" form="new-training-job-form" disabled={pending || !ready}>
+            {pending ? 'Submitting…' : 'Submit'}
+          </Button>
+        </>
+      }
+    >
+      {cloneOf && (
+        <p className="text-[12px] text-zinc-500 dark:text-zinc-400" data-testid="clone-note">
+          Filled in from job <span className="font-mono">{shortId(cloneOf.id)}</span> ({cloneOf.name}): change what you
+          need, then submit it as a new job.
+        </p>
+      )}
+      <ModeSwitch mode={mode} onChange={setMode} templatesDisabled={templates.isSuccess && templateList.length === 0} />
+      <form id="new-training-job-form" onSubmit={onSubmit} className="space-y-4" noValidate>
+        {mode === 'command' ? (
+          <CommandJobFields draft={commandDraft} onChange={setCommandDraft} error={submitCommand.error} />
+        ) : templates.isError ? (
+          <ErrorBanner
+            error={templates.error}
+            title="Could not list the templates"
+            onRetry={() => void templates.refetch()}
+          />
+        ) : !template || !templateDraft ? (
+          <p className="flex items-center gap-2 py-4 text-zinc-500">
+            <Spinner /> Loading templates…
+          </p>
+        ) : (
+          <TemplateFormWithErrors
+            templates={templateList}
+            template={template}
+            draft={templateDraft}
+            onChange={setTemplateDraft}
+            error={submitTemplate.error}
+          />
+        )}
+      </form>
+    </Dialog>
+  );
+}
+
+function ModeSwitch({
+  mode,
+  onChange,
+  templatesDisabled,
+}: {
+  mode: Mode;
+  onChange: (mode: Mode) => void;
+  templatesDisabled: boolean;
+}) {
+  const modes: { value: Mode; label: string; title?: string }[] = [
+    {
+      value: 'template',
+      label: 'From a template',
+      title: templatesDisabled ? 'No training templates are installed' : undefined,
+    },
+    { value: 'command', label: 'Command' },
+  ];
+  return (
+    <div
+      role="group"
+      aria-label="Start from"
+      className="inline-flex overflow-hidden rounded-md border border-zinc-300 dark:border-zinc-700"
+    >
+      {modes.map(({ value, label, title }) => (
+        <button
+          key={value}
+          type="button"
+          aria-pressed={mode === value}
+          disabled={value === 'template' && templatesDisabled}
+          title={title}
+          onClick={() => onChange(value)}
+          className={cx(
+            'h-7 px-3 text-[12px] font-medium disabled:cursor-not-allowed disabled:opacity-50',
+            mode === value
+              ? 'bg-zinc-800 text-white dark:bg-zinc-200 dark:text-zinc-900'
+              : 'bg-white text-zinc-700 hover:bg-zinc-50 dark:bg-zinc-900 dark:text-zinc-300 dark:hover:bg-zinc-800',
+          )}
+        >
+          {label}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+/** The template form, with a rejected submit's complaints under the fields they name (the rest below). */
+function TemplateFormWithErrors({
+  error,
+  ...props
+}: Omit<Parameters<typeof TemplateJobFields>[0], 'errorOf'> & { error: Error | null }) {
+  const errors = serverFieldErrors(error).map((e) => ({ field: templateFieldOf(e.path, props.template), ...e }));
+  const errorOf = (field: string): string | undefined =>
+    errors
+      .filter((e) => e.field === field)
+      .map((e) => e.message)
+      .join('; ') || undefined;
+  const unplaced = errors.filter((e) => e.field === null);
+  return (
+    <>
+      <TemplateJobFields {...props} errorOf={errorOf} />
+      <NotSubmitted error={error} unplaced={unplaced} placed={errors.length - unplaced.length} />
+    </>
+  );
+}
+
+/** Why a submit failed, where no field shows it: errors naming no field of the form, or not about input at all. */
+function NotSubmitted({
+  error,
+  unplaced,
+  placed,
+}: {
+  error: Error | null;
+  unplaced: readonly { message: string }[];
+  placed: number;
+}) {
+  if (!error) return null;
+  if (unplaced.length > 0) {
+    return (
+      <ErrorBanner error={new Error(unplaced.map((e) => e.message).join('; '))} title="The job was not submitted" />
+    );
+  }
+  return placed === 0 ? <ErrorBanner error={error} title="The job was not submitted" /> : null;
+}
+
+/** The command form: a command run without a shell in a working dir, with its resources and env. */
+function CommandJobFields({
+  draft,
+  onChange,
+  error,
+}: {
+  draft: CommandDraft;
+  onChange: (draft: CommandDraft) => void;
+  error: Error | null;
+}) {
+  const set = <K extends keyof CommandDraft>(key: K, value: CommandDraft[K]) => onChange({ ...draft, [key]: value });
   const split = splitCommand(draft.command);
   const env = parseEnvLines(draft.env);
-
-  const submit = useMutation({
-    mutationFn: (spec: TrainingJobInput) => api.call('trainingJobs.submit', spec),
-    onSuccess: (job) => {
-      void queryClient.invalidateQueries({ queryKey: queryKeys.trainingJobLists });
-      push({ tone: 'success', title: `Submitted ${job.name} (${shortId(job.id)})` });
-      close();
-    },
-  });
-  const serverErrors = fieldErrorsOf(submit.error);
+  const serverErrors = fieldErrorsOf(error);
   const errorOf = (field: SpecField): string | undefined =>
     serverErrors
       .filter((e) => e.field === field)
       .map((e) => e.message)
       .join('; ') || undefined;
   const unplaced: FieldError[] = serverErrors.filter((e) => e.field === null);
-
-  function close() {
-    submit.reset();
-    setDraft(EMPTY);
-    onClose();
-  }
-
-  const onSubmit = (e: FormEvent) => {
-    e.preventDefault();
-    if ('error' in split || 'error' in env) return;
-    submit.mutate({
-      name: draft.name.trim() || undefined,
-      command: split.argv,
-      workingDir: draft.workingDir.trim(),
-      env: env.env,
-      resources: {
-        gpus: draft.gpus === 'any' ? 'any' : Number(draft.gpus),
-        gpuMemoryMb: draft.gpus === '1' ? numberOrDefault(draft.gpuMemoryMb) : undefined,
-        cpuThreads: numberOrDefault(draft.cpuThreads),
-        ramMb: numberOrDefault(draft.ramMb),
-      },
-      priority: numberOrDefault(draft.priority),
-      maxRuntimeSeconds: numberOrDefault(draft.maxRuntimeSeconds),
-      retries: numberOrDefault(draft.retries),
-      experiment: draft.experiment.trim() || undefined,
-    });
-  };
-
   const typed = draft.command.trim() !== '';
+  const datasets = draft.carried.datasets ?? [];
   return (
-    <Dialog
-      open={open}
-      onClose={close}
-      title="New training job"
-      testId="new-training-job-dialog"
-      footer={
-        <>
-          <Button onClick={close}>Cancel</Button>
-          <Button
-            variant="primary"
-            type="submit"
-            form="new-training-job-form"
-            disabled={submit.isPending || !typed || 'error' in split || 'error' in env}
-          >
-            {submit.isPending ? 'Submitting…' : 'Submit'}
-          </Button>
-        </>
-      }
-    >
-      <form id="new-training-job-form" onSubmit={onSubmit} className="space-y-3" noValidate>
-        <Field id="tj-name" label="Name" hint="Optional: the command's first words otherwise." error={errorOf('name')}>
-          <input
-            id="tj-name"
-            value={draft.name}
-            onChange={(e) => set('name', e.target.value)}
-            placeholder="resnet-50 on imagenette"
-            className={inputClass}
-          />
-        </Field>
-        <Field
+    <>
+      <Field id="tj-name" label="Name" hint="Optional: the command's first words otherwise." error={errorOf('name')}>
+        <input
+          id="tj-name"
+          value={draft.name}
+          onChange={(e) => set('name', e.target.value)}
+          placeholder="resnet-50 on imagenette"
+          className={inputClass}
+        />
+      </Field>
+      <Field
+        id="tj-command"
+        label="Command"
+        hint="Split like a shell splits it (quotes and backslashes), but run without one: no pipes, $VARS or globs."
+        error={errorOf('command') ?? (typed && 'error' in split ? split.error : undefined)}
+      >
+        <textarea
           id="tj-command"
-          label="Command"
-          hint="Split like a shell splits it (quotes and backslashes), but run without one: no pipes, $VARS or globs."
-          error={errorOf('command') ?? (typed && 'error' in split ? split.error : undefined)}
-        >
-          <textarea
-            id="tj-command"
-            rows={2}
-            spellCheck={false}
-            value={draft.command}
-            onChange={(e) => set('command', e.target.value)}
-            placeholder="python3 train.py --lr 0.01"
-            className={`${inputClass} h-auto py-1.5 font-mono text-[12px]`}
-          />
-          {'argv' in split && <ArgvPreview argv={split.argv} />}
-        </Field>
+          rows={2}
+          spellCheck={false}
+          value={draft.command}
+          onChange={(e) => set('command', e.target.value)}
+          placeholder="python3 train.py --lr 0.01"
+          className={`${inputClass} h-auto py-1.5 font-mono text-[12px]`}
+        />
+        {'argv' in split && <ArgvPreview argv={split.argv} />}
+      </Field>
+      <div className="grid grid-cols-2 gap-3">
         <Field
           id="tj-working-dir"
           label="Working dir"
@@ -178,144 +378,68 @@ export function NewTrainingJobDialog({ open, onClose }: { open: boolean; onClose
             className={inputClass}
           />
         </Field>
-        <div className="grid grid-cols-3 gap-3">
-          <Field id="tj-gpus" label="GPUs" error={errorOf('gpus')}>
-            <select
-              id="tj-gpus"
-              value={draft.gpus}
-              onChange={(e) => set('gpus', e.target.value as GpuChoice)}
-              className={inputClass}
-            >
-              {GPU_CHOICES.map((choice) => (
-                <option key={choice} value={choice}>
-                  {choice === '0' ? 'None (CPU)' : choice === 'any' ? 'Any (one if free)' : choice}
-                </option>
-              ))}
-            </select>
-          </Field>
-          <Field
-            id="tj-gpu-memory"
-            label="GPU memory (MiB)"
-            hint={draft.gpus === '1' ? 'Lets small jobs share a GPU.' : 'With one GPU only.'}
-            error={errorOf('gpuMemoryMb')}
-          >
-            <NumberInput
-              id="tj-gpu-memory"
-              value={draft.gpuMemoryMb}
-              onChange={(v) => set('gpuMemoryMb', v)}
-              disabled={draft.gpus !== '1'}
-              placeholder="whole GPU"
-            />
-          </Field>
-          <Field id="tj-cpu-threads" label="CPU threads" error={errorOf('cpuThreads')}>
-            <NumberInput id="tj-cpu-threads" value={draft.cpuThreads} onChange={(v) => set('cpuThreads', v)} />
-          </Field>
-          <Field id="tj-ram" label="RAM (MiB)" error={errorOf('ramMb')}>
-            <NumberInput id="tj-ram" value={draft.ramMb} onChange={(v) => set('ramMb', v)} />
-          </Field>
-          <Field id="tj-priority" label="Priority" hint="-100 to 100; higher first." error={errorOf('priority')}>
-            <NumberInput id="tj-priority" value={draft.priority} onChange={(v) => set('priority', v)} />
-          </Field>
-          <Field id="tj-retries" label="Retries" hint="After a failure." error={errorOf('retries')}>
-            <NumberInput id="tj-retries" value={draft.retries} onChange={(v) => set('retries', v)} />
-          </Field>
-          <Field
-            id="tj-max-runtime"
-            label="Max runtime (s)"
-            hint="Empty: no limit."
-            error={errorOf('maxRuntimeSeconds')}
-          >
-            <NumberInput
-              id="tj-max-runtime"
-              value={draft.maxRuntimeSeconds}
-              onChange={(v) => set('maxRuntimeSeconds', v)}
-              placeholder="no limit"
-            />
-          </Field>
+      </div>
+      {datasets.length > 0 && (
+        <div data-testid="carried-datasets">
+          <p className="mb-1 font-medium">Datasets</p>
+          <ul className="flex flex-wrap gap-1.5">
+            {datasets.map((d) => (
+              <li
+                key={`${d.dataset}@${d.version ?? 'latest'}`}
+                className="rounded bg-zinc-100 px-1.5 py-0.5 font-mono text-[11px] text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300"
+              >
+                {d.dataset} {versionName(d.version)}
+                {d.as && ` as ${d.as}`}
+              </li>
+            ))}
+          </ul>
+          <p className="mt-1 text-[12px]">
+            <Muted>Read as the cloned job read them.</Muted>
+          </p>
         </div>
-        <Field
-          id="tj-env"
-          label="Environment"
-          hint="KEY=VALUE, one a line. AIDOS_URL, AIDOS_TOKEN, AIDOS_RUN_ID and CUDA_VISIBLE_DEVICES are set for you."
-          error={errorOf('env') ?? ('error' in env ? env.error : undefined)}
-        >
-          <textarea
-            id="tj-env"
-            rows={3}
-            spellCheck={false}
-            value={draft.env}
-            onChange={(e) => set('env', e.target.value)}
-            placeholder="EPOCHS=10"
-            className={`${inputClass} h-auto py-1.5 font-mono text-[12px]`}
+      )}
+      <div className="grid grid-cols-4 gap-3">
+        <ResourceFields draft={draft.resources} onChange={(r) => set('resources', r)} errorOf={errorOf} />
+        <Field id="tj-priority" label="Priority" hint="-100 to 100; higher first." error={errorOf('priority')}>
+          <NumberInput id="tj-priority" value={draft.priority} onChange={(v) => set('priority', v)} />
+        </Field>
+        <Field id="tj-retries" label="Retries" hint="After a failure." error={errorOf('retries')}>
+          <NumberInput id="tj-retries" value={draft.retries} onChange={(v) => set('retries', v)} />
+        </Field>
+        <Field id="tj-max-runtime" label="Max runtime (s)" hint="Empty: no limit." error={errorOf('maxRuntimeSeconds')}>
+          <NumberInput
+            id="tj-max-runtime"
+            value={draft.maxRuntimeSeconds}
+            onChange={(v) => set('maxRuntimeSeconds', v)}
+            placeholder="no limit"
           />
         </Field>
-      </form>
-      {unplaced.length > 0 ? (
-        <ErrorBanner error={new Error(unplaced.map((e) => e.message).join('; '))} title="The job was not submitted" />
-      ) : (
-        submit.isError &&
-        serverErrors.length === 0 && <ErrorBanner error={submit.error} title="The job was not submitted" />
-      )}
-    </Dialog>
+      </div>
+      <Field
+        id="tj-env"
+        label="Environment"
+        hint="KEY=VALUE, one a line. AIDOS_URL, AIDOS_TOKEN, AIDOS_RUN_ID and CUDA_VISIBLE_DEVICES are set for you."
+        error={errorOf('env') ?? ('error' in env ? env.error : undefined)}
+      >
+        <textarea
+          id="tj-env"
+          rows={3}
+          spellCheck={false}
+          value={draft.env}
+          onChange={(e) => set('env', e.target.value)}
+          placeholder="EPOCHS=10"
+          className={`${inputClass} h-auto py-1.5 font-mono text-[12px]`}
+        />
+      </Field>
+      <NotSubmitted error={error} unplaced={unplaced} placed={serverErrors.length - unplaced.length} />
+    </>
   );
 }
 
-function Field({
-  id,
-  label,
-  hint,
-  error,
-  children,
-}: {
-  id: string;
-  label: string;
-  hint?: string;
-  error: string | undefined;
-  children: ReactNode;
-}) {
-  return (
-    <div className="min-w-0" data-field={id}>
-      <label htmlFor={id} className="mb-1 block font-medium">
-        {label}
-      </label>
-      {children}
-      {error ? (
-        <p role="alert" className="mt-1 text-[12px] text-red-700 dark:text-red-400" data-testid="field-error">
-          {error}
-        </p>
-      ) : (
-        hint && <p className="mt-1 text-[12px] text-zinc-500 dark:text-zinc-400">{hint}</p>
-      )}
-    </div>
-  );
-}
-
-function NumberInput({
-  id,
-  value,
-  onChange,
-  disabled,
-  placeholder,
-}: {
-  id: string;
-  value: string;
-  onChange: (value: string) => void;
-  disabled?: boolean;
-  placeholder?: string;
-}) {
-  return (
-    <input
-      id={id}
-      type="number"
-      inputMode="numeric"
-      step={1}
-      value={value}
-      disabled={disabled}
-      placeholder={placeholder}
-      onChange={(e) => onChange(e.target.value)}
-      className={`${inputClass} tabular-nums disabled:opacity-50`}
-    />
-  );
+/** "v3" for a version number, else the tag or "latest" a spec names. */
+function versionName(version: string | undefined): string {
+  if (version === undefined) return 'latest';
+  return /^\d+$/.test(version) ? `v${version}` : version;
 }
 
 /** The argv the command will run as: one chip per argument, so that quoting mistakes show before submitting. */

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { hasEnded, trainosEvents, type TrainingJob } from '#shared/contracts/trainos';
 import { ErrorBanner } from '../components/ErrorBanner';
@@ -11,13 +11,19 @@ import { formatDateTime, formatDuration, formatMb, shortId } from '../lib/format
 import { useNow } from '../lib/hooks';
 import { toastError } from '../lib/toasts';
 import { quoteArgument } from './command';
+import { JobCheckpoints } from './JobCheckpoints';
 import { JobLog } from './JobLog';
+import { JobMetrics } from './JobMetrics';
+import { NewTrainingJobDialog } from './NewTrainingJobDialog';
 import { TrainingStateBadge } from './TrainingStateBadge';
 import { formatPlacement, stateNote, TRAINING_JOBS_PATH, trainingJobPath } from './training-jobs';
 
 const JobUpdatedEvent = trainosEvents['training.job.updated'];
 
-/** One training job: what it runs, where, how it ended, its run, and its live log. */
+/**
+ * One training job: what it runs, where, how it ended (or why it waits), its run's metrics as live charts, its
+ * checkpoints, and its live log; it can be cancelled, retried, or cloned into the new-job form.
+ */
 export function TrainingJobPage({ jobId }: { jobId: string }) {
   const api = useApi();
   const queryClient = useQueryClient();
@@ -52,6 +58,7 @@ export function TrainingJobPage({ jobId }: { jobId: string }) {
     },
     onError: (error) => toastError(error, 'Could not retry the job'),
   });
+  const [cloning, setCloning] = useState(false);
   const data = job.data;
 
   return (
@@ -88,13 +95,37 @@ export function TrainingJobPage({ jobId }: { jobId: string }) {
                   {retry.isPending ? 'Retrying…' : 'Retry'}
                 </Button>
               )}
+              <Button onClick={() => setCloning(true)} title="A new job from this one's spec, to change first">
+                Clone…
+              </Button>
             </div>
           </div>
+          {data.state === 'queued' && data.reason && (
+            <p
+              role="status"
+              className="mb-4 rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-amber-900 dark:border-amber-900 dark:bg-amber-950/40 dark:text-amber-200"
+              data-testid="training-job-requeued"
+            >
+              <span className="font-medium">Queued again:</span> {data.reason}
+            </p>
+          )}
           <div className="mb-4 grid grid-cols-1 gap-4 xl:grid-cols-2">
             <Outcome job={data} />
             <Spec job={data} />
           </div>
+          <div className="mb-4">
+            <JobMetrics runId={data.runId} />
+          </div>
+          <div className="mb-4">
+            <JobCheckpoints job={data} />
+          </div>
           <JobLog jobId={data.id} running={!hasEnded(data.state)} />
+          <NewTrainingJobDialog
+            open={cloning}
+            onClose={() => setCloning(false)}
+            cloneOf={data}
+            onSubmitted={(cloned) => void navigate(trainingJobPath(cloned.id))}
+          />
         </>
       )}
     </div>
@@ -120,7 +151,13 @@ function Outcome({ job }: { job: TrainingJob }) {
           )}
         </Fact>
         <Fact label="Attempt">
-          {job.attempt} <Muted>of at most {job.spec.retries + 1}</Muted>
+          <span data-testid="training-job-attempt">{job.attempt}</span>
+          {job.resumedFromStep !== null ? (
+            <span data-testid="training-job-resumed"> · resumed from the checkpoint at step {job.resumedFromStep}</span>
+          ) : (
+            job.attempt > 1 &&
+            job.state !== 'queued' && <Muted> · started over: there was no checkpoint to resume from</Muted>
+          )}
         </Fact>
         <Fact label="Placement">
           {formatPlacement(job.placement) ?? <Muted>not placed yet</Muted>}
@@ -169,6 +206,7 @@ function Outcome({ job }: { job: TrainingJob }) {
 function Spec({ job }: { job: TrainingJob }) {
   const { spec } = job;
   const env = Object.entries(spec.env);
+  const params = Object.entries(spec.params);
   return (
     <Card title="Spec">
       <dl className="grid grid-cols-[9rem_1fr] gap-x-4 gap-y-1.5" data-testid="training-job-spec">
@@ -180,6 +218,29 @@ function Spec({ job }: { job: TrainingJob }) {
         <Fact label="Working dir">
           <code className="font-mono text-[12px] break-all">{spec.workingDir}</code>
         </Fact>
+        {spec.datasets.length > 0 && (
+          <Fact label="Data">
+            <ul data-testid="training-job-datasets">
+              {spec.datasets.map((d) => (
+                <li key={`${d.as ?? ''}:${d.dataset}`}>
+                  <DatasetVersionLink dataset={d.dataset} version={d.version} />
+                  {d.as && <Muted> as AIDOS_DATASET_{d.as}</Muted>}
+                </li>
+              ))}
+            </ul>
+          </Fact>
+        )}
+        {params.length > 0 && (
+          <Fact label="Parameters">
+            <ul className="font-mono text-[12px]">
+              {params.map(([name, value]) => (
+                <li key={name} className="break-all">
+                  {name}={value}
+                </li>
+              ))}
+            </ul>
+          </Fact>
+        )}
         <Fact label="Resources">
           {spec.resources.gpus === 'any'
             ? 'a GPU if one is free'
@@ -214,6 +275,17 @@ function Spec({ job }: { job: TrainingJob }) {
         </Fact>
       </dl>
     </Card>
+  );
+}
+
+/** A version the job reads: fixed to its number when the job was submitted, so it links to that version. */
+function DatasetVersionLink({ dataset, version }: { dataset: string; version: string }) {
+  const numbered = /^\d+$/.test(version);
+  const to = `/datasets/${encodeURIComponent(dataset)}${numbered ? `?v=${version}` : ''}`;
+  return (
+    <Link to={to} className="text-indigo-600 hover:underline dark:text-indigo-400">
+      {dataset} {numbered ? `v${version}` : version}
+    </Link>
   );
 }
 

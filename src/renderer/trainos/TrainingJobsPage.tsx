@@ -57,7 +57,7 @@ function TrainingJobQueue() {
     <div data-testid="training-jobs-page">
       <PageHeader
         title="Training jobs"
-        description="Commands run on this machine's GPUs or CPU, each logging into a ModelHub run."
+        description="Training on this machine's GPUs or CPU, from a template or a command, each job logging into a ModelHub run."
         actions={
           <Button variant="primary" onClick={() => setCreating(true)}>
             <PlusIcon width={14} height={14} /> New training job
@@ -152,13 +152,21 @@ function TrainingJobRow({ job, now }: { job: TrainingJob; now: number }) {
         <TrainingStateBadge state={job.state} />
       </td>
       <td className="px-4 py-2.5 tabular-nums">
+        {/* Not "of at most": a preempted job starts again without using up a retry. */}
         {job.attempt}
-        <Muted> / {job.spec.retries + 1}</Muted>
+        {job.resumedFromStep !== null && (
+          <span className="block text-[11px] text-zinc-500 dark:text-zinc-400" title="Resumed from its checkpoint">
+            from step {job.resumedFromStep}
+          </span>
+        )}
       </td>
       <td className="px-4 py-2.5 whitespace-nowrap" data-testid="training-job-placement">
         {placement ?? <Muted>—</Muted>}
       </td>
       <td className="max-w-xs px-4 py-2.5" data-testid="training-job-note">
+        {job.state === 'queued' && job.reason && (
+          <p className="text-amber-800 dark:text-amber-300">Queued again: {job.reason}</p>
+        )}
         {note &&
           (job.state === 'queued' ? (
             <Muted>{note}</Muted>

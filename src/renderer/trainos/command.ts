@@ -116,33 +116,45 @@ function isSpecField(value: string): value is SpecField {
   return (SPEC_FIELDS as readonly string[]).includes(value);
 }
 
-/** `body.resources.gpus`, `command.0` or `env.X` as the form field it is about. */
-function formFieldOf(path: string): SpecField | null {
-  const segments = path.replace(/^body\.?/, '').split('.');
+/** `resources.gpus`, `command.0` or `env.X` as the form field it is about. */
+function formFieldOf(path: string | null): SpecField | null {
+  const segments = (path ?? '').split('.');
   const head = segments[0] === 'resources' ? segments[1] : segments[0];
   return head !== undefined && isSpecField(head) ? head : null;
 }
 
+/** A rejected request's complaint about one input field: its dotted path in the request (`params.lr`), if named. */
+export interface ServerFieldError {
+  /** Without the `body.` a schema issue starts with; null when the server named no field. */
+  path: string | null;
+  message: string;
+}
+
 /**
- * What a rejected submit says about each field: a 400 names its field either as `details.field` (the service's
- * own checks, message "field: why") or as `details.issues[]` (the request schema's).
+ * What a rejected request says about each input field: a 400 names its field either as `details.field` (the
+ * service's own checks, message "field: why") or as `details.issues[]` (the request schema's).
  */
-export function fieldErrorsOf(error: unknown): FieldError[] {
+export function serverFieldErrors(error: unknown): ServerFieldError[] {
   if (!(error instanceof AppError) || error.code !== 'INVALID_ARGUMENT') return [];
   const details = error.details;
-  if (typeof details !== 'object' || details === null) return [{ field: null, message: error.message }];
+  if (typeof details !== 'object' || details === null) return [{ path: null, message: error.message }];
   if ('issues' in details && Array.isArray(details.issues)) {
     return details.issues.flatMap((issue: unknown) => {
       if (typeof issue !== 'object' || issue === null) return [];
       const field = 'field' in issue && typeof issue.field === 'string' ? issue.field : '';
       const message = 'message' in issue && typeof issue.message === 'string' ? issue.message : 'invalid';
-      return [{ field: formFieldOf(field), message }];
+      return [{ path: field.replace(/^body\.?/, '') || null, message }];
     });
   }
   if ('field' in details && typeof details.field === 'string') {
     const prefix = `${details.field}: `;
     const message = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
-    return [{ field: formFieldOf(details.field), message }];
+    return [{ path: details.field, message }];
   }
-  return [{ field: null, message: error.message }];
+  return [{ path: null, message: error.message }];
+}
+
+/** What a rejected submit of the command form says about each of its fields. */
+export function fieldErrorsOf(error: unknown): FieldError[] {
+  return serverFieldErrors(error).map((e) => ({ field: formFieldOf(e.path), message: e.message }));
 }

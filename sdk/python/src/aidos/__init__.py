@@ -9,6 +9,9 @@
     aidos.register_model("mnist-cnn", path="model.pt", aliases=["candidate"])
     aidos.finish()                                   # or let the program end
 
+In a training job, ``aidos.save_checkpoint(path, step)`` keeps a checkpoint on the server and
+``aidos.resume_checkpoint()`` hands the latest one to the attempt that resumes the job.
+
 Only the standard library is needed. The server is ``AIDOS_URL`` (default ``http://127.0.0.1:8000``); the
 token is ``AIDOS_TOKEN``, else the local server's token file ``$AIDOS_HOME/token`` (``~/.aidos/token``).
 """
@@ -20,6 +23,7 @@ from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 
 from . import _state, _system, datasets
 from ._api import Api, ApiRun
+from ._checkpoints import Checkpoint, download_checkpoint, list_checkpoints, resume_checkpoint, save_checkpoint
 from ._errors import AidosError, AuthenticationError, NotFoundError, ServerUnreachableError
 from ._http import Client
 from ._models import ModelVersion
@@ -33,19 +37,24 @@ __all__ = [
     "Api",
     "ApiRun",
     "AuthenticationError",
+    "Checkpoint",
     "Dataset",
     "ModelVersion",
     "NotFoundError",
     "Run",
     "ServerUnreachableError",
     "datasets",
+    "download_checkpoint",
     "finish",
     "flush",
     "init",
+    "list_checkpoints",
     "log",
     "log_artifact",
     "register_model",
+    "resume_checkpoint",
     "run",
+    "save_checkpoint",
     "use_dataset",
 ]
 

@@ -1,0 +1,156 @@
+import type { ReactNode } from 'react';
+import type { JobResources, TrainingJobInput } from '#shared/contracts/trainos';
+import { inputClass } from '../components/ui';
+
+/** A labelled field of the new-job forms: its server error, when it has one, in place of its hint. */
+export function Field({
+  id,
+  label,
+  required,
+  hint,
+  error,
+  children,
+}: {
+  id: string;
+  label: ReactNode;
+  required?: boolean;
+  hint?: ReactNode;
+  error: string | undefined;
+  children: ReactNode;
+}) {
+  return (
+    <div className="min-w-0" data-field={id}>
+      <label htmlFor={id} className="mb-1 block font-medium">
+        {label}
+        {required && (
+          <span className="ml-0.5 text-red-600 dark:text-red-400" title="required">
+            *
+          </span>
+        )}
+      </label>
+      {children}
+      {error ? (
+        <p role="alert" className="mt-1 text-[12px] text-red-700 dark:text-red-400" data-testid="field-error">
+          {error}
+        </p>
+      ) : (
+        hint && <p className="mt-1 text-[12px] text-zinc-500 dark:text-zinc-400">{hint}</p>
+      )}
+    </div>
+  );
+}
+
+export function NumberInput({
+  id,
+  value,
+  onChange,
+  integer = true,
+  disabled,
+  placeholder,
+}: {
+  id: string;
+  value: string;
+  onChange: (value: string) => void;
+  /** Whole numbers only (the browser's stepper); the server still checks. */
+  integer?: boolean;
+  disabled?: boolean;
+  placeholder?: string;
+}) {
+  return (
+    <input
+      id={id}
+      type="number"
+      inputMode={integer ? 'numeric' : 'decimal'}
+      step={integer ? 1 : 'any'}
+      value={value}
+      disabled={disabled}
+      placeholder={placeholder}
+      onChange={(e) => onChange(e.target.value)}
+      className={`${inputClass} tabular-nums disabled:opacity-50`}
+    />
+  );
+}
+
+/** A number field's value for the request: undefined when empty (the server's default applies). */
+export function numberOrDefault(text: string): number | undefined {
+  return text.trim() === '' ? undefined : Number(text);
+}
+
+/** What the resource fields hold: text as typed, so that an emptied field means "the server's default". */
+export interface ResourceDraft {
+  /** A count of GPUs, or 'any'. */
+  gpus: string;
+  gpuMemoryMb: string;
+  cpuThreads: string;
+  ramMb: string;
+}
+
+export const RESOURCE_FIELDS = ['gpus', 'gpuMemoryMb', 'cpuThreads', 'ramMb'] as const;
+
+export function resourceDraftOf(resources: JobResources): ResourceDraft {
+  return {
+    gpus: String(resources.gpus),
+    gpuMemoryMb: resources.gpuMemoryMb === undefined ? '' : String(resources.gpuMemoryMb),
+    cpuThreads: String(resources.cpuThreads),
+    ramMb: String(resources.ramMb),
+  };
+}
+
+export function resourcesInput(draft: ResourceDraft): NonNullable<TrainingJobInput['resources']> {
+  return {
+    gpus: draft.gpus === 'any' ? 'any' : Number(draft.gpus),
+    gpuMemoryMb: draft.gpus === '1' ? numberOrDefault(draft.gpuMemoryMb) : undefined,
+    cpuThreads: numberOrDefault(draft.cpuThreads),
+    ramMb: numberOrDefault(draft.ramMb),
+  };
+}
+
+const GPU_CHOICES = ['0', '1', '2', '3', '4', '8', 'any'];
+
+/** GPUs, GPU memory, CPU threads and RAM, as the job asks for them. */
+export function ResourceFields({
+  draft,
+  onChange,
+  errorOf,
+}: {
+  draft: ResourceDraft;
+  onChange: (draft: ResourceDraft) => void;
+  errorOf: (field: (typeof RESOURCE_FIELDS)[number]) => string | undefined;
+}) {
+  const set = (key: keyof ResourceDraft, value: string) => onChange({ ...draft, [key]: value });
+  // A cloned job or a template may ask for a count the menu does not list.
+  const choices = GPU_CHOICES.includes(draft.gpus) ? GPU_CHOICES : [...GPU_CHOICES, draft.gpus];
+  return (
+    <>
+      <Field id="tj-gpus" label="GPUs" error={errorOf('gpus')}>
+        <select id="tj-gpus" value={draft.gpus} onChange={(e) => set('gpus', e.target.value)} className={inputClass}>
+          {choices.map((choice) => (
+            <option key={choice} value={choice}>
+              {choice === '0' ? 'None (CPU)' : choice === 'any' ? 'Any (one if free)' : choice}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <Field
+        id="tj-gpu-memory"
+        label="GPU memory (MiB)"
+        hint={draft.gpus === '1' ? 'Lets small jobs share a GPU.' : 'With one GPU only.'}
+        error={errorOf('gpuMemoryMb')}
+      >
+        <NumberInput
+          id="tj-gpu-memory"
+          value={draft.gpuMemoryMb}
+          onChange={(v) => set('gpuMemoryMb', v)}
+          disabled={draft.gpus !== '1'}
+          placeholder="whole GPU"
+        />
+      </Field>
+      <Field id="tj-cpu-threads" label="CPU threads" error={errorOf('cpuThreads')}>
+        <NumberInput id="tj-cpu-threads" value={draft.cpuThreads} onChange={(v) => set('cpuThreads', v)} />
+      </Field>
+      <Field id="tj-ram" label="RAM (MiB)" error={errorOf('ramMb')}>
+        <NumberInput id="tj-ram" value={draft.ramMb} onChange={(v) => set('ramMb', v)} />
+      </Field>
+    </>
+  );
+}
