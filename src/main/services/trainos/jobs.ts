@@ -211,6 +211,10 @@ export class TrainingJobs {
   }
 
   submit(spec: TrainingJobSpec, retryOf: string | null = null): TrainingJob {
+    if (spec.executor !== 'local') {
+      // SlurmExecutor runs and is tested on its own; placement through it is not part of training jobs yet.
+      throw AppError.invalid('executor', `'${spec.executor}' is not available here: training jobs run on this machine`);
+    }
     if (!path.isAbsolute(spec.workingDir)) {
       throw AppError.invalid('workingDir', `must be an absolute path (got '${spec.workingDir}')`);
     }
