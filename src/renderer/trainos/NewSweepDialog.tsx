@@ -5,7 +5,7 @@ import type { SweepAlgorithm, SweepGoal } from '#shared/sweep-space';
 import { Dialog } from '../components/Dialog';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { Button, cx, EmptyState, inputClass, Spinner } from '../components/ui';
-import { queryKeys, useApi } from '../lib/api';
+import { useApi } from '../lib/api';
 import { shortId } from '../lib/format';
 import { useToasts } from '../lib/toasts';
 import { Field, NumberInput, ResourceFields } from './form-fields';
@@ -24,11 +24,8 @@ import {
   type SweepDraft,
 } from './sweep-form';
 import { sweepQueryKeys } from './sweeps';
-import { TEMPLATES_QUERY_KEY, type DatasetChoice } from './template-job';
-
-/** As many datasets and versions as the menus list (the new-job form lists as many). */
-const DATASETS_LISTED = 200;
-const VERSIONS_LISTED = 100;
+import { TEMPLATES_QUERY_KEY } from './template-job';
+import { DatasetVersionField } from './TemplateJobFields';
 
 export interface NewSweepDialogProps {
   open: boolean;
@@ -665,79 +662,5 @@ function EarlyStoppingFields({
         </>
       )}
     </div>
-  );
-}
-
-/** A dataset, then one of its versions (the newest unless another is picked), for one dataset the template reads. */
-function DatasetVersionField({
-  as,
-  help,
-  choice,
-  onChange,
-  error,
-}: {
-  as: string;
-  help: string;
-  choice: DatasetChoice;
-  onChange: (choice: DatasetChoice) => void;
-  error: string | undefined;
-}) {
-  const api = useApi();
-  const datasets = useQuery({
-    queryKey: queryKeys.datasetNames,
-    queryFn: () => api.call('datasets.list', { limit: DATASETS_LISTED }),
-    staleTime: 30_000,
-  });
-  const versions = useQuery({
-    // Under the dataset's key, as the new-job form has it: a new version invalidates it.
-    queryKey: [...queryKeys.dataset(choice.dataset), 'version-choices'],
-    queryFn: () => api.call('datasets.versions', { dataset: choice.dataset, limit: VERSIONS_LISTED }),
-    enabled: choice.dataset !== '',
-    staleTime: 30_000,
-  });
-  const listed = datasets.data?.items ?? [];
-  const items = versions.data?.items;
-  const id = `sw-dataset-${as}`;
-  return (
-    <Field
-      id={id}
-      label={<span className="font-mono text-[12px]">{as}</span>}
-      required
-      hint={help || undefined}
-      error={error ?? datasets.error?.message ?? versions.error?.message}
-    >
-      <div className="grid grid-cols-[minmax(0,1fr)_12rem] gap-2">
-        <select
-          id={id}
-          value={choice.dataset}
-          onChange={(e) => onChange({ dataset: e.target.value, version: '' })}
-          className={inputClass}
-        >
-          <option value="" disabled>
-            {datasets.isPending ? 'Loading datasets…' : listed.length === 0 ? 'No datasets yet' : 'Choose a dataset…'}
-          </option>
-          {listed.map((d) => (
-            <option key={d.id} value={d.name} disabled={d.latest === null}>
-              {d.latest === null ? `${d.name} (no versions)` : d.name}
-            </option>
-          ))}
-        </select>
-        <select
-          aria-label={`Version of ${as}`}
-          value={choice.version}
-          onChange={(e) => onChange({ ...choice, version: e.target.value })}
-          disabled={choice.dataset === '' || !items}
-          className={cx(inputClass, 'disabled:opacity-50')}
-        >
-          <option value="">{items?.[0] ? `v${items[0].number} (latest)` : 'latest'}</option>
-          {items?.slice(1).map((v) => (
-            <option key={v.id} value={String(v.number)}>
-              v{v.number}
-              {v.tags.length > 0 && ` [${v.tags.join(', ')}]`}
-            </option>
-          ))}
-        </select>
-      </div>
-    </Field>
   );
 }

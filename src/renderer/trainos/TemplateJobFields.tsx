@@ -172,7 +172,7 @@ function TemplatePicker({
 }
 
 /** A dataset, then one of its versions (the newest unless another is picked), for one dataset the template reads. */
-function DatasetVersionField({
+export function DatasetVersionField({
   as,
   help,
   choice,
