@@ -94,8 +94,8 @@ export const TrainingJobSpec = z.object({
     .max(30 * 24 * 3600)
     .optional(),
   /**
-   * Where it runs: 'local' (process groups on this machine, placed by TrainOS on its GPUs) or 'slurm' (submitted to
-   * the Slurm cluster the app is configured for, which places it; GPUs as --gres).
+   * Where it runs: 'local' (process groups on this machine, placed by TrainOS on its GPUs). 'slurm' (a Slurm
+   * cluster placing it, GPUs as --gres) is refused for now: its executor exists but is not wired into placement.
    */
   executor: z.enum(['local', 'slurm']).default('local'),
   /**
