@@ -3,6 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Option, type Command } from 'commander';
 import type { z } from 'zod';
+import { trainerSummary } from '#shared/contracts/builtin-trainer';
 import {
   hasEnded,
   TRAINING_JOB_STATES,
@@ -195,8 +196,11 @@ function printJob(job: TrainingJob): void {
     ['waiting', job.waitingReason],
     ['reason', job.reason],
     ['attempt', job.attempt],
-    ['command', spec.command.map(shellWord).join(' ')],
-    ['cwd', spec.workingDir],
+    ['kind', spec.kind],
+    ['command', spec.command ? spec.command.map(shellWord).join(' ') : null],
+    ['cwd', spec.workingDir ?? null],
+    ['trainer', spec.trainer ? trainerSummary(spec.trainer) : null],
+    ['model', spec.registerModel ?? null],
     ['env', Object.keys(spec.env).join(', ') || null],
     ['resources', resourcesText(spec.resources)],
     ['priority', spec.priority],

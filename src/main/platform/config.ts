@@ -57,6 +57,23 @@ export const ConfigSchema = z.object({
       maxArchiveBytes: DEFAULT_MAX_ARCHIVE_BYTES,
       maxArchiveEntries: DEFAULT_MAX_ARCHIVE_ENTRIES,
     }),
+  trainos: z
+    .object({
+      /** The Slurm cluster that training jobs with `executor: 'slurm'` go to. */
+      slurm: z
+        .object({
+          /** Its slurm.conf (SLURM_CONF for every Slurm command); default: Slurm's own lookup. */
+          conf: z.string().min(1).optional(),
+          /** Where sbatch, squeue, scancel and scontrol are; default: PATH. */
+          binDir: z.string().min(1).optional(),
+          /** `--partition`; default: the cluster's default partition. */
+          partition: z.string().min(1).optional(),
+          /** More sbatch options for every job (`--account=ml`). */
+          sbatchArgs: z.array(z.string()).default([]),
+        })
+        .default({ sbatchArgs: [] }),
+    })
+    .default({ slurm: { sbatchArgs: [] } }),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
@@ -71,6 +88,12 @@ function envOverrides(env: NodeJS.ProcessEnv, fromFile: Partial<ConfigInput>): P
   if (env.AIDOS_HOST) out.host = env.AIDOS_HOST;
   if (env.AIDOS_PORT) out.port = Number(env.AIDOS_PORT);
   if (env.AIDOS_LOG_LEVEL) out.logLevel = env.AIDOS_LOG_LEVEL as Config['logLevel'];
+  if (env.AIDOS_SLURM_CONF || env.AIDOS_SLURM_PARTITION) {
+    const slurm = { ...fromFile.trainos?.slurm };
+    if (env.AIDOS_SLURM_CONF) slurm.conf = env.AIDOS_SLURM_CONF;
+    if (env.AIDOS_SLURM_PARTITION) slurm.partition = env.AIDOS_SLURM_PARTITION;
+    out.trainos = { ...fromFile.trainos, slurm };
+  }
   if (env.AIDOS_MAX_FILE_BYTES)
     out.dataforge = { ...fromFile.dataforge, maxFileBytes: Number(env.AIDOS_MAX_FILE_BYTES) };
   return out;

@@ -66,8 +66,9 @@ function commandDraftOf(job: TrainingJob): CommandDraft {
   const { spec } = job;
   return {
     name: job.name,
-    command: spec.command.map(quoteArgument).join(' '),
-    workingDir: spec.workingDir,
+    // Only script jobs are cloned into this form (the job page offers no clone of a built-in trainer's job).
+    command: (spec.command ?? []).map(quoteArgument).join(' '),
+    workingDir: spec.workingDir ?? '',
     experiment: spec.experiment,
     resources: resourceDraftOf(spec.resources),
     priority: String(spec.priority),

@@ -1,3 +1,4 @@
+import { trainerSummary } from '#shared/contracts/builtin-trainer';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useRef, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
@@ -264,9 +265,14 @@ function TrialJobSummary({ sweep }: { sweep: Sweep }) {
             )}
           </>
         )}
-        {job && (
+        {job?.command && (
           <Fact label="Command">
             <code className="font-mono text-[12px] break-all">{job.command.map(quoteArgument).join(' ')}</code>
+          </Fact>
+        )}
+        {job?.trainer && (
+          <Fact label="Trainer">
+            <code className="font-mono text-[12px] break-all">{trainerSummary(job.trainer)}</code>
           </Fact>
         )}
         <Fact label="Searched">

@@ -1,11 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
 import { Link, useNavigate } from 'react-router';
+import { trainerSummary } from '#shared/contracts/builtin-trainer';
 import { hasEnded, trainosEvents, type TrainingJob } from '#shared/contracts/trainos';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { Button, Card, Muted, Spinner } from '../components/ui';
 import { useLiveEvents } from '../experiments/live';
-import { runPath } from '../experiments/paths';
+import { modelPath, runPath } from '../experiments/paths';
 import { queryKeys, useApi } from '../lib/api';
 import { formatDateTime, formatDuration, formatMb, shortId } from '../lib/format';
 import { useNow } from '../lib/hooks';
@@ -95,9 +96,11 @@ export function TrainingJobPage({ jobId }: { jobId: string }) {
                   {retry.isPending ? 'Retrying…' : 'Retry'}
                 </Button>
               )}
-              <Button onClick={() => setCloning(true)} title="A new job from this one's spec, to change first">
-                Clone…
-              </Button>
+              {data.spec.kind === 'script' && (
+                <Button onClick={() => setCloning(true)} title="A new job from this one's spec, to change first">
+                  Clone…
+                </Button>
+              )}
             </div>
           </div>
           {data.state === 'queued' && data.reason && (
@@ -210,14 +213,32 @@ function Spec({ job }: { job: TrainingJob }) {
   return (
     <Card title="Spec">
       <dl className="grid grid-cols-[9rem_1fr] gap-x-4 gap-y-1.5" data-testid="training-job-spec">
-        <Fact label="Command">
-          <code className="font-mono text-[12px] break-all" data-testid="training-job-command">
-            {spec.command.map(quoteArgument).join(' ')}
-          </code>
-        </Fact>
-        <Fact label="Working dir">
-          <code className="font-mono text-[12px] break-all">{spec.workingDir}</code>
-        </Fact>
+        {spec.command && (
+          <Fact label="Command">
+            <code className="font-mono text-[12px] break-all" data-testid="training-job-command">
+              {spec.command.map(quoteArgument).join(' ')}
+            </code>
+          </Fact>
+        )}
+        {spec.workingDir && (
+          <Fact label="Working dir">
+            <code className="font-mono text-[12px] break-all">{spec.workingDir}</code>
+          </Fact>
+        )}
+        {spec.trainer && spec.registerModel && (
+          <>
+            <Fact label="Trainer">
+              <code className="font-mono text-[12px] break-all" data-testid="training-job-trainer">
+                {trainerSummary(spec.trainer)}
+              </code>
+            </Fact>
+            <Fact label="Registers">
+              <Link to={modelPath(spec.registerModel)} className="text-indigo-600 hover:underline">
+                {spec.registerModel}
+              </Link>
+            </Fact>
+          </>
+        )}
         {spec.datasets.length > 0 && (
           <Fact label="Data">
             <ul data-testid="training-job-datasets">

@@ -1,3 +1,4 @@
+import { trainerSummary } from '#shared/contracts/builtin-trainer';
 import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
@@ -139,7 +140,7 @@ function TrainingJobRow({ job, now }: { job: TrainingJob; now: number }) {
         <Link
           to={trainingJobPath(job.id)}
           className="block truncate font-medium text-zinc-900 hover:text-indigo-600 hover:underline dark:text-zinc-100 dark:hover:text-indigo-400"
-          title={job.spec.command.join(' ')}
+          title={job.spec.command ? job.spec.command.join(' ') : job.spec.trainer && trainerSummary(job.spec.trainer)}
         >
           {job.name}
         </Link>

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { RawReplySchema, endpoint, noInput } from '../api/endpoint';
 import { Id, PageQuery, Timestamp, page } from './common';
 import { EarlyStopping, ParamValue, SweepAlgorithm, SweepObjective, SweepSpace } from '../sweep-space';
+import { BuiltinTrainerParams } from './builtin-trainer';
 import { Gpu } from './system';
 
 /** Who holds GPU memory: served models (DeployEngine) or training jobs (TrainOS). */
@@ -70,71 +71,109 @@ export type JobResources = z.infer<typeof JobResources>;
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** A script job: any command in a working dir, logging to a ModelHub run through the SDK or MLflow's client. */
-export const TrainingJobSpec = z.object({
-  name: z.string().min(1).max(200).optional(),
-  /** The program and its arguments, run without a shell: ["python3", "train.py", "--lr", "0.01"]. */
-  command: z
-    .array(z.string().max(32_768))
-    .min(1)
-    .max(1000)
-    .refine((argv) => (argv[0] ?? '') !== '', 'must start with the program to run'),
-  /** An absolute path on the machine that runs the job. */
-  workingDir: z.string().min(1).max(4096),
-  env: z
-    .record(z.string().regex(ENV_NAME, 'must be an environment variable name').max(200), z.string().max(32_768))
-    .default({}),
-  resources: JobResources.default({ gpus: 0, cpuThreads: 1, ramMb: 512 }),
-  /** Higher runs first; equal priorities in the order submitted. */
-  priority: z.number().int().min(-100).max(100).default(0),
-  maxRuntimeSeconds: z
-    .number()
-    .int()
-    .min(1)
-    .max(30 * 24 * 3600)
-    .optional(),
-  /**
-   * Where it runs: 'local' (process groups on this machine, placed by TrainOS on its GPUs). 'slurm' (a Slurm
-   * cluster placing it, GPUs as --gres) is refused for now: its executor exists but is not wired into placement.
-   */
-  executor: z.enum(['local', 'slurm']).default('local'),
-  /**
-   * Whether a job of higher priority may stop it once it has a checkpoint; it is then queued again and resumes from
-   * that checkpoint.
-   */
-  preemptible: z.boolean().default(true),
-  /**
-   * Whether it may ask idle served models to give their GPU memory back (DeployEngine unloads them, and loads them
-   * again on their next request); false: it waits until the memory is free.
-   */
-  parkIdleModels: z.boolean().default(true),
-  /** Logged as its run's parameters (a template's or a sweep trial's values). */
-  params: z.record(z.string().min(1).max(250), z.string().max(6000)).default({}),
-  /** The ModelHub run its run is a child of (a sweep's). */
-  parentRunId: z.string().min(1).max(64).optional(),
-  /** How many more times a failed job is started again (not after a cancel or a time-out). */
-  retries: z.number().int().min(0).max(10).default(0),
-  /** The ModelHub experiment its run goes into (made when missing). */
-  experiment: z.string().min(1).max(250).default('Default'),
-  /**
-   * DataForge versions the job reads: each is written once into a folder of its own (shared by the jobs that read
-   * that version: not to be written into), named in the job's environment as AIDOS_DATASET_<AS> (`as`, else the dataset's name in capitals, non-alphanumerics as _),
-   * and logged as an input of its run. `version` (a number, tag or "latest") is fixed when the job is submitted.
-   */
-  datasets: z
-    .array(
-      z.object({
-        dataset: z.string().min(1).max(200),
-        version: z.string().min(1).max(100).default('latest'),
-        as: z
-          .string()
-          .regex(/^[A-Z0-9_]{1,64}$/, 'must be capitals, digits and _')
-          .optional(),
-      }),
-    )
-    .max(20)
-    .default([]),
-});
+export const TRAINING_JOB_KINDS = ['script', 'builtin'] as const;
+
+/**
+ * A training job. `script`: any command in a working dir, logging to a ModelHub run through the SDK or MLflow's
+ * client. `builtin`: one of the app's own trainers (TF.js in a worker thread) on the job's one dataset version,
+ * logging each epoch, checkpointing each epoch, and registering its ONNX export as a model version.
+ */
+export const TrainingJobSpec = z
+  .object({
+    kind: z.enum(TRAINING_JOB_KINDS).default('script'),
+    name: z.string().min(1).max(200).optional(),
+    /** script: the program and its arguments, run without a shell: ["python3", "train.py", "--lr", "0.01"]. */
+    command: z
+      .array(z.string().max(32_768))
+      .min(1)
+      .max(1000)
+      .refine((argv) => (argv[0] ?? '') !== '', 'must start with the program to run')
+      .optional(),
+    /** script: an absolute path on the machine that runs the job. */
+    workingDir: z.string().min(1).max(4096).optional(),
+    /** builtin: which trainer, on which file and columns of the dataset, with which hyper-parameters. */
+    trainer: BuiltinTrainerParams.optional(),
+    /**
+     * builtin: the registered model its ONNX export becomes a version of (made when missing); default, fixed at
+     * submission: `<dataset>-<trainer kind>` ("iris-tabular-classifier").
+     */
+    registerModel: z.string().min(1).max(250).optional(),
+    env: z
+      .record(z.string().regex(ENV_NAME, 'must be an environment variable name').max(200), z.string().max(32_768))
+      .default({}),
+    resources: JobResources.default({ gpus: 0, cpuThreads: 1, ramMb: 512 }),
+    /** Higher runs first; equal priorities in the order submitted. */
+    priority: z.number().int().min(-100).max(100).default(0),
+    maxRuntimeSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(30 * 24 * 3600)
+      .optional(),
+    /**
+     * Where it runs: 'local' (process groups on this machine, placed by TrainOS on its GPUs) or 'slurm' (a batch job
+     * of the Slurm cluster the app is configured for, placed by Slurm: GPUs as `--gres=gpu:N`, CPUs, memory and the
+     * maximum runtime as sbatch options; the cluster must share this machine's file system and reach its API).
+     */
+    executor: z.enum(['local', 'slurm']).default('local'),
+    /**
+     * Whether a job of higher priority may stop it once it has a checkpoint; it is then queued again and resumes from
+     * that checkpoint.
+     */
+    preemptible: z.boolean().default(true),
+    /**
+     * Whether it may ask idle served models to give their GPU memory back (DeployEngine unloads them, and loads them
+     * again on their next request); false: it waits until the memory is free.
+     */
+    parkIdleModels: z.boolean().default(true),
+    /** Logged as its run's parameters (a template's or a sweep trial's values). */
+    params: z.record(z.string().min(1).max(250), z.string().max(6000)).default({}),
+    /** The ModelHub run its run is a child of (a sweep's). */
+    parentRunId: z.string().min(1).max(64).optional(),
+    /** How many more times a failed job is started again (not after a cancel or a time-out). */
+    retries: z.number().int().min(0).max(10).default(0),
+    /** The ModelHub experiment its run goes into (made when missing). */
+    experiment: z.string().min(1).max(250).default('Default'),
+    /**
+     * DataForge versions the job reads: each is written once into a folder of its own (shared by the jobs that read
+     * that version: not to be written into), named in the job's environment as AIDOS_DATASET_<AS> (`as`, else the dataset's name in capitals, non-alphanumerics as _),
+     * and logged as an input of its run. `version` (a number, tag or "latest") is fixed when the job is submitted.
+     */
+    datasets: z
+      .array(
+        z.object({
+          dataset: z.string().min(1).max(200),
+          version: z.string().min(1).max(100).default('latest'),
+          as: z
+            .string()
+            .regex(/^[A-Z0-9_]{1,64}$/, 'must be capitals, digits and _')
+            .optional(),
+        }),
+      )
+      .max(20)
+      .default([]),
+  })
+  .superRefine((spec, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (spec.kind === 'script') {
+      if (spec.executor === 'slurm' && spec.resources.gpus === 'any') {
+        issue('resources.gpus', "'any' is for jobs on this machine: ask Slurm for a number of GPUs");
+      }
+      if (spec.command === undefined) issue('command', "is required for a 'script' job");
+      if (spec.workingDir === undefined) issue('workingDir', "is required for a 'script' job");
+      if (spec.trainer !== undefined) issue('trainer', "is for 'builtin' jobs; a 'script' job runs its command");
+      return;
+    }
+    if (spec.trainer === undefined) issue('trainer', "is required for a 'builtin' job: which trainer and its settings");
+    if (spec.command !== undefined) issue('command', "is for 'script' jobs; a 'builtin' job runs its trainer");
+    if (spec.datasets.length !== 1) {
+      issue('datasets', `a 'builtin' job trains on exactly one dataset version (got ${spec.datasets.length})`);
+    }
+    if (spec.resources.gpus !== 0 && spec.resources.gpus !== 'any') {
+      issue('resources.gpus', "built-in trainers run on the CPU here (TF.js's wasm backend): ask for 0 GPUs");
+    }
+    if (spec.executor !== 'local') issue('executor', "built-in trainers run in the app: the executor is 'local'");
+  });
 export type TrainingJobSpec = z.infer<typeof TrainingJobSpec>;
 export type TrainingJobInput = z.input<typeof TrainingJobSpec>;
 
@@ -216,21 +255,26 @@ export const TemplateParam = z.object({
 });
 export type TemplateParam = z.infer<typeof TemplateParam>;
 
-/**
- * A ready-made training job: a script shipped in `resources/templates/<id>/` (its command has `{param}`
- * placeholders and runs in that folder), filled in with parameters and dataset versions.
- */
-export const TrainingTemplate = z.object({
+const templateBase = {
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be lowercase letters, digits and -'),
   title: z.string().min(1),
   description: z.string().default(''),
-  kind: z.literal('script'),
-  command: z.array(z.string()).min(1),
   params: z.array(TemplateParam).default([]),
   /** The dataset versions it reads, each named in the environment as AIDOS_DATASET_<as>. */
   datasets: z.array(z.object({ as: z.string().regex(/^[A-Z0-9_]{1,64}$/), help: z.string().default('') })).default([]),
   resources: JobResources.default({ gpus: 0, cpuThreads: 1, ramMb: 512 }),
-});
+};
+
+/**
+ * A ready-made training job, filled in with parameters and dataset versions. `script`: a script shipped in
+ * `resources/templates/<id>/` whose command has `{param}` placeholders and runs in that folder. `builtin`: a
+ * built-in trainer's settings, where a value that is exactly `"{param}"` takes the parameter's typed value (left
+ * out when the parameter is not set) and other strings have their placeholders replaced.
+ */
+export const TrainingTemplate = z.discriminatedUnion('kind', [
+  z.object({ ...templateBase, kind: z.literal('script'), command: z.array(z.string()).min(1) }),
+  z.object({ ...templateBase, kind: z.literal('builtin'), trainer: z.record(z.string(), z.unknown()) }),
+]);
 export type TrainingTemplate = z.infer<typeof TrainingTemplate>;
 
 /** A job from a template: its parameters and dataset versions, and optionally what a spec sets besides. */

@@ -7,6 +7,11 @@ import { AppError } from '#shared/errors';
 
 export const BLOB_OWNER = 'modelhub';
 
+/** The artifact root of a run: where MLflow's clients and the registry find its files. */
+export function runArtifactRoot(run: { experimentId: string; id: string }): string {
+  return `${run.experimentId}/${run.id}/artifacts`;
+}
+
 export interface ArtifactEntry {
   /** Relative to the folder listed. */
   path: string;

@@ -1,6 +1,7 @@
 export { modelhubEndpoints, modelhubEvents } from '#shared/contracts/modelhub';
 export type { Experiment, Run, RunInfo, RunInput, KeyValue, MetricPoint } from '#shared/contracts/modelhub';
 import type { ArtifactStore } from './artifacts';
+export { runArtifactRoot } from './artifacts';
 import type { LoggedModels } from './logged-models';
 import type { RegistryService } from './registry';
 import type { TrackingService } from './service';

@@ -53,6 +53,11 @@ export interface ExecutorJobStatus<Handle> {
   signal: string | null;
   /** Why it did not succeed, for people: "exited with code 3", "cancelled". Null while running and on success. */
   reason: string | null;
+  /**
+   * The job did not fail on its own: it ran inside the app (a built-in trainer's thread), and the app stopped. It
+   * runs again without counting as a failure.
+   */
+  lost?: boolean;
 }
 
 export type LogStream = 'stdout' | 'stderr';
@@ -93,10 +98,13 @@ export interface AdoptableJob<Handle> {
   maxRuntimeMs?: number;
 }
 
-/** Runs script jobs somewhere (this machine, a Slurm cluster…) and reports on them. */
-export interface Executor<Handle> {
+/**
+ * Runs jobs somewhere (script jobs on this machine or a Slurm cluster, built-in trainers in the app…) and reports
+ * on them.
+ */
+export interface Executor<Handle, Spec = ScriptJobSpec> {
   /** Resolves once the job runs (or has failed to start: then the status is final and says why). */
-  start(spec: ScriptJobSpec): Promise<ExecutorJobStatus<Handle>>;
+  start(spec: Spec): Promise<ExecutorJobStatus<Handle>>;
   /** Tracks again a job started before an app restart, or reports how it ended if it no longer runs. */
   adopt(job: AdoptableJob<Handle>): Promise<ExecutorJobStatus<Handle>>;
   status(id: string): ExecutorJobStatus<Handle>;

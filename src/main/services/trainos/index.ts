@@ -1,15 +1,17 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { localTokenPath } from '#platform/config';
+import { localTokenPath, type Config } from '#platform/config';
 import { defineService } from '#core/module';
 import type { DataforgeService } from '#services/dataforge/contract';
-import type { ModelhubService } from '#services/modelhub/contract';
+import { runArtifactRoot, type ModelhubService } from '#services/modelhub/contract';
 import type { SweepState, TrainingJobState } from '#shared/contracts/trainos';
 import { AppError } from '#shared/errors';
 import type { TrainosService } from './contract';
+import { BuiltinExecutor } from './builtin-executor';
 import { TrainingJobs, type JobDatasets, type JobRuns } from './jobs';
 import { LocalExecutor } from './local-executor';
+import { SlurmExecutor, type SlurmExecutorOptions } from './slurm-executor';
 import { trainosRoutes } from './routes';
 import type { Machine } from './scheduler';
 import { trainosMigrations } from './schema';
@@ -76,6 +78,39 @@ function modelhubRuns(modelhub: ModelhubService): JobRuns {
         tracking.updateRun(runId, { status, endTime: Date.now() });
     },
     truncate: (runId, afterStep) => tracking.truncateMetrics(runId, afterStep),
+    logMetrics: (runId, metrics, step) => {
+      const timestamp = Date.now();
+      tracking.logBatch(runId, {
+        metrics: Object.entries(metrics).map(([key, value]) => ({ key, value, step, timestamp })),
+        params: [],
+        tags: [],
+      });
+    },
+    saveModel: async (runId, model, files, jobId) => {
+      const root = runArtifactRoot(tracking.run(runId).info);
+      await modelhub.artifacts.put(root, 'model/model.onnx', Buffer.from(files.onnx));
+      await modelhub.artifacts.put(
+        root,
+        'model/preprocessing.json',
+        Buffer.from(`${JSON.stringify(files.preprocessing, null, 2)}\n`),
+      );
+      try {
+        modelhub.registry.model(model);
+      } catch (err) {
+        if (!(err instanceof AppError && err.code === 'NOT_FOUND')) throw err;
+        modelhub.registry.createModel({ name: model, description: 'Trained by a built-in trainer of TrainOS' });
+      }
+      const version = await modelhub.registerVersion({
+        name: model,
+        runId,
+        artifactPath: 'model',
+        description: `Trained by training job ${jobId}`,
+        tags: [{ key: 'aidos.training_job', value: jobId }],
+        aliases: [],
+        actor: 'trainos',
+      });
+      return { name: version.name, version: version.version };
+    },
   };
 }
 
@@ -119,6 +154,14 @@ function dataforgeVersions(dataforge: DataforgeService, root: string): JobDatase
   const writing = new Map<string, Promise<string>>();
   return {
     resolve: (dataset, version) => dataforge.resolveVersion(dataset, version),
+    columnTypes: (dataset, version, file) => {
+      try {
+        return dataforge.schema(dataset, String(version), file).columns.map((c) => ({ name: c.name, type: c.type }));
+      } catch (err) {
+        if (err instanceof AppError) return null; // not a table DataForge reads
+        throw err;
+      }
+    },
     materialize: (versionId) => {
       const target = path.join(root, versionId);
       // An export becomes visible only once complete, so an existing folder holds the whole version.
@@ -134,6 +177,16 @@ function dataforgeVersions(dataforge: DataforgeService, root: string): JobDatase
       }
       return pending;
     },
+  };
+}
+
+/** The configured cluster's options, the unset ones left to Slurm. */
+function slurmOptions(slurm: Config['trainos']['slurm']): SlurmExecutorOptions {
+  return {
+    ...(slurm.conf ? { slurmConf: slurm.conf } : {}),
+    ...(slurm.binDir ? { slurmBinDir: slurm.binDir } : {}),
+    ...(slurm.partition ? { partition: slurm.partition } : {}),
+    sbatchArgs: slurm.sbatchArgs,
   };
 }
 
@@ -177,7 +230,11 @@ export const trainosModule = defineService<
       db,
       bus,
       logger: log,
-      executor: new LocalExecutor(log),
+      executors: {
+        local: new LocalExecutor(log),
+        builtin: new BuiltinExecutor(log),
+        slurm: new SlurmExecutor(log, slurmOptions(config.trainos.slurm)),
+      },
       vram,
       machine,
       runs: modelhubRuns(services.get<ModelhubService>('modelhub')),

@@ -158,11 +158,37 @@ class CaptureReader {
   }
 }
 
+/** Appends timestamped lines to a job's log file, counting its bytes so each line's `nextByte` is known. */
+export class LogAppender {
+  private readonly fd: number;
+  private bytes: number;
+
+  constructor(logFile: string) {
+    this.fd = openSync(logFile, 'a');
+    this.bytes = fstatSync(this.fd).size;
+  }
+
+  /** Writes the lines, then hands each on with the log offset after it. */
+  append(lines: readonly LogLine[], onLine: (line: LogLine, nextByte: number) => void, written?: () => void): void {
+    const stored = lines.map((line) => Buffer.from(formatLogLine(line)));
+    const bytes = Buffer.concat(stored);
+    for (let at = 0; at < bytes.length;) at += writeSync(this.fd, bytes, at);
+    written?.();
+    lines.forEach((line, i) => {
+      this.bytes += stored[i]?.length ?? 0;
+      onLine(line, this.bytes);
+    });
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
 /** Moves a job's captured output into its log as timestamped lines, and hands each line on. */
 export class OutputFollower {
   private readonly readers: Record<LogStream, CaptureReader>;
-  private readonly logFd: number;
-  private logBytes: number;
+  private readonly log: LogAppender;
 
   constructor(
     private readonly files: CaptureFiles,
@@ -173,8 +199,7 @@ export class OutputFollower {
       stdout: new CaptureReader(files.capture.stdout, offsets.stdout),
       stderr: new CaptureReader(files.capture.stderr, offsets.stderr),
     };
-    this.logFd = openSync(files.log, 'a');
-    this.logBytes = fstatSync(this.logFd).size;
+    this.log = new LogAppender(files.log);
   }
 
   /**
@@ -191,28 +216,22 @@ export class OutputFollower {
         for (const text of read.lines) lines.push({ time, stream, text });
         more ||= read.more;
       }
-      if (lines.length > 0) this.append(lines);
+      if (lines.length > 0) {
+        // Offsets recorded after the lines are in the log: a crash in between repeats lines on adoption, never
+        // loses them.
+        this.log.append(lines, this.onLine, () =>
+          writeFileSync(
+            this.files.captureOffsets,
+            JSON.stringify({ stdout: this.readers.stdout.consumed, stderr: this.readers.stderr.consumed }),
+          ),
+        );
+      }
       more &&= final; // otherwise the next poll takes the rest
     }
   }
 
-  private append(lines: LogLine[]): void {
-    const stored = lines.map((line) => Buffer.from(formatLogLine(line)));
-    const bytes = Buffer.concat(stored);
-    for (let written = 0; written < bytes.length;) written += writeSync(this.logFd, bytes, written);
-    // Recorded after the lines are in the log: a crash in between repeats lines on adoption, never loses them.
-    writeFileSync(
-      this.files.captureOffsets,
-      JSON.stringify({ stdout: this.readers.stdout.consumed, stderr: this.readers.stderr.consumed }),
-    );
-    lines.forEach((line, i) => {
-      this.logBytes += stored[i]?.length ?? 0;
-      this.onLine(line, this.logBytes);
-    });
-  }
-
   close(): void {
-    closeSync(this.logFd);
+    this.log.close();
     for (const stream of STREAMS) this.readers[stream].close();
   }
 }

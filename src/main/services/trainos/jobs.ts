@@ -6,19 +6,23 @@ import type { BlobStore } from '#platform/blobstore';
 import type { Db } from '#platform/db';
 import type { EventBus } from '#platform/events';
 import type { Logger } from '#platform/logger';
+import type { ColumnType } from '#shared/contracts/dataforge';
 import {
   hasEnded,
+  type TrainingJobSpec,
   type JobLogLine,
   type TrainingCheckpoint,
   type TrainingJob,
-  type TrainingJobSpec,
   type TrainingJobState,
 } from '#shared/contracts/trainos';
 import { AppError } from '#shared/errors';
 import { newId } from '#shared/ids';
-import { isFinalState, type ExecutorEvent, type ExecutorJobStatus } from './executor';
+import type { BuiltinExecutor } from './builtin-executor';
+import { findTableFile } from './builtin/trainer';
+import { isFinalState, type Executor, type ExecutorEvent, type ExecutorJobStatus } from './executor';
 import { readLogFile } from './job-log';
-import type { LocalExecutor, LocalProcessHandle } from './local-executor';
+import type { LocalExecutor } from './local-executor';
+import type { SlurmExecutor } from './slurm-executor';
 import { plan, type GpuReservation, type JobStart, type Machine } from './scheduler';
 import type { VramArbiter } from './vram';
 
@@ -88,6 +92,18 @@ export interface JobRuns {
   end(runId: string, state: TrainingJobState): void;
   /** Forgets the run's metric points after `step` (all when null): a restarted attempt logs them again. */
   truncate(runId: string, afterStep: number | null): void;
+  /** Logs metrics at one step (a built-in trainer's epoch). */
+  logMetrics(runId: string, metrics: Readonly<Record<string, number>>, step: number): void;
+  /**
+   * Keeps a built-in trainer's model as the run's artifacts (`model/model.onnx`, `model/preprocessing.json`) and
+   * registers it as a version of `model` (made when missing).
+   */
+  saveModel(
+    runId: string,
+    model: string,
+    files: { onnx: Uint8Array; preprocessing: unknown },
+    jobId: string,
+  ): Promise<{ name: string; version: number }>;
 }
 
 /** A dataset version a job reads, fixed at submission. */
@@ -103,6 +119,8 @@ export interface MountedVersion {
 /** DataForge as jobs need it: versions resolved, and written once into folders of their own. */
 export interface JobDatasets {
   resolve(dataset: string, version: string): { id: string; number: number; manifestSha256: string };
+  /** The declared column types of a table in a version; null when it has none (not a table DataForge reads). */
+  columnTypes(dataset: string, version: number, file: string): { name: string; type: ColumnType }[] | null;
   /** The folder holding the version's files, written on first use (concurrent calls share the work). */
   materialize(versionId: string): Promise<string>;
 }
@@ -111,7 +129,7 @@ export interface TrainingJobsDeps {
   db: Db;
   bus: EventBus;
   logger: Logger;
-  executor: LocalExecutor;
+  executors: JobExecutors;
   /** Where a job's GPU memory is accounted, beside served models'. */
   vram: VramArbiter;
   /** The machine as the scheduler sees it now (GPUs with memory others hold, CPU threads, RAM). */
@@ -125,6 +143,19 @@ export interface TrainingJobsDeps {
   blobs: BlobStore;
   checkpointsDir: string;
 }
+
+/**
+ * Where jobs run: script jobs on this machine (placed by TrainOS) or on a Slurm cluster (placed by Slurm), built-in
+ * trainers in the app's worker threads.
+ */
+export interface JobExecutors {
+  local: LocalExecutor;
+  builtin: BuiltinExecutor;
+  slurm: SlurmExecutor;
+}
+
+/** Any of them, seen through what every executor does (adopting, cancelling, following). */
+type AnyExecutor = Executor<unknown, never>;
 
 /** How long live log lines are gathered before they go out as one event. */
 const LOG_EVENT_MS = 100;
@@ -170,11 +201,11 @@ export class TrainingJobs {
 
   /** Follows the executor, adopts the jobs that were running when the app stopped, and places queued ones. */
   async start(): Promise<void> {
-    const offExecutor = this.deps.executor.subscribe((e) => this.onExecutorEvent(e));
+    const offExecutors = this.executors().map((executor) => executor.subscribe((e) => this.onExecutorEvent(e)));
     // Memory a served model gave back may let a waiting job start.
     const offVram = this.deps.bus.on('vram.released', () => this.schedule());
     this.unsubscribe = () => {
-      offExecutor();
+      for (const off of offExecutors) off();
       offVram();
     };
     for (const row of this.rows("SELECT * FROM trainos_jobs WHERE state = 'running'")) {
@@ -183,10 +214,10 @@ export class TrainingJobs {
         continue;
       }
       const spec = JSON.parse(row.spec) as TrainingJobSpec;
-      const status = await this.deps.executor.adopt({
+      const status = await this.executorOf(spec).adopt({
         id: row.id,
         logFile: row.log_file,
-        handle: JSON.parse(row.handle) as LocalProcessHandle,
+        handle: JSON.parse(row.handle) as unknown,
         startedAt: row.started_at,
         ...(spec.maxRuntimeSeconds ? { maxRuntimeMs: spec.maxRuntimeSeconds * 1000 } : {}),
       });
@@ -206,29 +237,39 @@ export class TrainingJobs {
   close(): void {
     this.unsubscribe?.();
     this.flushLogLines();
-    // Running jobs keep running: the next start adopts them.
-    this.deps.executor.close();
+    // Script jobs keep running: the next start adopts them (built-in trainers stop, and resume then).
+    for (const executor of this.executors()) executor.close();
+  }
+
+  private executors(): AnyExecutor[] {
+    return [this.deps.executors.local, this.deps.executors.builtin, this.deps.executors.slurm];
+  }
+
+  private executorOf(spec: TrainingJobSpec): AnyExecutor {
+    if (spec.kind === 'builtin') return this.deps.executors.builtin;
+    return spec.executor === 'slurm' ? this.deps.executors.slurm : this.deps.executors.local;
   }
 
   submit(spec: TrainingJobSpec, retryOf: string | null = null): TrainingJob {
-    if (spec.executor !== 'local') {
-      // SlurmExecutor runs and is tested on its own; placement through it is not part of training jobs yet.
-      throw AppError.invalid('executor', `'${spec.executor}' is not available here: training jobs run on this machine`);
-    }
-    if (!path.isAbsolute(spec.workingDir)) {
-      throw AppError.invalid('workingDir', `must be an absolute path (got '${spec.workingDir}')`);
-    }
-    if (!statSync(spec.workingDir, { throwIfNoEntry: false })?.isDirectory()) {
-      throw AppError.invalid('workingDir', `${spec.workingDir} is not a folder on this machine`);
+    if (spec.workingDir !== undefined) {
+      if (!path.isAbsolute(spec.workingDir)) {
+        throw AppError.invalid('workingDir', `must be an absolute path (got '${spec.workingDir}')`);
+      }
+      if (!statSync(spec.workingDir, { throwIfNoEntry: false })?.isDirectory()) {
+        throw AppError.invalid('workingDir', `${spec.workingDir} is not a folder on this machine`);
+      }
     }
     const mounts = this.resolveMounts(spec);
     const fixed: TrainingJobSpec = {
       ...spec,
       datasets: spec.datasets.map((d, i) => ({ ...d, version: String((mounts[i] as MountedVersion).number) })),
+      ...(spec.kind === 'builtin' && spec.trainer
+        ? { registerModel: spec.registerModel ?? `${spec.datasets[0]?.dataset ?? 'model'}-${spec.trainer.kind}` }
+        : {}),
     };
     const id = newId();
     const now = Date.now();
-    const name = spec.name ?? path.basename(spec.command[0] as string);
+    const name = spec.name ?? defaultName(spec);
     this.deps.db
       .prepare(
         `INSERT INTO trainos_jobs (id, name, spec, state, priority, attempt, log_file, retry_of, created_at)
@@ -370,7 +411,7 @@ export class TrainingJobs {
       this.finish(row, { state: 'cancelled', exitCode: null, signal: null, reason: 'cancelled before it started' });
       this.schedule();
     } else if (row.state === 'running') {
-      await this.deps.executor.cancel(id);
+      await this.executorOf(JSON.parse(row.spec) as TrainingJobSpec).cancel(id);
     }
     return this.get(id);
   }
@@ -407,10 +448,14 @@ export class TrainingJobs {
   }
 
   private async placeQueued(): Promise<void> {
-    const queued = this.rows("SELECT * FROM trainos_jobs WHERE state = 'queued' ORDER BY priority DESC, created_at");
-    if (queued.length === 0) return;
-    const running = this.rows("SELECT * FROM trainos_jobs WHERE state = 'running'");
     const specOf = (r: JobRow) => JSON.parse(r.spec) as TrainingJobSpec;
+    const onCluster = (r: JobRow) => specOf(r).executor === 'slurm';
+    const all = this.rows("SELECT * FROM trainos_jobs WHERE state = 'queued' ORDER BY priority DESC, created_at");
+    // Slurm places its jobs itself: they go to it at once, and hold nothing of this machine's.
+    for (const row of all.filter(onCluster)) await this.launch(row, CLUSTER_START);
+    const queued = all.filter((r) => !onCluster(r));
+    if (queued.length === 0) return;
+    const running = this.rows("SELECT * FROM trainos_jobs WHERE state = 'running'").filter((r) => !onCluster(r));
     const decided = plan({
       machine: await this.deps.machine(),
       running: running.map((r) => ({
@@ -457,7 +502,7 @@ export class TrainingJobs {
     if (changed === 0) return;
     this.deps.logger.info({ job: id, for: forJobId }, 'preempting a training job');
     this.deps.bus.emit('training.job.updated', { job: this.get(id) });
-    await this.deps.executor.cancel(id);
+    await this.executorOf(JSON.parse(this.row(id).spec) as TrainingJobSpec).cancel(id);
   }
 
   private async launch(row: JobRow, start: JobStart): Promise<void> {
@@ -466,7 +511,7 @@ export class TrainingJobs {
     let runId = row.run_id;
     try {
       runId ??= this.deps.runs.start(spec.experiment, row.name, row.id, {
-        params: spec.params,
+        params: spec.trainer ? { ...trainerParams(spec.trainer), ...spec.params } : spec.params,
         parentRunId: spec.parentRunId,
       });
     } catch (err) {
@@ -475,8 +520,9 @@ export class TrainingJobs {
       return;
     }
     const mountEnv: Record<string, string> = {};
+    let mounts: MountedVersion[];
     try {
-      const mounts = this.resolveMounts(spec);
+      mounts = this.resolveMounts(spec);
       for (const m of mounts) mountEnv[m.env] = await this.deps.datasets.materialize(m.versionId);
       if (row.run_id === null && mounts.length > 0) this.deps.runs.inputs(runId, mounts);
     } catch (err) {
@@ -513,11 +559,33 @@ export class TrainingJobs {
       )
       .run(runId, JSON.stringify(placement), now, resume?.step ?? null, row.id);
     this.deps.bus.emit('training.job.updated', { job: this.get(row.id) });
+    const status =
+      spec.kind === 'builtin'
+        ? await this.startBuiltin(row, spec, runId, mountEnv[(mounts[0] as MountedVersion).env] as string, resume)
+        : await this.startScript(row, spec, runId, start, mountEnv, resume);
+    if (status.handle) {
+      this.deps.db
+        .prepare('UPDATE trainos_jobs SET handle = ? WHERE id = ?')
+        .run(JSON.stringify(status.handle), row.id);
+    }
+    if (isFinalState(status.state)) this.ended(status);
+  }
+
+  private startScript(
+    row: JobRow,
+    spec: TrainingJobSpec,
+    runId: string,
+    start: JobStart,
+    mountEnv: Record<string, string>,
+    resume: { env: Record<string, string> } | null,
+  ): Promise<ExecutorJobStatus<unknown>> {
     const { url, token } = this.deps.access();
-    const status = await this.deps.executor.start({
+    const executor = spec.executor === 'slurm' ? this.deps.executors.slurm : this.deps.executors.local;
+    const { gpus, cpuThreads, ramMb } = spec.resources;
+    return executor.start({
       id: row.id,
-      command: spec.command,
-      workingDir: spec.workingDir,
+      command: spec.command ?? [],
+      workingDir: spec.workingDir ?? '',
       env: spec.env,
       runtimeEnv: {
         AIDOS_URL: url,
@@ -531,14 +599,69 @@ export class TrainingJobs {
         ...resume?.env,
       },
       ...(spec.maxRuntimeSeconds ? { maxRuntimeMs: spec.maxRuntimeSeconds * 1000 } : {}),
+      // What Slurm is asked for (`--gres=gpu:N` sets CUDA_VISIBLE_DEVICES there); the local executor ignores it.
+      resources: { gpus: gpus === 'any' ? 0 : gpus, cpuThreads, ramMb },
       logFile: row.log_file,
     });
-    if (status.handle) {
-      this.deps.db
-        .prepare('UPDATE trainos_jobs SET handle = ? WHERE id = ?')
-        .run(JSON.stringify(status.handle), row.id);
+  }
+
+  /**
+   * A built-in trainer on the job's dataset: each epoch's metrics go to its run and its state to a checkpoint (so
+   * that a restart resumes after it); the trained model becomes artifacts and a model version before the job
+   * succeeds.
+   */
+  private startBuiltin(
+    row: JobRow,
+    spec: TrainingJobSpec,
+    runId: string,
+    datasetDir: string,
+    resume: { env: Record<string, string>; step: number } | null,
+  ): Promise<ExecutorJobStatus<unknown>> {
+    const trainer = this.withColumnTypes(spec, datasetDir);
+    return this.deps.executors.builtin.start({
+      id: row.id,
+      trainer,
+      datasetDir,
+      resume: resume ? { file: resume.env.AIDOS_RESUME_CHECKPOINT as string, epoch: resume.step } : null,
+      logFile: row.log_file,
+      ...(spec.maxRuntimeSeconds ? { maxRuntimeMs: spec.maxRuntimeSeconds * 1000 } : {}),
+      hooks: {
+        epochEnd: async (epoch, metrics) => this.deps.runs.logMetrics(runId, metrics, epoch),
+        checkpoint: async (epoch, state) => {
+          await this.saveCheckpoint(row.id, { step: epoch, name: BUILTIN_CHECKPOINT_NAME }, state);
+        },
+        completed: async (result) => {
+          this.deps.runs.logMetrics(runId, finalMetrics(result.metrics), result.epochs);
+          const model = spec.registerModel ?? row.name; // fixed at submission; older specs lack it
+          const version = await this.deps.runs.saveModel(
+            runId,
+            model,
+            { onnx: result.onnx, preprocessing: result.preprocessing },
+            row.id,
+          );
+          return `trained ${result.epochs} epochs; registered model '${version.name}' version ${version.version}`;
+        },
+      },
+    });
+  }
+
+  /**
+   * A tabular trainer encodes columns by the types the dataset declares (DataForge's schema, overrides included)
+   * unless the spec lists them itself.
+   */
+  private withColumnTypes(spec: TrainingJobSpec, datasetDir: string): NonNullable<TrainingJobSpec['trainer']> {
+    const trainer = spec.trainer as NonNullable<TrainingJobSpec['trainer']>;
+    const mount = spec.datasets[0];
+    if (trainer.schema || !mount || !trainer.kind.startsWith('tabular-')) return trainer;
+    try {
+      const file = path.relative(datasetDir, findTableFile(datasetDir, trainer.file)).split(path.sep).join('/');
+      const columns = this.deps.datasets.columnTypes(mount.dataset, Number(mount.version), file);
+      return columns ? { ...trainer, schema: columns } : trainer;
+    } catch (err) {
+      // The trainer reports a missing table itself, with its own message.
+      this.deps.logger.debug({ err }, 'no declared column types for a built-in training job');
+      return trainer;
     }
-    if (isFinalState(status.state)) this.ended(status);
   }
 
   /**
@@ -592,12 +715,24 @@ export class TrainingJobs {
     for (const g of (JSON.parse(row.placement) as Placement).gpus) this.deps.vram.release(`${row.id}:${g.index}`);
   }
 
-  private onExecutorEvent(event: ExecutorEvent<LocalProcessHandle>): void {
+  private onExecutorEvent(event: ExecutorEvent<unknown>): void {
     if (event.type === 'log') {
       this.queueLogLine(event.jobId, { ...event.line, nextByte: event.nextByte });
     } else if (isFinalState(event.job.state)) {
       this.ended(event.job);
+    } else {
+      this.noteClusterState(event.job);
     }
+  }
+
+  /** A job Slurm holds in its queue runs for TrainOS, and says why it waits; once Slurm runs it, it no longer does. */
+  private noteClusterState(status: ExecutorJobStatus<unknown>): void {
+    const row = this.deps.db.prepare('SELECT * FROM trainos_jobs WHERE id = ?').get(status.id) as JobRow | undefined;
+    if (!row || row.state !== 'running' || (JSON.parse(row.spec) as TrainingJobSpec).executor !== 'slurm') return;
+    const waiting = status.state === 'starting' ? 'pending in the Slurm queue' : null;
+    if (row.waiting_reason === waiting) return;
+    this.deps.db.prepare('UPDATE trainos_jobs SET waiting_reason = ? WHERE id = ?').run(waiting, row.id);
+    this.deps.bus.emit('training.job.updated', { job: this.get(row.id) });
   }
 
   /**
@@ -619,7 +754,7 @@ export class TrainingJobs {
   }
 
   /** A run of the job ended: a failure with retries left queues it again, anything else is final. */
-  private ended(status: ExecutorJobStatus<LocalProcessHandle>): void {
+  private ended(status: ExecutorJobStatus<unknown>): void {
     // Its last lines before the news that it ended.
     if (this.pendingLogLines.has(status.id)) this.flushLogLines();
     const row = this.deps.db.prepare('SELECT * FROM trainos_jobs WHERE id = ?').get(status.id) as JobRow | undefined;
@@ -637,7 +772,9 @@ export class TrainingJobs {
     };
     const checkpoint = this.lastCheckpoint(row.id);
     const from = checkpoint ? `resumes from its checkpoint at step ${checkpoint.step}` : 'starts over';
-    if (row.preempted_by !== null && status.state !== 'succeeded') {
+    if (status.lost) {
+      requeue(`${status.reason ?? 'the app stopped while it ran'}; ${from}`, false);
+    } else if (row.preempted_by !== null && status.state !== 'succeeded') {
       requeue(`preempted by job ${row.preempted_by}; ${from}`, false);
     } else if (status.state === 'failed' && row.failures < spec.retries) {
       requeue(`attempt ${row.attempt} ${status.reason ?? 'failed'}; retrying (${from})`, true);
@@ -678,4 +815,45 @@ export class TrainingJobs {
   private rows(sql: string): JobRow[] {
     return this.deps.db.prepare(sql).all() as JobRow[];
   }
+}
+
+/** A Slurm job's start as TrainOS sees it: no GPU of this machine, nothing reserved here. */
+const CLUSTER_START: JobStart = {
+  jobId: '',
+  gpus: [],
+  cudaVisibleDevices: '',
+  cpuOnly: true,
+  cpuThreads: 0,
+  ramMb: 0,
+};
+
+/** The file name a built-in trainer's checkpoints are kept under. */
+const BUILTIN_CHECKPOINT_NAME = 'builtin-checkpoint.bin';
+
+function defaultName(spec: TrainingJobSpec): string {
+  if (spec.kind === 'builtin' && spec.trainer) return `${spec.trainer.kind} on ${spec.datasets[0]?.dataset ?? '?'}`;
+  return path.basename(spec.command?.[0] ?? 'job');
+}
+
+/**
+ * What a trainer reports at the end, as run metrics beside the per-epoch series: the best epoch's values as
+ * `best_<name>` (`best_val_loss`), and `best_epoch` and the `test_*` metrics as they are.
+ */
+function finalMetrics(metrics: Readonly<Record<string, number>>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(metrics).map(([name, value]) => [
+      name === 'best_epoch' || name.startsWith('test_') ? name : `best_${name}`,
+      value,
+    ]),
+  );
+}
+
+/** A built-in trainer's settings as run parameters (lists as JSON; the column types are left out: too long). */
+function trainerParams(trainer: NonNullable<TrainingJobSpec['trainer']>): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const [key, value] of Object.entries(trainer)) {
+    if (value === undefined || key === 'schema') continue;
+    params[key] = typeof value === 'string' ? value : JSON.stringify(value);
+  }
+  return params;
 }

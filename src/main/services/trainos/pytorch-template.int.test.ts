@@ -18,7 +18,10 @@ const TEMPLATE = fileURLToPath(new URL('../../../../resources/templates/pytorch-
 const PYTHON = '/usr/bin/python3';
 
 /** The manifest as written (the core serves it parsed, with defaults filled in). */
-const manifest = JSON.parse(readFileSync(path.join(TEMPLATE, 'template.json'), 'utf8')) as TrainingTemplate;
+const manifest = JSON.parse(readFileSync(path.join(TEMPLATE, 'template.json'), 'utf8')) as Extract<
+  TrainingTemplate,
+  { kind: 'script' }
+>;
 
 /** The manifest's command with its {param} placeholders filled in from `values`, else the params' defaults: for runs
  * of train.py outside a job, with the same arguments as the jobs. */

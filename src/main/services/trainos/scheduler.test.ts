@@ -683,61 +683,66 @@ function expectLowerJobsNeverGetInTheWay(state: SchedulerState, p: Plan, cut: nu
 }
 
 describe('properties', () => {
-  it('never over-commits, never lets lower-priority jobs get in the way, and runs every possible job', () => {
-    let preemptions = 0;
-    fc.assert(
-      fc.property(machineArb, jobsArb, fc.array(fc.nat(), { minLength: 1, maxLength: 50 }), (m, jobs, picks) => {
-        const spec = new Map(jobs.map((j) => [j.id, j]));
-        const noExternalMemory = m.gpus.every((g) => g.memoryExternalMb === 0);
-        let pending: PendingJob[] = [];
-        let running: RunningJob[] = [];
-        let drained = false;
-        for (let round = 0; round < 300; round++) {
-          pending.push(...jobs.filter((j) => j.submittedAt === round).map(asPending));
-          const pick = picks[round % picks.length] as number;
-          const state: SchedulerState = { machine: m, running, pending };
-          const p = plan(state);
+  // 300 random machines and queues: a second or two alone, far longer on a loaded machine.
+  it(
+    'never over-commits, never lets lower-priority jobs get in the way, and runs every possible job',
+    { timeout: 60_000 },
+    () => {
+      let preemptions = 0;
+      fc.assert(
+        fc.property(machineArb, jobsArb, fc.array(fc.nat(), { minLength: 1, maxLength: 50 }), (m, jobs, picks) => {
+          const spec = new Map(jobs.map((j) => [j.id, j]));
+          const noExternalMemory = m.gpus.every((g) => g.memoryExternalMb === 0);
+          let pending: PendingJob[] = [];
+          let running: RunningJob[] = [];
+          let drained = false;
+          for (let round = 0; round < 300; round++) {
+            pending.push(...jobs.filter((j) => j.submittedAt === round).map(asPending));
+            const pick = picks[round % picks.length] as number;
+            const state: SchedulerState = { machine: m, running, pending };
+            const p = plan(state);
 
-          const accounted = [...startedIds(p), ...waitingIds(p), ...p.impossible.map((i) => i.jobId)];
-          expect(accounted.sort()).toEqual(pending.map((j) => j.id).sort());
-          expectNoOverCommit(state, p);
-          expectGpuCountsMatchRequests(state, p);
-          expectFairPreemption(state, p);
-          expectLowerJobsNeverGetInTheWay(state, p, pick);
-          expect(plan({ machine: m, running: [...running].reverse(), pending: [...pending].reverse() })).toEqual(p);
-          if (running.length === 0 && noExternalMemory) {
-            const first = [...pending].sort(queueOrder).find((j) => !p.impossible.some((i) => i.jobId === j.id));
-            if (first) expect(startedIds(p)).toContain(first.id);
-          }
-          if (round >= LAST_ARRIVAL && p.start.length === 0 && running.length === 0) {
-            drained = p.waiting.length === 0;
-            break;
-          }
+            const accounted = [...startedIds(p), ...waitingIds(p), ...p.impossible.map((i) => i.jobId)];
+            expect(accounted.sort()).toEqual(pending.map((j) => j.id).sort());
+            expectNoOverCommit(state, p);
+            expectGpuCountsMatchRequests(state, p);
+            expectFairPreemption(state, p);
+            expectLowerJobsNeverGetInTheWay(state, p, pick);
+            expect(plan({ machine: m, running: [...running].reverse(), pending: [...pending].reverse() })).toEqual(p);
+            if (running.length === 0 && noExternalMemory) {
+              const first = [...pending].sort(queueOrder).find((j) => !p.impossible.some((i) => i.jobId === j.id));
+              if (first) expect(startedIds(p)).toContain(first.id);
+            }
+            if (round >= LAST_ARRIVAL && p.start.length === 0 && running.length === 0) {
+              drained = p.waiting.length === 0;
+              break;
+            }
 
-          preemptions += p.preempt.length;
-          const preempted = new Set(p.preempt.map((x) => x.jobId));
-          const started = new Set(startedIds(p));
-          running = running
-            .filter((r) => !preempted.has(r.id))
-            .map((r) => (spec.get(r.id)?.checkpoints ? { ...r, checkpointedAt: round } : r));
-          running.push(
-            ...p.start.map((s) => {
-              const { id, priority, resources: r, preemptible } = spec.get(s.jobId) as SimJob;
-              return { id, priority, resources: r, gpus: s.gpus, checkpointedAt: null, preemptible };
-            }),
-          );
-          pending = [
-            ...pending.filter((j) => !started.has(j.id)),
-            ...jobs.filter((j) => preempted.has(j.id)).map(asPending),
-          ];
-          // Jobs run for a few rounds: every third round, one of them finishes.
-          if (round % 3 === 2) running = running.filter((r) => r !== running[pick % running.length]);
-        }
-        // Served models may hold GPU memory for ever; without them every possible job runs in the end.
-        if (noExternalMemory) expect(drained).toBe(true);
-      }),
-      { numRuns: 300 },
-    );
-    expect(preemptions).toBeGreaterThan(0);
-  });
+            preemptions += p.preempt.length;
+            const preempted = new Set(p.preempt.map((x) => x.jobId));
+            const started = new Set(startedIds(p));
+            running = running
+              .filter((r) => !preempted.has(r.id))
+              .map((r) => (spec.get(r.id)?.checkpoints ? { ...r, checkpointedAt: round } : r));
+            running.push(
+              ...p.start.map((s) => {
+                const { id, priority, resources: r, preemptible } = spec.get(s.jobId) as SimJob;
+                return { id, priority, resources: r, gpus: s.gpus, checkpointedAt: null, preemptible };
+              }),
+            );
+            pending = [
+              ...pending.filter((j) => !started.has(j.id)),
+              ...jobs.filter((j) => preempted.has(j.id)).map(asPending),
+            ];
+            // Jobs run for a few rounds: every third round, one of them finishes.
+            if (round % 3 === 2) running = running.filter((r) => r !== running[pick % running.length]);
+          }
+          // Served models may hold GPU memory for ever; without them every possible job runs in the end.
+          if (noExternalMemory) expect(drained).toBe(true);
+        }),
+        { numRuns: 300 },
+      );
+      expect(preemptions).toBeGreaterThan(0);
+    },
+  );
 });

@@ -3,6 +3,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSyn
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { startTestCore } from '#core/testing';
 import { silentLogger } from '#platform/logger';
 import { tempDir, waitFor } from '#platform/testing';
 import type { ExecutorEvent, ExecutorJobStatus, JobRuntimeEnv, ScriptJobSpec } from './executor';
@@ -369,5 +370,65 @@ describe.concurrent('slurm executor', () => {
     expect(noConfig.reason).toMatch(/^could not submit to Slurm: its configuration .*missing\.conf does not exist$/);
     expect(noController.state).toBe('failed');
     expect(noController.reason).toMatch(/^could not submit to Slurm: Unable to contact slurm controller/);
+  });
+
+  it('runs training jobs with executor slurm through TrainOS: sent to Slurm at once, logging to their run, GPUs from Slurm', async ({
+    expect,
+  }) => {
+    const t = await startTestCore({ trainos: { slurm: { conf: slurmConf(), sbatchArgs: [] } } });
+    try {
+      // Logs a metric to its run through MLflow's REST API and prints what Slurm gave it.
+      const program = `
+        const env = process.env;
+        const res = await fetch(env.AIDOS_URL + '/api/2.0/mlflow/runs/log-metric', {
+          method: 'POST',
+          headers: { authorization: 'Bearer ' + env.AIDOS_TOKEN, 'content-type': 'application/json' },
+          body: JSON.stringify({ run_id: env.AIDOS_RUN_ID, key: 'loss', value: 0.5, timestamp: 1, step: 1 }),
+        });
+        if (!res.ok) throw new Error('log-metric ' + res.status);
+        console.log('gpus=[' + env.CUDA_VISIBLE_DEVICES + '] job=' + env.SLURM_JOB_ID);`;
+      const submit = (name: string, gpus: number) =>
+        t.client.call('trainingJobs.submit', {
+          name,
+          command: [process.execPath, '--input-type=module', '-e', program],
+          workingDir: tmp.dir,
+          executor: 'slurm',
+          resources: { gpus, cpuThreads: 1, ramMb: 256 },
+        });
+      const ended = (id: string) =>
+        waitFor(
+          async () => {
+            const job = await t.client.call('trainingJobs.get', { job: id });
+            return job.state !== 'queued' && job.state !== 'running' ? job : undefined;
+          },
+          60_000,
+          `job ${id} to end`,
+        );
+      const [cpu, gpu] = await Promise.all([submit('on-cpu', 0), submit('on-gpu', 1)]);
+      const [cpuDone, gpuDone] = await Promise.all([ended(cpu.id), ended(gpu.id)]);
+      for (const done of [cpuDone, gpuDone]) {
+        expect(done, done.reason ?? '').toMatchObject({ state: 'succeeded', exitCode: 0, placement: { gpus: [] } });
+        const history = await t.request(
+          `/api/2.0/mlflow/metrics/get-history?run_id=${done.runId as string}&metric_key=loss`,
+        );
+        expect(((await history.json()) as { metrics: unknown[] }).metrics).toHaveLength(1);
+      }
+      const printed = async (id: string) =>
+        (await t.client.call('trainingJobs.logs', { job: id })).lines.map((l) => l.text).join('\n');
+      expect(await printed(cpu.id)).toMatch(/^gpus=\[\] job=\d+$/m);
+      // One of the cluster's GPUs, as Slurm numbers them for the job.
+      expect(await printed(gpu.id)).toMatch(/^gpus=\[0\] job=\d+$/m);
+
+      await expect(
+        t.client.call('trainingJobs.submit', {
+          command: ['true'],
+          workingDir: tmp.dir,
+          executor: 'slurm',
+          resources: { gpus: 'any' },
+        }),
+      ).rejects.toThrow(/resources\.gpus: 'any' is for jobs on this machine/);
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -11,6 +11,7 @@ import {
   type TrainingJob,
   type TrainingJobInput,
 } from '#shared/contracts/trainos';
+import { BuiltinTrainerParams } from '#shared/contracts/builtin-trainer';
 import { AppError } from '#shared/errors';
 import { newId } from '#shared/ids';
 import type { ParamSet } from '#shared/sweep-space';
@@ -71,6 +72,12 @@ function substitute(text: string, params: ParamSet): string {
     const value = params[name];
     return value === undefined ? whole : String(value);
   });
+}
+
+/** The trial's values that name settings of the built-in trainers. */
+function trainerSettings(params: ParamSet): ParamSet {
+  const settings = BuiltinTrainerParams.shape;
+  return Object.fromEntries(Object.entries(params).filter(([name]) => Object.hasOwn(settings, name)));
 }
 
 /** Whether `a` is a better objective value than `b` for the goal; anything not finite is the worst. */
@@ -245,7 +252,9 @@ export class TrainingSweeps {
       const job = spec.job as TrainingJobSpec;
       base = {
         ...job,
-        command: job.command.map((arg) => substitute(arg, params)),
+        ...(job.command ? { command: job.command.map((arg) => substitute(arg, params)) } : {}),
+        // A built-in trainer takes the trial's values of its own settings (learningRate, hiddenUnits…).
+        ...(job.trainer ? { trainer: { ...job.trainer, ...trainerSettings(params) } } : {}),
         env: Object.fromEntries(Object.entries(job.env).map(([k, v]) => [k, substitute(v, params)])),
       };
     }

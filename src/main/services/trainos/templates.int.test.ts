@@ -67,7 +67,14 @@ describe('training templates', { timeout: 120_000 }, () => {
 
   it('lists the shipped templates and the data dir’s own, leaving out one that does not parse', async () => {
     const { templates } = await t.client.call('trainingTemplates.list', {});
-    expect(templates.map((x) => x.id).sort()).toEqual(['echo', 'pytorch-tabular']);
+    expect(templates.map((x) => x.id).sort()).toEqual([
+      'builtin-image-classifier',
+      'builtin-tabular-classifier',
+      'builtin-tabular-regressor',
+      'builtin-text-classifier',
+      'echo',
+      'pytorch-tabular',
+    ]);
     const pytorch = templates.find((x) => x.id === 'pytorch-tabular');
     expect(pytorch?.params.find((p) => p.name === 'target')).toMatchObject({ type: 'string', required: true });
     expect(pytorch?.datasets).toEqual([expect.objectContaining({ as: 'TRAIN' })]);

@@ -8,6 +8,7 @@ import {
   type TemplateParamValue,
   type TrainingJobInput,
 } from '#shared/contracts/trainos';
+import type { BuiltinTrainerParamsInput } from '#shared/contracts/builtin-trainer';
 import { AppError } from '#shared/errors';
 
 /**
@@ -61,7 +62,11 @@ export class TrainingTemplates {
   }
 
   private placeholders(template: TrainingTemplate): string[] {
-    return template.command.flatMap((arg) => [...arg.matchAll(PLACEHOLDER)].map((m) => m[1] as string));
+    const texts =
+      template.kind === 'script'
+        ? template.command
+        : Object.values(template.trainer).filter((v): v is string => typeof v === 'string');
+    return texts.flatMap((text) => [...text.matchAll(PLACEHOLDER)].map((m) => m[1] as string));
   }
 
   /** The job spec a template gives with these parameters and datasets; mistakes are 400s naming the field. */
@@ -94,16 +99,22 @@ export class TrainingTemplates {
       if (!chosen) throw AppError.invalid(`datasets.${d.as}`, `is required: ${d.help || 'a dataset version'}`);
       return { dataset: chosen.dataset, version: chosen.version, as: d.as };
     });
-    const command = template.command.map((arg) =>
-      arg.replace(PLACEHOLDER, (_, name: string) => {
+    const fill = (text: string) =>
+      text.replace(PLACEHOLDER, (_, name: string) => {
         const value = values.get(name);
         return value === undefined ? '' : String(value);
-      }),
-    );
+      });
+    const job =
+      template.kind === 'script'
+        ? { kind: 'script' as const, command: template.command.map(fill), workingDir: dir }
+        : {
+            kind: 'builtin' as const,
+            // Checked with the rest of the spec when it is parsed: a wrong setting is a 400 naming `trainer.<field>`.
+            trainer: fillTrainer(template.trainer, values, fill) as BuiltinTrainerParamsInput,
+          };
     return {
       name: input.name ?? template.title,
-      command,
-      workingDir: dir,
+      ...job,
       resources: input.resources ?? template.resources,
       priority: input.priority,
       experiment: input.experiment,
@@ -113,6 +124,32 @@ export class TrainingTemplates {
       params: Object.fromEntries([...values].map(([k, v]) => [k, String(v)])),
     };
   }
+}
+
+/**
+ * A built-in template's trainer settings with parameters put in: a value that is exactly `{name}` takes the typed
+ * value (and is left out when the parameter is unset), so numbers stay numbers; other strings are filled as text.
+ */
+function fillTrainer(
+  trainer: Readonly<Record<string, unknown>>,
+  values: ReadonlyMap<string, TemplateParamValue>,
+  fill: (text: string) => string,
+): Record<string, unknown> {
+  const filled: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(trainer)) {
+    if (typeof value !== 'string') {
+      filled[key] = value;
+      continue;
+    }
+    const whole = /^\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(value);
+    if (whole) {
+      const typed = values.get(whole[1] as string);
+      if (typed !== undefined && typed !== '') filled[key] = typed;
+    } else {
+      filled[key] = fill(value);
+    }
+  }
+  return filled;
 }
 
 function checkValue(

@@ -34,6 +34,7 @@ export type {
   TextPreprocessing,
 } from '#platform/builtin-training/preprocessing';
 export { runBuiltinTrainer } from '#platform/builtin-training/train';
+export { findTableFile } from '#platform/builtin-training/files';
 
 /**
  * `runBuiltinTrainer` in a worker thread, as the app runs it: the io calls arrive here, and training waits for

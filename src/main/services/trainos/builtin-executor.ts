@@ -1,0 +1,246 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '#platform/logger';
+import { AppError } from '#shared/errors';
+import { newId } from '#shared/ids';
+import {
+  runBuiltinTrainerInWorker,
+  type BuiltinTrainerParamsInput,
+  type TrainerResult,
+  type TrainerResumeState,
+} from './builtin/trainer';
+import {
+  isFinalState,
+  type AdoptableJob,
+  type Executor,
+  type ExecutorEvent,
+  type ExecutorJobState,
+  type ExecutorJobStatus,
+  type LogPage,
+  type LogPageQuery,
+  type LogStream,
+} from './executor';
+import { LogAppender, readLogFile } from './job-log';
+
+/** Where a built-in trainer's results go; training waits for each call to settle. */
+export interface BuiltinJobHooks {
+  /** The epoch's metrics, logged to the job's run (step = epoch). */
+  epochEnd(epoch: number, metrics: Record<string, number>): Promise<void>;
+  /** The epoch's checkpoint, kept as the job's checkpoint at step = epoch. */
+  checkpoint(epoch: number, state: Uint8Array): Promise<void>;
+  /** The trained model, kept (artifacts, a model version) before the job counts as succeeded; a line for its log. */
+  completed(result: TrainerResult): Promise<string>;
+}
+
+export interface BuiltinJobSpec {
+  id: string;
+  trainer: BuiltinTrainerParamsInput;
+  /** The folder of the dataset version it trains on. */
+  datasetDir: string;
+  /** A checkpoint file written by an earlier attempt, and the epoch it holds: training goes on after it. */
+  resume: { file: string; epoch: number } | null;
+  logFile: string;
+  maxRuntimeMs?: number;
+  hooks: BuiltinJobHooks;
+}
+
+/** Which app instance runs the trainer: another instance's job died with it. */
+export interface BuiltinJobHandle {
+  instance: string;
+}
+
+interface TrackedJob {
+  status: ExecutorJobStatus<BuiltinJobHandle>;
+  logFile: string;
+  log: LogAppender | null;
+  abort: AbortController;
+  stopRequested: 'cancelled' | 'timed-out' | null;
+  timer: NodeJS.Timeout | undefined;
+  endWaiters: ((status: ExecutorJobStatus<BuiltinJobHandle>) => void)[];
+}
+
+/**
+ * Runs TrainOS's built-in trainers in worker threads of the app, logging like a script job (timestamped lines in
+ * the job's log file). A trainer lives and dies with the app: the next instance reports such a job as lost, and
+ * TrainOS starts it again from its last checkpoint.
+ */
+export class BuiltinExecutor implements Executor<BuiltinJobHandle, BuiltinJobSpec> {
+  private readonly jobs = new Map<string, TrackedJob>();
+  private readonly listeners = new Set<(event: ExecutorEvent<BuiltinJobHandle>) => void>();
+  private readonly instance = newId();
+  private closed = false;
+
+  constructor(private readonly logger: Logger) {}
+
+  async start(spec: BuiltinJobSpec): Promise<ExecutorJobStatus<BuiltinJobHandle>> {
+    const job = this.track(spec.id, spec.logFile, 'running');
+    job.status.startedAt = Date.now();
+    this.emit({ type: 'state', job: this.snapshot(job) });
+    let resume: TrainerResumeState | null = null;
+    try {
+      mkdirSync(path.dirname(spec.logFile), { recursive: true });
+      job.log = new LogAppender(spec.logFile);
+      if (spec.resume) resume = { epoch: spec.resume.epoch, state: readFileSync(spec.resume.file) };
+    } catch (err) {
+      return this.end(job, 'failed', `could not start: ${message(err)}`);
+    }
+    if (spec.maxRuntimeMs !== undefined) {
+      job.timer = setTimeout(() => this.stop(job, 'timed-out'), spec.maxRuntimeMs);
+    }
+    if (resume) this.write(job, 'stdout', `resuming after epoch ${resume.epoch} from its checkpoint`);
+    void runBuiltinTrainerInWorker(
+      spec.trainer,
+      spec.datasetDir,
+      resume,
+      {
+        log: (text) => this.write(job, 'stdout', text),
+        epochEnd: (epoch, metrics) => spec.hooks.epochEnd(epoch, metrics),
+        checkpoint: (epoch, state) => spec.hooks.checkpoint(epoch, state),
+      },
+      job.abort.signal,
+    )
+      .then(async (result) => {
+        if (job.stopRequested) return;
+        const line = await spec.hooks.completed(result);
+        this.write(job, 'stdout', line);
+        this.end(job, 'succeeded', null);
+      })
+      .catch((err: unknown) => {
+        if (this.closed || isFinalState(job.status.state)) return;
+        if (job.stopRequested === 'cancelled') this.end(job, 'cancelled', 'cancelled');
+        else if (job.stopRequested === 'timed-out') this.end(job, 'timed-out', 'ran past its maximum runtime');
+        else {
+          this.write(job, 'stderr', message(err));
+          this.end(job, 'failed', message(err));
+        }
+      });
+    return this.snapshot(job);
+  }
+
+  /** A trainer does not survive its app: a job of another instance is reported lost, to run again. */
+  async adopt(record: AdoptableJob<BuiltinJobHandle>): Promise<ExecutorJobStatus<BuiltinJobHandle>> {
+    const job = this.track(record.id, record.logFile, 'running');
+    job.status.startedAt = record.startedAt;
+    job.status.handle = record.handle;
+    return this.end(job, 'failed', 'the app stopped while it trained', true);
+  }
+
+  status(id: string): ExecutorJobStatus<BuiltinJobHandle> {
+    return this.snapshot(this.get(id));
+  }
+
+  ended(id: string): Promise<ExecutorJobStatus<BuiltinJobHandle>> {
+    const job = this.get(id);
+    if (isFinalState(job.status.state)) return Promise.resolve(this.snapshot(job));
+    return new Promise((resolve) => job.endWaiters.push(resolve));
+  }
+
+  async cancel(id: string): Promise<void> {
+    const job = this.get(id);
+    if (!isFinalState(job.status.state)) this.stop(job, 'cancelled');
+  }
+
+  async readLog(id: string, query: LogPageQuery = {}): Promise<LogPage> {
+    const job = this.get(id);
+    return readLogFile(job.logFile, query, isFinalState(job.status.state));
+  }
+
+  subscribe(listener: (event: ExecutorEvent<BuiltinJobHandle>) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Stops the trainers without reporting them: their jobs still read as running, for the next instance. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const job of this.jobs.values()) {
+      clearTimeout(job.timer);
+      if (!isFinalState(job.status.state)) job.abort.abort();
+      job.log?.close();
+    }
+  }
+
+  private track(id: string, logFile: string, state: ExecutorJobState): TrackedJob {
+    if (this.closed) throw new AppError('FAILED_PRECONDITION', 'the executor is closed');
+    const existing = this.jobs.get(id);
+    if (existing && !isFinalState(existing.status.state)) {
+      throw new AppError('CONFLICT', `job ${id} is already running`);
+    }
+    const job: TrackedJob = {
+      status: {
+        id,
+        state,
+        handle: { instance: this.instance },
+        startedAt: null,
+        endedAt: null,
+        exitCode: null,
+        signal: null,
+        reason: null,
+      },
+      logFile,
+      log: null,
+      abort: new AbortController(),
+      stopRequested: null,
+      timer: undefined,
+      endWaiters: [],
+    };
+    this.jobs.set(id, job);
+    return job;
+  }
+
+  private get(id: string): TrackedJob {
+    const job = this.jobs.get(id);
+    if (!job) throw AppError.notFound('job', id);
+    return job;
+  }
+
+  private stop(job: TrackedJob, reason: 'cancelled' | 'timed-out'): void {
+    job.stopRequested ??= reason;
+    job.abort.abort();
+  }
+
+  private write(job: TrackedJob, stream: LogStream, text: string): void {
+    if (!job.log) return;
+    const lines = text.split('\n').map((line) => ({ time: Date.now(), stream, text: line }));
+    try {
+      job.log.append(lines, (line, nextByte) => this.emit({ type: 'log', jobId: job.status.id, line, nextByte }));
+    } catch (err) {
+      this.logger.warn({ err, job: job.status.id }, "could not write a built-in training job's log");
+    }
+  }
+
+  private end(
+    job: TrackedJob,
+    state: ExecutorJobState,
+    reason: string | null,
+    lost = false,
+  ): ExecutorJobStatus<BuiltinJobHandle> {
+    clearTimeout(job.timer);
+    job.status = { ...job.status, state, reason, endedAt: Date.now(), ...(lost ? { lost } : {}) };
+    job.log?.close();
+    job.log = null;
+    const status = this.snapshot(job);
+    this.emit({ type: 'state', job: status });
+    for (const resolve of job.endWaiters.splice(0)) resolve(status);
+    return status;
+  }
+
+  private snapshot(job: TrackedJob): ExecutorJobStatus<BuiltinJobHandle> {
+    return { ...job.status };
+  }
+
+  private emit(event: ExecutorEvent<BuiltinJobHandle>): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.logger.error({ err }, 'a training executor listener failed');
+      }
+    }
+  }
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
