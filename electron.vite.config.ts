@@ -18,6 +18,7 @@ export default defineConfig({
           'workers/blob-verify': 'src/workers/blob-verify.ts',
           'workers/wal-checkpoint': 'src/workers/wal-checkpoint.ts',
           'workers/builtin-trainer': 'src/workers/builtin-trainer.ts',
+          'workers/onnx-replica': 'src/workers/onnx-replica.ts',
         },
         output: {
           format: 'es',

@@ -1,0 +1,224 @@
+import { Worker } from 'node:worker_threads';
+import type { FromReplica, ReplicaInit, ToReplica } from '#platform/onnx-serving/protocol';
+import type { TensorData } from '#platform/onnx-serving/tensors';
+import { workerEntry } from '#platform/worker-pool';
+import { AppError, isErrorCode } from '#shared/errors';
+
+export interface ReplicaRunResult {
+  outputs: Record<string, TensorData>;
+  inferenceMs: number;
+}
+
+interface Pending {
+  id: number;
+  resolve: (result: ReplicaRunResult) => void;
+  reject: (err: AppError) => void;
+}
+
+/** One thread with its own InferenceSession. */
+export class Replica {
+  state: 'idle' | 'busy' | 'retiring' = 'idle';
+  pending: Pending | undefined;
+  /** Resolves when the thread has exited. */
+  readonly exited: Promise<void>;
+
+  constructor(
+    readonly id: number,
+    readonly worker: Worker,
+  ) {
+    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+  }
+}
+
+export interface ReplicaPoolOptions extends ReplicaInit {
+  /** Called whenever a replica becomes free (a run ended, a replica started). */
+  onAvailable: () => void;
+  /** Called when a replica's thread died unexpectedly (it is replaced). */
+  onReplicaLost?: (message: string) => void;
+}
+
+/**
+ * The replica threads of one served ONNX model. Each runs one batch at a time; the runtime picks an idle one
+ * (`idle()`) and hands it a batch (`run`). `resize` adds threads (resolving once they have loaded the model) or
+ * retires them: idle ones at once, busy ones after their batch, and resolves when they have exited. A thread that
+ * dies is replaced; its batch fails with INTERNAL.
+ */
+export class ReplicaPool {
+  private readonly replicas = new Set<Replica>();
+  private nextReplicaId = 0;
+  private nextRunId = 0;
+  private target = 0;
+  private closed = false;
+  /** resize and close run one after another. */
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: ReplicaPoolOptions) {}
+
+  /** Replicas that take work (not retiring). */
+  get size(): number {
+    let n = 0;
+    for (const r of this.replicas) if (r.state !== 'retiring') n++;
+    return n;
+  }
+
+  get busy(): number {
+    let n = 0;
+    for (const r of this.replicas) if (r.state === 'busy') n++;
+    return n;
+  }
+
+  idle(): Replica | undefined {
+    for (const r of this.replicas) if (r.state === 'idle') return r;
+    return undefined;
+  }
+
+  /** Runs one batch on an idle replica. */
+  run(
+    replica: Replica,
+    feeds: Record<string, TensorData>,
+    outputs: string[] | null,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<ReplicaRunResult> {
+    if (replica.state !== 'idle') throw new AppError('INTERNAL', `replica ${replica.id} is ${replica.state}`);
+    replica.state = 'busy';
+    const id = this.nextRunId++;
+    return new Promise((resolve, reject) => {
+      replica.pending = { id, resolve, reject };
+      replica.worker.postMessage({ kind: 'run', id, feeds, outputs } satisfies ToReplica, transfer);
+    });
+  }
+
+  /** Changes the number of replicas to `n`; see the class comment. */
+  resize(n: number): Promise<void> {
+    const step = this.chain.then(() => this.applySize(n));
+    this.chain = step.catch(() => undefined);
+    return step;
+  }
+
+  /** Waits for running batches, then stops every thread. Idempotent. */
+  close(): Promise<void> {
+    this.closed = true;
+    const step = this.chain.then(async () => {
+      this.target = 0;
+      const all = [...this.replicas];
+      for (const r of all) this.retire(r);
+      await Promise.all(all.map((r) => r.exited));
+    });
+    this.chain = step.catch(() => undefined);
+    return step;
+  }
+
+  private async applySize(n: number): Promise<void> {
+    if (this.closed) throw new AppError('FAILED_PRECONDITION', 'the ONNX runtime is closed');
+    this.target = n;
+    const live = [...this.replicas].filter((r) => r.state !== 'retiring');
+    if (n > live.length) {
+      const started = await Promise.allSettled(Array.from({ length: n - live.length }, () => this.spawn()));
+      const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) {
+        // All or nothing: a partial scale-up would leave the count neither here nor there.
+        const ok = started.filter((s) => s.status === 'fulfilled').map((s) => s.value);
+        for (const r of ok) this.retire(r);
+        await Promise.all(ok.map((r) => r.exited));
+        this.target = live.length;
+        throw failed.reason;
+      }
+      for (const r of started) if (r.status === 'fulfilled') this.add(r.value);
+      return;
+    }
+    // Idle replicas go first; busy ones finish their batch before they exit.
+    const leaving = [...live.filter((r) => r.state === 'idle'), ...live.filter((r) => r.state === 'busy')].slice(
+      0,
+      live.length - n,
+    );
+    for (const r of leaving) this.retire(r);
+    await Promise.all(leaving.map((r) => r.exited));
+  }
+
+  /** A new thread, resolved once its session is loaded (not yet taking work). */
+  private spawn(): Promise<Replica> {
+    const { onAvailable: _a, onReplicaLost: _l, ...init } = this.options;
+    const entry = workerEntry('onnx-replica');
+    const worker = new Worker(entry.url, { workerData: { ...entry.workerData, ...init } satisfies ReplicaInit });
+    const replica = new Replica(this.nextReplicaId++, worker);
+    return new Promise((resolve, reject) => {
+      const fail = (err: AppError) => {
+        worker.off('message', onMessage);
+        void worker.terminate();
+        reject(err);
+      };
+      const onMessage = (message: FromReplica) => {
+        if (message.kind === 'ready') {
+          worker.off('message', onMessage);
+          worker.off('error', onError);
+          worker.off('exit', onExit);
+          resolve(replica);
+        } else if (message.kind === 'load-failed')
+          fail(
+            new AppError(isErrorCode(message.code) ? message.code : 'INTERNAL', message.message, { file: init.file }),
+          );
+      };
+      const onError = (err: Error) =>
+        fail(new AppError('INTERNAL', `an ONNX replica of '${init.file}' crashed while loading: ${err.message}`));
+      const onExit = (code: number) =>
+        fail(new AppError('INTERNAL', `an ONNX replica of '${init.file}' exited with code ${code} while loading`));
+      worker.on('message', onMessage);
+      worker.once('error', onError);
+      worker.once('exit', onExit);
+    });
+  }
+
+  private add(replica: Replica): void {
+    const { worker } = replica;
+    this.replicas.add(replica);
+    worker.on('message', (message: FromReplica) => {
+      if (message.kind !== 'result' && message.kind !== 'error') return;
+      const pending = replica.pending;
+      if (!pending || pending.id !== message.id) return;
+      replica.pending = undefined;
+      if (message.kind === 'result') pending.resolve({ outputs: message.outputs, inferenceMs: message.inferenceMs });
+      else pending.reject(new AppError(isErrorCode(message.code) ? message.code : 'INTERNAL', message.message));
+      this.finished(replica);
+    });
+    worker.on('error', (err) => this.lost(replica, `crashed: ${err.message}`));
+    worker.on('exit', (code) => this.lost(replica, `exited with code ${code}`));
+    this.options.onAvailable();
+  }
+
+  /** A run ended: the replica takes work again, or leaves if it was retiring. */
+  private finished(replica: Replica): void {
+    if (replica.state === 'retiring') {
+      void replica.worker.terminate();
+      return;
+    }
+    replica.state = 'idle';
+    this.options.onAvailable();
+  }
+
+  private retire(replica: Replica): void {
+    const wasBusy = replica.state === 'busy';
+    replica.state = 'retiring';
+    if (!wasBusy) void replica.worker.terminate();
+  }
+
+  private lost(replica: Replica, what: string): void {
+    if (!this.replicas.delete(replica)) return;
+    const pending = replica.pending;
+    replica.pending = undefined;
+    const expected = replica.state === 'retiring' && !pending;
+    pending?.reject(new AppError('INTERNAL', `the ONNX replica running this request ${what}`));
+    if (expected || this.closed) return;
+    this.options.onReplicaLost?.(`ONNX replica ${replica.id} of '${this.options.file}' ${what}`);
+    void replica.worker.terminate();
+    // Replace it unless a resize already lowered the target.
+    if (this.size < this.target && replica.state !== 'retiring')
+      this.spawn().then(
+        (r) => {
+          if (this.closed || this.size >= this.target) void r.worker.terminate();
+          else this.add(r);
+        },
+        (err: unknown) =>
+          this.options.onReplicaLost?.(`replacing ONNX replica ${replica.id} failed: ${(err as Error).message}`),
+      );
+  }
+}

@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import type { TensorData } from '#platform/onnx-serving/tensors';
+import { V2InferRequest, V2InferResponse, V2ModelMetadata } from '#shared/contracts/deploy-v2';
+import { servingSignatureOf } from './signature';
+import { tensorsFromV2, v2ModelMetadata, v2Response } from './v2';
+
+const SIG = servingSignatureOf(
+  {
+    inputs: [
+      { name: 'x', dtype: 'float32', shape: ['n', 2] },
+      { name: 'mask', dtype: 'bool', shape: ['n'] },
+    ],
+    outputs: [
+      { name: 'logits', dtype: 'float32', shape: ['n', 3] },
+      { name: 'label', dtype: 'int64', shape: [null] },
+    ],
+    metadata: {},
+  },
+  'm.onnx',
+);
+
+const parse = (body: unknown) => V2InferRequest.parse(body);
+
+describe('tensorsFromV2', () => {
+  it('reads flat and nested data of each datatype into typed arrays', () => {
+    const { inputs, outputs } = tensorsFromV2(
+      parse({
+        id: 'r1',
+        inputs: [
+          {
+            name: 'x',
+            shape: [2, 2],
+            datatype: 'FP32',
+            data: [
+              [1, 2],
+              [3, 4.5],
+            ],
+          },
+          { name: 'mask', shape: [2], datatype: 'BOOL', data: [true, false] },
+        ],
+        outputs: [{ name: 'label' }],
+      }),
+      SIG,
+    );
+    expect(inputs.x).toEqual({ dtype: 'float32', dims: [2, 2], data: Float32Array.from([1, 2, 3, 4.5]) });
+    expect(inputs.mask).toEqual({ dtype: 'bool', dims: [2], data: Uint8Array.from([1, 0]) });
+    expect(outputs).toEqual(['label']);
+
+    const more = tensorsFromV2(
+      parse({
+        inputs: [
+          { name: 'i64', shape: [2], datatype: 'INT64', data: [-3, 9007199254740991] },
+          { name: 'u8', shape: [1, 2], datatype: 'UINT8', data: [0, 255] },
+          { name: 'h', shape: [1], datatype: 'FP16', data: [1.5] },
+          { name: 's', shape: [1], datatype: 'BYTES', data: ['hi'] },
+        ],
+      }),
+      SIG,
+    ).inputs;
+    expect(Array.from(more.i64?.data as BigInt64Array)).toEqual([-3n, 9007199254740991n]);
+    expect(more.u8?.data).toEqual(Uint8Array.from([0, 255]));
+    expect(more.h?.data).toEqual(Uint16Array.from([0x3e00]));
+    expect(more.s?.data).toEqual(['hi']);
+  });
+
+  it('names the input and element that does not fit its datatype or shape', () => {
+    const bad = (input: object) => () => tensorsFromV2(parse({ inputs: [{ name: 'x', ...input }] }), SIG);
+    expect(bad({ shape: [3], datatype: 'FP32', data: [1, 'a', 3] })).toThrow(
+      'inputs.x.data[1]: expected a number for FP32, got "a"',
+    );
+    expect(bad({ shape: [2], datatype: 'INT32', data: [1, 2.5] })).toThrow(
+      'inputs.x.data[1]: expected an integer from -2147483648 to 2147483647 for INT32, got 2.5',
+    );
+    expect(bad({ shape: [1], datatype: 'UINT8', data: [256] })).toThrow(
+      /inputs.x.data\[0\]: expected an integer from 0 to 255/,
+    );
+    expect(bad({ shape: [1], datatype: 'UINT64', data: [-1] })).toThrow(/expected a non-negative integer for UINT64/);
+    expect(bad({ shape: [1], datatype: 'BOOL', data: [1] })).toThrow(
+      'inputs.x.data[0]: expected true or false for BOOL, got 1',
+    );
+    expect(bad({ shape: [1], datatype: 'BYTES', data: [1] })).toThrow(/expected a string for BYTES/);
+    expect(bad({ shape: [2, 2], datatype: 'FP32', data: [1, 2, 3] })).toThrow(
+      'inputs.x.data: shape [2, 2] needs 4 elements, got 3',
+    );
+    expect(bad({ shape: [1], datatype: 'FP32', data: [[1], [2]] })).toThrow(
+      'inputs.x.data: shape [1] needs 1 elements, got 2',
+    );
+  });
+
+  it('refuses a repeated input, an unknown output and a repeated output', () => {
+    const x = { name: 'x', shape: [1], datatype: 'FP32', data: [1] };
+    expect(() => tensorsFromV2(parse({ inputs: [x, x] }), SIG)).toThrow('inputs.x: given more than once');
+    expect(() => tensorsFromV2(parse({ inputs: [x], outputs: [{ name: 'nope' }] }), SIG)).toThrow(
+      "outputs.nope: the model has no output 'nope' (its outputs: logits, label)",
+    );
+    expect(() => tensorsFromV2(parse({ inputs: [x], outputs: [{ name: 'label' }, { name: 'label' }] }), SIG)).toThrow(
+      'outputs.label: requested more than once',
+    );
+  });
+
+  it('leaves unknown datatypes and missing fields to the contract schema', () => {
+    expect(
+      V2InferRequest.safeParse({ inputs: [{ name: 'x', shape: [1], datatype: 'FLOAT', data: [1] }] }).success,
+    ).toBe(false);
+    expect(V2InferRequest.safeParse({ inputs: [] }).success).toBe(false);
+    expect(
+      V2InferRequest.safeParse({ inputs: [{ name: 'x', shape: [-1], datatype: 'FP32', data: [1] }] }).success,
+    ).toBe(false);
+  });
+});
+
+describe('v2Response and v2ModelMetadata', () => {
+  it('writes outputs flat, in the order asked, with the request id echoed', () => {
+    const outputs: Record<string, TensorData> = {
+      logits: { dtype: 'float32', dims: [1, 3], data: Float32Array.from([0.5, -1, 2]) },
+      label: { dtype: 'int64', dims: [1], data: BigInt64Array.from([2n]) },
+    };
+    const body = v2Response({ modelName: 'digits', modelVersion: '3', id: 'r1', outputs, order: ['label', 'logits'] });
+    expect(body).toEqual({
+      model_name: 'digits',
+      model_version: '3',
+      id: 'r1',
+      outputs: [
+        { name: 'label', shape: [1], datatype: 'INT64', data: [2] },
+        { name: 'logits', shape: [1, 3], datatype: 'FP32', data: [0.5, -1, 2] },
+      ],
+    });
+    expect(V2InferResponse.parse(body)).toEqual(body);
+    const plain = v2Response({
+      modelName: 'm',
+      outputs: {
+        b: { dtype: 'bool', dims: [2], data: Uint8Array.from([1, 0]) },
+        h: { dtype: 'float16', dims: [1], data: Uint16Array.from([0x3c00]) },
+      },
+    });
+    expect(plain).toEqual({
+      model_name: 'm',
+      outputs: [
+        { name: 'b', shape: [2], datatype: 'BOOL', data: [true, false] },
+        { name: 'h', shape: [1], datatype: 'FP16', data: [1] },
+      ],
+    });
+  });
+
+  it('describes the model with -1 for variable dimensions and platform onnxruntime_onnx', () => {
+    const meta = v2ModelMetadata({ name: 'digits', versions: ['1', '2'], signature: SIG });
+    expect(meta).toEqual({
+      name: 'digits',
+      versions: ['1', '2'],
+      platform: 'onnxruntime_onnx',
+      inputs: [
+        { name: 'x', datatype: 'FP32', shape: [-1, 2] },
+        { name: 'mask', datatype: 'BOOL', shape: [-1] },
+      ],
+      outputs: [
+        { name: 'logits', datatype: 'FP32', shape: [-1, 3] },
+        { name: 'label', datatype: 'INT64', shape: [-1] },
+      ],
+    });
+    expect(V2ModelMetadata.parse(meta)).toEqual(meta);
+  });
+});

@@ -1,0 +1,255 @@
+import {
+  allocateValues,
+  elementCount,
+  fromFloat16Bits,
+  toFloat16Bits,
+  type TensorData,
+  type TensorDtype,
+  type TensorValues,
+} from '#platform/onnx-serving/tensors';
+import type {
+  V2Datatype,
+  V2InferRequest,
+  V2InferResponse,
+  V2MetadataTensor,
+  V2ModelMetadata,
+  V2ResponseOutput,
+} from '#shared/contracts/deploy-v2';
+import { AppError } from '#shared/errors';
+import type { ServingSignature, ServingTensorSpec } from './signature';
+
+/**
+ * Conversions between the Open Inference Protocol's JSON tensors (#shared/contracts/deploy-v2) and the runtime's
+ * typed-array tensors. Request bodies are assumed parsed by the contract's zod schema; elements are checked here.
+ */
+
+const DTYPE_OF: Record<V2Datatype, TensorDtype> = {
+  BOOL: 'bool',
+  UINT8: 'uint8',
+  UINT16: 'uint16',
+  UINT32: 'uint32',
+  UINT64: 'uint64',
+  INT8: 'int8',
+  INT16: 'int16',
+  INT32: 'int32',
+  INT64: 'int64',
+  FP16: 'float16',
+  FP32: 'float32',
+  FP64: 'float64',
+  BYTES: 'string',
+};
+
+const DATATYPE_OF = Object.fromEntries(Object.entries(DTYPE_OF).map(([k, v]) => [v, k])) as Record<
+  TensorDtype,
+  V2Datatype
+>;
+
+export function dtypeOfV2(datatype: V2Datatype): TensorDtype {
+  return DTYPE_OF[datatype];
+}
+
+export function v2DatatypeOf(dtype: TensorDtype): V2Datatype {
+  return DATATYPE_OF[dtype];
+}
+
+/** Integer ranges of the 8-32-bit types, for checking request elements. */
+const INT_RANGES: Partial<Record<TensorDtype, [number, number]>> = {
+  int8: [-128, 127],
+  uint8: [0, 255],
+  int16: [-32768, 32767],
+  uint16: [0, 65535],
+  int32: [-2147483648, 2147483647],
+  uint32: [0, 4294967295],
+};
+
+export interface V2Inputs {
+  inputs: Record<string, TensorData>;
+  /** Requested outputs, in order; undefined for all. */
+  outputs: string[] | undefined;
+}
+
+/**
+ * An inference request's tensors. Checks what the protocol itself requires (names unique, `data` holding the
+ * product of `shape` elements, flat or nested, each of the datatype: numbers for FP*, integers in range for
+ * (U)INT*, booleans for BOOL, strings for BYTES) and that requested outputs exist; errors name the field
+ * (`inputs.x.data[5]`). Matching the model's signature (names, dtypes, ranks) is `validateInputs`' job.
+ */
+export function tensorsFromV2(request: V2InferRequest, signature: ServingSignature): V2Inputs {
+  const inputs: Record<string, TensorData> = {};
+  for (const input of request.inputs) {
+    const field = `inputs.${input.name}`;
+    if (Object.hasOwn(inputs, input.name)) throw AppError.invalid(field, 'given more than once');
+    const dtype = DTYPE_OF[input.datatype];
+    const count = elementCount(input.shape);
+    // Counted before anything is allocated: a shape of [1e9, 1e9] with 3 elements is a 400, not a huge buffer.
+    const given = countElements(input.data);
+    if (given !== count)
+      throw AppError.invalid(
+        `${field}.data`,
+        `shape [${input.shape.join(', ')}] needs ${count} elements, got ${given}`,
+      );
+    const data = allocateValues(dtype, count);
+    fill(field, input.datatype, dtype, input.data, data, 0);
+    inputs[input.name] = { dtype, dims: [...input.shape], data };
+  }
+  let outputs: string[] | undefined;
+  if (request.outputs) {
+    const known = new Set(signature.outputs.map((o) => o.name));
+    outputs = [];
+    for (const output of request.outputs) {
+      if (!known.has(output.name))
+        throw AppError.invalid(
+          `outputs.${output.name}`,
+          `the model has no output '${output.name}' (its outputs: ${[...known].join(', ')})`,
+        );
+      if (outputs.includes(output.name)) throw AppError.invalid(`outputs.${output.name}`, 'requested more than once');
+      outputs.push(output.name);
+    }
+  }
+  return { inputs, outputs };
+}
+
+function countElements(data: unknown[]): number {
+  let n = 0;
+  for (const value of data) n += Array.isArray(value) ? countElements(value) : 1;
+  return n;
+}
+
+/**
+ * Copies the elements of `data` (nested arrays are walked depth-first, which is row-major) into `out` from
+ * `offset`; returns the offset after the last.
+ */
+function fill(
+  field: string,
+  datatype: V2Datatype,
+  dtype: TensorDtype,
+  data: unknown[],
+  out: TensorValues,
+  offset: number,
+): number {
+  let i = offset;
+  for (const value of data) {
+    if (Array.isArray(value)) i = fill(field, datatype, dtype, value, out, i);
+    else store(field, i++, datatype, dtype, value, out);
+  }
+  return i;
+}
+
+function store(
+  field: string,
+  i: number,
+  datatype: V2Datatype,
+  dtype: TensorDtype,
+  value: unknown,
+  out: TensorValues,
+): void {
+  const bad = (expected: string): never => {
+    throw AppError.invalid(`${field}.data[${i}]`, `expected ${expected} for ${datatype}, got ${JSON.stringify(value)}`);
+  };
+  switch (dtype) {
+    case 'float32':
+    case 'float64':
+      if (typeof value !== 'number') bad('a number');
+      (out as Float32Array)[i] = value as number;
+      return;
+    case 'float16':
+      if (typeof value !== 'number') bad('a number');
+      (out as Uint16Array)[i] = toFloat16Bits(value as number);
+      return;
+    case 'bool':
+      if (typeof value !== 'boolean') bad('true or false');
+      (out as Uint8Array)[i] = value ? 1 : 0;
+      return;
+    case 'string':
+      if (typeof value !== 'string') bad('a string');
+      (out as string[])[i] = value as string;
+      return;
+    case 'int64':
+    case 'uint64': {
+      if (typeof value !== 'number' || !Number.isInteger(value)) bad('an integer');
+      const n = BigInt(value as number);
+      if (dtype === 'uint64' && n < 0n) bad('a non-negative integer');
+      if (dtype === 'int64' && (n < -(2n ** 63n) || n >= 2n ** 63n)) bad('an integer within int64');
+      (out as BigInt64Array)[i] = n;
+      return;
+    }
+    default: {
+      const [min, max] = INT_RANGES[dtype] as [number, number];
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+        bad(`an integer from ${min} to ${max}`);
+      (out as Int32Array)[i] = value as number;
+    }
+  }
+}
+
+/**
+ * One output as a response tensor: flat data; int64/uint64 as JSON numbers (exact up to 2^53), float16 decoded,
+ * bool as true/false, strings as they are.
+ */
+export function v2Output(name: string, tensor: TensorData): V2ResponseOutput {
+  let data: (number | boolean | string)[];
+  switch (tensor.dtype) {
+    case 'int64':
+    case 'uint64':
+      data = Array.from(tensor.data as BigInt64Array, Number);
+      break;
+    case 'float16':
+      data = Array.from(tensor.data as Uint16Array, fromFloat16Bits);
+      break;
+    case 'bool':
+      data = Array.from(tensor.data as Uint8Array, (v) => v !== 0);
+      break;
+    case 'string':
+      data = [...(tensor.data as string[])];
+      break;
+    default:
+      data = Array.from(tensor.data as Float32Array);
+  }
+  return { name, shape: [...tensor.dims], datatype: DATATYPE_OF[tensor.dtype], data };
+}
+
+/**
+ * The inference response: outputs in the order requested (or the model's order), `id` echoed when the request had
+ * one, `model_version` when known.
+ */
+export function v2Response(options: {
+  modelName: string;
+  modelVersion?: string;
+  id?: string;
+  outputs: Record<string, TensorData>;
+  order?: string[];
+}): V2InferResponse {
+  const names = options.order ?? Object.keys(options.outputs);
+  return {
+    model_name: options.modelName,
+    ...(options.modelVersion === undefined ? {} : { model_version: options.modelVersion }),
+    ...(options.id === undefined ? {} : { id: options.id }),
+    outputs: names.flatMap((name) => {
+      const tensor = options.outputs[name];
+      return tensor ? [v2Output(name, tensor)] : [];
+    }),
+  };
+}
+
+function metadataTensor(spec: ServingTensorSpec): V2MetadataTensor {
+  return {
+    name: spec.name,
+    datatype: DATATYPE_OF[spec.dtype],
+    shape: spec.shape.map((d) => (typeof d === 'number' ? d : -1)),
+  };
+}
+
+/** `GET /v2/models/{name}[/versions/{v}]`: the model's inputs and outputs with -1 for variable dimensions. */
+export function v2ModelMetadata(options: {
+  name: string;
+  versions?: string[];
+  signature: ServingSignature;
+}): V2ModelMetadata {
+  return {
+    name: options.name,
+    ...(options.versions ? { versions: options.versions } : {}),
+    platform: 'onnxruntime_onnx',
+    inputs: options.signature.inputs.map(metadataTensor),
+    outputs: options.signature.outputs.map(metadataTensor),
+  };
+}
