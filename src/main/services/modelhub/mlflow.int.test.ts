@@ -232,6 +232,45 @@ describe('MLflow error shapes', () => {
       0.5,
     ]);
   });
+
+  it('reads metric fields in every form the JSON mapping of the protos allows, plain or not, in one batch', async () => {
+    const post = async (path: string, body: object) => {
+      const res = await t.request(`/api/2.0/mlflow/${path}`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const created = await post('runs/create', { experiment_id: '0', start_time: 1 });
+    const runId = (created.body.run as { info: { run_id: string } }).info.run_id;
+    const logged = await post('runs/log-batch', {
+      run_id: runId,
+      metrics: [
+        { key: 'm', value: 1.5, timestamp: 10, step: 0 },
+        { key: 'm', value: '2.5', timestamp: '11', step: '1' },
+        { key: 'm', value: 3, timestamp: 12 },
+        { key: 'm', value: 4.5, timestamp: 13, step: 3, extra: true },
+      ],
+    });
+    expect(logged.status, JSON.stringify(logged.body)).toBe(200);
+    const history = await t.request(`/api/2.0/mlflow/metrics/get-history?run_id=${runId}&metric_key=m`);
+    expect(((await history.json()) as { metrics: unknown[] }).metrics).toEqual([
+      { key: 'm', value: 1.5, timestamp: 10, step: 0 },
+      { key: 'm', value: 2.5, timestamp: 11, step: 1 },
+      { key: 'm', value: 3, timestamp: 12, step: 0 },
+      { key: 'm', value: 4.5, timestamp: 13, step: 3 },
+    ]);
+    // A fractional timestamp or step is refused, as before.
+    for (const bad of [
+      { key: 'm', value: 1, timestamp: 1.5, step: 0 },
+      { key: 'm', value: 1, timestamp: 1, step: 0.5 },
+    ]) {
+      const refused = await post('runs/log-batch', { run_id: runId, metrics: [bad] });
+      expect(refused.status).toBe(400);
+      expect(refused.body).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE' });
+    }
+  });
 });
 
 describe("MLflow 3's logged models", () => {

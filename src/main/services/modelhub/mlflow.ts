@@ -159,6 +159,12 @@ function metricValue(v: unknown, field: string): number {
 
 function metricsOf(list: Record<string, unknown>[]): StoredPoint[] {
   return list.map((o, i) => {
+    // What clients send (a string key, numbers): taken as they are, without a wrapper and a copy per metric (a
+    // log-batch holds up to 1,000). Anything else goes through the full conversion below.
+    const { key: k, value: v, timestamp: t, step: s } = o;
+    if (typeof k === 'string' && typeof v === 'number' && Number.isSafeInteger(t) && Number.isSafeInteger(s)) {
+      return { key: k, value: v, timestamp: t as number, step: s as number };
+    }
     const f = new Fields(o);
     const key = f.optionalString('key');
     if (key === undefined) throw missingOrBad(`metrics[${i}].key`, 'is required');

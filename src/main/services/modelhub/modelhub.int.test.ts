@@ -1,6 +1,6 @@
 import { copyFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestCore, type TestCore } from '#core/testing';
 import { openDatabase, runMigrations } from '#platform/db';
 import { EventBus } from '#platform/events';
@@ -321,6 +321,82 @@ describe('runs whose process died', () => {
       const alive = tracking.createRun({ tags: [{ key: 'aidos.heartbeat_interval_ms', value: '1000' }] }).info.id;
       tracking.logBatch(alive, { metrics: [], params: [], tags: [] });
       expect(tracking.killSilentRuns(3_600_000, Date.now() + 2000)).toEqual([]);
+    } finally {
+      db.close();
+      tmp.remove();
+    }
+  });
+});
+
+describe('writes to a run', () => {
+  it('are refused at once after the run is deleted, and taken again once it is restored', () => {
+    const tmp = tempDir('aidos-modelhub-');
+    const db = openDatabase(path.join(tmp.dir, 'db.sqlite'));
+    try {
+      runMigrations(db, [modelhubMigrations]);
+      const store = new ModelhubStore(db, { journal: ModelhubStore.journalFor(db) });
+      const tracking = new TrackingService(store, new EventBus(silentLogger()), silentLogger());
+      const id = tracking.createRun({}).info.id;
+      const point = (step: number) => ({
+        metrics: [{ key: 'loss', value: step, timestamp: step, step }],
+        params: [],
+        tags: [],
+      });
+      tracking.logBatch(id, point(0));
+      tracking.logBatch(id, point(1));
+      tracking.setRunLifecycle(id, 'deleted');
+      expect(() => tracking.logBatch(id, point(2))).toThrow(/must be in the 'active' state. Current state is deleted/);
+      expect(() => tracking.logInputs(id, [])).toThrow(/Current state is deleted/);
+      tracking.setRunLifecycle(id, 'active');
+      tracking.logBatch(id, point(3));
+      expect(tracking.metricHistory(id, 'loss', {}).points.map((p) => p.step)).toEqual([0, 1, 3]);
+      const unknown = 'f'.repeat(32);
+      expect(() => tracking.logBatch(unknown, point(0))).toThrow(`Run with id=${unknown} not found`);
+      // A run seen inside a transaction that is rolled back is not taken for an existing one afterwards.
+      const ghost = 'e'.repeat(32);
+      expect(() =>
+        store.transaction(() => {
+          store.insertRun({ ...tracking.run(id).info, id: ghost }, Date.now());
+          expect(store.runStage(ghost)).toBe('active');
+          throw new Error('roll back');
+        }),
+      ).toThrow('roll back');
+      expect(store.runStage(ghost)).toBeUndefined();
+      expect(() => tracking.logBatch(ghost, point(0))).toThrow(`Run with id=${ghost} not found`);
+      store.close();
+    } finally {
+      db.close();
+      tmp.remove();
+    }
+  });
+
+  it('start without counting the experiment’s runs, with the same run info and errors as before', () => {
+    const tmp = tempDir('aidos-modelhub-');
+    const db = openDatabase(path.join(tmp.dir, 'db.sqlite'));
+    try {
+      runMigrations(db, [modelhubMigrations]);
+      const store = new ModelhubStore(db);
+      const tracking = new TrackingService(store, new EventBus(silentLogger()), silentLogger());
+      const exp = tracking.createExperiment({ name: 'e', artifactLocation: '/tmp/artifacts' });
+      const counted = vi.spyOn(store, 'experiment');
+      const run = tracking.createRun({ experimentId: exp, runName: 'r', startTime: 5 });
+      expect(counted).not.toHaveBeenCalled();
+      expect(run.info).toMatchObject({
+        experimentId: exp,
+        name: 'r',
+        status: 'RUNNING',
+        startTime: 5,
+        lifecycleStage: 'active',
+        artifactUri: `/tmp/artifacts/${run.info.id}/artifacts`,
+      });
+      expect(tracking.createRun({}).info.artifactUri).toMatch(/^mlflow-artifacts:\/0\/[0-9a-f]{32}\/artifacts$/);
+      expect(tracking.experiment(exp).runCount).toBe(1);
+      expect(() => tracking.createRun({ experimentId: '999' })).toThrow('No Experiment with id=999 exists');
+      expect(() => tracking.createRun({ experimentId: 'x' })).toThrow('No Experiment with id=x exists');
+      tracking.setExperimentLifecycle(exp, 'deleted');
+      expect(() => tracking.createRun({ experimentId: exp })).toThrow(
+        `The experiment ${exp} must be in the 'active' state. Current state is deleted.`,
+      );
     } finally {
       db.close();
       tmp.remove();

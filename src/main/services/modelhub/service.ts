@@ -52,6 +52,10 @@ function invalid(message: string, field: string): AppError {
   return new AppError('INVALID_ARGUMENT', message, { field });
 }
 
+function noExperiment(id: string): AppError {
+  return new AppError('NOT_FOUND', `No Experiment with id=${id} exists`, { experiment: id });
+}
+
 /** A UUIDv7 as 32 hex digits: time-ordered, and the shape MLflow clients expect of a run id. */
 export function newRunId(now = Date.now()): string {
   const bytes = randomBytes(16);
@@ -154,7 +158,7 @@ export class TrackingService {
 
   experiment(id: string): Experiment {
     const e = /^\d{1,18}$/.test(id) ? this.store.experiment(id) : undefined;
-    if (!e) throw new AppError('NOT_FOUND', `No Experiment with id=${id} exists`, { experiment: id });
+    if (!e) throw noExperiment(id);
     return e;
   }
 
@@ -247,7 +251,9 @@ export class TrackingService {
     tags?: KeyValue[] | undefined;
   }): Run {
     const experimentId = input.experimentId ?? '0';
-    const e = this.experiment(experimentId);
+    // Not `experiment()`: that counts the experiment's runs, which a new run does not need.
+    const e = /^\d{1,18}$/.test(experimentId) ? this.store.experimentHead(experimentId) : undefined;
+    if (!e) throw noExperiment(experimentId);
     if (e.lifecycleStage !== 'active') {
       throw invalid(
         `The experiment ${experimentId} must be in the 'active' state. Current state is ${e.lifecycleStage}.`,
@@ -289,12 +295,13 @@ export class TrackingService {
     return r;
   }
 
-  private activeRun(id: string): RunInfo {
-    const r = this.runInfo(id);
-    if (r.lifecycleStage !== 'active') {
-      throw invalid(`The run ${id} must be in the 'active' state. Current state is ${r.lifecycleStage}.`, 'run_id');
+  /** Throws unless the run exists and is active (what every write to a run checks first). */
+  private activeRun(id: string): void {
+    const stage = /^[0-9a-f]{32}$/.test(id) ? this.store.runStage(id) : undefined;
+    if (stage === undefined) throw new AppError('NOT_FOUND', `Run with id=${id} not found`, { run: id });
+    if (stage !== 'active') {
+      throw invalid(`The run ${id} must be in the 'active' state. Current state is ${stage}.`, 'run_id');
     }
-    return r;
   }
 
   run(id: string): Run {
