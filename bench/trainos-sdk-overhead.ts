@@ -16,6 +16,8 @@
 // Target: the job's training loop is at most 3% slower than the bare one (medians of train_s).
 // --together runs each repetition's two at the same time (on a machine with cores to spare: both then see the same
 // clock speed and neighbours, which on a shared VM drift by 20% and more between runs).
+// To measure another copy of the SDK (before/after a change), put the folder holding its `aidos` package on
+// PYTHONPATH: the core passes its environment to the job, where train.py imports `aidos` from there first.
 //   npx tsx bench/trainos-sdk-overhead.ts [--rows 50000] [--cols 20] [--epochs 25] [--batch-size 64] [--reps 3]
 //                                         [--together] [--python /usr/bin/python3] [--json]
 import { spawn } from 'node:child_process';
@@ -128,6 +130,7 @@ const PARAMS: Record<string, TemplateParamValue> = {
 
 /** train.py's arguments as the core fills in the template's command (the bare run gets the same ones). */
 function trainArgs(template: TrainingTemplate): string[] {
+  if (template.kind !== 'script') throw new Error(`template ${template.id} is not a script`);
   const value = (name: string) => PARAMS[name] ?? template.params.find((p) => p.name === name)?.default ?? '';
   return template.command.slice(1).map((arg) => arg.replace(/\{(\w+)\}/g, (_, name: string) => String(value(name))));
 }

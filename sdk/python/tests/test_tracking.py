@@ -57,6 +57,19 @@ class HappyPathTest(ServerTest):
         self.assertTrue(math.isnan(values[0]))
         self.assertEqual(values[1:], [math.inf, -math.inf, 2.0])
 
+    def test_every_value_of_a_name_arrives_once_log_remembers_the_name(self) -> None:
+        run = self.init()
+        name = unique("m")
+        run.log({name: 1.0})  # checked, and remembered from here on
+        run.log({name: 2.0}, step=5)
+        with self.assertRaises(ValueError):
+            run.log({name: 3.0, "b//ad": 1.0})
+        run.log({name: math.inf})
+        run.finish()
+        self.assertIn(name, _run._checked_metric_names)
+        history = self.api.run(run.id).history(name)
+        self.assertEqual([(s, v) for s, v, _ in history], [(0, 1.0), (5, 2.0), (6, math.inf)])
+
     def test_refuses_bad_names_and_values_at_the_call(self) -> None:
         run = self.init()
         with self.assertRaises(ValueError):

@@ -117,7 +117,10 @@ def log(data: Mapping[str, Any], step: Optional[int] = None) -> None:
     Buffered and sent by a background thread (at least every second, in batches of at most 1000 points); a
     server that cannot be reached only delays them, with a warning. ``step`` counts up by itself.
     """
-    _current().log(data, step)
+    run = _state.current  # what _current() does, without its call: this one is made every training step
+    if run is None:
+        raise RuntimeError("no active run: call aidos.init() first")
+    run.log(data, step)
 
 
 def flush() -> None:

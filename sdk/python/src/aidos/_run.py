@@ -34,6 +34,9 @@ FLUSH_INTERVAL_S = 1.0
 HEARTBEAT_INTERVAL_S = 30.0
 #: Points kept while the server cannot be reached; beyond, the oldest are dropped (with a warning).
 MAX_BUFFERED = 1_000_000
+#: Metric names remembered as valid (so that ``log`` checks a name once, not on every call); past this many,
+#: further new names are checked on every call, so a script that makes names up as it goes cannot grow it forever.
+MAX_CHECKED_NAMES = 10_000
 
 RUN_STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
 #: Hex characters of a dataset version's manifest sha256 used as its MLflow digest (MLflow's are short).
@@ -61,6 +64,18 @@ def check_key(kind: str, key: Any) -> str:
     if len(key) > 250:
         raise ValueError(f"{kind} name {key[:40]!r}… is longer than 250 characters")
     return key
+
+
+#: Metric names that passed :func:`check_key`, each mapped to itself (the ``str`` that was checked).
+_checked_metric_names: Dict[Any, str] = {}
+
+
+def metric_name(key: Any) -> str:
+    """A metric name after :func:`check_key`, remembered (up to ``MAX_CHECKED_NAMES``) once it has passed."""
+    name = check_key("metric", key)
+    if len(_checked_metric_names) < MAX_CHECKED_NAMES:
+        _checked_metric_names[name] = name
+    return name
 
 
 def metric_json(value: Any) -> Union[float, int, str]:
@@ -104,6 +119,22 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def _check_step(step: Any) -> int:
+    if isinstance(step, bool) or not hasattr(step, "__index__"):
+        raise TypeError(f"step must be an integer, got {step!r}")
+    return operator.index(step)
+
+
+#: A buffered point: (key, value as the wire carries it, timestamp in ms, step). Tuples, not the wire's dicts:
+#: ``log`` runs in the training loop, and the sender thread makes the dicts (:func:`_point_json`) as it sends.
+Point = Tuple[str, Union[float, int, str], int, int]
+
+
+def _point_json(points: Sequence[Point]) -> List[Dict[str, Any]]:
+    """Buffered points as ``runs/log-batch`` takes them."""
+    return [{"key": k, "value": v, "timestamp": t, "step": s} for k, v, t, s in points]
+
+
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -135,7 +166,7 @@ class Run:
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
-        self._pending: List[Dict[str, Any]] = []
+        self._pending: List[Point] = []
         self._send_lock = threading.Lock()
         self._next_step = 0
         self._closing = False
@@ -173,34 +204,58 @@ class Run:
         ``step`` defaults to one more than the highest step so far (0 first), so a given step moves the count on.
         NaN and ±inf are kept. Bad names or non-numbers raise ``ValueError``/``TypeError`` here, at once.
         """
+        # Called every training step: the common case (a dict of floats, names seen before, an int step) takes
+        # the short way, anything else the full checks of check_key, metric_json and _check_step. Everything is
+        # checked before the lock is taken and before anything is buffered: a call that raises leaves no trace.
         if self._finished:
             raise RuntimeError(f"run {self.id} has finished: call aidos.init() for a new one")
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):
             raise TypeError(f"log() takes a dict of metric values, got {type(data).__name__}")
-        timestamp = _now_ms()
-        points = [
-            {"key": check_key("metric", k), "value": metric_json(v), "timestamp": timestamp} for k, v in data.items()
-        ]
-        if step is not None:
-            if isinstance(step, bool) or not hasattr(step, "__index__"):
-                raise TypeError(f"step must be an integer, got {step!r}")
-            step = operator.index(step)
+        names = _checked_metric_names
+        values: List[Tuple[str, Any]] = []
+        for k, v in data.items():
+            try:
+                name = names[k]
+            except (KeyError, TypeError):  # not checked yet (or unhashable: check_key says what is wrong)
+                name = metric_name(k)
+            kind = type(v)
+            if kind is float:
+                if v - v != 0.0:  # NaN or ±inf
+                    v = metric_json(v)
+            elif kind is not int:
+                v = metric_json(v)
+            values.append((name, v))
+        if step is not None and type(step) is not int:
+            step = _check_step(step)
+        timestamp = int(time.time() * 1000)
         with self._lock:
             if step is None:
                 step = self._next_step
-            self._next_step = max(self._next_step, step + 1)
-            for p in points:
-                p["step"] = step
-            self._buffer(points)
+            if step >= self._next_step:
+                self._next_step = step + 1
+            pending = self._pending
+            before = len(pending)
+            for name, v in values:
+                pending.append((name, v, timestamp, step))
+            if before < BATCH_SIZE <= len(pending) or len(pending) > MAX_BUFFERED:
+                self._trim_and_wake(before)
 
-    def _buffer(self, points: List[Dict[str, Any]]) -> None:
+    def _buffer(self, points: List[Point]) -> None:
         """Queues points for the sender; called with ``self._lock`` held."""
-        self._pending.extend(points)
-        dropped = len(self._pending) - MAX_BUFFERED
-        if dropped > 0:
-            del self._pending[:dropped]
+        before = len(self._pending)
+        self._pending += points
+        self._trim_and_wake(before)
+
+    def _trim_and_wake(self, before: int) -> None:
+        """After points were added to a buffer of ``before``: drops the oldest past the limit, wakes the sender."""
+        pending = self._pending
+        if len(pending) > MAX_BUFFERED:
+            dropped = len(pending) - MAX_BUFFERED
+            del pending[:dropped]
             logger.warning("aidos: %d buffered points dropped: the server has been unreachable too long", dropped)
-        if len(self._pending) >= BATCH_SIZE:
+        if before < BATCH_SIZE <= len(pending):
+            # A full batch waits: wake the sender. Only on crossing: the sender checks the size itself after each
+            # pass, before it waits again, so a buffer that stays full needs no further wake-up.
             self._wake.notify()
 
     @property
@@ -210,19 +265,27 @@ class Run:
             return len(self._pending)
 
     def _send_pending(self, *, background: bool) -> None:
-        """Sends what waits, in order, ``BATCH_SIZE`` at a time; a point leaves the buffer once the server has it.
+        """Sends what waits when it starts, in order, ``BATCH_SIZE`` at a time; a point leaves the buffer once the
+        server has it.
 
-        In the background, an unreachable server leaves the points buffered (with one warning per outage) and a
-        refused batch is dropped and logged; called in the foreground both raise.
+        Points logged meanwhile wait for the next time: sending until the buffer is empty would, while a training
+        loop logs every step, send a request for every point or two, back to back, taking CPU and the GIL from the
+        loop. In the background, an unreachable server leaves the points buffered (with one warning per outage) and
+        a refused batch is dropped and logged; called in the foreground both raise.
         """
         with self._send_lock:
-            while True:
+            with self._lock:
+                left = len(self._pending)
+            while left > 0:
                 with self._lock:
-                    batch = self._pending[:BATCH_SIZE]
+                    batch = self._pending[: min(left, BATCH_SIZE)]
                 if not batch:
                     return
+                left -= len(batch)
                 try:
-                    self._client.call("POST", "/api/2.0/mlflow/runs/log-batch", {"run_id": self.id, "metrics": batch})
+                    self._client.call(
+                        "POST", "/api/2.0/mlflow/runs/log-batch", {"run_id": self.id, "metrics": _point_json(batch)}
+                    )
                 except AidosError as e:
                     if e.status is None or e.status >= 500 or e.status == 429:
                         if background:
@@ -303,9 +366,7 @@ class Run:
             monitor.stop()
 
     def _log_system(self, metrics: Mapping[str, float], step: int, timestamp: int) -> None:
-        points = [
-            {"key": k, "value": metric_json(v), "timestamp": timestamp, "step": step} for k, v in metrics.items()
-        ]
+        points: List[Point] = [(k, metric_json(v), timestamp, step) for k, v in metrics.items()]
         with self._lock:
             if not self._finished:
                 self._buffer(points)
