@@ -153,6 +153,20 @@ describe('aidos jobs (training jobs)', { timeout: 180_000 }, () => {
     ]);
     expect(badEnv.code).toBe(2);
     expect(badEnv.stderr).toContain("error (INVALID_ARGUMENT): --env: 'NOPE' is not KEY=VALUE");
+    const badExecutor = await runCli([
+      '--url',
+      'http://127.0.0.1:9',
+      '--token',
+      'x',
+      'jobs',
+      'submit',
+      '--executor',
+      'k8s',
+      '--',
+      'true',
+    ]);
+    expect(badExecutor.code).toBe(2);
+    expect(badExecutor.stderr).toContain("error (INVALID_ARGUMENT): --executor: is 'local' or 'slurm' (got 'k8s')");
   });
 });
 

@@ -224,6 +224,11 @@ function printJob(job: TrainingJob): void {
   for (const [label, value] of fields) if (value !== null) console.log(`${label.padEnd(11)} ${value}`);
 }
 
+function executorName(value: string): 'local' | 'slurm' {
+  if (value === 'local' || value === 'slurm') return value;
+  throw AppError.invalid('--executor', `is 'local' or 'slurm' (got '${value}')`);
+}
+
 interface SubmitOptions {
   name?: string;
   gpus?: number | 'any';
@@ -240,6 +245,7 @@ interface SubmitOptions {
   template?: string;
   param?: Record<string, string>;
   dataset?: Record<string, string>;
+  executor?: 'local' | 'slurm';
 }
 
 /** Prints a submitted job, or with `follow` its log until it ends (exit code 1 unless it succeeded). */
@@ -304,6 +310,11 @@ export function addTrainosCommands(program: Command, ctx: CliContext): void {
     .option('--experiment <name>', 'the ModelHub experiment its run goes into (default: Default)')
     .option('--env <KEY=VALUE>', 'an environment variable for it (repeatable)', envPair)
     .option('--cwd <dir>', 'its working directory (default: the current one)')
+    .option(
+      '--executor <where>',
+      "'local': this machine (default); 'slurm': the configured Slurm cluster",
+      executorName,
+    )
     .option('--template <id>', 'a job from a template (aidos jobs templates) instead of a command')
     .option('--param <NAME=VALUE>', "a template's parameter (repeatable)", keyValue('--param'))
     .option('--dataset <AS=NAME[@VERSION]>', 'a dataset version a template reads (repeatable)', keyValue('--dataset'))
@@ -323,6 +334,7 @@ export function addTrainosCommands(program: Command, ctx: CliContext): void {
           priority: o.priority,
           retries: o.retries,
           experiment: o.experiment,
+          executor: o.executor,
         });
         await reportSubmitted(ctx, c, submitted, o.follow === true);
         return;
@@ -344,6 +356,7 @@ export function addTrainosCommands(program: Command, ctx: CliContext): void {
         maxRuntimeSeconds: o.maxRuntime,
         retries: o.retries,
         experiment: o.experiment,
+        executor: o.executor,
       };
       checkSpec(spec);
       const c = ctx.conn();

@@ -23,6 +23,7 @@ import { VramArbiter } from './vram';
 export type { TrainosService } from './contract';
 
 const MIB = 1024 * 1024;
+const EXPERIMENT_ID_TTL_MS = 1000;
 const RUN_STATUS: Record<TrainingJobState, 'FINISHED' | 'FAILED' | 'KILLED' | null> = {
   queued: null,
   running: null,
@@ -45,13 +46,25 @@ function experimentIdOf(tracking: ModelhubService['tracking'], name: string): st
 /** A job's run in ModelHub: in the experiment it names (made when missing), tagged with the job's id. */
 function modelhubRuns(modelhub: ModelhubService): JobRuns {
   const { tracking } = modelhub;
+  // The lookup reads the whole experiment (its run count too): a burst of jobs reuses it for a second, which also
+  // bounds how long a renamed experiment keeps getting runs under its old name.
+  const experimentIds = new Map<string, { id: string; at: number }>();
   return {
     start: (experiment, runName, jobId, extra) => {
-      const experimentId = experimentIdOf(tracking, experiment);
+      const cached = experimentIds.get(experiment);
+      const fresh = cached !== undefined && Date.now() - cached.at < EXPERIMENT_ID_TTL_MS;
+      const experimentId = fresh ? cached.id : experimentIdOf(tracking, experiment);
       const tags = [{ key: 'aidos.training_job', value: jobId }];
       // MLflow's own tag for nesting, which its UI and ours both read.
       if (extra.parentRunId) tags.push({ key: 'mlflow.parentRunId', value: extra.parentRunId });
-      const runId = tracking.createRun({ experimentId, runName, tags }).info.id;
+      let runId: string;
+      try {
+        runId = tracking.createRun({ experimentId, runName, tags }).info.id;
+      } catch (err) {
+        experimentIds.delete(experiment); // deleted or renamed since: looked up again next time
+        throw err;
+      }
+      if (!fresh) experimentIds.set(experiment, { id: experimentId, at: Date.now() });
       const params = Object.entries(extra.params).map(([key, value]) => ({ key, value }));
       if (params.length > 0) tracking.logBatch(runId, { metrics: [], params, tags: [] });
       return runId;

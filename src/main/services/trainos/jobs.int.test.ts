@@ -188,11 +188,6 @@ describe('training jobs', { timeout: 120_000 }, () => {
       expect(run.inputs.map((i) => [i.name, i.source, i.datasetVersionId])).toEqual([
         ['digits', 'aidos://datasets/digits/versions/1', version.id],
       ]);
-      const slurm = await rejects(submit({ command: [NODE], executor: 'slurm' }));
-      expect([slurm.httpStatus, slurm.message]).toEqual([
-        400,
-        expect.stringMatching(/^executor: 'slurm' is not available/),
-      ]);
       const unknown = await rejects(submit({ command: [NODE], datasets: [{ dataset: 'no-such-data' }] }));
       expect([unknown.httpStatus, unknown.message]).toEqual([400, expect.stringMatching(/datasets\.0.*no-such-data/)]);
     } finally {

@@ -195,6 +195,7 @@ export class TrainingJobs {
   private readonly pendingLogLines = new Map<string, (JobLogLine & { nextByte: number })[]>();
   private logFlushTimer: NodeJS.Timeout | undefined;
   private planAgain = false;
+  private readonly specs = new Map<string, TrainingJobSpec>();
   private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly deps: TrainingJobsDeps) {}
@@ -411,7 +412,7 @@ export class TrainingJobs {
       this.finish(row, { state: 'cancelled', exitCode: null, signal: null, reason: 'cancelled before it started' });
       this.schedule();
     } else if (row.state === 'running') {
-      await this.executorOf(JSON.parse(row.spec) as TrainingJobSpec).cancel(id);
+      await this.executorOf(this.specOf(row)).cancel(id);
     }
     return this.get(id);
   }
@@ -448,30 +449,41 @@ export class TrainingJobs {
   }
 
   private async placeQueued(): Promise<void> {
-    const specOf = (r: JobRow) => JSON.parse(r.spec) as TrainingJobSpec;
-    const onCluster = (r: JobRow) => specOf(r).executor === 'slurm';
-    const all = this.rows("SELECT * FROM trainos_jobs WHERE state = 'queued' ORDER BY priority DESC, created_at");
+    const onCluster = (r: JobRow) => this.specOf(r).executor === 'slurm';
+    const front = this.deps.db
+      .prepare("SELECT * FROM trainos_jobs WHERE state = 'queued' ORDER BY priority DESC, created_at LIMIT ?")
+      .all(PLAN_WINDOW) as JobRow[];
     // Slurm places its jobs itself: they go to it at once, and hold nothing of this machine's.
-    for (const row of all.filter(onCluster)) await this.launch(row, CLUSTER_START);
-    const queued = all.filter((r) => !onCluster(r));
+    for (const row of front.filter(onCluster)) await this.launch(row, CLUSTER_START);
+    const queued = front.filter((r) => !onCluster(r));
     if (queued.length === 0) return;
     const running = this.rows("SELECT * FROM trainos_jobs WHERE state = 'running'").filter((r) => !onCluster(r));
+    const checkpointedAt = new Map(
+      (
+        this.deps.db
+          .prepare(
+            `SELECT job_id, MAX(created_at) AS at FROM trainos_checkpoints
+             WHERE job_id IN (SELECT id FROM trainos_jobs WHERE state = 'running') GROUP BY job_id`,
+          )
+          .all() as { job_id: string; at: number }[]
+      ).map((c) => [c.job_id, c.at]),
+    );
     const decided = plan({
       machine: await this.deps.machine(),
       running: running.map((r) => ({
         id: r.id,
         priority: r.priority,
-        resources: specOf(r).resources,
+        resources: this.specOf(r).resources,
         gpus: r.placement ? (JSON.parse(r.placement) as Placement).gpus : [],
-        checkpointedAt: this.lastCheckpoint(r.id)?.created_at ?? null,
+        checkpointedAt: checkpointedAt.get(r.id) ?? null,
         // One already being stopped is not chosen again.
-        preemptible: specOf(r).preemptible && r.preempted_by === null,
+        preemptible: this.specOf(r).preemptible && r.preempted_by === null,
       })),
       pending: queued.map((r) => ({
         id: r.id,
         priority: r.priority,
         submittedAt: r.created_at,
-        resources: specOf(r).resources,
+        resources: this.specOf(r).resources,
       })),
     });
     const byId = new Map(queued.map((r) => [r.id, r]));
@@ -494,6 +506,16 @@ export class TrainingJobs {
     for (const start of decided.start) await this.launch(byId.get(start.jobId) as JobRow, start);
   }
 
+  /** A job's spec, parsed once: it does not change after submission, and placement reads it every round. */
+  private specOf(row: Pick<JobRow, 'id' | 'spec'>): TrainingJobSpec {
+    let spec = this.specs.get(row.id);
+    if (!spec) {
+      spec = JSON.parse(row.spec) as TrainingJobSpec;
+      this.specs.set(row.id, spec);
+    }
+    return spec;
+  }
+
   /** Stops a running job for one of higher priority; once stopped it is queued again and resumes (see `ended`). */
   private async preempt(id: string, forJobId: string): Promise<void> {
     const changed = this.deps.db
@@ -506,7 +528,7 @@ export class TrainingJobs {
   }
 
   private async launch(row: JobRow, start: JobStart): Promise<void> {
-    const spec = JSON.parse(row.spec) as TrainingJobSpec;
+    const spec = this.specOf(row);
     const now = Date.now();
     let runId = row.run_id;
     try {
@@ -728,7 +750,7 @@ export class TrainingJobs {
   /** A job Slurm holds in its queue runs for TrainOS, and says why it waits; once Slurm runs it, it no longer does. */
   private noteClusterState(status: ExecutorJobStatus<unknown>): void {
     const row = this.deps.db.prepare('SELECT * FROM trainos_jobs WHERE id = ?').get(status.id) as JobRow | undefined;
-    if (!row || row.state !== 'running' || (JSON.parse(row.spec) as TrainingJobSpec).executor !== 'slurm') return;
+    if (!row || row.state !== 'running' || this.specOf(row).executor !== 'slurm') return;
     const waiting = status.state === 'starting' ? 'pending in the Slurm queue' : null;
     if (row.waiting_reason === waiting) return;
     this.deps.db.prepare('UPDATE trainos_jobs SET waiting_reason = ? WHERE id = ?').run(waiting, row.id);
@@ -759,7 +781,7 @@ export class TrainingJobs {
     if (this.pendingLogLines.has(status.id)) this.flushLogLines();
     const row = this.deps.db.prepare('SELECT * FROM trainos_jobs WHERE id = ?').get(status.id) as JobRow | undefined;
     if (!row || row.state !== 'running') return; // reported twice (the start and the event)
-    const spec = JSON.parse(row.spec) as TrainingJobSpec;
+    const spec = this.specOf(row);
     this.releaseGpus(row);
     const requeue = (reason: string, failed: boolean) => {
       this.deps.db
@@ -796,6 +818,7 @@ export class TrainingJobs {
          WHERE id = ?`,
       )
       .run(end.state, end.exitCode, end.signal, end.reason, Date.now(), row.id);
+    this.specs.delete(row.id);
     if (row.run_id) {
       try {
         this.deps.runs.end(row.run_id, end.state);
@@ -816,6 +839,12 @@ export class TrainingJobs {
     return this.deps.db.prepare(sql).all() as JobRow[];
   }
 }
+
+/**
+ * How many jobs from the front of the queue a placement round considers. The others wait their turn: with 10,000
+ * queued jobs, reading and planning them all on every submit and every end made placement quadratic.
+ */
+const PLAN_WINDOW = 512;
 
 /** A Slurm job's start as TrainOS sees it: no GPU of this machine, nothing reserved here. */
 const CLUSTER_START: JobStart = {
