@@ -1,14 +1,11 @@
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '#shared/contracts/jobs';
-import { runCli, startTestCore, type TestCore } from '#core/testing';
+import { runCli, serveCli, startTestCore, type TestCore } from '#core/testing';
 import { fixturePath, tempDir, waitFor } from '#platform/testing';
 import { zipArchive } from '#platform/test-archives';
 
-const CLI = fileURLToPath(new URL('./main.ts', import.meta.url));
 const FIXTURES = fixturePath('data');
 
 const aidos = runCli;
@@ -138,28 +135,13 @@ describe('aidos datasets', { timeout: 180_000 }, () => {
 });
 
 describe('aidos serve', { timeout: 180_000 }, () => {
-  function serve(dataDir: string) {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', CLI, '--data-dir', dataDir, '--json', 'serve', '--port', '0'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const ready = new Promise<{ url: string; tokenFile: string }>((resolve, reject) => {
-      child.stdout.on('data', (d: Buffer) => resolve(JSON.parse(d.toString().split('\n')[0] as string)));
-      child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-    });
-    return { child, ready, stderr: () => stderr };
-  }
+  const serve = serveCli;
 
   it('refuses a second server on the same data dir, and after a kill -9 resumes the task that was running', async () => {
     const tmp = tempDir();
     try {
       const first = serve(tmp.dir);
-      const { url } = await first.ready;
+      const url = await first.ready;
       const second = serve(tmp.dir);
       await expect(second.ready).rejects.toThrow(
         /another AI-DOS server \(pid \d+, http:\/\/127\.0\.0\.1:\d+\) is already using the data dir/,
@@ -190,7 +172,7 @@ describe('aidos serve', { timeout: 180_000 }, () => {
       await new Promise((r) => first.child.on('exit', r));
 
       const restarted = serve(tmp.dir); // takes over the stale lock
-      const { url: url2 } = await restarted.ready;
+      const url2 = await restarted.ready;
       expect(url2).not.toBe('');
       const waited = await aidos(['--data-dir', tmp.dir, '--json', 'tasks', 'wait', job.id]);
       const done = JSON.parse(waited.stdout) as Job;

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ApiClient } from '#shared/api/client';
@@ -61,4 +61,27 @@ export function runCli(
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/**
+ * `aidos serve --port 0` on a data dir, from source in a child process: `ready` resolves with the URL it prints
+ * once it listens, and rejects with its stderr if it exits first (to test restarts and kill -9).
+ */
+export function serveCli(dataDir: string): { child: ChildProcess; ready: Promise<string>; stderr: () => string } {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', CLI, '--data-dir', dataDir, '--json', 'serve', '--port', '0'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const ready = new Promise<string>((resolve, reject) => {
+    child.stdout?.on('data', (d: Buffer) =>
+      resolve((JSON.parse(d.toString().split('\n')[0] as string) as { url: string }).url),
+    );
+    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+  });
+  return { child, ready, stderr: () => stderr };
 }

@@ -1,7 +1,5 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Logger } from '#platform/logger';
-import { AppError } from '#shared/errors';
 import { newId } from '#shared/ids';
 import {
   runBuiltinTrainerInWorker,
@@ -12,15 +10,12 @@ import {
 import {
   isFinalState,
   type AdoptableJob,
-  type Executor,
-  type ExecutorEvent,
   type ExecutorJobState,
   type ExecutorJobStatus,
-  type LogPage,
-  type LogPageQuery,
   type LogStream,
 } from './executor';
-import { LogAppender, readLogFile } from './job-log';
+import { LogAppender } from './job-log';
+import { TrackingExecutor, type TrackedJob as TrackedJobBase } from './tracking-executor';
 
 /** Where a built-in trainer's results go; training waits for each call to settle. */
 export interface BuiltinJobHooks {
@@ -49,14 +44,11 @@ export interface BuiltinJobHandle {
   instance: string;
 }
 
-interface TrackedJob {
-  status: ExecutorJobStatus<BuiltinJobHandle>;
-  logFile: string;
+interface TrackedJob extends TrackedJobBase<BuiltinJobHandle> {
   log: LogAppender | null;
   abort: AbortController;
   stopRequested: 'cancelled' | 'timed-out' | null;
   timer: NodeJS.Timeout | undefined;
-  endWaiters: ((status: ExecutorJobStatus<BuiltinJobHandle>) => void)[];
 }
 
 /**
@@ -64,13 +56,8 @@ interface TrackedJob {
  * the job's log file). A trainer lives and dies with the app: the next instance reports such a job as lost, and
  * TrainOS starts it again from its last checkpoint.
  */
-export class BuiltinExecutor implements Executor<BuiltinJobHandle, BuiltinJobSpec> {
-  private readonly jobs = new Map<string, TrackedJob>();
-  private readonly listeners = new Set<(event: ExecutorEvent<BuiltinJobHandle>) => void>();
+export class BuiltinExecutor extends TrackingExecutor<BuiltinJobHandle, TrackedJob, BuiltinJobSpec> {
   private readonly instance = newId();
-  private closed = false;
-
-  constructor(private readonly logger: Logger) {}
 
   async start(spec: BuiltinJobSpec): Promise<ExecutorJobStatus<BuiltinJobHandle>> {
     const job = this.track(spec.id, spec.logFile, 'running');
@@ -125,29 +112,9 @@ export class BuiltinExecutor implements Executor<BuiltinJobHandle, BuiltinJobSpe
     return this.end(job, 'failed', 'the app stopped while it trained', true);
   }
 
-  status(id: string): ExecutorJobStatus<BuiltinJobHandle> {
-    return this.snapshot(this.get(id));
-  }
-
-  ended(id: string): Promise<ExecutorJobStatus<BuiltinJobHandle>> {
-    const job = this.get(id);
-    if (isFinalState(job.status.state)) return Promise.resolve(this.snapshot(job));
-    return new Promise((resolve) => job.endWaiters.push(resolve));
-  }
-
   async cancel(id: string): Promise<void> {
     const job = this.get(id);
     if (!isFinalState(job.status.state)) this.stop(job, 'cancelled');
-  }
-
-  async readLog(id: string, query: LogPageQuery = {}): Promise<LogPage> {
-    const job = this.get(id);
-    return readLogFile(job.logFile, query, isFinalState(job.status.state));
-  }
-
-  subscribe(listener: (event: ExecutorEvent<BuiltinJobHandle>) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 
   /** Stops the trainers without reporting them: their jobs still read as running, for the next instance. */
@@ -162,12 +129,7 @@ export class BuiltinExecutor implements Executor<BuiltinJobHandle, BuiltinJobSpe
   }
 
   private track(id: string, logFile: string, state: ExecutorJobState): TrackedJob {
-    if (this.closed) throw new AppError('FAILED_PRECONDITION', 'the executor is closed');
-    const existing = this.jobs.get(id);
-    if (existing && !isFinalState(existing.status.state)) {
-      throw new AppError('CONFLICT', `job ${id} is already running`);
-    }
-    const job: TrackedJob = {
+    return this.register({
       status: {
         id,
         state,
@@ -184,15 +146,7 @@ export class BuiltinExecutor implements Executor<BuiltinJobHandle, BuiltinJobSpe
       stopRequested: null,
       timer: undefined,
       endWaiters: [],
-    };
-    this.jobs.set(id, job);
-    return job;
-  }
-
-  private get(id: string): TrackedJob {
-    const job = this.jobs.get(id);
-    if (!job) throw AppError.notFound('job', id);
-    return job;
+    });
   }
 
   private stop(job: TrackedJob, reason: 'cancelled' | 'timed-out'): void {
@@ -217,27 +171,9 @@ export class BuiltinExecutor implements Executor<BuiltinJobHandle, BuiltinJobSpe
     lost = false,
   ): ExecutorJobStatus<BuiltinJobHandle> {
     clearTimeout(job.timer);
-    job.status = { ...job.status, state, reason, endedAt: Date.now(), ...(lost ? { lost } : {}) };
     job.log?.close();
     job.log = null;
-    const status = this.snapshot(job);
-    this.emit({ type: 'state', job: status });
-    for (const resolve of job.endWaiters.splice(0)) resolve(status);
-    return status;
-  }
-
-  private snapshot(job: TrackedJob): ExecutorJobStatus<BuiltinJobHandle> {
-    return { ...job.status };
-  }
-
-  private emit(event: ExecutorEvent<BuiltinJobHandle>): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (err) {
-        this.logger.error({ err }, 'a training executor listener failed');
-      }
-    }
+    return this.settle(job, { state, reason, ...(lost ? { lost } : {}) });
   }
 }
 

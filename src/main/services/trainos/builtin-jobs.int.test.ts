@@ -1,16 +1,12 @@
-import { spawn } from 'node:child_process';
 import { copyFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCore, type TestCore } from '#core/testing';
+import { serveCli, startTestCore, type TestCore } from '#core/testing';
 import { fixturePath, tempDir, waitFor } from '#platform/testing';
 import type { TrainingJob, TrainingJobInput } from '#shared/contracts/trainos';
 import type { ModelhubService } from '#services/modelhub/contract';
 import { AppError } from '#shared/errors';
 import type { FeatureEncoding } from './builtin/trainer';
-
-const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 
 const IRIS_TRAINER = {
   kind: 'tabular-classifier',
@@ -216,29 +212,10 @@ describe('built-in training jobs', { timeout: 180_000 }, () => {
 });
 
 describe('a built-in training job after kill -9 of the app', { timeout: 300_000 }, () => {
-  function serve(dataDir: string) {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', CLI, '--data-dir', dataDir, '--json', 'serve', '--port', '0'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const ready = new Promise<string>((resolve, reject) => {
-      child.stdout.on('data', (d: Buffer) =>
-        resolve((JSON.parse(d.toString().split('\n')[0] as string) as { url: string }).url),
-      );
-      child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-    });
-    return { child, ready };
-  }
-
   it('resumes from its last checkpoint in the same run: each epoch once, as an uninterrupted job has them', async () => {
     const tmp = tempDir();
     const data = tempDir();
-    let server = serve(tmp.dir);
+    let server = serveCli(tmp.dir);
     try {
       let url = await server.ready;
       const token = readFileSync(path.join(tmp.dir, 'token'), 'utf8').trim();
@@ -304,7 +281,7 @@ describe('a built-in training job after kill -9 of the app', { timeout: 300_000 
       server.child.kill('SIGKILL');
       await new Promise((r) => server.child.on('exit', r));
 
-      server = serve(tmp.dir);
+      server = serveCli(tmp.dir);
       url = await server.ready;
       const resumed = await finished(killed.id);
       expect(resumed, resumed.reason ?? '').toMatchObject({ state: 'succeeded', runId: atKill.runId, attempt: 2 });

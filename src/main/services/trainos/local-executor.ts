@@ -16,23 +16,12 @@ import { AppError } from '#shared/errors';
 import {
   isFinalState,
   type AdoptableJob,
-  type Executor,
-  type ExecutorEvent,
   type ExecutorJobState,
   type ExecutorJobStatus,
-  type LogPage,
-  type LogPageQuery,
   type ScriptJobSpec,
 } from './executor';
-import {
-  captureFiles,
-  isErrnoError,
-  OutputFollower,
-  readLogFile,
-  removeCaptureFiles,
-  STREAMS,
-  type CaptureFiles,
-} from './job-log';
+import { captureFiles, isErrnoError, OutputFollower, removeCaptureFiles, STREAMS, type CaptureFiles } from './job-log';
+import { TrackingExecutor, type TrackedJob as TrackedJobBase } from './tracking-executor';
 
 // ---------------------------------------------------------------------------------------------------------------
 // The local executor: jobs as process groups on this machine (Linux).
@@ -152,15 +141,13 @@ type StopReason = 'cancelled' | 'timed-out';
 
 type JobOutcome = Pick<ExecutorJobStatus<LocalProcessHandle>, 'state' | 'reason' | 'exitCode' | 'signal'>;
 
-interface TrackedJob {
-  status: ExecutorJobStatus<LocalProcessHandle>;
+interface TrackedJob extends TrackedJobBase<LocalProcessHandle> {
   files: JobFiles;
   maxRuntimeMs: number | null;
   /** Set once we asked the job to stop: what it ends as. */
   stopRequested: StopReason | null;
   output: OutputFollower | null;
   timers: NodeJS.Timeout[];
-  endWaiters: ((status: ExecutorJobStatus<LocalProcessHandle>) => void)[];
 }
 
 /**
@@ -168,18 +155,13 @@ interface TrackedJob {
  * code to a file, so it outlives the app: the next instance adopts it (`adopt`), told apart from a process that
  * reuses its pid by its start time. Linux only: it reads /proc.
  */
-export class LocalExecutor implements Executor<LocalProcessHandle> {
-  private readonly jobs = new Map<string, TrackedJob>();
-  private readonly listeners = new Set<(event: ExecutorEvent<LocalProcessHandle>) => void>();
+export class LocalExecutor extends TrackingExecutor<LocalProcessHandle, TrackedJob> {
   private readonly killGraceMs: number;
   private readonly pollMs: number;
   private readonly bootId: string;
-  private closed = false;
 
-  constructor(
-    private readonly logger: Logger,
-    options: LocalExecutorOptions = {},
-  ) {
+  constructor(logger: Logger, options: LocalExecutorOptions = {}) {
+    super(logger);
     this.killGraceMs = options.killGraceMs ?? 10_000;
     this.pollMs = options.pollMs ?? 200;
     // With the start time, tells a process apart from one that got the same pid and start tick after a reboot.
@@ -255,30 +237,9 @@ export class LocalExecutor implements Executor<LocalProcessHandle> {
     return this.snapshot(job);
   }
 
-  status(id: string): ExecutorJobStatus<LocalProcessHandle> {
-    return this.snapshot(this.get(id));
-  }
-
-  ended(id: string): Promise<ExecutorJobStatus<LocalProcessHandle>> {
-    const job = this.get(id);
-    if (isFinalState(job.status.state)) return Promise.resolve(this.snapshot(job));
-    return new Promise((resolve) => job.endWaiters.push(resolve));
-  }
-
   async cancel(id: string): Promise<void> {
     const job = this.get(id);
     if (!isFinalState(job.status.state)) this.stop(job, 'cancelled');
-  }
-
-  async readLog(id: string, query: LogPageQuery = {}): Promise<LogPage> {
-    const job = this.get(id);
-    // Taken before reading: a job's log is complete by the time its state is final.
-    return readLogFile(job.files.log, query, isFinalState(job.status.state));
-  }
-
-  subscribe(listener: (event: ExecutorEvent<LocalProcessHandle>) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 
   close(): void {
@@ -300,28 +261,17 @@ export class LocalExecutor implements Executor<LocalProcessHandle> {
     state: ExecutorJobState,
     handle: LocalProcessHandle | null,
   ): TrackedJob {
-    if (this.closed) throw new AppError('FAILED_PRECONDITION', 'the executor is closed');
-    const existing = this.jobs.get(id);
-    // An id can be used again once its job has ended (a retry).
-    if (existing && !isFinalState(existing.status.state))
-      throw new AppError('CONFLICT', `job ${id} is already running`);
-    const job: TrackedJob = {
+    const job = this.register({
       status: { id, state, handle, startedAt: null, endedAt: null, exitCode: null, signal: null, reason: null },
+      logFile,
       files: jobFiles(logFile),
       maxRuntimeMs,
       stopRequested: null,
       output: null,
       timers: [],
       endWaiters: [],
-    };
-    this.jobs.set(id, job);
+    });
     if (state === 'starting') this.emit({ type: 'state', job: this.snapshot(job) });
-    return job;
-  }
-
-  private get(id: string): TrackedJob {
-    const job = this.jobs.get(id);
-    if (!job) throw AppError.notFound('job', id);
     return job;
   }
 
@@ -420,25 +370,6 @@ export class LocalExecutor implements Executor<LocalProcessHandle> {
     }
     // The capture files are now in the log; the exit-code file stays as the record of the outcome.
     removeCaptureFiles(job.files);
-    job.status = { ...job.status, ...outcome, endedAt: Date.now() };
-    const status = this.snapshot(job);
-    this.emit({ type: 'state', job: status });
-    for (const resolve of job.endWaiters.splice(0)) resolve(status);
-    return status;
-  }
-
-  private snapshot(job: TrackedJob): ExecutorJobStatus<LocalProcessHandle> {
-    return { ...job.status, handle: job.status.handle ? { ...job.status.handle } : null };
-  }
-
-  private emit(event: ExecutorEvent<LocalProcessHandle>): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (err) {
-        // A subscriber's bug must not leave a job half-ended.
-        this.logger.error({ err, event: event.type }, 'an executor subscriber failed');
-      }
-    }
+    return this.settle(job, outcome);
   }
 }

@@ -8,15 +8,12 @@ import { AppError } from '#shared/errors';
 import {
   isFinalState,
   type AdoptableJob,
-  type Executor,
-  type ExecutorEvent,
   type ExecutorJobState,
   type ExecutorJobStatus,
-  type LogPage,
-  type LogPageQuery,
   type ScriptJobSpec,
 } from './executor';
-import { captureFiles, OutputFollower, readLogFile, removeCaptureFiles, type CaptureFiles } from './job-log';
+import { captureFiles, OutputFollower, removeCaptureFiles, type CaptureFiles } from './job-log';
+import { TrackingExecutor, type TrackedJob as TrackedJobBase } from './tracking-executor';
 
 // ---------------------------------------------------------------------------------------------------------------
 // The Slurm executor: jobs as Slurm batch jobs (sbatch), tracked with squeue, cancelled with scancel.
@@ -101,14 +98,12 @@ interface SlurmJobRecord {
 
 type JobOutcome = Pick<ExecutorJobStatus<SlurmJobHandle>, 'state' | 'reason' | 'exitCode' | 'signal'>;
 
-interface TrackedJob {
-  status: ExecutorJobStatus<SlurmJobHandle>;
+interface TrackedJob extends TrackedJobBase<SlurmJobHandle> {
   files: CaptureFiles;
   /** The `--time` it was given, for the reason of a time-out; null: the partition's limit. */
   timeLimitMinutes: number | null;
   cancelRequested: boolean;
   output: OutputFollower | null;
-  endWaiters: ((status: ExecutorJobStatus<SlurmJobHandle>) => void)[];
 }
 
 /** Quoted for sh: any bytes, literally (`$(…)`, quotes and newlines included). */
@@ -213,21 +208,19 @@ function slurmMessage(stderr: string): string {
  * `start` resolves once Slurm has accepted the job (state `starting`, with its handle): on a busy cluster a job
  * may wait long before it runs, and its handle must be stored meanwhile.
  */
-export class SlurmExecutor implements Executor<SlurmJobHandle> {
-  private readonly jobs = new Map<string, TrackedJob>();
-  private readonly listeners = new Set<(event: ExecutorEvent<SlurmJobHandle>) => void>();
+export class SlurmExecutor extends TrackingExecutor<SlurmJobHandle, TrackedJob> {
   private readonly commandEnv: NodeJS.ProcessEnv;
   private readonly pollMs: number;
   private pollTimer: NodeJS.Timeout | null = null;
   private polling = false;
   /** The last problem polling met, so that a controller that stays down is logged once, not every poll. */
   private pollProblem: string | null = null;
-  private closed = false;
 
   constructor(
-    private readonly logger: Logger,
+    logger: Logger,
     private readonly options: SlurmExecutorOptions = {},
   ) {
+    super(logger);
     this.pollMs = options.pollMs ?? 1000;
     this.commandEnv = options.slurmConf ? { ...process.env, SLURM_CONF: options.slurmConf } : process.env;
   }
@@ -311,33 +304,12 @@ export class SlurmExecutor implements Executor<SlurmJobHandle> {
     return this.snapshot(job);
   }
 
-  status(id: string): ExecutorJobStatus<SlurmJobHandle> {
-    return this.snapshot(this.get(id));
-  }
-
-  ended(id: string): Promise<ExecutorJobStatus<SlurmJobHandle>> {
-    const job = this.get(id);
-    if (isFinalState(job.status.state)) return Promise.resolve(this.snapshot(job));
-    return new Promise((resolve) => job.endWaiters.push(resolve));
-  }
-
   /** `scancel`: Slurm sends SIGTERM, then SIGKILL after its KillWait; the job ends as CANCELLED. */
   async cancel(id: string): Promise<void> {
     const job = this.get(id);
     if (isFinalState(job.status.state) || job.cancelRequested) return;
     job.cancelRequested = true;
     if (job.status.handle) await this.scancel(job);
-  }
-
-  async readLog(id: string, query: LogPageQuery = {}): Promise<LogPage> {
-    const job = this.get(id);
-    // Taken before reading: a job's log is complete by the time its state is final.
-    return readLogFile(job.files.log, query, isFinalState(job.status.state));
-  }
-
-  subscribe(listener: (event: ExecutorEvent<SlurmJobHandle>) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 
   close(): void {
@@ -353,27 +325,15 @@ export class SlurmExecutor implements Executor<SlurmJobHandle> {
   }
 
   private track(id: string, logFile: string, limitMinutes: number | null, state: ExecutorJobState): TrackedJob {
-    if (this.closed) throw new AppError('FAILED_PRECONDITION', 'the executor is closed');
-    const existing = this.jobs.get(id);
-    // An id can be used again once its job has ended (a retry).
-    if (existing && !isFinalState(existing.status.state))
-      throw new AppError('CONFLICT', `job ${id} is already running`);
-    const job: TrackedJob = {
+    return this.register({
       status: { id, state, handle: null, startedAt: null, endedAt: null, exitCode: null, signal: null, reason: null },
+      logFile,
       files: captureFiles(logFile),
       timeLimitMinutes: limitMinutes,
       cancelRequested: false,
       output: null,
       endWaiters: [],
-    };
-    this.jobs.set(id, job);
-    return job;
-  }
-
-  private get(id: string): TrackedJob {
-    const job = this.jobs.get(id);
-    if (!job) throw AppError.notFound('job', id);
-    return job;
+    });
   }
 
   private followOutput(job: TrackedJob): OutputFollower {
@@ -550,11 +510,7 @@ export class SlurmExecutor implements Executor<SlurmJobHandle> {
       job.output = null;
     }
     removeCaptureFiles(job.files);
-    job.status = { ...job.status, ...outcome, endedAt: endedAt ?? Date.now() };
-    const status = this.snapshot(job);
-    this.emit({ type: 'state', job: status });
-    for (const resolve of job.endWaiters.splice(0)) resolve(status);
-    return status;
+    return this.settle(job, endedAt === null ? outcome : { ...outcome, endedAt });
   }
 
   /** Runs a Slurm client; a failure comes back as Slurm's message, never as a raw exec error. */
@@ -587,21 +543,6 @@ export class SlurmExecutor implements Executor<SlurmJobHandle> {
         else if (code !== null) resolve({ ok: false, problem: slurmMessage(stderr), stderr });
       });
     });
-  }
-
-  private snapshot(job: TrackedJob): ExecutorJobStatus<SlurmJobHandle> {
-    return { ...job.status, handle: job.status.handle ? { ...job.status.handle } : null };
-  }
-
-  private emit(event: ExecutorEvent<SlurmJobHandle>): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (err) {
-        // A subscriber's bug must not leave a job half-ended.
-        this.logger.error({ err, event: event.type }, 'an executor subscriber failed');
-      }
-    }
   }
 }
 
