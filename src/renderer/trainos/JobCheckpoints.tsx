@@ -43,8 +43,14 @@ export function JobCheckpoints({ job }: { job: TrainingJob }) {
         </div>
       ) : items.length === 0 ? (
         <EmptyState title="No checkpoints yet">
-          A running job saves one with <code className="font-mono">aidos.save_checkpoint(path, step)</code>; a restart
-          (a retry, or after being preempted) resumes from the newest.
+          {job.spec.kind === 'builtin' ? (
+            'The trainer saves one after each epoch'
+          ) : (
+            <>
+              A running job saves one with <code className="font-mono">aidos.save_checkpoint(path, step)</code>
+            </>
+          )}
+          ; a restart (a retry, or after being preempted) resumes from the newest.
         </EmptyState>
       ) : (
         <table className="w-full text-left" aria-label="Checkpoints">

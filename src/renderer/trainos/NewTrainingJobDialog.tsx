@@ -16,19 +16,39 @@ import {
   type FieldError,
   type SpecField,
 } from './command';
-import { Field, NumberInput, numberOrDefault, ResourceFields, resourceDraftOf, resourcesInput } from './form-fields';
+import {
+  builtinDraftOf,
+  builtinFieldErrors,
+  builtinJobSpec,
+  builtinUnchangedSince,
+  type BuiltinDraft,
+} from './builtin-job';
+import { BuiltinJobFields } from './BuiltinJobFields';
+import {
+  ExperimentField,
+  Field,
+  NumberInput,
+  numberOrDefault,
+  PriorityField,
+  resourceDraftOf,
+  ResourceFields,
+  resourcesInput,
+  RetriesField,
+} from './form-fields';
 import {
   TEMPLATES_QUERY_KEY,
   templateDraftOf,
   templateFieldOf,
   templateJobRequest,
+  unchangedSince,
   type DatasetChoice,
   type TemplateDraft,
   type TemplateJobRequest,
 } from './template-job';
 import { TemplateJobFields } from './TemplateJobFields';
 
-type Mode = 'template' | 'command';
+/** 'builtin': the clone of a built-in trainer's job (a form of its own; it has no other mode to switch to). */
+type Mode = 'template' | 'command' | 'builtin';
 
 /** What the command form holds: text as typed, so that an emptied number field means "the server's default". */
 interface CommandDraft {
@@ -66,7 +86,7 @@ function commandDraftOf(job: TrainingJob): CommandDraft {
   const { spec } = job;
   return {
     name: job.name,
-    // Only script jobs are cloned into this form (the job page offers no clone of a built-in trainer's job).
+    // Only script jobs are cloned into this form (a built-in trainer's job has a clone form of its own).
     command: (spec.command ?? []).map(quoteArgument).join(' '),
     workingDir: spec.workingDir ?? '',
     experiment: spec.experiment,
@@ -84,7 +104,7 @@ function commandDraftOf(job: TrainingJob): CommandDraft {
 export interface NewTrainingJobDialogProps {
   open: boolean;
   onClose: () => void;
-  /** Opens on the command form filled in with this job's spec. */
+  /** Opens on the command form filled in with this job's spec (a built-in job: on its trainer's settings). */
   cloneOf?: TrainingJob;
   /** Opens on the template form with this dataset version chosen (for the first template that reads one). */
   dataset?: DatasetChoice;
@@ -110,8 +130,12 @@ function NewTrainingJobForm({ onClose, cloneOf, dataset, onSubmitted }: Omit<New
     staleTime: 60_000,
   });
   const templateList = templates.data?.templates ?? [];
-  // Chosen by the user, else: a clone's command, a template when there is one, the command form when there is none.
-  const [chosenMode, setMode] = useState<Mode | null>(cloneOf ? 'command' : null);
+  const [builtinDraft, setBuiltinDraft] = useState<BuiltinDraft | null>(() =>
+    cloneOf ? builtinDraftOf(cloneOf) : null,
+  );
+  // Chosen by the user, else: a clone's command (or trainer), a template when there is one, the command form when
+  // there is none.
+  const [chosenMode, setMode] = useState<Mode | null>(cloneOf ? (builtinDraft ? 'builtin' : 'command') : null);
   const mode: Mode = chosenMode ?? (templates.isPending || templateList.length > 0 ? 'template' : 'command');
 
   const [commandDraft, setCommandDraft] = useState<CommandDraft>(() =>
@@ -129,7 +153,7 @@ function NewTrainingJobForm({ onClose, cloneOf, dataset, onSubmitted }: Omit<New
     onClose();
     onSubmitted?.(job);
   };
-  const submitCommand = useMutation({
+  const submitSpec = useMutation({
     mutationFn: (spec: TrainingJobInput) => api.call('trainingJobs.submit', spec),
     onSuccess: submitted,
   });
@@ -145,12 +169,16 @@ function NewTrainingJobForm({ onClose, cloneOf, dataset, onSubmitted }: Omit<New
 
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
+    if (mode === 'builtin') {
+      if (builtinDraft) submitSpec.mutate(builtinJobSpec(builtinDraft));
+      return;
+    }
     if (mode === 'template') {
       if (template && templateDraft) submitTemplate.mutate(templateJobRequest(template, templateDraft));
       return;
     }
     if ('error' in split || 'error' in env) return;
-    submitCommand.mutate({
+    submitSpec.mutate({
       ...commandDraft.carried,
       name: commandDraft.name.trim() || undefined,
       command: split.argv,
@@ -164,8 +192,13 @@ function NewTrainingJobForm({ onClose, cloneOf, dataset, onSubmitted }: Omit<New
     });
   };
 
-  const pending = submitCommand.isPending || submitTemplate.isPending;
-  const ready = mode === 'template' ? template !== undefined : commandReady;
+  const pending = submitSpec.isPending || submitTemplate.isPending;
+  const ready =
+    mode === 'template'
+      ? template !== undefined
+      : mode === 'builtin'
+        ? builtinDraft !== null && builtinDraft.dataset.dataset !== ''
+        : commandReady;
   return (
     <Dialog
       open
@@ -188,10 +221,23 @@ function NewTrainingJobForm({ onClose, cloneOf, dataset, onSubmitted }: Omit<New
           need, then submit it as a new job.
         </p>
       )}
-      <ModeSwitch mode={mode} onChange={setMode} templatesDisabled={templates.isSuccess && templateList.length === 0} />
+      {mode !== 'builtin' && (
+        <ModeSwitch
+          mode={mode}
+          onChange={setMode}
+          templatesDisabled={templates.isSuccess && templateList.length === 0}
+        />
+      )}
       <form id="new-training-job-form" onSubmit={onSubmit} className="space-y-4" noValidate>
-        {mode === 'command' ? (
-          <CommandJobFields draft={commandDraft} onChange={setCommandDraft} error={submitCommand.error} />
+        {mode === 'builtin' && builtinDraft ? (
+          <BuiltinFormWithErrors
+            draft={builtinDraft}
+            onChange={setBuiltinDraft}
+            error={submitSpec.error}
+            submitted={submitSpec.variables}
+          />
+        ) : mode === 'command' ? (
+          <CommandJobFields draft={commandDraft} onChange={setCommandDraft} error={submitSpec.error} />
         ) : templates.isError ? (
           <ErrorBanner
             error={templates.error}
@@ -209,6 +255,7 @@ function NewTrainingJobForm({ onClose, cloneOf, dataset, onSubmitted }: Omit<New
             draft={templateDraft}
             onChange={setTemplateDraft}
             error={submitTemplate.error}
+            submitted={submitTemplate.variables}
           />
         )}
       </form>
@@ -225,7 +272,7 @@ function ModeSwitch({
   onChange: (mode: Mode) => void;
   templatesDisabled: boolean;
 }) {
-  const modes: { value: Mode; label: string; title?: string }[] = [
+  const modes: { value: Exclude<Mode, 'builtin'>; label: string; title?: string }[] = [
     {
       value: 'template',
       label: 'From a template',
@@ -261,21 +308,57 @@ function ModeSwitch({
   );
 }
 
-/** The template form, with a rejected submit's complaints under the fields they name (the rest below). */
+/**
+ * The template form, with a rejected submit's complaints under the fields they name (the rest below), each until
+ * its field is changed.
+ */
 function TemplateFormWithErrors({
   error,
+  submitted,
   ...props
-}: Omit<Parameters<typeof TemplateJobFields>[0], 'errorOf'> & { error: Error | null }) {
+}: Omit<Parameters<typeof TemplateJobFields>[0], 'errorOf'> & {
+  error: Error | null;
+  submitted: TemplateJobRequest | undefined;
+}) {
   const errors = serverFieldErrors(error).map((e) => ({ field: templateFieldOf(e.path, props.template), ...e }));
+  const current = templateJobRequest(props.template, props.draft);
   const errorOf = (field: string): string | undefined =>
     errors
-      .filter((e) => e.field === field)
+      .filter((e) => e.field === field && (!submitted || unchangedSince(field, submitted, current)))
       .map((e) => e.message)
       .join('; ') || undefined;
   const unplaced = errors.filter((e) => e.field === null);
   return (
     <>
       <TemplateJobFields {...props} errorOf={errorOf} />
+      <NotSubmitted error={error} unplaced={unplaced} placed={errors.length - unplaced.length} />
+    </>
+  );
+}
+
+/**
+ * The clone form of a built-in job, with a rejected submit's complaints under the fields they name (the rest
+ * below), each until its field is changed.
+ */
+function BuiltinFormWithErrors({
+  error,
+  submitted,
+  ...props
+}: Omit<Parameters<typeof BuiltinJobFields>[0], 'errorOf'> & {
+  error: Error | null;
+  submitted: TrainingJobInput | undefined;
+}) {
+  const errors = builtinFieldErrors(error, props.draft.kind);
+  const current = builtinJobSpec(props.draft);
+  const errorOf = (field: string): string | undefined =>
+    errors
+      .filter((e) => e.field === field && (!submitted || builtinUnchangedSince(field, submitted, current)))
+      .map((e) => e.message)
+      .join('; ') || undefined;
+  const unplaced = errors.filter((e) => e.field === null);
+  return (
+    <>
+      <BuiltinJobFields {...props} errorOf={errorOf} />
       <NotSubmitted error={error} unplaced={unplaced} placed={errors.length - unplaced.length} />
     </>
   );
@@ -366,19 +449,11 @@ function CommandJobFields({
             className={`${inputClass} font-mono text-[12px]`}
           />
         </Field>
-        <Field
-          id="tj-experiment"
-          label="Experiment"
-          hint="Its run goes into this ModelHub experiment (made when missing)."
+        <ExperimentField
+          value={draft.experiment}
+          onChange={(v) => set('experiment', v)}
           error={errorOf('experiment')}
-        >
-          <input
-            id="tj-experiment"
-            value={draft.experiment}
-            onChange={(e) => set('experiment', e.target.value)}
-            className={inputClass}
-          />
-        </Field>
+        />
       </div>
       {datasets.length > 0 && (
         <div data-testid="carried-datasets">
@@ -401,12 +476,8 @@ function CommandJobFields({
       )}
       <div className="grid grid-cols-4 gap-3">
         <ResourceFields draft={draft.resources} onChange={(r) => set('resources', r)} errorOf={errorOf} />
-        <Field id="tj-priority" label="Priority" hint="-100 to 100; higher first." error={errorOf('priority')}>
-          <NumberInput id="tj-priority" value={draft.priority} onChange={(v) => set('priority', v)} />
-        </Field>
-        <Field id="tj-retries" label="Retries" hint="After a failure." error={errorOf('retries')}>
-          <NumberInput id="tj-retries" value={draft.retries} onChange={(v) => set('retries', v)} />
-        </Field>
+        <PriorityField value={draft.priority} onChange={(v) => set('priority', v)} error={errorOf('priority')} />
+        <RetriesField value={draft.retries} onChange={(v) => set('retries', v)} error={errorOf('retries')} />
         <Field id="tj-max-runtime" label="Max runtime (s)" hint="Empty: no limit." error={errorOf('maxRuntimeSeconds')}>
           <NumberInput
             id="tj-max-runtime"

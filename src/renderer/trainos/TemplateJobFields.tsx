@@ -5,7 +5,7 @@ import type { TemplateParam, TrainingTemplate } from '#shared/contracts/trainos'
 import { cx, inputClass, Muted } from '../components/ui';
 import { queryKeys, useApi } from '../lib/api';
 import { formatBytes, formatDateTime } from '../lib/format';
-import { Field, NumberInput, ResourceFields } from './form-fields';
+import { ExperimentField, Field, NumberInput, PriorityField, ResourceFields, RetriesField } from './form-fields';
 import { switchTemplate, type DatasetChoice, type TemplateDraft } from './template-job';
 
 /** As many datasets as the menu lists (the upload and import dialogs ask for the same). */
@@ -79,37 +79,36 @@ export function TemplateJobFields({
               className={inputClass}
             />
           </Field>
-          <Field
-            id="tj-experiment"
-            label="Experiment"
-            hint="Its run goes into this ModelHub experiment (made when missing)."
+          <ExperimentField
+            value={draft.experiment}
+            onChange={(v) => set('experiment', v)}
             error={errorOf('experiment')}
-          >
-            <input
-              id="tj-experiment"
-              value={draft.experiment}
-              onChange={(e) => set('experiment', e.target.value)}
-              className={inputClass}
-            />
-          </Field>
-          <Field id="tj-priority" label="Priority" hint="-100 to 100; higher first." error={errorOf('priority')}>
-            <NumberInput id="tj-priority" value={draft.priority} onChange={(v) => set('priority', v)} />
-          </Field>
-          <Field id="tj-retries" label="Retries" hint="After a failure." error={errorOf('retries')}>
-            <NumberInput id="tj-retries" value={draft.retries} onChange={(v) => set('retries', v)} />
-          </Field>
+          />
+          <PriorityField value={draft.priority} onChange={(v) => set('priority', v)} error={errorOf('priority')} />
+          <RetriesField value={draft.retries} onChange={(v) => set('retries', v)} error={errorOf('retries')} />
         </div>
       </Section>
       <Section title="Resources">
         <div className="grid grid-cols-2 gap-x-4 gap-y-3 sm:grid-cols-4">
-          <ResourceFields draft={draft.resources} onChange={(r) => set('resources', r)} errorOf={errorOf} />
+          <ResourceFields
+            draft={draft.resources}
+            onChange={(r) => set('resources', r)}
+            errorOf={errorOf}
+            cpuOnly={template.kind === 'builtin'}
+          />
         </div>
+        {template.kind === 'builtin' && (
+          <p className="text-[12px] text-zinc-500 dark:text-zinc-400">
+            A built-in trainer runs in the app, on the CPU (TF.js&apos;s wasm backend).
+          </p>
+        )}
       </Section>
     </>
   );
 }
 
-function Section({ title, children }: { title: string; children: ReactNode }) {
+/** A titled group of the new-job forms' fields. */
+export function Section({ title, children }: { title: string; children: ReactNode }) {
   return (
     <fieldset className="min-w-0 space-y-3">
       <legend className="mb-2 text-[11px] font-semibold tracking-wide text-zinc-500 uppercase dark:text-zinc-400">

@@ -1,7 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
 import { Link, useNavigate } from 'react-router';
-import { trainerSummary } from '#shared/contracts/builtin-trainer';
 import { hasEnded, trainosEvents, type TrainingJob } from '#shared/contracts/trainos';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { Button, Card, Muted, Spinner } from '../components/ui';
@@ -11,6 +10,7 @@ import { queryKeys, useApi } from '../lib/api';
 import { formatDateTime, formatDuration, formatMb, shortId } from '../lib/format';
 import { useNow } from '../lib/hooks';
 import { toastError } from '../lib/toasts';
+import { trainerSettings } from './builtin-job';
 import { quoteArgument } from './command';
 import { JobCheckpoints } from './JobCheckpoints';
 import { JobLog } from './JobLog';
@@ -96,11 +96,9 @@ export function TrainingJobPage({ jobId }: { jobId: string }) {
                   {retry.isPending ? 'Retrying…' : 'Retry'}
                 </Button>
               )}
-              {data.spec.kind === 'script' && (
-                <Button onClick={() => setCloning(true)} title="A new job from this one's spec, to change first">
-                  Clone…
-                </Button>
-              )}
+              <Button onClick={() => setCloning(true)} title="A new job from this one's spec, to change first">
+                Clone…
+              </Button>
             </div>
           </div>
           {data.state === 'queued' && data.reason && (
@@ -117,7 +115,7 @@ export function TrainingJobPage({ jobId }: { jobId: string }) {
             <Spec job={data} />
           </div>
           <div className="mb-4">
-            <JobMetrics runId={data.runId} />
+            <JobMetrics runId={data.runId} builtin={data.spec.kind === 'builtin'} />
           </div>
           <div className="mb-4">
             <JobCheckpoints job={data} />
@@ -168,11 +166,14 @@ function Outcome({ job }: { job: TrainingJob }) {
             <Muted> · CUDA_VISIBLE_DEVICES={job.placement.cudaVisibleDevices}</Muted>
           )}
         </Fact>
-        <Fact label="Exit">
-          <span data-testid="training-job-exit">
-            {job.signal !== null ? `signal ${job.signal}` : job.exitCode !== null ? `code ${job.exitCode}` : '—'}
-          </span>
-        </Fact>
+        {/* A built-in trainer runs in the app's worker thread: it has no process to exit. */}
+        {job.spec.kind === 'script' && (
+          <Fact label="Exit">
+            <span data-testid="training-job-exit">
+              {job.signal !== null ? `signal ${job.signal}` : job.exitCode !== null ? `code ${job.exitCode}` : '—'}
+            </span>
+          </Fact>
+        )}
         <Fact label="Run">
           {job.runId ? (
             <Link
@@ -210,6 +211,7 @@ function Spec({ job }: { job: TrainingJob }) {
   const { spec } = job;
   const env = Object.entries(spec.env);
   const params = Object.entries(spec.params);
+  const builtin = spec.kind === 'builtin';
   return (
     <Card title="Spec">
       <dl className="grid grid-cols-[9rem_1fr] gap-x-4 gap-y-1.5" data-testid="training-job-spec">
@@ -225,15 +227,19 @@ function Spec({ job }: { job: TrainingJob }) {
             <code className="font-mono text-[12px] break-all">{spec.workingDir}</code>
           </Fact>
         )}
+        {spec.trainer && (
+          <Fact label="Trainer">
+            <TrainerFact trainer={spec.trainer} />
+          </Fact>
+        )}
         {spec.trainer && spec.registerModel && (
           <>
-            <Fact label="Trainer">
-              <code className="font-mono text-[12px] break-all" data-testid="training-job-trainer">
-                {trainerSummary(spec.trainer)}
-              </code>
-            </Fact>
             <Fact label="Registers">
-              <Link to={modelPath(spec.registerModel)} className="text-indigo-600 hover:underline">
+              <Link
+                to={modelPath(spec.registerModel)}
+                className="text-indigo-600 hover:underline dark:text-indigo-400"
+                data-testid="training-job-registers"
+              >
                 {spec.registerModel}
               </Link>
             </Fact>
@@ -245,13 +251,15 @@ function Spec({ job }: { job: TrainingJob }) {
               {spec.datasets.map((d) => (
                 <li key={`${d.as ?? ''}:${d.dataset}`}>
                   <DatasetVersionLink dataset={d.dataset} version={d.version} />
-                  {d.as && <Muted> as AIDOS_DATASET_{d.as}</Muted>}
+                  {/* A built-in trainer reads it in the app: no environment variable names it. */}
+                  {d.as && !builtin && <Muted> as AIDOS_DATASET_{d.as}</Muted>}
                 </li>
               ))}
             </ul>
           </Fact>
         )}
-        {params.length > 0 && (
+        {/* A built-in job's template parameters went into its trainer's settings, shown above. */}
+        {params.length > 0 && !builtin && (
           <Fact label="Parameters">
             <ul className="font-mono text-[12px]">
               {params.map(([name, value]) => (
@@ -281,21 +289,43 @@ function Spec({ job }: { job: TrainingJob }) {
           )}
         </Fact>
         <Fact label="Retries">{spec.retries}</Fact>
-        <Fact label="Environment">
-          {env.length === 0 ? (
-            <Muted>nothing beyond what the job is given</Muted>
-          ) : (
-            <ul className="font-mono text-[12px]">
-              {env.map(([name, value]) => (
-                <li key={name} className="break-all">
-                  {name}={value}
-                </li>
-              ))}
-            </ul>
-          )}
-        </Fact>
+        {!builtin && (
+          <Fact label="Environment">
+            {env.length === 0 ? (
+              <Muted>nothing beyond what the job is given</Muted>
+            ) : (
+              <ul className="font-mono text-[12px]">
+                {env.map(([name, value]) => (
+                  <li key={name} className="break-all">
+                    {name}={value}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </Fact>
+        )}
       </dl>
     </Card>
+  );
+}
+
+/**
+ * Which trainer, and the settings its kind reads, one chip each: "tabular-classifier" then "target=species",
+ * "epochs=3"… (the spec also holds the defaults of settings only other kinds read, left out here).
+ */
+function TrainerFact({ trainer }: { trainer: NonNullable<TrainingJob['spec']['trainer']> }) {
+  const { kind, ...settings } = trainerSettings(trainer);
+  return (
+    <span className="flex flex-wrap items-center gap-1" data-testid="training-job-trainer">
+      <code className="font-mono text-[12px] font-medium">{kind}</code>{' '}
+      {Object.entries(settings).map(([key, value]) => (
+        <span key={key}>
+          <code className="rounded bg-zinc-100 px-1.5 py-0.5 font-mono text-[11px] break-all text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300">
+            {key}={typeof value === 'string' ? value : JSON.stringify(value)}
+          </code>{' '}
+        </span>
+      ))}
+    </span>
   );
 }
 

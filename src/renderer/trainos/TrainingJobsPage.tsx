@@ -1,4 +1,3 @@
-import { trainerSummary } from '#shared/contracts/builtin-trainer';
 import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
@@ -12,6 +11,7 @@ import { queryKeys, useApi } from '../lib/api';
 import { formatDateTime, formatDuration, formatRelative, shortId } from '../lib/format';
 import { useNow } from '../lib/hooks';
 import { NewTrainingJobDialog } from './NewTrainingJobDialog';
+import { builtinJobSubtitle, trainerText } from './builtin-job';
 import { TrainingJobPage } from './TrainingJobPage';
 import { TrainingStateBadge } from './TrainingStateBadge';
 import { formatPlacement, stateNote, trainingJobPath } from './training-jobs';
@@ -129,6 +129,8 @@ function TrainingJobRow({ job, now }: { job: TrainingJob; now: number }) {
   const placement = formatPlacement(job.placement);
   const note = stateNote(job);
   const duration = job.startedAt === null ? null : (job.endedAt ?? now) - job.startedAt;
+  // Built-in jobs from one template share its title: what each trains, on what, tells them apart.
+  const subtitle = builtinJobSubtitle(job);
   return (
     <tr
       data-testid="training-job-row"
@@ -140,10 +142,15 @@ function TrainingJobRow({ job, now }: { job: TrainingJob; now: number }) {
         <Link
           to={trainingJobPath(job.id)}
           className="block truncate font-medium text-zinc-900 hover:text-indigo-600 hover:underline dark:text-zinc-100 dark:hover:text-indigo-400"
-          title={job.spec.command ? job.spec.command.join(' ') : job.spec.trainer && trainerSummary(job.spec.trainer)}
+          title={job.spec.command ? job.spec.command.join(' ') : job.spec.trainer && trainerText(job.spec.trainer)}
         >
           {job.name}
         </Link>
+        {subtitle && (
+          <p className="truncate text-[12px] text-zinc-600 dark:text-zinc-300" data-testid="training-job-trains">
+            {subtitle}
+          </p>
+        )}
         <p className="font-mono text-[11px] text-zinc-500" title={job.id}>
           {shortId(job.id)}
           {job.spec.priority !== 0 && <span className="ml-2">prio {job.spec.priority}</span>}

@@ -71,6 +71,45 @@ export function NumberInput({
   );
 }
 
+/** The fields every new-job form has for where its run goes and how it is queued. */
+export function ExperimentField(props: {
+  value: string;
+  onChange: (value: string) => void;
+  error: string | undefined;
+}) {
+  return (
+    <Field
+      id="tj-experiment"
+      label="Experiment"
+      hint="Its run goes into this ModelHub experiment (made when missing)."
+      error={props.error}
+    >
+      <input
+        id="tj-experiment"
+        value={props.value}
+        onChange={(e) => props.onChange(e.target.value)}
+        className={inputClass}
+      />
+    </Field>
+  );
+}
+
+export function PriorityField(props: { value: string; onChange: (value: string) => void; error: string | undefined }) {
+  return (
+    <Field id="tj-priority" label="Priority" hint="-100 to 100; higher first." error={props.error}>
+      <NumberInput id="tj-priority" value={props.value} onChange={props.onChange} />
+    </Field>
+  );
+}
+
+export function RetriesField(props: { value: string; onChange: (value: string) => void; error: string | undefined }) {
+  return (
+    <Field id="tj-retries" label="Retries" hint="After a failure." error={props.error}>
+      <NumberInput id="tj-retries" value={props.value} onChange={props.onChange} />
+    </Field>
+  );
+}
+
 /** A number field's value for the request: undefined when empty (the server's default applies). */
 export function numberOrDefault(text: string): number | undefined {
   return text.trim() === '' ? undefined : Number(text);
@@ -107,19 +146,35 @@ export function resourcesInput(draft: ResourceDraft): NonNullable<TrainingJobInp
 
 const GPU_CHOICES = ['0', '1', '2', '3', '4', '8', 'any'];
 
-/** GPUs, GPU memory, CPU threads and RAM, as the job asks for them. */
+/**
+ * GPUs, GPU memory, CPU threads and RAM, as the job asks for them; `cpuOnly` (a built-in trainer, which runs on the
+ * CPU here): CPU threads and RAM only, the GPUs left as the draft has them.
+ */
 export function ResourceFields({
   draft,
   onChange,
   errorOf,
+  cpuOnly = false,
 }: {
   draft: ResourceDraft;
   onChange: (draft: ResourceDraft) => void;
   errorOf: (field: (typeof RESOURCE_FIELDS)[number]) => string | undefined;
+  cpuOnly?: boolean;
 }) {
   const set = (key: keyof ResourceDraft, value: string) => onChange({ ...draft, [key]: value });
   // A cloned job or a template may ask for a count the menu does not list.
   const choices = GPU_CHOICES.includes(draft.gpus) ? GPU_CHOICES : [...GPU_CHOICES, draft.gpus];
+  const cpuFields = (
+    <>
+      <Field id="tj-cpu-threads" label="CPU threads" error={errorOf('cpuThreads')}>
+        <NumberInput id="tj-cpu-threads" value={draft.cpuThreads} onChange={(v) => set('cpuThreads', v)} />
+      </Field>
+      <Field id="tj-ram" label="RAM (MiB)" error={errorOf('ramMb')}>
+        <NumberInput id="tj-ram" value={draft.ramMb} onChange={(v) => set('ramMb', v)} />
+      </Field>
+    </>
+  );
+  if (cpuOnly) return cpuFields;
   return (
     <>
       <Field id="tj-gpus" label="GPUs" error={errorOf('gpus')}>
@@ -145,12 +200,7 @@ export function ResourceFields({
           placeholder="whole GPU"
         />
       </Field>
-      <Field id="tj-cpu-threads" label="CPU threads" error={errorOf('cpuThreads')}>
-        <NumberInput id="tj-cpu-threads" value={draft.cpuThreads} onChange={(v) => set('cpuThreads', v)} />
-      </Field>
-      <Field id="tj-ram" label="RAM (MiB)" error={errorOf('ramMb')}>
-        <NumberInput id="tj-ram" value={draft.ramMb} onChange={(v) => set('ramMb', v)} />
-      </Field>
+      {cpuFields}
     </>
   );
 }

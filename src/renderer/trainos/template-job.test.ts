@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { TrainingTemplate } from '#shared/contracts/trainos';
-import { switchTemplate, templateDraftOf, templateFieldOf, templateJobRequest } from './template-job';
+import { switchTemplate, templateDraftOf, templateFieldOf, templateJobRequest, unchangedSince } from './template-job';
 
 const TEMPLATE = TrainingTemplate.parse({
   id: 'mlp',
@@ -35,6 +35,50 @@ describe('templateDraftOf', () => {
       experiment: 'exp',
       params: {},
     });
+  });
+});
+
+describe('switchTemplate', () => {
+  const builtin = TrainingTemplate.parse({
+    id: 'builtin-tabular',
+    title: 'Built-in',
+    kind: 'builtin',
+    trainer: { kind: 'tabular-classifier', target: '{target}' },
+    params: [{ name: 'target', type: 'string', required: true }],
+    datasets: [{ as: 'TABLE' }],
+  });
+
+  test("keeps the dataset version chosen so far (the dataset page's) in the new template's first slot", () => {
+    const draft = templateDraftOf(TEMPLATE, { dataset: 'iris', version: '2' });
+    expect(switchTemplate(draft, builtin).datasets).toEqual({ TABLE: { dataset: 'iris', version: '2' } });
+  });
+
+  test('keeps each chosen dataset version where the new template reads the same one', () => {
+    const draft = templateDraftOf(TEMPLATE);
+    draft.datasets = { TRAIN: { dataset: '', version: '' }, TEST: { dataset: 'held-out', version: '' } };
+    const same = TrainingTemplate.parse({ ...TEMPLATE, id: 'same' });
+    expect(switchTemplate(draft, same).datasets).toEqual(draft.datasets);
+    expect(switchTemplate(templateDraftOf(TEMPLATE), builtin).datasets).toEqual({
+      TABLE: { dataset: '', version: '' },
+    });
+  });
+});
+
+describe('unchangedSince', () => {
+  test('tells whether a field still asks what the rejected request asked, so that its complaint shows till then', () => {
+    const draft = templateDraftOf(TEMPLATE, { dataset: 'iris', version: '' });
+    const submitted = templateJobRequest(TEMPLATE, draft);
+    const typed = templateJobRequest(TEMPLATE, {
+      ...draft,
+      params: { ...draft.params, target: 'species' },
+      resources: { ...draft.resources, ramMb: '8192' },
+    });
+    expect(unchangedSince('params.target', submitted, typed)).toBe(false);
+    expect(unchangedSince('params.epochs', submitted, typed)).toBe(true);
+    expect(unchangedSince('ramMb', submitted, typed)).toBe(false);
+    expect(unchangedSince('cpuThreads', submitted, typed)).toBe(true);
+    expect(unchangedSince('datasets.TRAIN', submitted, typed)).toBe(true);
+    expect(unchangedSince('experiment', submitted, typed)).toBe(true);
   });
 });
 

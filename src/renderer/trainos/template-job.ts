@@ -59,10 +59,24 @@ export function templateDraftOf(
   };
 }
 
-/** Another template picked: its defaults, keeping the name, experiment, priority and retries typed so far. */
+/**
+ * Another template picked: its defaults, keeping the name, experiment, priority and retries typed so far, and the
+ * dataset versions chosen so far: by their `as` when the new template reads datasets of the same names, else the
+ * first one chosen goes into its first slot (the dataset page's version stays chosen whichever template is picked).
+ */
 export function switchTemplate(draft: TemplateDraft, template: TrainingTemplate): TemplateDraft {
   const { name, experiment, priority, retries } = draft;
-  return templateDraftOf(template, undefined, { name, experiment, priority, retries });
+  const carried = { name, experiment, priority, retries };
+  if (!template.datasets.some((d) => d.as in draft.datasets)) {
+    return templateDraftOf(
+      template,
+      Object.values(draft.datasets).find((d) => d.dataset !== ''),
+      carried,
+    );
+  }
+  const next = templateDraftOf(template, undefined, carried);
+  for (const { as } of template.datasets) next.datasets[as] = draft.datasets[as] ?? { dataset: '', version: '' };
+  return next;
 }
 
 /**
@@ -126,4 +140,23 @@ export function templateFieldOf(path: string | null, template: TrainingTemplate)
   }
   const field = head === 'resources' ? second : head;
   return field !== undefined && FORM_FIELDS.includes(field) ? field : null;
+}
+
+/** A field's value in a request: `params.<name>`, `datasets.<as>`, a resource field, or a field of the job. */
+function requestValue(request: TemplateJobRequest, field: string): unknown {
+  const [head = '', key = ''] = field.split('.');
+  if (head === 'params') return request.params?.[key];
+  if (head === 'datasets') return request.datasets?.[key];
+  if ((RESOURCE_FIELDS as readonly string[]).includes(head)) {
+    return (request.resources as Record<string, unknown> | undefined)?.[head];
+  }
+  return (request as Record<string, unknown>)[head];
+}
+
+/**
+ * Whether a field of the form still asks what the rejected request asked: its complaint shows only until it is
+ * changed (a typed target no longer says "is required").
+ */
+export function unchangedSince(field: string, submitted: TemplateJobRequest, current: TemplateJobRequest): boolean {
+  return JSON.stringify(requestValue(submitted, field)) === JSON.stringify(requestValue(current, field));
 }
