@@ -33,7 +33,7 @@ const WARMUP = Number(opts.warmup);
 const THREADS = Number(opts.threads);
 const PROMPT = opts.prompt;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const MODEL = opts.model ?? path.resolve(ROOT, '../shared/fixtures/models/tiny-llama-memorizer-q8.gguf');
+const MODEL = opts.model ?? path.resolve(ROOT, 'test-fixtures/models/tiny-llama-memorizer-q8.gguf');
 const CONTEXT = 128;
 
 interface Run {

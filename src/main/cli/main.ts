@@ -6,6 +6,7 @@ import type { ImportResult } from '#shared/contracts/dataforge';
 import { AppError } from '#shared/errors';
 import { VERSION } from '#core/version';
 import { connect, type Connection } from './connection';
+import { addDeployCommands } from './deploy-commands';
 import { addModelhubCommands } from './modelhub-commands';
 import { formatBytes, formatTime, printTable } from './output';
 import { progressBar } from './progress';
@@ -499,6 +500,7 @@ function explain(err: unknown): string {
 
 addModelhubCommands(program, context);
 addTrainosCommands(program, context);
+addDeployCommands(program, context);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (flags().json) {

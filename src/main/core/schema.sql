@@ -146,6 +146,51 @@ CREATE TABLE dataforge_watches (
   UNIQUE (dataset_id, path)
 ) STRICT;
 
+CREATE TABLE deploy_deployments (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  runtime TEXT NOT NULL,
+  -- DeploymentSource as JSON: the model version or file, its format, the file served and its blob
+  source TEXT NOT NULL,
+  previous_source TEXT,
+  -- DeploymentSettings as JSON
+  settings TEXT NOT NULL,
+  state TEXT NOT NULL,
+  reason TEXT,
+  model_kind TEXT,
+  -- MemoryEstimate as JSON, from the last inspection
+  estimate TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  loaded_at INTEGER,
+  last_request_at INTEGER
+) STRICT;
+
+CREATE TABLE deploy_events (
+  id TEXT PRIMARY KEY,
+  deployment_id TEXT NOT NULL REFERENCES deploy_deployments(id) ON DELETE CASCADE,
+  at INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  message TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE deploy_request_log (
+  id TEXT PRIMARY KEY,
+  deployment_id TEXT NOT NULL REFERENCES deploy_deployments(id) ON DELETE CASCADE,
+  at INTEGER NOT NULL,
+  endpoint TEXT NOT NULL,
+  model_version INTEGER,
+  status TEXT NOT NULL,
+  http_status INTEGER NOT NULL,
+  duration_ms REAL NOT NULL,
+  prompt_tokens INTEGER,
+  completion_tokens INTEGER,
+  input TEXT NOT NULL,
+  output TEXT,
+  error TEXT,
+  truncated INTEGER NOT NULL
+) STRICT;
+
 CREATE TABLE modelhub_alias_history (
   id INTEGER PRIMARY KEY,
   model_id INTEGER NOT NULL REFERENCES modelhub_models(id) ON DELETE CASCADE,
@@ -473,6 +518,10 @@ CREATE TABLE trainos_sweeps (
 CREATE INDEX dataforge_label_annotations_project ON dataforge_label_annotations(project_id, annotator, updated_at);
 
 CREATE INDEX dataforge_tags_version ON dataforge_tags(version_id);
+
+CREATE INDEX deploy_events_deployment ON deploy_events(deployment_id, id DESC);
+
+CREATE INDEX deploy_request_log_deployment ON deploy_request_log(deployment_id, id DESC);
 
 CREATE INDEX modelhub_alias_history_model ON modelhub_alias_history(model_id, at);
 

@@ -1,4 +1,5 @@
 import { dataforgeModule } from '#services/dataforge/index';
+import { deployModule } from '#services/deploy/index';
 import { modelhubModule } from '#services/modelhub/index';
 import { securityModule } from '#services/security/index';
 import { trainosModule } from '#services/trainos/index';
@@ -10,4 +11,5 @@ export const serviceModules: readonly ServiceModule<unknown, keyof PlatformDeps>
   dataforgeModule as ServiceModule<unknown, keyof PlatformDeps>,
   modelhubModule as ServiceModule<unknown, keyof PlatformDeps>,
   trainosModule as ServiceModule<unknown, keyof PlatformDeps>,
+  deployModule as ServiceModule<unknown, keyof PlatformDeps>,
 ];

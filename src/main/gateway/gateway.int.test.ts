@@ -55,11 +55,14 @@ describe('authentication', () => {
           headers: auth ? { ...headers, authorization: auth } : headers,
         });
         expect(res.status, `${route.method} ${route.url} with ${auth ?? 'no credentials'}`).toBe(401);
-        // MLflow's routes answer in MLflow's error shape.
+        // MLflow's routes answer in MLflow's error shape, OpenAI's (/v1/) in OpenAI's.
         const answer = (await json(res)) as { error?: { code?: string }; error_code?: string };
-        expect(/^\/(ajax-)?api\/2\.0\//.test(route.url) ? answer.error_code : answer.error?.code).toBe(
-          'UNAUTHENTICATED',
-        );
+        if (route.url.startsWith('/v1/')) expect(answer.error?.code).toBe('invalid_api_key');
+        else {
+          expect(/^\/(ajax-)?api\/2\.0\//.test(route.url) ? answer.error_code : answer.error?.code).toBe(
+            'UNAUTHENTICATED',
+          );
+        }
       }
     }
   });

@@ -51,9 +51,37 @@ export interface ForeignRequest {
   /** The unread request body of a `streamBody` route (any content type). */
   stream: Readable | null;
   principal: Principal | null;
+  /** Aborted when the client goes away before the reply has been sent in full (stop the work it asked for). */
+  signal: AbortSignal;
 }
 
-/** A route of another product's wire protocol: it answers JSON (status 200) or, for downloads, a `RawReply`. */
+/**
+ * A reply written as it is produced, without a length (server-sent events): a foreign route returns it from
+ * `streamReply`. The gateway stops reading `body` when the client goes away.
+ */
+export interface StreamReply {
+  readonly streamReply: true;
+  status: number;
+  headers: Readonly<Record<string, string>>;
+  body: AsyncIterable<string | Uint8Array>;
+}
+
+export function streamReply(
+  headers: Readonly<Record<string, string>>,
+  body: AsyncIterable<string | Uint8Array>,
+  status = 200,
+): StreamReply {
+  return { streamReply: true, status, headers, body };
+}
+
+export function isStreamReply(value: unknown): value is StreamReply {
+  return typeof value === 'object' && value !== null && (value as { streamReply?: unknown }).streamReply === true;
+}
+
+/**
+ * A route of another product's wire protocol: it answers JSON (status 200), for downloads a `RawReply`, or for
+ * streams a `StreamReply`.
+ */
 export interface ForeignRoute {
   method: HttpMethod;
   url: string;
@@ -72,7 +100,10 @@ export interface ForeignApi {
   name: string;
   prefixes: readonly string[];
   routes: readonly ForeignRoute[];
-  errorReply(error: { code: ErrorCode; message: string; status: number }): { status: number; body: unknown };
+  errorReply(error: { code: ErrorCode; message: string; details?: unknown; status: number }): {
+    status: number;
+    body: unknown;
+  };
 }
 
 export function isRawReply(value: unknown): value is RawReply {

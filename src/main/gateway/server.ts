@@ -33,6 +33,7 @@ import { RateLimiter } from './rate-limit';
 import {
   SESSION_COOKIE,
   isRawReply,
+  isStreamReply,
   type ForeignApi,
   type ForeignRoute,
   type MountedRoutes,
@@ -356,13 +357,32 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     url: route.url,
     config: { scope: route.scope },
     handler: async (req, reply) => {
+      // The client leaving before the reply is complete aborts the work it asked for (a generation, a queued
+      // request). Made on first use: most routes never look, and MLflow's logging routes are hot.
+      let gone: AbortController | undefined;
+      const signal = (): AbortSignal => {
+        if (!gone) {
+          const controller = new AbortController();
+          gone = controller;
+          const res = reply.raw;
+          if (res.destroyed && !res.writableFinished) controller.abort();
+          else res.on('close', () => res.writableFinished || controller.abort());
+        }
+        return gone.signal;
+      };
       const out = await route.handler({
         params: req.params as Record<string, string>,
         query: req.query as Record<string, string | string[] | undefined>,
         body: route.streamBody ? undefined : req.body,
         stream: route.streamBody ? req.raw : null,
         principal: req.principal,
+        get signal() {
+          return signal();
+        },
       });
+      if (isStreamReply(out)) {
+        return reply.code(out.status).headers(out.headers).send(Readable.from(out.body));
+      }
       if (isRawReply(out)) {
         return reply
           .type(out.contentType)

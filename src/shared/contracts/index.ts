@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { assertUniqueEndpoints } from '../api/endpoint';
 import { dataforgeEndpoints, dataforgeEvents } from './dataforge';
+import { deployEndpoints, deployEvents } from './deploy';
 import { jobEvents, jobsEndpoints } from './jobs';
 import { labelingEndpoints, labelingEvents } from './labeling';
 import { modelhubEndpoints, modelhubEvents } from './modelhub';
@@ -19,6 +20,7 @@ export const apiEndpoints = {
   ...labelingEndpoints,
   ...modelhubEndpoints,
   ...trainosEndpoints,
+  ...deployEndpoints,
 } as const;
 assertUniqueEndpoints([
   systemEndpoints,
@@ -29,6 +31,7 @@ assertUniqueEndpoints([
   labelingEndpoints,
   modelhubEndpoints,
   trainosEndpoints,
+  deployEndpoints,
 ]);
 
 export type ApiEndpoints = typeof apiEndpoints;
@@ -42,6 +45,7 @@ export const eventSchemas = {
   ...labelingEvents,
   ...modelhubEvents,
   ...trainosEvents,
+  ...deployEvents,
 } as const;
 
 export type EventName = keyof typeof eventSchemas;

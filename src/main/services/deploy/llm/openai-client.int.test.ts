@@ -22,10 +22,11 @@ import {
   toOpenAiError,
 } from './openai-wire';
 import { GgufRuntime } from './runtime';
+import { fixturePath } from '#platform/testing';
 
 // The official `openai` client against a throwaway node:http server that does what the deploy routes will do:
 // parse, call the runtime, build. It lives in this test only; the real routes belong to the deploy service.
-const MODELS = join(import.meta.dirname, '../../../../../../shared/fixtures/models');
+const MODELS = fixturePath('models');
 
 let server: ReturnType<typeof createServer>;
 let client: OpenAI;

@@ -5,9 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '#shared/errors';
 import { inspectGguf } from './gguf-inspect';
 import { type Generation, GgufRuntime } from './runtime';
+import { fixturePath } from '#platform/testing';
 
-// Real fixtures (../shared/fixtures/README.md). threads: 1 everywhere: these machines have two shared cores.
-const MODELS = join(import.meta.dirname, '../../../../../../shared/fixtures/models');
+// Real fixtures (test-fixtures/README.md). threads: 1 everywhere: these machines have two shared cores.
+const MODELS = fixturePath('models');
 const LLAMA = join(MODELS, 'tiny-llama-memorizer-q8.gguf');
 const BERT = join(MODELS, 'tiny-bert-embed.gguf');
 const MEMORISED: [string, string][] = [

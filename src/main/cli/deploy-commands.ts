@@ -1,0 +1,349 @@
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { Option, type Command } from 'commander';
+import type { Deployment, DeploymentInput } from '#shared/contracts/deploy';
+import { AppError, type ErrorCode } from '#shared/errors';
+import type { Connection } from './connection';
+import { formatBytes, formatTime, printTable } from './output';
+
+interface CliContext {
+  conn(): Connection;
+  out(value: unknown, human: () => void): void;
+  json(): boolean;
+}
+
+function wholeNumber(flag: string): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value)) throw AppError.invalid(flag, `'${value}' is not a whole number`);
+    return Number(value);
+  };
+}
+
+function decimal(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n)) throw AppError.invalid(flag, `'${value}' is not a number`);
+    return n;
+  };
+}
+
+/** `name`, `name:3`, `name@alias` → the model and its version (a number or `@alias`). */
+function modelRef(ref: string): { model: string; version: number | string | undefined } {
+  const at = ref.lastIndexOf('@');
+  if (at > 0) return { model: ref.slice(0, at), version: `@${ref.slice(at + 1)}` };
+  const colon = ref.lastIndexOf(':');
+  if (colon > 0 && /^\d+$/.test(ref.slice(colon + 1))) {
+    return { model: ref.slice(0, colon), version: Number(ref.slice(colon + 1)) };
+  }
+  return { model: ref, version: undefined };
+}
+
+function sourceText(d: Deployment): string {
+  const s = d.source;
+  return s.kind === 'file' ? s.path : `${s.model} v${s.version}${s.alias ? ` (@${s.alias})` : ''}`;
+}
+
+/** "tiny ready on cpu", "tiny failed: <reason>". */
+function stateLine(d: Deployment): string {
+  const where = d.state === 'ready' && d.placement ? ` on ${d.placement}` : '';
+  return `${d.name} ${d.state}${where}${d.reason && d.state !== 'ready' ? `: ${d.reason}` : ''}`;
+}
+
+function printDeployment(d: Deployment): void {
+  const fields: [string, string | number | null][] = [
+    ['name', d.name],
+    ['id', d.id],
+    ['state', d.state],
+    ['reason', d.reason],
+    ['runtime', d.runtime],
+    ['model', sourceText(d)],
+    ['file', d.source.path],
+    [
+      'previous',
+      d.previousSource
+        ? d.previousSource.kind === 'file'
+          ? d.previousSource.path
+          : `v${d.previousSource.version}`
+        : null,
+    ],
+    ['serves', d.modelKind],
+    ['placement', d.placement],
+    ['device', d.device],
+    ['context', d.estimate ? `${d.estimate.contextSize} tokens` : (d.contextSize ?? null)],
+    ['parallel', d.parallel],
+    ['replicas', `${d.minReplicas}..${d.maxReplicas}`],
+    ['idle unload', d.idleUnloadSeconds === null ? 'never' : `after ${d.idleUnloadSeconds}s`],
+    [
+      'memory',
+      d.estimate ? `${formatBytes(d.estimate.ramBytes)} RAM, ${formatBytes(d.estimate.vramBytes)} VRAM` : null,
+    ],
+    ['request log', `${Math.round(d.requestLog.sampleRate * 100)}% of requests, ${d.requestLog.maxChars} chars`],
+    ['endpoint', `/v1 (model "${d.name}")`],
+    ['created', formatTime(d.createdAt)],
+    ['loaded', formatTime(d.loadedAt)],
+    ['last request', formatTime(d.lastRequestAt)],
+  ];
+  for (const [label, value] of fields) if (value !== null) console.log(`${label.padEnd(12)} ${value}`);
+}
+
+const STATUS_CODES: Record<number, ErrorCode> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  409: 'FAILED_PRECONDITION',
+  429: 'RESOURCE_EXHAUSTED',
+};
+
+/** A POST to the OpenAI-compatible API; its errors (OpenAI's shape) become AppErrors. */
+async function openAi(c: Connection, route: string, body: unknown): Promise<Response> {
+  const res = await fetch(new URL(`/v1/${route}`, c.url), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${c.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (res.ok) return res;
+  const text = await res.text();
+  let message = text;
+  try {
+    message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? text;
+  } catch {
+    // Not JSON: the text as it is.
+  }
+  throw new AppError(STATUS_CODES[res.status] ?? 'INTERNAL', message, undefined, res.status);
+}
+
+/** The `data:` payloads of a server-sent event stream, until `[DONE]`. */
+async function* sseData(res: Response): AsyncGenerator<unknown> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const event = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      for (const line of event.split('\n')) {
+        if (!line.startsWith('data: ')) continue;
+        const data = line.slice(6);
+        if (data === '[DONE]') return;
+        yield JSON.parse(data) as unknown;
+      }
+    }
+  }
+}
+
+interface ChatOptions {
+  system?: string;
+  temperature?: number;
+  maxTokens?: number;
+  history: boolean;
+}
+
+/** `aidos deploy`, `aidos deployments …`, `aidos chat`, `aidos predict`: DeployEngine from the terminal. */
+export function addDeployCommands(program: Command, ctx: CliContext): void {
+  program
+    .command('deploy [model]')
+    .description(
+      'deploy a registered model version (model, model:3 or model@alias; default its newest version) or a model ' +
+        'file (--file); prints its state once loaded (exit 1 if it failed)',
+    )
+    .option('--name <name>', 'the deployment name, which clients use as the OpenAI model id (default: the model name)')
+    .option('--file <path>', 'a GGUF model file on this machine instead of a registered model')
+    .addOption(new Option('--device <device>', 'where it runs (default auto)').choices(['auto', 'cpu', 'gpu']))
+    .option(
+      '--context-size <tokens>',
+      'tokens per sequence (default: the model’s, at most 4096)',
+      wholeNumber('--context-size'),
+    )
+    .option('--parallel <n>', 'requests served at once (default 1)', wholeNumber('--parallel'))
+    .option('--threads <n>', 'CPU threads per evaluation (default: all cores)', wholeNumber('--threads'))
+    .option(
+      '--idle-unload <seconds>',
+      'unload after this long without requests; reload on the next',
+      wholeNumber('--idle-unload'),
+    )
+    .option('--lazy', 'load on the first request rather than now (min replicas 0)')
+    .addOption(
+      new Option('--chat-format <format>', 'chat prompts: the file’s template, or raw text').choices(['auto', 'raw']),
+    )
+    .action(
+      async (
+        ref: string | undefined,
+        o: {
+          name?: string;
+          file?: string;
+          device?: 'auto' | 'cpu' | 'gpu';
+          contextSize?: number;
+          parallel?: number;
+          threads?: number;
+          idleUnload?: number;
+          lazy?: boolean;
+          chatFormat?: 'auto' | 'raw';
+        },
+      ) => {
+        if ((ref === undefined) === (o.file === undefined)) {
+          throw AppError.invalid('model', 'give a registered model (model[:version|@alias]) or --file <path>');
+        }
+        const input: DeploymentInput = {
+          ...(ref === undefined ? { file: path.resolve(o.file as string) } : modelRef(ref)),
+          name: o.name,
+          device: o.device,
+          contextSize: o.contextSize,
+          parallel: o.parallel,
+          threads: o.threads,
+          idleUnloadSeconds: o.idleUnload,
+          minReplicas: o.lazy ? 0 : undefined,
+          chatFormat: o.chatFormat,
+        };
+        const d = await ctx.conn().client.call('deployments.create', input);
+        ctx.out(d, () => {
+          console.log(stateLine(d));
+          if (d.state !== 'failed') console.log(`try it: aidos chat ${d.name}   (OpenAI clients: model "${d.name}")`);
+        });
+        if (d.state === 'failed') process.exitCode = 1;
+      },
+    );
+
+  const deployments = program.command('deployments').description('deployments: list, show, start, stop, logs');
+  deployments
+    .command('list')
+    .description('list deployments with their state and model')
+    .action(async () => {
+      const { items } = await ctx.conn().client.call('deployments.list');
+      ctx.out({ items }, () =>
+        printTable(
+          items.map((d) => ({
+            name: d.name,
+            state: d.state,
+            runtime: d.runtime,
+            model: sourceText(d),
+            placement: d.placement,
+            reason: d.state === 'ready' ? null : d.reason,
+          })),
+          'no deployments (deploy a model with: aidos deploy <model>)',
+        ),
+      );
+    });
+  deployments
+    .command('show <name>')
+    .description('show a deployment: its model, settings, memory and state')
+    .action(async (name: string) => {
+      const d = await ctx.conn().client.call('deployments.get', { deployment: name });
+      ctx.out(d, () => printDeployment(d));
+    });
+  for (const [verb, help] of [
+    ['start', 'load a stopped, failed or unloaded deployment'],
+    ['stop', 'unload a deployment and refuse its requests until started'],
+    ['rollback', 'serve the previous model version again'],
+  ] as const) {
+    deployments
+      .command(`${verb} <name>`)
+      .description(help)
+      .action(async (name: string) => {
+        const d = await ctx.conn().client.call(`deployments.${verb}`, { deployment: name });
+        ctx.out(d, () => console.log(stateLine(d)));
+        if (d.state === 'failed') process.exitCode = 1;
+      });
+  }
+  deployments
+    .command('delete <name>')
+    .description('unload and delete a deployment with its request log')
+    .action(async (name: string) => {
+      const ok = await ctx.conn().client.call('deployments.delete', { deployment: name });
+      ctx.out(ok, () => console.log(`deleted ${name}`));
+    });
+  deployments
+    .command('logs <name>')
+    .description("print a deployment's request log, newest first")
+    .option('-n, --limit <n>', 'how many (at most 500)', wholeNumber('--limit'), 20)
+    .action(async (name: string, o: { limit: number }) => {
+      const page = await ctx.conn().client.call('deployments.logs', { deployment: name, limit: o.limit });
+      const short = (s: string | null) => (s === null ? null : s.replace(/\s+/g, ' ').slice(0, 40));
+      ctx.out(page, () =>
+        printTable(
+          page.items.map((e) => ({
+            at: formatTime(e.at),
+            endpoint: e.endpoint,
+            status: e.status === 'ok' ? 'ok' : `${e.status} ${e.httpStatus}`,
+            ms: Math.round(e.durationMs),
+            tokens: e.completionTokens === null ? null : `${e.promptTokens ?? 0}+${e.completionTokens}`,
+            input: short(e.input),
+            output: short(e.output ?? e.error),
+          })),
+          'no requests logged',
+        ),
+      );
+    });
+
+  program
+    .command('chat <deployment>')
+    .description('chat with a deployed LLM: each line read from stdin is a user message; the answer streams to stdout')
+    .option('--system <text>', 'a system message first')
+    .option('--temperature <t>', 'sampling temperature (0: greedy)', decimal('--temperature'))
+    .option('--max-tokens <n>', 'at most this many tokens per answer', wholeNumber('--max-tokens'))
+    .option('--no-history', 'send each line on its own rather than the conversation so far')
+    .action(async (deployment: string, o: ChatOptions) => {
+      const c = ctx.conn();
+      const start = o.system ? [{ role: 'system', content: o.system }] : [];
+      let messages: { role: string; content: string }[] = [...start];
+      const lines = createInterface({ input: process.stdin, terminal: false });
+      const interactive = process.stdin.isTTY;
+      if (interactive) process.stderr.write('> ');
+      for await (const line of lines) {
+        if (line.trim() === '') continue;
+        if (!o.history) messages = [...start];
+        messages.push({ role: 'user', content: line });
+        const res = await openAi(c, 'chat/completions', {
+          model: deployment,
+          messages,
+          stream: true,
+          ...(o.temperature === undefined ? {} : { temperature: o.temperature }),
+          ...(o.maxTokens === undefined ? {} : { max_tokens: o.maxTokens }),
+        });
+        let answer = '';
+        for await (const chunk of sseData(res)) {
+          const delta = (chunk as { choices?: { delta?: { content?: string } }[] }).choices?.[0]?.delta?.content;
+          if (delta) {
+            answer += delta;
+            process.stdout.write(delta);
+          }
+        }
+        process.stdout.write('\n');
+        messages.push({ role: 'assistant', content: answer });
+        if (interactive) process.stderr.write('> ');
+      }
+    });
+
+  program
+    .command('predict <deployment>')
+    .description(
+      'one prediction from JSON on stdin: {"prompt": …} (a completion), {"messages": […]} (a chat) or ' +
+        '{"input": …} (embeddings), with OpenAI sampling fields; a JSON string is a prompt. ONNX inputs come later',
+    )
+    .action(async (deployment: string) => {
+      let text = '';
+      for await (const chunk of process.stdin) text += String(chunk);
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch (err) {
+        throw AppError.invalid('stdin', `not JSON: ${(err as Error).message}`);
+      }
+      if (typeof body === 'string') body = { prompt: body };
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        throw AppError.invalid('stdin', 'give a JSON object with prompt, messages or input');
+      }
+      const request = { ...(body as Record<string, unknown>), model: deployment, stream: false };
+      const route = 'messages' in request ? 'chat/completions' : 'input' in request ? 'embeddings' : 'completions';
+      if (route === 'embeddings') delete (request as { stream?: boolean }).stream;
+      const res = (await (await openAi(ctx.conn(), route, request)).json()) as {
+        choices?: { text?: string; message?: { content?: string } }[];
+        data?: { embedding: number[] }[];
+      };
+      ctx.out(res, () => {
+        if (res.data) for (const item of res.data) console.log(JSON.stringify(item.embedding));
+        else for (const choice of res.choices ?? []) console.log(choice.text ?? choice.message?.content ?? '');
+      });
+    });
+}

@@ -1,0 +1,40 @@
+export { deployEndpoints, deployEvents } from '#shared/contracts/deploy';
+import type {
+  Deployment,
+  DeploymentEvent,
+  DeploymentInput,
+  DeploymentStats,
+  DeploymentUpdate,
+  RequestLogEntry,
+} from '#shared/contracts/deploy';
+
+/**
+ * DeployEngine as other services see it. Deployments are addressed by id or name. The inference APIs (OpenAI's
+ * `/v1/...`) are served by the deploy module itself; EvalKit reads the request log through `logs`.
+ */
+export interface DeployService {
+  list(): Deployment[];
+  get(ref: string): Deployment;
+  /**
+   * Deploys a registered model version (`model`, `version` number or `@alias`, default the newest) or a model file
+   * (`file`). Refused (nothing stored) when the format has no runtime, the name is taken, or the memory estimate does
+   * not fit; a model file that cannot be read or loaded leaves a `failed` deployment with the runtime's reason.
+   * With `minReplicas` ≥ 1 it resolves once the model is loaded (or failed).
+   */
+  create(input: DeploymentInput): Promise<Deployment>;
+  update(input: DeploymentUpdate): Promise<Deployment>;
+  start(ref: string): Promise<Deployment>;
+  stop(ref: string): Promise<Deployment>;
+  /** Serves the previous model version (or file) again; the current one becomes the previous. */
+  rollback(ref: string): Promise<Deployment>;
+  remove(ref: string): Promise<void>;
+  stats(ref: string): DeploymentStats;
+  events(ref: string, limit: number): DeploymentEvent[];
+  logs(
+    ref: string,
+    page: { limit: number; cursor?: string | undefined },
+  ): {
+    items: RequestLogEntry[];
+    nextCursor: string | null;
+  };
+}

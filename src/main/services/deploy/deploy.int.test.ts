@@ -1,0 +1,329 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestCore, type TestCore } from '#core/testing';
+import { fixturePath, tempDir, waitFor } from '#platform/testing';
+import type { Deployment } from '#shared/contracts/deploy';
+import { AppError } from '#shared/errors';
+
+// The real fixtures (test-fixtures/README.md): a llama GGUF that memorised three sentences and a BERT GGUF
+// whose expected vectors are known. `threads: 1` on these 2-core machines.
+const MODELS = fixturePath('models');
+const LLAMA = path.join(MODELS, 'tiny-llama-memorizer-q8.gguf');
+const BERT = path.join(MODELS, 'tiny-bert-embed.gguf');
+
+let data: { dir: string; remove: () => void };
+let t: TestCore;
+let openai: OpenAI;
+
+async function registerGguf(name: string, file: string, aliases: string[] = []): Promise<number> {
+  const bytes = readFileSync(file);
+  const upload = await t.client.call('uploads.create', { filename: path.basename(file), size: bytes.length });
+  await t.client.send('uploads.append', { id: upload.id, offset: 0 }, bytes);
+  try {
+    await t.client.call('models.create', { name });
+  } catch (err) {
+    if (!(err instanceof AppError && err.code === 'CONFLICT') && !(err instanceof AppError)) throw err;
+  }
+  const version = await t.client.call('models.createVersion', { name, uploadId: upload.id, aliases });
+  return version.version;
+}
+
+async function apiError(promise: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(OpenAI.APIError);
+  return error as InstanceType<typeof OpenAI.APIError>;
+}
+
+async function appError(promise: Promise<unknown>): Promise<AppError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(AppError);
+  return error as AppError;
+}
+
+function chat(model: string, content: string) {
+  return openai.chat.completions.create({ model, messages: [{ role: 'user', content }], temperature: 0 });
+}
+
+beforeAll(async () => {
+  data = tempDir('aidos-deploy-');
+  t = await startTestCore({ dataDir: data.dir });
+  openai = new OpenAI({ baseURL: `${t.core.url}/v1`, apiKey: t.token, maxRetries: 0 });
+  await registerGguf('tiny-llama', LLAMA, ['champion']);
+  await registerGguf('tiny-bert', BERT);
+});
+
+afterAll(async () => {
+  await t?.close();
+  data?.remove();
+});
+
+describe('deployments of registered GGUF model versions', () => {
+  let tiny: Deployment;
+
+  it('deploys a version by alias, loads it, and serves the memorised sentence through the openai client', async () => {
+    tiny = await t.client.call('deployments.create', {
+      model: 'tiny-llama',
+      version: '@champion',
+      name: 'tiny',
+      threads: 1,
+    });
+    expect(tiny).toMatchObject({
+      name: 'tiny',
+      runtime: 'gguf',
+      state: 'ready',
+      placement: 'cpu',
+      modelKind: 'generation',
+      source: { kind: 'model-version', model: 'tiny-llama', version: 1, alias: 'champion', format: 'gguf' },
+    });
+    expect(tiny.estimate?.ramBytes).toBeGreaterThan(0);
+    const completion = await chat('tiny', 'The quick brown');
+    expect(completion.choices[0]?.message.content).toBe(' fox jumps over the lazy dog.');
+    expect(completion.model).toBe('tiny');
+    const ids = [];
+    for await (const model of openai.models.list()) ids.push(model.id);
+    expect(ids).toContain('tiny');
+  });
+
+  it('streams chat deltas ending in data: [DONE], and text completions', async () => {
+    const stream = await openai.chat.completions.create({
+      model: 'tiny',
+      messages: [{ role: 'user', content: 'Once upon a time' }],
+      temperature: 0,
+      stream: true,
+    });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toBe(' there was a little robot who loved to count: one, two, three, four, five.');
+    const raw = await t.request('/v1/chat/completions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: 'Node.js runs' }], stream: true }),
+    });
+    expect(raw.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect((await raw.text()).trimEnd().endsWith('data: [DONE]')).toBe(true);
+    const completion = await openai.completions.create({ model: 'tiny', prompt: 'Node.js runs', temperature: 0 });
+    expect(completion.choices[0]?.text).toBe(' JavaScript on the server.');
+  });
+
+  it('serves embeddings matching the fixture vectors (cosine ≥ 0.9999)', async () => {
+    const bert = await t.client.call('deployments.create', { model: 'tiny-bert', version: 1, threads: 1 });
+    expect(bert).toMatchObject({ name: 'tiny-bert', state: 'ready', modelKind: 'embedding' });
+    const expected = JSON.parse(readFileSync(path.join(MODELS, 'tiny-bert-embed.expected.json'), 'utf8')) as {
+      vectors: { text: string; embedding: number[] }[];
+    };
+    const wanted = expected.vectors.slice(0, 3);
+    const result = await openai.embeddings.create({ model: 'tiny-bert', input: wanted.map((v) => v.text) });
+    for (const [i, item] of result.data.entries()) {
+      const want = wanted[i]!.embedding;
+      const got = item.embedding;
+      const cosine = got.reduce((s, x, j) => s + x * want[j]!, 0) / (Math.hypot(...got) * Math.hypot(...want));
+      expect(cosine).toBeGreaterThanOrEqual(0.9999);
+    }
+  });
+
+  it('answers errors in OpenAI shape: unknown model, bad field, prompt too long, wrong kind, no credentials', async () => {
+    expect(await apiError(chat('nope', 'x'))).toMatchObject({ status: 404, code: 'model_not_found', param: 'model' });
+    const bad = await apiError(
+      openai.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'x' }], temperature: 5 }),
+    );
+    expect(bad).toMatchObject({ status: 400, param: 'temperature', type: 'invalid_request_error' });
+    expect(bad.message).toContain('temperature: ');
+    const missing = await apiError(openai.chat.completions.create({ model: 'tiny' } as never));
+    expect(missing).toMatchObject({ status: 400, param: 'messages' });
+    const long = await apiError(chat('tiny', 'word '.repeat(200)));
+    expect(long).toMatchObject({ status: 400, code: 'context_length_exceeded', param: 'messages' });
+    const kind = await apiError(openai.embeddings.create({ model: 'tiny', input: 'x' }));
+    expect(kind).toMatchObject({ status: 400, code: 'model_not_supported' });
+    const stranger = new OpenAI({ baseURL: `${t.core.url}/v1`, apiKey: 'not-a-key', maxRetries: 0 });
+    expect(await apiError(stranger.models.list())).toMatchObject({ status: 401, type: 'authentication_error' });
+    const route = await t.request('/v1/responses', { method: 'POST', body: '{}' });
+    expect(route.status).toBe(404);
+    expect(await route.json()).toMatchObject({ error: { code: 'unknown_url' } });
+  });
+
+  it('stops generating and frees the slot when the client leaves mid-stream', async () => {
+    const stream = await openai.completions.create({
+      model: 'tiny',
+      prompt: 'word word word',
+      temperature: 0,
+      stream: true,
+      // Bans the end-of-sequence token: it would otherwise run to its context's end.
+      logit_bias: { '2': -100 },
+    });
+    let chunks = 0;
+    for await (const _chunk of stream) {
+      if (++chunks === 3) stream.controller.abort();
+    }
+    const stats = await waitFor(async () => {
+      const s = await t.client.call('deployments.stats', { deployment: 'tiny' });
+      return s.inFlight === 0 && s.requests.cancelled === 1 ? s : undefined;
+    });
+    expect(stats.queued).toBe(0);
+    const { items } = await t.client.call('deployments.logs', { deployment: 'tiny', limit: 1 });
+    expect(items[0]).toMatchObject({ endpoint: 'completion', status: 'cancelled', input: 'word word word' });
+    expect(items[0]?.completionTokens).toBeLessThan(100);
+    expect((await chat('tiny', 'The quick brown')).choices[0]?.message.content).toBe(' fox jumps over the lazy dog.');
+  });
+
+  it('logs requests (sampled, cut to the size limit) and pages through them, newest first', async () => {
+    const logged = await t.client.call('deployments.update', {
+      deployment: 'tiny',
+      requestLog: { maxChars: 64 },
+    });
+    expect(logged.requestLog).toEqual({ sampleRate: 1, maxChars: 64 });
+    expect(logged.state).toBe('ready'); // the log's settings do not reload the model
+    await chat('tiny', `The quick brown${' '.repeat(80)}`).catch(() => undefined);
+    await chat('tiny', 'Node.js runs');
+    const first = await t.client.call('deployments.logs', { deployment: 'tiny', limit: 2 });
+    expect(first.items.map((e) => e.endpoint)).toEqual(['chat', 'chat']);
+    expect(first.items[0]).toMatchObject({ status: 'ok', httpStatus: 200, output: ' JavaScript on the server.' });
+    expect(first.items[1]?.truncated).toBe(true);
+    expect(first.items[1]?.input.length).toBe(64);
+    expect(first.nextCursor).not.toBeNull();
+    const next = await t.client.call('deployments.logs', {
+      deployment: 'tiny',
+      limit: 500,
+      cursor: first.nextCursor as string,
+    });
+    expect(next.items.length).toBeGreaterThan(3);
+    expect(next.items.every((e) => e.id < first.items[1]!.id)).toBe(true);
+    await t.client.call('deployments.update', { deployment: 'tiny', requestLog: { sampleRate: 0 } });
+    await chat('tiny', 'Node.js runs');
+    const after = await t.client.call('deployments.logs', { deployment: 'tiny', limit: 1 });
+    expect(after.items[0]?.id).toBe(first.items[0]?.id);
+  });
+
+  it('counts requests, errors, tokens, latency and queue depth per deployment in /metrics and stats', async () => {
+    const stats = await t.client.call('deployments.stats', { deployment: 'tiny' });
+    expect(stats.requests.total).toBeGreaterThan(5);
+    expect(stats.requests.errors).toBeGreaterThan(0);
+    expect(stats.tokens.completion).toBeGreaterThan(20);
+    expect(stats.latencyMs.p50).toBeGreaterThan(0);
+    expect(stats.timeToFirstTokenMs.p95).toBeGreaterThan(0);
+    const metrics = await (await t.request('/metrics')).text();
+    expect(metrics).toMatch(/aidos_deploy_requests_total\{deployment="tiny",endpoint="chat",outcome="ok"\} \d+/);
+    expect(metrics).toMatch(/aidos_deploy_request_errors_total\{deployment="tiny",endpoint="chat"\} \d+/);
+    expect(metrics).toMatch(/aidos_deploy_tokens_total\{deployment="tiny",kind="completion"\} \d+/);
+    expect(metrics).toMatch(/aidos_deploy_time_to_first_token_seconds_bucket\{le="[^"]+",deployment="tiny"\}/);
+    expect(metrics).toMatch(/aidos_deploy_request_duration_seconds_count\{deployment="tiny",endpoint="chat"\}/);
+    expect(metrics).toMatch(/aidos_deploy_queue_depth\{deployment="tiny"\} 0/);
+  });
+
+  it('changes version, rolls back, stops (refusing requests) and starts again', async () => {
+    const v2 = await registerGguf('tiny-llama', LLAMA);
+    const updated = await t.client.call('deployments.update', { deployment: 'tiny', version: v2 });
+    expect(updated).toMatchObject({ state: 'ready', source: { version: v2 }, previousSource: { version: 1 } });
+    const rolled = await t.client.call('deployments.rollback', { deployment: 'tiny' });
+    expect(rolled).toMatchObject({ state: 'ready', source: { version: 1 }, previousSource: { version: v2 } });
+    const stopped = await t.client.call('deployments.stop', { deployment: 'tiny' });
+    expect(stopped).toMatchObject({ state: 'stopped', placement: null });
+    expect(await apiError(chat('tiny', 'x'))).toMatchObject({ status: 409, code: 'model_stopped' });
+    const ids = [];
+    for await (const model of openai.models.list()) ids.push(model.id);
+    expect(ids).not.toContain('tiny');
+    expect((await t.client.call('deployments.start', { deployment: 'tiny' })).state).toBe('ready');
+    expect((await chat('tiny', 'The quick brown')).choices[0]?.message.content).toBe(' fox jumps over the lazy dog.');
+    const events = await t.client.call('deployments.events', { deployment: 'tiny', limit: 500 });
+    expect(events.items.map((e) => e.state).reverse()).toEqual(
+      expect.arrayContaining(['pending', 'loading', 'ready', 'stopped']),
+    );
+    expect(events.items.some((e) => e.message.includes('rolled back to tiny-llama version 1'))).toBe(true);
+  });
+});
+
+describe('deployments of model files', () => {
+  it('scales to zero after the idle timeout and cold-starts on the next request', async () => {
+    const idle = await t.client.call('deployments.create', {
+      file: LLAMA,
+      name: 'tiny-idle',
+      minReplicas: 0,
+      idleUnloadSeconds: 1,
+      threads: 1,
+    });
+    expect(idle).toMatchObject({ state: 'pending', source: { kind: 'file', path: LLAMA } });
+    expect((await chat('tiny-idle', 'The quick brown')).choices[0]?.message.content).toBe(
+      ' fox jumps over the lazy dog.',
+    );
+    expect((await t.client.call('deployments.get', { deployment: 'tiny-idle' })).state).toBe('ready');
+    await waitFor(
+      async () => (await t.client.call('deployments.get', { deployment: 'tiny-idle' })).state === 'idle-unloaded',
+      5000,
+      'the idle unload',
+    );
+    expect((await chat('tiny-idle', 'Node.js runs')).choices[0]?.message.content).toBe(' JavaScript on the server.');
+    const events = await t.client.call('deployments.events', { deployment: 'tiny-idle', limit: 50 });
+    expect(events.items.map((e) => e.state).reverse()).toEqual([
+      'pending',
+      'loading',
+      'ready',
+      'idle-unloaded',
+      'loading',
+      'ready',
+    ]);
+  });
+
+  it('keeps a truncated model file as a failed deployment that says why', async () => {
+    const cut = path.join(data.dir, 'truncated.gguf');
+    writeFileSync(cut, readFileSync(LLAMA).subarray(0, 1_000_000));
+    const failed = await t.client.call('deployments.create', { file: cut, threads: 1 });
+    expect(failed).toMatchObject({ name: 'truncated', state: 'failed' });
+    expect(failed.reason).toMatch(/corrupted or truncated: the tensor data needs \d+ bytes but the file has 1000000/);
+    expect(await apiError(chat('truncated', 'x'))).toMatchObject({ status: 409, code: 'model_failed' });
+  });
+
+  it('refuses ONNX for now, unknown files, taken names and impossible settings, storing nothing', async () => {
+    const onnx = await appError(t.client.call('deployments.create', { file: path.join(MODELS, 'digits_mlp.onnx') }));
+    expect(onnx).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(onnx.message).toMatch(/ONNX deployments are not served yet/);
+    expect(await appError(t.client.call('deployments.create', { file: '/nope/x.gguf' }))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: { field: 'file' },
+    });
+    expect(await appError(t.client.call('deployments.create', { file: LLAMA, name: 'tiny' }))).toMatchObject({
+      code: 'CONFLICT',
+    });
+    expect(
+      await appError(t.client.call('deployments.create', { file: LLAMA, name: 'x2', maxReplicas: 2 })),
+    ).toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'maxReplicas' } });
+    expect(
+      await appError(t.client.call('deployments.create', { model: 'tiny-llama', version: '@nope', name: 'x3' })),
+    ).toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'version' } });
+    const names = (await t.client.call('deployments.list')).items.map((d) => d.name);
+    expect(names).not.toContain('x2');
+    expect(names).not.toContain('digits_mlp');
+  });
+
+  it('deletes a deployment with its log, events and series', async () => {
+    await t.client.call('deployments.delete', { deployment: 'truncated' });
+    expect(await appError(t.client.call('deployments.get', { deployment: 'truncated' }))).toMatchObject({
+      code: 'NOT_FOUND',
+    });
+  });
+});
+
+describe('an app restart', () => {
+  it('keeps the deployments and loads those with minReplicas ≥ 1 again', async () => {
+    const before = (await t.client.call('deployments.list')).items.map((d) => [d.name, d.state]);
+    await t.close();
+    t = await startTestCore({ dataDir: data.dir });
+    openai = new OpenAI({ baseURL: `${t.core.url}/v1`, apiKey: t.token, maxRetries: 0 });
+    const after = await waitFor(async () => {
+      const items = (await t.client.call('deployments.list')).items;
+      const ready = ['tiny', 'tiny-bert'].every((n) => items.find((d) => d.name === n)?.state === 'ready');
+      return ready ? items : undefined;
+    });
+    expect(after.map((d) => d.name)).toEqual(before.map(([name]) => name));
+    // minReplicas 0: loaded when its first request comes, not at start (idle-unloaded if its timeout passed first).
+    expect(['pending', 'idle-unloaded']).toContain(after.find((d) => d.name === 'tiny-idle')?.state);
+    expect(after.find((d) => d.name === 'tiny-bert')?.state).toBe('ready');
+    expect((await chat('tiny', 'The quick brown')).choices[0]?.message.content).toBe(' fox jumps over the lazy dog.');
+  });
+});

@@ -1,0 +1,731 @@
+import os from 'node:os';
+import path from 'node:path';
+import type { Registry } from 'prom-client';
+import type { BlobStore } from '#platform/blobstore';
+import type { Db } from '#platform/db';
+import type { EventBus } from '#platform/events';
+import type { Logger } from '#platform/logger';
+import type { ModelhubService } from '#services/modelhub/contract';
+import type { VramArbiter } from '#services/trainos/contract';
+import type { EventData } from '#shared/contracts/index';
+import {
+  DeploymentInput,
+  DeploymentSettings,
+  DeploymentUpdate,
+  type Deployment,
+  type DeploymentEvent,
+  type DeploymentRuntime,
+  type DeploymentSource,
+  type DeploymentState,
+  type DeploymentStats,
+} from '#shared/contracts/deploy';
+import type { Gpu } from '#shared/contracts/system';
+import { AppError } from '#shared/errors';
+import type { DeployService } from './contract';
+import { DeployMetrics } from './metrics';
+import { fileSource, modelVersionSource } from './model-source';
+import { runtimeFor, type LoadEstimate, type LoadRequest, type LoadedModel, type ServingRuntime } from './runtimes';
+import { DeployStore, type StoredDeployment } from './store';
+
+const MIB = 1024 * 1024;
+/** Settings that change how a model is loaded: changing one reloads a loaded model. */
+const LOAD_SETTINGS = ['device', 'contextSize', 'parallel', 'maxQueue', 'threads', 'chatFormat'] as const;
+
+export interface DeploymentsOptions {
+  db: Db;
+  bus: EventBus;
+  logger: Logger;
+  blobs: BlobStore;
+  modelhub: ModelhubService;
+  vram: Pick<VramArbiter, 'reserve' | 'release' | 'touch'>;
+  gpus: () => Promise<readonly Gpu[]>;
+  runtimes: Partial<Record<DeploymentRuntime, ServingRuntime>>;
+  /** The platform's Prometheus registry. */
+  registry: Registry;
+  /** Where model files stored inside blob packs are copied to be opened. */
+  cacheDir: string;
+  /** RAM a load may take now, in bytes (default: the OS's available memory). */
+  freeRamBytes?: () => number;
+}
+
+/** A deployment's in-memory side: its loaded model, the load in progress, requests in progress, its idle timer. */
+interface Live {
+  model: LoadedModel | null;
+  loading: Promise<LoadedModel> | null;
+  unloading: Promise<void> | null;
+  /** Bumped by every unload: a load that started before it throws its model away. */
+  epoch: number;
+  /** Requests between `acquire` and `release`. */
+  active: number;
+  idleTimer: NodeJS.Timeout | null;
+  placement: string | null;
+  vramHeld: boolean;
+}
+
+/** A request's hold on a loaded deployment: released when the request (or its stream) ends. */
+export interface Lease {
+  deployment: StoredDeployment;
+  model: LoadedModel;
+  release(): void;
+}
+
+/** What the API layer reports of each request it served. */
+export interface RequestRecord {
+  endpoint: string;
+  outcome: 'ok' | 'error' | 'cancelled';
+  httpStatus: number;
+  durationMs: number;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  input: string;
+  output: string | null;
+  error: string | null;
+}
+
+function describeSource(source: DeploymentSource): string {
+  if (source.kind === 'file') return `file ${source.path}`;
+  return `${source.model} version ${source.version}${source.alias ? ` (@${source.alias})` : ''}`;
+}
+
+function defaultName(source: DeploymentSource): string {
+  const base = source.kind === 'file' ? path.basename(source.path).replace(/\.(gguf|onnx)$/i, '') : source.model;
+  const name = base
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 128);
+  if (!name) throw AppError.invalid('name', `cannot make a deployment name from '${base}'; give one`);
+  return name;
+}
+
+function formatBytes(n: number): string {
+  return n >= 1024 * MIB ? `${(n / 1024 / MIB).toFixed(1)} GiB` : `${Math.ceil(n / MIB)} MiB`;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A model file the runtime cannot use: the deployment is kept, `failed` with the reason. */
+function isModelFault(err: unknown): boolean {
+  if (!(err instanceof AppError)) return true;
+  const code = (err.details as { code?: unknown } | undefined)?.code;
+  return code === 'invalid_model_file' || err.code === 'FAILED_PRECONDITION' || err.code === 'INTERNAL';
+}
+
+function cut(text: string, max: number): { text: string; cut: boolean } {
+  return text.length <= max ? { text, cut: false } : { text: text.slice(0, max), cut: true };
+}
+
+/**
+ * The deployments of this app (DeployEngine): rows in `deploy_deployments` with their state changes, the models
+ * loaded for them, and the requests they serve.
+ *
+ * Loading: a deployment with `minReplicas` ≥ 1 is loaded when created or started and, after an app restart, in the
+ * background once the core serves (one at a time); with `minReplicas` 0 it is loaded by its first request. Every
+ * load first asks the runtime for a memory estimate: more RAM than is available is refused, and GPU memory is
+ * reserved through TrainOS's VRAM arbiter as a parkable model (idle deployments are unloaded when a training job
+ * asks for their memory). After `idleUnloadSeconds` without requests a model is unloaded and the next request
+ * loads it again (a cold start).
+ */
+export class Deployments implements DeployService {
+  private readonly store: DeployStore;
+  private readonly lives = new Map<string, Live>();
+  readonly metrics: DeployMetrics;
+  private readonly freeRam: () => number;
+  private readonly log: Logger;
+  private starting: Promise<void> = Promise.resolve();
+  private closed = false;
+  private readonly offPark: () => void;
+
+  constructor(private readonly o: DeploymentsOptions) {
+    this.store = new DeployStore(o.db);
+    this.log = o.logger;
+    this.freeRam = o.freeRamBytes ?? (() => os.freemem());
+    this.metrics = new DeployMetrics(o.registry, () =>
+      [...this.lives.entries()].flatMap(([id, live]) => {
+        const name = this.store.find(id)?.name;
+        return live.model && name ? [{ deployment: name, ...live.model.load() }] : [];
+      }),
+    );
+    // Nothing is loaded in a new process: what was loaded (or loading) when the app last stopped is pending.
+    for (const d of this.store.list()) {
+      if (d.state === 'ready' || d.state === 'loading') {
+        this.store.setState(d.id, 'pending', 'the app restarted: not loaded yet');
+      }
+    }
+    this.offPark = o.bus.on('vram.park-requested', (event) => {
+      const data = event.data as EventData<'vram.park-requested'>;
+      for (const holder of data.holders) {
+        if (holder.owner !== 'deploy') continue;
+        const live = this.lives.get(holder.id);
+        if (!live?.model || live.active > 0) continue;
+        void this.unload(
+          holder.id,
+          'idle-unloaded',
+          `unloaded to free ${holder.mb} MB of GPU ${data.gpu} for ${data.label}`,
+        ).catch((err: unknown) => this.log.warn({ err, deployment: holder.id }, 'parking a deployment failed'));
+      }
+    });
+  }
+
+  // ---- the contract ----
+
+  list(): Deployment[] {
+    return this.store.list().map((d) => this.view(d));
+  }
+
+  get(ref: string): Deployment {
+    return this.view(this.find(ref));
+  }
+
+  async create(input: DeploymentInput): Promise<Deployment> {
+    const spec = DeploymentInput.parse(input);
+    if ((spec.model === undefined) === (spec.file === undefined)) {
+      throw AppError.invalid('model', 'give either model (with an optional version or @alias) or file');
+    }
+    if (spec.file !== undefined && spec.version !== undefined) {
+      throw AppError.invalid('version', 'goes with model; a file deployment has no versions');
+    }
+    const source =
+      spec.file !== undefined ? fileSource(spec.file) : await this.versionSource(spec.model as string, spec.version);
+    const runtime = runtimeFor(this.o.runtimes, source.format, spec.file !== undefined ? 'file' : 'model');
+    const settings = DeploymentSettings.parse(spec);
+    checkSettings(runtime.format, settings);
+    const name = spec.name ?? defaultName(source);
+    if (this.store.find(name)) {
+      throw new AppError('CONFLICT', `a deployment named '${name}' already exists; pick another name`, {
+        field: 'name',
+      });
+    }
+    const gpu = await this.useGpu(settings.device);
+    // The estimate comes first: a model that cannot fit is refused with nothing stored; an unreadable file is
+    // kept as a failed deployment that says why.
+    let fault: string | null = null;
+    try {
+      const prepared = await runtime.prepare(loadRequest(name, source, settings, gpu));
+      this.checkRam(prepared.estimate, name);
+    } catch (err) {
+      if (!isModelFault(err)) throw err;
+      fault = errorText(err);
+    }
+    const stored = this.store.insert(
+      { name, runtime: runtime.format, source, settings },
+      `created from ${describeSource(source)}`,
+    );
+    if (source.sha256) this.o.blobs.addRef(source.sha256, { owner: 'deploy', ref: stored.id });
+    this.emit(stored);
+    if (fault !== null) {
+      this.transition(stored.id, 'failed', `cannot be served: ${fault}`, { reason: fault });
+    } else if (settings.minReplicas >= 1) {
+      try {
+        await this.ensureLoaded(stored.id);
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'RESOURCE_EXHAUSTED') {
+          // Refused: nothing half-made stays behind.
+          await this.remove(stored.id);
+          throw err;
+        }
+        // Otherwise it is `failed`, with the reason.
+      }
+    }
+    return this.get(stored.id);
+  }
+
+  async update(input: DeploymentUpdate): Promise<Deployment> {
+    const patch = DeploymentUpdate.parse(input);
+    const d = this.find(patch.deployment);
+    const current = DeploymentSettings.parse(d);
+    const settings: DeploymentSettings = {
+      ...current,
+      ...definedOnly({
+        device: patch.device,
+        parallel: patch.parallel,
+        maxQueue: patch.maxQueue,
+        minReplicas: patch.minReplicas,
+        maxReplicas: patch.maxReplicas,
+        chatFormat: patch.chatFormat,
+      }),
+      ...(patch.contextSize === undefined ? {} : { contextSize: patch.contextSize ?? undefined }),
+      ...(patch.threads === undefined ? {} : { threads: patch.threads ?? undefined }),
+      ...(patch.idleUnloadSeconds === undefined ? {} : { idleUnloadSeconds: patch.idleUnloadSeconds }),
+      requestLog: { ...current.requestLog, ...definedOnly(patch.requestLog ?? {}) },
+    };
+    let source: DeploymentSource | undefined;
+    if (patch.version !== undefined) {
+      if (d.source.kind !== 'model-version') {
+        throw AppError.invalid('version', 'a file deployment has no versions: give another file');
+      }
+      source = await this.versionSource(d.source.model, patch.version);
+    }
+    if (patch.file !== undefined) {
+      if (d.source.kind !== 'file') throw AppError.invalid('file', 'a model deployment changes by version');
+      source = fileSource(patch.file);
+    }
+    if (source) this.checkSameRuntime(d, source);
+    checkSettings(d.runtime, settings);
+    await this.useGpu(settings.device);
+    const changed = Object.keys(settings).filter(
+      (k) =>
+        JSON.stringify(settings[k as keyof DeploymentSettings]) !==
+        JSON.stringify(current[k as keyof DeploymentSettings]),
+    );
+    if (changed.length === 0 && !source) return this.view(d);
+    const message = [source ? `model: ${describeSource(source)}` : null, ...changed.map((k) => `${k} changed`)]
+      .filter(Boolean)
+      .join('; ');
+    const updated = this.store.update(d.id, { settings, ...(source ? { source } : {}) }, message);
+    if (source?.sha256) this.o.blobs.addRef(source.sha256, { owner: 'deploy', ref: d.id });
+    this.emit(updated);
+    const reload = source !== undefined || LOAD_SETTINGS.some((k) => changed.includes(k));
+    if (reload) await this.reload(d.id);
+    else this.scheduleIdle(d.id);
+    return this.get(d.id);
+  }
+
+  async start(ref: string): Promise<Deployment> {
+    const d = this.find(ref);
+    if (d.state === 'stopped' || d.state === 'failed') this.transition(d.id, 'pending', 'started');
+    try {
+      await this.ensureLoaded(d.id);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'RESOURCE_EXHAUSTED') throw err;
+      // A failure is the deployment's state, with the reason.
+    }
+    return this.get(d.id);
+  }
+
+  async stop(ref: string): Promise<Deployment> {
+    const d = this.find(ref);
+    if (d.state !== 'stopped') await this.unload(d.id, 'stopped', 'stopped');
+    return this.get(d.id);
+  }
+
+  async rollback(ref: string): Promise<Deployment> {
+    const d = this.find(ref);
+    const previous = d.previousSource;
+    if (!previous) {
+      throw new AppError('FAILED_PRECONDITION', `deployment '${d.name}' has no previous version to roll back to`);
+    }
+    this.checkSameRuntime(d, previous);
+    const updated = this.store.update(
+      d.id,
+      { settings: DeploymentSettings.parse(d), source: previous, previousSource: d.source },
+      `rolled back to ${describeSource(previous)}`,
+    );
+    this.emit(updated);
+    await this.reload(d.id);
+    return this.get(d.id);
+  }
+
+  async remove(ref: string): Promise<void> {
+    const d = this.find(ref);
+    await this.unload(d.id, null, '');
+    this.lives.delete(d.id);
+    this.store.delete(d.id);
+    this.o.blobs.removeRefsOf({ owner: 'deploy', ref: d.id });
+    await this.metrics.forget(d.name);
+    this.o.bus.emit('deploy.deployment.updated', { deployment: { ...d, placement: null }, deleted: true });
+  }
+
+  stats(ref: string): DeploymentStats {
+    const d = this.find(ref);
+    const load = this.lives.get(d.id)?.model?.load() ?? { inFlight: 0, queued: 0 };
+    return { id: d.id, name: d.name, state: d.state, ...this.metrics.summary(d.name), ...load };
+  }
+
+  events(ref: string, limit: number): DeploymentEvent[] {
+    return this.store.events(this.find(ref).id, limit);
+  }
+
+  logs(ref: string, page: { limit: number; cursor?: string | undefined }) {
+    return this.store.logs(this.find(ref).id, page.limit, page.cursor);
+  }
+
+  // ---- serving ----
+
+  /** Deployments a client may send requests to (not stopped or failed), for OpenAI's model list. */
+  servable(): Deployment[] {
+    return this.list().filter((d) => d.state !== 'stopped' && d.state !== 'failed');
+  }
+
+  /**
+   * Holds a deployment for one request, loading it first when it is not loaded (a cold start). Unknown names are
+   * a 404 (`model_not_found`); stopped and failed deployments refuse with a 409 that says why.
+   */
+  async acquire(name: string): Promise<Lease> {
+    const d = this.store.find(name);
+    if (!d) {
+      throw new AppError('NOT_FOUND', `The model '${name}' does not exist: no deployment has that name`, {
+        param: 'model',
+        code: 'model_not_found',
+      });
+    }
+    if (d.state === 'stopped') {
+      throw new AppError(
+        'FAILED_PRECONDITION',
+        `deployment '${d.name}' is stopped; start it (aidos deployments start ${d.name})`,
+        { param: 'model', code: 'model_stopped' },
+      );
+    }
+    if (d.state === 'failed') {
+      throw new AppError('FAILED_PRECONDITION', `deployment '${d.name}' failed: ${d.reason ?? 'unknown reason'}`, {
+        param: 'model',
+        code: 'model_failed',
+      });
+    }
+    const live = this.live(d.id);
+    live.active++;
+    this.clearIdle(live);
+    let model: LoadedModel;
+    try {
+      model = live.model ?? (await this.ensureLoaded(d.id));
+    } catch (err) {
+      live.active--;
+      this.scheduleIdle(d.id);
+      throw err;
+    }
+    this.o.vram.touch(d.id);
+    let released = false;
+    return {
+      deployment: d,
+      model,
+      release: () => {
+        if (released) return;
+        released = true;
+        live.active--;
+        this.store.touch(d.id, Date.now());
+        this.scheduleIdle(d.id);
+      },
+    };
+  }
+
+  /** Counts a served request in the metrics and, when sampled, writes it to the request log. */
+  record(d: StoredDeployment, r: RequestRecord): void {
+    this.metrics.served(d.name, { endpoint: r.endpoint, outcome: r.outcome, durationMs: r.durationMs });
+    const { sampleRate, maxChars } = d.requestLog;
+    if (sampleRate <= 0 || Math.random() >= sampleRate) return;
+    const input = cut(r.input, maxChars);
+    const output = r.output === null ? null : cut(r.output, maxChars);
+    try {
+      this.store.addLog({
+        deploymentId: d.id,
+        at: Date.now(),
+        endpoint: r.endpoint,
+        modelVersion: d.source.kind === 'model-version' ? d.source.version : null,
+        status: r.outcome,
+        httpStatus: r.httpStatus,
+        durationMs: Math.round(r.durationMs * 100) / 100,
+        promptTokens: r.promptTokens,
+        completionTokens: r.completionTokens,
+        input: input.text,
+        output: output?.text ?? null,
+        error: r.error === null ? null : cut(r.error, maxChars).text,
+        truncated: input.cut || (output?.cut ?? false),
+      });
+    } catch (err) {
+      // The log must never fail a request.
+      this.log.warn({ err, deployment: d.name }, 'writing the request log failed');
+    }
+  }
+
+  // ---- lifecycle ----
+
+  /** Loads the deployments that should be loaded (after a restart), one at a time, in the background. */
+  startup(): void {
+    this.starting = (async () => {
+      for (const d of this.store.list()) {
+        if (this.closed) return;
+        if (d.state !== 'pending' || d.minReplicas < 1) continue;
+        try {
+          await this.ensureLoaded(d.id);
+        } catch (err) {
+          this.log.warn({ deployment: d.name, err: errorText(err) }, 'a deployment did not load at start');
+        }
+      }
+    })();
+  }
+
+  /** Unloads every model and gives its GPU memory back (at shutdown; states stay as they are). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.offPark();
+    await this.starting;
+    const lives = [...this.lives.entries()];
+    for (const [, live] of lives) {
+      live.epoch++;
+      this.clearIdle(live);
+    }
+    await Promise.allSettled(lives.map(([, live]) => live.loading));
+    await Promise.allSettled(
+      lives.map(async ([id, live]) => {
+        const model = live.model;
+        live.model = null;
+        await live.unloading;
+        await model?.dispose();
+        if (live.vramHeld) this.o.vram.release(id);
+        live.vramHeld = false;
+      }),
+    );
+  }
+
+  // ---- internals ----
+
+  private find(ref: string): StoredDeployment {
+    const d = this.store.find(ref);
+    if (!d) throw AppError.notFound('deployment', ref);
+    return d;
+  }
+
+  private view(d: StoredDeployment): Deployment {
+    return { ...d, placement: this.lives.get(d.id)?.placement ?? null };
+  }
+
+  private live(id: string): Live {
+    let live = this.lives.get(id);
+    if (!live) {
+      live = {
+        model: null,
+        loading: null,
+        unloading: null,
+        epoch: 0,
+        active: 0,
+        idleTimer: null,
+        placement: null,
+        vramHeld: false,
+      };
+      this.lives.set(id, live);
+    }
+    return live;
+  }
+
+  private emit(d: StoredDeployment): void {
+    this.o.bus.emit('deploy.deployment.updated', { deployment: this.view(d), deleted: false });
+  }
+
+  private transition(
+    id: string,
+    state: DeploymentState,
+    message: string,
+    extra: Parameters<DeployStore['setState']>[3] = {},
+  ): void {
+    this.emit(this.store.setState(id, state, message, extra));
+  }
+
+  private versionSource(model: string, version: number | string | undefined): Promise<DeploymentSource> {
+    return modelVersionSource(this.o.modelhub, this.o.blobs, this.o.cacheDir, model, version);
+  }
+
+  private checkSameRuntime(d: StoredDeployment, source: DeploymentSource): void {
+    const runtime = runtimeFor(this.o.runtimes, source.format, source.kind === 'file' ? 'file' : 'version');
+    if (runtime.format !== d.runtime) {
+      throw AppError.invalid(
+        source.kind === 'file' ? 'file' : 'version',
+        `is a ${runtime.format} model and deployment '${d.name}' serves ${d.runtime}; create another deployment`,
+      );
+    }
+  }
+
+  /** Whether a load uses the GPU: `gpu` needs one, `auto` takes one when present. */
+  private async useGpu(device: DeploymentSettings['device']): Promise<boolean> {
+    if (device === 'cpu') return false;
+    const gpus = await this.o.gpus();
+    if (device === 'gpu' && gpus.length === 0) {
+      throw AppError.invalid('device', 'this machine has no GPU; use cpu or auto');
+    }
+    return gpus.length > 0;
+  }
+
+  private checkRam(estimate: LoadEstimate, name: string): void {
+    const free = this.freeRam();
+    if (estimate.ramBytes > free) {
+      throw new AppError(
+        'RESOURCE_EXHAUSTED',
+        `'${name}' needs about ${formatBytes(estimate.ramBytes)} of RAM (weights and context of ${estimate.contextSize} tokens) and ${formatBytes(free)} is available; lower contextSize or parallel, or free memory`,
+        { neededBytes: estimate.ramBytes, availableBytes: free },
+      );
+    }
+  }
+
+  private ensureLoaded(id: string): Promise<LoadedModel> {
+    const live = this.live(id);
+    if (live.model) return Promise.resolve(live.model);
+    if (!live.loading) {
+      const loading = this.load(id, live.epoch).finally(() => {
+        if (live.loading === loading) live.loading = null;
+      });
+      live.loading = loading;
+    }
+    return live.loading;
+  }
+
+  private async load(id: string, epoch: number): Promise<LoadedModel> {
+    const live = this.live(id);
+    await live.unloading;
+    // Stopped (or changed) before it began: the unload that did it has set the state.
+    if (live.epoch !== epoch) throw stoppedWhileLoading(this.find(id).name);
+    const d = this.find(id);
+    const previous = d.state;
+    this.transition(id, 'loading', `loading ${describeSource(d.source)}`);
+    const started = performance.now();
+    let reserved = false;
+    try {
+      const runtime = runtimeFor(this.o.runtimes, d.source.format, 'model');
+      const gpu = await this.useGpu(d.device);
+      const prepared = await runtime.prepare(loadRequest(d.name, d.source, d, gpu));
+      const estimate = prepared.estimate;
+      this.checkRam(estimate, d.name);
+      let placement = 'cpu';
+      if (estimate.vramBytes > 0) {
+        const grant = await this.o.vram.reserve({
+          id,
+          owner: 'deploy',
+          kind: 'model',
+          label: `deployment ${d.name}`,
+          mb: Math.ceil(estimate.vramBytes / MIB),
+          parkable: true,
+          allowParking: true,
+        });
+        reserved = true;
+        placement = `gpu ${grant.gpu}`;
+      }
+      if (live.epoch !== epoch) throw stoppedWhileLoading(d.name);
+      const model = await prepared.load({ onRequestFinished: (stats) => this.metrics.runtime(d.name, stats) });
+      if (live.epoch !== epoch) {
+        await model.dispose();
+        throw stoppedWhileLoading(d.name);
+      }
+      live.model = model;
+      live.placement = placement;
+      live.vramHeld = reserved;
+      this.transition(id, 'ready', `loaded on ${placement} in ${Math.round(performance.now() - started)} ms`, {
+        modelKind: model.kind,
+        estimate: {
+          ramBytes: estimate.ramBytes,
+          vramBytes: estimate.vramBytes,
+          contextSize: estimate.contextSize,
+          gpuLayers: estimate.gpuLayers,
+        },
+        loadedAt: Date.now(),
+      });
+      this.scheduleIdle(id);
+      return model;
+    } catch (err) {
+      if (reserved && !live.vramHeld) this.o.vram.release(id);
+      if (live.epoch === epoch && this.store.find(id)) {
+        const reason = errorText(err);
+        if (err instanceof AppError && err.code === 'RESOURCE_EXHAUSTED') {
+          // Memory may free up later: it stays unloaded, not failed.
+          const back = previous === 'loading' || previous === 'ready' ? 'pending' : previous;
+          this.transition(id, back, `cannot load now: ${reason}`, { reason });
+        } else {
+          if (!(err instanceof AppError)) this.log.error({ err, deployment: d.name }, 'loading a deployment failed');
+          this.transition(id, 'failed', `failed to load: ${reason}`, { reason });
+        }
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Unloads a deployment's model (cancelling requests still running on it) and gives back its GPU memory; the
+   * state moves to `state` (none when it is being deleted).
+   */
+  private async unload(id: string, state: DeploymentState | null, message: string): Promise<void> {
+    const live = this.live(id);
+    live.epoch++;
+    this.clearIdle(live);
+    const model = live.model;
+    const held = live.vramHeld;
+    live.model = null;
+    live.placement = null;
+    live.vramHeld = false;
+    // The state moves first, so that a request arriving meanwhile starts a new load after this one.
+    if (state) this.transition(id, state, message, state === 'stopped' ? {} : { reason: message });
+    const previous = live.unloading;
+    const unloading = (async () => {
+      await previous;
+      try {
+        await model?.dispose();
+      } finally {
+        if (held) this.o.vram.release(id);
+      }
+    })();
+    live.unloading = unloading;
+    try {
+      await unloading;
+    } finally {
+      if (live.unloading === unloading) live.unloading = null;
+    }
+  }
+
+  private async reload(id: string): Promise<void> {
+    const d = this.find(id);
+    if (d.state === 'stopped') return;
+    const wasLoaded = d.state === 'ready' || d.state === 'loading';
+    await this.unload(id, 'pending', 'reloading with the new settings');
+    if (!wasLoaded && d.minReplicas < 1) return;
+    try {
+      await this.ensureLoaded(id);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'RESOURCE_EXHAUSTED') throw err;
+      // Otherwise `failed`, with the reason.
+    }
+  }
+
+  private clearIdle(live: Live): void {
+    if (live.idleTimer) clearTimeout(live.idleTimer);
+    live.idleTimer = null;
+  }
+
+  private scheduleIdle(id: string): void {
+    const live = this.lives.get(id);
+    if (!live?.model || live.active > 0 || this.closed) return;
+    this.clearIdle(live);
+    const seconds = this.store.find(id)?.idleUnloadSeconds ?? null;
+    if (seconds === null) return;
+    live.idleTimer = setTimeout(() => {
+      live.idleTimer = null;
+      if (live.active > 0 || !live.model) return;
+      this.unload(id, 'idle-unloaded', `unloaded after ${seconds} s without requests`).catch((err: unknown) =>
+        this.log.warn({ err, deployment: id }, 'unloading an idle deployment failed'),
+      );
+    }, seconds * 1000);
+    live.idleTimer.unref();
+  }
+}
+
+function stoppedWhileLoading(name: string): AppError {
+  return new AppError('FAILED_PRECONDITION', `deployment '${name}' was stopped or changed while it was loading`, {
+    reason: 'superseded',
+  });
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function loadRequest(name: string, source: DeploymentSource, settings: DeploymentSettings, gpu: boolean): LoadRequest {
+  return {
+    path: source.path,
+    name,
+    gpu,
+    contextSize: settings.contextSize,
+    parallel: settings.parallel,
+    maxQueue: settings.maxQueue,
+    threads: settings.threads,
+    chatFormat: settings.chatFormat,
+  };
+}
+
+/** Settings the runtime cannot honour are refused, naming the field. */
+function checkSettings(runtime: DeploymentRuntime, settings: DeploymentSettings): void {
+  if (settings.minReplicas > settings.maxReplicas) {
+    throw AppError.invalid('minReplicas', `${settings.minReplicas} is more than maxReplicas (${settings.maxReplicas})`);
+  }
+  if (runtime === 'gguf' && settings.maxReplicas > 1) {
+    throw AppError.invalid(
+      'maxReplicas',
+      'a GGUF deployment runs one replica: serve requests at once with parallel (sequences of one context)',
+    );
+  }
+}

@@ -1,0 +1,244 @@
+import { streamReply, type ForeignApi, type ForeignRequest, type ForeignRoute } from '#gateway/routes';
+import { ChatCompletionRequest, CompletionRequest, EmbeddingRequest } from '#shared/contracts/openai';
+import { AppError } from '#shared/errors';
+import type { Deployments, Lease, RequestRecord } from './deployments';
+import {
+  SSE_HEADERS,
+  buildChatCompletion,
+  buildEmbeddingList,
+  buildModelList,
+  buildTextCompletion,
+  chatCompletionSse,
+  chatRequestToRuntime,
+  completionRequestToRuntime,
+  embeddingInputs,
+  parseOpenAiBody,
+  responseMeta,
+  textCompletionSse,
+  toOpenAiError,
+} from './llm/openai-wire';
+import type { GenerationResult, Generation, GgufRuntime } from './llm/runtime';
+
+/** What a request handler produced: a JSON body, or a stream of SSE frames over a generation. */
+type Outcome =
+  | { body: unknown; result: Pick<RequestRecord, 'promptTokens' | 'completionTokens' | 'output'> }
+  | { frames: AsyncIterable<string>; generation: Generation };
+
+function ggufOf(lease: Lease, what: string): GgufRuntime {
+  const runtime = lease.model.gguf;
+  if (!runtime) {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `model '${lease.deployment.name}' is a ${lease.deployment.runtime} deployment; it does not serve ${what}`,
+      { param: 'model', code: 'model_not_supported' },
+    );
+  }
+  return runtime;
+}
+
+async function drain(generation: Generation): Promise<GenerationResult> {
+  for await (const _delta of generation) {
+    // The result carries the whole text.
+  }
+  return generation.result;
+}
+
+function resultFields(result: GenerationResult) {
+  return { promptTokens: result.promptTokens, completionTokens: result.completionTokens, output: result.text };
+}
+
+/**
+ * Serves one request on a deployment: holds it (loading it on a cold start), runs `work`, and records the request
+ * (metrics, request log) when it ends — for a stream, when its last frame is written or the client has gone.
+ */
+async function serve(
+  deployments: Deployments,
+  model: string,
+  endpoint: string,
+  input: string,
+  signal: AbortSignal,
+  work: (lease: Lease) => Promise<Outcome>,
+): Promise<unknown> {
+  const started = performance.now();
+  const lease = await deployments.acquire(model);
+  const record = (r: Omit<RequestRecord, 'endpoint' | 'input' | 'durationMs'>) =>
+    deployments.record(lease.deployment, { ...r, endpoint, input, durationMs: performance.now() - started });
+  let streaming = false;
+  try {
+    const outcome = await work(lease);
+    if ('body' in outcome) {
+      record({ outcome: signal.aborted ? 'cancelled' : 'ok', httpStatus: 200, error: null, ...outcome.result });
+      return outcome.body;
+    }
+    streaming = true;
+    const { generation } = outcome;
+    let finished: Promise<void> | null = null;
+    // Once, when the stream ends or the client leaves (whichever comes first).
+    const finish = () =>
+      (finished ??= generation.result
+        .then(
+          (result) => {
+            const cancelled = result.finishReason === 'cancelled';
+            record({ outcome: cancelled ? 'cancelled' : 'ok', httpStatus: 200, error: null, ...resultFields(result) });
+          },
+          (err: unknown) => {
+            record({
+              outcome: 'error',
+              httpStatus: 200,
+              error: err instanceof Error ? err.message : String(err),
+              promptTokens: null,
+              completionTokens: null,
+              output: null,
+            });
+          },
+        )
+        .finally(() => lease.release()));
+    signal.addEventListener(
+      'abort',
+      () => {
+        generation.cancel();
+        void finish();
+      },
+      { once: true },
+    );
+    const frames = outcome.frames;
+    return streamReply(
+      SSE_HEADERS,
+      (async function* () {
+        try {
+          yield* frames;
+        } finally {
+          await finish();
+        }
+      })(),
+    );
+  } catch (err) {
+    const { status } = toOpenAiError(err);
+    record({
+      outcome: signal.aborted ? 'cancelled' : 'error',
+      httpStatus: status,
+      error: err instanceof Error ? err.message : String(err),
+      promptTokens: null,
+      completionTokens: null,
+      output: null,
+    });
+    throw err;
+  } finally {
+    if (!streaming) lease.release();
+  }
+}
+
+/**
+ * OpenAI's REST API over the GGUF deployments (`model` is the deployment's name), so that OpenAI's clients work
+ * unchanged against `http://127.0.0.1:8000/v1` with the local token or an AI-DOS API key. Errors take OpenAI's
+ * shape. Inference needs the `read` scope: it changes no stored data (the request log aside), so a read-only API
+ * key given to an application can use the models without being able to change anything.
+ */
+export function openAiApi(deployments: Deployments): ForeignApi {
+  const models = () =>
+    buildModelList(deployments.servable().map((d) => ({ id: d.name, created: Math.floor(d.createdAt / 1000) })));
+  const routes: ForeignRoute[] = [
+    { method: 'GET', url: '/v1/models', scope: 'read', handler: () => models() },
+    {
+      method: 'GET',
+      url: '/v1/models/:model',
+      scope: 'read',
+      handler: (req) => {
+        const found = models().data.find((m) => m.id === req.params.model);
+        if (!found) {
+          throw new AppError('NOT_FOUND', `The model '${req.params.model}' does not exist`, {
+            param: 'model',
+            code: 'model_not_found',
+          });
+        }
+        return found;
+      },
+    },
+    {
+      method: 'POST',
+      url: '/v1/chat/completions',
+      scope: 'read',
+      handler: (req: ForeignRequest) => {
+        const body = parseOpenAiBody(ChatCompletionRequest, req.body);
+        return serve(deployments, body.model, 'chat', JSON.stringify(body.messages), req.signal, async (lease) => {
+          const { messages, sampling } = chatRequestToRuntime(body);
+          const generation = await ggufOf(lease, 'chat completions').startChat(messages, sampling, {
+            signal: req.signal,
+          });
+          const meta = responseMeta('chatcmpl', body.model);
+          if (body.stream) {
+            const usage = body.stream_options?.include_usage ?? false;
+            return { frames: chatCompletionSse(generation, meta, usage), generation };
+          }
+          const result = await drain(generation);
+          return { body: buildChatCompletion(meta, result), result: resultFields(result) };
+        });
+      },
+    },
+    {
+      method: 'POST',
+      url: '/v1/completions',
+      scope: 'read',
+      handler: (req: ForeignRequest) => {
+        const body = parseOpenAiBody(CompletionRequest, req.body);
+        const input = typeof body.prompt === 'string' ? body.prompt : JSON.stringify(body.prompt);
+        return serve(deployments, body.model, 'completion', input, req.signal, async (lease) => {
+          const runtime = ggufOf(lease, 'text completions');
+          const { prompts, echo, sampling } = completionRequestToRuntime(body);
+          const meta = responseMeta('cmpl', body.model);
+          if (body.stream) {
+            const generation = await runtime.startCompletion(prompts[0] as string, sampling, { signal: req.signal });
+            const usage = body.stream_options?.include_usage ?? false;
+            return { frames: textCompletionSse(generation, meta, usage, echo ? prompts[0] : undefined), generation };
+          }
+          const results: GenerationResult[] = [];
+          for (const prompt of prompts) results.push(await runtime.complete(prompt, sampling, { signal: req.signal }));
+          return {
+            body: buildTextCompletion(meta, results, echo ? prompts : undefined),
+            result: {
+              promptTokens: results.reduce((n, r) => n + r.promptTokens, 0),
+              completionTokens: results.reduce((n, r) => n + r.completionTokens, 0),
+              output:
+                results.length === 1
+                  ? (results[0] as GenerationResult).text
+                  : JSON.stringify(results.map((r) => r.text)),
+            },
+          };
+        });
+      },
+    },
+    {
+      method: 'POST',
+      url: '/v1/embeddings',
+      scope: 'read',
+      handler: (req: ForeignRequest) => {
+        const body = parseOpenAiBody(EmbeddingRequest, req.body);
+        const input = typeof body.input === 'string' ? body.input : JSON.stringify(body.input);
+        return serve(deployments, body.model, 'embedding', input, req.signal, async (lease) => {
+          const result = await ggufOf(lease, 'embeddings').embed(embeddingInputs(body.input), { signal: req.signal });
+          return {
+            body: buildEmbeddingList(body.model, result.vectors, result.promptTokens, body.encoding_format ?? 'float'),
+            result: {
+              promptTokens: result.promptTokens,
+              completionTokens: null,
+              output: `${result.vectors.length} vector(s) of ${result.dimension}`,
+            },
+          };
+        });
+      },
+    },
+  ];
+  return {
+    name: 'openai',
+    prefixes: ['/v1/'],
+    routes,
+    errorReply: ({ code, message, details, status }) => {
+      // The gateway's own refusals (no route, bad JSON, credentials) arrive here as plain codes.
+      const unknownUrl = code === 'NOT_FOUND' && details === undefined && message.startsWith('no route');
+      const { body } = toOpenAiError(
+        new AppError(code, message, unknownUrl ? { code: 'unknown_url' } : details, status),
+      );
+      return { status, body };
+    },
+  };
+}

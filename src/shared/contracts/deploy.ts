@@ -1,0 +1,331 @@
+import { z } from 'zod';
+import { endpoint, noInput } from '../api/endpoint';
+import { Id, Ok, Timestamp, page } from './common';
+
+/**
+ * DeployEngine: deployments of model versions (or model files) behind a runtime chosen by format, with states,
+ * events, a sampled request log and per-deployment statistics. The inference APIs themselves (OpenAI's `/v1/...`)
+ * are other products' wire formats and are not declared here.
+ */
+
+/** Used as the OpenAI `model` id and in paths: letters, digits, `.`, `_`, `-`; starts with a letter or digit. */
+export const DeploymentName = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be letters, digits, ".", "_" or "-", starting with a letter or digit');
+
+/** A deployment by its id or its name. */
+export const DeploymentRef = z.string().min(1).max(128);
+
+/** What a deployment serves with: one runtime per model format. */
+export const DeploymentRuntime = z.enum(['gguf', 'onnx']);
+export type DeploymentRuntime = z.infer<typeof DeploymentRuntime>;
+
+/**
+ * `pending`: wanted but not loaded (it loads at start, or on its first request when `minReplicas` is 0);
+ * `loading`; `ready`: serving; `idle-unloaded`: unloaded after its idle timeout or to make room for a training job
+ * (the next request loads it again); `stopped`: by a person, refuses requests; `failed`: loading failed (`reason`).
+ */
+export const DEPLOYMENT_STATES = ['pending', 'loading', 'ready', 'idle-unloaded', 'stopped', 'failed'] as const;
+export const DeploymentState = z.enum(DEPLOYMENT_STATES);
+export type DeploymentState = z.infer<typeof DeploymentState>;
+
+/** `auto`: the GPU when there is one and the runtime can use it, else the CPU. */
+export const DeploymentDevice = z.enum(['auto', 'cpu', 'gpu']);
+export type DeploymentDevice = z.infer<typeof DeploymentDevice>;
+
+/** A model version (`2`) or an alias (`@champion`); a bare alias name is accepted too. Default: the newest. */
+export const VersionSelector = z.union([
+  z.number().int().positive(),
+  z
+    .string()
+    .min(1)
+    .max(256)
+    .regex(/^@?[A-Za-z0-9_-]+$/, 'must be a version number or an alias (@name)'),
+]);
+
+/** Which requests are written to the request log (EvalKit reads it), and how much of each. */
+export const RequestLogSettings = z.object({
+  /** The share of requests logged, 0 (none) to 1 (all). */
+  sampleRate: z.number().min(0).max(1).default(1),
+  /** Inputs and outputs are cut to this many characters (and marked truncated). */
+  maxChars: z.number().int().min(64).max(1_000_000).default(4096),
+});
+export type RequestLogSettings = z.infer<typeof RequestLogSettings>;
+
+/** Settings a deployment can change after creation (a change that affects loading reloads a loaded model). */
+export const DeploymentSettings = z.object({
+  device: DeploymentDevice.default('auto'),
+  /** Tokens per sequence (GGUF); default the model's training context, at most 4096. */
+  contextSize: z.number().int().min(16).max(1_048_576).optional(),
+  /** Requests served at once (GGUF: sequences of one context). */
+  parallel: z.number().int().min(1).max(64).default(1),
+  /** Requests that may wait for a slot; more get a 429. */
+  maxQueue: z.number().int().min(0).max(10_000).default(32),
+  /**
+   * 0: loaded on its first request (scale from zero); 1: loaded when created, started, and when the app starts.
+   * GGUF deployments run one replica (with `parallel` sequences); several replicas come with the ONNX runtime.
+   */
+  minReplicas: z.number().int().min(0).max(16).default(1),
+  maxReplicas: z.number().int().min(1).max(16).default(1),
+  /** Unload after this many seconds without requests; the next request loads it again. Null: never. */
+  idleUnloadSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 24 * 3600)
+    .nullable()
+    .default(null),
+  /** CPU threads per evaluation (GGUF); default the runtime's (all cores). */
+  threads: z.number().int().min(1).max(256).optional(),
+  /** GGUF chat prompts: `auto` (the file's chat template, raw when it has none) or `raw` (contents concatenated). */
+  chatFormat: z.enum(['auto', 'raw']).default('auto'),
+  requestLog: RequestLogSettings.default({ sampleRate: 1, maxChars: 4096 }),
+});
+export type DeploymentSettings = z.infer<typeof DeploymentSettings>;
+
+/** Where a deployment's model comes from: a registered version, or a file on this machine. */
+export const DeploymentSource = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('model-version'),
+    model: z.string(),
+    version: z.number().int(),
+    /** The alias it was deployed by (`champion`), if any: it is not followed when the alias moves. */
+    alias: z.string().nullable(),
+    format: z.string(),
+    path: z.string(),
+    sha256: z.string().nullable(),
+  }),
+  z.object({
+    kind: z.literal('file'),
+    format: z.string(),
+    path: z.string(),
+    sha256: z.string().nullable(),
+  }),
+]);
+export type DeploymentSource = z.infer<typeof DeploymentSource>;
+
+/** The memory a load needs, as estimated before loading. */
+export const MemoryEstimate = z.object({
+  ramBytes: z.number(),
+  vramBytes: z.number(),
+  contextSize: z.number().int(),
+  gpuLayers: z.number().int(),
+});
+
+export const Deployment = DeploymentSettings.extend({
+  id: Id,
+  name: DeploymentName,
+  runtime: DeploymentRuntime,
+  source: DeploymentSource,
+  /** The source before the last change of model or file: what `rollback` returns to. */
+  previousSource: DeploymentSource.nullable(),
+  state: DeploymentState,
+  /** Why it failed, was stopped or unloaded. */
+  reason: z.string().nullable(),
+  /** What the loaded model serves (GGUF: `generation` or `embedding`); null until first loaded. */
+  modelKind: z.string().nullable(),
+  /** Where it runs while loaded: `cpu` or `gpu <index>`. */
+  placement: z.string().nullable(),
+  estimate: MemoryEstimate.nullable(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  loadedAt: Timestamp.nullable(),
+  lastRequestAt: Timestamp.nullable(),
+});
+export type Deployment = z.infer<typeof Deployment>;
+
+const SourceInput = {
+  /** A registered model's name (with `version`), or… */
+  model: z.string().min(1).max(256).optional(),
+  version: VersionSelector.optional(),
+  /** …an absolute path to a model file on this machine (a quick start without registering it). */
+  file: z.string().min(1).max(4096).optional(),
+};
+
+export const DeploymentInput = DeploymentSettings.extend({
+  /** Default: the model's name (or the file's name without its extension). */
+  name: DeploymentName.optional(),
+  ...SourceInput,
+});
+export type DeploymentInput = z.input<typeof DeploymentInput>;
+
+export const DeploymentUpdate = z.object({
+  deployment: DeploymentRef,
+  device: DeploymentDevice.optional(),
+  contextSize: z.number().int().min(16).max(1_048_576).nullable().optional(),
+  parallel: z.number().int().min(1).max(64).optional(),
+  maxQueue: z.number().int().min(0).max(10_000).optional(),
+  minReplicas: z.number().int().min(0).max(16).optional(),
+  maxReplicas: z.number().int().min(1).max(16).optional(),
+  idleUnloadSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 24 * 3600)
+    .nullable()
+    .optional(),
+  threads: z.number().int().min(1).max(256).nullable().optional(),
+  chatFormat: z.enum(['auto', 'raw']).optional(),
+  requestLog: RequestLogSettings.partial().optional(),
+  /** Another version of the same model (the current one becomes `previousSource`). */
+  version: VersionSelector.optional(),
+  /** Another file, for a file deployment. */
+  file: z.string().min(1).max(4096).optional(),
+});
+export type DeploymentUpdate = z.input<typeof DeploymentUpdate>;
+
+export const DeploymentEvent = z.object({
+  id: Id,
+  deploymentId: Id,
+  at: Timestamp,
+  state: DeploymentState,
+  message: z.string(),
+});
+export type DeploymentEvent = z.infer<typeof DeploymentEvent>;
+
+/** One logged request: what came in and went out, cut to the deployment's `requestLog.maxChars`. */
+export const RequestLogEntry = z.object({
+  id: Id,
+  deploymentId: Id,
+  at: Timestamp,
+  /** `chat`, `completion`, `embedding`. */
+  endpoint: z.string(),
+  /** The model version served (null for file deployments). */
+  modelVersion: z.number().int().nullable(),
+  status: z.enum(['ok', 'error', 'cancelled']),
+  /** HTTP status sent (200 for a stream the client left). */
+  httpStatus: z.number().int(),
+  durationMs: z.number(),
+  promptTokens: z.number().int().nullable(),
+  completionTokens: z.number().int().nullable(),
+  input: z.string(),
+  output: z.string().nullable(),
+  error: z.string().nullable(),
+  truncated: z.boolean(),
+});
+export type RequestLogEntry = z.infer<typeof RequestLogEntry>;
+
+const Latency = z.object({ p50: z.number().nullable(), p95: z.number().nullable(), p99: z.number().nullable() });
+
+export const DeploymentStats = z.object({
+  id: Id,
+  name: DeploymentName,
+  state: DeploymentState,
+  /** Since the app started. */
+  requests: z.object({ total: z.number().int(), errors: z.number().int(), cancelled: z.number().int() }),
+  /** Of the last 1,000 requests, in ms. */
+  latencyMs: Latency,
+  timeToFirstTokenMs: Latency,
+  tokens: z.object({ prompt: z.number().int(), completion: z.number().int() }),
+  /** Decoding speed of the last generation. */
+  lastTokensPerSecond: z.number().nullable(),
+  inFlight: z.number().int(),
+  queued: z.number().int(),
+});
+export type DeploymentStats = z.infer<typeof DeploymentStats>;
+
+const Ref = z.object({ deployment: DeploymentRef });
+const path = '/api/v1/deployments/:deployment';
+
+export const deployEndpoints = {
+  'deployments.list': endpoint({
+    method: 'GET',
+    path: '/api/v1/deployments',
+    summary: 'Every deployment, by name',
+    scope: 'read',
+    input: noInput,
+    output: z.object({ items: z.array(Deployment) }),
+  }),
+  'deployments.create': endpoint({
+    method: 'POST',
+    path: '/api/v1/deployments',
+    summary:
+      "Deploy a registered model version (`model` + `version` number or `@alias`) or a model file (`file`); the runtime follows the format. Refused when the memory estimate does not fit; a model that cannot load ends 'failed' with the reason",
+    scope: 'write',
+    input: DeploymentInput,
+    output: Deployment,
+    status: 201,
+  }),
+  'deployments.get': endpoint({
+    method: 'GET',
+    path,
+    summary: 'A deployment by id or name',
+    scope: 'read',
+    input: Ref,
+    output: Deployment,
+  }),
+  'deployments.update': endpoint({
+    method: 'PATCH',
+    path,
+    summary: 'Change settings or the model version; a loaded model reloads when the change affects loading',
+    scope: 'write',
+    input: DeploymentUpdate,
+    output: Deployment,
+  }),
+  'deployments.start': endpoint({
+    method: 'POST',
+    path: `${path}/start`,
+    summary: 'Load a stopped, failed or unloaded deployment (waits for the load; a failure leaves it failed)',
+    scope: 'write',
+    input: Ref,
+    output: Deployment,
+  }),
+  'deployments.stop': endpoint({
+    method: 'POST',
+    path: `${path}/stop`,
+    summary: 'Unload it and refuse requests until started again',
+    scope: 'write',
+    input: Ref,
+    output: Deployment,
+  }),
+  'deployments.rollback': endpoint({
+    method: 'POST',
+    path: `${path}/rollback`,
+    summary: 'Serve the previous model version (or file) again, swapping it with the current one',
+    scope: 'write',
+    input: Ref,
+    output: Deployment,
+  }),
+  'deployments.delete': endpoint({
+    method: 'DELETE',
+    path,
+    summary: 'Unload and delete a deployment with its events and request log',
+    scope: 'write',
+    input: Ref,
+    output: Ok,
+  }),
+  'deployments.stats': endpoint({
+    method: 'GET',
+    path: `${path}/stats`,
+    summary: 'Requests, errors, latency percentiles, tokens and queue depth since the app started',
+    scope: 'read',
+    input: Ref,
+    output: DeploymentStats,
+  }),
+  'deployments.events': endpoint({
+    method: 'GET',
+    path: `${path}/events`,
+    summary: "A deployment's state changes, newest first",
+    scope: 'read',
+    input: Ref.extend({ limit: z.coerce.number().int().min(1).max(500).default(50) }),
+    output: z.object({ items: z.array(DeploymentEvent) }),
+  }),
+  'deployments.logs': endpoint({
+    method: 'GET',
+    path: `${path}/logs`,
+    summary: "A page of the deployment's request log, newest first (pass nextCursor back as cursor)",
+    scope: 'read',
+    input: Ref.extend({
+      limit: z.coerce.number().int().min(1).max(500).default(50),
+      cursor: Id.optional(),
+    }),
+    output: page(RequestLogEntry),
+  }),
+} as const;
+
+export const deployEvents = {
+  /** A deployment was created, changed state or settings, or was deleted (`deleted: true`). */
+  'deploy.deployment.updated': z.object({ deployment: Deployment, deleted: z.boolean().default(false) }),
+} as const;
