@@ -1,0 +1,142 @@
+// EvalKit classification metrics with bootstrap confidence intervals over --rows binary predictions (default
+// 1,000,000; labels 0/1, probabilities in [0, 1] with --decimals 3, or 'full' for all distinct): all the point metrics
+// (accuracy, per-class precision/recall/F1, macro/weighted, ROC AUC, PR AUC, log loss, confusion matrix,
+// calibration), then percentile intervals of accuracy, F1, ROC AUC, PR AUC and log loss from --resamples exact
+// multinomial resamples (default 1,000), on --threads worker threads (default 2; 0 runs them on this thread).
+// With few distinct (score, class) cells a resample is a multinomial draw over the cells; with distinct scores
+// it is n row draws (see #platform/evaluation/bootstrap), so --decimals full is the slow case.
+// Times are wall-clock from the arrays in memory to the intervals; 'cold' includes starting the worker threads
+// (from source, each registers tsx first), 'warm' reuses them. Target: ≤ 5 s on a 2-core machine.
+//   npx tsx bench/evalkit-metrics.ts [--rows 1000000] [--resamples 1000] [--decimals 3|full] [--threads 2]
+//                                    [--repeat 3] [--json]
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  bootstrapClassification,
+  type ClassificationHeadline,
+  type ConfidenceInterval,
+} from '#platform/evaluation/bootstrap';
+import { metricsOfPrepared, prepareClassification } from '#platform/evaluation/classification';
+import { workerReplicateRunner } from '#platform/evaluation/parallel';
+import { RandomStream } from '#platform/evaluation/random';
+import { WorkerPool } from '#platform/worker-pool';
+
+const { values: opts } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '1000000' },
+    resamples: { type: 'string', default: '1000' },
+    threads: { type: 'string', default: '2' },
+    decimals: { type: 'string', default: '3' },
+    repeat: { type: 'string', default: '3' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const ROWS = Number(opts.rows);
+const RESAMPLES = Number(opts.resamples);
+const THREADS = Number(opts.threads);
+const REPEAT = Number(opts.repeat);
+/** Probabilities rounded to this many decimals (as a model exporting 3 decimals); 'full' keeps every bit. */
+const DECIMALS = opts.decimals === 'full' ? null : Number(opts.decimals);
+const TARGET_S = 5;
+
+/** A seeded binary problem: a latent score, the label drawn from it, the probability a noisy calibrated view. */
+function generate(): { labels: Int32Array; probability: Float64Array } {
+  const random = new RandomStream(7);
+  const labels = new Int32Array(ROWS);
+  const probability = new Float64Array(ROWS);
+  for (let i = 0; i < ROWS; i++) {
+    const latent = random.normal();
+    labels[i] = random.uniform() < 1 / (1 + Math.exp(-2 * latent)) ? 1 : 0;
+    const p = 1 / (1 + Math.exp(-2 * (latent + 0.4 * random.normal())));
+    probability[i] = DECIMALS === null ? p : Math.round(p * 10 ** DECIMALS) / 10 ** DECIMALS;
+  }
+  return { labels, probability };
+}
+
+const data = generate();
+const pool = THREADS > 0 ? new WorkerPool(os.tmpdir(), THREADS) : null;
+const runner = pool ? workerReplicateRunner(pool) : undefined;
+
+interface Run {
+  totalSeconds: number;
+  prepareSeconds: number;
+  metricsSeconds: number;
+  bootstrapSeconds: number;
+  cold: boolean;
+}
+
+const loadBefore = os.loadavg();
+const runs: Run[] = [];
+let intervals: Record<ClassificationHeadline, ConfidenceInterval> | undefined;
+let point: ReturnType<typeof metricsOfPrepared> | undefined;
+for (let r = 0; r < REPEAT; r++) {
+  const t0 = performance.now();
+  const prepared = prepareClassification({
+    labels: data.labels,
+    positiveProbability: data.probability,
+    classes: [0, 1],
+  });
+  const t1 = performance.now();
+  point = metricsOfPrepared(prepared);
+  const t2 = performance.now();
+  intervals = await bootstrapClassification(prepared, {
+    resamples: RESAMPLES,
+    seed: 1,
+    metrics: point,
+    ...(runner ? { runner, parts: THREADS } : {}),
+  });
+  const t3 = performance.now();
+  runs.push({
+    totalSeconds: (t3 - t0) / 1000,
+    prepareSeconds: (t1 - t0) / 1000,
+    metricsSeconds: (t2 - t1) / 1000,
+    bootstrapSeconds: (t3 - t2) / 1000,
+    cold: r === 0 && pool !== null,
+  });
+}
+const loadAfter = os.loadavg();
+await pool?.close();
+
+const totals = runs.map((r) => r.totalSeconds);
+const summary = {
+  benchmark: 'evalkit-metrics',
+  rows: ROWS,
+  resamples: RESAMPLES,
+  decimals: DECIMALS ?? 'full',
+  threads: THREADS,
+  repeat: REPEAT,
+  targetSeconds: TARGET_S,
+  bestSeconds: Math.min(...totals),
+  worstSeconds: Math.max(...totals),
+  loadBefore,
+  loadAfter,
+  runs,
+  intervals,
+};
+if (opts.json) {
+  console.log(JSON.stringify(summary));
+} else {
+  const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
+  console.log(
+    `${path.basename(import.meta.filename)}: ${ROWS.toLocaleString('en')} binary predictions (${DECIMALS ?? 'full'} decimals), ` +
+      `${RESAMPLES} bootstrap resamples, ` +
+      `${THREADS ? `${THREADS} worker threads` : 'this thread'}; load average ${load(loadBefore)} before, ${load(loadAfter)} after`,
+  );
+  console.log('  run    total s   prepare s   metrics s   bootstrap s');
+  runs.forEach((r, i) =>
+    console.log(
+      `  ${String(i + 1).padEnd(2)}${r.cold ? 'cold' : 'warm'} ${r.totalSeconds.toFixed(2).padStart(8)} ${r.prepareSeconds
+        .toFixed(2)
+        .padStart(11)} ${r.metricsSeconds.toFixed(2).padStart(11)} ${r.bootstrapSeconds.toFixed(2).padStart(13)}`,
+    ),
+  );
+  console.log(
+    `  best ${summary.bestSeconds.toFixed(2)} s, worst ${summary.worstSeconds.toFixed(2)} s (target ≤ ${TARGET_S} s)`,
+  );
+  for (const [name, ci] of Object.entries(intervals ?? {})) {
+    console.log(
+      `  ${name.padEnd(9)} ${ci.estimate?.toFixed(5)}  [${ci.lower?.toFixed(5)}, ${ci.upper?.toFixed(5)}]  (${ci.valid} resamples)`,
+    );
+  }
+}
