@@ -32,6 +32,17 @@ const benchmarks = [
   { name: 'modelhub-tracking', argv: ['--import', 'tsx', 'bench/modelhub-tracking.ts'] },
   { name: 'modelhub-search', argv: ['--import', 'tsx', 'bench/modelhub-search.ts'] },
   { name: 'modelhub-store', argv: ['--import', 'tsx', 'bench/modelhub-store.ts'] },
+  // TrainOS: 10,000 /bin/true jobs against a throwaway Slurm cluster (needs root and slurm-wlm; ~15 min), the
+  // SDK's overhead on the PyTorch template, and the built-in MLP against PyTorch (both need python3-torch).
+  { name: 'trainos-throughput', argv: ['--import', 'tsx', 'bench/trainos-throughput.ts'] },
+  { name: 'trainos-sdk-overhead', argv: ['--import', 'tsx', 'bench/trainos-sdk-overhead.ts'] },
+  { name: 'trainos-mlp', argv: ['--import', 'tsx', 'bench/trainos-mlp.ts'] },
+  // DeployEngine: the ONNX runtime's latency and batching, the GGUF runtime's streaming against node-llama-cpp.
+  { name: 'deploy-onnx', argv: ['--import', 'tsx', 'bench/deploy-onnx.ts'] },
+  { name: 'deploy-llm', argv: ['--import', 'tsx', 'bench/deploy-llm.ts'] },
+  // EvalKit: drift on 100k rows x 100 columns; metrics with bootstrap intervals over 1M predictions.
+  { name: 'evalkit-drift', argv: ['--import', 'tsx', 'bench/evalkit-drift.ts'] },
+  { name: 'evalkit-metrics', argv: ['--import', 'tsx', 'bench/evalkit-metrics.ts'] },
 ];
 
 let failed = 0;
