@@ -5,6 +5,26 @@ import { workerEntry } from './worker-pool';
 
 export type Db = Database.Database;
 
+const statementCaches = new WeakMap<Db, Map<string, Database.Statement>>();
+
+/**
+ * The prepared statement for fixed SQL text on this connection, prepared once: preparing costs more than running
+ * most statements (tens of µs a call). Not for SQL built from input (each text would stay cached).
+ */
+export function statement(db: Db, sql: string): Database.Statement {
+  let cache = statementCaches.get(db);
+  if (!cache) {
+    cache = new Map();
+    statementCaches.set(db, cache);
+  }
+  let prepared = cache.get(sql);
+  if (!prepared) {
+    prepared = db.prepare(sql);
+    cache.set(sql, prepared);
+  }
+  return prepared;
+}
+
 export interface Migration {
   /** 1, 2, 3… within its owner; never renumbered, never edited once released. */
   version: number;

@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import type { Db } from '#platform/db';
+import { statement, type Db } from '#platform/db';
 import type { Experiment, KeyValue, RunInfo, RunInput, RunStatus } from '#shared/contracts/modelhub';
 import {
   concatPoints,
@@ -131,8 +131,6 @@ function isLater(p: StoredPoint, s: { step: number; timestamp: number; value: nu
 
 /** Persistence of experiments, runs, params, tags, inputs and metric series (in encoded chunks). */
 export class ModelhubStore {
-  /** Statements by SQL text: preparing one costs more than running most of them (tens of µs a call). */
-  private readonly statements = new Map<string, Statement>();
   /** One transaction wrapper for every call (better-sqlite3 builds a new function per `db.transaction`). */
   private readonly tx: ReturnType<Db['transaction']>;
 
@@ -252,12 +250,7 @@ export class ModelhubStore {
 
   /** A prepared statement for fixed SQL text (search queries, built from filters, are prepared per call). */
   private sql(text: string): Statement {
-    let statement = this.statements.get(text);
-    if (!statement) {
-      statement = this.db.prepare(text);
-      this.statements.set(text, statement);
-    }
-    return statement;
+    return statement(this.db, text);
   }
 
   // Experiments
