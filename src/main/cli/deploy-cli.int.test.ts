@@ -1,11 +1,18 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startTestCore, type TestCore } from '#core/testing';
-import { fixturePath } from '#platform/testing';
+import { runBuiltinTrainer } from '#platform/builtin-training/train';
+import { fixturePath, tempDir } from '#platform/testing';
 
 const LLAMA = fixturePath('models', 'tiny-llama-memorizer-q8.gguf');
+const MLP = fixturePath('models', 'digits_mlp.onnx');
+const DIGITS = JSON.parse(readFileSync(fixturePath('models', 'digits_mlp.expected.json'), 'utf8')) as {
+  X: number[][];
+  logits: number[][];
+};
 const CLI = fileURLToPath(new URL('./main.ts', import.meta.url));
 
 let t: TestCore;
@@ -37,6 +44,11 @@ beforeAll(async () => {
   await t.client.send('uploads.append', { id: upload.id, offset: 0 }, bytes);
   await t.client.call('models.create', { name: 'tiny-llama' });
   await t.client.call('models.createVersion', { name: 'tiny-llama', uploadId: upload.id, aliases: ['champion'] });
+  const onnx = readFileSync(MLP);
+  const up = await t.client.call('uploads.create', { filename: 'digits_mlp.onnx', size: onnx.length });
+  await t.client.send('uploads.append', { id: up.id, offset: 0 }, onnx);
+  await t.client.call('models.create', { name: 'digits' });
+  await t.client.call('models.createVersion', { name: 'digits', uploadId: up.id });
 });
 afterAll(async () => {
   await t?.close();
@@ -88,5 +100,72 @@ describe('aidos deploy, deployments, chat and predict', { timeout: 120_000 }, ()
     const r = await aidos(['deploy', '--file', '/nope/missing.gguf']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/file: '\/nope\/missing.gguf' does not exist/);
+  });
+});
+
+describe('aidos deploy, predict and deployments scale with ONNX models', { timeout: 120_000 }, () => {
+  /** The largest difference between a printed `logits [1, 10] [...]` line and the expected logits of a row. */
+  const logitsDiff = (stdout: string, row: number) => {
+    const m = /^logits \[1, 10\] (\[.*\])$/m.exec(stdout);
+    expect(m, stdout).not.toBeNull();
+    const got = JSON.parse(m?.[1] as string) as number[];
+    return Math.max(...got.map((v, i) => Math.abs(v - (DIGITS.logits[row]?.[i] as number))));
+  };
+
+  it('deploys a registered ONNX model and predicts from a v2 body and from tensors by name', async () => {
+    const r = await aidos(['deploy', 'digits:1', '--max-replicas', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(
+      'digits ready on cpu\ntry it: aidos predict digits < input.json   (KServe v2: POST /v2/models/digits/infer)\n',
+    );
+    const v2 = await aidosWithInput(
+      ['predict', 'digits'],
+      JSON.stringify({ inputs: [{ name: 'x', shape: [1, 64], datatype: 'FP32', data: DIGITS.X[2] }] }),
+    );
+    expect(v2.code, v2.stderr).toBe(0);
+    expect(logitsDiff(v2.stdout, 2)).toBeLessThan(1e-4);
+    const named = await aidosWithInput(
+      ['predict', 'digits'],
+      JSON.stringify({ inputs: { x: { shape: [1, 64], data: DIGITS.X[7] } } }),
+    );
+    expect(named.code, named.stderr).toBe(0);
+    expect(logitsDiff(named.stdout, 7)).toBeLessThan(1e-4);
+    const bad = await aidosWithInput(
+      ['predict', 'digits'],
+      JSON.stringify({ inputs: [{ name: 'x', shape: [1, 3], datatype: 'FP32', data: [1, 2, 3] }] }),
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/inputs\.x: /);
+  });
+
+  it('scales the replicas of an ONNX deployment', async () => {
+    const r = await aidos(['deployments', 'scale', 'digits', '--min', '2', '--max', '3']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('digits ready on cpu, 2 replicas running (2..3)\n');
+  });
+
+  it('deploys a tabular model file with the preprocessing beside it and predicts labels from JSON rows', async () => {
+    const dir = tempDir('aidos-cli-tabular-');
+    try {
+      const trained = await runBuiltinTrainer(
+        { kind: 'tabular-classifier', file: 'iris.csv', target: 'species', epochs: 30, learningRate: 0.02 },
+        fixturePath('data'),
+        null,
+        { log: () => undefined, epochEnd: async () => undefined, checkpoint: async () => undefined },
+      );
+      writeFileSync(path.join(dir.dir, 'model.onnx'), trained.onnx);
+      writeFileSync(path.join(dir.dir, 'preprocessing.json'), JSON.stringify(trained.preprocessing));
+      const deployed = await aidos(['deploy', '--file', path.join(dir.dir, 'model.onnx'), '--name', 'iris']);
+      expect(deployed.code, deployed.stderr).toBe(0);
+      const rows = [
+        { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 },
+        { sepal_length: 6.3, sepal_width: 3.3, petal_length: 6.0, petal_width: 2.5 },
+      ];
+      const r = await aidosWithInput(['predict', 'iris'], JSON.stringify({ rows }));
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe('setosa\nvirginica\n');
+    } finally {
+      dir.remove();
+    }
   });
 });

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Option, type Command } from 'commander';
-import type { Deployment, DeploymentInput } from '#shared/contracts/deploy';
+import type { Deployment, DeploymentInput, PredictOutput } from '#shared/contracts/deploy';
+import type { V2InferResponse } from '#shared/contracts/deploy-v2';
 import { AppError, type ErrorCode } from '#shared/errors';
 import type { Connection } from './connection';
 import { formatBytes, formatTime, printTable } from './output';
@@ -70,15 +71,35 @@ function printDeployment(d: Deployment): void {
     ['placement', d.placement],
     ['device', d.device],
     ['context', d.estimate ? `${d.estimate.contextSize} tokens` : (d.contextSize ?? null)],
-    ['parallel', d.parallel],
-    ['replicas', `${d.minReplicas}..${d.maxReplicas}`],
+    ['parallel', d.runtime === 'gguf' ? d.parallel : null],
+    ['replicas', `${d.replicas ?? 0} running (${d.minReplicas}..${d.maxReplicas})`],
+    [
+      'batching',
+      d.runtime !== 'onnx'
+        ? null
+        : d.maxBatchSize === 0
+          ? 'off'
+          : `up to ${d.maxBatchSize} rows, waiting at most ${d.maxQueueDelayMs} ms`,
+    ],
+    [
+      'autoscaling',
+      d.runtime !== 'onnx'
+        ? null
+        : `every ${d.autoscaling.intervalMs} ms: up at queue depth ${d.autoscaling.scaleUpQueueDepth}` +
+          `${d.autoscaling.scaleUpP95Ms === null ? '' : ` or p95 ${d.autoscaling.scaleUpP95Ms} ms`}, down below ${Math.round(d.autoscaling.scaleDownUtilization * 100)}% busy`,
+    ],
     ['idle unload', d.idleUnloadSeconds === null ? 'never' : `after ${d.idleUnloadSeconds}s`],
     [
       'memory',
       d.estimate ? `${formatBytes(d.estimate.ramBytes)} RAM, ${formatBytes(d.estimate.vramBytes)} VRAM` : null,
     ],
     ['request log', `${Math.round(d.requestLog.sampleRate * 100)}% of requests, ${d.requestLog.maxChars} chars`],
-    ['endpoint', `/v1 (model "${d.name}")`],
+    [
+      'endpoint',
+      d.runtime === 'onnx'
+        ? `/v2/models/${d.name}/infer (KServe v2), /api/v1/deployments/${d.name}/predict`
+        : `/v1 (model "${d.name}")`,
+    ],
     ['created', formatTime(d.createdAt)],
     ['loaded', formatTime(d.loadedAt)],
     ['last request', formatTime(d.lastRequestAt)],
@@ -95,9 +116,12 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   429: 'RESOURCE_EXHAUSTED',
 };
 
-/** A POST to the OpenAI-compatible API; its errors (OpenAI's shape) become AppErrors. */
-async function openAi(c: Connection, route: string, body: unknown): Promise<Response> {
-  const res = await fetch(new URL(`/v1/${route}`, c.url), {
+/**
+ * A POST to a foreign API (OpenAI's `/v1/...`, KServe's `/v2/...`); its errors (`{error: {message}}` or
+ * `{error: "..."}`) become AppErrors.
+ */
+async function postForeign(c: Connection, url: string, body: unknown): Promise<Response> {
+  const res = await fetch(new URL(url, c.url), {
     method: 'POST',
     headers: { authorization: `Bearer ${c.token}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -106,11 +130,62 @@ async function openAi(c: Connection, route: string, body: unknown): Promise<Resp
   const text = await res.text();
   let message = text;
   try {
-    message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? text;
+    const error = (JSON.parse(text) as { error?: string | { message?: string } }).error;
+    message = (typeof error === 'string' ? error : error?.message) ?? text;
   } catch {
     // Not JSON: the text as it is.
   }
   throw new AppError(STATUS_CODES[res.status] ?? 'INTERNAL', message, undefined, res.status);
+}
+
+/** A POST to the OpenAI-compatible API. */
+function openAi(c: Connection, route: string, body: unknown): Promise<Response> {
+  return postForeign(c, `/v1/${route}`, body);
+}
+
+/** Reads stdin as JSON. */
+async function stdinJson(): Promise<unknown> {
+  let text = '';
+  for await (const chunk of process.stdin) text += String(chunk);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw AppError.invalid('stdin', `not JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Prints what an ONNX deployment predicted: a label (or value) per row, or each output tensor on a line. */
+function printOnnxResult(result: PredictOutput | V2InferResponse): void {
+  if ('predictions' in result && result.predictions) {
+    for (const p of result.predictions) console.log('label' in p ? p.label : String(p.value));
+    return;
+  }
+  const outputs =
+    'outputs' in result && Array.isArray(result.outputs)
+      ? result.outputs
+      : Object.entries((result as PredictOutput).outputs ?? {}).map(([name, o]) => ({ name, ...o }));
+  for (const o of outputs) console.log(`${o.name} [${o.shape.join(', ')}] ${JSON.stringify(o.data)}`);
+}
+
+/**
+ * `aidos predict` on an ONNX deployment: `{"rows": […]}` (or a bare array of rows) and `{"inputs": {name: {shape,
+ * data}}}` go to `deployments.predict`; a KServe v2 body (`{"inputs": [{name, shape, datatype, data}]}`) to
+ * `/v2/models/<name>/infer`.
+ */
+async function predictOnnx(c: Connection, deployment: string, body: unknown): Promise<PredictOutput | V2InferResponse> {
+  if (Array.isArray(body)) body = { rows: body };
+  if (typeof body !== 'object' || body === null) {
+    throw AppError.invalid('stdin', 'give a JSON object with rows (a tabular model) or inputs (tensors)');
+  }
+  const request = body as { rows?: unknown; inputs?: unknown };
+  if (Array.isArray(request.inputs)) {
+    const res = await postForeign(c, `/v2/models/${encodeURIComponent(deployment)}/infer`, body);
+    return (await res.json()) as V2InferResponse;
+  }
+  if (request.rows === undefined && request.inputs === undefined) {
+    throw AppError.invalid('stdin', 'give rows (a tabular model), inputs by name, or a KServe v2 inference request');
+  }
+  return c.client.call('deployments.predict', { ...(body as object), deployment });
 }
 
 /** The `data:` payloads of a server-sent event stream, until `[DONE]`. */
@@ -149,7 +224,7 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
         'file (--file); prints its state once loaded (exit 1 if it failed)',
     )
     .option('--name <name>', 'the deployment name, which clients use as the OpenAI model id (default: the model name)')
-    .option('--file <path>', 'a GGUF model file on this machine instead of a registered model')
+    .option('--file <path>', 'a GGUF or ONNX model file on this machine instead of a registered model')
     .addOption(new Option('--device <device>', 'where it runs (default auto)').choices(['auto', 'cpu', 'gpu']))
     .option(
       '--context-size <tokens>',
@@ -164,6 +239,18 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
       wholeNumber('--idle-unload'),
     )
     .option('--lazy', 'load on the first request rather than now (min replicas 0)')
+    .option('--min-replicas <n>', 'ONNX: replicas at least (0: scale to zero when idle)', wholeNumber('--min-replicas'))
+    .option('--max-replicas <n>', 'ONNX: replicas the autoscaler may run at most', wholeNumber('--max-replicas'))
+    .option(
+      '--max-batch-size <rows>',
+      'ONNX dynamic batching: rows per run at most (0: off; default 32)',
+      wholeNumber('--max-batch-size'),
+    )
+    .option(
+      '--max-queue-delay <ms>',
+      'ONNX dynamic batching: how long a request may wait for its batch (default 2)',
+      decimal('--max-queue-delay'),
+    )
     .addOption(
       new Option('--chat-format <format>', 'chat prompts: the file’s template, or raw text').choices(['auto', 'raw']),
     )
@@ -180,6 +267,10 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
           idleUnload?: number;
           lazy?: boolean;
           chatFormat?: 'auto' | 'raw';
+          minReplicas?: number;
+          maxReplicas?: number;
+          maxBatchSize?: number;
+          maxQueueDelay?: number;
         },
       ) => {
         if ((ref === undefined) === (o.file === undefined)) {
@@ -193,19 +284,25 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
           parallel: o.parallel,
           threads: o.threads,
           idleUnloadSeconds: o.idleUnload,
-          minReplicas: o.lazy ? 0 : undefined,
+          minReplicas: o.lazy ? 0 : o.minReplicas,
+          maxReplicas: o.maxReplicas,
+          maxBatchSize: o.maxBatchSize,
+          maxQueueDelayMs: o.maxQueueDelay,
           chatFormat: o.chatFormat,
         };
         const d = await ctx.conn().client.call('deployments.create', input);
         ctx.out(d, () => {
           console.log(stateLine(d));
-          if (d.state !== 'failed') console.log(`try it: aidos chat ${d.name}   (OpenAI clients: model "${d.name}")`);
+          if (d.state === 'failed') return;
+          if (d.runtime === 'onnx') {
+            console.log(`try it: aidos predict ${d.name} < input.json   (KServe v2: POST /v2/models/${d.name}/infer)`);
+          } else console.log(`try it: aidos chat ${d.name}   (OpenAI clients: model "${d.name}")`);
         });
         if (d.state === 'failed') process.exitCode = 1;
       },
     );
 
-  const deployments = program.command('deployments').description('deployments: list, show, start, stop, logs');
+  const deployments = program.command('deployments').description('deployments: list, show, start, stop, scale, logs');
   deployments
     .command('list')
     .description('list deployments with their state and model')
@@ -246,6 +343,22 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
         if (d.state === 'failed') process.exitCode = 1;
       });
   }
+  deployments
+    .command('scale <name>')
+    .description('set the replicas an ONNX deployment runs between (the autoscaler moves within them)')
+    .option('--min <n>', 'replicas at least (0: scale to zero after the idle timeout)', wholeNumber('--min'))
+    .option('--max <n>', 'replicas at most', wholeNumber('--max'))
+    .action(async (name: string, o: { min?: number; max?: number }) => {
+      if (o.min === undefined && o.max === undefined) throw AppError.invalid('--min', 'give --min, --max or both');
+      const d = await ctx.conn().client.call('deployments.update', {
+        deployment: name,
+        minReplicas: o.min,
+        maxReplicas: o.max,
+      });
+      ctx.out(d, () =>
+        console.log(`${stateLine(d)}, ${d.replicas ?? 0} replicas running (${d.minReplicas}..${d.maxReplicas})`),
+      );
+    });
   deployments
     .command('delete <name>')
     .description('unload and delete a deployment with its request log')
@@ -318,17 +431,19 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
   program
     .command('predict <deployment>')
     .description(
-      'one prediction from JSON on stdin: {"prompt": …} (a completion), {"messages": […]} (a chat) or ' +
-        '{"input": …} (embeddings), with OpenAI sampling fields; a JSON string is a prompt. ONNX inputs come later',
+      'predict from JSON on stdin. ONNX: {"rows": [{column: value, …}]} for a tabular model (prints a label or ' +
+        'value per row), {"inputs": {name: {"shape": […], "data": […]}}}, or a KServe v2 inference request. ' +
+        'GGUF: {"prompt": …} (a completion), {"messages": […]} (a chat) or {"input": …} (embeddings), with ' +
+        'OpenAI sampling fields; a JSON string is a prompt',
     )
     .action(async (deployment: string) => {
-      let text = '';
-      for await (const chunk of process.stdin) text += String(chunk);
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch (err) {
-        throw AppError.invalid('stdin', `not JSON: ${(err as Error).message}`);
+      const c = ctx.conn();
+      let body = await stdinJson();
+      const d = await c.client.call('deployments.get', { deployment });
+      if (d.runtime === 'onnx') {
+        const result = await predictOnnx(c, d.name, body);
+        ctx.out(result, () => printOnnxResult(result));
+        return;
       }
       if (typeof body === 'string') body = { prompt: body };
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -337,7 +452,7 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
       const request = { ...(body as Record<string, unknown>), model: deployment, stream: false };
       const route = 'messages' in request ? 'chat/completions' : 'input' in request ? 'embeddings' : 'completions';
       if (route === 'embeddings') delete (request as { stream?: boolean }).stream;
-      const res = (await (await openAi(ctx.conn(), route, request)).json()) as {
+      const res = (await (await openAi(c, route, request)).json()) as {
         choices?: { text?: string; message?: { content?: string } }[];
         data?: { embedding: number[] }[];
       };

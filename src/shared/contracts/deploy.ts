@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { endpoint, noInput } from '../api/endpoint';
 import { Id, Ok, Timestamp, page } from './common';
+import { V2Datatype } from './deploy-v2';
 
 /**
  * DeployEngine: deployments of model versions (or model files) behind a runtime chosen by format, with states,
- * events, a sampled request log and per-deployment statistics. The inference APIs themselves (OpenAI's `/v1/...`)
- * are other products' wire formats and are not declared here.
+ * events, a sampled request log and per-deployment statistics. The inference APIs themselves (OpenAI's `/v1/...`
+ * for GGUF models, KServe's Open Inference Protocol `/v2/...` for ONNX models, in `deploy-v2.ts`) are other
+ * products' wire formats and are not declared here; `deployments.predict` is AI-DOS's own, for ONNX models.
  */
 
 /** Used as the OpenAI `model` id and in paths: letters, digits, `.`, `_`, `-`; starts with a letter or digit. */
@@ -54,6 +56,23 @@ export const RequestLogSettings = z.object({
 });
 export type RequestLogSettings = z.infer<typeof RequestLogSettings>;
 
+/**
+ * How an ONNX deployment's replicas follow its load, between `minReplicas` (at least 1 while loaded) and
+ * `maxReplicas`. Every `intervalMs` the controller looks at the requests answered since its last look: one replica
+ * more when the mean queue depth (requests waiting, averaged over the interval) reaches `scaleUpQueueDepth` or the
+ * p95 latency reaches `scaleUpP95Ms`; one fewer when the replicas were busy less than `scaleDownUtilization` of
+ * the interval and the queue stayed under half the threshold (an interval without requests always counts). Scaling
+ * to zero is `idleUnloadSeconds`. GGUF deployments run one replica and ignore this.
+ */
+export const AutoscalingSettings = z.object({
+  intervalMs: z.number().int().min(50).max(600_000).default(5000),
+  scaleUpQueueDepth: z.number().positive().max(100_000).default(2),
+  /** Null: latency is not a reason to scale up. */
+  scaleUpP95Ms: z.number().positive().max(600_000).nullable().default(null),
+  scaleDownUtilization: z.number().min(0).max(1).default(0.3),
+});
+export type AutoscalingSettings = z.infer<typeof AutoscalingSettings>;
+
 /** Settings a deployment can change after creation (a change that affects loading reloads a loaded model). */
 export const DeploymentSettings = z.object({
   device: DeploymentDevice.default('auto'),
@@ -61,11 +80,12 @@ export const DeploymentSettings = z.object({
   contextSize: z.number().int().min(16).max(1_048_576).optional(),
   /** Requests served at once (GGUF: sequences of one context). */
   parallel: z.number().int().min(1).max(64).default(1),
-  /** Requests that may wait for a slot; more get a 429. */
+  /** Requests that may wait for a slot (ONNX: for a replica); more get a 429. */
   maxQueue: z.number().int().min(0).max(10_000).default(32),
   /**
-   * 0: loaded on its first request (scale from zero); 1: loaded when created, started, and when the app starts.
-   * GGUF deployments run one replica (with `parallel` sequences); several replicas come with the ONNX runtime.
+   * 0: loaded on its first request (scale from zero); ≥ 1: loaded when created, started, and when the app starts.
+   * GGUF deployments run one replica (with `parallel` sequences); ONNX deployments start with
+   * `max(1, minReplicas)` replica threads and autoscale up to `maxReplicas`.
    */
   minReplicas: z.number().int().min(0).max(16).default(1),
   maxReplicas: z.number().int().min(1).max(16).default(1),
@@ -77,13 +97,38 @@ export const DeploymentSettings = z.object({
     .max(30 * 24 * 3600)
     .nullable()
     .default(null),
-  /** CPU threads per evaluation (GGUF); default the runtime's (all cores). */
+  /**
+   * CPU threads per evaluation. GGUF: default the runtime's (all cores). ONNX: each replica session's
+   * `intraOpNumThreads`, default 1 (replicas, not threads, are how ONNX deployments scale).
+   */
   threads: z.number().int().min(1).max(256).optional(),
+  /**
+   * ONNX dynamic batching: concurrent requests are concatenated along dim 0 into one `session.run` of at most this
+   * many rows (for models whose inputs have a dynamic dim 0); a single request with more rows is refused. 0: off.
+   */
+  maxBatchSize: z.number().int().min(0).max(4096).default(32),
+  /**
+   * ONNX dynamic batching: how long a request may wait at most for others to join its batch. The wait is adaptive:
+   * a batch goes as soon as an event-loop turn passes without a new request, so a lone request does not wait.
+   */
+  maxQueueDelayMs: z.number().min(0).max(1000).default(2),
+  autoscaling: AutoscalingSettings.default({
+    intervalMs: 5000,
+    scaleUpQueueDepth: 2,
+    scaleUpP95Ms: null,
+    scaleDownUtilization: 0.3,
+  }),
   /** GGUF chat prompts: `auto` (the file's chat template, raw when it has none) or `raw` (contents concatenated). */
   chatFormat: z.enum(['auto', 'raw']).default('auto'),
   requestLog: RequestLogSettings.default({ sampleRate: 1, maxChars: 4096 }),
 });
 export type DeploymentSettings = z.infer<typeof DeploymentSettings>;
+
+/**
+ * The `preprocessing.json` saved beside an ONNX model by TrainOS's built-in trainers (in the version's artifact
+ * folder, or beside a model file): how `deployments.predict` turns JSON rows into the model's input.
+ */
+export const PreprocessingFile = z.object({ path: z.string(), sha256: z.string().nullable() });
 
 /** Where a deployment's model comes from: a registered version, or a file on this machine. */
 export const DeploymentSource = z.discriminatedUnion('kind', [
@@ -96,12 +141,14 @@ export const DeploymentSource = z.discriminatedUnion('kind', [
     format: z.string(),
     path: z.string(),
     sha256: z.string().nullable(),
+    preprocessing: PreprocessingFile.nullable().optional(),
   }),
   z.object({
     kind: z.literal('file'),
     format: z.string(),
     path: z.string(),
     sha256: z.string().nullable(),
+    preprocessing: PreprocessingFile.nullable().optional(),
   }),
 ]);
 export type DeploymentSource = z.infer<typeof DeploymentSource>;
@@ -124,10 +171,15 @@ export const Deployment = DeploymentSettings.extend({
   state: DeploymentState,
   /** Why it failed, was stopped or unloaded. */
   reason: z.string().nullable(),
-  /** What the loaded model serves (GGUF: `generation` or `embedding`); null until first loaded. */
+  /**
+   * What the loaded model serves (GGUF: `generation` or `embedding`; ONNX: `tensor`, or with its preprocessing
+   * `tabular-classifier`, `tabular-regressor`, `image-classifier`, `text-classifier`); null until first loaded.
+   */
   modelKind: z.string().nullable(),
   /** Where it runs while loaded: `cpu` or `gpu <index>`. */
   placement: z.string().nullable(),
+  /** Replicas running now (ONNX: as the autoscaler set them; GGUF: 1); null while not loaded. */
+  replicas: z.number().int().nullable(),
   estimate: MemoryEstimate.nullable(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
@@ -168,6 +220,9 @@ export const DeploymentUpdate = z.object({
     .optional(),
   threads: z.number().int().min(1).max(256).nullable().optional(),
   chatFormat: z.enum(['auto', 'raw']).optional(),
+  maxBatchSize: z.number().int().min(0).max(4096).optional(),
+  maxQueueDelayMs: z.number().min(0).max(1000).optional(),
+  autoscaling: AutoscalingSettings.partial().optional(),
   requestLog: RequestLogSettings.partial().optional(),
   /** Another version of the same model (the current one becomes `previousSource`). */
   version: VersionSelector.optional(),
@@ -190,7 +245,7 @@ export const RequestLogEntry = z.object({
   id: Id,
   deploymentId: Id,
   at: Timestamp,
-  /** `chat`, `completion`, `embedding`. */
+  /** `chat`, `completion`, `embedding` (GGUF); `infer` (KServe v2), `predict` (ONNX). */
   endpoint: z.string(),
   /** The model version served (null for file deployments). */
   modelVersion: z.number().int().nullable(),
@@ -223,8 +278,58 @@ export const DeploymentStats = z.object({
   lastTokensPerSecond: z.number().nullable(),
   inFlight: z.number().int(),
   queued: z.number().int(),
+  /** Replicas running now; 0 while not loaded. */
+  replicas: z.number().int(),
+  /** ONNX: `session.run` calls since the app started and their mean rows (dynamic batching at work when > 1). */
+  batches: z.object({ total: z.number().int(), meanRows: z.number().nullable() }),
 });
 export type DeploymentStats = z.infer<typeof DeploymentStats>;
+
+/** A JSON tensor for `deployments.predict`: row-major data, flat or nested; `datatype` defaults to the model's. */
+export const PredictTensor = z.object({
+  shape: z.array(z.number().int().nonnegative()),
+  datatype: V2Datatype.optional(),
+  data: z.array(z.unknown()).meta({ description: 'flat or nested array of numbers, booleans or strings' }),
+});
+
+export const PredictInput = z.object({
+  deployment: DeploymentRef,
+  /**
+   * Tabular models (TrainOS's built-in tabular trainers): one object of column values per row. Every feature
+   * column must be given (null for a value that is not known); the target column is ignored.
+   */
+  rows: z.array(z.record(z.string(), z.unknown())).min(1).max(100_000).optional(),
+  /** Any ONNX model: its input tensors by name. */
+  inputs: z.record(z.string(), PredictTensor).optional(),
+});
+export type PredictInput = z.input<typeof PredictInput>;
+
+/** Classifiers: the most probable label and every label's probability; the regressor: the value. */
+export const TabularPrediction = z.union([
+  z.object({ label: z.string(), probabilities: z.record(z.string(), z.number()) }),
+  z.object({ value: z.number() }),
+]);
+export type TabularPrediction = z.infer<typeof TabularPrediction>;
+
+export const PredictOutput = z.object({
+  deployment: DeploymentName,
+  /** The model version that answered (null for file deployments). */
+  modelVersion: z.number().int().nullable(),
+  /** For `rows`: one prediction per row, in order. */
+  predictions: z.array(TabularPrediction).optional(),
+  /** For `inputs`: every output tensor of the model, flat row-major data. */
+  outputs: z
+    .record(
+      z.string(),
+      z.object({
+        shape: z.array(z.number().int()),
+        datatype: V2Datatype,
+        data: z.array(z.union([z.number(), z.boolean(), z.string()])),
+      }),
+    )
+    .optional(),
+});
+export type PredictOutput = z.infer<typeof PredictOutput>;
 
 const Ref = z.object({ deployment: DeploymentRef });
 const path = '/api/v1/deployments/:deployment';
@@ -322,6 +427,16 @@ export const deployEndpoints = {
       cursor: Id.optional(),
     }),
     output: page(RequestLogEntry),
+  }),
+  'deployments.predict': endpoint({
+    method: 'POST',
+    path: `${path}/predict`,
+    summary:
+      'Predict with an ONNX deployment: JSON `rows` for a tabular model (its saved preprocessing applied) or input tensors by name (`inputs`); loads it first when scaled to zero',
+    scope: 'read',
+    input: PredictInput,
+    output: PredictOutput,
+    bulkOutput: true,
   }),
 } as const;
 

@@ -5,12 +5,15 @@ import type {
   DeploymentInput,
   DeploymentStats,
   DeploymentUpdate,
+  PredictInput,
+  PredictOutput,
   RequestLogEntry,
 } from '#shared/contracts/deploy';
 
 /**
  * DeployEngine as other services see it. Deployments are addressed by id or name. The inference APIs (OpenAI's
- * `/v1/...`) are served by the deploy module itself; EvalKit reads the request log through `logs`.
+ * `/v1/...` for GGUF, KServe's `/v2/...` for ONNX) are served by the deploy module itself; EvalKit reads the request
+ * log through `logs`.
  */
 export interface DeployService {
   list(): Deployment[];
@@ -29,6 +32,12 @@ export interface DeployService {
   rollback(ref: string): Promise<Deployment>;
   remove(ref: string): Promise<void>;
   stats(ref: string): DeploymentStats;
+  /**
+   * Predicts with an ONNX deployment (loading it first when scaled to zero): `rows` through a tabular model's saved
+   * preprocessing (400 naming `rows[i].column` for a missing or bad cell), or `inputs` tensors by name for any ONNX
+   * model (400 naming `inputs.<name>`). A GGUF deployment is a 400: it is asked through the OpenAI API.
+   */
+  predict(input: PredictInput): Promise<PredictOutput>;
   events(ref: string, limit: number): DeploymentEvent[];
   logs(
     ref: string,

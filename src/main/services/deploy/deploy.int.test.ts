@@ -279,10 +279,10 @@ describe('deployments of model files', () => {
     expect(await apiError(chat('truncated', 'x'))).toMatchObject({ status: 409, code: 'model_failed' });
   });
 
-  it('refuses ONNX for now, unknown files, taken names and impossible settings, storing nothing', async () => {
-    const onnx = await appError(t.client.call('deployments.create', { file: path.join(MODELS, 'digits_mlp.onnx') }));
-    expect(onnx).toMatchObject({ code: 'INVALID_ARGUMENT' });
-    expect(onnx.message).toMatch(/ONNX deployments are not served yet/);
+  it('refuses files of other formats, unknown files, taken names and impossible settings, storing nothing', async () => {
+    const csv = await appError(t.client.call('deployments.create', { file: fixturePath('data', 'iris.csv') }));
+    expect(csv).toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'file' } });
+    expect(csv.message).toMatch(/the model's format is 'other'; DeployEngine serves GGUF and ONNX models/);
     expect(await appError(t.client.call('deployments.create', { file: '/nope/x.gguf' }))).toMatchObject({
       code: 'INVALID_ARGUMENT',
       details: { field: 'file' },
@@ -298,7 +298,7 @@ describe('deployments of model files', () => {
     ).toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'version' } });
     const names = (await t.client.call('deployments.list')).items.map((d) => d.name);
     expect(names).not.toContain('x2');
-    expect(names).not.toContain('digits_mlp');
+    expect(names).not.toContain('iris');
   });
 
   it('deletes a deployment with its log, events and series', async () => {

@@ -45,7 +45,9 @@ function fakeRuntime(vramMb: number, loads: { count: number; disposed: number })
           const model: LoadedModel = {
             kind: 'generation',
             gguf: undefined,
+            onnx: undefined,
             load: () => ({ inFlight: 0, queued: 0 }),
+            replicas: () => 1,
             dispose: () => {
               loads.disposed++;
               return Promise.resolve();

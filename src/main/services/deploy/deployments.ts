@@ -18,18 +18,38 @@ import {
   type DeploymentSource,
   type DeploymentState,
   type DeploymentStats,
+  type PredictInput,
+  type PredictOutput,
 } from '#shared/contracts/deploy';
 import type { Gpu } from '#shared/contracts/system';
 import { AppError } from '#shared/errors';
+import { ScalingMeter, decideReplicas } from './autoscaler';
 import type { DeployService } from './contract';
 import { DeployMetrics } from './metrics';
 import { fileSource, modelVersionSource } from './model-source';
-import { runtimeFor, type LoadEstimate, type LoadRequest, type LoadedModel, type ServingRuntime } from './runtimes';
+import { predictOnnx } from './onnx-serve';
+import {
+  runtimeFor,
+  type LoadEstimate,
+  type LoadRequest,
+  type LoadedModel,
+  type OnnxModel,
+  type ServingRuntime,
+} from './runtimes';
 import { DeployStore, type StoredDeployment } from './store';
 
 const MIB = 1024 * 1024;
 /** Settings that change how a model is loaded: changing one reloads a loaded model. */
-const LOAD_SETTINGS = ['device', 'contextSize', 'parallel', 'maxQueue', 'threads', 'chatFormat'] as const;
+const LOAD_SETTINGS = [
+  'device',
+  'contextSize',
+  'parallel',
+  'maxQueue',
+  'threads',
+  'chatFormat',
+  'maxBatchSize',
+  'maxQueueDelayMs',
+] as const;
 
 export interface DeploymentsOptions {
   db: Db;
@@ -60,6 +80,11 @@ interface Live {
   idleTimer: NodeJS.Timeout | null;
   placement: string | null;
   vramHeld: boolean;
+  /** ONNX: the timings of the current autoscaling interval, and the controller's timer. */
+  meter: ScalingMeter | null;
+  scaleTimer: NodeJS.Timeout | null;
+  /** A replica change in progress (the controller skips its turn). */
+  scaling: boolean;
 }
 
 /** A request's hold on a loaded deployment: released when the request (or its stream) ends. */
@@ -69,7 +94,10 @@ export interface Lease {
   release(): void;
 }
 
-/** What the API layer reports of each request it served. */
+/**
+ * What the API layer reports of each request it served. `input` and `output` may be functions: they are only
+ * called when the request is sampled into the log (a tensor's JSON costs more than the rest of the bookkeeping).
+ */
 export interface RequestRecord {
   endpoint: string;
   outcome: 'ok' | 'error' | 'cancelled';
@@ -77,8 +105,8 @@ export interface RequestRecord {
   durationMs: number;
   promptTokens: number | null;
   completionTokens: number | null;
-  input: string;
-  output: string | null;
+  input: string | (() => string);
+  output: string | null | (() => string | null);
   error: string | null;
 }
 
@@ -144,7 +172,7 @@ export class Deployments implements DeployService {
     this.metrics = new DeployMetrics(o.registry, () =>
       [...this.lives.entries()].flatMap(([id, live]) => {
         const name = this.store.find(id)?.name;
-        return live.model && name ? [{ deployment: name, ...live.model.load() }] : [];
+        return live.model && name ? [{ deployment: name, ...live.model.load(), replicas: live.model.replicas() }] : [];
       }),
     );
     // Nothing is loaded in a new process: what was loaded (or loading) when the app last stopped is pending.
@@ -212,7 +240,7 @@ export class Deployments implements DeployService {
       { name, runtime: runtime.format, source, settings },
       `created from ${describeSource(source)}`,
     );
-    if (source.sha256) this.o.blobs.addRef(source.sha256, { owner: 'deploy', ref: stored.id });
+    this.refBlobs(source, stored.id);
     this.emit(stored);
     if (fault !== null) {
       this.transition(stored.id, 'failed', `cannot be served: ${fault}`, { reason: fault });
@@ -244,7 +272,10 @@ export class Deployments implements DeployService {
         minReplicas: patch.minReplicas,
         maxReplicas: patch.maxReplicas,
         chatFormat: patch.chatFormat,
+        maxBatchSize: patch.maxBatchSize,
+        maxQueueDelayMs: patch.maxQueueDelayMs,
       }),
+      autoscaling: { ...current.autoscaling, ...definedOnly(patch.autoscaling ?? {}) },
       ...(patch.contextSize === undefined ? {} : { contextSize: patch.contextSize ?? undefined }),
       ...(patch.threads === undefined ? {} : { threads: patch.threads ?? undefined }),
       ...(patch.idleUnloadSeconds === undefined ? {} : { idleUnloadSeconds: patch.idleUnloadSeconds }),
@@ -274,11 +305,21 @@ export class Deployments implements DeployService {
       .filter(Boolean)
       .join('; ');
     const updated = this.store.update(d.id, { settings, ...(source ? { source } : {}) }, message);
-    if (source?.sha256) this.o.blobs.addRef(source.sha256, { owner: 'deploy', ref: d.id });
+    if (source) this.refBlobs(source, d.id);
     this.emit(updated);
     const reload = source !== undefined || LOAD_SETTINGS.some((k) => changed.includes(k));
     if (reload) await this.reload(d.id);
-    else this.scheduleIdle(d.id);
+    else {
+      this.scheduleIdle(d.id);
+      // New bounds or autoscaling settings apply to the loaded model now.
+      const live = this.lives.get(d.id);
+      if (live?.model?.onnx) {
+        this.startScaler(d.id);
+        const n = live.model.replicas();
+        const wanted = Math.min(Math.max(n, Math.max(1, settings.minReplicas)), settings.maxReplicas);
+        if (wanted !== n) await this.scaleTo(d.id, live, live.model, wanted, 'the replica bounds changed');
+      }
+    }
     return this.get(d.id);
   }
 
@@ -324,13 +365,28 @@ export class Deployments implements DeployService {
     this.store.delete(d.id);
     this.o.blobs.removeRefsOf({ owner: 'deploy', ref: d.id });
     await this.metrics.forget(d.name);
-    this.o.bus.emit('deploy.deployment.updated', { deployment: { ...d, placement: null }, deleted: true });
+    this.o.bus.emit('deploy.deployment.updated', {
+      deployment: { ...d, placement: null, replicas: null },
+      deleted: true,
+    });
   }
 
   stats(ref: string): DeploymentStats {
     const d = this.find(ref);
-    const load = this.lives.get(d.id)?.model?.load() ?? { inFlight: 0, queued: 0 };
-    return { id: d.id, name: d.name, state: d.state, ...this.metrics.summary(d.name), ...load };
+    const model = this.lives.get(d.id)?.model;
+    const load = model?.load() ?? { inFlight: 0, queued: 0 };
+    return {
+      id: d.id,
+      name: d.name,
+      state: d.state,
+      ...this.metrics.summary(d.name),
+      ...load,
+      replicas: model?.replicas() ?? 0,
+    };
+  }
+
+  predict(input: PredictInput): Promise<PredictOutput> {
+    return predictOnnx(this, input);
   }
 
   events(ref: string, limit: number): DeploymentEvent[] {
@@ -399,14 +455,26 @@ export class Deployments implements DeployService {
     };
   }
 
+  /** A deployment by its name only (the inference APIs' model names), or undefined. */
+  byName(name: string): Deployment | undefined {
+    const d = this.store.find(name);
+    return d && d.name === name ? this.view(d) : undefined;
+  }
+
+  /** The loaded ONNX model of a deployment, if it is loaded now (nothing is loaded by asking). */
+  loadedOnnx(id: string): OnnxModel | undefined {
+    return this.lives.get(id)?.model?.onnx;
+  }
+
   /** Counts a served request in the metrics and, when sampled, writes it to the request log. */
   record(d: StoredDeployment, r: RequestRecord): void {
     this.metrics.served(d.name, { endpoint: r.endpoint, outcome: r.outcome, durationMs: r.durationMs });
     const { sampleRate, maxChars } = d.requestLog;
     if (sampleRate <= 0 || Math.random() >= sampleRate) return;
-    const input = cut(r.input, maxChars);
-    const output = r.output === null ? null : cut(r.output, maxChars);
     try {
+      const input = cut(typeof r.input === 'function' ? r.input() : r.input, maxChars);
+      const outputText = typeof r.output === 'function' ? r.output() : r.output;
+      const output = outputText === null ? null : cut(outputText, maxChars);
       this.store.addLog({
         deploymentId: d.id,
         at: Date.now(),
@@ -454,6 +522,7 @@ export class Deployments implements DeployService {
     for (const [, live] of lives) {
       live.epoch++;
       this.clearIdle(live);
+      this.stopScaler(live);
     }
     await Promise.allSettled(lives.map(([, live]) => live.loading));
     await Promise.allSettled(
@@ -477,7 +546,8 @@ export class Deployments implements DeployService {
   }
 
   private view(d: StoredDeployment): Deployment {
-    return { ...d, placement: this.lives.get(d.id)?.placement ?? null };
+    const live = this.lives.get(d.id);
+    return { ...d, placement: live?.placement ?? null, replicas: live?.model?.replicas() ?? null };
   }
 
   private live(id: string): Live {
@@ -492,6 +562,9 @@ export class Deployments implements DeployService {
         idleTimer: null,
         placement: null,
         vramHeld: false,
+        meter: null,
+        scaleTimer: null,
+        scaling: false,
       };
       this.lives.set(id, live);
     }
@@ -513,6 +586,13 @@ export class Deployments implements DeployService {
 
   private versionSource(model: string, version: number | string | undefined): Promise<DeploymentSource> {
     return modelVersionSource(this.o.modelhub, this.o.blobs, this.o.cacheDir, model, version);
+  }
+
+  /** The blobs a deployment serves from stay while it exists (the model file and its preprocessing). */
+  private refBlobs(source: DeploymentSource, id: string): void {
+    for (const sha256 of [source.sha256, source.preprocessing?.sha256]) {
+      if (sha256) this.o.blobs.addRef(sha256, { owner: 'deploy', ref: id });
+    }
   }
 
   private checkSameRuntime(d: StoredDeployment, source: DeploymentSource): void {
@@ -589,7 +669,15 @@ export class Deployments implements DeployService {
         placement = `gpu ${grant.gpu}`;
       }
       if (live.epoch !== epoch) throw stoppedWhileLoading(d.name);
-      const model = await prepared.load({ onRequestFinished: (stats) => this.metrics.runtime(d.name, stats) });
+      const meter = new ScalingMeter();
+      const model = await prepared.load({
+        onRequestFinished: (stats) => this.metrics.runtime(d.name, stats),
+        onBatch: (batch) => {
+          this.metrics.batch(d.name, batch.rows);
+          meter.batch(batch.inferenceMs);
+        },
+        onInference: (timing) => meter.request(timing.queueMs, timing.totalMs),
+      });
       if (live.epoch !== epoch) {
         await model.dispose();
         throw stoppedWhileLoading(d.name);
@@ -597,17 +685,25 @@ export class Deployments implements DeployService {
       live.model = model;
       live.placement = placement;
       live.vramHeld = reserved;
-      this.transition(id, 'ready', `loaded on ${placement} in ${Math.round(performance.now() - started)} ms`, {
-        modelKind: model.kind,
-        estimate: {
-          ramBytes: estimate.ramBytes,
-          vramBytes: estimate.vramBytes,
-          contextSize: estimate.contextSize,
-          gpuLayers: estimate.gpuLayers,
+      live.meter = meter;
+      const replicas = model.onnx ? ` with ${model.replicas()} replica${model.replicas() === 1 ? '' : 's'}` : '';
+      this.transition(
+        id,
+        'ready',
+        `loaded on ${placement}${replicas} in ${Math.round(performance.now() - started)} ms`,
+        {
+          modelKind: model.kind,
+          estimate: {
+            ramBytes: estimate.ramBytes,
+            vramBytes: estimate.vramBytes,
+            contextSize: estimate.contextSize,
+            gpuLayers: estimate.gpuLayers,
+          },
+          loadedAt: Date.now(),
         },
-        loadedAt: Date.now(),
-      });
+      );
       this.scheduleIdle(id);
+      if (model.onnx) this.startScaler(id);
       return model;
     } catch (err) {
       if (reserved && !live.vramHeld) this.o.vram.release(id);
@@ -634,6 +730,7 @@ export class Deployments implements DeployService {
     const live = this.live(id);
     live.epoch++;
     this.clearIdle(live);
+    this.stopScaler(live);
     const model = live.model;
     const held = live.vramHeld;
     live.model = null;
@@ -670,6 +767,55 @@ export class Deployments implements DeployService {
       if (err instanceof AppError && err.code === 'RESOURCE_EXHAUSTED') throw err;
       // Otherwise `failed`, with the reason.
     }
+  }
+
+  /** Starts (or restarts, with new settings) the autoscaling controller of a loaded ONNX deployment. */
+  private startScaler(id: string): void {
+    const live = this.lives.get(id);
+    const d = this.store.find(id);
+    if (!live?.model?.onnx || !d || this.closed) return;
+    this.stopScaler(live);
+    live.scaleTimer = setInterval(() => {
+      this.autoscale(id).catch((err: unknown) =>
+        this.log.warn({ err, deployment: d.name }, 'autoscaling a deployment failed'),
+      );
+    }, d.autoscaling.intervalMs);
+    live.scaleTimer.unref();
+  }
+
+  private stopScaler(live: Live): void {
+    if (live.scaleTimer) clearInterval(live.scaleTimer);
+    live.scaleTimer = null;
+  }
+
+  /** One look of the controller: the interval's timings against the deployment's thresholds (`decideReplicas`). */
+  private async autoscale(id: string): Promise<void> {
+    const live = this.lives.get(id);
+    const model = live?.model;
+    const d = this.store.find(id);
+    if (!live || !model?.onnx || !live.meter || live.scaling || !d) return;
+    const current = model.replicas();
+    const decision = decideReplicas(current, d, d.autoscaling, live.meter.take(current));
+    if (decision.replicas !== current) await this.scaleTo(id, live, model, decision.replicas, decision.reason ?? '');
+  }
+
+  /** Resizes a loaded ONNX model's replica pool, recording the change as an event (the state stays). */
+  private async scaleTo(id: string, live: Live, model: LoadedModel, replicas: number, reason: string): Promise<void> {
+    const before = model.replicas();
+    live.scaling = true;
+    try {
+      await model.onnx?.runtime.setReplicas(replicas);
+    } catch (err) {
+      // Unloaded meanwhile: nothing to scale any more.
+      if (live.model !== model) return;
+      throw err;
+    } finally {
+      live.scaling = false;
+    }
+    if (live.model !== model || !this.store.find(id)) return;
+    const direction = replicas > before ? 'up' : 'down';
+    const plural = replicas === 1 ? '' : 's';
+    this.emit(this.store.note(id, `scaled ${direction} to ${replicas} replica${plural}: ${reason}`));
   }
 
   private clearIdle(live: Live): void {
@@ -714,6 +860,12 @@ function loadRequest(name: string, source: DeploymentSource, settings: Deploymen
     maxQueue: settings.maxQueue,
     threads: settings.threads,
     chatFormat: settings.chatFormat,
+    device: settings.device,
+    replicas: Math.max(1, settings.minReplicas),
+    maxReplicas: settings.maxReplicas,
+    maxBatchSize: settings.maxBatchSize,
+    maxQueueDelayMs: settings.maxQueueDelayMs,
+    preprocessingPath: source.preprocessing?.path ?? null,
   };
 }
 

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import pkg from '#package.json' with { type: 'json' };
 import { defineService } from '#core/module';
 import type { ModelhubService } from '#services/modelhub/contract';
 import type { TrainosService } from '#services/trainos/contract';
@@ -8,6 +9,7 @@ import { openAiApi } from './openai-api';
 import { deployRoutes } from './routes';
 import { SERVING_RUNTIMES } from './runtimes';
 import { deployMigrations } from './schema';
+import { v2Api } from './v2-api';
 
 export type { DeployService } from './contract';
 
@@ -42,5 +44,5 @@ export const deployModule = defineService<
   start: (deployments) => deployments.startup(),
   stop: (deployments) => deployments.close(),
   routes: deployRoutes,
-  foreignApis: (deployments) => [openAiApi(deployments)],
+  foreignApis: (deployments) => [openAiApi(deployments), v2Api(deployments, pkg.version)],
 });

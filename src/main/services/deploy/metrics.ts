@@ -42,6 +42,8 @@ class Tally {
   promptTokens = 0;
   completionTokens = 0;
   lastTokensPerSecond: number | null = null;
+  batches = 0;
+  batchRows = 0;
   readonly latency = new Window();
   readonly ttft = new Window();
 }
@@ -58,8 +60,12 @@ export class DeployMetrics {
   private readonly duration: Histogram<'deployment' | 'endpoint'>;
   private readonly tokens: Counter<'deployment' | 'kind'>;
   private readonly ttft: Histogram<'deployment'>;
+  private readonly batchSize: Histogram<'deployment'>;
 
-  constructor(registry: Registry, queues: () => { deployment: string; inFlight: number; queued: number }[]) {
+  constructor(
+    registry: Registry,
+    queues: () => { deployment: string; inFlight: number; queued: number; replicas: number }[],
+  ) {
     const registers = [registry];
     this.requests = new Counter({
       name: 'aidos_deploy_requests_total',
@@ -93,7 +99,24 @@ export class DeployMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
+    this.batchSize = new Histogram({
+      name: 'aidos_deploy_batch_size',
+      help: 'Rows per session.run of ONNX deployments (dynamic batching concatenates concurrent requests)',
+      labelNames: ['deployment'],
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+      registers,
+    });
     const read = queues;
+    new Gauge({
+      name: 'aidos_deploy_replicas',
+      help: 'Replicas of a loaded deployment (ONNX: replica threads, as the autoscaler set them)',
+      labelNames: ['deployment'],
+      registers,
+      collect() {
+        this.reset();
+        for (const q of read()) this.set({ deployment: q.deployment }, q.replicas);
+      },
+    });
     new Gauge({
       name: 'aidos_deploy_queue_depth',
       help: 'Requests waiting for a slot of a loaded deployment',
@@ -151,9 +174,21 @@ export class DeployMetrics {
     if (stats.tokensPerSecond !== null) tally.lastTokensPerSecond = Math.round(stats.tokensPerSecond * 10) / 10;
   }
 
-  summary(deployment: string): Omit<DeploymentStats, 'id' | 'name' | 'state' | 'inFlight' | 'queued'> {
+  /** An ONNX `session.run` of `rows` rows. */
+  batch(deployment: string, rows: number): void {
+    const tally = this.tally(deployment);
+    tally.batches++;
+    tally.batchRows += rows;
+    this.batchSize.observe({ deployment }, rows);
+  }
+
+  summary(deployment: string): Omit<DeploymentStats, 'id' | 'name' | 'state' | 'inFlight' | 'queued' | 'replicas'> {
     const tally = this.tally(deployment);
     return {
+      batches: {
+        total: tally.batches,
+        meanRows: tally.batches === 0 ? null : Math.round((tally.batchRows / tally.batches) * 100) / 100,
+      },
       requests: { total: tally.total, errors: tally.errors, cancelled: tally.cancelled },
       latencyMs: tally.latency.percentiles(),
       timeToFirstTokenMs: tally.ttft.percentiles(),
@@ -165,7 +200,7 @@ export class DeployMetrics {
   /** Drops a deleted deployment's series. */
   async forget(deployment: string): Promise<void> {
     this.tallies.delete(deployment);
-    for (const metric of [this.requests, this.errors, this.duration, this.tokens, this.ttft]) {
+    for (const metric of [this.requests, this.errors, this.duration, this.tokens, this.ttft, this.batchSize]) {
       const { values } = await metric.get();
       const done = new Set<string>();
       for (const value of values) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { artifactLocation, parseModelRef, parseVersionSelector } from './model-source';
+import { artifactLocation, parseModelRef, parseVersionSelector, preprocessingPathFor } from './model-source';
 
 describe('model references', () => {
   it('reads name, name:version and name@alias as the CLI takes them', () => {
@@ -26,5 +26,10 @@ describe('model references', () => {
     const run = '1/0123456789abcdef0123456789abcdef/artifacts';
     expect(artifactLocation(`mlflow-artifacts:/${run}/model/`)).toEqual({ root: run, dir: 'model' });
     expect(artifactLocation('s3://bucket/model')).toBeNull();
+  });
+
+  it('finds the preprocessing a built-in trainer saves beside its model.onnx', () => {
+    expect(preprocessingPathFor('model/model.onnx')).toBe('model/preprocessing.json');
+    expect(preprocessingPathFor('model.onnx')).toBe('preprocessing.json');
   });
 });

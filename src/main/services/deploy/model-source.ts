@@ -68,11 +68,26 @@ export interface ResolvedSource {
   source: DeploymentSource;
 }
 
-/** A model file on this machine (a quick start without the registry). */
+/** The name TrainOS's built-in trainers give the preprocessing saved beside their `model.onnx`. */
+export const PREPROCESSING_FILE = 'preprocessing.json';
+
+/**
+ * A model file on this machine (a quick start without the registry). An ONNX file with a `preprocessing.json`
+ * beside it (a built-in trainer's export, copied as it is) is served with that preprocessing.
+ */
 export function fileSource(file: string): DeploymentSource {
   if (!path.isAbsolute(file)) throw AppError.invalid('file', `'${file}' is not an absolute path`);
   if (!existsSync(file)) throw AppError.invalid('file', `'${file}' does not exist`);
-  return { kind: 'file', format: detectFileFormat(file), path: file, sha256: null };
+  const format = detectFileFormat(file);
+  const beside = path.join(path.dirname(file), PREPROCESSING_FILE);
+  const preprocessing = format === 'onnx' && existsSync(beside) ? { path: beside, sha256: null } : null;
+  return { kind: 'file', format, path: file, sha256: null, ...(preprocessing ? { preprocessing } : {}) };
+}
+
+/** The artifact path of the preprocessing saved beside a model file (`model/model.onnx` → `model/preprocessing.json`). */
+export function preprocessingPathFor(modelPath: string): string {
+  const dir = path.posix.dirname(modelPath);
+  return dir === '.' ? PREPROCESSING_FILE : `${dir}/${PREPROCESSING_FILE}`;
 }
 
 /**
@@ -134,6 +149,10 @@ export async function modelVersionSource(
     throw AppError.invalid('model', `version ${version.version} of '${model}' holds no ${format.toUpperCase()} file`);
   }
   const filePath = chosen ? await blobFile(blobs, cacheDir, chosen.sha256) : '';
+  // A built-in trainer's ONNX export keeps how to encode its inputs beside it (`model/preprocessing.json`).
+  const wantedPre = chosen && format === 'onnx' ? preprocessingPathFor(chosen.path) : null;
+  const pre = wantedPre === null ? undefined : files.find((f) => f.path === wantedPre);
+  const preprocessing = pre ? { path: await blobFile(blobs, cacheDir, pre.sha256), sha256: pre.sha256 } : null;
   return {
     kind: 'model-version',
     model,
@@ -142,6 +161,7 @@ export async function modelVersionSource(
     format,
     path: filePath,
     sha256: chosen?.sha256 ?? null,
+    ...(preprocessing ? { preprocessing } : {}),
   };
 }
 

@@ -18,5 +18,6 @@ export function deployRoutes(deploy: DeployService) {
     'deployments.stats': ({ deployment }) => deploy.stats(deployment),
     'deployments.events': ({ deployment, limit }) => ({ items: deploy.events(deployment, limit) }),
     'deployments.logs': ({ deployment, limit, cursor }) => deploy.logs(deployment, { limit, cursor }),
+    'deployments.predict': (input) => deploy.predict(input),
   });
 }

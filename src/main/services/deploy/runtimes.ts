@@ -1,7 +1,22 @@
-import type { DeploymentRuntime } from '#shared/contracts/deploy';
+import { readFile, stat } from 'node:fs/promises';
+import {
+  PREPROCESSING_FORMAT,
+  type Preprocessing,
+  type TabularPreprocessing,
+} from '#platform/builtin-training/preprocessing';
+import type { DeploymentDevice, DeploymentRuntime } from '#shared/contracts/deploy';
 import { AppError } from '#shared/errors';
 import { GgufRuntime, type RequestStats } from './llm/runtime';
 import { inspectGguf } from './llm/gguf-inspect';
+import {
+  OnnxRuntime,
+  checkTabularModel,
+  parseTabularPreprocessing,
+  readServingSignature,
+  type BatchTiming,
+  type RequestTiming,
+  type ServingSignature,
+} from './onnx/index';
 
 /**
  * The seam between deployments and the libraries that run models: one `ServingRuntime` per format. A deployment
@@ -9,10 +24,9 @@ import { inspectGguf } from './llm/gguf-inspect';
  * whether it fits (RAM, the VRAM arbiter), then loads. Requests reach the loaded model through the accessor of
  * its kind (`gguf` for the OpenAI routes).
  *
- * ONNX plugs in here: an `onnx` entry whose `prepare` reads the signature and estimates the session's memory
- * (weights × replicas), whose `load` starts `OnnxRuntime` (#services/deploy/onnx) with `minReplicas` replicas and
- * the batching settings, and whose `LoadedModel` gains an `onnx` accessor for the KServe v2 and predict routes.
- * Until it is wired, `runtimeFor('onnx')` refuses with a 400.
+ * ONNX models go through `onnxServingRuntime`: `prepare` reads the signature (and the preprocessing saved beside
+ * a built-in trainer's model) and estimates memory, `load` starts `OnnxRuntime` (#services/deploy/onnx) with the
+ * deployment's replicas and batching settings, and the `onnx` accessor serves the KServe v2 and predict routes.
  */
 
 /** What a load is asked for, from the deployment's settings. */
@@ -26,6 +40,16 @@ export interface LoadRequest {
   maxQueue: number;
   threads: number | undefined;
   chatFormat: 'auto' | 'raw';
+  /** The setting as given (`gpu` above is what `auto` resolved to for runtimes that take any GPU). */
+  device: DeploymentDevice;
+  /** ONNX: replica threads to start with, and the most the autoscaler may run (what memory must allow for). */
+  replicas: number;
+  maxReplicas: number;
+  /** ONNX dynamic batching. */
+  maxBatchSize: number;
+  maxQueueDelayMs: number;
+  /** ONNX: the built-in trainer's preprocessing.json saved with the model, if any. */
+  preprocessingPath: string | null;
 }
 
 /** Memory a load needs, estimated before anything is read into memory. */
@@ -40,16 +64,34 @@ export interface LoadEstimate {
 export type RuntimeRequestStats = RequestStats;
 
 export interface LoadHooks {
+  /** GGUF: each generation's tokens and time to first token. */
   onRequestFinished(stats: RuntimeRequestStats): void;
+  /** ONNX: each `session.run` (rows and requests batched together). */
+  onBatch(batch: BatchTiming): void;
+  /** ONNX: each request's queue and inference time, once answered. */
+  onInference(timing: RequestTiming): void;
+}
+
+/** A loaded ONNX model, as the KServe v2 and predict routes use it. */
+export interface OnnxModel {
+  readonly runtime: OnnxRuntime;
+  /** The built-in trainer's preprocessing saved with the model; null for a plain ONNX model. */
+  readonly preprocessing: Preprocessing | null;
+  /** The same when the model is tabular: JSON rows can be predicted. */
+  readonly tabular: TabularPreprocessing | null;
 }
 
 export interface LoadedModel {
-  /** What the model serves (GGUF: `generation` or `embedding`). */
+  /** What the model serves (GGUF: `generation` or `embedding`; ONNX: `tensor` or its preprocessing's kind). */
   readonly kind: string;
   /** Requests holding a slot and waiting for one. */
   load(): { inFlight: number; queued: number };
+  /** Replicas running now (GGUF: 1). */
+  replicas(): number;
   /** The GGUF runtime behind the OpenAI routes; undefined for models of other runtimes. */
   readonly gguf: GgufRuntime | undefined;
+  /** The ONNX runtime behind the KServe v2 and predict routes; undefined for models of other runtimes. */
+  readonly onnx: OnnxModel | undefined;
   dispose(): Promise<void>;
 }
 
@@ -101,10 +143,12 @@ export const ggufServingRuntime: ServingRuntime = {
         return {
           kind: runtime.info.kind,
           gguf: runtime,
+          onnx: undefined,
           load: () => {
             const stats = runtime.stats();
             return { inFlight: stats.inFlight, queued: stats.queued };
           },
+          replicas: () => 1,
           dispose: () => runtime.dispose(),
         };
       },
@@ -112,8 +156,126 @@ export const ggufServingRuntime: ServingRuntime = {
   },
 };
 
-/** The runtimes deployments can use now, by format. */
-export const SERVING_RUNTIMES: Partial<Record<DeploymentRuntime, ServingRuntime>> = { gguf: ggufServingRuntime };
+const MIB = 1024 * 1024;
+
+/**
+ * The RAM (or, on the GPU, VRAM) one ONNX replica takes, estimated from the file alone: onnxruntime keeps the
+ * weights (nearly all of an ONNX file's bytes) in each session, and its optimised graph, the arena of
+ * intermediate tensors and the replica's worker thread (a V8 isolate of its own, about 10 MiB) add to them. A
+ * quarter of the file's size plus 32 MiB covers those for the models served here (digits MLP: a 26 KiB file,
+ * about 30 MiB per replica measured as the process's RSS growth); the arena grows with batch size, so large
+ * batches of large activations may exceed it.
+ */
+function onnxReplicaBytes(fileBytes: number): number {
+  return Math.ceil(fileBytes * 1.25) + 32 * MIB;
+}
+
+/** A preprocessing.json saved with a model: FAILED_PRECONDITION naming the file when it cannot be used. */
+async function readPreprocessing(file: string, signature: ServingSignature, model: string): Promise<Preprocessing> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new AppError(
+      'FAILED_PRECONDITION',
+      `preprocessing '${file}' cannot be read: ${err instanceof Error ? err.message : String(err)}`,
+      { file },
+    );
+  }
+  const kind = (value as { kind?: unknown } | null)?.kind;
+  if (kind === 'tabular-classifier' || kind === 'tabular-regressor') {
+    const tabular = parseTabularPreprocessing(value, file);
+    checkTabularModel(tabular, signature, model);
+    return tabular;
+  }
+  const pre = value as Partial<Preprocessing> | null;
+  if (pre?.format !== PREPROCESSING_FORMAT || (kind !== 'image-classifier' && kind !== 'text-classifier')) {
+    throw new AppError(
+      'FAILED_PRECONDITION',
+      `preprocessing '${file}' is not a built-in trainer's (${PREPROCESSING_FORMAT})`,
+      {
+        file,
+      },
+    );
+  }
+  return value as Preprocessing;
+}
+
+/** The signature of a model file; one that cannot be read is the deployment's fault (`invalid_model_file`). */
+async function onnxSignature(file: string): Promise<ServingSignature> {
+  try {
+    return await readServingSignature(file);
+  } catch (err) {
+    if (err instanceof AppError && (err.code === 'INVALID_ARGUMENT' || err.code === 'NOT_FOUND')) {
+      throw new AppError('FAILED_PRECONDITION', err.message, { code: 'invalid_model_file' });
+    }
+    throw err;
+  }
+}
+
+/**
+ * ONNX models through onnxruntime-node in replica threads (`#services/deploy/onnx`). The device is the GPU only
+ * when the deployment asks for `gpu` (onnxruntime's CUDA provider, which fails clearly without CUDA): `auto` stays
+ * on the CPU, since a GPU being present does not mean onnxruntime-node can use it.
+ */
+export const onnxServingRuntime: ServingRuntime = {
+  format: 'onnx',
+  async prepare(request) {
+    const signature = await onnxSignature(request.path);
+    const preprocessing =
+      request.preprocessingPath === null
+        ? null
+        : await readPreprocessing(request.preprocessingPath, signature, request.path);
+    const { size } = await stat(request.path);
+    const gpu = request.device === 'gpu';
+    // Memory for the most replicas the autoscaler may run, so that scaling up never runs out of it.
+    const perReplica = onnxReplicaBytes(size);
+    const replicas = Math.max(request.replicas, request.maxReplicas);
+    const kind = preprocessing?.kind ?? 'tensor';
+    return {
+      estimate: {
+        ramBytes: gpu ? replicas * 32 * MIB + size : replicas * perReplica,
+        vramBytes: gpu ? replicas * perReplica : 0,
+        contextSize: 0,
+        gpuLayers: 0,
+      },
+      kind,
+      load: async (hooks) => {
+        const runtime = await OnnxRuntime.load(request.path, {
+          device: gpu ? 'gpu' : 'cpu',
+          replicas: request.replicas,
+          intraOpNumThreads: request.threads ?? 1,
+          maxBatchSize: request.maxBatchSize,
+          maxQueueDelayMs: request.maxQueueDelayMs,
+          maxQueueSize: Math.max(1, request.maxQueue),
+          onBatch: (batch) => hooks.onBatch(batch),
+          onRequest: (timing) => hooks.onInference(timing),
+        });
+        const tabular =
+          preprocessing?.kind === 'tabular-classifier' || preprocessing?.kind === 'tabular-regressor'
+            ? preprocessing
+            : null;
+        return {
+          kind,
+          gguf: undefined,
+          onnx: { runtime, preprocessing, tabular },
+          load: () => {
+            const stats = runtime.stats();
+            return { inFlight: stats.inFlight, queued: stats.queueDepth };
+          },
+          replicas: () => runtime.replicas,
+          dispose: () => runtime.close(),
+        };
+      },
+    };
+  },
+};
+
+/** The runtimes deployments can use, by format. */
+export const SERVING_RUNTIMES: Partial<Record<DeploymentRuntime, ServingRuntime>> = {
+  gguf: ggufServingRuntime,
+  onnx: onnxServingRuntime,
+};
 
 /** The runtime of a format, or a 400 saying why it cannot be deployed. */
 export function runtimeFor(
@@ -124,7 +286,7 @@ export function runtimeFor(
   if (format !== 'gguf' && format !== 'onnx') {
     throw new AppError(
       'INVALID_ARGUMENT',
-      `${field}: the model's format is '${format}'; DeployEngine serves GGUF models (ONNX soon)`,
+      `${field}: the model's format is '${format}'; DeployEngine serves GGUF and ONNX models`,
       { field, format },
     );
   }
@@ -132,7 +294,7 @@ export function runtimeFor(
   if (!runtime) {
     throw new AppError(
       'INVALID_ARGUMENT',
-      `${field}: ${format.toUpperCase()} deployments are not served yet (the ${format} runtime is not wired in); deploy a GGUF model`,
+      `${field}: ${format.toUpperCase()} deployments are not served here (the ${format} runtime is not wired in)`,
       { field, format },
     );
   }

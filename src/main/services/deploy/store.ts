@@ -1,4 +1,4 @@
-import type { Db } from '#platform/db';
+import { statement, type Db } from '#platform/db';
 import {
   DeploymentSettings,
   type Deployment,
@@ -44,8 +44,8 @@ interface LogRow {
   truncated: number;
 }
 
-/** A deployment as stored; `placement` is the live part, filled in by the service. */
-export type StoredDeployment = Omit<Deployment, 'placement'>;
+/** A deployment as stored; `placement` and `replicas` are the live part, filled in by the service. */
+export type StoredDeployment = Omit<Deployment, 'placement' | 'replicas'>;
 
 export interface NewDeployment {
   name: string;
@@ -63,6 +63,11 @@ export class DeployStore {
   private insertsSincePrune = new Map<string, number>();
 
   constructor(private readonly db: Db) {}
+
+  /** Prepared once per connection (#platform/db): `find` runs twice per inference request. */
+  private prepare(sql: string) {
+    return statement(this.db, sql);
+  }
 
   private toDeployment(r: DeploymentRow): StoredDeployment {
     const settings = DeploymentSettings.parse(JSON.parse(r.settings));
@@ -85,14 +90,14 @@ export class DeployStore {
   }
 
   list(): StoredDeployment[] {
-    return (this.db.prepare('SELECT * FROM deploy_deployments ORDER BY name').all() as DeploymentRow[]).map((r) =>
+    return (this.prepare('SELECT * FROM deploy_deployments ORDER BY name').all() as DeploymentRow[]).map((r) =>
       this.toDeployment(r),
     );
   }
 
   /** By id or name. */
   find(ref: string): StoredDeployment | undefined {
-    const row = this.db.prepare('SELECT * FROM deploy_deployments WHERE id = ? OR name = ?').get(ref, ref) as
+    const row = this.prepare('SELECT * FROM deploy_deployments WHERE id = ? OR name = ?').get(ref, ref) as
       DeploymentRow | undefined;
     return row && this.toDeployment(row);
   }
@@ -101,12 +106,10 @@ export class DeployStore {
     const id = newId();
     const now = Date.now();
     this.db.transaction(() => {
-      this.db
-        .prepare(
-          `INSERT INTO deploy_deployments (id, name, runtime, source, settings, state, created_at, updated_at)
+      this.prepare(
+        `INSERT INTO deploy_deployments (id, name, runtime, source, settings, state, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`,
-        )
-        .run(id, input.name, input.runtime, JSON.stringify(input.source), JSON.stringify(input.settings), now, now);
+      ).run(id, input.name, input.runtime, JSON.stringify(input.source), JSON.stringify(input.settings), now, now);
       this.addEvent(id, 'pending', message, now);
     })();
     return this.find(id) as StoredDeployment;
@@ -121,21 +124,19 @@ export class DeployStore {
   ): StoredDeployment {
     const now = Date.now();
     this.db.transaction(() => {
-      this.db
-        .prepare(
-          `UPDATE deploy_deployments SET state = ?, reason = ?, updated_at = ?,
+      this.prepare(
+        `UPDATE deploy_deployments SET state = ?, reason = ?, updated_at = ?,
              model_kind = COALESCE(?, model_kind), estimate = COALESCE(?, estimate), loaded_at = COALESCE(?, loaded_at)
            WHERE id = ?`,
-        )
-        .run(
-          state,
-          extra.reason ?? null,
-          now,
-          extra.modelKind ?? null,
-          extra.estimate ? JSON.stringify(extra.estimate) : null,
-          extra.loadedAt ?? null,
-          id,
-        );
+      ).run(
+        state,
+        extra.reason ?? null,
+        now,
+        extra.modelKind ?? null,
+        extra.estimate ? JSON.stringify(extra.estimate) : null,
+        extra.loadedAt ?? null,
+        id,
+      );
       this.addEvent(id, state, message, now);
     })();
     return this.find(id) as StoredDeployment;
@@ -150,45 +151,59 @@ export class DeployStore {
     const now = Date.now();
     const current = this.find(id) as StoredDeployment;
     this.db.transaction(() => {
-      this.db
-        .prepare(
-          `UPDATE deploy_deployments SET settings = ?, source = ?, previous_source = ?, updated_at = ? WHERE id = ?`,
-        )
-        .run(
-          JSON.stringify(change.settings),
-          JSON.stringify(change.source ?? current.source),
-          change.source
-            ? JSON.stringify(change.previousSource === undefined ? current.source : change.previousSource)
-            : current.previousSource === null
-              ? null
-              : JSON.stringify(current.previousSource),
-          now,
-          id,
-        );
+      this.prepare(
+        `UPDATE deploy_deployments SET settings = ?, source = ?, previous_source = ?, updated_at = ? WHERE id = ?`,
+      ).run(
+        JSON.stringify(change.settings),
+        JSON.stringify(change.source ?? current.source),
+        change.source
+          ? JSON.stringify(change.previousSource === undefined ? current.source : change.previousSource)
+          : current.previousSource === null
+            ? null
+            : JSON.stringify(current.previousSource),
+        now,
+        id,
+      );
+      this.addEvent(id, current.state, message, now);
+    })();
+    return this.find(id) as StoredDeployment;
+  }
+
+  /** Records something that happened to a deployment without a change of state (a scaling step). */
+  note(id: string, message: string): StoredDeployment {
+    const now = Date.now();
+    const current = this.find(id) as StoredDeployment;
+    this.db.transaction(() => {
+      this.prepare('UPDATE deploy_deployments SET updated_at = ? WHERE id = ?').run(now, id);
       this.addEvent(id, current.state, message, now);
     })();
     return this.find(id) as StoredDeployment;
   }
 
   touch(id: string, at: number): void {
-    this.db.prepare('UPDATE deploy_deployments SET last_request_at = ? WHERE id = ?').run(at, id);
+    this.prepare('UPDATE deploy_deployments SET last_request_at = ? WHERE id = ?').run(at, id);
   }
 
   delete(id: string): void {
-    this.db.prepare('DELETE FROM deploy_deployments WHERE id = ?').run(id);
+    this.prepare('DELETE FROM deploy_deployments WHERE id = ?').run(id);
     this.insertsSincePrune.delete(id);
   }
 
   private addEvent(id: string, state: DeploymentState, message: string, at: number): void {
-    this.db
-      .prepare('INSERT INTO deploy_events (id, deployment_id, at, state, message) VALUES (?, ?, ?, ?, ?)')
-      .run(newId(at), id, at, state, message);
+    this.prepare('INSERT INTO deploy_events (id, deployment_id, at, state, message) VALUES (?, ?, ?, ?, ?)').run(
+      newId(at),
+      id,
+      at,
+      state,
+      message,
+    );
   }
 
   events(id: string, limit: number): DeploymentEvent[] {
-    const rows = this.db
-      .prepare('SELECT * FROM deploy_events WHERE deployment_id = ? ORDER BY id DESC LIMIT ?')
-      .all(id, limit) as { id: string; deployment_id: string; at: number; state: string; message: string }[];
+    const rows = this.prepare('SELECT * FROM deploy_events WHERE deployment_id = ? ORDER BY id DESC LIMIT ?').all(
+      id,
+      limit,
+    ) as { id: string; deployment_id: string; at: number; state: string; message: string }[];
     return rows.map((r) => ({
       id: r.id,
       deploymentId: r.deployment_id,
@@ -199,49 +214,43 @@ export class DeployStore {
   }
 
   addLog(entry: Omit<RequestLogEntry, 'id'>): void {
-    this.db
-      .prepare(
-        `INSERT INTO deploy_request_log (id, deployment_id, at, endpoint, model_version, status, http_status, duration_ms,
+    this.prepare(
+      `INSERT INTO deploy_request_log (id, deployment_id, at, endpoint, model_version, status, http_status, duration_ms,
            prompt_tokens, completion_tokens, input, output, error, truncated)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        newId(entry.at),
-        entry.deploymentId,
-        entry.at,
-        entry.endpoint,
-        entry.modelVersion,
-        entry.status,
-        entry.httpStatus,
-        entry.durationMs,
-        entry.promptTokens,
-        entry.completionTokens,
-        entry.input,
-        entry.output,
-        entry.error,
-        entry.truncated ? 1 : 0,
-      );
+    ).run(
+      newId(entry.at),
+      entry.deploymentId,
+      entry.at,
+      entry.endpoint,
+      entry.modelVersion,
+      entry.status,
+      entry.httpStatus,
+      entry.durationMs,
+      entry.promptTokens,
+      entry.completionTokens,
+      entry.input,
+      entry.output,
+      entry.error,
+      entry.truncated ? 1 : 0,
+    );
     const n = (this.insertsSincePrune.get(entry.deploymentId) ?? 0) + 1;
     this.insertsSincePrune.set(entry.deploymentId, n % PRUNE_EVERY);
     if (n >= PRUNE_EVERY) this.pruneLog(entry.deploymentId);
   }
 
   private pruneLog(id: string): void {
-    this.db
-      .prepare(
-        `DELETE FROM deploy_request_log WHERE deployment_id = ? AND id < (
+    this.prepare(
+      `DELETE FROM deploy_request_log WHERE deployment_id = ? AND id < (
            SELECT id FROM deploy_request_log WHERE deployment_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
-      )
-      .run(id, id, REQUEST_LOG_MAX_ROWS - 1);
+    ).run(id, id, REQUEST_LOG_MAX_ROWS - 1);
   }
 
   /** Newest first; `cursor` is the id of the last entry of the previous page. */
   logs(id: string, limit: number, cursor: string | undefined): { items: RequestLogEntry[]; nextCursor: string | null } {
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM deploy_request_log WHERE deployment_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?`,
-      )
-      .all(id, cursor ?? null, cursor ?? null, limit + 1) as LogRow[];
+    const rows = this.prepare(
+      `SELECT * FROM deploy_request_log WHERE deployment_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?`,
+    ).all(id, cursor ?? null, cursor ?? null, limit + 1) as LogRow[];
     const items = rows.slice(0, limit).map((r): RequestLogEntry => ({
       id: r.id,
       deploymentId: r.deployment_id,

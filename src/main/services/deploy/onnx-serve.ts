@@ -1,0 +1,132 @@
+import { PredictInput, type Deployment, type PredictOutput, type TabularPrediction } from '#shared/contracts/deploy';
+import type { V2InferRequest } from '#shared/contracts/deploy-v2';
+import { AppError, httpStatusOf } from '#shared/errors';
+import type { Deployments } from './deployments';
+import { predictTabular, tensorsFromV2, v2DatatypeOf, v2Output } from './onnx/index';
+import type { OnnxModel } from './runtimes';
+
+/** What a request's work produced: the reply, and its output as text for the request log (made only if sampled). */
+export interface OnnxOutcome<T> {
+  body: T;
+  output: () => string;
+}
+
+/**
+ * Serves one request on an ONNX deployment: holds it (loading it on a cold start), runs `work` on its runtime, and
+ * records the request (metrics; the request log when sampled, with `input()` made only then).
+ */
+export async function serveOnnx<T>(
+  deployments: Deployments,
+  name: string,
+  endpoint: string,
+  input: () => string,
+  signal: AbortSignal | undefined,
+  work: (onnx: OnnxModel) => Promise<OnnxOutcome<T>>,
+): Promise<T> {
+  const started = performance.now();
+  const lease = await deployments.acquire(name);
+  try {
+    const onnx = lease.model.onnx;
+    if (!onnx) {
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `'${lease.deployment.name}' is a ${lease.deployment.runtime} deployment, not an ONNX model`,
+      );
+    }
+    const outcome = await work(onnx);
+    deployments.record(lease.deployment, {
+      endpoint,
+      outcome: 'ok',
+      httpStatus: 200,
+      durationMs: performance.now() - started,
+      promptTokens: null,
+      completionTokens: null,
+      input,
+      output: outcome.output,
+      error: null,
+    });
+    return outcome.body;
+  } catch (err) {
+    deployments.record(lease.deployment, {
+      endpoint,
+      outcome: signal?.aborted ? 'cancelled' : 'error',
+      httpStatus: err instanceof AppError ? httpStatusOf(err) : 500,
+      durationMs: performance.now() - started,
+      promptTokens: null,
+      completionTokens: null,
+      input,
+      output: null,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    throw err;
+  } finally {
+    lease.release();
+  }
+}
+
+/** The model version a deployment serves (null for a file). */
+export function servedVersion(d: Pick<Deployment, 'source'>): number | null {
+  return d.source.kind === 'model-version' ? d.source.version : null;
+}
+
+/**
+ * `deployments.predict`: JSON rows through a tabular model's saved preprocessing, or input tensors by name for any
+ * ONNX model. GGUF deployments are asked through the OpenAI API instead.
+ */
+export async function predictOnnx(deployments: Deployments, request: PredictInput): Promise<PredictOutput> {
+  const { deployment, rows, inputs } = PredictInput.parse(request);
+  if ((rows === undefined) === (inputs === undefined)) {
+    throw AppError.invalid(
+      'rows',
+      'give either rows (objects of column values, for a tabular model) or inputs (tensors by name)',
+    );
+  }
+  const d = deployments.get(deployment);
+  if (d.runtime !== 'onnx') {
+    throw AppError.invalid(
+      'deployment',
+      `'${d.name}' is a ${d.runtime.toUpperCase()} deployment: ask it through the OpenAI API (/v1/chat/completions, /v1/completions, /v1/embeddings)`,
+    );
+  }
+  const head = { deployment: d.name, modelVersion: servedVersion(d) };
+  return serveOnnx(
+    deployments,
+    d.name,
+    'predict',
+    () => JSON.stringify(rows ?? inputs),
+    undefined,
+    async (onnx): Promise<OnnxOutcome<PredictOutput>> => {
+      if (rows !== undefined) {
+        if (!onnx.tabular) {
+          throw AppError.invalid(
+            'rows',
+            `'${d.name}' is not a tabular model (it serves ${onnx.preprocessing?.kind ?? 'tensors'}); send its input tensors as inputs: {"<name>": {"shape": […], "data": […]}}`,
+          );
+        }
+        const { predictions } = await predictTabular(onnx.runtime, onnx.tabular, rows);
+        return {
+          body: { ...head, predictions },
+          output: () => JSON.stringify(predictions satisfies TabularPrediction[]),
+        };
+      }
+      const { signature } = onnx.runtime;
+      const v2: V2InferRequest = {
+        inputs: Object.entries(inputs ?? {}).map(([name, tensor]) => {
+          const spec = signature.inputs.find((s) => s.name === name);
+          // An unknown name keeps FP32 here: validation then says the model has no such input.
+          const datatype = tensor.datatype ?? (spec ? v2DatatypeOf(spec.dtype) : 'FP32');
+          return { name, shape: tensor.shape, datatype, data: tensor.data };
+        }),
+      };
+      const { outputs } = await onnx.runtime.infer(tensorsFromV2(v2, signature).inputs);
+      const out: NonNullable<PredictOutput['outputs']> = {};
+      for (const spec of signature.outputs) {
+        const tensor = outputs[spec.name];
+        if (!tensor) continue;
+        const { shape, datatype, data } = v2Output(spec.name, tensor);
+        out[spec.name] = { shape, datatype, data };
+      }
+      return { body: { ...head, outputs: out }, output: () => JSON.stringify(out) };
+    },
+  );
+}

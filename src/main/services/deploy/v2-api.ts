@@ -1,0 +1,145 @@
+import type { z } from 'zod';
+import type { ForeignApi, ForeignRequest, ForeignRoute } from '#gateway/routes';
+import type { Deployment } from '#shared/contracts/deploy';
+import {
+  V2InferRequest,
+  type V2ErrorResponse,
+  type V2InferResponse,
+  type V2ModelMetadata,
+  type V2ServerMetadata,
+} from '#shared/contracts/deploy-v2';
+import { AppError } from '#shared/errors';
+import type { Deployments } from './deployments';
+import { readServingSignature, tensorsFromV2, v2ModelMetadata, v2Response, type ServingSignature } from './onnx/index';
+import { serveOnnx, servedVersion } from './onnx-serve';
+
+/** A request body against one of the protocol's schemas; the first issue becomes a 400 naming its field. */
+function parseV2Body<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = (issue?.path ?? []).map(String).join('.');
+  throw new AppError('INVALID_ARGUMENT', field ? `${field}: ${issue?.message}` : (issue?.message ?? 'invalid body'), {
+    field,
+  });
+}
+
+/**
+ * The ONNX deployment a `/v2/models/{name}[/versions/{version}]` path names: `{name}` is the deployment's name and
+ * `{version}` the model version it serves. Anything else is a 404 in the protocol's words: no such deployment, a
+ * GGUF one (served by the OpenAI routes), or another version than the one served.
+ */
+function modelOf(deployments: Deployments, params: Record<string, string>): Deployment {
+  const name = params.name ?? '';
+  const d = deployments.byName(name);
+  if (!d) throw new AppError('NOT_FOUND', `model '${name}' is not served here: no deployment has that name`);
+  if (d.runtime !== 'onnx') {
+    throw new AppError(
+      'NOT_FOUND',
+      `model '${name}' is a ${d.runtime.toUpperCase()} deployment, not served by the v2 protocol (use /v1, OpenAI's API)`,
+    );
+  }
+  const version = params.version;
+  if (version !== undefined) {
+    const served = servedVersion(d);
+    if (served === null || String(served) !== version) {
+      throw new AppError(
+        'NOT_FOUND',
+        `model '${name}' version '${version}' is not served (${served === null ? 'a model file has no versions' : `it serves version ${served}`})`,
+      );
+    }
+  }
+  return d;
+}
+
+/**
+ * KServe's Open Inference Protocol (V2, REST) over the ONNX deployments, so that Triton's and KServe's clients
+ * (`tritonclient.http`, `kserve` SDK) work against `http://127.0.0.1:8000`: server health and metadata, model
+ * metadata and readiness, and inference. Errors take the protocol's shape, `{ "error": "..." }`. Every route takes
+ * the `read` scope, like the OpenAI routes, health included: the app's only unauthenticated probe is `/healthz`.
+ */
+export function v2Api(deployments: Deployments, version: string): ForeignApi {
+  // Metadata reads the file's signature while a model is not loaded (scaled to zero): cached by file.
+  const signatures = new Map<string, Promise<ServingSignature>>();
+  const signatureOf = (d: Deployment): Promise<ServingSignature> => {
+    const loaded = deployments.loadedOnnx(d.id);
+    if (loaded) return Promise.resolve(loaded.runtime.signature);
+    let cached = signatures.get(d.source.path);
+    if (!cached) {
+      cached = readServingSignature(d.source.path);
+      cached.catch(() => signatures.delete(d.source.path));
+      signatures.set(d.source.path, cached);
+    }
+    return cached;
+  };
+  const metadata = async (req: ForeignRequest): Promise<V2ModelMetadata> => {
+    const d = modelOf(deployments, req.params);
+    const served = servedVersion(d);
+    return v2ModelMetadata({
+      name: d.name,
+      ...(served === null ? {} : { versions: [String(served)] }),
+      signature: await signatureOf(d),
+    });
+  };
+  const ready = (req: ForeignRequest) => {
+    const d = modelOf(deployments, req.params);
+    // Scaled to zero still takes requests (the next one loads it); loading, stopped or failed do not.
+    const scaledToZero = d.state === 'idle-unloaded' || (d.state === 'pending' && d.minReplicas === 0);
+    if (d.state !== 'ready' && !scaledToZero) {
+      throw new AppError(
+        'FAILED_PRECONDITION',
+        `model '${d.name}' is not ready: it is ${d.state}${d.reason ? ` (${d.reason})` : ''}`,
+      );
+    }
+    return { name: d.name, ready: true };
+  };
+  const infer = (req: ForeignRequest): Promise<V2InferResponse> => {
+    const d = modelOf(deployments, req.params);
+    const body = parseV2Body(V2InferRequest, req.body);
+    const served = servedVersion(d);
+    return serveOnnx(
+      deployments,
+      d.name,
+      'infer',
+      () => JSON.stringify(body.inputs),
+      req.signal,
+      async (onnx) => {
+        const { signature } = onnx.runtime;
+        const { inputs, outputs } = tensorsFromV2(body, signature);
+        const result = await onnx.runtime.infer(inputs, { ...(outputs ? { outputs } : {}), signal: req.signal });
+        const response = v2Response({
+          modelName: d.name,
+          ...(served === null ? {} : { modelVersion: String(served) }),
+          ...(body.id === undefined ? {} : { id: body.id }),
+          outputs: result.outputs,
+          order: outputs ?? signature.outputs.map((o) => o.name),
+        });
+        return { body: response, output: () => JSON.stringify(response.outputs) };
+      },
+    );
+  };
+  const model = '/v2/models/:name';
+  const versioned = '/v2/models/:name/versions/:version';
+  const routes: ForeignRoute[] = [
+    { method: 'GET', url: '/v2/health/live', scope: 'read', handler: () => ({ live: true }) },
+    // Models load on their first request when scaled to zero: the server is ready once it serves.
+    { method: 'GET', url: '/v2/health/ready', scope: 'read', handler: () => ({ ready: true }) },
+    {
+      method: 'GET',
+      url: '/v2',
+      scope: 'read',
+      handler: (): V2ServerMetadata => ({ name: 'aidos', version, extensions: [] }),
+    },
+    ...[model, versioned].flatMap((url): ForeignRoute[] => [
+      { method: 'GET', url, scope: 'read', handler: metadata },
+      { method: 'GET', url: `${url}/ready`, scope: 'read', handler: ready },
+      { method: 'POST', url: `${url}/infer`, scope: 'read', handler: infer },
+    ]),
+  ];
+  return {
+    name: 'kserve-v2',
+    prefixes: ['/v2'],
+    routes,
+    errorReply: ({ message, status }) => ({ status, body: { error: message } satisfies V2ErrorResponse }),
+  };
+}
