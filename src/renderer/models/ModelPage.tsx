@@ -12,6 +12,7 @@ import { formatDateTime, formatRelative } from '../lib/format';
 import { AliasChip } from './AliasChip';
 import { AliasTimeline } from './AliasTimeline';
 import { Lineage } from './Lineage';
+import { DeployButton } from '../deploy/DeployButton';
 import { signatureOf } from './signature';
 import { UploadVersionDialog } from './UploadVersionDialog';
 
@@ -216,7 +217,11 @@ function VersionDetails({ name, version: v }: { name: string; version: ModelVers
   const signature = signatureOf(v.signature);
   return (
     <div className="space-y-4" data-testid="version-details" data-version={v.version}>
-      <Card title={`Version ${v.version}`} bodyClassName="p-0">
+      <Card
+        title={`Version ${v.version}`}
+        bodyClassName="p-0"
+        actions={<DeployButton model={name} version={v.version} format={v.format} />}
+      >
         <KeyValueTable
           label={`About version ${v.version}`}
           mono={false}

@@ -1,6 +1,8 @@
 import type { ComponentType } from 'react';
 import { GpuIcon, KeyIcon, QueueIcon, type IconProps } from '../components/icons';
 import { DatasetsPage } from '../datasets/DatasetsPage';
+import { DeploymentsPage } from '../deploy/DeploymentsPage';
+import { DeployIcon } from '../deploy/icons';
 import { DatasetsIcon } from '../datasets/icons';
 import { ExperimentsPage } from '../experiments/ExperimentsPage';
 import { ExperimentsIcon } from '../experiments/icons';
@@ -47,6 +49,8 @@ export const servicePages: Readonly<Partial<Record<string, ServicePage | readonl
     { label: 'Sweeps', icon: SweepsIcon, to: '/training/sweeps', element: SweepsPage },
     { label: 'GPUs', icon: GpuIcon, to: '/gpus', element: GpusPage },
   ],
+  // One deployment's page is /deployments?deployment=<name>, on the same route.
+  deploy: { label: 'Deployments', icon: DeployIcon, to: '/deployments', element: DeploymentsPage },
 };
 
 /** The pages of a service, in sidebar order (none when it has no entry). */

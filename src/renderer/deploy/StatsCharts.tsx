@@ -1,0 +1,172 @@
+import 'uplot/dist/uPlot.min.css';
+import { useEffect, useMemo, useRef, useState, type RefObject } from 'react';
+import uPlot from 'uplot';
+import { Card, EmptyState, Muted } from '../components/ui';
+import { formatMetric } from '../experiments/charts';
+import { formatTime } from '../lib/format';
+import { effectiveTheme, useTheme } from '../lib/theme';
+import { formatMs, ratesOf, type StatsSample } from './stats';
+
+const CHART_HEIGHT = 170;
+/** The shortest time span a chart shows, in seconds. */
+const WINDOW_S = 60;
+
+interface Line {
+  label: string;
+  color: string;
+  values: (number | null)[];
+}
+
+/**
+ * The live charts of a deployment's traffic, from the stats samples the page polls: requests (and errors) per
+ * second, latency percentiles of the last 1,000 requests, and generated tokens per second.
+ */
+export function StatsCharts({ history }: { history: readonly StatsSample[] }) {
+  const rates = useMemo(() => ratesOf(history), [history]);
+  const charts: { title: string; unit: (v: number) => string; lines: Line[] }[] = [
+    {
+      title: 'Requests / s',
+      unit: (v) => formatMetric(v),
+      lines: [
+        { label: 'requests', color: '#6366f1', values: rates.requestsPerSecond },
+        { label: 'errors', color: '#ef4444', values: rates.errorsPerSecond },
+      ],
+    },
+    {
+      title: 'Latency',
+      unit: (v) => formatMs(v),
+      lines: [
+        { label: 'p50', color: '#10b981', values: rates.p50 },
+        { label: 'p95', color: '#f59e0b', values: rates.p95 },
+      ],
+    },
+    {
+      title: 'Tokens / s',
+      unit: (v) => formatMetric(v),
+      lines: [{ label: 'generated', color: '#0ea5e9', values: rates.tokensPerSecond }],
+    },
+  ];
+  return (
+    <div className="grid grid-cols-1 gap-3 lg:grid-cols-3" data-testid="deployment-charts">
+      {charts.map((c) => (
+        <Card
+          key={c.title}
+          title={c.title}
+          bodyClassName="px-2 pt-2 pb-1"
+          data-testid="deployment-chart"
+          actions={
+            <span className="flex items-center gap-3 text-[11px]">
+              {c.lines.map((l) => (
+                <span key={l.label} className="flex items-center gap-1.5 text-zinc-500 dark:text-zinc-400">
+                  <span className="inline-block h-0.5 w-3 rounded" style={{ background: l.color }} />
+                  {l.label}
+                </span>
+              ))}
+            </span>
+          }
+        >
+          {rates.t.length === 0 ? (
+            <div style={{ minHeight: CHART_HEIGHT }} className="flex items-center justify-center">
+              <EmptyState title="Collecting…">
+                <Muted className="text-[12px]">A point every 2 s while this page is open.</Muted>
+              </EmptyState>
+            </div>
+          ) : (
+            <TimeChart t={rates.t} lines={c.lines} format={c.unit} />
+          )}
+        </Card>
+      ))}
+    </div>
+  );
+}
+
+function useWidth(ref: RefObject<HTMLDivElement | null>): number {
+  const [width, setWidth] = useState(0);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    setWidth(Math.floor(el.clientWidth));
+    const observer = new ResizeObserver(() => setWidth(Math.floor(el.clientWidth)));
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [ref]);
+  return width;
+}
+
+/** uPlot over time; remade when the theme or the set of lines changes, fed new data in place otherwise. */
+function TimeChart({ t, lines, format }: { t: number[]; lines: Line[]; format: (v: number) => string }) {
+  const box = useRef<HTMLDivElement>(null);
+  const target = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const width = useWidth(box);
+  const theme = effectiveTheme(useTheme((s) => s.theme));
+  const data = useMemo(() => [t, ...lines.map((l) => l.values)] as uPlot.AlignedData, [t, lines]);
+  const latest = useRef({ data, format });
+  latest.current = { data, format };
+  const shape = lines.map((l) => `${l.label}:${l.color}`).join(',');
+
+  useEffect(() => {
+    const el = target.current;
+    if (!el || width === 0) return;
+    const dark = theme === 'dark';
+    const axis: uPlot.Axis = {
+      stroke: dark ? '#a1a1aa' : '#52525b',
+      grid: { stroke: dark ? '#27272a' : '#e4e4e7', width: 1 },
+      ticks: { stroke: dark ? '#3f3f46' : '#d4d4d8', width: 1 },
+      font: '11px ui-sans-serif, system-ui, sans-serif',
+    };
+    const chart = new uPlot(
+      {
+        width,
+        height: CHART_HEIGHT,
+        legend: { show: false },
+        cursor: { points: { size: 6 } },
+        scales: {
+          // At least the last minute, so that the first few points do not stretch across the whole chart.
+          x: { time: true, range: (_u, min, max) => [Math.min(min, max - WINDOW_S), max + 1] },
+          y: { range: (_u, _min, max) => [0, Math.max(max, 1e-9) * 1.15] },
+        },
+        axes: [
+          { ...axis, space: 70, values: (_u, splits) => splits.map((s) => formatTime(s * 1000)) },
+          {
+            ...axis,
+            values: (_u, splits) => splits.map((v) => latest.current.format(v)),
+            size: (_u, values) => Math.max(36, ...(values ?? []).map((v) => String(v).length * 6.5 + 18)),
+          },
+        ],
+        series: [
+          { label: 'time' },
+          ...lines.map((l) => ({
+            label: l.label,
+            stroke: l.color,
+            width: 1.6,
+            // Every point while there are few (a single reading draws no line), none once the line tells the story.
+            points: { size: 4, show: (u: uPlot) => u.data[0].length <= 20 },
+            spanGaps: false,
+          })),
+        ],
+      },
+      latest.current.data,
+      el,
+    );
+    plot.current = chart;
+    return () => {
+      chart.destroy();
+      plot.current = null;
+    };
+    // Data and width are applied in place below; only the theme, the lines, or the first width remake it.
+  }, [theme, shape, width === 0]);
+
+  useEffect(() => {
+    plot.current?.setData(data);
+  }, [data]);
+  useEffect(() => {
+    if (width > 0) plot.current?.setSize({ width, height: CHART_HEIGHT });
+  }, [width]);
+
+  return (
+    <div ref={box} style={{ minHeight: CHART_HEIGHT }}>
+      <div ref={target} data-testid="plot" data-points={t.length} />
+    </div>
+  );
+}

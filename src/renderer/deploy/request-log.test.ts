@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { inputPreview } from './request-log';
+
+describe('inputPreview', () => {
+  it("shows a chat's logged messages as role: text lines", () => {
+    const input = JSON.stringify([
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: [{ type: 'text', text: 'The quick brown' }] },
+    ]);
+    expect(inputPreview(input)).toBe('system: Be brief.\nuser: The quick brown');
+  });
+
+  it('shows anything else as it was logged, a chat cut short by the log size too', () => {
+    expect(inputPreview('Node.js runs')).toBe('Node.js runs');
+    expect(inputPreview('[{"role":"user","content":"The qu')).toBe('[{"role":"user","content":"The qu');
+    expect(inputPreview('[1,2]')).toBe('[1,2]');
+  });
+});

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import type { DeploymentStats } from '#shared/contracts/deploy';
+import {
+  appendSample,
+  capacityLabel,
+  formatMs,
+  idleLabel,
+  playgroundKindOf,
+  ratesOf,
+  sampleOf,
+  type StatsSample,
+} from './stats';
+
+function sample(at: number, total: number, completionTokens = 0, errors = 0): StatsSample {
+  return { at, total, errors, completionTokens, p50: 10, p95: 20, ttft: null, inFlight: 0, queued: 0 };
+}
+
+describe('ratesOf', () => {
+  it('gives per-second rates between consecutive samples, at the later one', () => {
+    const rates = ratesOf([sample(0, 0), sample(2000, 4, 100, 1), sample(4000, 4, 100, 1)]);
+    expect(rates.t).toEqual([2, 4]);
+    expect(rates.requestsPerSecond).toEqual([2, 0]);
+    expect(rates.errorsPerSecond).toEqual([0.5, 0]);
+    expect(rates.tokensPerSecond).toEqual([50, 0]);
+    expect(rates.p95).toEqual([20, 20]);
+  });
+
+  it('leaves a gap where a counter went down (the app restarted)', () => {
+    expect(ratesOf([sample(0, 10), sample(1000, 2)]).requestsPerSecond).toEqual([null]);
+  });
+
+  it('has no points with fewer than two samples', () => {
+    expect(ratesOf([sample(0, 1)]).t).toEqual([]);
+  });
+});
+
+describe('appendSample', () => {
+  it('keeps the newest samples only and ignores a reading no newer than the last', () => {
+    let history: StatsSample[] = [];
+    for (let i = 1; i <= 5; i++) history = appendSample(history, sample(i * 1000, i), 3);
+    expect(history.map((s) => s.total)).toEqual([3, 4, 5]);
+    expect(appendSample(history, sample(5000, 99), 3)).toBe(history);
+  });
+
+  it('reads the figures of a stats answer', () => {
+    const stats = {
+      requests: { total: 3, errors: 1, cancelled: 0 },
+      latencyMs: { p50: 5, p95: 9, p99: 9 },
+      timeToFirstTokenMs: { p50: 2, p95: 3, p99: 3 },
+      tokens: { prompt: 10, completion: 30 },
+      inFlight: 1,
+      queued: 2,
+    } as unknown as DeploymentStats;
+    expect(sampleOf(stats, 7)).toEqual({
+      at: 7,
+      total: 3,
+      errors: 1,
+      completionTokens: 30,
+      p50: 5,
+      p95: 9,
+      ttft: 2,
+      inFlight: 1,
+      queued: 2,
+    });
+  });
+});
+
+describe('labels', () => {
+  it('formats latencies', () => {
+    expect(formatMs(null)).toBe('—');
+    expect(formatMs(3.25)).toBe('3.3 ms');
+    expect(formatMs(120.4)).toBe('120 ms');
+    expect(formatMs(1450)).toBe('1.45 s');
+  });
+
+  it('says replicas and parallel requests', () => {
+    expect(capacityLabel({ runtime: 'gguf', minReplicas: 1, maxReplicas: 1, parallel: 4 })).toBe(
+      '1 replica × 4 parallel',
+    );
+    expect(capacityLabel({ runtime: 'onnx', minReplicas: 1, maxReplicas: 4, parallel: 1, replicas: 2 })).toBe(
+      '2 of 1–4 replicas',
+    );
+    expect(capacityLabel({ runtime: 'onnx', minReplicas: 0, maxReplicas: 2, parallel: 1, replicas: null })).toBe(
+      '0–2 replicas',
+    );
+  });
+
+  it('says when an idle model is unloaded', () => {
+    expect(idleLabel(null)).toBe('never');
+    expect(idleLabel(30)).toBe('after 30 s');
+    expect(idleLabel(600)).toBe('after 10 min');
+    expect(idleLabel(7200)).toBe('after 2 h');
+  });
+
+  it('picks the playground from the runtime and what the loaded model serves', () => {
+    expect(playgroundKindOf({ runtime: 'gguf', modelKind: 'generation' })).toBe('chat');
+    expect(playgroundKindOf({ runtime: 'gguf', modelKind: 'embedding' })).toBe('embedding');
+    expect(playgroundKindOf({ runtime: 'gguf', modelKind: null })).toBe('chat');
+    expect(playgroundKindOf({ runtime: 'onnx', modelKind: null })).toBe('predict');
+  });
+});
