@@ -21,6 +21,7 @@ import { localTokenPath } from '#platform/config';
 import { fixturePath, tempDir } from '#platform/testing';
 import { ApiClient } from '#shared/api/client';
 import { apiEndpoints } from '#shared/contracts/index';
+import { closedLoop as closedLoopCalls, sequential as sequentialCalls, type Call, type Latency } from './load-loops';
 
 const { values: opts } = parseArgs({
   options: {
@@ -45,54 +46,10 @@ const MODEL = fixturePath('models', 'digits_mlp.onnx');
 const ROWS = (JSON.parse(readFileSync(fixturePath('models', 'digits_mlp.expected.json'), 'utf8')) as { X: number[][] })
   .X;
 
-interface Latency {
-  n: number;
-  mean: number;
-  p50: number;
-  p95: number;
-  p99: number;
-}
-
-function summarise(ms: number[]): Latency {
-  const sorted = [...ms].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-  return { n: ms.length, mean: ms.reduce((a, b) => a + b, 0) / ms.length, p50: at(0.5), p95: at(0.95), p99: at(0.99) };
-}
-
-type Call = (i: number) => Promise<unknown>;
-
-async function sequential(call: Call): Promise<Latency> {
-  for (let i = 0; i < WARMUP; i++) await call(i);
-  const ms: number[] = [];
-  for (let i = 0; i < ITERATIONS; i++) {
-    const t = performance.now();
-    await call(i);
-    ms.push(performance.now() - t);
-  }
-  return summarise(ms);
-}
-
-async function closedLoop(call: Call, clients: number): Promise<{ rps: number; latency: Latency }> {
-  const warmEnd = performance.now() + 500;
-  await Promise.all(
-    Array.from({ length: clients }, async (_, c) => {
-      for (let i = c; performance.now() < warmEnd; i += clients) await call(i);
-    }),
-  );
-  const ms: number[] = [];
-  const start = performance.now();
-  const end = start + SECONDS * 1000;
-  await Promise.all(
-    Array.from({ length: clients }, async (_, c) => {
-      for (let i = c; performance.now() < end; i += clients) {
-        const t = performance.now();
-        await call(i);
-        ms.push(performance.now() - t);
-      }
-    }),
-  );
-  return { rps: ms.length / ((performance.now() - start) / 1000), latency: summarise(ms) };
-}
+/** Sequential calls: one at a time, each timed. */
+const sequential = (call: Call) => sequentialCalls(call, WARMUP, ITERATIONS);
+/** N closed-loop clients for SECONDS: requests per second and each request's latency. */
+const closedLoop = (call: Call, clients: number) => closedLoopCalls(call, clients, SECONDS, 500);
 
 // ---- the server: `aidos serve` in a child process, with three deployments of the digits MLP ----
 const data = tempDir('aidos-bench-onnx-http-');

@@ -17,6 +17,7 @@ import * as ort from 'onnxruntime-node';
 import type { TensorData } from '#platform/onnx-serving/tensors';
 import { fixturePath } from '#platform/testing';
 import { OnnxRuntime, type OnnxRuntimeOptions } from '#services/deploy/onnx/runtime';
+import { closedLoop as closedLoopCalls, sequential as sequentialCalls, type Call, type Latency } from './load-loops';
 
 const { values: opts } = parseArgs({
   options: {
@@ -45,56 +46,10 @@ const ROWS = (
 ).X.map((r) => Float32Array.from(r));
 const rowAt = (i: number) => ROWS[i % ROWS.length] as Float32Array;
 
-interface Latency {
-  n: number;
-  mean: number;
-  p50: number;
-  p95: number;
-  p99: number;
-}
-
-function summarise(ms: number[]): Latency {
-  const sorted = [...ms].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-  return { n: ms.length, mean: ms.reduce((a, b) => a + b, 0) / ms.length, p50: at(0.5), p95: at(0.95), p99: at(0.99) };
-}
-
-type Call = (i: number) => Promise<unknown>;
-
 /** Sequential calls: one at a time, each timed. */
-async function sequential(call: Call): Promise<Latency> {
-  for (let i = 0; i < WARMUP; i++) await call(i);
-  const ms: number[] = [];
-  for (let i = 0; i < ITERATIONS; i++) {
-    const t = performance.now();
-    await call(i);
-    ms.push(performance.now() - t);
-  }
-  return summarise(ms);
-}
-
+const sequential = (call: Call) => sequentialCalls(call, WARMUP, ITERATIONS);
 /** N closed-loop clients for SECONDS: requests per second and each request's latency. */
-async function closedLoop(call: Call, clients: number): Promise<{ rps: number; latency: Latency }> {
-  const warmEnd = performance.now() + 300;
-  await Promise.all(
-    Array.from({ length: clients }, async (_, c) => {
-      for (let i = c; performance.now() < warmEnd; i += clients) await call(i);
-    }),
-  );
-  const ms: number[] = [];
-  const start = performance.now();
-  const end = start + SECONDS * 1000;
-  await Promise.all(
-    Array.from({ length: clients }, async (_, c) => {
-      for (let i = c; performance.now() < end; i += clients) {
-        const t = performance.now();
-        await call(i);
-        ms.push(performance.now() - t);
-      }
-    }),
-  );
-  return { rps: ms.length / ((performance.now() - start) / 1000), latency: summarise(ms) };
-}
+const closedLoop = (call: Call, clients: number) => closedLoopCalls(call, clients, SECONDS, 300);
 
 const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   executionProviders: ['cpu'],
