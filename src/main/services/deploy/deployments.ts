@@ -69,6 +69,9 @@ export interface DeploymentsOptions {
 }
 
 /** A deployment's in-memory side: its loaded model, the load in progress, requests in progress, its idle timer. */
+/** How often a deployment's last request time is written to the store at most (it is exact in memory). */
+const LAST_REQUEST_WRITE_MS = 1000;
+
 interface Live {
   model: LoadedModel | null;
   loading: Promise<LoadedModel> | null;
@@ -82,6 +85,12 @@ interface Live {
   vramHeld: boolean;
   /** ONNX: the timings of the current autoscaling interval, and the controller's timer. */
   meter: ScalingMeter | null;
+  /**
+   * When the last request ended, and when that was last written to the store: a write per request would be a
+   * commit on the inference hot path, so the store's copy lags by at most LAST_REQUEST_WRITE_MS.
+   */
+  lastRequestAt: number | null;
+  lastRequestWrittenAt: number;
   scaleTimer: NodeJS.Timeout | null;
   /** A replica change in progress (the controller skips its turn). */
   scaling: boolean;
@@ -449,7 +458,12 @@ export class Deployments implements DeployService {
         if (released) return;
         released = true;
         live.active--;
-        this.store.touch(d.id, Date.now());
+        const now = Date.now();
+        live.lastRequestAt = now;
+        if (now - live.lastRequestWrittenAt >= LAST_REQUEST_WRITE_MS) {
+          live.lastRequestWrittenAt = now;
+          this.store.touch(d.id, now);
+        }
         this.scheduleIdle(d.id);
       },
     };
@@ -547,7 +561,12 @@ export class Deployments implements DeployService {
 
   private view(d: StoredDeployment): Deployment {
     const live = this.lives.get(d.id);
-    return { ...d, placement: live?.placement ?? null, replicas: live?.model?.replicas() ?? null };
+    return {
+      ...d,
+      lastRequestAt: Math.max(d.lastRequestAt ?? 0, live?.lastRequestAt ?? 0) || null,
+      placement: live?.placement ?? null,
+      replicas: live?.model?.replicas() ?? null,
+    };
   }
 
   private live(id: string): Live {
@@ -563,6 +582,8 @@ export class Deployments implements DeployService {
         placement: null,
         vramHeld: false,
         meter: null,
+        lastRequestAt: null,
+        lastRequestWrittenAt: 0,
         scaleTimer: null,
         scaling: false,
       };
