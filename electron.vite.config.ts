@@ -20,6 +20,7 @@ export default defineConfig({
           'workers/builtin-trainer': 'src/workers/builtin-trainer.ts',
           'workers/onnx-replica': 'src/workers/onnx-replica.ts',
           'workers/evaluation': 'src/workers/evaluation.ts',
+          'workers/job-launcher': 'src/workers/job-launcher.ts',
         },
         output: {
           format: 'es',

@@ -11,18 +11,39 @@ import type { FromWorkerMessage, ToWorkerMessage } from '#shared/worker-messages
  * worker with loader flags.
  */
 export function workerEntry(name: string): { url: URL; workerData: Record<string, unknown> } {
-  if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`bad worker entry name '${name}'`);
-  const here = import.meta.url;
+  const here = checkedEntryName(name);
   if (here.endsWith('.ts')) {
     return {
       url: new URL('../../workers/ts-bootstrap.mjs', here),
       workerData: { __entry: new URL(`../../workers/${name}.ts`, here).href },
     };
   }
-  let dir = path.dirname(fileURLToPath(here));
+  return { url: pathToFileURL(builtEntry(name)), workerData: {} };
+}
+
+/**
+ * The same for an entry run as a child process (`child_process.fork`): from source, Node loads the `.ts` file with
+ * tsx's loader flag, which a child process (unlike a thread) accepts.
+ */
+export function processEntry(name: string): { file: string; execArgv: string[] } {
+  const here = checkedEntryName(name);
+  if (here.endsWith('.ts')) {
+    return { file: fileURLToPath(new URL(`../../workers/${name}.ts`, here)), execArgv: ['--import', 'tsx'] };
+  }
+  return { file: builtEntry(name), execArgv: [] };
+}
+
+/** This module's URL, once the entry name is known to be a plain file name. */
+function checkedEntryName(name: string): string {
+  if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`bad worker entry name '${name}'`);
+  return import.meta.url;
+}
+
+function builtEntry(name: string): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 3; i++) {
     const candidate = path.join(dir, 'workers', `${name}.js`);
-    if (existsSync(candidate)) return { url: pathToFileURL(candidate), workerData: {} };
+    if (existsSync(candidate)) return candidate;
     dir = path.dirname(dir);
   }
   throw new Error(`worker entry '${name}' is not built; run npm run build`);

@@ -63,6 +63,12 @@ function liveLines(events: ExecutorEvent<LocalProcessHandle>[], id: string): [st
   return events.flatMap((e) => (e.type === 'log' && e.jobId === id ? [[e.line.stream, e.line.text]] : []));
 }
 
+/** proc(5) field 4. */
+function parentPid(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
 /** Resolves with the pid a job printed as `<label> <pid>`. */
 async function printedPid(executor: LocalExecutor, id: string, label: string): Promise<number> {
   const line = await waitFor(
@@ -266,6 +272,41 @@ describe('local executor', () => {
       'a'.repeat(70000 - 65536),
       'café \uFFFD\uFFFD end',
     ]);
+  });
+
+  it('starts jobs from its launcher process, never forking the core, and the launcher ends with the executor', async () => {
+    const executor = makeExecutor();
+    const started = await executor.start(jobSpec('forked', 'exec sleep 30'));
+    const launcher = parentPid(handleOf(started).pid);
+    expect(launcher).not.toBe(process.pid);
+    expect(parentPid(launcher)).toBe(process.pid);
+    expect(readFileSync(`/proc/${launcher}/cmdline`, 'utf8')).toContain('job-launcher');
+
+    executor.close();
+    await waitFor(() => !isRunning(launcher), 10_000, 'the launcher to exit');
+    expect(isRunning(handleOf(started).pid)).toBe(true); // the job runs on, for the next core to adopt
+  });
+
+  it('follows a job whose launcher died to its end, from the exit-code file, and starts later jobs with a new one', async () => {
+    const executor = makeExecutor();
+    const go = path.join(tmp.dir, 'go');
+    const started = await executor.start(
+      jobSpec('orphan', `echo before; while [ ! -e '${go}' ]; do sleep 0.05; done; echo after; exit 5`),
+    );
+    const launcher = parentPid(handleOf(started).pid);
+    process.kill(launcher, 'SIGKILL');
+    await waitFor(() => !isRunning(launcher), 10_000, 'the launcher to die');
+    writeFileSync(go, '');
+
+    expect(await executor.ended('orphan')).toMatchObject({
+      state: 'failed',
+      exitCode: 5,
+      reason: 'exited with code 5',
+    });
+    expect(await logTexts(executor, 'orphan')).toEqual(['before', 'after']);
+    const next = await executor.start(jobSpec('next', 'echo again'));
+    expect(parentPid(handleOf(next).pid)).not.toBe(launcher);
+    expect(await executor.ended('next')).toMatchObject({ state: 'succeeded' });
   });
 
   it('adopts a job still running after a restart, follows its log and learns its exit code from the file', async () => {

@@ -1,17 +1,8 @@
-import { spawn } from 'node:child_process';
-import {
-  accessSync,
-  closeSync,
-  constants as fsConstants,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { accessSync, constants as fsConstants, readFileSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import type { Logger } from '#platform/logger';
+import { readBootId, readProcessStat } from '#platform/proc-stat';
 import { AppError } from '#shared/errors';
 import {
   isFinalState,
@@ -20,7 +11,8 @@ import {
   type ExecutorJobStatus,
   type ScriptJobSpec,
 } from './executor';
-import { captureFiles, isErrnoError, OutputFollower, removeCaptureFiles, STREAMS, type CaptureFiles } from './job-log';
+import { captureFiles, isErrnoError, OutputFollower, removeCaptureFiles, type CaptureFiles } from './job-log';
+import { JobLauncher } from './job-launcher';
 import { TrackingExecutor, type TrackedJob as TrackedJobBase } from './tracking-executor';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -62,26 +54,6 @@ function jobFiles(logFile: string): JobFiles {
   return { ...captureFiles(logFile), exitCode: `${logFile}.exit-code` };
 }
 
-interface ProcessStat {
-  /** proc(5) field 3: R, S, D, Z (ended, waiting to be reaped)… */
-  state: string;
-  startTime: string;
-}
-
-function readProcessStat(pid: number, bootId: string): ProcessStat | null {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
-  // The command name (field 2) is in parentheses and may hold spaces or parentheses itself.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const state = fields[0];
-  const startTicks = fields[19]; // field 22
-  return state === undefined || startTicks === undefined ? null : { state, startTime: `${bootId}:${startTicks}` };
-}
-
 function signalName(signalNumber: number): string | null {
   const entry = Object.entries(osConstants.signals).find(([, n]) => n === signalNumber);
   return entry ? entry[0] : null;
@@ -102,6 +74,13 @@ function formatDuration(ms: number): string {
   if (ms < 60_000) return `${Number((ms / 1000).toFixed(1))} s`;
   if (ms < 3_600_000) return `${Number((ms / 60_000).toFixed(1))} min`;
   return `${Number((ms / 3_600_000).toFixed(1))} h`;
+}
+
+/** The environment without unset variables, as a process gets it. */
+function definedValues(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
+  return out;
 }
 
 function workingDirProblem(dir: string): string | null {
@@ -144,6 +123,8 @@ type JobOutcome = Pick<ExecutorJobStatus<LocalProcessHandle>, 'state' | 'reason'
 interface TrackedJob extends TrackedJobBase<LocalProcessHandle> {
   files: JobFiles;
   maxRuntimeMs: number | null;
+  /** A process that is not our launcher's child (adopted after a restart, or its launcher died): polled. */
+  adopted: LocalProcessHandle | null;
   /** Set once we asked the job to stop: what it ends as. */
   stopRequested: StopReason | null;
   output: OutputFollower | null;
@@ -159,13 +140,16 @@ export class LocalExecutor extends TrackingExecutor<LocalProcessHandle, TrackedJ
   private readonly killGraceMs: number;
   private readonly pollMs: number;
   private readonly bootId: string;
+  /** Spawns the jobs, off this thread. */
+  private readonly launcher: JobLauncher;
 
   constructor(logger: Logger, options: LocalExecutorOptions = {}) {
     super(logger);
     this.killGraceMs = options.killGraceMs ?? 10_000;
     this.pollMs = options.pollMs ?? 200;
     // With the start time, tells a process apart from one that got the same pid and start tick after a reboot.
-    this.bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    this.bootId = readBootId();
+    this.launcher = new JobLauncher(logger);
   }
 
   async start(spec: ScriptJobSpec): Promise<ExecutorJobStatus<LocalProcessHandle>> {
@@ -180,50 +164,42 @@ export class LocalExecutor extends TrackingExecutor<LocalProcessHandle, TrackedJ
       return this.end(job, { state: 'failed', reason: found.problem, exitCode: null, signal: null });
 
     const { files } = job;
-    mkdirSync(path.dirname(files.log), { recursive: true });
-    for (const stale of [files.exitCode, files.captureOffsets]) rmSync(stale, { force: true });
-    const captureFds = STREAMS.map((stream) => openSync(files.capture[stream], 'w'));
-    let child;
-    try {
-      child = spawn('/bin/sh', ['-c', WRAPPER, 'aidos-job', files.exitCode, found.path, ...spec.command.slice(1)], {
+    const launched = await this.launcher.launch(
+      {
+        id: spec.id,
+        argv: ['/bin/sh', '-c', WRAPPER, 'aidos-job', files.exitCode, found.path, ...spec.command.slice(1)],
         cwd: spec.workingDir,
-        env,
-        detached: true, // its own process group, which cancel signals as a whole
-        stdio: ['ignore', ...captureFds],
-      });
-    } catch (err) {
-      const reason = `could not start: ${err instanceof Error ? err.message : String(err)}`;
-      return this.end(job, { state: 'failed', reason, exitCode: null, signal: null });
-    } finally {
-      for (const fd of captureFds) closeSync(fd);
-    }
-    child.unref(); // the app may exit while the job runs on
-    const { pid } = child;
-    // Read now: the process cannot be reaped (and its pid reused) before this tick ends.
-    const stat = pid === undefined ? null : readProcessStat(pid, this.bootId);
-    // Without a start time (never seen) the job cannot be adopted, but is still followed and can be cancelled.
-    if (pid !== undefined) job.status.handle = { pid, processStartTime: stat?.startTime ?? '' };
-
-    return new Promise((resolve) => {
-      child.once('spawn', () => {
-        if (!this.closed) {
+        env: definedValues(env),
+        logDir: path.dirname(files.log),
+        staleFiles: [files.exitCode, files.captureOffsets],
+        stdoutFile: files.capture.stdout,
+        stderrFile: files.capture.stderr,
+      },
+      {
+        onSpawned: ({ pid, startTime }) => {
+          // Without a start time (never seen) the job cannot be adopted, but is still followed and can be cancelled.
+          job.status.handle = { pid, processStartTime: startTime };
+          if (this.closed) return;
           this.followOutput(job);
-          this.setRunning(job, Date.now(), null);
-        }
-        resolve(this.snapshot(job));
-      });
-      child.once('error', (err) => {
-        if (this.closed || job.status.state !== 'starting') return;
-        resolve(
-          this.end(job, { state: 'failed', reason: `could not start: ${err.message}`, exitCode: null, signal: null }),
-        );
-      });
-      child.once('exit', (code, signal) => {
-        if (this.closed || isFinalState(job.status.state)) return;
-        if (pid !== undefined) this.killLeftovers(pid);
-        this.end(job, this.outcome(job, programExit(code, signal)));
-      });
-    });
+          this.setRunning(job, Date.now());
+        },
+        onExit: (exit) => {
+          const { handle } = job.status;
+          if (this.closed || isFinalState(job.status.state) || !handle) return;
+          if (exit === null) {
+            // The launcher died: the job runs on, no longer anyone's child; followed as an adopted one is.
+            job.adopted = handle;
+            return;
+          }
+          this.killLeftovers(handle.pid);
+          this.end(job, this.outcome(job, programExit(exit.code, exit.signal)));
+        },
+      },
+    );
+    if ('reason' in launched) {
+      return this.end(job, { state: 'failed', reason: launched.reason, exitCode: null, signal: null });
+    }
+    return this.snapshot(job);
   }
 
   async adopt(record: AdoptableJob<LocalProcessHandle>): Promise<ExecutorJobStatus<LocalProcessHandle>> {
@@ -233,7 +209,8 @@ export class LocalExecutor extends TrackingExecutor<LocalProcessHandle, TrackedJ
     if (!this.isAlive(record.handle)) {
       return this.end(job, this.outcomeFromExitFile(job, 'the app stopped while it ran and it is no longer running'));
     }
-    this.setRunning(job, record.startedAt, record.handle);
+    job.adopted = record.handle;
+    this.setRunning(job, record.startedAt);
     return this.snapshot(job);
   }
 
@@ -245,6 +222,7 @@ export class LocalExecutor extends TrackingExecutor<LocalProcessHandle, TrackedJ
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.launcher.close();
     for (const job of this.jobs.values()) {
       for (const timer of job.timers) clearTimeout(timer);
       if (job.output && !isFinalState(job.status.state)) {
@@ -266,6 +244,7 @@ export class LocalExecutor extends TrackingExecutor<LocalProcessHandle, TrackedJ
       logFile,
       files: jobFiles(logFile),
       maxRuntimeMs,
+      adopted: null,
       stopRequested: null,
       output: null,
       timers: [],
@@ -282,14 +261,15 @@ export class LocalExecutor extends TrackingExecutor<LocalProcessHandle, TrackedJ
   }
 
   /**
-   * Polls its output and enforces the runtime limit. `adopted` is the handle of a process that is no longer our
-   * child: it sends no exit event, so whether it still runs is polled too.
+   * Polls its output and enforces the runtime limit. An adopted process sends no exit event, so whether it still
+   * runs is polled too.
    */
-  private setRunning(job: TrackedJob, startedAt: number, adopted: LocalProcessHandle | null): void {
+  private setRunning(job: TrackedJob, startedAt: number): void {
     job.status = { ...job.status, state: 'running', startedAt };
     this.emit({ type: 'state', job: this.snapshot(job) });
     const poll = setInterval(() => {
       this.pumpOutput(job, false);
+      const { adopted } = job;
       if (adopted && !this.isAlive(adopted)) {
         this.killLeftovers(adopted.pid);
         this.end(job, this.outcomeFromExitFile(job, 'it ended without recording an exit code (killed by a signal?)'));
