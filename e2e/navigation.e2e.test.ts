@@ -19,6 +19,18 @@ describe('navigation', () => {
     await link.click();
     await settings.heading.waitFor();
     expect(new URL(page.url()).pathname).toBe('/settings');
+    // Settings is the page open: its own entry is marked, not the service link that leads into it.
+    expect(await shell.sidebar.getByRole('link', { name: 'Settings' }).getAttribute('aria-current')).toBe('page');
+    expect(await link.getAttribute('aria-current')).toBeNull();
+
+    // A service's page, and a page below it, mark the service's entry as the one open.
+    const datasets = shell.sidebar.getByRole('link', { name: /Datasets/ });
+    await datasets.click();
+    await page.getByRole('heading', { name: 'Datasets', level: 1 }).waitFor();
+    expect(await datasets.getAttribute('aria-current')).toBe('page');
+    await shell.open('/datasets/no-such-dataset');
+    await page.waitForURL(/\/datasets\/no-such-dataset$/);
+    await expect.poll(() => datasets.getAttribute('aria-current')).toBe('page');
   });
 
   test('a page other than the dashboard can be reloaded with its filter, and an old address of it still works', async () => {

@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { NavLink, Outlet } from 'react-router';
+import { Link, NavLink, Outlet } from 'react-router';
 import { useWhoami } from '../auth/useWhoami';
 import { DashboardIcon, JobsIcon, Logo, SettingsIcon, SignOutIcon, type IconProps } from '../components/icons';
 import { Toasts } from '../components/Toasts';
@@ -82,13 +82,25 @@ function ServicesNav() {
       <h3 className="px-2.5 pb-1 text-[11px] font-semibold tracking-wider text-zinc-400 uppercase dark:text-zinc-500">
         Services
       </h3>
-      {withPages.map(({ service, page }) => (
-        <NavLink key={page.to} to={page.to} className={() => navClass({ isActive: false })} title={service.title}>
-          <page.icon className="shrink-0 opacity-80" />
-          <span className="truncate">{page.label}</span>
-          <span className="ml-auto text-[11px] font-normal text-zinc-400 dark:text-zinc-500">{service.name}</span>
-        </NavLink>
-      ))}
+      {withPages.map(({ service, page }) => {
+        const content = (
+          <>
+            <page.icon className="shrink-0 opacity-80" />
+            <span className="truncate">{page.label}</span>
+            <span className="ml-auto text-[11px] font-normal text-zinc-400 dark:text-zinc-500">{service.name}</span>
+          </>
+        );
+        // A link into another page (API keys → Settings) is never the open one: that page's own entry is.
+        return page.element ? (
+          <NavLink key={page.to} to={page.to} className={navClass} title={service.title}>
+            {content}
+          </NavLink>
+        ) : (
+          <Link key={page.to} to={page.to} className={navClass({ isActive: false })} title={service.title}>
+            {content}
+          </Link>
+        );
+      })}
     </div>
   );
 }
