@@ -254,12 +254,12 @@ function RunningJobs({ jobs, queued }: { jobs: SystemStats['runningJobs']; queue
   const now = useNow(1000);
   return (
     <Card
-      title="Running jobs"
+      title="Background tasks"
       icon={<JobsIcon />}
       data-testid="running-jobs"
       bodyClassName="p-0"
       actions={
-        <Link to="/jobs" className="text-[12px] text-indigo-600 hover:underline dark:text-indigo-400">
+        <Link to="/tasks" className="text-[12px] text-indigo-600 hover:underline dark:text-indigo-400">
           View all
         </Link>
       }
