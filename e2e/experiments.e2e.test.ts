@@ -206,6 +206,12 @@ describe('a run', () => {
     await loss.locator('[data-testid="plot"] canvas').first().waitFor();
     await page.getByRole('group', { name: 'X axis' }).getByRole('button', { name: 'Step' }).click();
     await shot(page, `run-charts-${THEME}`);
+    // With the "System" theme, the charts redraw in the OS's colours when it changes, without a reload.
+    const other = THEME === 'dark' ? 'light' : 'dark';
+    await page.emulateMedia({ colorScheme: other });
+    await loss.locator(`[data-testid="plot"][data-theme="${other}"] canvas`).first().waitFor();
+    await page.emulateMedia({ colorScheme: THEME });
+    await loss.locator(`[data-testid="plot"][data-theme="${THEME}"] canvas`).first().waitFor();
 
     // Artifacts: text shown, JSON pretty-printed, an image inline.
     await ui.tab('Artifacts');

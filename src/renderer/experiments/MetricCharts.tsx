@@ -6,7 +6,7 @@ import { decodeSeriesBinary, type BinarySeries } from '#shared/series-binary';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { Card, cx, EmptyState, Muted, Spinner } from '../components/ui';
 import { queryKeys, useApi } from '../lib/api';
-import { effectiveTheme, useTheme } from '../lib/theme';
+import { useEffectiveTheme } from '../lib/theme';
 import {
   alignLines,
   ema,
@@ -33,6 +33,9 @@ interface ChartOptions {
   log: boolean;
   smoothing: number;
 }
+
+/** 1, 2, 5, 10, 20, 50… up to 5e12: uPlot picks the smallest that leaves room between labels. */
+const STEP_TICK_INCREMENTS = Array.from({ length: 13 }, (_, power) => [1, 2, 5].map((m) => m * 10 ** power)).flat();
 
 /**
  * One chart per metric key with every run overlaid (run i in colour i), with shared controls: x by step or
@@ -213,7 +216,7 @@ function Plot({
 }) {
   const target = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const theme = effectiveTheme(useTheme((s) => s.theme));
+  const theme = useEffectiveTheme();
 
   useEffect(() => {
     const el = target.current;
@@ -256,7 +259,8 @@ function Plot({
         y: { distr: options.log ? 3 : 1 },
       },
       axes: [
-        axis,
+        // Steps are whole numbers: no ticks between them when zoomed in.
+        options.x === 'step' ? { ...axis, incrs: STEP_TICK_INCREMENTS } : axis,
         {
           ...axis,
           values: (_u, splits) => splits.map((v) => formatMetric(v)),
@@ -289,5 +293,5 @@ function Plot({
     plot.current?.setSize({ width: Math.max(200, width), height: CHART_HEIGHT });
   }, [width]);
 
-  return <div ref={target} data-testid="plot" data-lines={series.length} />;
+  return <div ref={target} data-testid="plot" data-lines={series.length} data-theme={theme} />;
 }

@@ -1,3 +1,4 @@
+import { useSyncExternalStore } from 'react';
 import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
 
@@ -26,6 +27,23 @@ export const useTheme = create<ThemeState>()(
 export function effectiveTheme(theme: Theme): 'light' | 'dark' {
   if (theme !== 'system') return theme;
   return darkQuery()?.matches ? 'dark' : 'light';
+}
+
+/**
+ * The theme in effect, for what draws its own colours (charts): re-renders when the user's choice changes and, for
+ * `system`, when the OS preference does.
+ */
+export function useEffectiveTheme(): 'light' | 'dark' {
+  const theme = useTheme((s) => s.theme);
+  const osDark = useSyncExternalStore(subscribeToOsTheme, () => darkQuery()?.matches ?? false);
+  if (theme !== 'system') return theme;
+  return osDark ? 'dark' : 'light';
+}
+
+function subscribeToOsTheme(onChange: () => void): () => void {
+  const query = darkQuery();
+  query?.addEventListener('change', onChange);
+  return () => query?.removeEventListener('change', onChange);
 }
 
 /** Puts `dark` or `light` on <html> (Tailwind's `dark:` variant keys on the class). */
