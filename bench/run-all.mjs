@@ -37,9 +37,12 @@ const benchmarks = [
   { name: 'trainos-throughput', argv: ['--import', 'tsx', 'bench/trainos-throughput.ts'] },
   { name: 'trainos-sdk-overhead', argv: ['--import', 'tsx', 'bench/trainos-sdk-overhead.ts'] },
   { name: 'trainos-mlp', argv: ['--import', 'tsx', 'bench/trainos-mlp.ts'] },
-  // DeployEngine: the ONNX runtime's latency and batching, the GGUF runtime's streaming against node-llama-cpp.
+  // DeployEngine: the ONNX runtime's latency and batching, the GGUF runtime's streaming against node-llama-cpp, in
+  // process and over HTTP (KServe v2 infer; OpenAI chat completions streamed).
   { name: 'deploy-onnx', argv: ['--import', 'tsx', 'bench/deploy-onnx.ts'] },
+  { name: 'deploy-onnx-http', argv: ['--import', 'tsx', 'bench/deploy-onnx-http.ts'] },
   { name: 'deploy-llm', argv: ['--import', 'tsx', 'bench/deploy-llm.ts'] },
+  { name: 'deploy-llm-http', argv: ['--import', 'tsx', 'bench/deploy-llm-http.ts'] },
   // EvalKit: drift on 100k rows x 100 columns; metrics with bootstrap intervals over 1M predictions.
   { name: 'evalkit-drift', argv: ['--import', 'tsx', 'bench/evalkit-drift.ts'] },
   { name: 'evalkit-metrics', argv: ['--import', 'tsx', 'bench/evalkit-metrics.ts'] },

@@ -85,6 +85,11 @@ const samplingFields = {
   logprobs: Nullish(z.literal(false, { error: 'logprobs are not supported' })),
   /** Token id → bias added to its logit; -100 bans the token. */
   logit_bias: Nullish(z.record(z.string().regex(/^\d+$/, 'keys must be token ids'), z.number().min(-100).max(100))),
+  /**
+   * Not OpenAI's: llama-server's extension (also vLLM's). Never end before `max_tokens` or a full context, for load
+   * tests and benchmarks that need a fixed number of tokens.
+   */
+  ignore_eos: Nullish(z.boolean()),
   user: z.string().optional(),
 };
 

@@ -200,6 +200,16 @@ describe('the official openai client against the wire format', () => {
     expect(text).toBe(' JavaScript on the server.');
   });
 
+  it("generates max_tokens exactly with llama-server's ignore_eos extension, past where the model would stop", async () => {
+    // An extra body field, as llama-server's users send it through the client.
+    const params = { model: 'tiny', prompt: 'Node.js runs', temperature: 0, max_tokens: 24, ignore_eos: true };
+    const completion = await client.completions.create(params);
+    expect(completion.choices[0]?.finish_reason).toBe('length');
+    expect(completion.usage?.completion_tokens).toBe(24);
+    expect(completion.choices[0]?.text.startsWith(' JavaScript on the server.')).toBe(true);
+    expect(completion.choices[0]?.text.length).toBeGreaterThan(' JavaScript on the server.'.length);
+  });
+
   it('gets JSON that validates against a schema', async () => {
     const completion = await client.chat.completions.create({
       model: 'tiny',

@@ -75,6 +75,7 @@ function samplingOf(
   if (body.logit_bias != null && Object.keys(body.logit_bias).length > 0) {
     sampling.logitBias = Object.fromEntries(Object.entries(body.logit_bias).map(([k, v]) => [Number(k), v]));
   }
+  if (body.ignore_eos) sampling.ignoreEos = true;
   return sampling;
 }
 
