@@ -19,6 +19,7 @@ export default defineConfig({
           'workers/wal-checkpoint': 'src/workers/wal-checkpoint.ts',
           'workers/builtin-trainer': 'src/workers/builtin-trainer.ts',
           'workers/onnx-replica': 'src/workers/onnx-replica.ts',
+          'workers/tfjs-replica': 'src/workers/tfjs-replica.ts',
           'workers/evaluation': 'src/workers/evaluation.ts',
           'workers/job-launcher': 'src/workers/job-launcher.ts',
         },

@@ -144,6 +144,25 @@ describe('aidos deploy, predict and deployments scale with ONNX models', { timeo
     expect(r.stdout).toBe('digits ready on cpu, 2 replicas running (2..3)\n');
   });
 
+  it('sets a canary version beside the main one, shows it, refuses a bad percent, and promotes it', async () => {
+    const onnx = readFileSync(MLP);
+    const up = await t.client.call('uploads.create', { filename: 'digits_mlp.onnx', size: onnx.length });
+    await t.client.send('uploads.append', { id: up.id, offset: 0 }, onnx);
+    await t.client.call('models.createVersion', { name: 'digits', uploadId: up.id });
+    const set = await aidos(['deployments', 'traffic', 'digits', '--canary', '2', '--percent', '10']);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toBe('digits ready on cpu; canary v2 answers 10% of requests\n');
+    const bad = await aidos(['deployments', 'traffic', 'digits', '--canary', '2', '--percent', '150']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/traffic\.percent/);
+    const show = await aidos(['deployments', 'show', 'digits']);
+    expect(show.stdout).toMatch(/^traffic +canary v2 answers 10% of requests$/m);
+    const promoted = await aidos(['deployments', 'promote', 'digits']);
+    expect(promoted.code, promoted.stderr).toBe(0);
+    expect(promoted.stdout).toBe('digits ready on cpu\n');
+    expect((await t.client.call('deployments.get', { deployment: 'digits' })).source).toMatchObject({ version: 2 });
+  });
+
   it('deploys a tabular model file with the preprocessing beside it and predicts labels from JSON rows', async () => {
     const dir = tempDir('aidos-cli-tabular-');
     try {

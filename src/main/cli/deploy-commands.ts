@@ -6,26 +6,12 @@ import type { V2InferResponse } from '#shared/contracts/deploy-v2';
 import { AppError, type ErrorCode } from '#shared/errors';
 import type { Connection } from './connection';
 import { formatBytes, formatTime, printTable } from './output';
+import { decimal, wholeNumber } from './option-parsers';
 
 interface CliContext {
   conn(): Connection;
   out(value: unknown, human: () => void): void;
   json(): boolean;
-}
-
-function wholeNumber(flag: string): (value: string) => number {
-  return (value) => {
-    if (!/^\d+$/.test(value)) throw AppError.invalid(flag, `'${value}' is not a whole number`);
-    return Number(value);
-  };
-}
-
-function decimal(flag: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n)) throw AppError.invalid(flag, `'${value}' is not a number`);
-    return n;
-  };
 }
 
 /** `name`, `name:3`, `name@alias` → the model and its version (a number or `@alias`). */
@@ -42,6 +28,21 @@ function modelRef(ref: string): { model: string; version: number | string | unde
 function sourceText(d: Deployment): string {
   const s = d.source;
   return s.kind === 'file' ? s.path : `${s.model} v${s.version}${s.alias ? ` (@${s.alias})` : ''}`;
+}
+
+/** "canary v2 answers 10% of requests", "shadow v2 sees every request", or null. */
+function trafficText(d: Deployment): string | null {
+  const t = d.traffic;
+  if (!t) return null;
+  const version = t.source.kind === 'model-version' ? `v${t.source.version}` : t.source.path;
+  return t.mode === 'canary'
+    ? `canary ${version} answers ${t.percent}% of requests`
+    : `shadow ${version} sees every request`;
+}
+
+/** `2` or `@alias` as the API takes a version selector. */
+function versionSelector(value: string): number | string {
+  return /^\d+$/.test(value) ? Number(value) : value;
 }
 
 /** "tiny ready on cpu", "tiny failed: <reason>". */
@@ -67,6 +68,7 @@ function printDeployment(d: Deployment): void {
           : `v${d.previousSource.version}`
         : null,
     ],
+    ['traffic', trafficText(d)],
     ['serves', d.modelKind],
     ['placement', d.placement],
     ['device', d.device],
@@ -75,7 +77,7 @@ function printDeployment(d: Deployment): void {
     ['replicas', `${d.replicas ?? 0} running (${d.minReplicas}..${d.maxReplicas})`],
     [
       'batching',
-      d.runtime !== 'onnx'
+      d.runtime === 'gguf'
         ? null
         : d.maxBatchSize === 0
           ? 'off'
@@ -83,7 +85,7 @@ function printDeployment(d: Deployment): void {
     ],
     [
       'autoscaling',
-      d.runtime !== 'onnx'
+      d.runtime === 'gguf'
         ? null
         : `every ${d.autoscaling.intervalMs} ms: up at queue depth ${d.autoscaling.scaleUpQueueDepth}` +
           `${d.autoscaling.scaleUpP95Ms === null ? '' : ` or p95 ${d.autoscaling.scaleUpP95Ms} ms`}, down below ${Math.round(d.autoscaling.scaleDownUtilization * 100)}% busy`,
@@ -96,7 +98,7 @@ function printDeployment(d: Deployment): void {
     ['request log', `${Math.round(d.requestLog.sampleRate * 100)}% of requests, ${d.requestLog.maxChars} chars`],
     [
       'endpoint',
-      d.runtime === 'onnx'
+      d.runtime !== 'gguf'
         ? `/v2/models/${d.name}/infer (KServe v2), /api/v1/deployments/${d.name}/predict`
         : `/v1 (model "${d.name}")`,
     ],
@@ -294,7 +296,7 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
         ctx.out(d, () => {
           console.log(stateLine(d));
           if (d.state === 'failed') return;
-          if (d.runtime === 'onnx') {
+          if (d.runtime !== 'gguf') {
             console.log(`try it: aidos predict ${d.name} < input.json   (KServe v2: POST /v2/models/${d.name}/infer)`);
           } else console.log(`try it: aidos chat ${d.name}   (OpenAI clients: model "${d.name}")`);
         });
@@ -333,6 +335,7 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
     ['start', 'load a stopped, failed or unloaded deployment'],
     ['stop', 'unload a deployment and refuse its requests until started'],
     ['rollback', 'serve the previous model version again'],
+    ['promote', 'make the canary (or shadow) version the main one; the old main one becomes the rollback target'],
   ] as const) {
     deployments
       .command(`${verb} <name>`)
@@ -358,6 +361,35 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
       ctx.out(d, () =>
         console.log(`${stateLine(d)}, ${d.replicas ?? 0} replicas running (${d.minReplicas}..${d.maxReplicas})`),
       );
+    });
+  deployments
+    .command('traffic <name>')
+    .description('serve a second model version beside the main one: a canary share of requests, or a shadow copy')
+    .option('--canary <version>', 'the version (number or @alias) answering --percent of the requests')
+    .option('--percent <n>', 'with --canary: the share of requests it answers, 0 to 100', decimal('--percent'))
+    .option('--shadow <version>', 'the version sent every request too, its answers discarded')
+    .option('--clear', 'the main version answers every request again')
+    .action(async (name: string, o: { canary?: string; percent?: number; shadow?: string; clear?: boolean }) => {
+      const given = [o.canary, o.shadow, o.clear].filter((v) => v !== undefined).length;
+      if (given !== 1)
+        throw AppError.invalid(
+          '--canary',
+          'give one of --canary <version> --percent <n>, --shadow <version> or --clear',
+        );
+      if (o.percent !== undefined && o.canary === undefined) {
+        throw AppError.invalid('--percent', 'goes with --canary');
+      }
+      const traffic = o.clear
+        ? null
+        : o.canary !== undefined
+          ? {
+              mode: 'canary' as const,
+              version: versionSelector(o.canary),
+              ...(o.percent === undefined ? {} : { percent: o.percent }),
+            }
+          : { mode: 'shadow' as const, version: versionSelector(o.shadow as string) };
+      const d = await ctx.conn().client.call('deployments.update', { deployment: name, traffic });
+      ctx.out(d, () => console.log(`${stateLine(d)}; ${trafficText(d) ?? 'the main version answers every request'}`));
     });
   deployments
     .command('delete <name>')
@@ -440,7 +472,7 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
       const c = ctx.conn();
       let body = await stdinJson();
       const d = await c.client.call('deployments.get', { deployment });
-      if (d.runtime === 'onnx') {
+      if (d.runtime !== 'gguf') {
         const result = await predictOnnx(c, d.name, body);
         ctx.out(result, () => printOnnxResult(result));
         return;

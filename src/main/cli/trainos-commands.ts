@@ -20,6 +20,7 @@ import {
 import { AppError } from '#shared/errors';
 import type { Connection } from './connection';
 import { formatTime, printTable } from './output';
+import { integer } from './option-parsers';
 
 interface CliContext {
   conn(): Connection;
@@ -48,14 +49,6 @@ function gpuRow(g: GpuStatus) {
 
 /** How often `--follow` asks for more of a running job's log. */
 const LOG_POLL_MS = 500;
-
-/** A commander parser for a whole-number option: bad input fails before any request. */
-function wholeNumber(flag: string): (value: string) => number {
-  return (value) => {
-    if (!/^-?\d+$/.test(value)) throw AppError.invalid(flag, `'${value}' is not a whole number`);
-    return Number(value);
-  };
-}
 
 function gpuCount(value: string): number | 'any' {
   if (value === 'any') return 'any';
@@ -300,13 +293,13 @@ export function addTrainosCommands(program: Command, ctx: CliContext): void {
     .option(
       '--gpu-memory <MB>',
       'with one GPU: the GPU memory it needs, so small jobs can share a GPU',
-      wholeNumber('--gpu-memory'),
+      integer('--gpu-memory'),
     )
-    .option('--cpus <n>', 'CPU threads (default 1)', wholeNumber('--cpus'))
-    .option('--ram <MB>', 'RAM in MiB (default 512)', wholeNumber('--ram'))
-    .option('--priority <n>', 'higher runs first, -100 to 100 (default 0)', wholeNumber('--priority'))
-    .option('--max-runtime <seconds>', 'stop it after this long', wholeNumber('--max-runtime'))
-    .option('--retries <n>', 'start a failed job again up to this many times (default 0)', wholeNumber('--retries'))
+    .option('--cpus <n>', 'CPU threads (default 1)', integer('--cpus'))
+    .option('--ram <MB>', 'RAM in MiB (default 512)', integer('--ram'))
+    .option('--priority <n>', 'higher runs first, -100 to 100 (default 0)', integer('--priority'))
+    .option('--max-runtime <seconds>', 'stop it after this long', integer('--max-runtime'))
+    .option('--retries <n>', 'start a failed job again up to this many times (default 0)', integer('--retries'))
     .option('--experiment <name>', 'the ModelHub experiment its run goes into (default: Default)')
     .option('--env <KEY=VALUE>', 'an environment variable for it (repeatable)', envPair)
     .option('--cwd <dir>', 'its working directory (default: the current one)')
@@ -403,7 +396,7 @@ export function addTrainosCommands(program: Command, ctx: CliContext): void {
     .command('list')
     .description('list training jobs, newest first')
     .addOption(new Option('--state <state>', 'only jobs in this state').choices(TRAINING_JOB_STATES))
-    .option('-n, --limit <n>', 'how many (at most 500)', wholeNumber('--limit'), 50)
+    .option('-n, --limit <n>', 'how many (at most 500)', integer('--limit'), 50)
     .action(async (o: { state?: TrainingJobState; limit: number }) => {
       const page = await ctx.conn().client.call('trainingJobs.list', { state: o.state, limit: o.limit });
       ctx.out(page, () =>
@@ -500,7 +493,7 @@ function addSweepCommands(program: Command, ctx: CliContext): void {
   sweeps
     .command('list')
     .description('list sweeps, newest first')
-    .option('-n, --limit <n>', 'how many (at most 500)', wholeNumber('--limit'), 50)
+    .option('-n, --limit <n>', 'how many (at most 500)', integer('--limit'), 50)
     .action(async (o: { limit: number }) => {
       const page = await ctx.conn().client.call('trainingSweeps.list', { limit: o.limit });
       ctx.out(page, () =>

@@ -13,6 +13,7 @@ import {
   emptyDraft,
   formErrorsOf,
   isDeployable,
+  isTensorRuntime,
   versionSelectorOf,
   type DeployDraft,
 } from './deploy-form';
@@ -91,7 +92,9 @@ function DeployForm({ onClose, model, version, onDeployed }: Omit<DeployDialogPr
     create.mutate(deploymentInputOf(draft, chosen?.format));
   };
   const gguf = !chosen || chosen.format === 'gguf';
-  const onnx = chosen?.format === 'onnx';
+  // ONNX and TF.js: replicas and batching. TF.js runs on the CPU only, with TF.js's own threads.
+  const tensor = isTensorRuntime(chosen?.format);
+  const tfjs = chosen?.format === 'tfjs';
   const deployable = !chosen || isDeployable(chosen.format);
 
   return (
@@ -151,7 +154,7 @@ function DeployForm({ onClose, model, version, onDeployed }: Omit<DeployDialogPr
               chosen ? (
                 <>
                   {chosen.format.toUpperCase()} file
-                  {!deployable && ' — only GGUF and ONNX models can be deployed'}
+                  {!deployable && ' — only GGUF, ONNX and TF.js models can be deployed'}
                 </>
               ) : undefined
             }
@@ -214,7 +217,7 @@ function DeployForm({ onClose, model, version, onDeployed }: Omit<DeployDialogPr
               <NumberInput id="dp-parallel" value={draft.parallel} onChange={(v) => set('parallel', v)} />
             </Field>
           )}
-          {onnx && (
+          {tensor && (
             <>
               <Field
                 id="dp-min-replicas"
@@ -247,7 +250,7 @@ function DeployForm({ onClose, model, version, onDeployed }: Omit<DeployDialogPr
               placeholder="never"
             />
           </Field>
-          {!onnx && (
+          {!tensor && (
             <Field id="dp-load" label="Load" error={errors.fields.minReplicas}>
               <select
                 id="dp-load"
@@ -269,17 +272,19 @@ function DeployForm({ onClose, model, version, onDeployed }: Omit<DeployDialogPr
             >
               <option value="auto">Auto</option>
               <option value="cpu">CPU</option>
-              <option value="gpu">GPU</option>
+              {!tfjs && <option value="gpu">GPU</option>}
             </select>
           </Field>
-          <Field id="dp-threads" label="CPU threads" error={errors.fields.threads}>
-            <NumberInput
-              id="dp-threads"
-              value={draft.threads}
-              onChange={(v) => set('threads', v)}
-              placeholder={onnx ? '1 per replica' : 'all cores'}
-            />
-          </Field>
+          {!tfjs && (
+            <Field id="dp-threads" label="CPU threads" error={errors.fields.threads}>
+              <NumberInput
+                id="dp-threads"
+                value={draft.threads}
+                onChange={(v) => set('threads', v)}
+                placeholder={tensor ? '1 per replica' : 'all cores'}
+              />
+            </Field>
+          )}
         </div>
 
         <details
@@ -316,7 +321,7 @@ function DeployForm({ onClose, model, version, onDeployed }: Omit<DeployDialogPr
                 </select>
               </Field>
             )}
-            {onnx && (
+            {tensor && (
               <>
                 <Field
                   id="dp-batch"

@@ -10,6 +10,7 @@ import { useApi } from '../lib/api';
 import { formatBytes, formatDateTime, formatRelative, formatTime } from '../lib/format';
 import { useNow } from '../lib/hooks';
 import { toastError } from '../lib/toasts';
+import { isTensorRuntime } from './deploy-form';
 import { SourceLink } from './DeploymentsPage';
 import { DeploymentStateBadge } from './DeploymentStateBadge';
 import { PlayIcon, StopIcon } from './icons';
@@ -19,6 +20,7 @@ import { deployKeys, useDeploymentUpdates } from './queries';
 import { RequestLog } from './RequestLog';
 import { Snippets } from './Snippets';
 import { StatsCharts } from './StatsCharts';
+import { TrafficCard } from './TrafficCard';
 import {
   appendSample,
   capacityLabel,
@@ -288,8 +290,9 @@ function Overview({
   return (
     <div className="space-y-4">
       {statsError ? <ErrorBanner error={statsError} title="The figures are not updating" /> : null}
-      <StatTiles stats={stats} onnx={d.runtime === 'onnx'} />
-      <StatsCharts history={history} />
+      <StatTiles stats={stats} onnx={isTensorRuntime(d.runtime)} />
+      <StatsCharts history={history} tokens={d.runtime === 'gguf'} />
+      <TrafficCard key={JSON.stringify(d.traffic)} deployment={d} stats={stats} />
       <div className="grid grid-cols-1 gap-4 xl:grid-cols-2">
         <StateCard deployment={d} />
         <SettingsCard deployment={d} />
@@ -441,7 +444,7 @@ function SettingsCard({ deployment: d }: { deployment: Deployment }) {
             </Muted>
           )}
         </Fact>
-        {d.runtime === 'onnx' && (
+        {isTensorRuntime(d.runtime) && (
           <>
             <Fact label="Batching">
               {d.maxBatchSize === 0 ? (

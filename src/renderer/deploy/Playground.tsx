@@ -23,7 +23,10 @@ function useInferenceTarget(): InferenceTarget {
   return { baseUrl: api.baseUrl, token };
 }
 
-/** Tries a deployment: a streaming chat for LLMs, a text box for embedding models, predictions for ONNX models. */
+/**
+ * Tries a deployment: a streaming chat for LLMs, a text box for embedding models, predictions for tensor models
+ * (ONNX, TF.js).
+ */
 export function Playground({ deployment }: { deployment: Deployment }) {
   const kind = playgroundKindOf(deployment);
   if (deployment.state === 'stopped' || deployment.state === 'failed') {

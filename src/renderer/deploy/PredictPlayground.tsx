@@ -17,8 +17,8 @@ import {
 } from './predict';
 
 /**
- * An ONNX deployment's playground, through `deployments.predict`: for a tabular model a table of rows (typed as
- * CSV or JSON) with each row's prediction, for any other model its input tensors as JSON (a template made from
+ * A tensor deployment's (ONNX, TF.js) playground, through `deployments.predict`: for a tabular model a table of
+ * rows (typed as CSV or JSON) with each row's prediction, for any other model its input tensors as JSON (a template made from
  * the model's inputs) and its output tensors.
  */
 export function PredictPlayground({ deployment }: { deployment: Deployment }) {

@@ -7,6 +7,7 @@ import { useApi } from '../lib/api';
 import { copyText } from '../lib/hooks';
 import { useSession } from '../lib/session';
 import { useToasts } from '../lib/toasts';
+import { isTensorRuntime } from './deploy-form';
 import { getJson } from './inference';
 import type { MetadataTensor } from './predict';
 import { API_KEY_ENV, baseUrlOf, snippets, type SnippetKind, type SnippetLanguage } from './snippets';
@@ -20,7 +21,7 @@ const TITLES: Record<SnippetKind, string> = {
 };
 
 function snippetKindOf(d: Deployment): SnippetKind {
-  if (d.runtime === 'onnx') return d.modelKind?.startsWith('tabular') ? 'tabular' : 'tensor';
+  if (isTensorRuntime(d.runtime)) return d.modelKind?.startsWith('tabular') ? 'tabular' : 'tensor';
   return playgroundKindOf(d) === 'embedding' ? 'embedding' : 'chat';
 }
 

@@ -1,10 +1,10 @@
 import 'uplot/dist/uPlot.min.css';
 import { useEffect, useMemo, useRef, useState, type RefObject } from 'react';
 import uPlot from 'uplot';
-import { Card, EmptyState, Muted } from '../components/ui';
+import { Card, cx, EmptyState, Muted } from '../components/ui';
 import { formatMetric } from '../experiments/charts';
 import { formatTime } from '../lib/format';
-import { effectiveTheme, useTheme } from '../lib/theme';
+import { useEffectiveTheme } from '../lib/theme';
 import { formatMs, ratesOf, type StatsSample } from './stats';
 
 const CHART_HEIGHT = 170;
@@ -21,7 +21,7 @@ interface Line {
  * The live charts of a deployment's traffic, from the stats samples the page polls: requests (and errors) per
  * second, latency percentiles of the last 1,000 requests, and generated tokens per second.
  */
-export function StatsCharts({ history }: { history: readonly StatsSample[] }) {
+export function StatsCharts({ history, tokens }: { history: readonly StatsSample[]; tokens: boolean }) {
   const rates = useMemo(() => ratesOf(history), [history]);
   const charts: { title: string; unit: (v: number) => string; lines: Line[] }[] = [
     {
@@ -40,14 +40,22 @@ export function StatsCharts({ history }: { history: readonly StatsSample[] }) {
         { label: 'p95', color: '#f59e0b', values: rates.p95 },
       ],
     },
-    {
-      title: 'Tokens / s',
-      unit: (v) => formatMetric(v),
-      lines: [{ label: 'generated', color: '#0ea5e9', values: rates.tokensPerSecond }],
-    },
+    // Only LLMs generate tokens: an ONNX deployment's chart would stay at zero.
+    ...(tokens
+      ? [
+          {
+            title: 'Tokens / s',
+            unit: (v: number) => formatMetric(v),
+            lines: [{ label: 'generated', color: '#0ea5e9', values: rates.tokensPerSecond }],
+          },
+        ]
+      : []),
   ];
   return (
-    <div className="grid grid-cols-1 gap-3 lg:grid-cols-3" data-testid="deployment-charts">
+    <div
+      className={cx('grid grid-cols-1 gap-3', charts.length === 3 ? 'lg:grid-cols-3' : 'lg:grid-cols-2')}
+      data-testid="deployment-charts"
+    >
       {charts.map((c) => (
         <Card
           key={c.title}
@@ -99,7 +107,7 @@ function TimeChart({ t, lines, format }: { t: number[]; lines: Line[]; format: (
   const target = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const width = useWidth(box);
-  const theme = effectiveTheme(useTheme((s) => s.theme));
+  const theme = useEffectiveTheme();
   const data = useMemo(() => [t, ...lines.map((l) => l.values)] as uPlot.AlignedData, [t, lines]);
   const latest = useRef({ data, format });
   latest.current = { data, format };

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '#shared/errors';
-import { deploymentInputOf, emptyDraft, formErrorsOf, versionSelectorOf } from './deploy-form';
+import {
+  deploymentInputOf,
+  emptyDraft,
+  formErrorsOf,
+  isDeployable,
+  isTensorRuntime,
+  versionSelectorOf,
+} from './deploy-form';
 
 describe('versionSelectorOf', () => {
   it('reads a number as a version and anything else as an alias', () => {
@@ -53,6 +60,29 @@ describe('deploymentInputOf for ONNX', () => {
     expect(input).not.toHaveProperty('chatFormat');
     expect(input).not.toHaveProperty('contextSize');
     expect(deploymentInputOf(emptyDraft('tiny'), 'gguf')).not.toHaveProperty('maxBatchSize');
+  });
+
+  it('sends replicas and batching for TF.js too, as for ONNX', () => {
+    const draft = { ...emptyDraft('flowers'), maxReplicas: '3', maxBatchSize: '8', maxQueueDelayMs: '1.5' };
+    const input = deploymentInputOf(draft, 'tfjs');
+    expect(input).toMatchObject({ maxReplicas: 3, maxBatchSize: 8, maxQueueDelayMs: 1.5 });
+    expect(input).not.toHaveProperty('chatFormat');
+    expect(input).not.toHaveProperty('parallel');
+  });
+});
+
+describe('isDeployable and isTensorRuntime', () => {
+  it('deploys GGUF, ONNX and TF.js models, whatever the case of the format', () => {
+    for (const format of ['gguf', 'onnx', 'tfjs', 'TFJS']) expect(isDeployable(format)).toBe(true);
+    for (const format of ['safetensors', 'pytorch', '']) expect(isDeployable(format)).toBe(false);
+  });
+
+  it('treats ONNX and TF.js as tensor models, and neither GGUF nor an undeployable or unknown format', () => {
+    expect(isTensorRuntime('onnx')).toBe(true);
+    expect(isTensorRuntime('tfjs')).toBe(true);
+    expect(isTensorRuntime('gguf')).toBe(false);
+    expect(isTensorRuntime('safetensors')).toBe(false);
+    expect(isTensorRuntime(undefined)).toBe(false);
   });
 });
 

@@ -7,10 +7,18 @@ import { AppError } from '#shared/errors';
  */
 
 /** Model formats a deployment can serve (the runtimes of the deploy service). */
-export const DEPLOYABLE_FORMATS = ['gguf', 'onnx'] as const;
+export const DEPLOYABLE_FORMATS = ['gguf', 'onnx', 'tfjs'] as const;
 
 export function isDeployable(format: string): boolean {
   return (DEPLOYABLE_FORMATS as readonly string[]).includes(format.toLowerCase());
+}
+
+/**
+ * Whether a model format or deployment runtime serves a tensor model (ONNX, TF.js: replicas and batching, the v2
+ * protocol, the predict playground) rather than an LLM (GGUF: context, parallel sequences, chat).
+ */
+export function isTensorRuntime(runtime: string | undefined): boolean {
+  return runtime !== undefined && isDeployable(runtime) && runtime.toLowerCase() !== 'gguf';
 }
 
 export interface DeployDraft {
@@ -27,11 +35,11 @@ export interface DeployDraft {
   device: DeploymentDevice;
   threads: string;
   chatFormat: 'auto' | 'raw';
-  /** GGUF: '1' loaded now (and when the app starts), '0' on its first request; ONNX: the fewest replicas. */
+  /** GGUF: '1' loaded now (and when the app starts), '0' on its first request; ONNX, TF.js: the fewest replicas. */
   minReplicas: string;
-  /** ONNX: the most replicas the autoscaler may run. */
+  /** ONNX, TF.js: the most replicas the autoscaler may run. */
   maxReplicas: string;
-  /** ONNX dynamic batching: rows per `session.run` (0: off), and the longest wait for a batch to fill. */
+  /** ONNX, TF.js dynamic batching: rows per run (0: off), and the longest wait for a batch to fill. */
   maxBatchSize: string;
   maxQueueDelayMs: string;
   /** The share of requests logged, in percent. */
@@ -72,13 +80,13 @@ function numberOrUndefined(text: string): number | undefined {
 
 /**
  * The create request for a draft of a model in `format`; empty fields are left out so that the server's defaults
- * apply, and so are the settings the other runtime reads (GGUF: context and chat prompts; ONNX: replicas and
- * batching).
+ * apply, and so are the settings the other runtimes read (GGUF: context and chat prompts; ONNX and TF.js:
+ * replicas and batching).
  */
 export function deploymentInputOf(draft: DeployDraft, format = 'gguf'): DeploymentInput {
   const idle = numberOrUndefined(draft.idleUnloadSeconds);
   const percent = numberOrUndefined(draft.logPercent);
-  const onnx = format.toLowerCase() === 'onnx';
+  const tensor = isTensorRuntime(format);
   return {
     model: draft.model,
     version: versionSelectorOf(draft.version),
@@ -89,7 +97,7 @@ export function deploymentInputOf(draft: DeployDraft, format = 'gguf'): Deployme
     threads: numberOrUndefined(draft.threads),
     minReplicas: numberOrUndefined(draft.minReplicas),
     requestLog: percent === undefined ? undefined : { sampleRate: percent / 100 },
-    ...(onnx
+    ...(tensor
       ? {
           maxReplicas: numberOrUndefined(draft.maxReplicas),
           maxBatchSize: numberOrUndefined(draft.maxBatchSize),

@@ -1,8 +1,8 @@
 import type { PredictOutput } from '#shared/contracts/deploy';
 
 /**
- * The ONNX playground's pure parts: rows typed as CSV or JSON for a tabular model, an input template from the
- * model's v2 metadata, and how an answer is shown.
+ * The predict playground's pure parts (ONNX, TF.js): rows typed as CSV or JSON for a tabular model, an input
+ * template from the model's v2 metadata, and how an answer is shown.
  */
 
 export type Row = Record<string, unknown>;

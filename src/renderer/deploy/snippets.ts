@@ -14,7 +14,7 @@ export interface Snippet {
 
 /**
  * What a deployment serves, which decides the endpoint its snippets call: OpenAI's chat completions or embeddings
- * (GGUF), the Open Inference Protocol's infer (`tensor`, any ONNX model), or AI-DOS's predict with JSON rows
+ * (GGUF), the Open Inference Protocol's infer (`tensor`, any ONNX or TF.js model), or AI-DOS's predict with JSON rows
  * (`tabular`).
  */
 export type SnippetKind = 'chat' | 'embedding' | 'tensor' | 'tabular';
@@ -25,7 +25,7 @@ export interface SnippetTarget {
   /** The deployment's name: OpenAI's `model`. */
   model: string;
   kind: SnippetKind;
-  /** ONNX: the model's first input, for the example request (a placeholder without it). */
+  /** ONNX, TF.js: the model's first input, for the example request (a placeholder without it). */
   input?: { name: string; datatype: string; shape: number[] };
 }
 
@@ -63,8 +63,11 @@ export function snippets(target: SnippetTarget): Snippet[] {
   ];
 }
 
-/** An ONNX deployment's endpoint and example body: v2 infer for a tensor model, predict for a tabular one. */
-export function onnxRequest(target: SnippetTarget): { url: string; body: unknown } {
+/**
+ * A tensor deployment's (ONNX, TF.js) endpoint and example body: v2 infer for a tensor model, predict for a tabular
+ * one.
+ */
+export function tensorRequest(target: SnippetTarget): { url: string; body: unknown } {
   const origin = target.origin.replace(/\/+$/, '');
   if (target.kind === 'tabular') {
     return {
@@ -87,7 +90,7 @@ export function onnxRequest(target: SnippetTarget): { url: string; body: unknown
 export function curlSnippet(target: SnippetTarget): string {
   const { origin, model, kind } = target;
   if (kind === 'tensor' || kind === 'tabular') {
-    const { url, body } = onnxRequest(target);
+    const { url, body } = tensorRequest(target);
     return [
       `curl ${shellQuote(url)} \\`,
       `  -H "Authorization: Bearer $${API_KEY_ENV}" \\`,
@@ -113,7 +116,7 @@ export function curlSnippet(target: SnippetTarget): string {
 export function pythonSnippet(target: SnippetTarget): string {
   const { origin, model, kind } = target;
   if (kind === 'tensor' || kind === 'tabular') {
-    const { url, body } = onnxRequest(target);
+    const { url, body } = tensorRequest(target);
     return [
       'import os',
       '',
@@ -161,7 +164,7 @@ export function pythonSnippet(target: SnippetTarget): string {
 export function javascriptSnippet(target: SnippetTarget): string {
   const { origin, model, kind } = target;
   if (kind === 'tensor' || kind === 'tabular') {
-    const { url, body } = onnxRequest(target);
+    const { url, body } = tensorRequest(target);
     return [
       `const response = await fetch(${literal(url)}, {`,
       '  method: "POST",',

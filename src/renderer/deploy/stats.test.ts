@@ -83,6 +83,9 @@ describe('labels', () => {
     expect(capacityLabel({ runtime: 'onnx', minReplicas: 0, maxReplicas: 2, parallel: 1, replicas: null })).toBe(
       '0–2 replicas',
     );
+    expect(capacityLabel({ runtime: 'tfjs', minReplicas: 1, maxReplicas: 1, parallel: 1, replicas: 1 })).toBe(
+      '1 of 1 replica',
+    );
   });
 
   it('says when an idle model is unloaded', () => {
@@ -97,5 +100,7 @@ describe('labels', () => {
     expect(playgroundKindOf({ runtime: 'gguf', modelKind: 'embedding' })).toBe('embedding');
     expect(playgroundKindOf({ runtime: 'gguf', modelKind: null })).toBe('chat');
     expect(playgroundKindOf({ runtime: 'onnx', modelKind: null })).toBe('predict');
+    expect(playgroundKindOf({ runtime: 'tfjs', modelKind: 'tensor' })).toBe('predict');
+    expect(playgroundKindOf({ runtime: 'tfjs', modelKind: null })).toBe('predict');
   });
 });

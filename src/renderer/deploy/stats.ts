@@ -1,4 +1,5 @@
 import type { Deployment, DeploymentSource, DeploymentStats } from '#shared/contracts/deploy';
+import { isTensorRuntime } from './deploy-form';
 
 /**
  * The live charts' data: the stats endpoint gives totals since the app started and percentiles of the last 1,000
@@ -96,13 +97,13 @@ export function sourceLabel(source: DeploymentSource): string {
 }
 
 /**
- * Replicas and parallel requests: GGUF "1 replica × 4 parallel"; ONNX, which scales replicas, "2 of 1–4 replicas"
- * (running of min–max; only the range while it is not loaded).
+ * Replicas and parallel requests: GGUF "1 replica × 4 parallel"; ONNX and TF.js, which scale replicas, "2 of 1–4
+ * replicas" (running of min–max; only the range while it is not loaded).
  */
 export function capacityLabel(
   d: Pick<Deployment, 'runtime' | 'minReplicas' | 'maxReplicas' | 'parallel'> & { replicas?: number | null },
 ): string {
-  if (d.runtime === 'onnx') {
+  if (isTensorRuntime(d.runtime)) {
     const range = d.minReplicas === d.maxReplicas ? `${d.maxReplicas}` : `${d.minReplicas}–${d.maxReplicas}`;
     const plural = d.maxReplicas === 1 && d.minReplicas === 1 ? 'replica' : 'replicas';
     return d.replicas == null ? `${range} ${plural}` : `${d.replicas} of ${range} ${plural}`;
@@ -123,7 +124,7 @@ export function idleLabel(seconds: number | null): string {
 export type PlaygroundKind = 'chat' | 'embedding' | 'predict' | 'unknown';
 
 export function playgroundKindOf(d: Pick<Deployment, 'runtime' | 'modelKind'>): PlaygroundKind {
-  if (d.runtime === 'onnx') return 'predict';
+  if (isTensorRuntime(d.runtime)) return 'predict';
   if (d.modelKind === 'embedding') return 'embedding';
   if (d.modelKind === 'generation') return 'chat';
   // A GGUF deployment not loaded yet: most are LLMs, and its first request loads it.

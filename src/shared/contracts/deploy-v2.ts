@@ -94,7 +94,10 @@ export const V2MetadataTensor = z.object({
 });
 export type V2MetadataTensor = z.infer<typeof V2MetadataTensor>;
 
-/** `$metadata_model_response`. AI-DOS serves ONNX models with platform `onnxruntime_onnx` (Triton's name). */
+/**
+ * `$metadata_model_response`. Platform `onnxruntime_onnx` for ONNX models (Triton's name), `tensorflowjs` for TF.js
+ * models (the protocol lists no name for TF.js).
+ */
 export const V2ModelMetadata = z.object({
   name: z.string(),
   versions: z.array(z.string()).optional(),

@@ -20,8 +20,8 @@ export const DeploymentName = z
 /** A deployment by its id or its name. */
 export const DeploymentRef = z.string().min(1).max(128);
 
-/** What a deployment serves with: one runtime per model format. */
-export const DeploymentRuntime = z.enum(['gguf', 'onnx']);
+/** What a deployment serves with: one runtime per model format (TF.js: a `model.json` and its weight shards). */
+export const DeploymentRuntime = z.enum(['gguf', 'onnx', 'tfjs']);
 export type DeploymentRuntime = z.infer<typeof DeploymentRuntime>;
 
 /**
@@ -153,6 +153,33 @@ export const DeploymentSource = z.discriminatedUnion('kind', [
 ]);
 export type DeploymentSource = z.infer<typeof DeploymentSource>;
 
+/**
+ * A second model version served beside the main one: `canary` answers `percent` of the requests (chosen at random
+ * per request); `shadow` is sent every request as well, after the main version has answered, and its answers are
+ * discarded (they only count in its per-version metrics). It loads its own replicas next to the main version's.
+ */
+export const TrafficMode = z.enum(['canary', 'shadow']);
+export type TrafficMode = z.infer<typeof TrafficMode>;
+
+export const DeploymentTraffic = z.object({
+  mode: TrafficMode,
+  /** The share of requests the canary answers, 0–100 (a shadow sees all of them: 100). */
+  percent: z.number().min(0).max(100),
+  /** The second version (always a registered model version). */
+  source: DeploymentSource,
+});
+export type DeploymentTraffic = z.infer<typeof DeploymentTraffic>;
+
+/** How `deployments.update` sets the second version; `traffic: null` clears it. */
+export const TrafficInput = z.object({
+  mode: TrafficMode,
+  /** A version of the deployment's model other than the one it serves (a number or `@alias`). */
+  version: VersionSelector,
+  /** Canary only, required: the share of requests (0–100) it answers. */
+  percent: z.number().min(0).max(100).optional(),
+});
+export type TrafficInput = z.infer<typeof TrafficInput>;
+
 /** The memory a load needs, as estimated before loading. */
 export const MemoryEstimate = z.object({
   ramBytes: z.number(),
@@ -168,6 +195,8 @@ export const Deployment = DeploymentSettings.extend({
   source: DeploymentSource,
   /** The source before the last change of model or file: what `rollback` returns to. */
   previousSource: DeploymentSource.nullable(),
+  /** A canary or shadow version served beside the main one (null: none). */
+  traffic: DeploymentTraffic.nullable(),
   state: DeploymentState,
   /** Why it failed, was stopped or unloaded. */
   reason: z.string().nullable(),
@@ -228,6 +257,8 @@ export const DeploymentUpdate = z.object({
   version: VersionSelector.optional(),
   /** Another file, for a file deployment. */
   file: z.string().min(1).max(4096).optional(),
+  /** A canary or shadow version beside the main one; null clears it (its replicas are unloaded). */
+  traffic: TrafficInput.nullable().optional(),
 });
 export type DeploymentUpdate = z.input<typeof DeploymentUpdate>;
 
@@ -264,12 +295,28 @@ export type RequestLogEntry = z.infer<typeof RequestLogEntry>;
 
 const Latency = z.object({ p50: z.number().nullable(), p95: z.number().nullable(), p99: z.number().nullable() });
 
+const RequestCounts = z.object({ total: z.number().int(), errors: z.number().int(), cancelled: z.number().int() });
+
+/**
+ * One model version's figures since the app started. `role`: what it is to the deployment now (`main`, `canary`,
+ * `shadow`, or `retired` for a version it served earlier). A shadow's requests are the mirrored ones.
+ */
+export const VersionStats = z.object({
+  /** Null for a file deployment. */
+  version: z.number().int().nullable(),
+  role: z.enum(['main', 'canary', 'shadow', 'retired']),
+  requests: RequestCounts,
+  latencyMs: Latency,
+  tokens: z.object({ prompt: z.number().int(), completion: z.number().int() }),
+});
+export type VersionStats = z.infer<typeof VersionStats>;
+
 export const DeploymentStats = z.object({
   id: Id,
   name: DeploymentName,
   state: DeploymentState,
-  /** Since the app started. */
-  requests: z.object({ total: z.number().int(), errors: z.number().int(), cancelled: z.number().int() }),
+  /** Since the app started: the requests clients sent (mirrored shadow requests are counted in `versions`). */
+  requests: RequestCounts,
   /** Of the last 1,000 requests, in ms. */
   latencyMs: Latency,
   timeToFirstTokenMs: Latency,
@@ -282,6 +329,8 @@ export const DeploymentStats = z.object({
   replicas: z.number().int(),
   /** ONNX: `session.run` calls since the app started and their mean rows (dynamic batching at work when > 1). */
   batches: z.object({ total: z.number().int(), meanRows: z.number().nullable() }),
+  /** Per model version: the main one first, then the canary or shadow, then retired ones. */
+  versions: z.array(VersionStats),
 });
 export type DeploymentStats = z.infer<typeof DeploymentStats>;
 
@@ -389,6 +438,15 @@ export const deployEndpoints = {
     method: 'POST',
     path: `${path}/rollback`,
     summary: 'Serve the previous model version (or file) again, swapping it with the current one',
+    scope: 'write',
+    input: Ref,
+    output: Deployment,
+  }),
+  'deployments.promote': endpoint({
+    method: 'POST',
+    path: `${path}/promote`,
+    summary:
+      'Make the canary (or shadow) version the main one; the old main version becomes the rollback target and the traffic split is cleared',
     scope: 'write',
     input: Ref,
     output: Deployment,

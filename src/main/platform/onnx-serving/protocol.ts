@@ -1,11 +1,12 @@
 import type { TensorData } from './tensors';
 
 /**
- * Messages between DeployEngine's ONNX runtime (the core's thread) and one replica thread
- * (src/workers/onnx-replica.ts), which holds one `InferenceSession` and runs one batch at a time.
+ * Messages between one of DeployEngine's tensor-model runtimes (the core's thread) and one replica thread, which
+ * holds one loaded model and runs one batch at a time: src/workers/onnx-replica.ts (an `InferenceSession`) and
+ * src/workers/tfjs-replica.ts (a TF.js model) speak it alike, except for what each says when it is ready.
  */
 
-/** The replica's `workerData` (beside `workerEntry`'s own fields): what to load and how. */
+/** The ONNX replica's `workerData` (beside `workerEntry`'s own fields): what to load and how. */
 export interface ReplicaInit {
   file: string;
   device: 'cpu' | 'gpu';
@@ -23,10 +24,22 @@ export interface ReplicaRun {
 
 export type ToReplica = ReplicaRun;
 
-export type FromReplica =
-  | { kind: 'ready'; loadMs: number; inputNames: string[]; outputNames: string[] }
-  /** The session could not be created; the thread exits after this. */
+/** What a replica of either runtime says once its model is loaded. */
+export interface ReplicaReady {
+  kind: 'ready';
+  loadMs: number;
+}
+
+/** What an ONNX replica says once its session is loaded. */
+export interface OnnxReplicaReady extends ReplicaReady {
+  inputNames: string[];
+  outputNames: string[];
+}
+
+export type FromReplica<Ready extends ReplicaReady = OnnxReplicaReady> =
+  | Ready
+  /** The model could not be loaded; the thread exits after this. */
   | { kind: 'load-failed'; code: string; message: string }
-  /** `inferenceMs`: the `session.run` call alone, measured in the thread. */
+  /** `inferenceMs`: the model's run alone, measured in the thread. */
   | { kind: 'result'; id: number; outputs: Record<string, TensorData>; inferenceMs: number }
   | { kind: 'error'; id: number; code: string; message: string };

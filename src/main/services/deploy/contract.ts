@@ -30,6 +30,8 @@ export interface DeployService {
   stop(ref: string): Promise<Deployment>;
   /** Serves the previous model version (or file) again; the current one becomes the previous. */
   rollback(ref: string): Promise<Deployment>;
+  /** The canary (or shadow) version becomes the main one, the main one the rollback target; the split ends. */
+  promote(ref: string): Promise<Deployment>;
   remove(ref: string): Promise<void>;
   stats(ref: string): DeploymentStats;
   /**

@@ -209,11 +209,17 @@ describe('deployments of registered GGUF model versions', () => {
     expect(stats.latencyMs.p50).toBeGreaterThan(0);
     expect(stats.timeToFirstTokenMs.p95).toBeGreaterThan(0);
     const metrics = await (await t.request('/metrics')).text();
-    expect(metrics).toMatch(/aidos_deploy_requests_total\{deployment="tiny",endpoint="chat",outcome="ok"\} \d+/);
-    expect(metrics).toMatch(/aidos_deploy_request_errors_total\{deployment="tiny",endpoint="chat"\} \d+/);
-    expect(metrics).toMatch(/aidos_deploy_tokens_total\{deployment="tiny",kind="completion"\} \d+/);
-    expect(metrics).toMatch(/aidos_deploy_time_to_first_token_seconds_bucket\{le="[^"]+",deployment="tiny"\}/);
-    expect(metrics).toMatch(/aidos_deploy_request_duration_seconds_count\{deployment="tiny",endpoint="chat"\}/);
+    expect(metrics).toMatch(
+      /aidos_deploy_requests_total\{deployment="tiny",version="1",endpoint="chat",outcome="ok"\} \d+/,
+    );
+    expect(metrics).toMatch(/aidos_deploy_request_errors_total\{deployment="tiny",version="1",endpoint="chat"\} \d+/);
+    expect(metrics).toMatch(/aidos_deploy_tokens_total\{deployment="tiny",version="1",kind="completion"\} \d+/);
+    expect(metrics).toMatch(
+      /aidos_deploy_time_to_first_token_seconds_bucket\{le="[^"]+",deployment="tiny",version="1"\}/,
+    );
+    expect(metrics).toMatch(
+      /aidos_deploy_request_duration_seconds_count\{deployment="tiny",version="1",endpoint="chat"\}/,
+    );
     expect(metrics).toMatch(/aidos_deploy_queue_depth\{deployment="tiny"\} 0/);
   });
 
@@ -282,7 +288,7 @@ describe('deployments of model files', () => {
   it('refuses files of other formats, unknown files, taken names and impossible settings, storing nothing', async () => {
     const csv = await appError(t.client.call('deployments.create', { file: fixturePath('data', 'iris.csv') }));
     expect(csv).toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'file' } });
-    expect(csv.message).toMatch(/the model's format is 'other'; DeployEngine serves GGUF and ONNX models/);
+    expect(csv.message).toMatch(/the model's format is 'other'; DeployEngine serves GGUF, ONNX/);
     expect(await appError(t.client.call('deployments.create', { file: '/nope/x.gguf' }))).toMatchObject({
       code: 'INVALID_ARGUMENT',
       details: { field: 'file' },

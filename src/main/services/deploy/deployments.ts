@@ -18,6 +18,7 @@ import {
   type DeploymentSource,
   type DeploymentState,
   type DeploymentStats,
+  type DeploymentTraffic,
   type PredictInput,
   type PredictOutput,
 } from '#shared/contracts/deploy';
@@ -27,7 +28,7 @@ import { ScalingMeter, decideReplicas } from './autoscaler';
 import type { DeployService } from './contract';
 import { DeployMetrics } from './metrics';
 import { fileSource, modelVersionSource } from './model-source';
-import { predictOnnx } from './onnx-serve';
+import { predictOnnx, servedVersion } from './onnx-serve';
 import {
   runtimeFor,
   type LoadEstimate,
@@ -94,12 +95,30 @@ interface Live {
   scaleTimer: NodeJS.Timeout | null;
   /** A replica change in progress (the controller skips its turn). */
   scaling: boolean;
+  /** The canary or shadow version's model, loaded and unloaded with the main one. */
+  second: SecondModel | null;
+}
+
+/** The second version of a deployment with traffic, loaded beside the main one (its replicas fixed, not autoscaled). */
+interface SecondModel {
+  version: number;
+  model: LoadedModel;
+  vramHeld: boolean;
 }
 
 /** A request's hold on a loaded deployment: released when the request (or its stream) ends. */
 export interface Lease {
   deployment: StoredDeployment;
   model: LoadedModel;
+  /** The model version answering (null for a file deployment). */
+  version: number | null;
+  /** This lease is the mirror of a client's request on the shadow version: its answer goes to nobody. */
+  mirrored: boolean;
+  /**
+   * Shadow traffic: the same request is to be run on this lease too once the client has its answer (the API layer
+   * runs it and releases it); null otherwise.
+   */
+  shadow: Lease | null;
   release(): void;
 }
 
@@ -132,6 +151,11 @@ function defaultName(source: DeploymentSource): string {
     .slice(0, 128);
   if (!name) throw AppError.invalid('name', `cannot make a deployment name from '${base}'; give one`);
   return name;
+}
+
+/** The VRAM arbiter's id for the second version of a deployment (the main one holds the deployment's id). */
+function secondVramId(id: string, version: number): string {
+  return `${id}/v${version}`;
 }
 
 function formatBytes(n: number): string {
@@ -194,10 +218,12 @@ export class Deployments implements DeployService {
       const data = event.data as EventData<'vram.park-requested'>;
       for (const holder of data.holders) {
         if (holder.owner !== 'deploy') continue;
-        const live = this.lives.get(holder.id);
+        // A second version's memory goes with its deployment's.
+        const id = holder.id.replace(/\/v\d+$/, '');
+        const live = this.lives.get(id);
         if (!live?.model || live.active > 0) continue;
         void this.unload(
-          holder.id,
+          id,
           'idle-unloaded',
           `unloaded to free ${holder.mb} MB of GPU ${data.gpu} for ${data.label}`,
         ).catch((err: unknown) => this.log.warn({ err, deployment: holder.id }, 'parking a deployment failed'));
@@ -303,20 +329,67 @@ export class Deployments implements DeployService {
     }
     if (source) this.checkSameRuntime(d, source);
     checkSettings(d.runtime, settings);
-    await this.useGpu(settings.device);
+    const gpu = await this.useGpu(settings.device);
+    const main = source ?? d.source;
+    let traffic: DeploymentTraffic | null | undefined =
+      patch.traffic === undefined ? undefined : patch.traffic && (await this.trafficFor(d, main, patch.traffic));
+    // A new main version that was the second one takes its place: the split ends.
+    if (
+      traffic === undefined &&
+      source &&
+      d.traffic &&
+      servedVersion(d.traffic) === servedVersion({ source: source })
+    ) {
+      traffic = null;
+    }
     const changed = Object.keys(settings).filter(
       (k) =>
         JSON.stringify(settings[k as keyof DeploymentSettings]) !==
         JSON.stringify(current[k as keyof DeploymentSettings]),
     );
-    if (changed.length === 0 && !source) return this.view(d);
-    const message = [source ? `model: ${describeSource(source)}` : null, ...changed.map((k) => `${k} changed`)]
+    const trafficChanged = traffic !== undefined && JSON.stringify(traffic) !== JSON.stringify(d.traffic);
+    if (changed.length === 0 && !source && !trafficChanged) return this.view(d);
+    const reload = source !== undefined || LOAD_SETTINGS.some((k) => changed.includes(k));
+    // A new second version beside a loaded main one is loaded before anything is stored: refused when it will
+    // not fit, with nothing changed.
+    const live = this.live(d.id);
+    const epoch = live.epoch;
+    const newSecond =
+      traffic && !reload && live.model && live.second?.version !== servedVersion(traffic)
+        ? await this.loadSecond(d, traffic, gpu)
+        : null;
+    if (traffic && !newSecond && !(live.model && !reload)) {
+      // Not loaded now: it must fit in RAM when it is.
+      const prepared = await runtimeFor(this.o.runtimes, traffic.source.format, 'traffic.version').prepare(
+        loadRequest(d.name, traffic.source, settings, gpu),
+      );
+      this.checkRam(prepared.estimate, `${d.name} version ${servedVersion(traffic)}`);
+    }
+    const message = [
+      source ? `model: ${describeSource(source)}` : null,
+      trafficChanged ? describeTraffic(traffic ?? null) : null,
+      ...changed.map((k) => `${k} changed`),
+    ]
       .filter(Boolean)
       .join('; ');
-    const updated = this.store.update(d.id, { settings, ...(source ? { source } : {}) }, message);
+    const updated = this.store.update(
+      d.id,
+      { settings, ...(source ? { source } : {}), ...(traffic === undefined ? {} : { traffic }) },
+      message,
+    );
     if (source) this.refBlobs(source, d.id);
+    if (traffic) this.refBlobs(traffic.source, d.id);
     this.emit(updated);
-    const reload = source !== undefined || LOAD_SETTINGS.some((k) => changed.includes(k));
+    if (traffic !== undefined && !reload) {
+      const old = live.second;
+      if (newSecond && (live.epoch !== epoch || !live.model)) {
+        // Unloaded meanwhile: it loads with the main version next time.
+        await this.disposeSecond(d.id, newSecond);
+      } else if (newSecond || traffic === null) {
+        live.second = newSecond;
+        if (old) await this.disposeSecond(d.id, old);
+      }
+    }
     if (reload) await this.reload(d.id);
     else {
       this.scheduleIdle(d.id);
@@ -357,10 +430,36 @@ export class Deployments implements DeployService {
       throw new AppError('FAILED_PRECONDITION', `deployment '${d.name}' has no previous version to roll back to`);
     }
     this.checkSameRuntime(d, previous);
+    const clash = d.traffic !== null && servedVersion(d.traffic) === servedVersion({ source: previous });
     const updated = this.store.update(
       d.id,
-      { settings: DeploymentSettings.parse(d), source: previous, previousSource: d.source },
-      `rolled back to ${describeSource(previous)}`,
+      {
+        settings: DeploymentSettings.parse(d),
+        source: previous,
+        previousSource: d.source,
+        ...(clash ? { traffic: null } : {}),
+      },
+      `rolled back to ${describeSource(previous)}${clash ? `; ${describeTraffic(null)}` : ''}`,
+    );
+    this.emit(updated);
+    await this.reload(d.id);
+    return this.get(d.id);
+  }
+
+  /** The canary (or shadow) version becomes the main one; the main one becomes the rollback target. */
+  async promote(ref: string): Promise<Deployment> {
+    const d = this.find(ref);
+    if (!d.traffic) {
+      throw new AppError(
+        'FAILED_PRECONDITION',
+        `deployment '${d.name}' has no canary or shadow version to promote; set one with traffic first`,
+      );
+    }
+    const { source, mode } = d.traffic;
+    const updated = this.store.update(
+      d.id,
+      { settings: DeploymentSettings.parse(d), source, previousSource: d.source, traffic: null },
+      `promoted the ${mode} ${describeSource(source)}; ${describeSource(d.source)} is the rollback target`,
     );
     this.emit(updated);
     await this.reload(d.id);
@@ -391,7 +490,29 @@ export class Deployments implements DeployService {
       ...this.metrics.summary(d.name),
       ...load,
       replicas: model?.replicas() ?? 0,
+      versions: this.versionStats(d),
     };
+  }
+
+  /** The main version first (listed even before its first request), then the second one, then retired ones. */
+  private versionStats(d: StoredDeployment): DeploymentStats['versions'] {
+    const main = servedVersion(d);
+    const second = d.traffic ? servedVersion(d.traffic) : null;
+    const role = (version: number | null): DeploymentStats['versions'][number]['role'] =>
+      version === main ? 'main' : version === second && d.traffic ? d.traffic.mode : 'retired';
+    const served = this.metrics.versions(d.name, role);
+    const empty = (version: number | null) => ({
+      version,
+      role: role(version),
+      requests: { total: 0, errors: 0, cancelled: 0 },
+      latencyMs: { p50: null, p95: null, p99: null },
+      tokens: { prompt: 0, completion: 0 },
+    });
+    const current = d.traffic ? [main, second] : [main];
+    const order = ['main', 'canary', 'shadow', 'retired'];
+    return [...current.filter((v) => !served.some((s) => s.version === v)).map(empty), ...served].sort(
+      (a, b) => order.indexOf(a.role) - order.indexOf(b.role),
+    );
   }
 
   predict(input: PredictInput): Promise<PredictOutput> {
@@ -417,7 +538,7 @@ export class Deployments implements DeployService {
    * Holds a deployment for one request, loading it first when it is not loaded (a cold start). Unknown names are
    * a 404 (`model_not_found`); stopped and failed deployments refuse with a 409 that says why.
    */
-  async acquire(name: string): Promise<Lease> {
+  async acquire(name: string, version?: number): Promise<Lease> {
     const d = this.store.find(name);
     if (!d) {
       throw new AppError('NOT_FOUND', `The model '${name}' does not exist: no deployment has that name`, {
@@ -450,23 +571,50 @@ export class Deployments implements DeployService {
       throw err;
     }
     this.o.vram.touch(d.id);
-    let released = false;
-    return {
-      deployment: d,
-      model,
-      release: () => {
-        if (released) return;
-        released = true;
-        live.active--;
-        const now = Date.now();
-        live.lastRequestAt = now;
-        if (now - live.lastRequestWrittenAt >= LAST_REQUEST_WRITE_MS) {
-          live.lastRequestWrittenAt = now;
-          this.store.touch(d.id, now);
-        }
-        this.scheduleIdle(d.id);
-      },
+    const main = servedVersion(d);
+    const second = live.second;
+    const lease = (answering: LoadedModel, answeringVersion: number | null, mirrored: boolean): Lease => {
+      let released = false;
+      return {
+        deployment: d,
+        model: answering,
+        version: answeringVersion,
+        mirrored,
+        shadow: null,
+        release: () => {
+          if (released) return;
+          released = true;
+          live.active--;
+          const now = Date.now();
+          live.lastRequestAt = now;
+          if (now - live.lastRequestWrittenAt >= LAST_REQUEST_WRITE_MS) {
+            live.lastRequestWrittenAt = now;
+            this.store.touch(d.id, now);
+          }
+          this.scheduleIdle(d.id);
+        },
+      };
     };
+    if (version !== undefined && version !== main) {
+      // Addressed explicitly (`/v2/models/{name}/versions/{v}`): the second version, no mirroring.
+      if (second?.version !== version) {
+        live.active--;
+        this.scheduleIdle(d.id);
+        throw new AppError('NOT_FOUND', `model '${d.name}' version ${version} is not loaded`, {
+          param: 'model',
+          code: 'model_not_found',
+        });
+      }
+      return lease(second.model, version, false);
+    }
+    if (version !== undefined || !second || !d.traffic) return lease(model, main, false);
+    if (d.traffic.mode === 'canary') {
+      return Math.random() * 100 < d.traffic.percent
+        ? lease(second.model, second.version, false)
+        : lease(model, main, false);
+    }
+    live.active++;
+    return { ...lease(model, main, false), shadow: lease(second.model, second.version, true) };
   }
 
   /** A deployment by its name only (the inference APIs' model names), or undefined. */
@@ -480,11 +628,21 @@ export class Deployments implements DeployService {
     return this.lives.get(id)?.model?.onnx;
   }
 
-  /** Counts a served request in the metrics and, when sampled, writes it to the request log. */
-  record(d: StoredDeployment, r: RequestRecord): void {
-    this.metrics.served(d.name, { endpoint: r.endpoint, outcome: r.outcome, durationMs: r.durationMs });
+  /**
+   * Counts a served request in the metrics and, when sampled, writes it to the request log (which records what
+   * clients were answered: a shadow's mirrored requests are only counted).
+   */
+  record(lease: Pick<Lease, 'deployment' | 'version' | 'mirrored'>, r: RequestRecord): void {
+    const d = lease.deployment;
+    this.metrics.served(d.name, {
+      endpoint: r.endpoint,
+      outcome: r.outcome,
+      durationMs: r.durationMs,
+      version: lease.version,
+      shadow: lease.mirrored,
+    });
     const { sampleRate, maxChars } = d.requestLog;
-    if (sampleRate <= 0 || Math.random() >= sampleRate) return;
+    if (lease.mirrored || sampleRate <= 0 || Math.random() >= sampleRate) return;
     try {
       const input = cut(typeof r.input === 'function' ? r.input() : r.input, maxChars);
       const outputText = typeof r.output === 'function' ? r.output() : r.output;
@@ -493,7 +651,7 @@ export class Deployments implements DeployService {
         deploymentId: d.id,
         at: Date.now(),
         endpoint: r.endpoint,
-        modelVersion: d.source.kind === 'model-version' ? d.source.version : null,
+        modelVersion: lease.version,
         status: r.outcome,
         httpStatus: r.httpStatus,
         durationMs: Math.round(r.durationMs * 100) / 100,
@@ -542,9 +700,12 @@ export class Deployments implements DeployService {
     await Promise.allSettled(
       lives.map(async ([id, live]) => {
         const model = live.model;
+        const second = live.second;
         live.model = null;
+        live.second = null;
         await live.unloading;
         await model?.dispose();
+        if (second) await this.disposeSecond(id, second);
         if (live.vramHeld) this.o.vram.release(id);
         live.vramHeld = false;
       }),
@@ -586,6 +747,7 @@ export class Deployments implements DeployService {
         lastRequestWrittenAt: 0,
         scaleTimer: null,
         scaling: false,
+        second: null,
       };
       this.lives.set(id, live);
     }
@@ -691,8 +853,9 @@ export class Deployments implements DeployService {
       }
       if (live.epoch !== epoch) throw stoppedWhileLoading(d.name);
       const meter = new ScalingMeter();
+      const version = servedVersion(d);
       const model = await prepared.load({
-        onRequestFinished: (stats) => this.metrics.runtime(d.name, stats),
+        onRequestFinished: (stats) => this.metrics.runtime(d.name, version, false, stats),
         onBatch: (batch) => {
           this.metrics.batch(d.name, batch.rows);
           meter.batch(batch.inferenceMs);
@@ -703,6 +866,13 @@ export class Deployments implements DeployService {
         await model.dispose();
         throw stoppedWhileLoading(d.name);
       }
+      const second = d.traffic ? await this.loadSecondBeside(d, d.traffic, gpu) : null;
+      if (live.epoch !== epoch) {
+        await model.dispose();
+        if (second) await this.disposeSecond(id, second);
+        throw stoppedWhileLoading(d.name);
+      }
+      live.second = second;
       live.model = model;
       live.placement = placement;
       live.vramHeld = reserved;
@@ -753,8 +923,10 @@ export class Deployments implements DeployService {
     this.clearIdle(live);
     this.stopScaler(live);
     const model = live.model;
+    const second = live.second;
     const held = live.vramHeld;
     live.model = null;
+    live.second = null;
     live.placement = null;
     live.vramHeld = false;
     // The state moves first, so that a request arriving meanwhile starts a new load after this one.
@@ -764,6 +936,7 @@ export class Deployments implements DeployService {
       await previous;
       try {
         await model?.dispose();
+        if (second) await this.disposeSecond(id, second);
       } finally {
         if (held) this.o.vram.release(id);
       }
@@ -787,6 +960,121 @@ export class Deployments implements DeployService {
     } catch (err) {
       if (err instanceof AppError && err.code === 'RESOURCE_EXHAUSTED') throw err;
       // Otherwise `failed`, with the reason.
+    }
+  }
+
+  /**
+   * The second version a `traffic` setting names, checked: a registered version of the deployment's model, other
+   * than the main one, served by the same runtime; `percent` for a canary only. Each refusal names its field.
+   */
+  private async trafficFor(
+    d: StoredDeployment,
+    main: DeploymentSource,
+    input: NonNullable<DeploymentUpdate['traffic']>,
+  ): Promise<DeploymentTraffic> {
+    if (main.kind !== 'model-version') {
+      throw AppError.invalid('traffic', 'a file deployment has no versions to split traffic between');
+    }
+    if (input.mode === 'canary' && input.percent === undefined) {
+      throw AppError.invalid('traffic.percent', 'a canary needs percent: the share of requests it answers (0–100)');
+    }
+    if (input.mode === 'shadow' && input.percent !== undefined) {
+      throw AppError.invalid('traffic.percent', 'a shadow is sent every request; percent is for a canary');
+    }
+    let source: DeploymentSource;
+    try {
+      source = await this.versionSource(main.model, input.version);
+    } catch (err) {
+      if (err instanceof AppError && (err.code === 'NOT_FOUND' || err.code === 'INVALID_ARGUMENT')) {
+        throw AppError.invalid('traffic.version', err.message.replace(/^version: /, ''));
+      }
+      throw err;
+    }
+    if (servedVersion({ source: source }) === main.version) {
+      throw AppError.invalid(
+        'traffic.version',
+        `version ${main.version} is the main version of '${d.name}'; pick another version of '${main.model}'`,
+      );
+    }
+    const runtime = runtimeFor(this.o.runtimes, source.format, 'traffic.version');
+    if (runtime.format !== d.runtime) {
+      throw AppError.invalid(
+        'traffic.version',
+        `version ${servedVersion({ source: source })} is a ${runtime.format} model and deployment '${d.name}' serves ${d.runtime}`,
+      );
+    }
+    return { mode: input.mode, percent: input.mode === 'canary' ? (input.percent ?? 0) : 100, source };
+  }
+
+  /**
+   * Loads a deployment's second version with the deployment's settings: its memory estimated, checked against
+   * the free RAM and reserved through the VRAM arbiter like the main version's (refused when it will not fit).
+   */
+  private async loadSecond(d: StoredDeployment, traffic: DeploymentTraffic, gpu: boolean): Promise<SecondModel> {
+    const version = servedVersion(traffic) as number;
+    const label = `${d.name} version ${version}`;
+    const runtime = runtimeFor(this.o.runtimes, traffic.source.format, 'traffic.version');
+    const prepared = await runtime.prepare(loadRequest(d.name, traffic.source, d, gpu));
+    const { estimate } = prepared;
+    this.checkRam(estimate, label);
+    const vramId = secondVramId(d.id, version);
+    let vramHeld = false;
+    if (estimate.vramBytes > 0) {
+      await this.o.vram.reserve({
+        id: vramId,
+        owner: 'deploy',
+        kind: 'model',
+        label: `deployment ${label}`,
+        mb: Math.ceil(estimate.vramBytes / MIB),
+        parkable: true,
+        // Refused at once when it does not fit: parking idle models could unload this very deployment's main one.
+        allowParking: false,
+      });
+      vramHeld = true;
+    }
+    try {
+      // A mirrored request's tokens count for its version only: whether it is a shadow is read when it ends.
+      const mirrored = () => this.store.find(d.id)?.traffic?.mode === 'shadow';
+      const model = await prepared.load({
+        onRequestFinished: (stats) => this.metrics.runtime(d.name, version, mirrored(), stats),
+        onBatch: (batch) => this.metrics.batch(d.name, batch.rows),
+        onInference: () => undefined,
+      });
+      return { version, model, vramHeld };
+    } catch (err) {
+      if (vramHeld) this.o.vram.release(vramId);
+      throw err;
+    }
+  }
+
+  /**
+   * The second version while (re)loading the main one: a failure there leaves the main version serving every
+   * request, and says so in the deployment's events.
+   */
+  private async loadSecondBeside(
+    d: StoredDeployment,
+    traffic: DeploymentTraffic,
+    gpu: boolean,
+  ): Promise<SecondModel | null> {
+    try {
+      return await this.loadSecond(d, traffic, gpu);
+    } catch (err) {
+      if (!(err instanceof AppError)) this.log.error({ err, deployment: d.name }, 'loading a second version failed');
+      this.emit(
+        this.store.note(
+          d.id,
+          `the ${traffic.mode} ${describeSource(traffic.source)} did not load (${errorText(err)}); ${describeSource(d.source)} answers every request`,
+        ),
+      );
+      return null;
+    }
+  }
+
+  private async disposeSecond(id: string, second: SecondModel): Promise<void> {
+    try {
+      await second.model.dispose();
+    } finally {
+      if (second.vramHeld) this.o.vram.release(secondVramId(id, second.version));
     }
   }
 
@@ -865,6 +1153,13 @@ function stoppedWhileLoading(name: string): AppError {
   return new AppError('FAILED_PRECONDITION', `deployment '${name}' was stopped or changed while it was loading`, {
     reason: 'superseded',
   });
+}
+
+function describeTraffic(traffic: DeploymentTraffic | null): string {
+  if (!traffic) return 'traffic: the main version answers every request';
+  return traffic.mode === 'canary'
+    ? `traffic: canary ${describeSource(traffic.source)} answers ${traffic.percent}% of requests`
+    : `traffic: every request mirrored to the shadow ${describeSource(traffic.source)}`;
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

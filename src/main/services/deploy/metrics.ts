@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { DeploymentStats } from '#shared/contracts/deploy';
+import type { DeploymentStats, VersionStats } from '#shared/contracts/deploy';
 import type { RuntimeRequestStats } from './runtimes';
 
 /** The last this-many requests give the latency percentiles of `deployments.stats`. */
@@ -10,6 +10,15 @@ export interface ServedRequest {
   endpoint: string;
   outcome: 'ok' | 'error' | 'cancelled';
   durationMs: number;
+  /** The model version that answered (null for a file deployment). */
+  version: number | null;
+  /** A mirrored request to the shadow version: counted for its version only, not as a client's request. */
+  shadow: boolean;
+}
+
+/** The `version` label of a model version: its number, or `file` for a file deployment. */
+export function versionLabel(version: number | null): string {
+  return version === null ? 'file' : String(version);
 }
 
 /** A fixed window of the latest values, for percentiles. */
@@ -55,12 +64,22 @@ class Tally {
  */
 export class DeployMetrics {
   private readonly tallies = new Map<string, Tally>();
-  private readonly requests: Counter<'deployment' | 'endpoint' | 'outcome'>;
-  private readonly errors: Counter<'deployment' | 'endpoint'>;
-  private readonly duration: Histogram<'deployment' | 'endpoint'>;
-  private readonly tokens: Counter<'deployment' | 'kind'>;
-  private readonly ttft: Histogram<'deployment'>;
+  /** Per deployment, per model version (`versionLabel`). */
+  private readonly versionTallies = new Map<string, Map<string, { version: number | null; tally: Tally }>>();
+  private readonly requests: Counter<'deployment' | 'version' | 'endpoint' | 'outcome'>;
+  private readonly errors: Counter<'deployment' | 'version' | 'endpoint'>;
+  private readonly duration: Histogram<'deployment' | 'version' | 'endpoint'>;
+  private readonly tokens: Counter<'deployment' | 'version' | 'kind'>;
+  private readonly ttft: Histogram<'deployment' | 'version'>;
   private readonly batchSize: Histogram<'deployment'>;
+  /**
+   * The series a served request updates, by deployment, version, endpoint and outcome: prom-client hashes a label
+   * set on every call, three times per request on the inference path; bound once here instead.
+   */
+  private readonly servedSeries = new Map<
+    string,
+    { requests: { inc(): void }; errors: { inc(): void } | null; duration: { observe(value: number): void } }
+  >();
 
   constructor(
     registry: Registry,
@@ -69,33 +88,33 @@ export class DeployMetrics {
     const registers = [registry];
     this.requests = new Counter({
       name: 'aidos_deploy_requests_total',
-      help: 'Inference requests by deployment, endpoint and outcome (ok, error, cancelled)',
-      labelNames: ['deployment', 'endpoint', 'outcome'],
+      help: 'Inference requests by deployment, model version (a shadow version counts the requests mirrored to it), endpoint and outcome (ok, error, cancelled)',
+      labelNames: ['deployment', 'version', 'endpoint', 'outcome'],
       registers,
     });
     this.errors = new Counter({
       name: 'aidos_deploy_request_errors_total',
-      help: 'Inference requests that failed, by deployment and endpoint',
-      labelNames: ['deployment', 'endpoint'],
+      help: 'Inference requests that failed, by deployment, model version and endpoint',
+      labelNames: ['deployment', 'version', 'endpoint'],
       registers,
     });
     this.duration = new Histogram({
       name: 'aidos_deploy_request_duration_seconds',
-      help: 'Inference request latency (to the last byte of a stream) by deployment and endpoint',
-      labelNames: ['deployment', 'endpoint'],
+      help: 'Inference request latency (to the last byte of a stream) by deployment, model version and endpoint',
+      labelNames: ['deployment', 'version', 'endpoint'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
       registers,
     });
     this.tokens = new Counter({
       name: 'aidos_deploy_tokens_total',
-      help: 'Tokens by deployment: prompt tokens evaluated and completion tokens generated',
-      labelNames: ['deployment', 'kind'],
+      help: 'Tokens by deployment and model version: prompt tokens evaluated and completion tokens generated',
+      labelNames: ['deployment', 'version', 'kind'],
       registers,
     });
     this.ttft = new Histogram({
       name: 'aidos_deploy_time_to_first_token_seconds',
       help: 'Time from a generation request to its first token (queue and prompt evaluation included)',
-      labelNames: ['deployment'],
+      labelNames: ['deployment', 'version'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
@@ -148,30 +167,64 @@ export class DeployMetrics {
     return tally;
   }
 
-  /** A request the API layer finished (or failed), with its latency to the last byte. */
-  served(deployment: string, request: ServedRequest): void {
-    const tally = this.tally(deployment);
-    tally.total++;
-    if (request.outcome === 'error') tally.errors++;
-    if (request.outcome === 'cancelled') tally.cancelled++;
-    tally.latency.push(request.durationMs);
-    this.requests.inc({ deployment, endpoint: request.endpoint, outcome: request.outcome });
-    if (request.outcome === 'error') this.errors.inc({ deployment, endpoint: request.endpoint });
-    this.duration.observe({ deployment, endpoint: request.endpoint }, request.durationMs / 1000);
+  private versionTally(deployment: string, version: number | null): Tally {
+    let versions = this.versionTallies.get(deployment);
+    if (!versions) {
+      versions = new Map();
+      this.versionTallies.set(deployment, versions);
+    }
+    const label = versionLabel(version);
+    let entry = versions.get(label);
+    if (!entry) {
+      entry = { version, tally: new Tally() };
+      versions.set(label, entry);
+    }
+    return entry.tally;
   }
 
-  /** What the runtime reports for each request: tokens and time to the first token. */
-  runtime(deployment: string, stats: RuntimeRequestStats): void {
-    const tally = this.tally(deployment);
-    tally.promptTokens += stats.promptTokens;
-    tally.completionTokens += stats.completionTokens;
-    if (stats.promptTokens > 0) this.tokens.inc({ deployment, kind: 'prompt' }, stats.promptTokens);
-    if (stats.completionTokens > 0) this.tokens.inc({ deployment, kind: 'completion' }, stats.completionTokens);
-    if (stats.ttftMs !== null) {
-      tally.ttft.push(stats.ttftMs);
-      this.ttft.observe({ deployment }, stats.ttftMs / 1000);
+  /** A request the API layer finished (or failed), with its latency to the last byte. */
+  served(deployment: string, request: ServedRequest): void {
+    const tallies = [this.versionTally(deployment, request.version)];
+    if (!request.shadow) tallies.push(this.tally(deployment));
+    for (const tally of tallies) {
+      tally.total++;
+      if (request.outcome === 'error') tally.errors++;
+      if (request.outcome === 'cancelled') tally.cancelled++;
+      tally.latency.push(request.durationMs);
     }
-    if (stats.tokensPerSecond !== null) tally.lastTokensPerSecond = Math.round(stats.tokensPerSecond * 10) / 10;
+    const key = `${deployment}\0${request.version}\0${request.endpoint}\0${request.outcome}`;
+    let series = this.servedSeries.get(key);
+    if (!series) {
+      const labels = { deployment, version: versionLabel(request.version), endpoint: request.endpoint };
+      series = {
+        requests: this.requests.labels({ ...labels, outcome: request.outcome }),
+        errors: request.outcome === 'error' ? this.errors.labels(labels) : null,
+        duration: this.duration.labels(labels),
+      };
+      this.servedSeries.set(key, series);
+    }
+    series.requests.inc();
+    series.errors?.inc();
+    series.duration.observe(request.durationMs / 1000);
+  }
+
+  /**
+   * What the runtime reports for each request: tokens and time to the first token. `shadow`: the request was
+   * mirrored to a shadow version (counted for that version only).
+   */
+  runtime(deployment: string, version: number | null, shadow: boolean, stats: RuntimeRequestStats): void {
+    const tallies = [this.versionTally(deployment, version)];
+    if (!shadow) tallies.push(this.tally(deployment));
+    for (const tally of tallies) {
+      tally.promptTokens += stats.promptTokens;
+      tally.completionTokens += stats.completionTokens;
+      if (stats.ttftMs !== null) tally.ttft.push(stats.ttftMs);
+      if (stats.tokensPerSecond !== null) tally.lastTokensPerSecond = Math.round(stats.tokensPerSecond * 10) / 10;
+    }
+    const labels = { deployment, version: versionLabel(version) };
+    if (stats.promptTokens > 0) this.tokens.inc({ ...labels, kind: 'prompt' }, stats.promptTokens);
+    if (stats.completionTokens > 0) this.tokens.inc({ ...labels, kind: 'completion' }, stats.completionTokens);
+    if (stats.ttftMs !== null) this.ttft.observe(labels, stats.ttftMs / 1000);
   }
 
   /** An ONNX `session.run` of `rows` rows. */
@@ -182,7 +235,20 @@ export class DeployMetrics {
     this.batchSize.observe({ deployment }, rows);
   }
 
-  summary(deployment: string): Omit<DeploymentStats, 'id' | 'name' | 'state' | 'inFlight' | 'queued' | 'replicas'> {
+  /** Every model version of a deployment that has served since the app started, with `role` given by the caller. */
+  versions(deployment: string, role: (version: number | null) => VersionStats['role']): VersionStats[] {
+    return [...(this.versionTallies.get(deployment)?.values() ?? [])].map(({ version, tally }) => ({
+      version,
+      role: role(version),
+      requests: { total: tally.total, errors: tally.errors, cancelled: tally.cancelled },
+      latencyMs: tally.latency.percentiles(),
+      tokens: { prompt: tally.promptTokens, completion: tally.completionTokens },
+    }));
+  }
+
+  summary(
+    deployment: string,
+  ): Omit<DeploymentStats, 'id' | 'name' | 'state' | 'inFlight' | 'queued' | 'replicas' | 'versions'> {
     const tally = this.tally(deployment);
     return {
       batches: {
@@ -200,6 +266,8 @@ export class DeployMetrics {
   /** Drops a deleted deployment's series. */
   async forget(deployment: string): Promise<void> {
     this.tallies.delete(deployment);
+    this.versionTallies.delete(deployment);
+    for (const key of this.servedSeries.keys()) if (key.startsWith(`${deployment}\0`)) this.servedSeries.delete(key);
     for (const metric of [this.requests, this.errors, this.duration, this.tokens, this.ttft, this.batchSize]) {
       const { values } = await metric.get();
       const done = new Set<string>();

@@ -11,10 +11,12 @@ import {
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '#platform/blobstore';
+import { detectFormat } from '#platform/model-formats';
 import type { ModelhubService } from '#services/modelhub/contract';
 import type { DeploymentSource } from '#shared/contracts/deploy';
 import { AppError } from '#shared/errors';
 import { newId } from '#shared/ids';
+import { tfjsModelFolder } from './tfjs/index';
 
 /** `2`, `'2'`, `'@champion'`, `'champion'` → a number or an alias; undefined → the newest version. */
 export function parseVersionSelector(selector: number | string | undefined): number | { alias: string } | undefined {
@@ -57,10 +59,14 @@ function headOf(file: string, bytes: number): Buffer {
   }
 }
 
-/** The format of a model file: GGUF by its magic bytes, ONNX by its extension (protobuf has no magic). */
+/**
+ * The format of a model file: GGUF by its magic bytes, ONNX by its extension (protobuf has no magic), TF.js by a
+ * `.json` file's `modelTopology`/`weightsManifest` (its `model.json`, the shards beside it).
+ */
 export function detectFileFormat(file: string): string {
   if (headOf(file, 4).toString('latin1') === 'GGUF') return 'gguf';
   if (/\.onnx$/i.test(file)) return 'onnx';
+  if (/\.json$/i.test(file) && detectFormat(file, headOf(file, 64 * 1024)) === 'tfjs') return 'tfjs';
   return 'other';
 }
 
@@ -136,6 +142,13 @@ export async function modelVersionSource(
     .files(where.root)
     .filter((f) => where.dir === '' || f.path === where.dir || f.path.startsWith(`${where.dir}/`));
   const format = version.format;
+  if (format === 'tfjs') {
+    // A TF.js model is a folder (model.json and its weight shards), placed as one under cacheDir.
+    const folder = await tfjsModelFolder(blobs, cacheDir, files);
+    if (!folder) throw AppError.invalid('model', `version ${version.version} of '${model}' holds no TF.js model.json`);
+    const { modelJson, sha256 } = folder;
+    return { kind: 'model-version', model, version: version.version, alias, format, path: modelJson, sha256 };
+  }
   let chosen: { path: string; sha256: string } | undefined;
   for (const f of files) {
     if (

@@ -186,10 +186,14 @@ describe('ONNX deployments over the Open Inference Protocol (KServe v2)', () => 
     expect(stats.batches.total).toBeGreaterThanOrEqual(3);
     expect(stats.requests.errors).toBeGreaterThan(0);
     const metrics = await (await t.request('/metrics')).text();
-    expect(metrics).toMatch(/aidos_deploy_requests_total\{deployment="digits",endpoint="infer",outcome="ok"\} \d+/);
+    expect(metrics).toMatch(
+      /aidos_deploy_requests_total\{deployment="digits",version="1",endpoint="infer",outcome="ok"\} \d+/,
+    );
     expect(metrics).toMatch(/aidos_deploy_batch_size_bucket\{le="32",deployment="digits"\} \d+/);
     expect(metrics).toMatch(/aidos_deploy_replicas\{deployment="digits"\} 1/);
-    expect(metrics).toMatch(/aidos_deploy_request_duration_seconds_count\{deployment="digits",endpoint="predict"\} 2/);
+    expect(metrics).toMatch(
+      /aidos_deploy_request_duration_seconds_count\{deployment="digits",version="1",endpoint="predict"\} 2/,
+    );
   });
 
   it('autoscales up under concurrent load and back down when idle', async () => {

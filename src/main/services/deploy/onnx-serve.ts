@@ -1,7 +1,7 @@
 import { PredictInput, type Deployment, type PredictOutput, type TabularPrediction } from '#shared/contracts/deploy';
 import type { V2InferRequest } from '#shared/contracts/deploy-v2';
 import { AppError, httpStatusOf } from '#shared/errors';
-import type { Deployments } from './deployments';
+import type { Deployments, Lease } from './deployments';
 import { predictTabular, tensorsFromV2, v2DatatypeOf, v2Output } from './onnx/index';
 import type { OnnxModel } from './runtimes';
 
@@ -11,20 +11,26 @@ export interface OnnxOutcome<T> {
   output: () => string;
 }
 
+/** What a request's work is given: the model version answering, and the signal that cancels the work. */
+export interface OnnxWork {
+  onnx: OnnxModel;
+  version: number | null;
+  signal: AbortSignal | undefined;
+}
+
 /**
- * Serves one request on an ONNX deployment: holds it (loading it on a cold start), runs `work` on its runtime, and
- * records the request (metrics; the request log when sampled, with `input()` made only then).
+ * Runs `work` on a held ONNX deployment and records the request (metrics; the request log when sampled, with
+ * `input()` made only then).
  */
-export async function serveOnnx<T>(
+async function runOnnx<T>(
   deployments: Deployments,
-  name: string,
+  lease: Lease,
   endpoint: string,
   input: () => string,
   signal: AbortSignal | undefined,
-  work: (onnx: OnnxModel) => Promise<OnnxOutcome<T>>,
+  work: (at: OnnxWork) => Promise<OnnxOutcome<T>>,
 ): Promise<T> {
   const started = performance.now();
-  const lease = await deployments.acquire(name);
   try {
     const onnx = lease.model.onnx;
     if (!onnx) {
@@ -33,8 +39,8 @@ export async function serveOnnx<T>(
         `'${lease.deployment.name}' is a ${lease.deployment.runtime} deployment, not an ONNX model`,
       );
     }
-    const outcome = await work(onnx);
-    deployments.record(lease.deployment, {
+    const outcome = await work({ onnx, version: lease.version, signal });
+    deployments.record(lease, {
       endpoint,
       outcome: 'ok',
       httpStatus: 200,
@@ -47,7 +53,7 @@ export async function serveOnnx<T>(
     });
     return outcome.body;
   } catch (err) {
-    deployments.record(lease.deployment, {
+    deployments.record(lease, {
       endpoint,
       outcome: signal?.aborted ? 'cancelled' : 'error',
       httpStatus: err instanceof AppError ? httpStatusOf(err) : 500,
@@ -59,8 +65,35 @@ export async function serveOnnx<T>(
       error: err instanceof Error ? err.message : String(err),
     });
     throw err;
+  }
+}
+
+/**
+ * Serves one request on an ONNX deployment: holds it (loading it on a cold start; `version` addresses one of its
+ * versions explicitly), runs `work` on the model version the traffic split picks, and records the request. With a
+ * shadow version, the same work runs on it after the client's answer is settled; its outcome is only counted.
+ */
+export async function serveOnnx<T>(
+  deployments: Deployments,
+  name: string,
+  endpoint: string,
+  input: () => string,
+  signal: AbortSignal | undefined,
+  work: (at: OnnxWork) => Promise<OnnxOutcome<T>>,
+  version?: number,
+): Promise<{ body: T; version: number | null }> {
+  const lease = await deployments.acquire(name, version);
+  try {
+    return { body: await runOnnx(deployments, lease, endpoint, input, signal, work), version: lease.version };
   } finally {
     lease.release();
+    const { shadow } = lease;
+    if (shadow) {
+      // Recorded as the shadow version's error when it fails; nobody waits for it.
+      void runOnnx(deployments, shadow, endpoint, input, undefined, work)
+        .catch(() => undefined)
+        .finally(() => shadow.release());
+    }
   }
 }
 
@@ -82,20 +115,20 @@ export async function predictOnnx(deployments: Deployments, request: PredictInpu
     );
   }
   const d = deployments.get(deployment);
-  if (d.runtime !== 'onnx') {
+  if (d.runtime === 'gguf') {
     throw AppError.invalid(
       'deployment',
       `'${d.name}' is a ${d.runtime.toUpperCase()} deployment: ask it through the OpenAI API (/v1/chat/completions, /v1/completions, /v1/embeddings)`,
     );
   }
-  const head = { deployment: d.name, modelVersion: servedVersion(d) };
-  return serveOnnx(
+  const { body } = await serveOnnx(
     deployments,
     d.name,
     'predict',
     () => JSON.stringify(rows ?? inputs),
     undefined,
-    async (onnx): Promise<OnnxOutcome<PredictOutput>> => {
+    async ({ onnx, version }): Promise<OnnxOutcome<PredictOutput>> => {
+      const head = { deployment: d.name, modelVersion: version };
       if (rows !== undefined) {
         if (!onnx.tabular) {
           throw AppError.invalid(
@@ -129,4 +162,5 @@ export async function predictOnnx(deployments: Deployments, request: PredictInpu
       return { body: { ...head, outputs: out }, output: () => JSON.stringify(out) };
     },
   );
+  return body;
 }

@@ -17,6 +17,7 @@ import {
   textCompletionSse,
   toOpenAiError,
 } from './llm/openai-wire';
+import { versionHeaders, versionedJson } from './reply';
 import type { GenerationResult, Generation, GgufRuntime } from './llm/runtime';
 
 /** What a request handler produced: a JSON body, or a stream of SSE frames over a generation. */
@@ -47,9 +48,45 @@ function resultFields(result: GenerationResult) {
   return { promptTokens: result.promptTokens, completionTokens: result.completionTokens, output: result.text };
 }
 
+type Work = (lease: Lease, signal: AbortSignal) => Promise<Outcome>;
+
 /**
- * Serves one request on a deployment: holds it (loading it on a cold start), runs `work`, and records the request
- * (metrics, request log) when it ends — for a stream, when its last frame is written or the client has gone.
+ * Runs a request on the shadow version once the client's answer is settled: to its end (a stream is read through),
+ * counted for that version; its answer goes to nobody.
+ */
+async function mirror(deployments: Deployments, shadow: Lease, endpoint: string, input: string, work: Work) {
+  const started = performance.now();
+  const record = (r: Omit<RequestRecord, 'endpoint' | 'input' | 'durationMs'>) =>
+    deployments.record(shadow, { ...r, endpoint, input, durationMs: performance.now() - started });
+  try {
+    const outcome = await work(shadow, new AbortController().signal);
+    let result: Pick<RequestRecord, 'promptTokens' | 'completionTokens' | 'output'>;
+    if ('body' in outcome) result = outcome.result;
+    else {
+      for await (const _frame of outcome.frames) {
+        // Read through: the result carries the whole text.
+      }
+      result = resultFields(await outcome.generation.result);
+    }
+    record({ outcome: 'ok', httpStatus: 200, error: null, ...result });
+  } catch (err) {
+    record({
+      outcome: 'error',
+      httpStatus: toOpenAiError(err).status,
+      error: err instanceof Error ? err.message : String(err),
+      promptTokens: null,
+      completionTokens: null,
+      output: null,
+    });
+  } finally {
+    shadow.release();
+  }
+}
+
+/**
+ * Serves one request on a deployment: holds it (loading it on a cold start), runs `work` on the model version the
+ * traffic split picks, and records the request (metrics, request log) when it ends — for a stream, when its last
+ * frame is written or the client has gone. A shadow version is then sent the same request (`mirror`).
  */
 async function serve(
   deployments: Deployments,
@@ -57,18 +94,23 @@ async function serve(
   endpoint: string,
   input: string,
   signal: AbortSignal,
-  work: (lease: Lease) => Promise<Outcome>,
+  work: Work,
 ): Promise<unknown> {
   const started = performance.now();
   const lease = await deployments.acquire(model);
   const record = (r: Omit<RequestRecord, 'endpoint' | 'input' | 'durationMs'>) =>
-    deployments.record(lease.deployment, { ...r, endpoint, input, durationMs: performance.now() - started });
+    deployments.record(lease, { ...r, endpoint, input, durationMs: performance.now() - started });
+  const { shadow } = lease;
+  const done = () => {
+    lease.release();
+    if (shadow) void mirror(deployments, shadow, endpoint, input, work);
+  };
   let streaming = false;
   try {
-    const outcome = await work(lease);
+    const outcome = await work(lease, signal);
     if ('body' in outcome) {
       record({ outcome: signal.aborted ? 'cancelled' : 'ok', httpStatus: 200, error: null, ...outcome.result });
-      return outcome.body;
+      return versionedJson(outcome.body, lease.version);
     }
     streaming = true;
     const { generation } = outcome;
@@ -92,7 +134,7 @@ async function serve(
             });
           },
         )
-        .finally(() => lease.release()));
+        .finally(done));
     signal.addEventListener(
       'abort',
       () => {
@@ -103,7 +145,7 @@ async function serve(
     );
     const frames = outcome.frames;
     return streamReply(
-      SSE_HEADERS,
+      { ...SSE_HEADERS, ...versionHeaders(lease.version) },
       (async function* () {
         try {
           yield* frames;
@@ -124,7 +166,7 @@ async function serve(
     });
     throw err;
   } finally {
-    if (!streaming) lease.release();
+    if (!streaming) done();
   }
 }
 
@@ -160,19 +202,24 @@ export function openAiApi(deployments: Deployments): ForeignApi {
       scope: 'read',
       handler: (req: ForeignRequest) => {
         const body = parseOpenAiBody(ChatCompletionRequest, req.body);
-        return serve(deployments, body.model, 'chat', JSON.stringify(body.messages), req.signal, async (lease) => {
-          const { messages, sampling } = chatRequestToRuntime(body);
-          const generation = await ggufOf(lease, 'chat completions').startChat(messages, sampling, {
-            signal: req.signal,
-          });
-          const meta = responseMeta('chatcmpl', body.model);
-          if (body.stream) {
-            const usage = body.stream_options?.include_usage ?? false;
-            return { frames: chatCompletionSse(generation, meta, usage), generation };
-          }
-          const result = await drain(generation);
-          return { body: buildChatCompletion(meta, result), result: resultFields(result) };
-        });
+        return serve(
+          deployments,
+          body.model,
+          'chat',
+          JSON.stringify(body.messages),
+          req.signal,
+          async (lease, signal) => {
+            const { messages, sampling } = chatRequestToRuntime(body);
+            const generation = await ggufOf(lease, 'chat completions').startChat(messages, sampling, { signal });
+            const meta = responseMeta('chatcmpl', body.model);
+            if (body.stream) {
+              const usage = body.stream_options?.include_usage ?? false;
+              return { frames: chatCompletionSse(generation, meta, usage), generation };
+            }
+            const result = await drain(generation);
+            return { body: buildChatCompletion(meta, result), result: resultFields(result) };
+          },
+        );
       },
     },
     {
@@ -182,17 +229,17 @@ export function openAiApi(deployments: Deployments): ForeignApi {
       handler: (req: ForeignRequest) => {
         const body = parseOpenAiBody(CompletionRequest, req.body);
         const input = typeof body.prompt === 'string' ? body.prompt : JSON.stringify(body.prompt);
-        return serve(deployments, body.model, 'completion', input, req.signal, async (lease) => {
+        return serve(deployments, body.model, 'completion', input, req.signal, async (lease, signal) => {
           const runtime = ggufOf(lease, 'text completions');
           const { prompts, echo, sampling } = completionRequestToRuntime(body);
           const meta = responseMeta('cmpl', body.model);
           if (body.stream) {
-            const generation = await runtime.startCompletion(prompts[0] as string, sampling, { signal: req.signal });
+            const generation = await runtime.startCompletion(prompts[0] as string, sampling, { signal });
             const usage = body.stream_options?.include_usage ?? false;
             return { frames: textCompletionSse(generation, meta, usage, echo ? prompts[0] : undefined), generation };
           }
           const results: GenerationResult[] = [];
-          for (const prompt of prompts) results.push(await runtime.complete(prompt, sampling, { signal: req.signal }));
+          for (const prompt of prompts) results.push(await runtime.complete(prompt, sampling, { signal }));
           return {
             body: buildTextCompletion(meta, results, echo ? prompts : undefined),
             result: {
@@ -214,8 +261,8 @@ export function openAiApi(deployments: Deployments): ForeignApi {
       handler: (req: ForeignRequest) => {
         const body = parseOpenAiBody(EmbeddingRequest, req.body);
         const input = typeof body.input === 'string' ? body.input : JSON.stringify(body.input);
-        return serve(deployments, body.model, 'embedding', input, req.signal, async (lease) => {
-          const result = await ggufOf(lease, 'embeddings').embed(embeddingInputs(body.input), { signal: req.signal });
+        return serve(deployments, body.model, 'embedding', input, req.signal, async (lease, signal) => {
+          const result = await ggufOf(lease, 'embeddings').embed(embeddingInputs(body.input), { signal });
           return {
             body: buildEmbeddingList(body.model, result.vectors, result.promptTokens, body.encoding_format ?? 'float'),
             result: {

@@ -11,6 +11,7 @@ export function deployRoutes(deploy: DeployService) {
     'deployments.start': ({ deployment }) => deploy.start(deployment),
     'deployments.stop': ({ deployment }) => deploy.stop(deployment),
     'deployments.rollback': ({ deployment }) => deploy.rollback(deployment),
+    'deployments.promote': ({ deployment }) => deploy.promote(deployment),
     'deployments.delete': async ({ deployment }) => {
       await deploy.remove(deployment);
       return { ok: true as const };

@@ -17,6 +17,7 @@ import {
   type RequestTiming,
   type ServingSignature,
 } from './onnx/index';
+import { TfjsRuntime, readTfjsModelFiles } from './tfjs/index';
 
 /**
  * The seam between deployments and the libraries that run models: one `ServingRuntime` per format. A deployment
@@ -27,6 +28,9 @@ import {
  * ONNX models go through `onnxServingRuntime`: `prepare` reads the signature (and the preprocessing saved beside
  * a built-in trainer's model) and estimates memory, `load` starts `OnnxRuntime` (#services/deploy/onnx) with the
  * deployment's replicas and batching settings, and the `onnx` accessor serves the KServe v2 and predict routes.
+ * TF.js layers models (`model.json` and its weight shards) go through `tfjsServingRuntime`, served by the same
+ * routes through the same accessor: `TfjsRuntime` (#services/deploy/tfjs) and `OnnxRuntime` are both a
+ * `TensorModelRuntime` (one replica pool, batching and validation), each with its own replica threads.
  */
 
 /** What a load is asked for, from the deployment's settings. */
@@ -72,14 +76,19 @@ export interface LoadHooks {
   onInference(timing: RequestTiming): void;
 }
 
-/** A loaded ONNX model, as the KServe v2 and predict routes use it. */
-export interface OnnxModel {
-  readonly runtime: OnnxRuntime;
-  /** The built-in trainer's preprocessing saved with the model; null for a plain ONNX model. */
-  readonly preprocessing: Preprocessing | null;
-  /** The same when the model is tabular: JSON rows can be predicted. */
-  readonly tabular: TabularPreprocessing | null;
-}
+/**
+ * A loaded tensor model, as the KServe v2 and predict routes use it: an ONNX model, or a TF.js one (which has no
+ * saved preprocessing: it takes tensors only).
+ */
+export type OnnxModel =
+  | {
+      readonly runtime: OnnxRuntime;
+      /** The built-in trainer's preprocessing saved with the model; null for a plain ONNX model. */
+      readonly preprocessing: Preprocessing | null;
+      /** The same when the model is tabular: JSON rows can be predicted. */
+      readonly tabular: TabularPreprocessing | null;
+    }
+  | { readonly runtime: TfjsRuntime; readonly preprocessing: null; readonly tabular: null };
 
 export interface LoadedModel {
   /** What the model serves (GGUF: `generation` or `embedding`; ONNX: `tensor` or its preprocessing's kind). */
@@ -90,7 +99,7 @@ export interface LoadedModel {
   replicas(): number;
   /** The GGUF runtime behind the OpenAI routes; undefined for models of other runtimes. */
   readonly gguf: GgufRuntime | undefined;
-  /** The ONNX runtime behind the KServe v2 and predict routes; undefined for models of other runtimes. */
+  /** The ONNX or TF.js runtime behind the KServe v2 and predict routes; undefined for GGUF models. */
   readonly onnx: OnnxModel | undefined;
   dispose(): Promise<void>;
 }
@@ -271,10 +280,72 @@ export const onnxServingRuntime: ServingRuntime = {
   },
 };
 
+/**
+ * The RAM one TF.js replica takes: its thread's isolate with TF.js and the wasm backend loaded (measured as the
+ * process's RSS growth: about 60 MiB for the first replica, 15 for each next one, which shares the compiled code;
+ * from source, with tsx in the thread, twice that), and the weights twice (the shards as read, then the backend's
+ * own copy of each tensor). 64 MiB a replica covers the first and leaves room for activations on the others.
+ */
+function tfjsReplicaBytes(modelBytes: number): number {
+  return modelBytes * 2 + 64 * MIB;
+}
+
+/**
+ * TF.js layers models through TF.js in replica threads (`#services/deploy/tfjs`), on the CPU: the wasm backend
+ * (tfjs-node's native one when it is installed, the cpu backend when wasm cannot start). `prepare` checks the
+ * model's files (`model.json`, every weight shard present and of the size its manifest needs).
+ */
+export const tfjsServingRuntime: ServingRuntime = {
+  format: 'tfjs',
+  async prepare(request) {
+    if (request.device === 'gpu')
+      throw new AppError(
+        'FAILED_PRECONDITION',
+        "device 'gpu': TF.js models are served on the CPU (TF.js's wasm backend); use device 'cpu' or 'auto'",
+        { field: 'device' },
+      );
+    let files;
+    try {
+      files = await readTfjsModelFiles(request.path);
+    } catch (err) {
+      if (err instanceof AppError && (err.code === 'INVALID_ARGUMENT' || err.code === 'NOT_FOUND'))
+        throw new AppError('FAILED_PRECONDITION', err.message, { code: 'invalid_model_file' });
+      throw err;
+    }
+    const replicas = Math.max(request.replicas, request.maxReplicas);
+    return {
+      estimate: { ramBytes: replicas * tfjsReplicaBytes(files.totalBytes), vramBytes: 0, contextSize: 0, gpuLayers: 0 },
+      kind: 'tensor',
+      load: async (hooks) => {
+        const runtime = await TfjsRuntime.load(request.path, {
+          replicas: request.replicas,
+          maxBatchSize: request.maxBatchSize,
+          maxQueueDelayMs: request.maxQueueDelayMs,
+          maxQueueSize: Math.max(1, request.maxQueue),
+          onBatch: (batch) => hooks.onBatch(batch),
+          onRequest: (timing) => hooks.onInference(timing),
+        });
+        return {
+          kind: 'tensor',
+          gguf: undefined,
+          onnx: { runtime, preprocessing: null, tabular: null },
+          load: () => {
+            const stats = runtime.stats();
+            return { inFlight: stats.inFlight, queued: stats.queueDepth };
+          },
+          replicas: () => runtime.replicas,
+          dispose: () => runtime.close(),
+        };
+      },
+    };
+  },
+};
+
 /** The runtimes deployments can use, by format. */
 export const SERVING_RUNTIMES: Partial<Record<DeploymentRuntime, ServingRuntime>> = {
   gguf: ggufServingRuntime,
   onnx: onnxServingRuntime,
+  tfjs: tfjsServingRuntime,
 };
 
 /** The runtime of a format, or a 400 saying why it cannot be deployed. */
@@ -283,10 +354,10 @@ export function runtimeFor(
   format: string,
   field: string,
 ): ServingRuntime {
-  if (format !== 'gguf' && format !== 'onnx') {
+  if (format !== 'gguf' && format !== 'onnx' && format !== 'tfjs') {
     throw new AppError(
       'INVALID_ARGUMENT',
-      `${field}: the model's format is '${format}'; DeployEngine serves GGUF and ONNX models`,
+      `${field}: the model's format is '${format}'; DeployEngine serves GGUF, ONNX and TF.js models`,
       { field, format },
     );
   }

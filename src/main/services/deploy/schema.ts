@@ -54,5 +54,11 @@ CREATE TABLE deploy_request_log (
 ) STRICT;
 CREATE INDEX deploy_request_log_deployment ON deploy_request_log(deployment_id, id DESC);`,
     },
+    {
+      version: 2,
+      name: 'a canary or shadow version beside the main one',
+      // DeploymentTraffic as JSON (mode, percent, the second version's source); null: none.
+      sql: `ALTER TABLE deploy_deployments ADD COLUMN traffic TEXT;`,
+    },
   ],
 };

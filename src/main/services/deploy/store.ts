@@ -6,6 +6,7 @@ import {
   type DeploymentRuntime,
   type DeploymentSource,
   type DeploymentState,
+  type DeploymentTraffic,
   type RequestLogEntry,
 } from '#shared/contracts/deploy';
 import { newId } from '#shared/ids';
@@ -16,6 +17,7 @@ interface DeploymentRow {
   runtime: string;
   source: string;
   previous_source: string | null;
+  traffic: string | null;
   settings: string;
   state: string;
   reason: string | null;
@@ -61,12 +63,22 @@ const PRUNE_EVERY = 200;
 /** The deploy service's tables: deployments, their state changes, and the request log. */
 export class DeployStore {
   private insertsSincePrune = new Map<string, number>();
+  /**
+   * Deployments by id and by name, as last read: every inference request looks its deployment up, and a row read
+   * and parsed (settings through zod, three JSON columns) per request was a measurable part of the request path.
+   * This store is the only writer of the table: every write empties it.
+   */
+  private readonly cache = new Map<string, StoredDeployment>();
 
   constructor(private readonly db: Db) {}
 
-  /** Prepared once per connection (#platform/db): `find` runs twice per inference request. */
+  /** Prepared once per connection (#platform/db). */
   private prepare(sql: string) {
     return statement(this.db, sql);
+  }
+
+  private written(): void {
+    this.cache.clear();
   }
 
   private toDeployment(r: DeploymentRow): StoredDeployment {
@@ -78,6 +90,7 @@ export class DeployStore {
       runtime: r.runtime as DeploymentRuntime,
       source: JSON.parse(r.source) as DeploymentSource,
       previousSource: r.previous_source === null ? null : (JSON.parse(r.previous_source) as DeploymentSource),
+      traffic: r.traffic === null ? null : (JSON.parse(r.traffic) as DeploymentTraffic),
       state: r.state as DeploymentState,
       reason: r.reason,
       modelKind: r.model_kind,
@@ -95,11 +108,17 @@ export class DeployStore {
     );
   }
 
-  /** By id or name. */
+  /** By id or name (the same object until the next write: callers must not change it). */
   find(ref: string): StoredDeployment | undefined {
+    const cached = this.cache.get(ref);
+    if (cached) return cached;
     const row = this.prepare('SELECT * FROM deploy_deployments WHERE id = ? OR name = ?').get(ref, ref) as
       DeploymentRow | undefined;
-    return row && this.toDeployment(row);
+    if (!row) return undefined;
+    const d = this.toDeployment(row);
+    this.cache.set(d.id, d);
+    this.cache.set(d.name, d);
+    return d;
   }
 
   insert(input: NewDeployment, message: string): StoredDeployment {
@@ -112,6 +131,7 @@ export class DeployStore {
       ).run(id, input.name, input.runtime, JSON.stringify(input.source), JSON.stringify(input.settings), now, now);
       this.addEvent(id, 'pending', message, now);
     })();
+    this.written();
     return this.find(id) as StoredDeployment;
   }
 
@@ -139,20 +159,31 @@ export class DeployStore {
       );
       this.addEvent(id, state, message, now);
     })();
+    this.written();
     return this.find(id) as StoredDeployment;
   }
 
-  /** New settings and, when the model changed, the new source (the current one becomes the previous). */
+  /**
+   * New settings and, when the model changed, the new source (the current one becomes the previous); `traffic`
+   * when given (null clears it).
+   */
   update(
     id: string,
-    change: { settings: DeploymentSettings; source?: DeploymentSource; previousSource?: DeploymentSource | null },
+    change: {
+      settings: DeploymentSettings;
+      source?: DeploymentSource;
+      previousSource?: DeploymentSource | null;
+      traffic?: DeploymentTraffic | null;
+    },
     message: string,
   ): StoredDeployment {
     const now = Date.now();
     const current = this.find(id) as StoredDeployment;
+    const traffic = change.traffic === undefined ? current.traffic : change.traffic;
     this.db.transaction(() => {
       this.prepare(
-        `UPDATE deploy_deployments SET settings = ?, source = ?, previous_source = ?, updated_at = ? WHERE id = ?`,
+        `UPDATE deploy_deployments SET settings = ?, source = ?, previous_source = ?, traffic = ?, updated_at = ?
+           WHERE id = ?`,
       ).run(
         JSON.stringify(change.settings),
         JSON.stringify(change.source ?? current.source),
@@ -161,11 +192,13 @@ export class DeployStore {
           : current.previousSource === null
             ? null
             : JSON.stringify(current.previousSource),
+        traffic === null ? null : JSON.stringify(traffic),
         now,
         id,
       );
       this.addEvent(id, current.state, message, now);
     })();
+    this.written();
     return this.find(id) as StoredDeployment;
   }
 
@@ -177,16 +210,19 @@ export class DeployStore {
       this.prepare('UPDATE deploy_deployments SET updated_at = ? WHERE id = ?').run(now, id);
       this.addEvent(id, current.state, message, now);
     })();
+    this.written();
     return this.find(id) as StoredDeployment;
   }
 
   touch(id: string, at: number): void {
     this.prepare('UPDATE deploy_deployments SET last_request_at = ? WHERE id = ?').run(at, id);
+    this.written();
   }
 
   delete(id: string): void {
     this.prepare('DELETE FROM deploy_deployments WHERE id = ?').run(id);
     this.insertsSincePrune.delete(id);
+    this.written();
   }
 
   private addEvent(id: string, state: DeploymentState, message: string, at: number): void {

@@ -12,6 +12,14 @@ import { AppError } from '#shared/errors';
 import type { Deployments } from './deployments';
 import { readServingSignature, tensorsFromV2, v2ModelMetadata, v2Response, type ServingSignature } from './onnx/index';
 import { serveOnnx, servedVersion } from './onnx-serve';
+import { versionedJson } from './reply';
+import { readTfjsServingSignature } from './tfjs/index';
+
+/**
+ * The protocol's `platform` of each tensor runtime: its `<backend>_<format>` names (Triton's) for ONNX; TF.js has no
+ * name there, so it is named as TensorFlow.js's Python package and converter are.
+ */
+const V2_PLATFORMS = { onnx: 'onnxruntime_onnx', tfjs: 'tensorflowjs' } as const;
 
 /** A request body against one of the protocol's schemas; the first issue becomes a 400 naming its field. */
 function parseV2Body<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
@@ -33,40 +41,48 @@ function modelOf(deployments: Deployments, params: Record<string, string>): Depl
   const name = params.name ?? '';
   const d = deployments.byName(name);
   if (!d) throw new AppError('NOT_FOUND', `model '${name}' is not served here: no deployment has that name`);
-  if (d.runtime !== 'onnx') {
+  if (d.runtime === 'gguf') {
     throw new AppError(
       'NOT_FOUND',
       `model '${name}' is a ${d.runtime.toUpperCase()} deployment, not served by the v2 protocol (use /v1, OpenAI's API)`,
     );
   }
   const version = params.version;
-  if (version !== undefined) {
+  if (version !== undefined && !versionsOf(d).some((v) => String(v) === version)) {
     const served = servedVersion(d);
-    if (served === null || String(served) !== version) {
-      throw new AppError(
-        'NOT_FOUND',
-        `model '${name}' version '${version}' is not served (${served === null ? 'a model file has no versions' : `it serves version ${served}`})`,
-      );
-    }
+    throw new AppError(
+      'NOT_FOUND',
+      `model '${name}' version '${version}' is not served (${served === null ? 'a model file has no versions' : `it serves version ${versionsOf(d).join(' and ')}`})`,
+    );
   }
   return d;
 }
 
+/** The model versions a deployment serves: its main one, and a canary or shadow beside it. */
+function versionsOf(d: Deployment): number[] {
+  return [servedVersion(d), d.traffic && servedVersion(d.traffic)].filter((v): v is number => v !== null);
+}
+
 /**
- * KServe's Open Inference Protocol (V2, REST) over the ONNX deployments, so that Triton's and KServe's clients
- * (`tritonclient.http`, `kserve` SDK) work against `http://127.0.0.1:8000`: server health and metadata, model
+ * KServe's Open Inference Protocol (V2, REST) over the ONNX and TF.js deployments, so that Triton's and KServe's
+ * clients (`tritonclient.http`, `kserve` SDK) work against `http://127.0.0.1:8000`: server health and metadata, model
  * metadata and readiness, and inference. Errors take the protocol's shape, `{ "error": "..." }`. Every route takes
  * the `read` scope, like the OpenAI routes, health included: the app's only unauthenticated probe is `/healthz`.
  */
 export function v2Api(deployments: Deployments, version: string): ForeignApi {
-  // Metadata reads the file's signature while a model is not loaded (scaled to zero): cached by file.
+  // Metadata of a model not loaded (scaled to zero) reads the signature from its file (ONNX) or by loading it in
+  // one TF.js replica for the while; cached by file, as is a loaded model's, so scaling to zero reads nothing.
   const signatures = new Map<string, Promise<ServingSignature>>();
   const signatureOf = (d: Deployment): Promise<ServingSignature> => {
     const loaded = deployments.loadedOnnx(d.id);
-    if (loaded) return Promise.resolve(loaded.runtime.signature);
+    if (loaded) {
+      const signature = Promise.resolve(loaded.runtime.signature);
+      signatures.set(d.source.path, signature);
+      return signature;
+    }
     let cached = signatures.get(d.source.path);
     if (!cached) {
-      cached = readServingSignature(d.source.path);
+      cached = d.runtime === 'tfjs' ? readTfjsServingSignature(d.source.path) : readServingSignature(d.source.path);
       cached.catch(() => signatures.delete(d.source.path));
       signatures.set(d.source.path, cached);
     }
@@ -74,10 +90,11 @@ export function v2Api(deployments: Deployments, version: string): ForeignApi {
   };
   const metadata = async (req: ForeignRequest): Promise<V2ModelMetadata> => {
     const d = modelOf(deployments, req.params);
-    const served = servedVersion(d);
+    const versions = versionsOf(d);
     return v2ModelMetadata({
       name: d.name,
-      ...(served === null ? {} : { versions: [String(served)] }),
+      ...(versions.length === 0 ? {} : { versions: versions.map(String) }),
+      platform: V2_PLATFORMS[d.runtime === 'tfjs' ? 'tfjs' : 'onnx'],
       signature: await signatureOf(d),
     });
   };
@@ -93,30 +110,31 @@ export function v2Api(deployments: Deployments, version: string): ForeignApi {
     }
     return { name: d.name, ready: true };
   };
-  const infer = (req: ForeignRequest): Promise<V2InferResponse> => {
+  const infer = async (req: ForeignRequest): Promise<unknown> => {
     const d = modelOf(deployments, req.params);
     const body = parseV2Body(V2InferRequest, req.body);
-    const served = servedVersion(d);
-    return serveOnnx(
+    const { body: response, version } = await serveOnnx(
       deployments,
       d.name,
       'infer',
       () => JSON.stringify(body.inputs),
       req.signal,
-      async (onnx) => {
+      async ({ onnx, version: answering, signal }) => {
         const { signature } = onnx.runtime;
         const { inputs, outputs } = tensorsFromV2(body, signature);
-        const result = await onnx.runtime.infer(inputs, { ...(outputs ? { outputs } : {}), signal: req.signal });
-        const response = v2Response({
+        const result = await onnx.runtime.infer(inputs, { ...(outputs ? { outputs } : {}), signal });
+        const response: V2InferResponse = v2Response({
           modelName: d.name,
-          ...(served === null ? {} : { modelVersion: String(served) }),
+          ...(answering === null ? {} : { modelVersion: String(answering) }),
           ...(body.id === undefined ? {} : { id: body.id }),
           outputs: result.outputs,
           order: outputs ?? signature.outputs.map((o) => o.name),
         });
         return { body: response, output: () => JSON.stringify(response.outputs) };
       },
+      req.params.version === undefined ? undefined : Number(req.params.version),
     );
+    return versionedJson(response, version);
   };
   const model = '/v2/models/:name';
   const versioned = '/v2/models/:name/versions/:version';

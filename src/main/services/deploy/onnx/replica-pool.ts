@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { FromReplica, ReplicaInit, ToReplica } from '#platform/onnx-serving/protocol';
+import type { FromReplica, ReplicaReady, ToReplica } from '#platform/onnx-serving/protocol';
 import type { TensorData } from '#platform/onnx-serving/tensors';
 import { workerEntry } from '#platform/worker-pool';
 import { AppError, isErrorCode } from '#shared/errors';
@@ -15,7 +15,7 @@ interface Pending {
   reject: (err: AppError) => void;
 }
 
-/** One thread with its own InferenceSession. */
+/** One thread with its own loaded model. */
 export class Replica {
   state: 'idle' | 'busy' | 'retiring' = 'idle';
   pending: Pending | undefined;
@@ -30,20 +30,28 @@ export class Replica {
   }
 }
 
-export interface ReplicaPoolOptions extends ReplicaInit {
-  /** Called whenever a replica becomes free (a run ended, a replica started). */
-  onAvailable: () => void;
+export interface ReplicaPoolOptions {
+  /** The model file, for messages. */
+  file: string;
+  /** The runtime's name in messages: 'ONNX', 'TF.js'. */
+  label: string;
+  /** The thread's entry (src/workers/<entry>.ts) and its `workerData`: what to load and how. */
+  entry: string;
+  workerData: Record<string, unknown>;
+  /** Called whenever a replica becomes free (a run ended, a replica started). Settable after construction. */
+  onAvailable?: () => void;
   /** Called when a replica's thread died unexpectedly (it is replaced). */
   onReplicaLost?: (message: string) => void;
 }
 
 /**
- * The replica threads of one served ONNX model. Each runs one batch at a time; the runtime picks an idle one
- * (`idle()`) and hands it a batch (`run`). `resize` adds threads (resolving once they have loaded the model) or
+ * The replica threads of one served tensor model, ONNX or TF.js: each entry speaks #platform/onnx-serving/protocol,
+ * `Ready` being what its replicas say once loaded (the latest is `lastReady`). Each runs one batch at a time; the
+ * runtime picks an idle one (`idle()`) and hands it a batch (`run`). `resize` adds threads (resolving once they have loaded the model) or
  * retires them: idle ones at once, busy ones after their batch, and resolves when they have exited. A thread that
  * dies is replaced; its batch fails with INTERNAL.
  */
-export class ReplicaPool {
+export class ReplicaPool<Ready extends ReplicaReady = ReplicaReady> {
   private readonly replicas = new Set<Replica>();
   private nextReplicaId = 0;
   private nextRunId = 0;
@@ -52,7 +60,18 @@ export class ReplicaPool {
   /** resize and close run one after another. */
   private chain: Promise<unknown> = Promise.resolve();
 
+  private latestReady: Ready | undefined;
+
   constructor(private readonly options: ReplicaPoolOptions) {}
+
+  set onAvailable(callback: () => void) {
+    this.options.onAvailable = callback;
+  }
+
+  /** What the most recently started replica said when it was ready (TF.js: the model's signature). */
+  get lastReady(): Ready | undefined {
+    return this.latestReady;
+  }
 
   /** Replicas that take work (not retiring). */
   get size(): number {
@@ -109,7 +128,7 @@ export class ReplicaPool {
   }
 
   private async applySize(n: number): Promise<void> {
-    if (this.closed) throw new AppError('FAILED_PRECONDITION', 'the ONNX runtime is closed');
+    if (this.closed) throw new AppError('FAILED_PRECONDITION', `the ${this.options.label} runtime is closed`);
     this.target = n;
     const live = [...this.replicas].filter((r) => r.state !== 'retiring');
     if (n > live.length) {
@@ -137,9 +156,9 @@ export class ReplicaPool {
 
   /** A new thread, resolved once its session is loaded (not yet taking work). */
   private spawn(): Promise<Replica> {
-    const { onAvailable: _a, onReplicaLost: _l, ...init } = this.options;
-    const entry = workerEntry('onnx-replica');
-    const worker = new Worker(entry.url, { workerData: { ...entry.workerData, ...init } satisfies ReplicaInit });
+    const { file, label } = this.options;
+    const entry = workerEntry(this.options.entry);
+    const worker = new Worker(entry.url, { workerData: { ...entry.workerData, ...this.options.workerData } });
     const replica = new Replica(this.nextReplicaId++, worker);
     return new Promise((resolve, reject) => {
       const fail = (err: AppError) => {
@@ -147,21 +166,20 @@ export class ReplicaPool {
         void worker.terminate();
         reject(err);
       };
-      const onMessage = (message: FromReplica) => {
+      const onMessage = (message: FromReplica<Ready>) => {
         if (message.kind === 'ready') {
           worker.off('message', onMessage);
           worker.off('error', onError);
           worker.off('exit', onExit);
+          this.latestReady = message as Ready;
           resolve(replica);
         } else if (message.kind === 'load-failed')
-          fail(
-            new AppError(isErrorCode(message.code) ? message.code : 'INTERNAL', message.message, { file: init.file }),
-          );
+          fail(new AppError(isErrorCode(message.code) ? message.code : 'INTERNAL', message.message, { file }));
       };
       const onError = (err: Error) =>
-        fail(new AppError('INTERNAL', `an ONNX replica of '${init.file}' crashed while loading: ${err.message}`));
+        fail(new AppError('INTERNAL', `a ${label} replica of '${file}' crashed while loading: ${err.message}`));
       const onExit = (code: number) =>
-        fail(new AppError('INTERNAL', `an ONNX replica of '${init.file}' exited with code ${code} while loading`));
+        fail(new AppError('INTERNAL', `a ${label} replica of '${file}' exited with code ${code} while loading`));
       worker.on('message', onMessage);
       worker.once('error', onError);
       worker.once('exit', onExit);
@@ -171,7 +189,7 @@ export class ReplicaPool {
   private add(replica: Replica): void {
     const { worker } = replica;
     this.replicas.add(replica);
-    worker.on('message', (message: FromReplica) => {
+    worker.on('message', (message: FromReplica<Ready>) => {
       if (message.kind !== 'result' && message.kind !== 'error') return;
       const pending = replica.pending;
       if (!pending || pending.id !== message.id) return;
@@ -182,7 +200,7 @@ export class ReplicaPool {
     });
     worker.on('error', (err) => this.lost(replica, `crashed: ${err.message}`));
     worker.on('exit', (code) => this.lost(replica, `exited with code ${code}`));
-    this.options.onAvailable();
+    this.options.onAvailable?.();
   }
 
   /** A run ended: the replica takes work again, or leaves if it was retiring. */
@@ -192,7 +210,7 @@ export class ReplicaPool {
       return;
     }
     replica.state = 'idle';
-    this.options.onAvailable();
+    this.options.onAvailable?.();
   }
 
   private retire(replica: Replica): void {
@@ -206,9 +224,10 @@ export class ReplicaPool {
     const pending = replica.pending;
     replica.pending = undefined;
     const expected = replica.state === 'retiring' && !pending;
-    pending?.reject(new AppError('INTERNAL', `the ONNX replica running this request ${what}`));
+    const { label } = this.options;
+    pending?.reject(new AppError('INTERNAL', `the ${label} replica running this request ${what}`));
     if (expected || this.closed) return;
-    this.options.onReplicaLost?.(`ONNX replica ${replica.id} of '${this.options.file}' ${what}`);
+    this.options.onReplicaLost?.(`${label} replica ${replica.id} of '${this.options.file}' ${what}`);
     void replica.worker.terminate();
     // Replace it unless a resize already lowered the target.
     if (this.size < this.target && replica.state !== 'retiring')
@@ -218,7 +237,7 @@ export class ReplicaPool {
           else this.add(r);
         },
         (err: unknown) =>
-          this.options.onReplicaLost?.(`replacing ONNX replica ${replica.id} failed: ${(err as Error).message}`),
+          this.options.onReplicaLost?.(`replacing ${label} replica ${replica.id} failed: ${(err as Error).message}`),
       );
   }
 }

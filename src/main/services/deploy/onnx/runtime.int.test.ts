@@ -6,7 +6,8 @@ import { fixturePath, tempDir, waitFor } from '#platform/testing';
 import { V2InferRequest } from '#shared/contracts/deploy-v2';
 import { AppError } from '#shared/errors';
 import { ReplicaPool } from './replica-pool';
-import { OnnxRuntime, type RequestTiming } from './runtime';
+import { OnnxRuntime } from './runtime';
+import type { RequestTiming } from './tensor-runtime';
 import { tensorsFromV2, v2Response } from './v2';
 
 // The real runtime: onnxruntime-node in replica worker threads, on the digits models of the shared fixtures.
@@ -350,10 +351,9 @@ describe('replicas', () => {
     const lost: string[] = [];
     const pool = new ReplicaPool({
       file: MLP,
-      device: 'cpu',
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-      onAvailable: () => undefined,
+      label: 'ONNX',
+      entry: 'onnx-replica',
+      workerData: { file: MLP, device: 'cpu', intraOpNumThreads: 1, interOpNumThreads: 1 },
       onReplicaLost: (message) => lost.push(message),
     });
     try {

@@ -2,7 +2,8 @@ import { PREPROCESSING_FORMAT, type TabularPreprocessing } from '#platform/built
 import { encodeTabularRecords, parseDecimal } from '#platform/builtin-training/tabular';
 import type { TensorData } from '#platform/onnx-serving/tensors';
 import { AppError } from '#shared/errors';
-import type { OnnxRuntime, RequestTiming } from './runtime';
+import type { OnnxRuntime } from './runtime';
+import type { RequestTiming } from './tensor-runtime';
 import type { ServingSignature } from './signature';
 
 /**

@@ -142,8 +142,13 @@ describe('v2Response and v2ModelMetadata', () => {
     });
   });
 
-  it('describes the model with -1 for variable dimensions and platform onnxruntime_onnx', () => {
-    const meta = v2ModelMetadata({ name: 'digits', versions: ['1', '2'], signature: SIG });
+  it('describes the model with -1 for variable dimensions and the platform given', () => {
+    const meta = v2ModelMetadata({
+      name: 'digits',
+      versions: ['1', '2'],
+      platform: 'onnxruntime_onnx',
+      signature: SIG,
+    });
     expect(meta).toEqual({
       name: 'digits',
       versions: ['1', '2'],

@@ -239,16 +239,20 @@ function metadataTensor(spec: ServingTensorSpec): V2MetadataTensor {
   };
 }
 
-/** `GET /v2/models/{name}[/versions/{v}]`: the model's inputs and outputs with -1 for variable dimensions. */
+/**
+ * `GET /v2/models/{name}[/versions/{v}]`: the model's inputs and outputs with -1 for variable dimensions, and the
+ * platform serving it (the protocol's `<backend>_<format>` names: `onnxruntime_onnx`; see the caller's).
+ */
 export function v2ModelMetadata(options: {
   name: string;
   versions?: string[];
+  platform: string;
   signature: ServingSignature;
 }): V2ModelMetadata {
   return {
     name: options.name,
     ...(options.versions ? { versions: options.versions } : {}),
-    platform: 'onnxruntime_onnx',
+    platform: options.platform,
     inputs: options.signature.inputs.map(metadataTensor),
     outputs: options.signature.outputs.map(metadataTensor),
   };
