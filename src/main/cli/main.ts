@@ -7,6 +7,8 @@ import { AppError } from '#shared/errors';
 import { VERSION } from '#core/version';
 import { connect, type Connection } from './connection';
 import { addDeployCommands } from './deploy-commands';
+import { addDriftCommands } from './drift-commands';
+import { addEvalCommands } from './eval-commands';
 import { addModelhubCommands } from './modelhub-commands';
 import { formatBytes, formatTime, printTable } from './output';
 import { progressBar } from './progress';
@@ -501,6 +503,8 @@ function explain(err: unknown): string {
 addModelhubCommands(program, context);
 addTrainosCommands(program, context);
 addDeployCommands(program, context);
+addDriftCommands(program, context);
+addEvalCommands(program, context);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (flags().json) {

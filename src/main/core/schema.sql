@@ -164,7 +164,7 @@ CREATE TABLE deploy_deployments (
   updated_at INTEGER NOT NULL,
   loaded_at INTEGER,
   last_request_at INTEGER
-) STRICT;
+, traffic TEXT) STRICT;
 
 CREATE TABLE deploy_events (
   id TEXT PRIMARY KEY,
@@ -189,6 +189,174 @@ CREATE TABLE deploy_request_log (
   output TEXT,
   error TEXT,
   truncated INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE evalkit_ab_outcomes (
+  id TEXT PRIMARY KEY,
+  test_id TEXT NOT NULL REFERENCES evalkit_abtests(id) ON DELETE CASCADE,
+  arm INTEGER NOT NULL,
+  value REAL NOT NULL,
+  request_id TEXT,
+  at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE evalkit_abtests (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  metric TEXT NOT NULL CHECK (metric IN ('conversion', 'continuous')),
+  arms TEXT NOT NULL,
+  planned_per_arm INTEGER,
+  confidence REAL NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE evalkit_benchmarks (
+  id TEXT PRIMARY KEY,
+  state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed')),
+  reason TEXT,
+  job_id TEXT NOT NULL,
+  deployment TEXT NOT NULL,
+  runtime TEXT NOT NULL,
+  endpoint TEXT NOT NULL,
+  model TEXT,
+  model_version INTEGER,
+  concurrency INTEGER NOT NULL,
+  duration_seconds REAL NOT NULL,
+  prompt TEXT NOT NULL,
+  max_tokens INTEGER NOT NULL,
+  requests INTEGER,
+  errors INTEGER,
+  first_error TEXT,
+  throughput REAL,
+  latency TEXT,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER
+) STRICT;
+
+CREATE TABLE evalkit_drift_checks (
+  id TEXT PRIMARY KEY,
+  monitor_id TEXT NOT NULL REFERENCES evalkit_monitors(id) ON DELETE CASCADE,
+  at INTEGER NOT NULL,
+  report TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE evalkit_evaluations (
+  id TEXT PRIMARY KEY,
+  state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed')),
+  reason TEXT,
+  job_id TEXT NOT NULL,
+  model TEXT,
+  model_version INTEGER,
+  deployment TEXT,
+  dataset TEXT NOT NULL,
+  dataset_version INTEGER NOT NULL,
+  dataset_version_id TEXT NOT NULL,
+  file TEXT NOT NULL,
+  target TEXT NOT NULL,
+  task TEXT CHECK (task IN ('classification', 'regression')),
+  slice TEXT,
+  resamples INTEGER NOT NULL,
+  confidence REAL NOT NULL,
+  rows INTEGER,
+  metrics TEXT NOT NULL DEFAULT '{}',
+  report TEXT,
+  run_id TEXT,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER
+) STRICT;
+
+CREATE TABLE evalkit_gates (
+  id TEXT PRIMARY KEY,
+  model TEXT NOT NULL,
+  alias TEXT,
+  metric TEXT NOT NULL,
+  op TEXT NOT NULL CHECK (op IN ('>=', '>', '<=', '<')),
+  value REAL NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE evalkit_llm_cells (
+  run_id TEXT NOT NULL REFERENCES evalkit_llm_runs(id) ON DELETE CASCADE,
+  prompt_index INTEGER NOT NULL,
+  model TEXT NOT NULL,
+  case_index INTEGER NOT NULL,
+  output TEXT,
+  error TEXT,
+  latency_ms REAL,
+  prompt_tokens INTEGER,
+  completion_tokens INTEGER,
+  passed INTEGER NOT NULL,
+  assertions TEXT NOT NULL,
+  diff TEXT,
+  PRIMARY KEY (run_id, prompt_index, model, case_index)
+) STRICT;
+
+CREATE TABLE evalkit_llm_runs (
+  id TEXT PRIMARY KEY,
+  suite_id TEXT NOT NULL REFERENCES evalkit_llm_suites(id) ON DELETE CASCADE,
+  suite_name TEXT NOT NULL,
+  spec TEXT NOT NULL,
+  models TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed')),
+  reason TEXT,
+  job_id TEXT NOT NULL,
+  cell_count INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER
+) STRICT;
+
+CREATE TABLE evalkit_llm_suites (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  spec TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE evalkit_monitor_alerts (
+  id TEXT PRIMARY KEY,
+  monitor_id TEXT NOT NULL REFERENCES evalkit_monitors(id) ON DELETE CASCADE,
+  check_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  message TEXT NOT NULL,
+  reasons TEXT NOT NULL,
+  webhook_status TEXT NOT NULL CHECK (webhook_status IN ('none', 'pending', 'delivered', 'failed')),
+  webhook_attempts INTEGER NOT NULL DEFAULT 0,
+  webhook_error TEXT
+) STRICT;
+
+CREATE TABLE evalkit_monitors (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  deployment_id TEXT NOT NULL,
+  deployment_name TEXT NOT NULL,
+  dataset TEXT NOT NULL,
+  dataset_version INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  target TEXT,
+  window_rows INTEGER NOT NULL,
+  every_requests INTEGER,
+  every_minutes REAL,
+  rule TEXT NOT NULL,
+  bins INTEGER NOT NULL,
+  alerts TEXT NOT NULL,
+  webhook_url TEXT,
+  last_check_at INTEGER,
+  last_request_id TEXT,
+  pending_job_id TEXT,
+  baseline_predictions TEXT,
+  created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE evalkit_request_labels (
+  deployment_id TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  value TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (deployment_id, request_id)
 ) STRICT;
 
 CREATE TABLE modelhub_alias_history (
@@ -522,6 +690,24 @@ CREATE INDEX dataforge_tags_version ON dataforge_tags(version_id);
 CREATE INDEX deploy_events_deployment ON deploy_events(deployment_id, id DESC);
 
 CREATE INDEX deploy_request_log_deployment ON deploy_request_log(deployment_id, id DESC);
+
+CREATE UNIQUE INDEX evalkit_ab_outcomes_request ON evalkit_ab_outcomes(test_id, request_id) WHERE request_id IS NOT NULL;
+
+CREATE INDEX evalkit_ab_outcomes_test ON evalkit_ab_outcomes(test_id, arm);
+
+CREATE INDEX evalkit_benchmarks_deployment ON evalkit_benchmarks(deployment, id);
+
+CREATE INDEX evalkit_drift_checks_monitor ON evalkit_drift_checks(monitor_id, id);
+
+CREATE INDEX evalkit_evaluations_model ON evalkit_evaluations(model, model_version, state, finished_at);
+
+CREATE INDEX evalkit_gates_model ON evalkit_gates(model);
+
+CREATE INDEX evalkit_llm_runs_suite ON evalkit_llm_runs(suite_id, id);
+
+CREATE INDEX evalkit_monitor_alerts_monitor ON evalkit_monitor_alerts(monitor_id, id);
+
+CREATE INDEX evalkit_monitors_deployment ON evalkit_monitors(deployment_id);
 
 CREATE INDEX modelhub_alias_history_model ON modelhub_alias_history(model_id, at);
 

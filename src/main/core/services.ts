@@ -1,5 +1,6 @@
 import { dataforgeModule } from '#services/dataforge/index';
 import { deployModule } from '#services/deploy/index';
+import { evalkitModule } from '#services/evalkit/index';
 import { modelhubModule } from '#services/modelhub/index';
 import { securityModule } from '#services/security/index';
 import { trainosModule } from '#services/trainos/index';
@@ -12,4 +13,5 @@ export const serviceModules: readonly ServiceModule<unknown, keyof PlatformDeps>
   modelhubModule as ServiceModule<unknown, keyof PlatformDeps>,
   trainosModule as ServiceModule<unknown, keyof PlatformDeps>,
   deployModule as ServiceModule<unknown, keyof PlatformDeps>,
+  evalkitModule as ServiceModule<unknown, keyof PlatformDeps>,
 ];

@@ -13,6 +13,7 @@ import { AliasChip } from './AliasChip';
 import { AliasTimeline } from './AliasTimeline';
 import { Lineage } from './Lineage';
 import { DeployButton } from '../deploy/DeployButton';
+import { GatesCard } from '../evalkit/GatesCard';
 import { signatureOf } from './signature';
 import { UploadVersionDialog } from './UploadVersionDialog';
 
@@ -220,7 +221,19 @@ function VersionDetails({ name, version: v }: { name: string; version: ModelVers
       <Card
         title={`Version ${v.version}`}
         bodyClassName="p-0"
-        actions={<DeployButton model={name} version={v.version} format={v.format} />}
+        actions={
+          <>
+            {v.format === 'onnx' && (
+              <Link
+                to={`/evaluations?model=${encodeURIComponent(name)}&version=${v.version}`}
+                className="inline-flex h-8 items-center rounded-md border border-zinc-200 px-3 text-[13px] font-medium hover:bg-zinc-50 dark:border-zinc-700 dark:hover:bg-zinc-800"
+              >
+                Evaluate
+              </Link>
+            )}
+            <DeployButton model={name} version={v.version} format={v.format} />
+          </>
+        }
       >
         <KeyValueTable
           label={`About version ${v.version}`}
@@ -302,6 +315,7 @@ function VersionDetails({ name, version: v }: { name: string; version: ModelVers
           </>
         )}
       </Card>
+      {v.format === 'onnx' && <GatesCard model={name} version={v.version} />}
       <Lineage name={name} version={v.version} />
     </div>
   );

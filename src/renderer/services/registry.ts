@@ -4,6 +4,11 @@ import { DatasetsPage } from '../datasets/DatasetsPage';
 import { DeploymentsPage } from '../deploy/DeploymentsPage';
 import { DeployIcon } from '../deploy/icons';
 import { DatasetsIcon } from '../datasets/icons';
+import { EvaluationsIcon, EvaluationsPage } from '../evalkit/EvaluationsPage';
+import { LlmEvalsIcon, LlmEvalsPage } from '../evalkit/LlmEvalsPage';
+import { AbTestsPage } from '../evalkit/AbTestsPage';
+import { DriftPage } from '../evalkit/DriftPage';
+import { DriftIcon, SplitIcon } from '../evalkit/icons';
 import { ExperimentsPage } from '../experiments/ExperimentsPage';
 import { ExperimentsIcon } from '../experiments/icons';
 import { ModelsIcon } from '../models/icons';
@@ -51,6 +56,14 @@ export const servicePages: Readonly<Partial<Record<string, ServicePage | readonl
   ],
   // One deployment's page is /deployments?deployment=<name>, on the same route.
   deploy: { label: 'Deployments', icon: DeployIcon, to: '/deployments', element: DeploymentsPage },
+  evalkit: [
+    // One evaluation is /evaluations?evaluation=<id>; ?model=<name>&version=<n> opens the form for that version.
+    { label: 'Evaluations', icon: EvaluationsIcon, to: '/evaluations', element: EvaluationsPage },
+    { label: 'Drift', icon: DriftIcon, to: '/drift', element: DriftPage },
+    { label: 'A/B tests', icon: SplitIcon, to: '/abtests', element: AbTestsPage },
+    // One suite is /llm-evals?suite=<name>, one run /llm-evals?run=<id>, on the same route.
+    { label: 'LLM evals', icon: LlmEvalsIcon, to: '/llm-evals', element: LlmEvalsPage },
+  ],
 };
 
 /** The pages of a service, in sidebar order (none when it has no entry). */

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { assertUniqueEndpoints } from '../api/endpoint';
 import { dataforgeEndpoints, dataforgeEvents } from './dataforge';
 import { deployEndpoints, deployEvents } from './deploy';
+import { evalkitEndpoints, evalkitEvents } from './evalkit';
 import { jobEvents, jobsEndpoints } from './jobs';
 import { labelingEndpoints, labelingEvents } from './labeling';
 import { modelhubEndpoints, modelhubEvents } from './modelhub';
@@ -21,6 +22,7 @@ export const apiEndpoints = {
   ...modelhubEndpoints,
   ...trainosEndpoints,
   ...deployEndpoints,
+  ...evalkitEndpoints,
 } as const;
 assertUniqueEndpoints([
   systemEndpoints,
@@ -32,6 +34,7 @@ assertUniqueEndpoints([
   modelhubEndpoints,
   trainosEndpoints,
   deployEndpoints,
+  evalkitEndpoints,
 ]);
 
 export type ApiEndpoints = typeof apiEndpoints;
@@ -46,6 +49,7 @@ export const eventSchemas = {
   ...modelhubEvents,
   ...trainosEvents,
   ...deployEvents,
+  ...evalkitEvents,
 } as const;
 
 export type EventName = keyof typeof eventSchemas;

@@ -73,6 +73,12 @@ interface VersionRow {
 
 const ALIAS_PATTERN = /^[A-Za-z0-9_-]{1,255}$/;
 
+/**
+ * Asked before an alias moves to another version; it refuses the move by throwing (an AppError saying why). Services
+ * above ModelHub (EvalKit's gates) register one, so ModelHub consults them without importing them.
+ */
+export type AliasGuard = (move: { model: string; alias: string; version: number }) => void;
+
 function invalid(message: string, field: string): AppError {
   return new AppError('INVALID_ARGUMENT', message, { field });
 }
@@ -83,10 +89,17 @@ function invalid(message: string, field: string): AppError {
  * was champion on the 3rd" has an answer.
  */
 export class RegistryService {
+  private readonly aliasGuards: AliasGuard[] = [];
+
   constructor(
     private readonly db: Db,
     private readonly bus: EventBus,
   ) {}
+
+  /** Adds a guard asked before every alias move, through the REST and the MLflow APIs alike. */
+  addAliasGuard(guard: AliasGuard): void {
+    this.aliasGuards.push(guard);
+  }
 
   private modelRow(name: string): ModelRow {
     const row = this.db.prepare('SELECT * FROM modelhub_models WHERE name = ?').get(name) as ModelRow | undefined;
@@ -358,6 +371,27 @@ export class RegistryService {
       .run(modelId, kind, name, version, previous, actor, at);
   }
 
+  /**
+   * Asks the alias guards whether aliases may be set on the version a model's next `createVersion` makes: a
+   * registration with aliases is refused before anything is written.
+   */
+  checkNewVersionAliases(name: string, aliases: readonly string[]): void {
+    const model = this.modelRow(name);
+    const last = this.db
+      .prepare('SELECT MAX(version) AS v FROM modelhub_model_versions WHERE model_id = ?')
+      .get(model.id) as { v: number | null };
+    for (const alias of aliases) this.checkAliasMove(model, alias, (last.v ?? 0) + 1);
+  }
+
+  /** The guards, when the alias would move to another version than the one it names now. */
+  private checkAliasMove(model: ModelRow, alias: string, version: number): void {
+    const current = this.db
+      .prepare('SELECT version FROM modelhub_aliases WHERE model_id = ? AND alias = ?')
+      .get(model.id, alias) as { version: number } | undefined;
+    if (current?.version === version) return;
+    for (const guard of this.aliasGuards) guard({ model: model.name, alias, version });
+  }
+
   setAlias(name: string, alias: string, version: string, actor: string): void {
     if (!ALIAS_PATTERN.test(alias) || /^v\d+$/i.test(alias) || alias.toLowerCase() === 'latest') {
       throw invalid(
@@ -367,6 +401,7 @@ export class RegistryService {
     }
     const model = this.modelRow(name);
     const row = this.versionRow(model, version);
+    this.checkAliasMove(model, alias, row.version);
     const now = Date.now();
     this.db.transaction(() => {
       const previous = this.db

@@ -50,6 +50,8 @@ export async function registerVersion(
 ): Promise<ModelVersion> {
   const { registry, tracking, artifacts, uploads, blobs } = deps;
   registry.model(input.name);
+  // Before the upload is claimed or anything written: a gated alias refused leaves no version behind.
+  registry.checkNewVersionAliases(input.name, input.aliases);
   if ((input.uploadId === undefined) === (input.runId === undefined)) {
     throw new AppError('INVALID_ARGUMENT', 'give either runId (with artifactPath) or uploadId', { field: 'runId' });
   }
