@@ -206,6 +206,14 @@ describe('local executor', () => {
     expect(ended.endedAt ?? 0).toBeGreaterThanOrEqual(cancelledAt + KILL_GRACE_MS - 10);
   });
 
+  it('cancels a job asked to stop while the launcher is still starting it', async () => {
+    const executor = makeExecutor();
+    const starting = executor.start(jobSpec('early', 'exec sleep 30'));
+    await executor.cancel('early'); // before the launcher has answered
+    expect((await starting).state).not.toBe('succeeded');
+    expect(await executor.ended('early')).toMatchObject({ state: 'cancelled', reason: 'cancelled' });
+  });
+
   it('cancels the children of a job too', async () => {
     const executor = makeExecutor();
     await executor.start(jobSpec('parent', 'sleep 30 & echo "child $!"; wait'));
@@ -304,8 +312,10 @@ describe('local executor', () => {
       reason: 'exited with code 5',
     });
     expect(await logTexts(executor, 'orphan')).toEqual(['before', 'after']);
-    const next = await executor.start(jobSpec('next', 'echo again'));
+    const goOn = path.join(tmp.dir, 'go-on');
+    const next = await executor.start(jobSpec('next', `while [ ! -e '${goOn}' ]; do sleep 0.05; done; echo again`));
     expect(parentPid(handleOf(next).pid)).not.toBe(launcher);
+    writeFileSync(goOn, '');
     expect(await executor.ended('next')).toMatchObject({ state: 'succeeded' });
   });
 

@@ -182,6 +182,7 @@ export class LocalExecutor extends TrackingExecutor<LocalProcessHandle, TrackedJ
           if (this.closed) return;
           this.followOutput(job);
           this.setRunning(job, Date.now());
+          if (job.stopRequested) this.signalStop(job, job.status.handle); // cancelled while it was being started
         },
         onExit: (exit) => {
           const { handle } = job.status;
@@ -284,9 +285,13 @@ export class LocalExecutor extends TrackingExecutor<LocalProcessHandle, TrackedJ
 
   /** SIGTERM to the whole group, SIGKILL after the grace period. */
   private stop(job: TrackedJob, reason: StopReason): void {
-    const { handle } = job.status;
-    if (job.stopRequested || !handle) return;
+    if (job.stopRequested) return;
     job.stopRequested = reason;
+    // A job the launcher has not started yet is signalled as soon as it has (onSpawned).
+    if (job.status.handle) this.signalStop(job, job.status.handle);
+  }
+
+  private signalStop(job: TrackedJob, handle: LocalProcessHandle): void {
     this.signalGroup(handle.pid, 'SIGTERM');
     job.timers.push(setTimeout(() => this.signalGroup(handle.pid, 'SIGKILL'), this.killGraceMs));
   }
