@@ -12,7 +12,6 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { type LlamaModel, type Token, TokenBias } from 'node-llama-cpp';
 import { serveCli } from '#core/testing';
 import { localTokenPath } from '#platform/config';
 import { fixturePath, tempDir } from '#platform/testing';
@@ -20,6 +19,7 @@ import { sharedLlama } from '#services/deploy/llm/backend';
 import { promptRenderer, type ChatTurn } from '#services/deploy/llm/prompt';
 import { ApiClient } from '#shared/api/client';
 import { apiEndpoints } from '#shared/contracts/index';
+import { banEog } from './llm-common';
 
 const { values: opts } = parseArgs({
   options: {
@@ -59,14 +59,6 @@ function finish(start: number, first: number, tokens: number, text: string): Run
 const messagesOf = (i: number): ChatTurn[] => [
   { role: 'user', content: `word word ${i % 2 === 0 ? 'word' : 'words'}` },
 ];
-
-/** Bans end-of-generation the way the runtime's `ignoreEos` does (TokenBias.set skips EOG tokens). */
-function banEog(model: LlamaModel): TokenBias {
-  const bias = new TokenBias(model.tokenizer);
-  const raw = (bias as unknown as { _biases: Map<Token, number> })._biases;
-  for (const token of model.iterateAllTokens()) if (model.isEogToken(token)) raw.set(token, -Infinity);
-  return bias;
-}
 
 // ---- the server: `aidos serve` in a child process with the model deployed ----
 const data = tempDir('aidos-bench-llm-http-');

@@ -12,9 +12,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { LlamaCompletion, type LlamaModel, type Token, TokenBias } from 'node-llama-cpp';
+import { LlamaCompletion, type Token } from 'node-llama-cpp';
 import { sharedLlama } from '#services/deploy/llm/backend';
 import { GgufRuntime } from '#services/deploy/llm/runtime';
+import { banEog } from './llm-common';
 
 const { values: opts } = parseArgs({
   options: {
@@ -46,14 +47,6 @@ interface Run {
   cpuUsPerToken: number;
   tokens: number;
   text: string;
-}
-
-/** Bans end-of-generation the way the runtime's `ignoreEos` does (TokenBias.set skips EOG tokens). */
-function banEog(model: LlamaModel): TokenBias {
-  const bias = new TokenBias(model.tokenizer);
-  const raw = (bias as unknown as { _biases: Map<Token, number> })._biases;
-  for (const token of model.iterateAllTokens()) if (model.isEogToken(token)) raw.set(token, -Infinity);
-  return bias;
 }
 
 function finish(start: number, first: number, tokens: number, text: string): Run {

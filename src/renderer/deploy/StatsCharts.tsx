@@ -1,11 +1,12 @@
 import 'uplot/dist/uPlot.min.css';
-import { useEffect, useMemo, useRef, useState, type RefObject } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import uPlot from 'uplot';
 import { Card, cx, EmptyState, Muted } from '../components/ui';
 import { formatMetric } from '../experiments/charts';
 import { formatTime } from '../lib/format';
 import { useEffectiveTheme } from '../lib/theme';
 import { formatMs, ratesOf, type StatsSample } from './stats';
+import { useWidth } from '../lib/hooks';
 
 const CHART_HEIGHT = 170;
 /** The shortest time span a chart shows, in seconds. */
@@ -86,19 +87,6 @@ export function StatsCharts({ history, tokens }: { history: readonly StatsSample
       ))}
     </div>
   );
-}
-
-function useWidth(ref: RefObject<HTMLDivElement | null>): number {
-  const [width, setWidth] = useState(0);
-  useEffect(() => {
-    const el = ref.current;
-    if (!el) return;
-    setWidth(Math.floor(el.clientWidth));
-    const observer = new ResizeObserver(() => setWidth(Math.floor(el.clientWidth)));
-    observer.observe(el);
-    return () => observer.disconnect();
-  }, [ref]);
-  return width;
 }
 
 /** uPlot over time; remade when the theme or the set of lines changes, fed new data in place otherwise. */

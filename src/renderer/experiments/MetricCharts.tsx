@@ -1,6 +1,6 @@
 import 'uplot/dist/uPlot.min.css';
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useMemo, useRef, useState, type RefObject } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import { decodeSeriesBinary, type BinarySeries } from '#shared/series-binary';
 import { ErrorBanner } from '../components/ErrorBanner';
@@ -18,6 +18,7 @@ import {
   type Line,
 } from './charts';
 import { useLiveEvents, useThrottled } from './live';
+import { useWidth } from '../lib/hooks';
 
 const CHART_HEIGHT = 220;
 /** Live charts refetch at most this often, however fast points arrive. */
@@ -186,20 +187,6 @@ function MetricChart({ metric, runs, options }: { metric: string; runs: readonly
       </div>
     </Card>
   );
-}
-
-/** A container's width, followed as it resizes. */
-function useWidth(ref: RefObject<HTMLDivElement | null>): number {
-  const [width, setWidth] = useState(0);
-  useEffect(() => {
-    const el = ref.current;
-    if (!el) return;
-    setWidth(Math.floor(el.clientWidth));
-    const observer = new ResizeObserver(() => setWidth(Math.floor(el.clientWidth)));
-    observer.observe(el);
-    return () => observer.disconnect();
-  }, [ref]);
-  return width;
 }
 
 /** The chart itself: uPlot on a canvas, remade when its data or options change, resized in place. */
