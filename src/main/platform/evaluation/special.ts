@@ -143,7 +143,11 @@ function betaContinuedFraction(x: number, a: number, b: number): number {
 export function betaI(x: number, a: number, b: number, y = 1 - x): number {
   if (!(a > 0) || !(b > 0) || !(x >= 0 && x <= 1)) return NaN;
   if (x === 0 || y === 0) return x === 0 ? 0 : 1;
-  const front = Math.exp(a * Math.log(x) + b * Math.log(y) - logBeta(a, b));
+  // Take each logarithm from the smaller of x and y (both given exactly): log(x) of an x near 1 loses the bits that
+  // a large a (a Student t with 10⁶ df) multiplies into a 1e-10 relative error.
+  const logX = x < 0.5 ? Math.log(x) : Math.log1p(-y);
+  const logY = y < 0.5 ? Math.log(y) : Math.log1p(-x);
+  const front = Math.exp(a * logX + b * logY - logBeta(a, b));
   if (x < (a + 1) / (a + b + 2)) return (front * betaContinuedFraction(x, a, b)) / a;
   return 1 - (front * betaContinuedFraction(y, b, a)) / b;
 }
