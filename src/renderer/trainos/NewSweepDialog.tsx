@@ -8,7 +8,7 @@ import { Button, cx, EmptyState, inputClass, Spinner } from '../components/ui';
 import { useApi } from '../lib/api';
 import { shortId } from '../lib/format';
 import { useToasts } from '../lib/toasts';
-import { Field, NumberInput, ResourceFields } from './form-fields';
+import { Field, NumberInput, ResourceFields, TemplateParamInput } from './form-fields';
 import {
   placeServerErrors,
   searchDraftOf,
@@ -418,7 +418,7 @@ function ParamRow({
         <div className="grid grid-cols-2 gap-x-3 sm:grid-cols-4">
           <div className="col-span-2">
             <Field id={`${id}-value`} label="Value" error={errorOf(`${field}.value`)}>
-              <FixedValueInput id={`${id}-value`} param={param} value={value} onChange={onValue} />
+              <TemplateParamInput id={`${id}-value`} param={param} value={value} onChange={onValue} />
             </Field>
           </div>
         </div>
@@ -513,56 +513,6 @@ function ModeSwitch({ name, mode, onChange }: { name: string; mode: ParamMode; o
         </button>
       ))}
     </div>
-  );
-}
-
-/** A fixed value, typed as the parameter is: a menu for a choice or a boolean, a number field for numbers. */
-function FixedValueInput({
-  id,
-  param,
-  value,
-  onChange,
-}: {
-  id: string;
-  param: TemplateParam;
-  value: string | boolean;
-  onChange: (value: string | boolean) => void;
-}) {
-  if (param.type === 'boolean') {
-    return (
-      <select
-        id={id}
-        value={String(value === true)}
-        onChange={(e) => onChange(e.target.value === 'true')}
-        className={inputClass}
-      >
-        <option value="true">true</option>
-        <option value="false">false</option>
-      </select>
-    );
-  }
-  const text = typeof value === 'string' ? value : String(value);
-  if (param.type === 'choice') {
-    return (
-      <select id={id} value={text} onChange={(e) => onChange(e.target.value)} className={inputClass}>
-        {!param.choices?.includes(text) && (
-          <option value={text} disabled>
-            Choose…
-          </option>
-        )}
-        {(param.choices ?? []).map((c) => (
-          <option key={c} value={c}>
-            {c}
-          </option>
-        ))}
-      </select>
-    );
-  }
-  if (param.type === 'int' || param.type === 'number') {
-    return <NumberInput id={id} value={text} onChange={onChange} integer={param.type === 'int'} />;
-  }
-  return (
-    <input id={id} value={text} onChange={(e) => onChange(e.target.value)} spellCheck={false} className={inputClass} />
   );
 }
 

@@ -5,7 +5,7 @@ import type { TemplateParam, TrainingTemplate } from '#shared/contracts/trainos'
 import { cx, inputClass, Muted } from '../components/ui';
 import { queryKeys, useApi } from '../lib/api';
 import { formatBytes, formatDateTime } from '../lib/format';
-import { ExperimentField, Field, NumberInput, PriorityField, ResourceFields, RetriesField } from './form-fields';
+import { ExperimentField, Field, PriorityField, ResourceFields, RetriesField, TemplateParamInput } from './form-fields';
 import { switchTemplate, type DatasetChoice, type TemplateDraft } from './template-job';
 
 /** As many datasets as the menu lists (the upload and import dialogs ask for the same). */
@@ -335,30 +335,7 @@ function ParamField({
       hint={param.help || undefined}
       error={error}
     >
-      {param.type === 'choice' ? (
-        <select id={id} value={text} onChange={(e) => onChange(e.target.value)} className={inputClass}>
-          {!param.choices?.includes(text) && (
-            <option value={text} disabled>
-              Choose…
-            </option>
-          )}
-          {(param.choices ?? []).map((c) => (
-            <option key={c} value={c}>
-              {c}
-            </option>
-          ))}
-        </select>
-      ) : param.type === 'int' || param.type === 'number' ? (
-        <NumberInput id={id} value={text} onChange={onChange} integer={param.type === 'int'} />
-      ) : (
-        <input
-          id={id}
-          value={text}
-          onChange={(e) => onChange(e.target.value)}
-          spellCheck={false}
-          className={inputClass}
-        />
-      )}
+      <TemplateParamInput id={id} param={param} value={text} onChange={onChange} />
     </Field>
   );
 }

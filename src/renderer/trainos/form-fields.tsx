@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import type { JobResources, TrainingJobInput } from '#shared/contracts/trainos';
+import type { JobResources, TemplateParam, TrainingJobInput } from '#shared/contracts/trainos';
 import { inputClass } from '../components/ui';
 
 /** A labelled field of the new-job forms: its server error, when it has one, in place of its hint. */
@@ -202,5 +202,55 @@ export function ResourceFields({
       </Field>
       {cpuFields}
     </>
+  );
+}
+
+/** A template parameter's value, typed as the parameter is: a menu for a choice or a boolean, a number field for numbers. */
+export function TemplateParamInput({
+  id,
+  param,
+  value,
+  onChange,
+}: {
+  id: string;
+  param: TemplateParam;
+  value: string | boolean;
+  onChange: (value: string | boolean) => void;
+}) {
+  if (param.type === 'boolean') {
+    return (
+      <select
+        id={id}
+        value={String(value === true)}
+        onChange={(e) => onChange(e.target.value === 'true')}
+        className={inputClass}
+      >
+        <option value="true">true</option>
+        <option value="false">false</option>
+      </select>
+    );
+  }
+  const text = typeof value === 'string' ? value : String(value);
+  if (param.type === 'choice') {
+    return (
+      <select id={id} value={text} onChange={(e) => onChange(e.target.value)} className={inputClass}>
+        {!param.choices?.includes(text) && (
+          <option value={text} disabled>
+            Choose…
+          </option>
+        )}
+        {(param.choices ?? []).map((c) => (
+          <option key={c} value={c}>
+            {c}
+          </option>
+        ))}
+      </select>
+    );
+  }
+  if (param.type === 'int' || param.type === 'number') {
+    return <NumberInput id={id} value={text} onChange={onChange} integer={param.type === 'int'} />;
+  }
+  return (
+    <input id={id} value={text} onChange={(e) => onChange(e.target.value)} spellCheck={false} className={inputClass} />
   );
 }
