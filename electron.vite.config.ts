@@ -21,6 +21,7 @@ export default defineConfig({
           'workers/onnx-replica': 'src/workers/onnx-replica.ts',
           'workers/tfjs-replica': 'src/workers/tfjs-replica.ts',
           'workers/evaluation': 'src/workers/evaluation.ts',
+          'workers/evaluation-metrics': 'src/workers/evaluation-metrics.ts',
           'workers/job-launcher': 'src/workers/job-launcher.ts',
         },
         output: {

@@ -1,19 +1,24 @@
 // DeployEngine's ONNX serving over HTTP, end to end: the digits MLP of the shared fixtures deployed in a real
 // `aidos serve` child process and called through KServe's v2 infer route (`POST /v2/models/{name}/infer`, one row
-// of 64 floats as JSON) from this process over keep-alive connections (node:http Agent).
-//  (a) concurrency 1: the latency of a v2 infer request against onnxruntime's `session.run` called in this process
-//      on the same model with the same settings (1 intra-op thread, sequential): the difference is what the REST
-//      route, the runtime and its replica thread add (target ≤ 0.3 ms). Measured with the request log off and
-//      with it on for every request (the default sample rate, 1), since each logged request is a SQLite insert.
-//  (b) concurrency N (8): N closed-loop clients for --seconds against two deployments of the same file, one with
-//      dynamic batching off (maxBatchSize 0) and one with it on (--batch-size rows, --delay ms); one replica each,
-//      request log off. Target: batched ≥ 2x the unbatched throughput with p95 ≤ 1.5x the unbatched p95.
-// Variants run --repeat times in turn; the figures are the median run, with the range of all runs.
-//   npx tsx bench/deploy-onnx-http.ts [--iterations 2000] [--seconds 3] [--concurrency 8] [--batch-size 32]
-//                                     [--delay 2] [--repeat 3] [--json]
-import { readFileSync } from 'node:fs';
-import http from 'node:http';
+// of 64 floats as JSON) by wrk (C, epoll, one thread: a light client, so that the two vCPUs go to the server), its
+// requests made once by a Lua script. Needs wrk on the PATH (`apt-get install wrk`).
+//  (a) concurrency 1 (wrk -t1 -c1): the latency of a v2 infer request against onnxruntime's `session.run` called in
+//      this process on the same model with the same settings (1 intra-op thread, sequential): the difference is
+//      what the REST route, the runtime and its replica thread add (target ≤ 0.3 ms). Measured with the request
+//      log off and with it on for every request (the default sample rate, 1; each logged request is a SQLite
+//      insert), and for `GET /v2/health/ready`, the floor of any request to this server (no model involved).
+//  (b) concurrency N (wrk -t1 -cN, 8): N connections for --seconds against two deployments of the same file, one
+//      with dynamic batching off (maxBatchSize 0) and one with it on (--batch-size rows, --delay ms); one replica
+//      each, request log off. Target: batched ≥ 2x the unbatched throughput with p95 ≤ 1.5x the unbatched p95.
+// Beside each figure, the server's CPU time per request (its process: HTTP, runtime and replica thread; from
+// /proc), which the machine's load disturbs less than wall times. Variants run --repeat times in turn; the figures
+// are the median run, with the range of all runs.
+//   npx tsx bench/deploy-onnx-http.ts [--seconds 3] [--concurrency 8] [--batch-size 32] [--delay 2] [--repeat 3]
+//                                     [--iterations 3000] [--json]
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { serveCli } from '#core/testing';
@@ -21,11 +26,11 @@ import { localTokenPath } from '#platform/config';
 import { fixturePath, tempDir } from '#platform/testing';
 import { ApiClient } from '#shared/api/client';
 import { apiEndpoints } from '#shared/contracts/index';
-import { closedLoop as closedLoopCalls, sequential as sequentialCalls, type Call, type Latency } from './load-loops';
+import { sequential, type Latency } from './load-loops';
 
 const { values: opts } = parseArgs({
   options: {
-    iterations: { type: 'string', default: '2000' },
+    iterations: { type: 'string', default: '3000' },
     seconds: { type: 'string', default: '3' },
     concurrency: { type: 'string', default: '8' },
     'batch-size': { type: 'string', default: '32' },
@@ -40,16 +45,15 @@ const CONCURRENCY = Number(opts.concurrency);
 const BATCH_SIZE = Number(opts['batch-size']);
 const DELAY = Number(opts.delay);
 const REPEAT = Number(opts.repeat);
-const WARMUP = 300;
+
+if (spawnSync('wrk', ['--version']).error) {
+  console.error('deploy-onnx-http needs wrk (a C HTTP load generator): apt-get install wrk');
+  process.exit(2);
+}
 
 const MODEL = fixturePath('models', 'digits_mlp.onnx');
 const ROWS = (JSON.parse(readFileSync(fixturePath('models', 'digits_mlp.expected.json'), 'utf8')) as { X: number[][] })
   .X;
-
-/** Sequential calls: one at a time, each timed. */
-const sequential = (call: Call) => sequentialCalls(call, WARMUP, ITERATIONS);
-/** N closed-loop clients for SECONDS: requests per second and each request's latency. */
-const closedLoop = (call: Call, clients: number) => closedLoopCalls(call, clients, SECONDS, 500);
 
 // ---- the server: `aidos serve` in a child process, with three deployments of the digits MLP ----
 const data = tempDir('aidos-bench-onnx-http-');
@@ -68,45 +72,84 @@ await api.call('deployments.create', {
 });
 await api.call('deployments.create', { ...common, name: 'logged', maxBatchSize: 0, requestLog: { sampleRate: 1 } });
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-const bodies = ROWS.map((row) =>
-  Buffer.from(JSON.stringify({ inputs: [{ name: 'x', shape: [1, 64], datatype: 'FP32', data: row }] })),
+// ---- wrk: every request is formatted once, in `init`; `request` hands them out in turn ----
+const BODIES = path.join(data.dir, 'bodies.jsonl');
+writeFileSync(
+  BODIES,
+  ROWS.map((row) => JSON.stringify({ inputs: [{ name: 'x', shape: [1, 64], datatype: 'FP32', data: row }] })).join(
+    '\n',
+  ),
+);
+const SCRIPT = path.join(data.dir, 'bench.lua');
+writeFileSync(
+  SCRIPT,
+  `-- args: method, path, token, and a file of request bodies (one a line) for a POST
+local reqs, n, i = {}, 0, 0
+function init(args)
+  local headers = { ["Authorization"] = "Bearer " .. args[3] }
+  if args[4] then
+    headers["Content-Type"] = "application/json"
+    for line in io.lines(args[4]) do
+      n = n + 1
+      reqs[n] = wrk.format(args[1], args[2], headers, line)
+    end
+  else
+    n = 1
+    reqs[1] = wrk.format(args[1], args[2], headers)
+  end
+end
+function request()
+  i = i % n + 1
+  return reqs[i]
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRK {"requests":%d,"durationUs":%d,"errors":%d,"status":%d,"meanUs":%f,"p50Us":%d,"p95Us":%d,"p99Us":%d}\\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status,
+    latency.mean, latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
+`,
 );
 
-/** One v2 infer request on a kept-alive connection; resolves with the parsed reply. */
-function infer(deployment: string, i: number): Promise<unknown> {
-  return request(`/v2/models/${deployment}/infer`, bodies[i % bodies.length] as Buffer);
+interface Load {
+  rps: number;
+  latency: Latency;
+  /** The server process's CPU time per request, µs (HTTP, runtime and replica thread). */
+  serverCpuUs: number;
 }
 
-/** A POST with a body, or a GET without. */
-function request(path: string, body?: Buffer): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: url.hostname,
-        port: url.port,
-        path,
-        method: body ? 'POST' : 'GET',
-        agent,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body ? { 'content-type': 'application/json', 'content-length': body.length } : {}),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          if (res.statusCode !== 200) reject(new Error(`${res.statusCode}: ${text}`));
-          else resolve(JSON.parse(text));
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body ?? undefined);
-  });
+/** The server's CPU time so far, µs (utime + stime of every thread of the process, from /proc). */
+function serverCpuUs(): number {
+  const stat = readFileSync(`/proc/${server.child.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 of proc(5), counted from the state (field 3) here.
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
 }
+
+/** wrk against `route` with `connections` connections for `seconds`; fails on any error or non-2xx answer. */
+async function wrk(route: string, connections: number, seconds: number, post: boolean): Promise<Load> {
+  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', SCRIPT, url.origin];
+  args.push('--', post ? 'POST' : 'GET', route, token, ...(post ? [BODIES] : []));
+  const cpuBefore = serverCpuUs();
+  const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const cpu = serverCpuUs() - cpuBefore;
+  const line = out.split('\n').find((l) => l.startsWith('WRK '));
+  if (code !== 0 || !line) throw new Error(`wrk exited with ${code}: ${out}`);
+  const r = JSON.parse(line.slice(4)) as Record<'requests' | 'durationUs' | 'errors' | 'status', number> &
+    Record<'meanUs' | 'p50Us' | 'p95Us' | 'p99Us', number>;
+  if (r.errors > 0 || r.status > 0)
+    throw new Error(`${route}: ${r.errors} socket errors and ${r.status} non-2xx answers of ${r.requests}`);
+  return {
+    rps: r.requests / (r.durationUs / 1e6),
+    latency: { n: r.requests, mean: r.meanUs / 1000, p50: r.p50Us / 1000, p95: r.p95Us / 1000, p99: r.p99Us / 1000 },
+    serverCpuUs: cpu / r.requests,
+  };
+}
+
+const infer = (deployment: string) => `/v2/models/${deployment}/infer`;
 
 const session = await ort.InferenceSession.create(MODEL, {
   executionProviders: ['cpu'],
@@ -116,51 +159,49 @@ const session = await ort.InferenceSession.create(MODEL, {
   graphOptimizationLevel: 'all',
 });
 const tensors = ROWS.map((r) => new ort.Tensor('float32', Float32Array.from(r), [1, 64]));
-const inProcess: Call = (i) => session.run({ x: tensors[i % tensors.length] as ort.Tensor });
 
 interface Variant {
   name: string;
-  run: () => Promise<Record<string, unknown>>;
+  run: () => Promise<Load>;
 }
-
-const latencyVariants: Variant[] = [
-  { name: 'in-process session.run', run: async () => ({ latency: await sequential(inProcess) }) },
-  // The floor of any request to this server (auth hook, routing, a JSON reply): no model involved.
-  {
-    name: 'HTTP GET /v2/health/ready',
-    run: async () => ({ latency: await sequential(() => request('/v2/health/ready')) }),
-  },
-  { name: 'HTTP v2 infer, log off', run: async () => ({ latency: await sequential((i) => infer('unbatched', i)) }) },
-  {
-    name: 'HTTP v2 infer, batching on, log off',
-    run: async () => ({ latency: await sequential((i) => infer('batched', i)) }),
-  },
-  {
-    name: 'HTTP v2 infer, log every request',
-    run: async () => ({ latency: await sequential((i) => infer('logged', i)) }),
-  },
-];
 
 async function batchStats(name: string): Promise<{ total: number; meanRows: number | null }> {
   return (await api.call('deployments.stats', { deployment: name })).batches;
 }
+let meanBatchRows: number[] = [];
 
+const latencyVariants: Variant[] = [
+  {
+    name: 'in-process session.run',
+    run: async () => ({
+      rps: 0,
+      serverCpuUs: 0,
+      latency: await sequential((i) => session.run({ x: tensors[i % tensors.length] as ort.Tensor }), 300, ITERATIONS),
+    }),
+  },
+  { name: 'HTTP GET /v2/health/ready', run: () => wrk('/v2/health/ready', 1, SECONDS, false) },
+  { name: 'HTTP v2 infer, log off', run: () => wrk(infer('unbatched'), 1, SECONDS, true) },
+  { name: 'HTTP v2 infer, batching on, log off', run: () => wrk(infer('batched'), 1, SECONDS, true) },
+  { name: 'HTTP v2 infer, log every request', run: () => wrk(infer('logged'), 1, SECONDS, true) },
+];
 const loadVariants: Variant[] = [
-  { name: `HTTP unbatched x${CONCURRENCY}`, run: () => closedLoop((i) => infer('unbatched', i), CONCURRENCY) },
+  { name: `HTTP unbatched x${CONCURRENCY}`, run: () => wrk(infer('unbatched'), CONCURRENCY, SECONDS, true) },
   {
     name: `HTTP batched (max ${BATCH_SIZE}, ${DELAY} ms) x${CONCURRENCY}`,
     run: async () => {
       const before = await batchStats('batched');
-      const result = await closedLoop((i) => infer('batched', i), CONCURRENCY);
+      const result = await wrk(infer('batched'), CONCURRENCY, SECONDS, true);
       const after = await batchStats('batched');
       const rows = (after.meanRows ?? 0) * after.total - (before.meanRows ?? 0) * before.total;
-      return { ...result, meanBatchRows: rows / Math.max(1, after.total - before.total) };
+      meanBatchRows = [...meanBatchRows, rows / Math.max(1, after.total - before.total)];
+      return result;
     },
   },
 ];
 
-async function runAll(variants: Variant[]): Promise<Map<string, Record<string, unknown>[]>> {
-  const runs = new Map<string, Record<string, unknown>[]>();
+/** Every variant once per round, `REPEAT` rounds: interleaved, so that a change in the machine's load hits all. */
+async function runAll(variants: Variant[]): Promise<Map<string, Load[]>> {
+  const runs = new Map<string, Load[]>();
   for (let round = 0; round < REPEAT; round++)
     for (const v of variants) runs.set(v.name, [...(runs.get(v.name) ?? []), await v.run()]);
   return runs;
@@ -170,13 +211,14 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const range = (xs: number[], digits: number) => `${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}`;
 
 const loadBefore = os.loadavg();
-let latencyRuns: Map<string, Record<string, unknown>[]>;
-let loadRuns: Map<string, Record<string, unknown>[]>;
+let latencyRuns: Map<string, Load[]>;
+let loadRuns: Map<string, Load[]>;
 try {
+  // Warm-up, untimed: the JIT of the server's request path and of each deployment's replica.
+  for (const d of ['unbatched', 'batched', 'logged']) await wrk(infer(d), CONCURRENCY, 1, true);
   latencyRuns = await runAll(latencyVariants);
   loadRuns = await runAll(loadVariants);
 } finally {
-  agent.destroy();
   await session.release();
   server.child.kill('SIGTERM');
   await new Promise((resolve) => server.child.once('exit', resolve));
@@ -184,19 +226,22 @@ try {
 }
 const loadAfter = os.loadavg();
 
-const lat = (name: string, key: keyof Latency) => (latencyRuns.get(name) ?? []).map((r) => (r.latency as Latency)[key]);
+const lat = (name: string, key: keyof Latency) => (latencyRuns.get(name) ?? []).map((r) => r.latency[key]);
+const cpu = (runs: Map<string, Load[]>, name: string) => (runs.get(name) ?? []).map((r) => r.serverCpuUs);
 const base = latencyVariants[0]?.name as string;
 const added = (name: string, key: keyof Latency) => lat(name, key).map((v, i) => v - (lat(base, key)[i] as number));
-const load = (name: string, pick: (r: Record<string, unknown>) => number) => (loadRuns.get(name) ?? []).map(pick);
-const rps = (r: Record<string, unknown>) => r.rps as number;
-const p95 = (r: Record<string, unknown>) => (r.latency as Latency).p95;
+const load = (name: string, pick: (r: Load) => number) => (loadRuns.get(name) ?? []).map(pick);
+const rps = (r: Load) => r.rps;
+const p95 = (r: Load) => r.latency.p95;
 const [unbatchedName, batchedName] = loadVariants.map((v) => v.name) as [string, string];
 const throughputRatio = load(batchedName, rps).map((v, i) => v / (load(unbatchedName, rps)[i] as number));
 const p95Ratio = load(batchedName, p95).map((v, i) => v / (load(unbatchedName, p95)[i] as number));
+const inferName = latencyVariants[2]?.name as string;
 
 const summary = {
   benchmark: 'deploy-onnx-http',
   model: 'digits_mlp.onnx',
+  client: 'wrk -t1',
   machine: { cpus: os.cpus().length, loadavgBefore: loadBefore, loadavgAfter: loadAfter },
   settings: {
     iterations: ITERATIONS,
@@ -208,7 +253,12 @@ const summary = {
   latency: Object.fromEntries(
     latencyVariants.map((v) => [
       v.name,
-      { p50: median(lat(v.name, 'p50')), mean: median(lat(v.name, 'mean')), p95: median(lat(v.name, 'p95')) },
+      {
+        p50: median(lat(v.name, 'p50')),
+        mean: median(lat(v.name, 'mean')),
+        p95: median(lat(v.name, 'p95')),
+        serverCpuUsPerRequest: median(cpu(latencyRuns, v.name)),
+      },
     ]),
   ),
   addedLatencyMs: Object.fromEntries(
@@ -221,16 +271,17 @@ const summary = {
       v.name,
       {
         rps: median(load(v.name, rps)),
-        p50: median(load(v.name, (r) => (r.latency as Latency).p50)),
+        p50: median(load(v.name, (r) => r.latency.p50)),
         p95: median(load(v.name, p95)),
-        p99: median(load(v.name, (r) => (r.latency as Latency).p99)),
-        ...(v.name === batchedName ? { meanBatchRows: median(load(v.name, (r) => r.meanBatchRows as number)) } : {}),
+        p99: median(load(v.name, (r) => r.latency.p99)),
+        serverCpuUsPerRequest: median(cpu(loadRuns, v.name)),
+        ...(v.name === batchedName ? { meanBatchRows: median(meanBatchRows) } : {}),
       },
     ]),
   ),
   batchedVsUnbatched: { throughput: median(throughputRatio), p95: median(p95Ratio) },
   targets: {
-    addedLatencyP50Le0_3ms: median(added(latencyVariants[2]?.name as string, 'p50')) <= 0.3,
+    addedLatencyP50Le0_3ms: median(added(inferName, 'p50')) <= 0.3,
     throughputGe2x: median(throughputRatio) >= 2,
     p95Le1_5x: median(p95Ratio) <= 1.5,
   },
@@ -240,23 +291,30 @@ if (opts.json) {
   console.log(JSON.stringify(summary, null, 2));
 } else {
   console.log(
-    `deploy-onnx-http: digits MLP over KServe v2 REST, ${os.cpus().length} CPUs, load ${loadBefore[0]?.toFixed(2)}`,
+    `deploy-onnx-http: digits MLP over KServe v2 REST, wrk -t1, ${os.cpus().length} CPUs, load ${loadBefore.map((l) => l.toFixed(2)).join(' ')} -> ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`,
   );
-  console.log(`(a) concurrency 1, ${ITERATIONS} requests x${REPEAT} (median run; range)`);
+  console.log(`(a) concurrency 1, ${SECONDS} s (in process: ${ITERATIONS} calls) x${REPEAT} (median run; range)`);
   for (const v of latencyVariants) {
     const extra =
       v.name === base
         ? ''
-        : `  added p50 ${median(added(v.name, 'p50')).toFixed(3)} ms (${range(added(v.name, 'p50'), 3)})`;
+        : `  added p50 ${median(added(v.name, 'p50')).toFixed(3)} ms (${range(added(v.name, 'p50'), 3)})  server CPU ${median(cpu(latencyRuns, v.name)).toFixed(0)} µs/req`;
     console.log(
       `  ${v.name.padEnd(38)} p50 ${median(lat(v.name, 'p50')).toFixed(3)} ms  mean ${median(lat(v.name, 'mean')).toFixed(3)} ms  p95 ${median(lat(v.name, 'p95')).toFixed(3)} ms${extra}`,
     );
   }
   console.log(`(b) concurrency ${CONCURRENCY}, ${SECONDS} s x${REPEAT}`);
   for (const v of loadVariants) {
-    const s = summary.load[v.name] as { rps: number; p50: number; p95: number; p99: number; meanBatchRows?: number };
+    const s = summary.load[v.name] as {
+      rps: number;
+      p50: number;
+      p95: number;
+      p99: number;
+      serverCpuUsPerRequest: number;
+      meanBatchRows?: number;
+    };
     console.log(
-      `  ${v.name.padEnd(38)} ${s.rps.toFixed(0)} req/s (${range(load(v.name, rps), 0)})  p50 ${s.p50.toFixed(2)} ms  p95 ${s.p95.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms${s.meanBatchRows === undefined ? '' : `  mean batch ${s.meanBatchRows.toFixed(1)} rows`}`,
+      `  ${v.name.padEnd(38)} ${s.rps.toFixed(0)} req/s (${range(load(v.name, rps), 0)})  p50 ${s.p50.toFixed(2)} ms  p95 ${s.p95.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms  server CPU ${s.serverCpuUsPerRequest.toFixed(0)} µs/req${s.meanBatchRows === undefined ? '' : `  mean batch ${s.meanBatchRows.toFixed(1)} rows`}`,
     );
   }
   console.log(

@@ -1,12 +1,14 @@
 // EvalKit classification metrics with bootstrap confidence intervals over --rows binary predictions (default
 // 1,000,000; labels 0/1, probabilities in [0, 1] with --decimals 3, or 'full' for all distinct): all the point metrics
 // (accuracy, per-class precision/recall/F1, macro/weighted, ROC AUC, PR AUC, log loss, confusion matrix,
-// calibration), then percentile intervals of accuracy, F1, ROC AUC, PR AUC and log loss from --resamples exact
-// multinomial resamples (default 1,000), on --threads worker threads (default 2; 0 runs them on this thread).
-// With few distinct (score, class) cells a resample is a multinomial draw over the cells; with distinct scores
-// it is n row draws (see #platform/evaluation/bootstrap), so --decimals full is the slow case.
+// calibration), then percentile intervals of accuracy, F1, ROC AUC, PR AUC and log loss from --resamples seeded
+// resamples (default 1,000), on --threads worker threads (default 2; 0 runs them on this thread).
+// With few distinct (score, class) cells a resample is an exact multinomial draw over the cells; with distinct
+// scores (--decimals full) it gives every row a Poisson(1) weight, all the resamples of a thread walking the sorted
+// rows together piece by piece (see #platform/evaluation/bootstrap).
 // Times are wall-clock from the arrays in memory to the intervals; 'cold' includes starting the worker threads
-// (from source, each registers tsx first), 'warm' reuses them. Target: ≤ 5 s on a 2-core machine.
+// (from source, each registers tsx first), 'warm' reuses them. CPU is the whole process's (all threads) over the
+// run, steadier than wall time on a shared machine. Target: ≤ 5 s on a 2-core machine.
 //   npx tsx bench/evalkit-metrics.ts [--rows 1000000] [--resamples 1000] [--decimals 3|full] [--threads 2]
 //                                    [--repeat 3] [--json]
 import os from 'node:os';
@@ -63,6 +65,8 @@ interface Run {
   prepareSeconds: number;
   metricsSeconds: number;
   bootstrapSeconds: number;
+  /** CPU time of the whole process (every thread, the bootstrap workers included) over the run. */
+  cpuSeconds: number;
   cold: boolean;
 }
 
@@ -71,6 +75,7 @@ const runs: Run[] = [];
 let intervals: Record<ClassificationHeadline, ConfidenceInterval> | undefined;
 let point: ReturnType<typeof metricsOfPrepared> | undefined;
 for (let r = 0; r < REPEAT; r++) {
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const prepared = prepareClassification({
     labels: data.labels,
@@ -87,11 +92,13 @@ for (let r = 0; r < REPEAT; r++) {
     ...(runner ? { runner, parts: THREADS } : {}),
   });
   const t3 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
   runs.push({
     totalSeconds: (t3 - t0) / 1000,
     prepareSeconds: (t1 - t0) / 1000,
     metricsSeconds: (t2 - t1) / 1000,
     bootstrapSeconds: (t3 - t2) / 1000,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     cold: r === 0 && pool !== null,
   });
 }
@@ -123,12 +130,14 @@ if (opts.json) {
       `${RESAMPLES} bootstrap resamples, ` +
       `${THREADS ? `${THREADS} worker threads` : 'this thread'}; load average ${load(loadBefore)} before, ${load(loadAfter)} after`,
   );
-  console.log('  run    total s   prepare s   metrics s   bootstrap s');
+  console.log('  run    total s   prepare s   metrics s   bootstrap s   CPU s');
   runs.forEach((r, i) =>
     console.log(
       `  ${String(i + 1).padEnd(2)}${r.cold ? 'cold' : 'warm'} ${r.totalSeconds.toFixed(2).padStart(8)} ${r.prepareSeconds
         .toFixed(2)
-        .padStart(11)} ${r.metricsSeconds.toFixed(2).padStart(11)} ${r.bootstrapSeconds.toFixed(2).padStart(13)}`,
+        .padStart(
+          11,
+        )} ${r.metricsSeconds.toFixed(2).padStart(11)} ${r.bootstrapSeconds.toFixed(2).padStart(13)} ${r.cpuSeconds.toFixed(2).padStart(7)}`,
     ),
   );
   console.log(

@@ -9,7 +9,8 @@ async function messages(filePath: string, code: string): Promise<string[]> {
   return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
 }
 
-describe('import boundaries', () => {
+// The first lint loads ESLint's config and plugins: seconds on a busy 2-core machine, past vitest's 5 s default.
+describe('import boundaries', { timeout: 30_000 }, () => {
   it('keep Node, electron and our other code out of src/shared', async () => {
     const found = await messages(
       'src/shared/x.ts',

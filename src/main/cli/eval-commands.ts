@@ -1,6 +1,9 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import {
   INTERVAL_KEY_OF_METRIC,
+  type Benchmark,
+  type BenchmarkInput,
   type Evaluation,
   type EvaluationInput,
   type EvaluationSummary,
@@ -8,6 +11,16 @@ import {
   type Gate,
   type GateInput,
 } from '#shared/contracts/evalkit-evaluations';
+import type {
+  DiffPart,
+  LlmCell,
+  LlmRun,
+  LlmRunSummary,
+  LlmSuite,
+  LlmSuiteInput,
+  LlmSuiteSummary,
+} from '#shared/contracts/evalkit-llm';
+import { AppError } from '#shared/errors';
 import type { Connection } from './connection';
 import { formatTime, printTable } from './output';
 import { waitForTask } from './task-commands';
@@ -127,11 +140,285 @@ function gateRow(g: Gate) {
   return { id: g.id, model: g.model, alias: g.alias ?? '(every alias)', gate: `${g.metric} ${g.op} ${g.value}` };
 }
 
+/** A file's suite, saved under its name: created, or replacing the suite of that name. */
+async function saveSuiteFile(c: Connection, file: string): Promise<{ suite: LlmSuite; replaced: boolean }> {
+  let spec: LlmSuiteInput;
+  try {
+    spec = JSON.parse(readFileSync(file, 'utf8')) as LlmSuiteInput;
+  } catch (err) {
+    throw AppError.invalid('suite', `${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  try {
+    return { suite: await c.client.call('llmSuites.create', spec), replaced: false };
+  } catch (err) {
+    if (!(err instanceof AppError && err.code === 'CONFLICT')) throw err;
+    return { suite: await c.client.call('llmSuites.update', { ...spec, suite: spec.name }), replaced: true };
+  }
+}
+
+function llmRunRow(r: LlmRunSummary) {
+  return {
+    id: r.id,
+    suite: r.suite,
+    state: r.state,
+    models: r.models.join(', '),
+    cells: `${r.done}/${r.cellCount}`,
+    passed: r.passed,
+    created: formatTime(r.createdAt),
+  };
+}
+
+function llmSuiteRow(s: LlmSuiteSummary) {
+  return {
+    name: s.name,
+    id: s.id,
+    prompts: s.prompts,
+    cases: s.cases,
+    updated: formatTime(s.updatedAt),
+    description: s.description || null,
+  };
+}
+
+const caseLabel = (run: LlmRun, index: number) => run.cases[index]?.name ?? `#${index}`;
+const columnLabel = (prompt: string, model: string) => `${prompt} × ${model}`;
+
+function cellText(cell: LlmCell | undefined): string {
+  if (!cell) return '-';
+  if (cell.error !== null) return 'error';
+  return cell.passed ? 'pass' : 'FAIL';
+}
+
+/** A word diff inline: `[-removed-]{+added+}`, as `wdiff` writes it. */
+function diffText(diff: readonly DiffPart[]): string {
+  return diff
+    .map((part) => (part.op === 'same' ? part.text : part.op === 'removed' ? `[-${part.text}-]` : `{+${part.text}+}`))
+    .join('');
+}
+
+/** The run's fields, the pass/fail matrix (a row per case, a column per prompt × model), and why cells failed. */
+function printLlmRun(run: LlmRun): void {
+  const fields: [string, string | number | null][] = [
+    ['id', run.id],
+    ['suite', run.suite],
+    ['state', run.state],
+    ['reason', run.reason],
+    ['models', run.models.join(', ')],
+    ['cells', `${run.done} of ${run.cellCount} done, ${run.passed} passed`],
+    ['created', formatTime(run.createdAt)],
+    ['finished', formatTime(run.finishedAt)],
+  ];
+  for (const [label, value] of fields) if (value !== null) console.log(`${label.padEnd(8)} ${value}`);
+  console.log('');
+  const columns = run.totals.map((t) => ({ ...t, label: columnLabel(t.prompt, t.model) }));
+  const at = (prompt: string, model: string, index: number) =>
+    run.cells.find((c) => c.prompt === prompt && c.model === model && c.case === index);
+  printTable(
+    [
+      ...run.cases.map((_, index) => ({
+        case: caseLabel(run, index),
+        ...Object.fromEntries(columns.map((col) => [col.label, cellText(at(col.prompt, col.model, index))])),
+      })),
+      {
+        case: 'passed',
+        ...Object.fromEntries(columns.map((col) => [col.label, `${col.passed}/${run.cases.length}`])),
+      },
+    ],
+    'no cases',
+  );
+  const failed = run.cells.filter((c) => !c.passed);
+  if (failed.length === 0) return;
+  console.log('\nfailures');
+  for (const cell of failed) {
+    const why =
+      cell.error ??
+      cell.assertions
+        .filter((a) => !a.passed)
+        .map((a) => `${a.type}: ${a.reason}`)
+        .join('; ');
+    console.log(`${columnLabel(cell.prompt, cell.model)} × ${caseLabel(run, cell.case)}: ${why}`);
+    if (cell.diff && cell.diff.some((part) => part.op !== 'same')) console.log(`  diff: ${diffText(cell.diff)}`);
+  }
+}
+
+/** `aidos eval llm …`: LLM eval suites run over prompts × chat deployments × cases. */
+function addLlmEvalCommands(evalCmd: Command, ctx: CliContext): void {
+  const llm = evalCmd
+    .command('llm')
+    .description('LLM evals: suites of cases with assertions, run over prompts × GGUF chat deployments');
+  llm
+    .command('run <suite>')
+    .description(
+      'run a suite (a JSON file, saved under its name first, replacing a suite of that name; or a saved ' +
+        "suite's name or id) on chat deployments; waits with a progress bar and prints the pass/fail matrix " +
+        '(exit 1 if the run failed or any cell did not pass)',
+    )
+    .requiredOption(
+      '-m, --model <deployment>',
+      'a GGUF chat deployment, one column per prompt (repeat for more)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option('--no-wait', 'print the queued run and return')
+    .action(async (ref: string, o: { model: string[]; wait: boolean }) => {
+      const c = ctx.conn();
+      let suite = ref;
+      if (ref.endsWith('.json') || existsSync(ref)) {
+        const saved = await saveSuiteFile(c, ref);
+        suite = saved.suite.id;
+        if (!ctx.json())
+          console.error(`${saved.replaced ? 'replaced' : 'saved'} suite ${saved.suite.name} from ${ref}`);
+      }
+      const created = await c.client.call('llmRuns.create', { suite, models: o.model });
+      if (!o.wait) {
+        ctx.out(created, () => console.log(`LLM eval run ${created.id} ${created.state}`));
+        return;
+      }
+      await waitForTask(c, created.jobId, !ctx.json());
+      const run = await c.client.call('llmRuns.get', { id: created.id });
+      ctx.out(run, () => printLlmRun(run));
+      if (run.state !== 'succeeded' || run.passed < run.cellCount) process.exitCode = 1;
+    });
+  llm
+    .command('list')
+    .description('list LLM eval runs, newest first')
+    .option('--suite <suite>', 'only of this suite (name or id)')
+    .option('-n, --limit <n>', 'how many (default 50)', wholeNumber('--limit'), 50)
+    .action(async (o: { suite?: string; limit: number }) => {
+      const list = await ctx.conn().client.call('llmRuns.list', { suite: o.suite, limit: o.limit });
+      ctx.out(list, () => printTable(list.items.map(llmRunRow), 'no LLM eval runs'));
+    });
+  llm
+    .command('show <id>')
+    .description('show an LLM eval run: the pass/fail matrix of cases × prompt × model, and why cells failed')
+    .action(async (id: string) => {
+      const run = await ctx.conn().client.call('llmRuns.get', { id });
+      ctx.out(run, () => printLlmRun(run));
+    });
+  llm
+    .command('suites')
+    .description('list LLM eval suites')
+    .action(async () => {
+      const list = await ctx.conn().client.call('llmSuites.list', {});
+      ctx.out(list, () =>
+        printTable(
+          list.items.map(llmSuiteRow),
+          'no LLM eval suites (run one from a file: aidos eval llm run suite.json)',
+        ),
+      );
+    });
+}
+
+const ms = (value: number) => Number(value.toPrecision(4)).toString();
+
+function benchmarkModel(b: Benchmark): string | null {
+  return b.model === null ? null : `${b.model} v${b.modelVersion}`;
+}
+
+function benchmarkRow(b: Benchmark) {
+  return {
+    id: b.id,
+    state: b.state,
+    deployment: b.deployment,
+    model: benchmarkModel(b),
+    clients: b.concurrency,
+    seconds: b.durationSeconds,
+    requests: b.requests,
+    errors: b.errors,
+    'req/s': b.throughput === null ? null : ms(b.throughput),
+    'p50 ms': b.latencyMs ? ms(b.latencyMs.p50) : null,
+    'p95 ms': b.latencyMs ? ms(b.latencyMs.p95) : null,
+    'p99 ms': b.latencyMs ? ms(b.latencyMs.p99) : null,
+    created: formatTime(b.createdAt),
+  };
+}
+
+function printBenchmark(b: Benchmark): void {
+  const latency = b.latencyMs;
+  const fields: [string, string | number | null][] = [
+    ['id', b.id],
+    ['state', b.state],
+    ['reason', b.reason],
+    ['deployment', `${b.deployment} (${b.runtime})`],
+    ['model', benchmarkModel(b)],
+    ['endpoint', b.endpoint],
+    ['load', `${b.concurrency} client${b.concurrency === 1 ? '' : 's'} for ${b.durationSeconds} s`],
+    ['requests', b.requests === null ? null : `${b.requests} answered, ${b.errors ?? 0} failed`],
+    ['first error', b.firstError],
+    ['throughput', b.throughput === null ? null : `${ms(b.throughput)} requests/s`],
+    [
+      'latency',
+      latency
+        ? `mean ${ms(latency.mean)} ms, p50 ${ms(latency.p50)}, p95 ${ms(latency.p95)}, p99 ${ms(latency.p99)}, max ${ms(latency.max)}`
+        : null,
+    ],
+    ['created', formatTime(b.createdAt)],
+    ['finished', formatTime(b.finishedAt)],
+  ];
+  for (const [label, value] of fields) if (value !== null) console.log(`${label.padEnd(11)} ${value}`);
+}
+
+/** `aidos eval bench …`: load benchmarks of deployments, stored with the model version they served. */
+function addBenchCommands(evalCmd: Command, ctx: CliContext): void {
+  const bench = evalCmd
+    .command('bench')
+    .description(
+      'load a deployment over HTTP as users do (KServe v2 infer for ONNX and TF.js, chat completions for GGUF) ' +
+        'and report throughput and latency percentiles; waits with a progress bar (exit 1 if it failed). ' +
+        "'bench list' and 'bench show <id>' read stored benchmarks",
+    )
+    .argument('<deployment>', 'the deployment (name or id)')
+    .option('-c, --concurrency <n>', 'clients sending requests back to back (default 4)', wholeNumber('--concurrency'))
+    .option('-d, --duration <seconds>', 'how long to load it (default 10)', decimal('--duration'))
+    .option('--prompt <text>', "GGUF: every request's user message (default 'Say hello.')")
+    .option('--max-tokens <n>', 'GGUF: tokens each answer may have (default 16)', wholeNumber('--max-tokens'))
+    .option('--no-wait', 'print the queued benchmark and return')
+    .action(
+      async (
+        deployment: string,
+        o: { concurrency?: number; duration?: number; prompt?: string; maxTokens?: number; wait: boolean },
+      ) => {
+        const c = ctx.conn();
+        const input: BenchmarkInput = {
+          deployment,
+          ...(o.concurrency === undefined ? {} : { concurrency: o.concurrency }),
+          ...(o.duration === undefined ? {} : { durationSeconds: o.duration }),
+          ...(o.prompt === undefined ? {} : { prompt: o.prompt }),
+          ...(o.maxTokens === undefined ? {} : { maxTokens: o.maxTokens }),
+        };
+        const created = await c.client.call('benchmarks.create', input);
+        if (!o.wait) {
+          ctx.out(created, () => console.log(`benchmark ${created.id} ${created.state}`));
+          return;
+        }
+        await waitForTask(c, created.jobId, !ctx.json());
+        const done = await c.client.call('benchmarks.get', { id: created.id });
+        ctx.out(done, () => printBenchmark(done));
+        if (done.state !== 'succeeded') process.exitCode = 1;
+      },
+    );
+  bench
+    .command('list [deployment]')
+    .description('list benchmarks (of one deployment), newest first, with the model version each served')
+    .option('-n, --limit <n>', 'how many (default 50)', wholeNumber('--limit'), 50)
+    .action(async (deployment: string | undefined, o: { limit: number }) => {
+      const list = await ctx.conn().client.call('benchmarks.list', { deployment, limit: o.limit });
+      ctx.out(list, () => printTable(list.items.map(benchmarkRow), 'no benchmarks'));
+    });
+  bench
+    .command('show <id>')
+    .description('show a benchmark: the load, requests, throughput and latency percentiles')
+    .action(async (id: string) => {
+      const b = await ctx.conn().client.call('benchmarks.get', { id });
+      ctx.out(b, () => printBenchmark(b));
+    });
+}
+
 /** `aidos eval …`: evaluation runs of model versions and deployments on dataset versions, and gates. */
 export function addEvalCommands(program: Command, ctx: CliContext): void {
   const evalCmd = program
     .command('eval')
-    .description('evaluate model versions and deployments on dataset versions; gates before alias moves');
+    .description(
+      'evaluate model versions and deployments on dataset versions; gates before alias moves; LLM evals; load benchmarks',
+    );
   evalCmd
     .command('run')
     .description(
@@ -263,4 +550,6 @@ export function addEvalCommands(program: Command, ctx: CliContext): void {
       });
       if (!status.passed) process.exitCode = 1;
     });
+  addLlmEvalCommands(evalCmd, ctx);
+  addBenchCommands(evalCmd, ctx);
 }

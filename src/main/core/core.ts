@@ -108,6 +108,7 @@ export async function startCore(config: Config, options: { listen?: boolean } = 
       logger,
       metrics,
       sysinfo,
+      workers,
       serverUrl: () => url,
     };
 

@@ -7,6 +7,7 @@ import type { Metrics } from '#platform/metrics';
 import type { JobHandler, JobQueue } from '#platform/queue';
 import type { SystemInfo } from '#platform/sysinfo';
 import type { UploadStore } from '#platform/uploads';
+import type { WorkerPool } from '#platform/worker-pool';
 import type { ForeignApi, MountedRoutes } from '#gateway/routes';
 
 /** What the platform layer offers services; each service names the parts it uses and gets only those. */
@@ -20,6 +21,8 @@ export interface PlatformDeps {
   logger: Logger;
   metrics: Metrics;
   sysinfo: SystemInfo;
+  /** The core's worker threads (src/workers entries), for CPU-heavy work off the API thread. */
+  workers: WorkerPool;
   /** The URL the core serves on ('' until it listens): what processes it starts use to reach it. */
   serverUrl(): string;
 }

@@ -78,9 +78,24 @@ export function isStreamReply(value: unknown): value is StreamReply {
   return typeof value === 'object' && value !== null && (value as { streamReply?: unknown }).streamReply === true;
 }
 
+/** A JSON reply (status 200) with headers of its own: a foreign route returns it from `jsonReply`. */
+export interface JsonReply {
+  readonly jsonReply: true;
+  headers: Readonly<Record<string, string>>;
+  body: unknown;
+}
+
+export function jsonReply(body: unknown, headers: Readonly<Record<string, string>>): JsonReply {
+  return { jsonReply: true, headers, body };
+}
+
+export function isJsonReply(value: unknown): value is JsonReply {
+  return typeof value === 'object' && value !== null && (value as { jsonReply?: unknown }).jsonReply === true;
+}
+
 /**
- * A route of another product's wire protocol: it answers JSON (status 200), for downloads a `RawReply`, or for
- * streams a `StreamReply`.
+ * A route of another product's wire protocol: it answers JSON (status 200; with headers of its own, a `JsonReply`),
+ * for downloads a `RawReply`, or for streams a `StreamReply`.
  */
 export interface ForeignRoute {
   method: HttpMethod;

@@ -291,7 +291,7 @@ function Overview({
     <div className="space-y-4">
       {statsError ? <ErrorBanner error={statsError} title="The figures are not updating" /> : null}
       <StatTiles stats={stats} onnx={isTensorRuntime(d.runtime)} />
-      <StatsCharts history={history} tokens={d.runtime === 'gguf'} />
+      <StatsCharts history={history} deployment={d} />
       <TrafficCard key={JSON.stringify(d.traffic)} deployment={d} stats={stats} />
       <div className="grid grid-cols-1 gap-4 xl:grid-cols-2">
         <StateCard deployment={d} />
@@ -399,7 +399,10 @@ function StateCard({ deployment: d }: { deployment: Deployment }) {
               {d.estimate.vramBytes > 0 && ` · ${formatBytes(d.estimate.vramBytes)} VRAM`}
               <Muted>
                 {' '}
-                · estimated for {formatCount(d.estimate.contextSize)} tokens of context
+                {/* Only GGUF models have a context; ONNX and TF.js estimates are per replica. */}
+                {d.runtime === 'gguf'
+                  ? `· estimated for ${formatCount(d.estimate.contextSize)} tokens of context`
+                  : `· estimated for ${d.maxReplicas} ${d.maxReplicas === 1 ? 'replica' : 'replicas'}`}
                 {d.estimate.gpuLayers > 0 && `, ${d.estimate.gpuLayers} layers on the GPU`}
               </Muted>
             </>

@@ -5,7 +5,8 @@ import { Card, cx, EmptyState, Muted } from '../components/ui';
 import { formatMetric } from '../experiments/charts';
 import { formatTime } from '../lib/format';
 import { useEffectiveTheme } from '../lib/theme';
-import { formatMs, ratesOf, type StatsSample } from './stats';
+import type { Deployment } from '#shared/contracts/deploy';
+import { formatMs, ratesOf, versionRatesOf, type RateSeries, type StatsSample, type VersionRates } from './stats';
 import { useWidth } from '../lib/hooks';
 
 const CHART_HEIGHT = 170;
@@ -16,15 +17,24 @@ interface Line {
   label: string;
   color: string;
   values: (number | null)[];
+  /** A version's second line (its errors, its p95): named by the chart's key, not in the legend. */
+  dashed?: boolean;
 }
 
-/**
- * The live charts of a deployment's traffic, from the stats samples the page polls: requests (and errors) per
- * second, latency percentiles of the last 1,000 requests, and generated tokens per second.
- */
-export function StatsCharts({ history, tokens }: { history: readonly StatsSample[]; tokens: boolean }) {
-  const rates = useMemo(() => ratesOf(history), [history]);
-  const charts: { title: string; unit: (v: number) => string; lines: Line[] }[] = [
+interface Chart {
+  title: string;
+  unit: (v: number) => string;
+  lines: Line[];
+  /** With a line per version: what its solid and its dashed line show. */
+  key?: { solid: string; dashed: string };
+}
+
+/** A version's colour: the role chips' (TrafficCard) hues. */
+const ROLE_COLOR: Record<VersionRates['role'], string> = { main: '#6366f1', canary: '#f59e0b', shadow: '#0ea5e9' };
+
+/** The deployment's own figures: requests and errors, p50 and p95, generated tokens. */
+function deploymentCharts(rates: RateSeries, tokens: boolean): Chart[] {
+  return [
     {
       title: 'Requests / s',
       unit: (v) => formatMetric(v),
@@ -52,6 +62,50 @@ export function StatsCharts({ history, tokens }: { history: readonly StatsSample
         ]
       : []),
   ];
+}
+
+/** The same charts with a line per model version while a canary or shadow is set, a colour per version. */
+function versionCharts(versions: VersionRates[], tokens: boolean): Chart[] {
+  const solid = (pick: (v: VersionRates) => (number | null)[]) =>
+    versions.map((v) => ({ label: v.label, color: ROLE_COLOR[v.role], values: pick(v) }));
+  const dashed = (suffix: string, pick: (v: VersionRates) => (number | null)[]) =>
+    versions.map((v) => ({ label: `${v.label} ${suffix}`, color: ROLE_COLOR[v.role], values: pick(v), dashed: true }));
+  return [
+    {
+      title: 'Requests / s',
+      unit: (v) => formatMetric(v),
+      lines: [...solid((v) => v.requestsPerSecond), ...dashed('errors', (v) => v.errorsPerSecond)],
+      key: { solid: 'requests', dashed: 'errors' },
+    },
+    {
+      title: 'Latency',
+      unit: (v) => formatMs(v),
+      lines: [...solid((v) => v.p50), ...dashed('p95', (v) => v.p95)],
+      key: { solid: 'p50', dashed: 'p95' },
+    },
+    ...(tokens
+      ? [{ title: 'Tokens / s', unit: (v: number) => formatMetric(v), lines: solid((v) => v.tokensPerSecond) }]
+      : []),
+  ];
+}
+
+/**
+ * The live charts of a deployment's traffic, from the stats samples the page polls: requests (and errors) per
+ * second, latency percentiles of the last 1,000 requests, and generated tokens per second. While a canary or
+ * shadow is set, each chart has a line per model version, named in its legend ("v2 (canary 20%)").
+ */
+export function StatsCharts({
+  history,
+  deployment: d,
+}: {
+  history: readonly StatsSample[];
+  deployment: Pick<Deployment, 'runtime' | 'source' | 'traffic'>;
+}) {
+  const rates = useMemo(() => ratesOf(history), [history]);
+  const { source, traffic } = d;
+  const versions = useMemo(() => versionRatesOf(history, { source, traffic }), [history, source, traffic]);
+  const tokens = d.runtime === 'gguf';
+  const charts = versions.length > 0 ? versionCharts(versions, tokens) : deploymentCharts(rates, tokens);
   return (
     <div
       className={cx('grid grid-cols-1 gap-3', charts.length === 3 ? 'lg:grid-cols-3' : 'lg:grid-cols-2')}
@@ -64,13 +118,28 @@ export function StatsCharts({ history, tokens }: { history: readonly StatsSample
           bodyClassName="px-2 pt-2 pb-1"
           data-testid="deployment-chart"
           actions={
-            <span className="flex items-center gap-3 text-[11px]">
-              {c.lines.map((l) => (
-                <span key={l.label} className="flex items-center gap-1.5 text-zinc-500 dark:text-zinc-400">
-                  <span className="inline-block h-0.5 w-3 rounded" style={{ background: l.color }} />
-                  {l.label}
-                </span>
-              ))}
+            <span className="flex flex-wrap items-center justify-end gap-x-3 gap-y-0.5 text-[11px]">
+              {c.lines
+                .filter((l) => !l.dashed)
+                .map((l) => (
+                  <span
+                    key={l.label}
+                    className="flex items-center gap-1.5 text-zinc-500 dark:text-zinc-400"
+                    data-testid="chart-series"
+                  >
+                    <span className="inline-block h-0.5 w-3 rounded" style={{ background: l.color }} />
+                    {l.label}
+                  </span>
+                ))}
+              {c.key &&
+                (['solid', 'dashed'] as const).map((style) => (
+                  <span key={style} className="flex items-center gap-1.5 text-zinc-400 dark:text-zinc-500">
+                    <span
+                      className={cx('inline-block w-3 border-t border-zinc-400', style === 'dashed' && 'border-dashed')}
+                    />
+                    {c.key?.[style]}
+                  </span>
+                ))}
             </span>
           }
         >
@@ -99,7 +168,7 @@ function TimeChart({ t, lines, format }: { t: number[]; lines: Line[]; format: (
   const data = useMemo(() => [t, ...lines.map((l) => l.values)] as uPlot.AlignedData, [t, lines]);
   const latest = useRef({ data, format });
   latest.current = { data, format };
-  const shape = lines.map((l) => `${l.label}:${l.color}`).join(',');
+  const shape = lines.map((l) => `${l.label}:${l.color}:${l.dashed ? 'dashed' : ''}`).join(',');
 
   useEffect(() => {
     const el = target.current;
@@ -136,6 +205,7 @@ function TimeChart({ t, lines, format }: { t: number[]; lines: Line[]; format: (
             label: l.label,
             stroke: l.color,
             width: 1.6,
+            ...(l.dashed ? { dash: [4, 3] } : {}),
             // Every point while there are few (a single reading draws no line), none once the line tells the story.
             points: { size: 4, show: (u: uPlot) => u.data[0].length <= 20 },
             spanGaps: false,
@@ -162,7 +232,7 @@ function TimeChart({ t, lines, format }: { t: number[]; lines: Line[]; format: (
 
   return (
     <div ref={box} style={{ minHeight: CHART_HEIGHT }}>
-      <div ref={target} data-testid="plot" data-points={t.length} />
+      <div ref={target} data-testid="plot" data-points={t.length} data-series={lines.map((l) => l.label).join('|')} />
     </div>
   );
 }

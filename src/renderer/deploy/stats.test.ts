@@ -8,12 +8,39 @@ import {
   playgroundKindOf,
   ratesOf,
   sampleOf,
+  versionRatesOf,
   type StatsSample,
 } from './stats';
 
 function sample(at: number, total: number, completionTokens = 0, errors = 0): StatsSample {
-  return { at, total, errors, completionTokens, p50: 10, p95: 20, ttft: null, inFlight: 0, queued: 0 };
+  return { at, total, errors, completionTokens, p50: 10, p95: 20, ttft: null, inFlight: 0, queued: 0, versions: [] };
 }
+
+/** A sample whose requests are split between versions: `[version, total, p50]` each. */
+function split(at: number, ...versions: [number, number, number][]): StatsSample {
+  const total = versions.reduce((n, [, count]) => n + count, 0);
+  return {
+    ...sample(at, total),
+    versions: versions.map(([version, count, p50]) => ({
+      version,
+      total: count,
+      errors: 0,
+      completionTokens: 0,
+      p50,
+      p95: p50 * 2,
+    })),
+  };
+}
+
+const source = (version: number) => ({
+  kind: 'model-version' as const,
+  model: 'digits',
+  version,
+  alias: null,
+  format: 'onnx',
+  path: '/m/digits.onnx',
+  sha256: null,
+});
 
 describe('ratesOf', () => {
   it('gives per-second rates between consecutive samples, at the later one', () => {
@@ -34,6 +61,35 @@ describe('ratesOf', () => {
   });
 });
 
+describe('versionRatesOf', () => {
+  const history = [split(0, [1, 0, 1]), split(2000, [1, 8, 1], [2, 2, 3]), split(4000, [1, 16, 1], [2, 6, 4])];
+
+  it('draws a line per version while a canary is set, named with its share', () => {
+    const lines = versionRatesOf(history, {
+      source: source(1),
+      traffic: { mode: 'canary', percent: 20, source: source(2) },
+    });
+    expect(lines.map((l) => [l.label, l.role])).toEqual([
+      ['v1', 'main'],
+      ['v2 (canary 20%)', 'canary'],
+    ]);
+    expect(lines[0]?.requestsPerSecond).toEqual([4, 4]);
+    // Version 2 had not served before the second sample: a gap, then its rate.
+    expect(lines[1]?.requestsPerSecond).toEqual([null, 2]);
+    expect(lines[1]?.p50).toEqual([3, 4]);
+    expect(lines[1]?.p95).toEqual([6, 8]);
+  });
+
+  it('names a shadow, and draws no version lines without a traffic split', () => {
+    const shadow = versionRatesOf(history, {
+      source: source(1),
+      traffic: { mode: 'shadow', percent: 100, source: source(2) },
+    });
+    expect(shadow.map((l) => l.label)).toEqual(['v1', 'v2 (shadow)']);
+    expect(versionRatesOf(history, { source: source(1), traffic: null })).toEqual([]);
+  });
+});
+
 describe('appendSample', () => {
   it('keeps the newest samples only and ignores a reading no newer than the last', () => {
     let history: StatsSample[] = [];
@@ -50,6 +106,15 @@ describe('appendSample', () => {
       tokens: { prompt: 10, completion: 30 },
       inFlight: 1,
       queued: 2,
+      versions: [
+        {
+          version: 1,
+          role: 'main',
+          requests: { total: 3, errors: 1, cancelled: 0 },
+          latencyMs: { p50: 5, p95: 9, p99: 9 },
+          tokens: { prompt: 10, completion: 30 },
+        },
+      ],
     } as unknown as DeploymentStats;
     expect(sampleOf(stats, 7)).toEqual({
       at: 7,
@@ -61,6 +126,7 @@ describe('appendSample', () => {
       ttft: 2,
       inFlight: 1,
       queued: 2,
+      versions: [{ version: 1, total: 3, errors: 1, completionTokens: 30, p50: 5, p95: 9 }],
     });
   });
 });

@@ -1,5 +1,6 @@
 import type { Deployment, DeploymentSource, DeploymentStats } from '#shared/contracts/deploy';
 import { isTensorRuntime } from './deploy-form';
+import { versionName } from './traffic';
 
 /**
  * The live charts' data: the stats endpoint gives totals since the app started and percentiles of the last 1,000
@@ -18,6 +19,18 @@ export interface StatsSample {
   ttft: number | null;
   inFlight: number;
   queued: number;
+  /** The same counters per model version (the main one, a canary or shadow, retired ones). */
+  versions: VersionSample[];
+}
+
+export interface VersionSample {
+  /** Null for a file deployment's only version. */
+  version: number | null;
+  total: number;
+  errors: number;
+  completionTokens: number;
+  p50: number | null;
+  p95: number | null;
 }
 
 /** How many samples a chart keeps: ten minutes at one every 2 s. */
@@ -34,6 +47,14 @@ export function sampleOf(stats: DeploymentStats, at: number): StatsSample {
     ttft: stats.timeToFirstTokenMs.p50,
     inFlight: stats.inFlight,
     queued: stats.queued,
+    versions: stats.versions.map((v) => ({
+      version: v.version,
+      total: v.requests.total,
+      errors: v.requests.errors,
+      completionTokens: v.tokens.completion,
+      p50: v.latencyMs.p50,
+      p95: v.latencyMs.p95,
+    })),
   };
 }
 
@@ -45,9 +66,8 @@ export function appendSample(history: readonly StatsSample[], sample: StatsSampl
   return next.length > max ? next.slice(next.length - max) : next;
 }
 
-export interface RateSeries {
-  /** Seconds since the epoch (uPlot's time axis). */
-  t: number[];
+/** Per-second rates and latencies, one value per point of `RateSeries.t`. */
+export interface Rates {
   requestsPerSecond: (number | null)[];
   errorsPerSecond: (number | null)[];
   tokensPerSecond: (number | null)[];
@@ -55,25 +75,83 @@ export interface RateSeries {
   p95: (number | null)[];
 }
 
+export interface RateSeries extends Rates {
+  /** Seconds since the epoch (uPlot's time axis). */
+  t: number[];
+}
+
+type Counters = Pick<StatsSample, 'total' | 'errors' | 'completionTokens' | 'p50' | 'p95'>;
+
+function emptyRates(): Rates {
+  return { requestsPerSecond: [], errorsPerSecond: [], tokensPerSecond: [], p50: [], p95: [] };
+}
+
+/** One point of `rates`: between `a` and `b`, `seconds` apart; all gaps when either reading is missing. */
+function pushRates(rates: Rates, a: Counters | undefined, b: Counters | undefined, seconds: number): void {
+  const rate = (from: number | undefined, to: number | undefined) =>
+    from === undefined || to === undefined || to < from || seconds <= 0 ? null : (to - from) / seconds;
+  rates.requestsPerSecond.push(rate(a?.total, b?.total));
+  rates.errorsPerSecond.push(rate(a?.errors, b?.errors));
+  rates.tokensPerSecond.push(rate(a?.completionTokens, b?.completionTokens));
+  rates.p50.push(b?.p50 ?? null);
+  rates.p95.push(b?.p95 ?? null);
+}
+
 /**
  * Per-second rates between consecutive samples, at the later one. A counter that went down (the app restarted)
  * gives a gap rather than a negative rate.
  */
 export function ratesOf(history: readonly StatsSample[]): RateSeries {
-  const out: RateSeries = { t: [], requestsPerSecond: [], errorsPerSecond: [], tokensPerSecond: [], p50: [], p95: [] };
+  const out: RateSeries = { t: [], ...emptyRates() };
   for (let i = 1; i < history.length; i++) {
     const a = history[i - 1] as StatsSample;
     const b = history[i] as StatsSample;
-    const seconds = (b.at - a.at) / 1000;
-    const rate = (from: number, to: number) => (to < from || seconds <= 0 ? null : (to - from) / seconds);
     out.t.push(b.at / 1000);
-    out.requestsPerSecond.push(rate(a.total, b.total));
-    out.errorsPerSecond.push(rate(a.errors, b.errors));
-    out.tokensPerSecond.push(rate(a.completionTokens, b.completionTokens));
-    out.p50.push(b.p50);
-    out.p95.push(b.p95);
+    pushRates(out, a, b, (b.at - a.at) / 1000);
   }
   return out;
+}
+
+/** One model version's line on the charts while a canary or shadow is set. */
+export interface VersionRates extends Rates {
+  version: number | null;
+  role: 'main' | 'canary' | 'shadow';
+  /** The legend's name: "v1", "v2 (canary 20%)", "v2 (shadow)". */
+  label: string;
+}
+
+/**
+ * The rates of `ratesOf` per model version, at the same points, for the versions the deployment serves now: the
+ * main one and its canary or shadow (a shadow's requests are the mirrored ones). None without a traffic split:
+ * the charts then draw the deployment's own figures. A version missing from a sample is a gap.
+ */
+export function versionRatesOf(
+  history: readonly StatsSample[],
+  d: Pick<Deployment, 'source' | 'traffic'>,
+): VersionRates[] {
+  const t = d.traffic;
+  if (!t) return [];
+  const versionOf = (source: DeploymentSource) => (source.kind === 'model-version' ? source.version : null);
+  const main = versionOf(d.source);
+  const second = versionOf(t.source);
+  const lines: VersionRates[] = [
+    { version: main, role: 'main', label: versionName({ version: main }), ...emptyRates() },
+    {
+      version: second,
+      role: t.mode,
+      label: `${versionName({ version: second })} (${t.mode === 'canary' ? `canary ${t.percent}%` : 'shadow'})`,
+      ...emptyRates(),
+    },
+  ];
+  for (let i = 1; i < history.length; i++) {
+    const a = history[i - 1] as StatsSample;
+    const b = history[i] as StatsSample;
+    for (const line of lines) {
+      const at = (s: StatsSample) => s.versions.find((v) => v.version === line.version);
+      pushRates(line, at(a), at(b), (b.at - a.at) / 1000);
+    }
+  }
+  return lines;
 }
 
 /** A latency for tables: "12 ms", "1.4 s", "—" for none. */

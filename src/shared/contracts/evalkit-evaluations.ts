@@ -424,3 +424,36 @@ export const evaluationEvents = {
   /** A benchmark was created or changed state. */
   'evalkit.benchmark.updated': z.object({ benchmark: Benchmark }),
 } as const;
+
+/**
+ * The metrics of an evaluation run are computed off the API thread, in the worker entry `evaluation-metrics`
+ * (src/workers/evaluation-metrics.ts), by its one job type. The predictions travel as columns (typed arrays are
+ * copied in one piece, where a million prediction objects would be cloned one by one on the API thread).
+ */
+export const EVALUATION_METRICS_WORKER = 'evaluation-metrics';
+export const EVALUATION_REPORT_JOB = 'evaluation.report';
+
+/** A model's predictions, one entry per row. */
+export type PredictionColumns =
+  /** Classifiers: the predicted label and, per class (sorted), the probabilities. */
+  | { kind: 'classification'; classes: string[]; labels: string[]; probabilities: Float64Array[] }
+  | { kind: 'regression'; values: Float64Array };
+
+/** The `evaluation.report` job: the target (and slice) column as read, and the predictions of the same rows. */
+export interface EvaluationReportJob {
+  /** The target column's values as read (null: missing). */
+  target: { name: string; values: (string | null)[] };
+  predictions: PredictionColumns;
+  /** As asked; checked against what the model predicts. */
+  task: EvaluationTask | null;
+  slice: { name: string; values: (string | null)[] } | null;
+  resamples: number;
+  confidence: number;
+}
+
+export interface EvaluationReportResult {
+  task: EvaluationTask;
+  /** The headline metrics by the names gates and ModelHub use. */
+  metrics: Record<string, number | null>;
+  report: EvaluationReport;
+}

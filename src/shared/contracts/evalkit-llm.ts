@@ -76,10 +76,47 @@ export function jsonSchemaProblem(schema: unknown, at: string[] = []): { path: s
 }
 
 /**
+ * The first `enum` or `const` value in `schema` that is not a string, number, boolean or null (a grammar cannot
+ * produce one), with the path to it.
+ */
+function nonScalarLiteral(
+  schema: Record<string, unknown>,
+  at: string[] = [],
+): { path: string[]; message: string } | null {
+  const scalar = (v: unknown) => v === null || ['string', 'number', 'boolean'].includes(typeof v);
+  if (Array.isArray(schema.enum) && !schema.enum.every(scalar))
+    return { path: [...at, 'enum'], message: 'values must be strings, numbers, booleans or null' };
+  if ('const' in schema && !scalar(schema.const))
+    return { path: [...at, 'const'], message: 'must be a string, number, boolean or null' };
+  for (const [name, sub] of Object.entries((schema.properties as Record<string, Record<string, unknown>>) ?? {})) {
+    const problem = nonScalarLiteral(sub, [...at, 'properties', name]);
+    if (problem) return problem;
+  }
+  return isPlainObject(schema.items) ? nonScalarLiteral(schema.items, [...at, 'items']) : null;
+}
+
+/**
+ * What the model is asked to answer with, as `response_format` on `/v1/chat/completions`: free `text` (the
+ * default), any JSON (`json`, the deployment's JSON mode) or JSON of a `schema` (`json-schema`, the subset above;
+ * `enum` and `const` values scalar). JSON is enforced by a grammar while the model generates, which holds it to the
+ * schema's structure, types, enums and lengths, not to `minimum`/`maximum` (a `json-schema` assertion checks those).
+ */
+export const LlmResponseFormat = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('text') }),
+  z.object({ type: z.literal('json') }),
+  z.object({ type: z.literal('json-schema'), schema: z.record(z.string(), z.unknown()) }).superRefine((format, ctx) => {
+    const problem = jsonSchemaProblem(format.schema) ?? nonScalarLiteral(format.schema);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['schema', ...problem.path], message: problem.message });
+  }),
+]);
+export type LlmResponseFormat = z.infer<typeof LlmResponseFormat>;
+
+/**
  * What is checked of each answer. `equals` and `similarity` compare with `value`, or the case's `expected` output
  * when absent. `similarity` is the cosine of the two texts' embeddings from an embedding deployment; `rubric` asks
  * a local chat deployment (`grader`, always named: there is no default, and never a cloud one) whether the answer
- * meets the rubric; it must answer PASS or FAIL with a reason.
+ * meets the rubric. The grader's answer is held by a JSON schema grammar to `{"pass": boolean, "score": 0-10,
+ * "reason": string}`, so that even a small model's verdict parses; `pass` decides.
  */
 export const LlmAssertion = z.discriminatedUnion('type', [
   z.object({
@@ -150,6 +187,8 @@ export const LlmPrompt = z.object({
   /** Sent first as a system message unless empty. */
   system: z.string().max(100_000).default(''),
   user: z.string().min(1).max(100_000),
+  /** How every case is answered with this prompt, unless the case says otherwise; default free text. */
+  responseFormat: LlmResponseFormat.optional(),
 });
 export type LlmPrompt = z.infer<typeof LlmPrompt>;
 
@@ -163,6 +202,8 @@ export const LlmCase = z.object({
   expected: z.string().max(100_000).optional(),
   /** Checked besides the suite's default assertions. */
   assertions: z.array(LlmAssertion).max(50).default([]),
+  /** How this case is answered, with every prompt (wins over the prompt's `responseFormat`). */
+  responseFormat: LlmResponseFormat.optional(),
 });
 export type LlmCase = z.infer<typeof LlmCase>;
 
@@ -261,7 +302,7 @@ export const LlmAssertionResult = z.object({
   source: z.enum(['suite', 'case']),
   passed: z.boolean(),
   reason: z.string(),
-  /** The measured value (cosine, length, ms), where there is one. */
+  /** The measured value (cosine, length, ms, the grader's 0-10 score), where there is one. */
   score: z.number().nullable(),
 });
 export type LlmAssertionResult = z.infer<typeof LlmAssertionResult>;

@@ -3,11 +3,14 @@ import {
   bootstrapClassification,
   bootstrapClassificationSync,
   bootstrapRegression,
+  CLASSIFICATION_HEADLINES,
   classificationEngine,
   classificationReplicates,
   percentileInterval,
+  POISSON_MIN_ROWS,
 } from './bootstrap.ts';
 import { metricsOfPrepared, prepareClassification } from './classification.ts';
+import { POISSON_PAIRS, poissonPairIn, STRADDLES } from './poisson.ts';
 import { binomial, multinomialCounts, RandomStream } from './random.ts';
 import { prepareRegression } from './regression.ts';
 import { subsetClassification } from './slices.ts';
@@ -52,7 +55,7 @@ describe('bootstrap', () => {
     // One decimal: ~44 (score, class) cells for 3,000 rows, so resamples are multinomial draws over cells.
     const p = data(3000, 1);
     const state = classificationEngine(p);
-    expect(state.kind === 'binary' && state.cells.size.length * 30).toBeLessThan(3000);
+    expect(state.kind === 'binary' && state.resampling).toBe('cells');
     const cells = classificationReplicates(state, 3, 0, 300);
     // The definition: n rows drawn uniformly with replacement, metrics recomputed from scratch.
     const s = new RandomStream(99);
@@ -68,6 +71,89 @@ describe('bootstrap', () => {
       expect(sd(cells[m]) / sd(brute[m])).toBeGreaterThan(0.8);
       expect(sd(cells[m]) / sd(brute[m])).toBeLessThan(1.25);
     }
+  });
+
+  describe('Poisson(1) resampling of many distinct scores', () => {
+    /** 20,001 rows (an odd count, so the walk ends on half a random word): distinct scores, or each shared by two rows. */
+    function many(ties: boolean) {
+      const r = new RandomStream(8);
+      const n = 2 * POISSON_MIN_ROWS + 1;
+      const labels = new Int32Array(n);
+      const p = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        p[i] = ties && i % 2 === 1 ? p[i - 1]! : r.uniform();
+        labels[i] = r.uniform() < 0.2 + 0.6 * p[i]! ? 1 : 0;
+      }
+      return prepareClassification({ labels, positiveProbability: p, classes: [0, 1] });
+    }
+
+    it.each([false, true])(
+      'has the distribution of resampling rows (ties: %s)',
+      (ties) => {
+        const p = many(ties);
+        const state = classificationEngine(p);
+        expect(state.kind === 'binary' && state.resampling).toBe('poisson');
+        const resamples = 200;
+        const poisson = classificationReplicates(state, 11, 0, resamples);
+        // The definition: n rows drawn uniformly with replacement, metrics recomputed from scratch (sklearn's, as
+        // evaluation.int.test.ts checks them).
+        const s = new RandomStream(12);
+        const brute = Object.fromEntries(CLASSIFICATION_HEADLINES.map((m) => [m, new Float64Array(resamples)]));
+        for (let b = 0; b < resamples; b++) {
+          const idx = Int32Array.from({ length: p.rows }, () => Math.floor(s.uniform() * p.rows));
+          const m = metricsOfPrepared(subsetClassification(p, idx));
+          brute.accuracy![b] = m.accuracy;
+          brute.f1![b] = m.positive!.f1;
+          brute.rocAuc![b] = m.rocAuc.value!;
+          brute.prAuc![b] = m.prAuc.value!;
+          brute.logLoss![b] = m.logLoss.value!;
+        }
+        for (const m of CLASSIFICATION_HEADLINES) {
+          const se = Math.sqrt((sd(poisson[m]) ** 2 + sd(brute[m]!) ** 2) / resamples);
+          expect(Math.abs(mean(poisson[m]) - mean(brute[m]!)), m).toBeLessThan(4 * se);
+          // The spread is what the intervals are made of: its ratio has a standard error of about 7 % here.
+          expect(sd(poisson[m]) / sd(brute[m]!), m).toBeGreaterThan(0.78);
+          expect(sd(poisson[m]) / sd(brute[m]!), m).toBeLessThan(1.28);
+        }
+        // 200 full metric computations on 20,000 rows: seconds on a shared machine.
+      },
+      60_000,
+    );
+
+    it('is reproducible for a seed whichever way the resamples are split, and changes with the seed', async () => {
+      const p = many(false);
+      const whole = bootstrapClassificationSync(p, { resamples: 60, seed: 4 });
+      const runner = async (
+        s: Parameters<typeof classificationReplicates>[0],
+        seed: number,
+        from: number,
+        to: number,
+      ) => classificationReplicates(s, seed, from, to);
+      expect(await bootstrapClassification(p, { resamples: 60, seed: 4, runner, parts: 3 })).toEqual(whole);
+      expect(bootstrapClassificationSync(p, { resamples: 60, seed: 5 }).rocAuc.lower).not.toBe(whole.rocAuc.lower);
+      for (const ci of Object.values(whole)) {
+        expect(ci.lower!).toBeLessThanOrEqual(ci.estimate!);
+        expect(ci.upper!).toBeGreaterThanOrEqual(ci.estimate!);
+      }
+    });
+
+    it('draws pairs of independent Poisson(1) weights: the table and its refinement give the exact probabilities', () => {
+      // Every bucket's share of the mass, refined buckets by many draws: P(a, b) to within sampling error.
+      const s = new RandomStream(3);
+      const mass = new Float64Array(256);
+      for (let bucket = 0; bucket < 65536; bucket++) {
+        const code = POISSON_PAIRS[bucket]!;
+        if (code !== STRADDLES) mass[code]! += 1 / 65536;
+        else for (let j = 0; j < 2000; j++) mass[poissonPairIn(bucket, s)]! += 1 / 65536 / 2000;
+      }
+      const poisson = (k: number) => Math.exp(-1) / [1, 1, 2, 6, 24, 120, 720, 5040][k]!;
+      for (let a = 0; a < 8; a++) {
+        for (let b = 0; b < 8; b++) {
+          // Each of the ~40 refined buckets errs by ≤ 4·√(2000·¼)/2000 of its 1/65536 (a bound, not a typical error).
+          expect(Math.abs(mass[a | (b << 4)]! - poisson(a) * poisson(b))).toBeLessThan(2 * 4 * (0.0112 / 65536));
+        }
+      }
+    });
   });
 
   it('leaves out resamples where ROC AUC is undefined, and reports none for one-class labels', () => {
@@ -127,5 +213,6 @@ describe('bootstrap', () => {
       expect(sd(draws) / Math.sqrt(n * p * (1 - p))).toBeGreaterThan(0.93);
       expect(sd(draws) / Math.sqrt(n * p * (1 - p))).toBeLessThan(1.07);
     }
-  });
+    // 12,000 binomial draws of up to a million trials: seconds on a shared machine.
+  }, 30_000);
 });

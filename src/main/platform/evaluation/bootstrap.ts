@@ -6,16 +6,19 @@ import {
   type ClassificationMetrics,
   type PreparedClassification,
 } from './classification.ts';
+import { POISSON_PAIRS, poissonPairIn, poissonStreams, STRADDLES } from './poisson.ts';
 import { multinomialCounts, RandomStream } from './random.ts';
 import { regressionOfPrepared, type PreparedRegression } from './regression.ts';
 import { argsortFloat64, quantileSorted } from './stats-util.ts';
 
 /**
- * Percentile bootstrap confidence intervals for the headline metrics. Resample b draws n rows with replacement
- * as multinomial counts from the stream (seed, b), so a resample is the same whichever thread computes it.
- * The rows are sorted by score once; a resample then costs a counting pass and one linear walk per ranking,
- * never a sort. A metric undefined on a resample (ROC AUC of a resample with one class) is left out of that
- * metric's interval, and `valid` says how many resamples it had.
+ * Percentile bootstrap confidence intervals for the headline metrics. Resample b is drawn from the stream
+ * (seed, b) alone, so it is the same whichever thread computes it. The rows are sorted by score once; a resample
+ * then costs one linear walk per ranking, never a sort. Resamples are exact multinomial draws of n rows (over
+ * cells of indistinguishable rows when scores repeat), except for binary classification with distinct scores on
+ * POISSON_MIN_ROWS rows or more, where each row gets a Poisson(1) weight (./poisson.ts) so that all the resamples
+ * of a range walk the rows together through the cache. A metric undefined on a resample (ROC AUC of a resample
+ * with one class) is left out of that metric's interval, and `valid` says how many resamples it had.
  */
 export interface BootstrapOptions {
   /** Resamples. Default 1000. */
@@ -51,20 +54,31 @@ const TYPE_PRED = 2;
 /** Set on the lowest row of a run of equal scores: walking down, the tie group closes there. */
 const TYPE_GROUP_END = 4;
 
+/**
+ * How a binary resample is drawn. 'cells': multinomial counts over runs of rows no metric can tell apart (few
+ * when scores repeat); 'rows': n uniform row draws (exact multinomial) for distinct scores on few rows; 'poisson':
+ * independent Poisson(1) row weights for distinct scores on many rows, walked in cache-sized pieces shared by all
+ * the resamples of a range (see ./poisson.ts).
+ */
+export type BinaryResampling = 'cells' | 'rows' | 'poisson';
+
 /** Everything a resample needs, as typed arrays: what a worker thread receives. */
 export type ClassificationEngineState =
   | {
       kind: 'binary';
       hasScores: boolean;
-      /** Per row, in ascending score order. */
+      rows: number;
+      resampling: BinaryResampling;
+      /**
+       * Per unit (row, or cell of rows with the same score and (true, predicted) class) in ascending score order:
+       * type flags and log loss. Row layouts live in SharedArrayBuffers, so worker threads share them uncopied.
+       */
       type: Uint8Array;
       logLoss: Float64Array;
-      /**
-       * Runs of rows with the same score and (true, predicted) class, which no metric can tell apart: a
-       * resample draws multinomial counts over these cells (the same distribution as over rows) when they
-       * are few, instead of n row draws.
-       */
-      cells: { type: Uint8Array; size: Float64Array; logLoss: Float64Array };
+      /** 'cells': rows per cell. */
+      cellSizes: Float64Array | null;
+      /** 'poisson': rows per (true, predicted) class, index true + 2 · predicted; accuracy and F1 resample these. */
+      confusion: Float64Array | null;
     }
   | {
       kind: 'multiclass';
@@ -77,15 +91,27 @@ export type ClassificationEngineState =
       flags: Uint8Array[];
     };
 
+/** Use the cells when drawing over them (a binomial each, ~100 ns) is cheaper than n row draws (~5 ns each). */
+const CELL_COST_RATIO = 30;
+/**
+ * From this many rows, distinct scores are resampled with Poisson(1) weights: the total weight's relative spread
+ * (1/√n) is then 1 % or less, and the two schemes' intervals differ by far less than their Monte Carlo error.
+ */
+export const POISSON_MIN_ROWS = 10_000;
+
 /** Builds the sorted layout once. Binary rows are laid out in ascending score order (ties by true then predicted class). */
 export function classificationEngine(p: PreparedClassification): ClassificationEngineState {
   const n = p.rows;
   if (p.classes.length === 2) {
     const type = new Uint8Array(n);
-    const logLoss = new Float64Array(n);
     if (!p.positive) {
-      for (let i = 0; i < n; i++) type[i] = (p.truth[i]! ? TYPE_TRUTH : 0) | (p.predicted[i]! ? TYPE_PRED : 0);
-      return { kind: 'binary', hasScores: false, type, logLoss, cells: cellsOf(type, logLoss, null) };
+      // Without scores only the (true, predicted) class matters: four cells, each its own group (so the walk
+      // totals the positives; the ranking sums it also makes are not reported).
+      const cellSizes = new Float64Array(4);
+      for (let i = 0; i < n; i++) cellSizes[p.truth[i]! | (p.predicted[i]! << 1)]!++;
+      const type = Uint8Array.from([0, 1, 2, 3], (t) => t | TYPE_GROUP_END);
+      const cells = { type, logLoss: new Float64Array(4), cellSizes };
+      return { kind: 'binary', hasScores: false, rows: n, resampling: 'cells', ...cells, confusion: null };
     }
     // Four groups by (true, predicted) class, each sorted natively, merged: no index sort needed.
     const sizes = [0, 0, 0, 0];
@@ -111,9 +137,42 @@ export function classificationEngine(p: PreparedClassification): ClassificationE
       type[r] = best;
     }
     for (let r = 0; r < n; r++) if (r === 0 || scores[r - 1] !== scores[r]) type[r]! |= TYPE_GROUP_END;
-    const ll = rowLogLoss({ ...p, rows: n, positive: scores, truth: Int32Array.from(type, (t) => t & TYPE_TRUTH) });
-    logLoss.set(ll);
-    return { kind: 'binary', hasScores: true, type, logLoss, cells: cellsOf(type, logLoss, scores) };
+    const logLoss = rowLogLoss({
+      ...p,
+      rows: n,
+      positive: scores,
+      truth: Int32Array.from(type, (t) => t & TYPE_TRUTH),
+    });
+    const starts = cellStarts(type, scores);
+    if (starts.length * CELL_COST_RATIO < n) {
+      const cellSizes = new Float64Array(starts.length);
+      const cells = { type: new Uint8Array(starts.length), logLoss: new Float64Array(starts.length), cellSizes };
+      starts.forEach((r, c) => {
+        cells.type[c] = type[r]!;
+        cells.cellSizes[c] = (c + 1 < starts.length ? starts[c + 1]! : n) - r;
+        cells.logLoss[c] = logLoss[r]!;
+      });
+      return { kind: 'binary', hasScores: true, rows: n, resampling: 'cells', ...cells, confusion: null };
+    }
+    const shared = {
+      type: new Uint8Array(new SharedArrayBuffer(n)),
+      logLoss: new Float64Array(new SharedArrayBuffer(n * 8)),
+    };
+    shared.type.set(type);
+    shared.logLoss.set(logLoss);
+    if (n < POISSON_MIN_ROWS) {
+      return {
+        kind: 'binary',
+        hasScores: true,
+        rows: n,
+        resampling: 'rows',
+        ...shared,
+        cellSizes: null,
+        confusion: null,
+      };
+    }
+    const confusion = Float64Array.from(sizes);
+    return { kind: 'binary', hasScores: true, rows: n, resampling: 'poisson', ...shared, cellSizes: null, confusion };
   }
   const k = p.classes.length;
   const small = k <= 255;
@@ -146,42 +205,17 @@ export function classificationEngine(p: PreparedClassification): ClassificationE
   };
 }
 
-/** Merges runs of rows with equal score and type (rows are in ascending score order, types grouped in a run). */
-function cellsOf(
-  type: Uint8Array,
-  logLoss: Float64Array,
-  scores: Float64Array | null,
-): {
-  type: Uint8Array;
-  size: Float64Array;
-  logLoss: Float64Array;
-} {
-  const n = type.length;
-  if (!scores) {
-    // Without scores only the (true, predicted) class matters: four cells.
-    const size = new Float64Array(4);
-    for (let r = 0; r < n; r++) size[type[r]! & 3]!++;
-    return { type: Uint8Array.of(0, 1, 2, 3), size, logLoss: new Float64Array(4) };
-  }
-  const starts: number[] = [];
-  for (let r = 0; r < n; r++) {
+/** The first row of each run of rows with equal score and type (rows in ascending score order, types grouped in a run). */
+function cellStarts(type: Uint8Array, scores: Float64Array): Int32Array {
+  const starts = new Int32Array(type.length);
+  let count = 0;
+  for (let r = 0; r < type.length; r++) {
     const same =
       r > 0 && (type[r]! & 3) === (type[r - 1]! & 3) && scores[r] === scores[r - 1] && !(type[r]! & TYPE_GROUP_END);
-    if (!same) starts.push(r);
+    if (!same) starts[count++] = r;
   }
-  const u = starts.length;
-  const cells = { type: new Uint8Array(u), size: new Float64Array(u), logLoss: new Float64Array(u) };
-  for (let c = 0; c < u; c++) {
-    const r = starts[c]!;
-    cells.type[c] = type[r]!;
-    cells.size[c] = (c + 1 < u ? starts[c + 1]! : n) - r;
-    cells.logLoss[c] = logLoss[r]!;
-  }
-  return cells;
+  return starts.subarray(0, count);
 }
-
-/** Use the cells when drawing over them (a binomial each, ~100 ns) is cheaper than n row draws (~5 ns each). */
-const CELL_COST_RATIO = 30;
 
 /** Draws resample b's counts into `counts` (n draws of a uniform row, so an exact multinomial(n, 1/n)). */
 function drawCounts(counts: Uint8Array, seed: number, b: number): void {
@@ -223,42 +257,43 @@ function rankingOf(flags: Uint8Array, order: Int32Array, counts: Uint8Array): [n
   return [tp > 0 && fp > 0 ? auc / (tp * fp) : NaN, tp > 0 ? ap / tp : NaN];
 }
 
-interface BinaryPass {
-  tn: number;
-  fn: number;
-  fp: number;
-  tp: number;
-  rocAuc: number;
-  averagePrecision: number;
-  /** Σ weight · row log loss. */
-  logLoss: number;
-}
+/**
+ * The running sums of a weighted descending walk over binary units, ACC numbers per resample: the weights of
+ * the open tie group (positive, negative), the cumulative positive and negative weight (the class totals once
+ * the walk ends, as its last unit closes a group), the ROC AUC and AP numerators, Σ w · log loss, and the weights
+ * of predicted-positive and true-and-predicted-positive units. A walk split into pieces carries them over.
+ */
+const ACC = 9;
 
-/** One descending walk over weighted rows (or cells): the confusion counts, ROC AUC, AP and the log-loss sum. */
-function binaryPass(type: Uint8Array, logLoss: Float64Array, counts: Uint8Array | Int32Array): BinaryPass {
-  let wp = 0;
-  let wn = 0;
-  let tp = 0;
-  let fp = 0;
-  let auc = 0;
-  let ap = 0;
-  let ll = 0;
-  // Weighted (true, predicted) counts, branch-free: FN, FP, TP and the total (TN is the rest).
-  let c1 = 0;
-  let c2 = 0;
-  let c3 = 0;
-  let total = 0;
-  for (let r = type.length - 1; r >= 0; r--) {
-    const w = counts[r]!;
+/** Walks units [lo, hi) downwards with weights `weights[r - lo]`, adding to acc[at, at + ACC). */
+function accumulate(
+  type: Uint8Array,
+  logLoss: Float64Array,
+  weights: Uint8Array | Int32Array,
+  lo: number,
+  hi: number,
+  acc: Float64Array,
+  at: number,
+): void {
+  let wp = acc[at]!;
+  let wn = acc[at + 1]!;
+  let tp = acc[at + 2]!;
+  let fp = acc[at + 3]!;
+  let auc = acc[at + 4]!;
+  let ap = acc[at + 5]!;
+  let ll = acc[at + 6]!;
+  let predicted = acc[at + 7]!;
+  let both = acc[at + 8]!;
+  for (let r = hi - 1; r >= lo; r--) {
+    const w = weights[r - lo]!;
     const t = type[r]!;
+    // Branch-free: the class bits are as good as random along the walk.
     const wPos = w * (t & TYPE_TRUTH);
-    const both = wPos * ((t >> 1) & 1);
+    const pred = (t & TYPE_PRED) >> 1;
     wp += wPos;
     wn += w - wPos;
-    c3 += both;
-    c1 += wPos - both;
-    c2 += w * ((t >> 1) & 1) - both;
-    total += w;
+    predicted += w * pred;
+    both += wPos * pred;
     ll += w * logLoss[r]!;
     if (t & TYPE_GROUP_END) {
       auc += wn * (tp + wp / 2);
@@ -269,16 +304,169 @@ function binaryPass(type: Uint8Array, logLoss: Float64Array, counts: Uint8Array 
       wp = wn = 0;
     }
   }
-  const c0 = total - c1 - c2 - c3;
-  return {
-    tn: c0,
-    fn: c1,
-    fp: c2,
-    tp: c3,
-    rocAuc: tp > 0 && fp > 0 ? auc / (tp * fp) : NaN,
-    averagePrecision: tp > 0 ? ap / tp : NaN,
-    logLoss: ll,
-  };
+  acc[at] = wp;
+  acc[at + 1] = wn;
+  acc[at + 2] = tp;
+  acc[at + 3] = fp;
+  acc[at + 4] = auc;
+  acc[at + 5] = ap;
+  acc[at + 6] = ll;
+  acc[at + 7] = predicted;
+  acc[at + 8] = both;
+}
+
+/** Accuracy and the positive class's F1 of weighted confusion counts. */
+function confusionHeadlines(
+  out: Replicates<ClassificationHeadline>,
+  o: number,
+  tn: number,
+  fn: number,
+  fp: number,
+  tp: number,
+): void {
+  out.accuracy[o] = (tn + tp) / (tn + fn + fp + tp);
+  out.f1[o] = tp > 0 ? (2 * tp) / (2 * tp + fp + fn) : 0;
+}
+
+/** The ranking metrics and log loss of a finished walk, as fractions of its total weight (n, when multinomial). */
+function rankingHeadlines(
+  out: Replicates<ClassificationHeadline>,
+  o: number,
+  tp: number,
+  fp: number,
+  auc: number,
+  ap: number,
+  ll: number,
+): void {
+  out.rocAuc[o] = tp > 0 && fp > 0 ? auc / (tp * fp) : NaN;
+  out.prAuc[o] = tp > 0 ? ap / tp : NaN;
+  out.logLoss[o] = ll / (tp + fp);
+}
+
+/** Rows per piece of a Poisson walk: their type and log loss (72 KiB) stay in a core's L2 cache for every resample. */
+const POISSON_PIECE = 8192;
+/** A Poisson walk's running sums: the first seven of ACC's. */
+const POISSON_ACC = 7;
+
+/**
+ * Resamples [from, to) with Poisson(1) row weights (./poisson.ts), all of them walking the rows together piece
+ * by piece. Accuracy and F1 depend on the rows only through the four (true, predicted) class counts, so their
+ * replicates are exact multinomial draws over those four cells, from the same streams.
+ */
+function poissonReplicates(
+  state: Extract<ClassificationEngineState, { kind: 'binary' }>,
+  seed: number,
+  from: number,
+  to: number,
+  out: Replicates<ClassificationHeadline>,
+): void {
+  const count = to - from;
+  const { words, streams } = poissonStreams(seed, from, to);
+  const cells = new Int32Array(4);
+  for (let o = 0; o < count; o++) {
+    multinomialCounts(state.confusion!, state.rows, cells, streams[o]!);
+    confusionHeadlines(out, o, cells[0]!, cells[1]!, cells[2]!, cells[3]!);
+  }
+  const acc = new Float64Array(count * POISSON_ACC);
+  for (let hi = state.rows; hi > 0; hi -= POISSON_PIECE) {
+    poissonPiece(state.type, state.logLoss, Math.max(0, hi - POISSON_PIECE), hi, acc, words, streams);
+  }
+  for (let o = 0; o < count; o++) {
+    const [, , tp, fp, auc, ap, ll] = acc.subarray(o * POISSON_ACC, (o + 1) * POISSON_ACC);
+    rankingHeadlines(out, o, tp!, fp!, auc!, ap!, ll!);
+  }
+}
+
+/**
+ * accumulate's ranking and log-loss sums over rows [lo, hi), for every resample in turn, with Poisson(1) weights
+ * drawn on the way: two rows' weights from 16 bits of the resample's xoshiro128** words, so one 32-bit output
+ * weighs four rows. The weights are drawn in the walk rather than in a pass of their own (a quarter faster),
+ * two rows an iteration (the row step is written out twice); the resamples loop in here rather than around the
+ * call, as a call per resample and piece was deoptimized on every return from its on-stack-replaced loop.
+ */
+function poissonPiece(
+  type: Uint8Array,
+  logLoss: Float64Array,
+  lo: number,
+  hi: number,
+  acc: Float64Array,
+  words: Int32Array,
+  streams: RandomStream[],
+): void {
+  const table = POISSON_PAIRS;
+  for (let o = 0; o < streams.length; o++) {
+    const at = o * POISSON_ACC;
+    let wp = acc[at]!;
+    let wn = acc[at + 1]!;
+    let tp = acc[at + 2]!;
+    let fp = acc[at + 3]!;
+    let auc = acc[at + 4]!;
+    let ap = acc[at + 5]!;
+    let ll = acc[at + 6]!;
+    let s0 = words[o * 4]!;
+    let s1 = words[o * 4 + 1]!;
+    let s2 = words[o * 4 + 2]!;
+    let s3 = words[o * 4 + 3]!;
+    let bits = 0;
+    for (let r = hi - 1; r >= lo; r -= 2) {
+      let bucket: number;
+      if (((hi - 1 - r) & 2) === 0) {
+        // xoshiro128** (Blackman & Vigna).
+        const m = Math.imul(s1, 5);
+        bits = Math.imul((m << 7) | (m >>> 25), 9);
+        const t = s1 << 9;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = (s3 << 11) | (s3 >>> 21);
+        bucket = bits & 0xffff;
+      } else bucket = bits >>> 16;
+      let pair = table[bucket]!;
+      if (pair === STRADDLES) pair = poissonPairIn(bucket, streams[o]!);
+      // Row r.
+      let weight = pair & 15;
+      let t = type[r]!;
+      let wPos = weight * (t & TYPE_TRUTH);
+      wp += wPos;
+      wn += weight - wPos;
+      ll += weight * logLoss[r]!;
+      if (t & TYPE_GROUP_END) {
+        auc += wn * (tp + wp / 2);
+        tp += wp;
+        fp += wn;
+        ap += (wp * tp) / Math.max(tp + fp, 1);
+        wp = wn = 0;
+      }
+      // Row r − 1, the same step; the odd row at the end of a walk leaves its pair's second weight unused.
+      if (r === lo) break;
+      weight = pair >> 4;
+      t = type[r - 1]!;
+      wPos = weight * (t & TYPE_TRUTH);
+      wp += wPos;
+      wn += weight - wPos;
+      ll += weight * logLoss[r - 1]!;
+      if (t & TYPE_GROUP_END) {
+        auc += wn * (tp + wp / 2);
+        tp += wp;
+        fp += wn;
+        ap += (wp * tp) / Math.max(tp + fp, 1);
+        wp = wn = 0;
+      }
+    }
+    words[o * 4] = s0;
+    words[o * 4 + 1] = s1;
+    words[o * 4 + 2] = s2;
+    words[o * 4 + 3] = s3;
+    acc[at] = wp;
+    acc[at + 1] = wn;
+    acc[at + 2] = tp;
+    acc[at + 3] = fp;
+    acc[at + 4] = auc;
+    acc[at + 5] = ap;
+    acc[at + 6] = ll;
+  }
 }
 
 /** The headline metrics of resamples [from, to) of the stream `seed`. */
@@ -292,63 +480,62 @@ export function classificationReplicates(
   const out = Object.fromEntries(
     CLASSIFICATION_HEADLINES.map((m) => [m, new Float64Array(count).fill(NaN)]),
   ) as Replicates<ClassificationHeadline>;
-  const n = state.kind === 'binary' ? state.type.length : state.truth.length;
+  if (state.kind === 'binary') {
+    if (state.resampling === 'poisson') {
+      poissonReplicates(state, seed, from, to, out);
+      return out;
+    }
+    const acc = new Float64Array(ACC);
+    const counts = state.cellSizes ? new Int32Array(state.cellSizes.length) : new Uint8Array(state.rows);
+    for (let b = from; b < to; b++) {
+      if (counts instanceof Int32Array)
+        multinomialCounts(state.cellSizes!, state.rows, counts, new RandomStream(seed, b));
+      else drawCounts(counts, seed, b);
+      acc.fill(0);
+      accumulate(state.type, state.logLoss, counts, 0, counts.length, acc, 0);
+      const [, , tp, fp, auc, ap, ll, predicted, both] = acc;
+      confusionHeadlines(out, b - from, fp! - (predicted! - both!), tp! - both!, predicted! - both!, both!);
+      if (state.hasScores) rankingHeadlines(out, b - from, tp!, fp!, auc!, ap!, ll!);
+    }
+    return out;
+  }
+  const n = state.truth.length;
   const counts = new Uint8Array(n);
-  const cellCounts = state.kind === 'binary' ? new Int32Array(state.cells.size.length) : null;
   for (let b = from; b < to; b++) {
     const o = b - from;
-    if (state.kind === 'binary') {
-      const useCells = state.cells.size.length * CELL_COST_RATIO < n;
-      let r: BinaryPass;
-      if (useCells) {
-        multinomialCounts(state.cells.size, n, cellCounts!, new RandomStream(seed, b));
-        r = binaryPass(state.cells.type, state.cells.logLoss, cellCounts!);
-      } else {
-        drawCounts(counts, seed, b);
-        r = binaryPass(state.type, state.logLoss, counts);
-      }
-      out.accuracy[o] = (r.tn + r.tp) / n;
-      out.f1[o] = r.tp > 0 ? (2 * r.tp) / (2 * r.tp + r.fp + r.fn) : 0;
-      if (state.hasScores) {
-        out.rocAuc[o] = r.rocAuc;
-        out.prAuc[o] = r.averagePrecision;
-        out.logLoss[o] = r.logLoss / n;
-      }
-    } else {
-      drawCounts(counts, seed, b);
-      const k = state.classes;
-      const cm = new Float64Array(k * k);
-      const { truth, predicted, logLoss } = state;
-      let ll = 0;
-      for (let i = 0; i < n; i++) {
-        const w = counts[i]!;
-        if (w === 0) continue;
-        cm[truth[i]! * k + predicted[i]!]! += w;
-        if (logLoss) ll += w * logLoss[i]!;
-      }
-      const s = scoresFromConfusion(cm, k);
-      out.accuracy[o] = s.accuracy;
-      out.f1[o] = s.macro.f1;
-      if (logLoss) out.logLoss[o] = ll / n;
-      if (state.orders.length) {
-        let aucSum = 0;
-        let aucN = 0;
-        let apSum = 0;
-        let apN = 0;
-        for (let c = 0; c < k; c++) {
-          const [auc, ap] = rankingOf(state.flags[c]!, state.orders[c]!, counts);
-          if (!Number.isNaN(auc)) {
-            aucSum += auc;
-            aucN++;
-          }
-          if (!Number.isNaN(ap)) {
-            apSum += ap;
-            apN++;
-          }
+    drawCounts(counts, seed, b);
+    const k = state.classes;
+    const cm = new Float64Array(k * k);
+    const { truth, predicted, logLoss } = state;
+    let ll = 0;
+    for (let i = 0; i < n; i++) {
+      const w = counts[i]!;
+      if (w === 0) continue;
+      cm[truth[i]! * k + predicted[i]!]! += w;
+      if (logLoss) ll += w * logLoss[i]!;
+    }
+    const s = scoresFromConfusion(cm, k);
+    out.accuracy[o] = s.accuracy;
+    out.f1[o] = s.macro.f1;
+    if (logLoss) out.logLoss[o] = ll / n;
+    if (state.orders.length) {
+      let aucSum = 0;
+      let aucN = 0;
+      let apSum = 0;
+      let apN = 0;
+      for (let c = 0; c < k; c++) {
+        const [auc, ap] = rankingOf(state.flags[c]!, state.orders[c]!, counts);
+        if (!Number.isNaN(auc)) {
+          aucSum += auc;
+          aucN++;
         }
-        out.rocAuc[o] = aucN ? aucSum / aucN : NaN;
-        out.prAuc[o] = apN ? apSum / apN : NaN;
+        if (!Number.isNaN(ap)) {
+          apSum += ap;
+          apN++;
+        }
       }
+      out.rocAuc[o] = aucN ? aucSum / aucN : NaN;
+      out.prAuc[o] = apN ? apSum / apN : NaN;
     }
   }
   return out;

@@ -80,6 +80,8 @@ export class DeployMetrics {
     string,
     { requests: { inc(): void }; errors: { inc(): void } | null; duration: { observe(value: number): void } }
   >();
+  /** The batch-size series of each deployment, bound once for the same reason. */
+  private readonly batchSeries = new Map<string, { observe(value: number): void }>();
 
   constructor(
     registry: Registry,
@@ -232,7 +234,12 @@ export class DeployMetrics {
     const tally = this.tally(deployment);
     tally.batches++;
     tally.batchRows += rows;
-    this.batchSize.observe({ deployment }, rows);
+    let series = this.batchSeries.get(deployment);
+    if (!series) {
+      series = this.batchSize.labels({ deployment });
+      this.batchSeries.set(deployment, series);
+    }
+    series.observe(rows);
   }
 
   /** Every model version of a deployment that has served since the app started, with `role` given by the caller. */
@@ -267,6 +274,7 @@ export class DeployMetrics {
   async forget(deployment: string): Promise<void> {
     this.tallies.delete(deployment);
     this.versionTallies.delete(deployment);
+    this.batchSeries.delete(deployment);
     for (const key of this.servedSeries.keys()) if (key.startsWith(`${deployment}\0`)) this.servedSeries.delete(key);
     for (const metric of [this.requests, this.errors, this.duration, this.tokens, this.ttft, this.batchSize]) {
       const { values } = await metric.get();

@@ -11,11 +11,19 @@ export interface OnnxOutcome<T> {
   output: () => string;
 }
 
-/** What a request's work is given: the model version answering, and the signal that cancels the work. */
+/**
+ * What a request's work is given: the model version answering, and the signal that cancels the work (a getter:
+ * over HTTP the signal is made when first asked for, so pass it on without reading it unless needed).
+ */
 export interface OnnxWork {
   onnx: OnnxModel;
   version: number | null;
-  signal: AbortSignal | undefined;
+  readonly signal: AbortSignal | undefined;
+}
+
+/** What cancels a request: its signal, made on demand (the gateway's `ForeignRequest` is one). */
+export interface Cancellable {
+  readonly signal: AbortSignal;
 }
 
 /**
@@ -27,7 +35,7 @@ async function runOnnx<T>(
   lease: Lease,
   endpoint: string,
   input: () => string,
-  signal: AbortSignal | undefined,
+  cancel: Cancellable | undefined,
   work: (at: OnnxWork) => Promise<OnnxOutcome<T>>,
 ): Promise<T> {
   const started = performance.now();
@@ -39,7 +47,13 @@ async function runOnnx<T>(
         `'${lease.deployment.name}' is a ${lease.deployment.runtime} deployment, not an ONNX model`,
       );
     }
-    const outcome = await work({ onnx, version: lease.version, signal });
+    const outcome = await work({
+      onnx,
+      version: lease.version,
+      get signal() {
+        return cancel?.signal;
+      },
+    });
     deployments.record(lease, {
       endpoint,
       outcome: 'ok',
@@ -55,7 +69,7 @@ async function runOnnx<T>(
   } catch (err) {
     deployments.record(lease, {
       endpoint,
-      outcome: signal?.aborted ? 'cancelled' : 'error',
+      outcome: cancel?.signal.aborted ? 'cancelled' : 'error',
       httpStatus: err instanceof AppError ? httpStatusOf(err) : 500,
       durationMs: performance.now() - started,
       promptTokens: null,
@@ -78,13 +92,13 @@ export async function serveOnnx<T>(
   name: string,
   endpoint: string,
   input: () => string,
-  signal: AbortSignal | undefined,
+  cancel: Cancellable | undefined,
   work: (at: OnnxWork) => Promise<OnnxOutcome<T>>,
   version?: number,
 ): Promise<{ body: T; version: number | null }> {
   const lease = await deployments.acquire(name, version);
   try {
-    return { body: await runOnnx(deployments, lease, endpoint, input, signal, work), version: lease.version };
+    return { body: await runOnnx(deployments, lease, endpoint, input, cancel, work), version: lease.version };
   } finally {
     lease.release();
     const { shadow } = lease;

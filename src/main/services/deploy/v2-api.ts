@@ -1,16 +1,16 @@
-import type { z } from 'zod';
 import type { ForeignApi, ForeignRequest, ForeignRoute } from '#gateway/routes';
 import type { Deployment } from '#shared/contracts/deploy';
-import {
-  V2InferRequest,
-  type V2ErrorResponse,
-  type V2InferResponse,
-  type V2ModelMetadata,
-  type V2ServerMetadata,
-} from '#shared/contracts/deploy-v2';
+import type { V2ErrorResponse, V2InferResponse, V2ModelMetadata, V2ServerMetadata } from '#shared/contracts/deploy-v2';
 import { AppError } from '#shared/errors';
 import type { Deployments } from './deployments';
-import { readServingSignature, tensorsFromV2, v2ModelMetadata, v2Response, type ServingSignature } from './onnx/index';
+import {
+  parseV2InferRequest,
+  readServingSignature,
+  tensorsFromV2,
+  v2ModelMetadata,
+  v2Response,
+  type ServingSignature,
+} from './onnx/index';
 import { serveOnnx, servedVersion } from './onnx-serve';
 import { versionedJson } from './reply';
 import { readTfjsServingSignature } from './tfjs/index';
@@ -20,17 +20,6 @@ import { readTfjsServingSignature } from './tfjs/index';
  * name there, so it is named as TensorFlow.js's Python package and converter are.
  */
 const V2_PLATFORMS = { onnx: 'onnxruntime_onnx', tfjs: 'tensorflowjs' } as const;
-
-/** A request body against one of the protocol's schemas; the first issue becomes a 400 naming its field. */
-function parseV2Body<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
-  const parsed = schema.safeParse(body);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const field = (issue?.path ?? []).map(String).join('.');
-  throw new AppError('INVALID_ARGUMENT', field ? `${field}: ${issue?.message}` : (issue?.message ?? 'invalid body'), {
-    field,
-  });
-}
 
 /**
  * The ONNX deployment a `/v2/models/{name}[/versions/{version}]` path names: `{name}` is the deployment's name and
@@ -112,17 +101,24 @@ export function v2Api(deployments: Deployments, version: string): ForeignApi {
   };
   const infer = async (req: ForeignRequest): Promise<unknown> => {
     const d = modelOf(deployments, req.params);
-    const body = parseV2Body(V2InferRequest, req.body);
+    const body = parseV2InferRequest(req.body);
     const { body: response, version } = await serveOnnx(
       deployments,
       d.name,
       'infer',
       () => JSON.stringify(body.inputs),
-      req.signal,
-      async ({ onnx, version: answering, signal }) => {
+      req,
+      async (at) => {
+        const { onnx, version: answering } = at;
         const { signature } = onnx.runtime;
         const { inputs, outputs } = tensorsFromV2(body, signature);
-        const result = await onnx.runtime.infer(inputs, { ...(outputs ? { outputs } : {}), signal });
+        const result = await onnx.runtime.infer(inputs, {
+          ...(outputs ? { outputs } : {}),
+          // Passed on unread: the runtime asks for it only if the request has to wait.
+          get signal() {
+            return at.signal;
+          },
+        });
         const response: V2InferResponse = v2Response({
           modelName: d.name,
           ...(answering === null ? {} : { modelVersion: String(answering) }),

@@ -4,6 +4,7 @@ import type { Db } from '#platform/db';
 import type { EventBus } from '#platform/events';
 import type { Logger } from '#platform/logger';
 import type { JobQueue } from '#platform/queue';
+import type { WorkerPool } from '#platform/worker-pool';
 import type { DataforgeService } from '#services/dataforge/contract';
 import type { DeployService } from '#services/deploy/contract';
 import type { ModelhubService } from '#services/modelhub/contract';
@@ -15,6 +16,8 @@ export interface EvalkitDeps {
   logger: Logger;
   blobs: BlobStore;
   queue: JobQueue;
+  /** Worker threads for computation that would hold the API thread (an evaluation's metrics). */
+  workers: WorkerPool;
   config: Config;
   dataforge: DataforgeService;
   modelhub: ModelhubService;

@@ -12,21 +12,22 @@ export type { EvalkitService } from './contract';
 
 export const evalkitModule = defineService<
   Evalkit,
-  'db' | 'bus' | 'logger' | 'blobs' | 'queue' | 'config' | 'serverUrl'
+  'db' | 'bus' | 'logger' | 'blobs' | 'queue' | 'workers' | 'config' | 'serverUrl'
 >({
   name: 'evalkit',
   title: 'Evaluation',
   rank: 'core',
   migrations: evalkitMigrations,
-  platform: ['db', 'bus', 'logger', 'blobs', 'queue', 'config', 'serverUrl'],
+  platform: ['db', 'bus', 'logger', 'blobs', 'queue', 'workers', 'config', 'serverUrl'],
   services: ['dataforge', 'modelhub', 'deploy'],
-  create: ({ db, bus, logger, blobs, queue, config, serverUrl }, services) =>
+  create: ({ db, bus, logger, blobs, queue, workers, config, serverUrl }, services) =>
     new Evalkit({
       db,
       bus,
       logger: logger.child({ service: 'evalkit' }),
       blobs,
       queue,
+      workers,
       config,
       dataforge: services.get<DataforgeService>('dataforge'),
       modelhub: services.get<ModelhubService>('modelhub'),

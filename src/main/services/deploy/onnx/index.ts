@@ -15,7 +15,16 @@ export {
 } from './tensor-runtime';
 export { readServingSignature, type ServingSignature, type ServingTensorSpec } from './signature';
 export { validateInputs } from './validate';
-export { dtypeOfV2, tensorsFromV2, v2DatatypeOf, v2ModelMetadata, v2Output, v2Response, type V2Inputs } from './v2';
+export {
+  dtypeOfV2,
+  parseV2InferRequest,
+  tensorsFromV2,
+  v2DatatypeOf,
+  v2ModelMetadata,
+  v2Output,
+  v2Response,
+  type V2Inputs,
+} from './v2';
 export {
   checkTabularModel,
   parseTabularPreprocessing,

@@ -124,6 +124,33 @@ describe('without batching', () => {
   });
 });
 
+describe("a request's signal", () => {
+  it('is looked at only when the request has to wait; one already aborted then drops it from the queue', async () => {
+    const row = expectedOf('digits_mlp').X[0] as number[];
+    const runtime = await OnnxRuntime.load(MLP);
+    try {
+      const reads = { first: 0, second: 0 };
+      const aborted = AbortSignal.abort();
+      const counted = (key: keyof typeof reads) => ({
+        get signal() {
+          reads[key]++;
+          return aborted;
+        },
+      });
+      // The free replica takes the first at once; the second waits for it.
+      const first = runtime.infer({ x: rowsTensor([row], [64]) }, counted('first'));
+      const second = rejection(runtime.infer({ x: rowsTensor([row], [64]) }, counted('second')));
+      expect((await first).outputs.logits?.dims).toEqual([1, 10]);
+      expect(reads.first).toBe(0);
+      expect((await second).message).toBe('the request was cancelled while it waited');
+      expect(reads.second).toBeGreaterThan(0);
+      expect(runtime.stats()).toMatchObject({ queueDepth: 0, requests: { ok: 1, failed: 1 } });
+    } finally {
+      await runtime.close();
+    }
+  });
+});
+
 describe('input validation and limits (digits MLP)', () => {
   let runtime: OnnxRuntime;
   beforeAll(async () => {

@@ -80,7 +80,11 @@ export interface InferResult {
 export interface InferOptions {
   /** Outputs to return (default: all), in this order. */
   outputs?: string[];
-  /** Aborting while the request waits removes it from the queue (rejects FAILED_PRECONDITION). */
+  /**
+   * Aborting while the request waits removes it from the queue (rejects FAILED_PRECONDITION). Read only when the
+   * request has to wait (not when a replica takes it at once), so a getter may make it on demand; it must give the
+   * same signal each time.
+   */
   signal?: AbortSignal;
 }
 
@@ -89,6 +93,10 @@ interface Request extends Queued {
   outputs: string[] | null;
   resolve: (result: InferResult) => void;
   reject: (err: unknown) => void;
+  /** Set while its batch is with a replica. */
+  running: boolean;
+  /** Starts listening to the caller's signal (once): called when the request has to wait. */
+  watch: () => void;
   cleanup: () => void;
 }
 
@@ -197,8 +205,10 @@ export class TensorModelRuntime {
         );
       if (this.queue.length >= this.maxQueueSize)
         throw new AppError('RESOURCE_EXHAUSTED', `the model's queue is full (${this.maxQueueSize} requests waiting)`);
-      if (options.signal?.aborted) throw new AppError('FAILED_PRECONDITION', 'the request was cancelled');
       return new Promise<InferResult>((resolve, reject) => {
+        // The signal is only looked at if the request waits: a request that a free replica takes at once is not
+        // worth an abort listener (over HTTP, asking for the signal is what makes it).
+        let watched: AbortSignal | undefined;
         const onAbort = () => {
           if (!this.queue.remove(request)) return;
           this.neverRan(request);
@@ -213,12 +223,19 @@ export class TensorModelRuntime {
           outputs,
           resolve,
           reject,
-          cleanup: () => options.signal?.removeEventListener('abort', onAbort),
+          running: false,
+          watch: () => {
+            if (watched || !options.signal) return;
+            watched = options.signal;
+            if (watched.aborted) onAbort();
+            else watched.addEventListener('abort', onAbort, { once: true });
+          },
+          cleanup: () => watched?.removeEventListener('abort', onAbort),
         };
-        options.signal?.addEventListener('abort', onAbort, { once: true });
         this.arrivals++;
         this.queue.push(request);
         this.pump();
+        if (!request.running) request.watch();
       });
     } catch (err) {
       this.counts.rejected++;
@@ -340,6 +357,7 @@ export class TensorModelRuntime {
       ? []
       : Object.values(feeds).flatMap((t) => (ArrayBuffer.isView(t.data) ? [t.data.buffer] : []));
     this.inFlight += batch.length;
+    for (const request of batch) request.running = true;
     this.pool.run(replica, feeds, single ? single.outputs : null, transfer as ArrayBuffer[]).then(
       ({ outputs, inferenceMs }) => {
         this.inFlight -= batch.length;
@@ -399,9 +417,13 @@ export class TensorModelRuntime {
       this.settleFailed(batch, started, err, inferenceMs);
       return;
     }
-    for (const request of batch) request.solo = true;
+    for (const request of batch) {
+      request.solo = true;
+      request.running = false;
+    }
     this.queue.unshift(batch);
     this.pump();
+    for (const request of batch) if (!request.running) request.watch();
   }
 
   private settleFailed(batch: Request[], started: number, err: unknown, inferenceMs: number): void {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { TensorData } from '#platform/onnx-serving/tensors';
 import { V2InferRequest, V2InferResponse, V2ModelMetadata } from '#shared/contracts/deploy-v2';
 import { servingSignatureOf } from './signature';
-import { tensorsFromV2, v2ModelMetadata, v2Response } from './v2';
+import { parseV2InferRequest, tensorsFromV2, v2ModelMetadata, v2Response } from './v2';
 
 const SIG = servingSignatureOf(
   {
@@ -163,5 +163,49 @@ describe('v2Response and v2ModelMetadata', () => {
       ],
     });
     expect(V2ModelMetadata.parse(meta)).toEqual(meta);
+  });
+});
+
+describe('parseV2InferRequest', () => {
+  const input = { name: 'x', shape: [1, 2], datatype: 'FP32', data: [1, 2] };
+
+  it('gives the same request as the contract schema, for plain bodies and for ones the schema reshapes', () => {
+    for (const body of [
+      { inputs: [input] },
+      {
+        id: 'r1',
+        parameters: { priority: 1, tag: 'a', fast: true },
+        inputs: [{ ...input, parameters: { content_type: 'np' } }],
+        outputs: [{ name: 'logits' }, { name: 'label', parameters: { binary_data: false } }],
+      },
+      // Keys the protocol does not define are dropped, as the schema drops them.
+      { inputs: [{ ...input, extra: 1 }], extra: { nested: true } },
+    ]) {
+      expect(parseV2InferRequest(body)).toEqual(V2InferRequest.parse(body));
+    }
+  });
+
+  it('refuses what the schema refuses with a 400 naming the field', () => {
+    const fails = (body: unknown) => {
+      try {
+        parseV2InferRequest(body);
+      } catch (err) {
+        return err as { code: string; message: string };
+      }
+      throw new Error('accepted');
+    };
+    expect(fails({ inputs: [] })).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/^inputs: /),
+    });
+    expect(fails({ inputs: [{ ...input, datatype: 'FLOAT' }] }).message).toMatch(/^inputs\.0\.datatype: /);
+    expect(fails({ inputs: [{ ...input, shape: [-1, 2] }] }).message).toMatch(/^inputs\.0\.shape\.0: /);
+    expect(fails({ inputs: [{ ...input, shape: [1.5] }] }).message).toMatch(/^inputs\.0\.shape\.0: /);
+    expect(fails({ inputs: [{ ...input, name: '' }] }).message).toMatch(/^inputs\.0\.name: /);
+    expect(fails({ inputs: [{ ...input, data: 'abc' }] }).message).toMatch(/^inputs\.0\.data: /);
+    expect(fails({ id: 7, inputs: [input] }).message).toMatch(/^id: /);
+    expect(fails({ inputs: [input], outputs: [{ name: '' }] }).message).toMatch(/^outputs\.0\.name: /);
+    expect(fails({ inputs: [input], parameters: { nested: {} } }).message).toMatch(/^parameters\.nested: /);
+    expect(fails([input]).code).toBe('INVALID_ARGUMENT');
   });
 });

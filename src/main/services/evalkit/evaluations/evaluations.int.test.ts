@@ -186,6 +186,49 @@ describe('evaluation runs', { timeout: 180_000 }, () => {
     expect((await t.client.call('deployments.get', { deployment: 'iris-live' })).state).toBe('ready');
   });
 
+  it('keeps the API answering while a large evaluation computes its metrics', async () => {
+    // 30,000 rows (iris, jittered) and 3,000 resamples: the resamples of the model's distinct probabilities take
+    // seconds, most of the evaluation. On the API thread, a request sent meanwhile would wait for all of them.
+    const jittered = [
+      IRIS_LINES[0],
+      ...Array.from({ length: 30_000 }, (_, i) => {
+        const cells = IRIS_LINES[1 + (i % 150)]!.split(',');
+        const jitter = ((i * 7919) % 21) / 100 - 0.1;
+        return [...cells.slice(0, 4).map((v) => (Number(v) + jitter).toFixed(2)), cells[4]].join(',');
+      }),
+    ].join('\n');
+    writeFileSync(path.join(work.dir, 'iris-large.csv'), jittered);
+    await importDataset(t.client, 'iris-large', path.join(work.dir, 'iris-large.csv'));
+    const created = await t.client.call('evaluations.create', {
+      deployment: 'iris-live',
+      dataset: 'iris-large',
+      target: 'species',
+      resamples: 3000,
+    });
+    const probes: { at: number; ms: number }[] = [];
+    let evaluating = true;
+    const probing = (async () => {
+      while (evaluating) {
+        const at = Date.now();
+        const res = await t.request('/api/v1/status');
+        expect(res.status).toBe(200);
+        await res.arrayBuffer();
+        probes.push({ at, ms: Date.now() - at });
+      }
+    })();
+    const done = await finished(created.id).finally(() => (evaluating = false));
+    await probing;
+    expect(done, done.reason ?? '').toMatchObject({ state: 'succeeded', rows: 30_000 });
+    expect(done.report?.intervals?.accuracy).toMatchObject({ resamples: 3000 });
+    const startedAt = done.startedAt as number;
+    const took = (done.finishedAt as number) - startedAt;
+    const during = probes.filter((p) => p.at >= startedAt && p.at <= startedAt + took);
+    const slowest = Math.max(...during.map((p) => p.ms));
+    // Relative to the evaluation, not in absolute milliseconds: this machine may be loaded.
+    expect(during.length).toBeGreaterThan(10);
+    expect(slowest, `the slowest of ${during.length} requests during a ${took} ms evaluation`).toBeLessThan(took / 4);
+  });
+
   it('ends failed with the reason when the task asked is not what the model does', async () => {
     const created = await t.client
       .call('evaluations.create', {

@@ -2,23 +2,27 @@ import { z } from 'zod';
 import type { JobContext, JobHandler } from '#platform/queue';
 import { runArtifactRoot } from '#services/modelhub/contract';
 import type { TabularPrediction } from '#shared/contracts/deploy';
-import type {
-  Benchmark,
-  BenchmarkInput,
-  Evaluation,
-  EvaluationInput,
-  EvaluationSummary,
-  Gate,
-  GateCheck,
-  GateInput,
-  GateStatus,
+import {
+  EVALUATION_METRICS_WORKER,
+  EVALUATION_REPORT_JOB,
+  type Benchmark,
+  type BenchmarkInput,
+  type Evaluation,
+  type EvaluationInput,
+  type EvaluationReportJob,
+  type EvaluationReportResult,
+  type EvaluationSummary,
+  type Gate,
+  type GateCheck,
+  type GateInput,
+  type GateStatus,
+  type PredictionColumns,
 } from '#shared/contracts/evalkit-evaluations';
 import { AppError } from '#shared/errors';
 import { newId } from '#shared/ids';
 import type { EvalkitDeps } from '../deps';
 import type { EvaluationsService } from './api';
 import { Benchmarks } from './benchmarks';
-import { evaluationReport } from './report';
 import { EvaluationStore, type StoredEvaluation } from './store';
 
 export const EVALUATE_JOB = 'evalkit.evaluate';
@@ -55,8 +59,8 @@ const COMPARE: Record<Gate['op'], (a: number, b: number) => boolean> = {
 
 /**
  * Evaluation runs and gates. An evaluation is a row here and a job on the platform queue; the job predicts through
- * DeployEngine, computes with `#platform/evaluation`, and records the result in ModelHub. Gates are enforced by an
- * alias guard registered with ModelHub's registry when this part is created.
+ * DeployEngine, computes the report on a worker thread (src/workers/evaluation-metrics.ts), and records the result
+ * in ModelHub. Gates are enforced by an alias guard registered with ModelHub's registry when this part is created.
  */
 export class Evaluations implements EvaluationsService {
   private readonly store: EvaluationStore;
@@ -389,20 +393,23 @@ export class Evaluations implements EvaluationsService {
         const d = this.deps.deploy.get(deployment);
         if (d.source.kind === 'model-version') this.store.setModelVersion(id, d.source.model, d.source.version);
       }
-      const records = table.rows.map((row) => Object.fromEntries(table.columns.map((c, i) => [c, row[i] ?? null])));
-      const predictions = await this.predictAll(deployment, records, ctx);
+      const predictions = await this.predictAll(deployment, table.columns, table.rows, ctx);
       ctx.progress(0.85, 'computing metrics');
-      const result = await evaluationReport({
+      const job: EvaluationReportJob = {
         target: { name: e.target, values: column(e.target) },
         predictions,
         task: e.task,
         slice: e.slice === null ? null : { name: e.slice, values: column(e.slice) },
         resamples: e.resamples,
         confidence: e.confidence,
-      });
+      };
+      // On a worker thread: a million rows' metrics and resamples take seconds the API must not wait behind.
+      const result = (await this.deps.workers.run(EVALUATION_METRICS_WORKER, EVALUATION_REPORT_JOB, job, {
+        signal: ctx.signal,
+      })) as EvaluationReportResult;
       ctx.progress(0.95, 'recording in ModelHub');
       const runId = await this.record(this.stored(id), result.metrics, result.report, result.task);
-      outcome = { succeeded: { ...result, rows: records.length, runId, at: Date.now() } };
+      outcome = { succeeded: { ...result, rows: table.rows.length, runId, at: Date.now() } };
     } catch (err) {
       outcome = { failed: err };
     }
@@ -426,25 +433,30 @@ export class Evaluations implements EvaluationsService {
   }
 
   /**
-   * Predictions for every row, in chunks (with progress). Columns the model does not take (an id, the slice column)
-   * are left out: the first chunk's refusal names them one at a time.
+   * Predictions for every row, in chunks (with progress), gathered as columns. Columns the model does not take (an
+   * id, the slice column) are left out: the first chunk's refusal names them one at a time.
    */
   private async predictAll(
     deployment: string,
-    records: Record<string, string | null>[],
+    columns: readonly string[],
+    rows: readonly (readonly (string | null)[])[],
     ctx: JobContext,
-  ): Promise<TabularPrediction[]> {
-    const out: TabularPrediction[] = [];
+  ): Promise<PredictionColumns> {
+    const columnsOut = new PredictionColumnsBuilder(rows.length);
     const dropped = new Set<string>();
-    for (let start = 0; start < records.length; start += PREDICT_CHUNK) {
+    for (let start = 0; start < rows.length; start += PREDICT_CHUNK) {
       ctx.signal.throwIfAborted();
-      const chunk = records.slice(start, start + PREDICT_CHUNK);
+      const end = Math.min(start + PREDICT_CHUNK, rows.length);
+      // Records a chunk at a time: a million of them at once would hold the API thread for seconds.
+      const chunk = rows
+        .slice(start, end)
+        .map((row) => Object.fromEntries(columns.map((c, i) => [c, row[i] ?? null] as const)));
       for (;;) {
-        const rows = dropped.size === 0 ? chunk : chunk.map((r) => withoutColumns(r, dropped));
+        const records = dropped.size === 0 ? chunk : chunk.map((r) => withoutColumns(r, dropped));
         try {
-          const { predictions } = await this.deps.deploy.predict({ deployment, rows });
+          const { predictions } = await this.deps.deploy.predict({ deployment, rows: records });
           if (!predictions) throw new AppError('FAILED_PRECONDITION', `'${deployment}' is not a tabular model`);
-          out.push(...predictions);
+          columnsOut.add(start, predictions);
           break;
         } catch (err) {
           const extra = extraColumnOf(err);
@@ -452,16 +464,15 @@ export class Evaluations implements EvaluationsService {
             dropped.add(extra);
             continue;
           }
-          const end = Math.min(start + PREDICT_CHUNK, records.length);
           throw new AppError(
             err instanceof AppError ? err.code : 'INTERNAL',
             `predicting rows ${start + 1}–${end}: ${reasonOf(err)}`,
           );
         }
       }
-      ctx.progress(0.05 + (0.8 * Math.min(records.length, start + PREDICT_CHUNK)) / records.length, 'predicting');
+      ctx.progress(0.05 + (0.8 * end) / rows.length, 'predicting');
     }
-    return out;
+    return columnsOut.columns();
   }
 
   /** The evaluation as a run of the `evaluations` experiment, linked to the model version by tags. */
@@ -525,7 +536,46 @@ export class Evaluations implements EvaluationsService {
   }
 }
 
-function withoutColumns(record: Record<string, string | null>, columns: Set<string>): Record<string, string | null> {
+/** A tabular model's predictions as columns, filled a chunk at a time. */
+class PredictionColumnsBuilder {
+  private classes: string[] | null = null;
+  private labels: string[] = [];
+  private probabilities: Float64Array[] = [];
+  private values: Float64Array | null = null;
+
+  constructor(private readonly rows: number) {}
+
+  add(start: number, predictions: readonly TabularPrediction[]): void {
+    predictions.forEach((p, i) => {
+      const row = start + i;
+      if ('label' in p) {
+        // The classes are the model's, as its first prediction names them.
+        if (this.classes === null) {
+          this.classes = Object.keys(p.probabilities).sort();
+          this.labels = new Array<string>(this.rows);
+          this.probabilities = this.classes.map(() => new Float64Array(this.rows));
+        }
+        this.labels[row] = p.label;
+        this.classes.forEach((c, k) => (this.probabilities[k]![row] = p.probabilities[c] ?? 0));
+      } else {
+        this.values ??= new Float64Array(this.rows);
+        this.values[row] = p.value;
+      }
+    });
+  }
+
+  columns(): PredictionColumns {
+    if (this.classes !== null) {
+      return { kind: 'classification', classes: this.classes, labels: this.labels, probabilities: this.probabilities };
+    }
+    return { kind: 'regression', values: this.values ?? new Float64Array(this.rows) };
+  }
+}
+
+function withoutColumns(
+  record: Readonly<Record<string, string | null>>,
+  columns: Set<string>,
+): Record<string, string | null> {
   return Object.fromEntries(Object.entries(record).filter(([c]) => !columns.has(c)));
 }
 

@@ -29,19 +29,30 @@ describe('LLM eval checks', () => {
     expect(checkLocally({ type: 'is-json' }, answer('{nope')).reason).toMatch(/^not valid JSON/);
   });
 
-  it('reads a grader verdict from its first word, and fails an answer without one', () => {
-    expect(parseGraderVerdict('PASS: it names the fox.')).toEqual({
+  it('reads a grader verdict from its JSON: pass decides, the score is kept; an unusable one fails, quoted', () => {
+    expect(parseGraderVerdict('{"pass": true, "score": 9, "reason": "It names the fox."}', 'stop')).toEqual({
       passed: true,
-      reason: 'grader: PASS (it names the fox.)',
+      reason: 'grader: PASS (score 9/10): It names the fox.',
+      score: 9,
+    });
+    expect(parseGraderVerdict('{"pass":false,"score":2,"reason":""}', 'stop')).toEqual({
+      passed: false,
+      reason: 'grader: FAIL (score 2/10)',
+      score: 2,
+    });
+    expect(parseGraderVerdict('{"pass":true,"score":10,"reason":"to to', 'length')).toEqual({
+      passed: false,
+      reason:
+        'the grader\'s verdict was cut short: the grader ran out of tokens or context: {"pass":true,"score":10,"reason":"to to',
       score: null,
     });
-    expect(parseGraderVerdict('**Fail** - too long')).toMatchObject({
+    expect(parseGraderVerdict('PASS: it names the fox.', 'stop').reason).toMatch(
+      /^the grader's verdict is not valid JSON \(Unexpected token .*\): PASS: it names the fox\.$/,
+    );
+    expect(parseGraderVerdict('{"pass": "yes", "score": 3, "reason": "ok"}', 'stop')).toMatchObject({
       passed: false,
-      reason: 'grader: FAIL (too long)',
-    });
-    expect(parseGraderVerdict('I think it passes')).toMatchObject({
-      passed: false,
-      reason: 'the grader gave no PASS/FAIL verdict: "I think it passes"',
+      reason:
+        'the grader\'s verdict is not {pass, score, reason}: $.pass: expected boolean, got string: {"pass": "yes", "score": 3, "reason": "ok"}',
     });
   });
 

@@ -14,7 +14,8 @@ export interface Answer {
   expected: string | undefined;
 }
 
-const quote = (text: string, max = 80) => JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…` : text);
+const quote = (text: string, max = 80) => JSON.stringify(clip(text, max));
 
 /** The assertions decided from the answer alone (not `similarity` nor `rubric`, which ask a deployment). */
 export function checkLocally(
@@ -161,28 +162,61 @@ export function cosine(a: readonly number[], b: readonly number[]): number {
 }
 
 /**
- * The grader's verdict: its first word PASS or FAIL (any case, after stray punctuation or markdown) decides, and
- * what follows is the reason. An answer without one is a failure that quotes it: a grader that cannot follow the
- * format has not judged.
+ * What a grader answers, held to this by a JSON schema grammar while it generates: the verdict comes first, and
+ * the score is one of eleven values and the reason is bounded, so that it fits what a small context leaves.
  */
-export function parseGraderVerdict(answer: string): Verdict {
-  const match = /^[\s"'*#`>[\]-]*(pass|fail)\b[\s:.,;!\-–—"'*`\]]*([\s\S]*)$/i.exec(answer);
-  if (!match)
-    return { passed: false, reason: `the grader gave no PASS/FAIL verdict: ${quote(answer.trim(), 200)}`, score: null };
-  const passed = match[1]!.toLowerCase() === 'pass';
-  const why = match[2]!.trim();
-  return { passed, reason: `grader: ${passed ? 'PASS' : 'FAIL'}${why ? ` (${why})` : ''}`, score: null };
+export const GRADER_VERDICT_SCHEMA = {
+  type: 'object',
+  properties: {
+    pass: { type: 'boolean' },
+    score: { enum: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10] },
+    reason: { type: 'string', maxLength: 100 },
+  },
+  required: ['pass', 'score', 'reason'],
+  additionalProperties: false,
+} as const;
+
+/**
+ * The grader's verdict from its JSON answer; `pass` decides. An answer that does not parse (cut short when the
+ * grader's context or tokens ran out) or breaks the schema fails the assertion, showing the answer: a grader that
+ * could not give a verdict has not judged.
+ */
+export function parseGraderVerdict(answer: string, finishReason: string | null): Verdict {
+  let value: unknown;
+  try {
+    value = JSON.parse(answer);
+  } catch (err) {
+    const why =
+      finishReason === 'length'
+        ? 'was cut short: the grader ran out of tokens or context'
+        : `is not valid JSON (${(err as Error).message})`;
+    return { passed: false, reason: `the grader's verdict ${why}: ${clip(answer.trim(), 200)}`, score: null };
+  }
+  const problem = schemaViolation(value, GRADER_VERDICT_SCHEMA, '$');
+  if (problem)
+    return {
+      passed: false,
+      reason: `the grader's verdict is not {pass, score, reason}: ${problem}: ${clip(answer.trim(), 200)}`,
+      score: null,
+    };
+  const verdict = value as { pass: boolean; score: number; reason: string };
+  const why = verdict.reason.trim();
+  return {
+    passed: verdict.pass,
+    reason: `grader: ${verdict.pass ? 'PASS' : 'FAIL'} (score ${verdict.score}/10)${why ? `: ${why}` : ''}`,
+    score: verdict.score,
+  };
 }
 
-/** The messages that ask a grader to judge `output` against `rubric`. */
+/** The messages that ask a grader to judge `output` against `rubric`; short, to leave a small context room. */
 export function graderMessages(rubric: string, output: string): { role: 'system' | 'user'; content: string }[] {
   return [
     {
       role: 'system',
       content:
-        'You grade the output of another model against a rubric. Answer with PASS or FAIL as the first word, then one sentence saying why.',
+        'Judge whether the output meets the rubric. Answer in JSON: "pass" (true or false), "score" (0 to 10) and "reason" (one short sentence).',
     },
-    { role: 'user', content: `Rubric:\n${rubric}\n\nOutput:\n${output}\n\nVerdict (PASS or FAIL, then why):` },
+    { role: 'user', content: `Rubric: ${rubric}\n\nOutput: ${output}` },
   ];
 }
 

@@ -10,6 +10,13 @@ const LLAMA = fixturePath('models', 'tiny-llama-memorizer-q8.gguf');
 const BERT = fixturePath('models', 'tiny-bert-embed.gguf');
 const FOX = ' fox jumps over the lazy dog.';
 const RUBRIC = 'The answer must name an animal that jumps.';
+/** What the `schema` case asks for, by grammar, and checks. */
+const ANIMAL = {
+  type: 'object',
+  properties: { animal: { type: 'string', maxLength: 20 }, jumps: { type: 'boolean' } },
+  required: ['animal', 'jumps'],
+  additionalProperties: false,
+};
 
 let data: { dir: string; remove: () => void };
 let t: TestCore;
@@ -208,9 +215,12 @@ describe('LLM eval suites and matrix runs through the REST API', () => {
 
       const story = cell(prompt, 'tiny', 'story');
       expect(story.output).toBe(' there was a little robot who loved to count: one, two, three, four, five.');
-      // The tiny grader cannot follow the PASS/FAIL format: its answer is quoted as the reason for failing.
+      // The story leaves the tiny grader (128 tokens of context) too little room to close its verdict: the cut
+      // answer is shown as the reason for failing.
       expect(story.assertions).toMatchObject([{ type: 'rubric', passed: false }]);
-      expect(story.assertions[0]?.reason).toMatch(/^the grader gave no PASS\/FAIL verdict: /);
+      expect(story.assertions[0]?.reason).toMatch(
+        /^the grader's verdict was cut short: the grader ran out of tokens or context: \{ ?"pass"/,
+      );
 
       for (const name of ['fox', 'node', 'story']) {
         const lost = cell(prompt, 'doomed', name);
@@ -260,4 +270,117 @@ describe('LLM eval suites and matrix runs through the REST API', () => {
     expect((await rejection(t.client.call('llmRuns.get', { id: run.id }))).code).toBe('NOT_FOUND');
     expect((await rejection(t.client.call('llmSuites.get', { suite: 'memoriser' }))).code).toBe('NOT_FOUND');
   });
+});
+
+/**
+ * JSON answers by grammar, per prompt and per case, and rubrics judged by the real tiny model, whose verdict the
+ * grammar holds to JSON. The memoriser cannot write JSON by itself: without a grammar it tells its sentence.
+ */
+const structured: LlmSuiteInput = {
+  name: 'structured',
+  prompts: [
+    { name: 'free', user: '{{start}}' },
+    { name: 'json', user: '{{start}}', responseFormat: { type: 'json' } },
+  ],
+  cases: [
+    { name: 'json', vars: { start: 'The quick brown' }, assertions: [{ type: 'is-json' }] },
+    {
+      name: 'schema',
+      vars: { start: 'The quick brown' },
+      responseFormat: { type: 'json-schema', schema: ANIMAL },
+      assertions: [{ type: 'json-schema', schema: ANIMAL }],
+    },
+    {
+      name: 'graded',
+      vars: { start: 'The quick brown' },
+      responseFormat: { type: 'text' },
+      assertions: [
+        { type: 'rubric', grader: 'tiny', rubric: RUBRIC },
+        // Leaves the grader's 128-token context too little room to finish its verdict.
+        { type: 'rubric', grader: 'tiny', rubric: `Be polite.${' Be kind.'.repeat(12)}` },
+        // Longer than the grader's context: the API refuses it.
+        { type: 'rubric', grader: 'tiny', rubric: `Be polite.${' Be kind.'.repeat(40)}` },
+        { type: 'rubric', grader: 'judge', rubric: RUBRIC },
+      ],
+    },
+  ],
+  generation: { temperature: 0, maxTokens: 40 },
+};
+
+describe('answer formats and model-graded rubrics with a real model', () => {
+  it('refuses a bad answer format with a 400 naming the field', async () => {
+    const bad = async (patch: Partial<LlmSuiteInput>) =>
+      (await rejection(t.client.call('llmSuites.create', { ...structured, ...patch }))).message;
+    expect(
+      await bad({ prompts: [{ name: 'p', user: '{{start}}', responseFormat: { type: 'yaml' } as never }] }),
+    ).toMatch(/^body\.prompts\.0\.responseFormat\.type: /);
+    const cases = (responseFormat: unknown) => [{ vars: { start: 'x' }, responseFormat }] as LlmSuiteInput['cases'];
+    expect(await bad({ cases: cases({ type: 'json-schema', schema: { type: 'obj' } }) })).toMatch(
+      /^body\.cases\.0\.responseFormat\.schema\.type: must be one of string, number/,
+    );
+    expect(await bad({ cases: cases({ type: 'json-schema' }) })).toMatch(/^body\.cases\.0\.responseFormat\.schema: /);
+    expect(
+      await bad({ cases: cases({ type: 'json-schema', schema: { properties: { a: { enum: [{ b: 1 }] } } } }) }),
+    ).toBe('body.cases.0.responseFormat.schema.properties.a.enum: values must be strings, numbers, booleans or null');
+    expect((await t.client.call('llmSuites.list', {})).items.map((s) => s.name)).not.toContain('structured');
+  });
+
+  it("gets valid JSON by grammar where asked, records the real grader's verdict, and fails unusable ones clearly", async () => {
+    await t.client.call('llmSuites.create', structured);
+    await t.client.call('deployments.create', { file: LLAMA, name: 'judge', threads: 1 });
+    const queued = await t.client.call('llmRuns.create', { suite: 'structured', models: ['tiny'] });
+    // The grader goes away before the job asks it: its assertions fail with the API's error, the run goes on.
+    await t.client.call('deployments.delete', { deployment: 'judge' });
+    const run = await waitFor(
+      async () => {
+        const current = await t.client.call('llmRuns.get', { id: queued.id });
+        return current.state === 'succeeded' || current.state === 'failed' ? current : undefined;
+      },
+      240_000,
+      'the run to end',
+    );
+    expect(run).toMatchObject({ state: 'succeeded', done: 6 });
+    const cell = (prompt: string, name: string) => {
+      const found = run.cells.find((c) => c.prompt === prompt && run.cases[c.case]?.name === name);
+      if (!found) throw new Error(`no cell ${prompt}/${name}`);
+      return found;
+    };
+
+    // Free text is not JSON; the prompt's JSON mode makes it so.
+    const free = cell('free', 'json');
+    expect(free).toMatchObject({ output: FOX, passed: false, assertions: [{ type: 'is-json', passed: false }] });
+    expect(free.assertions[0]?.reason).toMatch(/^not valid JSON: /);
+    const json = cell('json', 'json');
+    expect(json).toMatchObject({ error: null, passed: true, assertions: [{ type: 'is-json', passed: true }] });
+    expect(() => JSON.parse(json.output ?? '') as unknown).not.toThrow();
+
+    // The case's schema wins over either prompt's format, and the answer matches it.
+    for (const prompt of ['free', 'json']) {
+      const schema = cell(prompt, 'schema');
+      expect(schema).toMatchObject({ passed: true, assertions: [{ type: 'json-schema', passed: true }] });
+      const answer = JSON.parse(schema.output ?? '') as { animal: unknown; jumps: unknown };
+      expect([typeof answer.animal, typeof answer.jumps]).toEqual(['string', 'boolean']);
+    }
+
+    const verdicts = ['free', 'json'].map((prompt) => {
+      const graded = cell(prompt, 'graded');
+      expect(graded).toMatchObject({ output: FOX, passed: false });
+      const [judged, cut, tooLong, gone] = graded.assertions;
+      // Whatever the tiny grader thinks, its verdict parsed: PASS or FAIL decides the assertion, the score is kept.
+      expect(judged?.reason).toMatch(/^grader: (PASS|FAIL) \(score (\d|10)\/10\)/);
+      expect(judged?.passed).toBe(judged?.reason.startsWith('grader: PASS'));
+      expect(Number.isInteger(judged?.score)).toBe(true);
+      expect(cut).toMatchObject({ passed: false, score: null });
+      expect(cut?.reason).toMatch(
+        /^the grader's verdict was cut short: the grader ran out of tokens or context: \{ ?"pass"/,
+      );
+      expect(tooLong).toMatchObject({ passed: false, score: null });
+      expect(tooLong?.reason).toMatch(/^could not check: HTTP 400: .*maximum context length is 128 tokens/);
+      expect(gone).toMatchObject({ passed: false, score: null });
+      expect(gone?.reason).toMatch(/^could not check: HTTP 404: /);
+      return judged;
+    });
+    // At temperature 0 the grader judges the same answer the same way.
+    expect(verdicts[1]).toEqual(verdicts[0]);
+  }, 300_000);
 });

@@ -4,6 +4,7 @@ import type { Deployment } from '#shared/contracts/deploy';
 import type {
   LlmAssertion,
   LlmAssertionResult,
+  LlmResponseFormat,
   LlmRun,
   LlmRunInput,
   LlmRunSummary,
@@ -19,6 +20,7 @@ import {
   checkLocally,
   cosine,
   fillTemplate,
+  GRADER_VERDICT_SCHEMA,
   graderMessages,
   parseGraderVerdict,
   wordDiff,
@@ -33,9 +35,28 @@ const REQUEST_TIMEOUT_MS = 300_000;
 
 interface ChatAnswer {
   content: string;
+  /** `length` when the tokens or the context ran out. */
+  finishReason: string | null;
   promptTokens: number | null;
   completionTokens: number | null;
 }
+
+/** `response_format` of `/v1/chat/completions` for an answer format; nothing for free text. */
+type WireResponseFormat =
+  | { type: 'json_object' }
+  | { type: 'json_schema'; json_schema: { name: string; schema: Record<string, unknown>; strict: true } };
+
+function wireResponseFormat(format: LlmResponseFormat | undefined): WireResponseFormat | undefined {
+  if (format?.type === 'json') return { type: 'json_object' };
+  if (format?.type === 'json-schema')
+    return { type: 'json_schema', json_schema: { name: 'answer', schema: format.schema, strict: true } };
+  return undefined;
+}
+
+const GRADER_FORMAT: WireResponseFormat = {
+  type: 'json_schema',
+  json_schema: { name: 'verdict', schema: GRADER_VERDICT_SCHEMA, strict: true },
+};
 
 /** The message of an OpenAI-shaped error body, or the status line. */
 async function httpProblem(response: Response): Promise<string> {
@@ -232,7 +253,9 @@ export class LlmEvals implements LlmEvalsService {
                 : []),
               { role: 'user' as const, content: fillTemplate(prompt.user, testCase.vars) },
             ];
-            const cell = await this.askCell(model, messages, generation, testCase, assertions, ctx.signal);
+            // The case's answer format wins over the prompt's.
+            const format = wireResponseFormat(testCase.responseFormat ?? prompt.responseFormat);
+            const cell = await this.askCell(model, messages, generation, format, testCase, assertions, ctx.signal);
             this.store.insertCell(runId, { promptIndex: p, model, case: k, ...cell });
             finished += 1;
             ctx.progress(finished / run.summary.cellCount, `${finished} of ${run.summary.cellCount} cells`);
@@ -256,6 +279,7 @@ export class LlmEvals implements LlmEvalsService {
     model: string,
     messages: { role: 'system' | 'user'; content: string }[],
     generation: SuiteSpec['generation'],
+    format: WireResponseFormat | undefined,
     testCase: SuiteSpec['cases'][number],
     suiteAssertions: readonly LlmAssertion[],
     signal: AbortSignal,
@@ -263,7 +287,7 @@ export class LlmEvals implements LlmEvalsService {
     const started = performance.now();
     let answer: ChatAnswer;
     try {
-      answer = await this.chat(model, messages, generation, signal);
+      answer = await this.chat(model, messages, generation, format, signal);
     } catch (err) {
       if (signal.aborted) throw err;
       return {
@@ -323,9 +347,10 @@ export class LlmEvals implements LlmEvalsService {
           assertion.grader,
           graderMessages(assertion.rubric, answer.output),
           { temperature: 0, maxTokens: 128 },
+          GRADER_FORMAT,
           signal,
         );
-        return parseGraderVerdict(verdict.content);
+        return parseGraderVerdict(verdict.content, verdict.finishReason);
       }
       return checkLocally(assertion, answer);
     } catch (err) {
@@ -355,6 +380,7 @@ export class LlmEvals implements LlmEvalsService {
     model: string,
     messages: { role: 'system' | 'user'; content: string }[],
     generation: { temperature: number; seed?: number | undefined; maxTokens: number },
+    format: WireResponseFormat | undefined,
     signal: AbortSignal,
   ): Promise<ChatAnswer> {
     const body = (await this.post(
@@ -365,16 +391,18 @@ export class LlmEvals implements LlmEvalsService {
         temperature: generation.temperature,
         max_tokens: generation.maxTokens,
         ...(generation.seed === undefined ? {} : { seed: generation.seed }),
+        ...(format === undefined ? {} : { response_format: format }),
       },
       signal,
     )) as {
-      choices?: { message?: { content?: string | null } }[];
+      choices?: { message?: { content?: string | null }; finish_reason?: string | null }[];
       usage?: { prompt_tokens?: number; completion_tokens?: number };
     };
     const content = body.choices?.[0]?.message?.content;
     if (typeof content !== 'string') throw new Error('the answer had no message content');
     return {
       content,
+      finishReason: body.choices?.[0]?.finish_reason ?? null,
       promptTokens: body.usage?.prompt_tokens ?? null,
       completionTokens: body.usage?.completion_tokens ?? null,
     };

@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCore, type TestCore } from '#core/testing';
+import type { TabularPreprocessing } from '#platform/builtin-training/preprocessing';
 import { fixturePath, waitFor } from '#platform/testing';
 import type { MonitorAlert } from '#shared/contracts/evalkit-monitoring';
 import type { EvalkitService } from '../contract';
@@ -95,7 +97,7 @@ describe('drift monitors and A/B tests', { timeout: 240_000 }, () => {
     await t.client.call('monitors.create', { name: 'iris-b-empty', deployment: 'iris-b' });
     const job = await jobDone((await t.client.call('monitors.check', { monitor: 'iris-b-empty' })).id);
     expect(job.status).toBe('failed');
-    expect(job.error?.message).toMatch(/'iris-b' has logged no tabular predict requests yet/);
+    expect(job.error?.message).toMatch(/'iris-b' has logged no tabular requests yet/);
     expect((await t.client.call('monitors.get', { monitor: 'iris-b-empty' })).pendingJobId).toBeNull();
     expect((await t.client.call('monitors.checks', { monitor: 'iris-b-empty', limit: 5 })).items).toEqual([]);
     await t.client.call('monitors.delete', { monitor: 'iris-b-empty' });
@@ -237,6 +239,55 @@ describe('drift monitors and A/B tests', { timeout: 240_000 }, () => {
     await t.client.call('monitors.delete', { monitor: 'iris-timed' });
   });
 
+  it('reads the rows of v2 infer and tensor predict requests too, decoded with the preprocessing', async () => {
+    const d = await t.client.call('deployments.get', { deployment: 'iris-b' });
+    const pre = JSON.parse(readFileSync(d.source.preprocessing?.path as string, 'utf8')) as TabularPreprocessing;
+    // The model's input: the features in the preprocessing's order, as float32 (as numpy would send them).
+    const encoded = (part: typeof shifted) =>
+      part.flatMap((row) => {
+        const v = new Array<number>(pre.inputSize).fill(0);
+        for (const f of pre.features) v[f.index] = Math.fround(Number(row[f.column as keyof typeof row]));
+        return v;
+      });
+    const v2Ids: string[] = [];
+    for (let i = 0; i < shifted.length; i += 10) {
+      const part = shifted.slice(i, i + 10);
+      const tensor = { shape: [part.length, pre.inputSize], datatype: 'FP32' as const, data: encoded(part) };
+      if (i < 50) {
+        const res = await post('/v2/models/iris-b/infer', { inputs: [{ name: pre.input.name, ...tensor }] });
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        v2Ids.push((await t.client.call('deployments.logs', { deployment: 'iris-b', limit: 1 })).items[0]!.id);
+      } else if (i < 100) {
+        await t.client.call('deployments.predict', { deployment: 'iris-b', inputs: { [pre.input.name]: tensor } });
+      } else {
+        await t.client.call('deployments.predict', { deployment: 'iris-b', rows: part });
+      }
+    }
+    await t.client.call('monitors.create', { name: 'iris-b-all', deployment: 'iris-b', alerts: { psi: 0.2 } });
+    const job = await t.client.call('monitors.check', { monitor: 'iris-b-all' });
+    expect((await jobDone(job.id)).status).toBe('succeeded');
+    const [check] = (await t.client.call('monitors.checks', { monitor: 'iris-b-all', limit: 1 })).items;
+    expect(check).toMatchObject({ requests: 15, rows: 150, drifted: ['petal_length'] });
+    // Decoded exactly (float32 back to the reference's decimals): the unshifted features match the reference.
+    const byName = Object.fromEntries((check?.features ?? []).map((f) => [f.name, f]));
+    for (const name of ['sepal_length', 'sepal_width', 'petal_width']) {
+      expect(byName[name]).toMatchObject({ verdict: 'stable', psi: 0, currentRows: 150, ks: { statistic: 0 } });
+    }
+    // Every request's predictions, from the output tensors too.
+    expect(check?.prediction).toMatchObject({ kind: 'categorical', currentRows: 150 });
+
+    // A v2 request has its rows: ground truth is one label per row.
+    const bad = await post('/api/v1/deployments/iris-b/labels', { labels: [{ requestId: v2Ids[0], value: 'setosa' }] });
+    expect(bad.body.error?.message).toMatch(/labels\[0\]\.value.*10 rows/);
+    const truth = rows.slice(0, 10).map((r) => r.species as string);
+    await t.client.call('monitors.labels', { deployment: 'iris-b', labels: [{ requestId: v2Ids[0]!, value: truth }] });
+    const again = await t.client.call('monitors.check', { monitor: 'iris-b-all' });
+    expect((await jobDone(again.id)).status).toBe('succeeded');
+    const [labelled] = (await t.client.call('monitors.checks', { monitor: 'iris-b-all', limit: 1 })).items;
+    expect(labelled?.performance).toMatchObject({ labelledRows: 10 });
+    await t.client.call('monitors.delete', { monitor: 'iris-b-all' });
+  });
+
   it('compares conversion rates: z-test, probability to beat and the peeking warning', async () => {
     const test = await t.client.call('abTests.create', {
       name: 'checkout',
@@ -325,6 +376,110 @@ describe('drift monitors and A/B tests', { timeout: 240_000 }, () => {
     const again = await t.client.call('abTests.results', { test: 'basket' });
     expect(again.arms.map((arm) => arm.n)).toEqual([6, 6]);
     expect(again.frequentist?.statistic).toBeCloseTo(3.202115, 5);
+  });
+
+  it('compares the two versions of a canary deployment, each logged request counted for the version that answered', async () => {
+    // Version 2 of iris (the same files) as a canary answering half of iris-canary's requests.
+    const { runId } = await t.client.call('models.version', { name: 'iris', version: '1' });
+    await t.client.call('models.createVersion', {
+      name: 'iris',
+      runId: runId as string,
+      artifactPath: 'model',
+      aliases: [],
+    });
+    await t.client.call('deployments.create', {
+      name: 'iris-canary',
+      model: 'iris',
+      version: 1,
+      requestLog: { sampleRate: 1, maxChars: 1_000_000 },
+    });
+    const patched = await t.request('/api/v1/deployments/iris-canary', {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ traffic: { mode: 'canary', version: 2, percent: 50 } }),
+    });
+    expect(patched.status).toBe(200);
+    const d = await t.client.call('deployments.get', { deployment: 'iris-canary' });
+    const pre = JSON.parse(readFileSync(d.source.preprocessing?.path as string, 'utf8')) as TabularPreprocessing;
+
+    // Half through KServe v2 (the answering version in x-aidos-model-version), half through predict (in the body).
+    const answeredBy: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      const row = shifted[i]!;
+      if (i % 2 === 0) {
+        const data = new Array<number>(pre.inputSize).fill(0);
+        for (const f of pre.features) data[f.index] = Number(row[f.column as keyof typeof row]);
+        const res = await t.request('/v2/models/iris-canary/infer', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            inputs: [{ name: pre.input.name, shape: [1, pre.inputSize], datatype: 'FP32', data }],
+          }),
+        });
+        expect(res.status).toBe(200);
+        answeredBy.push(Number(res.headers.get('x-aidos-model-version')));
+      } else {
+        const out = await t.client.call('deployments.predict', { deployment: 'iris-canary', rows: [row] });
+        answeredBy.push(out.modelVersion as number);
+      }
+    }
+    expect(new Set(answeredBy)).toEqual(new Set([1, 2]));
+    const logged = (await t.client.call('deployments.logs', { deployment: 'iris-canary', limit: 60 })).items.reverse();
+    expect(logged.map((e) => e.modelVersion)).toEqual(answeredBy);
+
+    // Every third request converts, and every request version 2 answered at an odd place.
+    const value = (i: number) => (i % 3 === 0 || (answeredBy[i] === 2 && i % 2 === 1) ? 1 : 0);
+    const outcomes = logged.map((e, i) => ({ requestId: e.id, value: value(i) }));
+    const expected = [1, 2].map((version) => {
+      const mine = answeredBy.flatMap((v, i) => (v === version ? [value(i)] : []));
+      return { n: mine.length, mean: mine.reduce((a, b) => a + b, 0) / mine.length };
+    });
+    await t.client.call('abTests.create', {
+      name: 'canary',
+      metric: 'conversion',
+      arms: [
+        { name: 'v1', deployment: 'iris-canary', version: 1 },
+        { name: 'v2', deployment: 'iris-canary', version: 2 },
+      ],
+    });
+    expect((await t.client.call('abTests.outcomes', { test: 'canary', outcomes })).byArm).toEqual({
+      v1: expected[0]!.n,
+      v2: expected[1]!.n,
+    });
+    const results = await t.client.call('abTests.results', { test: 'canary' });
+    expect(results.arms.map((a) => [a.name, a.n])).toEqual([
+      ['v1', expected[0]!.n],
+      ['v2', expected[1]!.n],
+    ]);
+    expect(results.arms[0]?.mean).toBeCloseTo(expected[0]!.mean, 12);
+    expect(results.arms[1]?.mean).toBeCloseTo(expected[1]!.mean, 12);
+    expect(results.frequentist?.difference).toBeCloseTo(expected[1]!.mean - expected[0]!.mean, 12);
+
+    // A deployment-wide control beside the canary's arm: the canary's requests are the canary's, the rest control's.
+    await t.client.call('abTests.create', {
+      name: 'canary-vs-rest',
+      metric: 'conversion',
+      arms: [
+        { name: 'rest', deployment: 'iris-canary' },
+        { name: 'canary', deployment: 'iris-canary', version: 2 },
+      ],
+    });
+    expect((await t.client.call('abTests.outcomes', { test: 'canary-vs-rest', outcomes })).byArm).toEqual({
+      rest: expected[0]!.n,
+      canary: expected[1]!.n,
+    });
+
+    // A version the deployment's model does not have would never get an outcome: refused, naming the arm.
+    const bad = await post('/api/v1/abtests', {
+      name: 'canary-typo',
+      metric: 'conversion',
+      arms: [
+        { deployment: 'iris-canary', version: 1 },
+        { deployment: 'iris-canary', version: 9 },
+      ],
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error?.message).toMatch(/arms\[1\]\.version.*model 'iris', which has no version 9/);
   });
 
   it('sizes a test, and refuses a bad baseline naming it', async () => {

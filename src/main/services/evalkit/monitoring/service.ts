@@ -35,6 +35,7 @@ import { AppError } from '#shared/errors';
 import { newId } from '#shared/ids';
 import type { EvalkitDeps } from '../deps';
 import type { AbOutcome, CheckTrigger, MonitorsService } from './api';
+import { LoggedRows, type Prediction } from './logged-rows';
 
 const CHECK_JOB = 'evalkit.drift-check';
 /** How often the scheduler looks for due checks. */
@@ -103,14 +104,12 @@ interface Reference {
   columns: Map<string, (string | null)[]>;
 }
 
-/** One prediction of a tabular model, as `deployments.predict` logs it. */
-type Prediction = { label: string } | { value: number };
-
-/** The newest logged rows of a deployment's tabular predictions. */
+/** The newest logged rows of a deployment's tabular requests. */
 interface LoggedWindow {
   requests: number;
   rows: Record<string, unknown>[];
-  predictions: Prediction[];
+  /** Per row (null: the request did not ask for the model's prediction output). */
+  predictions: (Prediction | null)[];
   /** Per row: its request and its index in that request. */
   origin: { requestId: string; index: number }[];
   lastRequestId: string | null;
@@ -162,21 +161,6 @@ function toAbTest(r: AbTestRow): AbTest {
     confidence: r.confidence,
     createdAt: r.created_at,
   };
-}
-
-/** The rows and predictions of a logged `predict` request, or null when it is not a readable tabular one. */
-function tabularRequest(entry: RequestLogEntry): { rows: Record<string, unknown>[]; predictions: Prediction[] } | null {
-  if (entry.endpoint !== 'predict' || entry.status !== 'ok' || entry.truncated || entry.output === null) return null;
-  try {
-    const rows = JSON.parse(entry.input) as unknown;
-    const predictions = JSON.parse(entry.output) as unknown;
-    if (!Array.isArray(rows) || !Array.isArray(predictions) || rows.length !== predictions.length) return null;
-    if (!rows.every((r) => typeof r === 'object' && r !== null && !Array.isArray(r))) return null;
-    return { rows: rows as Record<string, unknown>[], predictions: predictions as Prediction[] };
-  } catch {
-    // A log entry cut or written by another endpoint: not a tabular request.
-    return null;
-  }
 }
 
 function finiteNumber(v: unknown): number | null {
@@ -270,10 +254,21 @@ function checkWebhookUrl(url: string | null): void {
   }
 }
 
+/**
+ * The arm a logged request belongs to: the arm of its deployment and the model version that answered it, else the
+ * arm of its deployment without a version (with one arm per version of a canary deployment, or a versioned arm
+ * beside a deployment-wide one, the version decides).
+ */
+function armOf(arms: readonly AbTest['arms'][number][], entry: RequestLogEntry): number {
+  const exact = arms.findIndex((a) => a.deploymentId === entry.deploymentId && a.version === entry.modelVersion);
+  return exact >= 0 ? exact : arms.findIndex((a) => a.deploymentId === entry.deploymentId && a.version === null);
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class Monitors implements MonitorsService {
   private readonly references = new Map<string, Reference>();
+  private readonly logged = new LoggedRows();
   private timer: NodeJS.Timeout | null = null;
   private ticking = false;
 
@@ -429,6 +424,7 @@ export class Monitors implements MonitorsService {
     const deployment = this.deployment(deploymentRef, 'deployment');
     const wanted = new Set(labels.map((l) => l.requestId));
     const found = this.findLogged([deployment.id], wanted);
+    const tabularRequest = this.logged.reader(deployment);
     labels.forEach((label, i) => {
       const entry = found.get(label.requestId);
       if (!entry) {
@@ -463,7 +459,7 @@ export class Monitors implements MonitorsService {
     if (window.rows.length === 0) {
       throw AppError.invalid(
         'monitor',
-        `'${m.deployment_name}' has logged no tabular predict requests yet (untruncated, successful ones are read)`,
+        `'${m.deployment_name}' has logged no tabular requests yet (predict or v2 infer; untruncated, successful ones are read)`,
       );
     }
     const reference = await this.referenceOf(m);
@@ -485,8 +481,9 @@ export class Monitors implements MonitorsService {
     }
     const report = driftReport(columns, options);
 
-    const predicted: Label[] = window.predictions.map((p) => ('label' in p ? p.label : p.value));
-    const numericPredictions = window.predictions.every((p) => 'value' in p);
+    const answered = window.predictions.filter((p): p is Prediction => p !== null);
+    const predicted: Label[] = answered.map((p) => ('label' in p ? p.label : p.value));
+    const numericPredictions = answered.every((p) => 'value' in p);
     let predictionReference: DriftCheck['predictionReference'] = null;
     let referencePredictions: Label[] | null = null;
     if (m.target !== null) {
@@ -579,6 +576,7 @@ export class Monitors implements MonitorsService {
     const input = AbTestInput.parse(raw);
     const arms = input.arms.map((arm, i) => {
       const d = this.deployment(arm.deployment, `arms[${i}].deployment`);
+      if (arm.version !== null) this.checkArmVersion(d, arm.version, `arms[${i}].version`);
       return { name: arm.name ?? (i === 0 ? 'A' : 'B'), deploymentId: d.id, deployment: d.name, version: arm.version };
     });
     const [a, b] = arms as [AbTest['arms'][number], AbTest['arms'][number]];
@@ -636,11 +634,7 @@ export class Monitors implements MonitorsService {
         }
       } else {
         const entry = logged.get(o.requestId as string);
-        arm = entry
-          ? test.arms.findIndex(
-              (a) => a.deploymentId === entry.deploymentId && (a.version === null || a.version === entry.modelVersion),
-            )
-          : -1;
+        arm = entry ? armOf(test.arms, entry) : -1;
         if (arm < 0) {
           throw AppError.invalid(
             `outcomes[${i}].requestId`,
@@ -810,6 +804,7 @@ export class Monitors implements MonitorsService {
 
   /** Tabular requests logged since the last check, counted up to `cap`. */
   private newRequests(m: MonitorRow, cap: number): number {
+    const tabularRequest = this.logged.reader(this.deps.deploy.get(m.deployment_id));
     let count = 0;
     let cursor: string | undefined;
     for (;;) {
@@ -909,6 +904,21 @@ export class Monitors implements MonitorsService {
     return d;
   }
 
+  /** An arm's version: one of the deployment's model's registered versions (served now or later, as a canary). */
+  private checkArmVersion(d: Deployment, version: number, field: string): void {
+    if (d.source.kind !== 'model-version') {
+      throw AppError.invalid(field, `'${d.name}' serves a model file, which has no versions: leave version out`);
+    }
+    try {
+      this.deps.modelhub.registry.version(d.source.model, version);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'NOT_FOUND') {
+        throw AppError.invalid(field, `'${d.name}' serves model '${d.source.model}', which has no version ${version}`);
+      }
+      throw err;
+    }
+  }
+
   /** The DataForge version and target column the deployed model version was trained on, when lineage knows them. */
   private trainingInputs(d: Deployment): { dataset: { name: string; version: string } | null; target: string | null } {
     if (d.source.kind !== 'model-version') return { dataset: null, target: null };
@@ -973,8 +983,9 @@ export class Monitors implements MonitorsService {
     return reference;
   }
 
-  /** The newest `windowRows` rows of tabular predict requests, newest request first. */
+  /** The newest `windowRows` rows of tabular requests, newest request first. */
   private readWindow(deploymentId: string, windowRows: number): LoggedWindow {
+    const tabularRequest = this.logged.reader(this.deps.deploy.get(deploymentId));
     const window: LoggedWindow = { requests: 0, rows: [], predictions: [], origin: [], lastRequestId: null };
     let cursor: string | undefined;
     for (;;) {
@@ -986,7 +997,7 @@ export class Monitors implements MonitorsService {
         window.requests++;
         request.rows.forEach((row, index) => {
           window.rows.push(row);
-          window.predictions.push(request.predictions[index]!);
+          window.predictions.push(request.predictions[index] ?? null);
           window.origin.push({ requestId: entry.id, index });
         });
         if (window.rows.length >= windowRows) return window;
@@ -1015,7 +1026,8 @@ export class Monitors implements MonitorsService {
       if (label === undefined) return;
       const truth = Array.isArray(label) ? label[o.index] : label;
       if (truth === undefined) return;
-      const p = window.predictions[i]!;
+      const p = window.predictions[i];
+      if (!p) return;
       rows++;
       if ('label' in p) {
         if (String(p.label) === String(truth)) correct++;

@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import type { PredictionColumns } from '#shared/contracts/evalkit-evaluations';
 import { AppError } from '#shared/errors';
-import { evaluationReport } from './report';
+import { evaluationReport } from './evaluation-report';
 
 const base = { slice: null, resamples: 200, confidence: 0.9, task: null } as const;
+
+const regression = (values: number[]): PredictionColumns => ({
+  kind: 'regression',
+  values: Float64Array.from(values),
+});
 
 describe('evaluation reports', () => {
   it('computes regression metrics, residuals, slices and intervals from predicted values', async () => {
@@ -11,7 +17,7 @@ describe('evaluation reports', () => {
     const { task, metrics, report } = await evaluationReport({
       ...base,
       target: { name: 'y', values: actual },
-      predictions: predicted.map((value) => ({ value })),
+      predictions: regression(predicted),
       slice: { name: 'site', values: ['a', 'a', 'b', 'b', 'b'] },
     });
     expect(task).toBe('regression');
@@ -38,7 +44,7 @@ describe('evaluation reports', () => {
     const err = await evaluationReport({
       ...base,
       target: { name: 'y', values: ['1', 'n/a'] },
-      predictions: [{ value: 1 }, { value: 2 }],
+      predictions: regression([1, 2]),
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).message).toBe(
@@ -47,10 +53,12 @@ describe('evaluation reports', () => {
   });
 
   it('refuses a label the classifier does not know, and a task the model does not do', async () => {
-    const predictions = [
-      { label: 'cat', probabilities: { cat: 0.9, dog: 0.1 } },
-      { label: 'dog', probabilities: { cat: 0.2, dog: 0.8 } },
-    ];
+    const predictions: PredictionColumns = {
+      kind: 'classification',
+      classes: ['cat', 'dog'],
+      labels: ['cat', 'dog'],
+      probabilities: [Float64Array.of(0.9, 0.2), Float64Array.of(0.1, 0.8)],
+    };
     await expect(
       evaluationReport({ ...base, target: { name: 'animal', values: ['cat', 'bird'] }, predictions }),
     ).rejects.toThrow("target: column 'animal' has the label 'bird' at row 2, which the model does not know");

@@ -10,25 +10,21 @@ import {
   type ClassificationInput,
   type ClassificationMetrics,
   type RegressionMetrics,
+  type ReplicateRunner,
 } from '#platform/evaluation/index';
-import type { TabularPrediction } from '#shared/contracts/deploy';
-import type { EvaluationReport, EvaluationTask } from '#shared/contracts/evalkit-evaluations';
+import type {
+  EvaluationReportJob,
+  EvaluationReportResult,
+  EvaluationTask,
+} from '#shared/contracts/evalkit-evaluations';
 import { AppError } from '#shared/errors';
 
-export interface ReportInput {
-  /** The target column's values as read (null: missing). */
-  target: { name: string; values: readonly (string | null)[] };
-  predictions: readonly TabularPrediction[];
-  /** As asked; checked against what the model predicts. */
-  task: EvaluationTask | null;
-  slice: { name: string; values: readonly (string | null)[] } | null;
-  resamples: number;
-  confidence: number;
-}
+// The computation of an evaluation run's report, run by the worker entry `evaluation-metrics` (a module of its own
+// so that it can be tested outside a worker thread).
 
 /** The task of a model's predictions: labels with probabilities, or values. */
-export function taskOf(predictions: readonly TabularPrediction[], asked: EvaluationTask | null): EvaluationTask {
-  const found: EvaluationTask = predictions.length > 0 && 'label' in predictions[0]! ? 'classification' : 'regression';
+export function taskOf(predictions: EvaluationReportJob['predictions'], asked: EvaluationTask | null): EvaluationTask {
+  const found = predictions.kind;
   if (asked && asked !== found) {
     throw AppError.invalid(
       'task',
@@ -60,25 +56,39 @@ export function regressionHeadline(m: RegressionMetrics): Record<string, number 
   return { mae: m.mae, mse: m.mse, rmse: m.rmse, r2: m.r2 };
 }
 
+/** Where a classification's bootstrap resamples run: `parts` ranges through `runner` (other threads). */
+export interface BootstrapThreads {
+  runner: ReplicateRunner;
+  parts: number;
+}
+
 /**
  * Metrics of a model's predictions against the target column, with EvalKit's statistics library: classification
  * from the predicted labels and every class's probability (the classes are the model's), regression from the
- * values; slices per value of a column, and percentile bootstrap intervals (seed 0, so a rerun gives the same).
+ * values; slices per value of a column, and percentile bootstrap intervals (seed 0, so a rerun gives the same;
+ * split over `threads` when given, with the same result).
  */
 export async function evaluationReport(
-  input: ReportInput,
-): Promise<{ task: EvaluationTask; metrics: Record<string, number | null>; report: EvaluationReport }> {
-  const task = taskOf(input.predictions, input.task);
+  input: EvaluationReportJob,
+  threads?: BootstrapThreads,
+): Promise<EvaluationReportResult> {
+  taskOf(input.predictions, input.task);
+  const rows = input.target.values.length;
+  const predictions = input.predictions;
+  const predictedRows = predictions.kind === 'classification' ? predictions.labels.length : predictions.values.length;
+  if (predictedRows !== rows) {
+    throw new AppError('INTERNAL', `${predictedRows} predictions for ${rows} rows of '${input.target.name}'`);
+  }
   const sliceColumn = input.slice && { name: input.slice.name, values: input.slice.values };
   const bootstrap = { resamples: input.resamples, confidence: input.confidence, seed: 0 };
-  if (task === 'classification') {
-    const predictions = input.predictions as { label: string; probabilities: Record<string, number> }[];
-    const classes = Object.keys(predictions[0]?.probabilities ?? {}).sort();
+  if (predictions.kind === 'classification') {
+    const { classes } = predictions;
+    const known = new Set(classes);
     input.target.values.forEach((value, row) => {
       if (value === null || value.trim() === '') {
         throw AppError.invalid('target', `column '${input.target.name}' has no label at row ${row + 1}`);
       }
-      if (!classes.includes(value)) {
+      if (!known.has(value)) {
         throw AppError.invalid(
           'target',
           `column '${input.target.name}' has the label '${value}' at row ${row + 1}, which the model does not know ` +
@@ -88,20 +98,20 @@ export async function evaluationReport(
     });
     const data: ClassificationInput = {
       labels: input.target.values as string[],
-      predicted: predictions.map((p) => p.label),
-      classProbabilities: classes.map((c) => Float64Array.from(predictions, (p) => p.probabilities[c] ?? 0)),
+      predicted: predictions.labels,
+      classProbabilities: predictions.probabilities,
       classes,
     };
     const metrics = classificationMetrics(data);
     const intervals =
       input.resamples > 0
-        ? await bootstrapClassification(prepareClassification(data), { ...bootstrap, metrics })
+        ? await bootstrapClassification(prepareClassification(data), { ...bootstrap, metrics, ...threads })
         : null;
     return {
-      task,
+      task: 'classification',
       metrics: classificationHeadline(metrics),
       report: {
-        task,
+        task: 'classification',
         metrics,
         intervals,
         slices: sliceColumn ? classificationSlices(data, sliceColumn) : null,
@@ -119,13 +129,13 @@ export async function evaluationReport(
     }
     return n;
   });
-  const data = { actual, predicted: input.predictions.map((p) => ('value' in p ? p.value : Number.NaN)) };
+  const data = { actual, predicted: predictions.values };
   const metrics = regressionMetrics(data);
   return {
-    task,
+    task: 'regression',
     metrics: regressionHeadline(metrics),
     report: {
-      task,
+      task: 'regression',
       metrics,
       intervals: input.resamples > 0 ? bootstrapRegression(prepareRegression(data), bootstrap) : null,
       slices: sliceColumn ? regressionSlices(data, sliceColumn) : null,
