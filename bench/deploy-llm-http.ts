@@ -3,12 +3,13 @@
 // process, against node-llama-cpp's own evaluate loop here on the same model, settings and prompt tokens (the
 // messages rendered as the deployment renders them). The tiny llama fixture, context 128, threads 1, greedy, end
 // of generation banned (`ignore_eos`, llama-server's extension) so every run generates --tokens tokens; each run
-// from a cold KV cache (the deployment's conversation reuse is defeated by a different user message per run, and
-// the direct sequence's history is cleared). Runs interleave, so load drifts hit both alike.
+// from a cold KV cache (the deployment's conversation reuse is defeated by a user message that differs from its
+// first word run to run, and the direct sequence's history is cleared). Runs interleave, so load drifts hit both
+// alike. The HTTP client only keeps the bytes while a stream runs (it shares the CPUs with the server).
 // Time to first token runs from sending the request (direct: from the call) to the first text; tokens/s is decode
 // speed (tokens after the first over the time after the first). Targets: >= 97% of direct tokens/s, TTFT + <= 2 ms.
 //   npx tsx bench/deploy-llm-http.ts [--tokens 120] [--runs 15] [--warmup 3] [--threads 1] [--json]
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -50,15 +51,20 @@ interface Run {
   text: string;
 }
 
-function finish(start: number, first: number, tokens: number, text: string): Run {
-  const end = performance.now();
+function finish(start: number, first: number, tokens: number, text: string, end = performance.now()): Run {
   return { ttftMs: first - start, tokensPerSecond: ((tokens - 1) * 1000) / (end - first), tokens, text };
 }
 
-/** A different message per run: the deployment cannot reuse the previous run's KV cache. */
+/**
+ * A different message per run, differing from its first word: the deployment cannot reuse the previous run's KV
+ * cache beyond BOS, so both sides evaluate (nearly) the whole prompt.
+ */
 const messagesOf = (i: number): ChatTurn[] => [
-  { role: 'user', content: `word word ${i % 2 === 0 ? 'word' : 'words'}` },
+  { role: 'user', content: `${i % 2 === 0 ? 'word' : 'words'} word word` },
 ];
+
+/** How the first chunk with text starts (the role chunk before it has `"delta":{"role":…`). */
+const FIRST_TEXT = '"delta":{"content"';
 
 // ---- the server: `aidos serve` in a child process with the model deployed ----
 const data = tempDir('aidos-bench-llm-http-');
@@ -91,9 +97,7 @@ function streamChat(i: number): Promise<Run> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
     let first = 0;
-    let text = '';
-    let completionTokens = 0;
-    let pending = '';
+    const chunks: Buffer[] = [];
     const req = http.request(
       {
         host: url.hostname,
@@ -114,28 +118,28 @@ function streamChat(i: number): Promise<Run> {
           res.on('end', () => reject(new Error(`${res.statusCode}: ${error}`)));
           return;
         }
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          pending += chunk;
-          let end;
-          while ((end = pending.indexOf('\n\n')) >= 0) {
-            const event = pending.slice(0, end);
-            pending = pending.slice(end + 2);
+        // The client does as little as it can while the stream runs (it shares the CPUs with the server): it
+        // keeps the bytes and looks for the first text delta; the events are parsed once the stream has ended.
+        res.on('data', (chunk: Buffer) => {
+          if (first === 0 && chunk.includes(FIRST_TEXT)) first = performance.now();
+          chunks.push(chunk);
+        });
+        res.on('end', () => {
+          const end = performance.now();
+          let text = '';
+          let completionTokens = 0;
+          for (const event of Buffer.concat(chunks).toString('utf8').split('\n\n')) {
             const payload = event.startsWith('data: ') ? event.slice(6) : '';
             if (payload === '' || payload === '[DONE]') continue;
             const parsed = JSON.parse(payload) as {
               choices: { delta?: { content?: string } }[];
               usage?: { completion_tokens: number } | null;
             };
-            const delta = parsed.choices[0]?.delta?.content;
-            if (delta) {
-              if (first === 0) first = performance.now();
-              text += delta;
-            }
+            text += parsed.choices[0]?.delta?.content ?? '';
             if (parsed.usage) completionTokens = parsed.usage.completion_tokens;
           }
+          resolve(finish(start, first, completionTokens, text, end));
         });
-        res.on('end', () => resolve(finish(start, first, completionTokens, text)));
       },
     );
     req.on('error', reject);
@@ -171,14 +175,39 @@ async function direct(i: number): Promise<Run> {
 }
 
 const variants: Record<'direct' | 'http', (i: number) => Promise<Run>> = { direct, http: streamChat };
+/** CPU time of all threads of a process so far, in ms (Linux schedstat: nanosecond resolution). */
+function cpuMs(pid: number): number {
+  let ns = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+  }
+  return ns / 1e6;
+}
+const serverPid = server.child.pid as number;
 const loadBefore = os.loadavg();
 const runs: Record<string, Run[]> = { direct: [], http: [] };
+// CPU per generated token: this process for both (the direct loop; the HTTP client), the server for HTTP.
+const cpu = { direct: 0, client: 0, server: 0 };
+const generated = { direct: 0, http: 0 };
 for (let i = 0; i < WARMUP + RUNS; i++) {
-  for (const [name, run] of Object.entries(variants)) {
+  for (const [name, run] of Object.entries(variants) as ['direct' | 'http', (i: number) => Promise<Run>][]) {
+    const [self, served] = [cpuMs(process.pid), cpuMs(serverPid)];
     const result = await run(i);
-    if (i >= WARMUP) runs[name]!.push(result);
+    if (i < WARMUP) continue;
+    runs[name]!.push(result);
+    generated[name] += result.tokens;
+    if (name === 'direct') cpu.direct += cpuMs(process.pid) - self;
+    else {
+      cpu.client += cpuMs(process.pid) - self;
+      cpu.server += cpuMs(serverPid) - served;
+    }
   }
 }
+const cpuPerToken = {
+  directMs: cpu.direct / generated.direct,
+  serverMs: cpu.server / generated.http,
+  clientMs: cpu.client / generated.http,
+};
 const loadAfter = os.loadavg();
 agent.destroy();
 await context.dispose();
@@ -225,6 +254,7 @@ if (opts.json) {
       sameText,
       httpVsDirectTokensPerSecond: ratio,
       ttftOverheadMs,
+      cpuPerToken,
       met,
       results: summary,
     }),
@@ -241,6 +271,10 @@ if (opts.json) {
       `  ${name.padEnd(7)} ${fmt(s.tokensPerSecond, 0)} tok/s   TTFT ${fmt(s.ttftMs, 2)} ms   ${s.tokens} tokens`,
     );
   }
+  console.log(
+    `  CPU a token (all threads): direct ${cpuPerToken.directMs.toFixed(3)} ms; HTTP server ` +
+      `${cpuPerToken.serverMs.toFixed(3)} ms + client ${cpuPerToken.clientMs.toFixed(3)} ms`,
+  );
   console.log(
     `  HTTP / direct: ${(ratio * 100).toFixed(1)}% of decode tokens/s (target >= 97%), TTFT ` +
       `${ttftOverheadMs >= 0 ? '+' : ''}${ttftOverheadMs.toFixed(2)} ms (target <= 2 ms): ${met ? 'MET' : 'MISSED'}; ` +

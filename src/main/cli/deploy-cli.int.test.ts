@@ -101,6 +101,12 @@ describe('aidos deploy, deployments, chat and predict', { timeout: 120_000 }, ()
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/file: '\/nope\/missing.gguf' does not exist/);
   });
+
+  it('deploys with --runtime tfjs only a version that carries a TF.js export, naming runtime otherwise', async () => {
+    const r = await aidos(['deploy', 'digits:1', '--runtime', 'tfjs', '--name', 'digits-tfjs']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/runtime: version 1 of 'digits' is an ONNX model without a TF\.js export/);
+  });
 });
 
 describe('aidos deploy, predict and deployments scale with ONNX models', { timeout: 120_000 }, () => {

@@ -228,6 +228,12 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
     .option('--name <name>', 'the deployment name, which clients use as the OpenAI model id (default: the model name)')
     .option('--file <path>', 'a GGUF or ONNX model file on this machine instead of a registered model')
     .addOption(new Option('--device <device>', 'where it runs (default auto)').choices(['auto', 'cpu', 'gpu']))
+    .addOption(
+      new Option(
+        '--runtime <runtime>',
+        'what serves it (default: by the model’s format); tfjs also serves a built-in trainer’s ONNX version from its TF.js export',
+      ).choices(['onnx', 'tfjs', 'gguf']),
+    )
     .option(
       '--context-size <tokens>',
       'tokens per sequence (default: the model’s, at most 4096)',
@@ -263,6 +269,7 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
           name?: string;
           file?: string;
           device?: 'auto' | 'cpu' | 'gpu';
+          runtime?: 'onnx' | 'tfjs' | 'gguf';
           contextSize?: number;
           parallel?: number;
           threads?: number;
@@ -282,6 +289,7 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
           ...(ref === undefined ? { file: path.resolve(o.file as string) } : modelRef(ref)),
           name: o.name,
           device: o.device,
+          runtime: o.runtime,
           contextSize: o.contextSize,
           parallel: o.parallel,
           threads: o.threads,

@@ -62,6 +62,20 @@ function DeployForm({ onClose, model, version, onDeployed }: Omit<DeployDialogPr
   });
   const list = [...(versions.data?.items ?? [])].sort((a, b) => b.version - a.version);
   const chosen = chosenVersion(list, draft.version);
+  // A built-in trainer's ONNX version carries the same model as TF.js (`tfjs/` beside its model.onnx): it can be
+  // served by either runtime.
+  const exportDir = chosen?.format === 'onnx' && chosen.runId !== null ? tfjsExportDirOf(chosen.source) : null;
+  const tfjsExport = useQuery({
+    queryKey: [...queryKeys.model(draft.model), 'tfjs-export', chosen?.version],
+    queryFn: async () => {
+      const { items } = await api.call('runs.artifacts', { run: chosen?.runId as string, path: exportDir as string });
+      return items.some((f) => !f.isDir && f.path.split('/').pop() === 'model.json');
+    },
+    enabled: exportDir !== null,
+  });
+  const [runtime, setRuntime] = useState<'onnx' | 'tfjs'>('onnx');
+  const servedAsTfjs = exportDir !== null && tfjsExport.data === true && runtime === 'tfjs';
+  const format = servedAsTfjs ? 'tfjs' : chosen?.format;
 
   const create = useMutation({
     mutationFn: (input: DeploymentInput) => api.call('deployments.create', input),
@@ -89,12 +103,12 @@ function DeployForm({ onClose, model, version, onDeployed }: Omit<DeployDialogPr
     e.preventDefault();
     if (draft.model === '') return;
     setEdited(new Set());
-    create.mutate(deploymentInputOf(draft, chosen?.format));
+    create.mutate({ ...deploymentInputOf(draft, format), ...(servedAsTfjs ? { runtime: 'tfjs' as const } : {}) });
   };
   const gguf = !chosen || chosen.format === 'gguf';
   // ONNX and TF.js: replicas and batching. TF.js runs on the CPU only, with TF.js's own threads.
-  const tensor = isTensorRuntime(chosen?.format);
-  const tfjs = chosen?.format === 'tfjs';
+  const tensor = isTensorRuntime(format);
+  const tfjs = format === 'tfjs';
   const deployable = !chosen || isDeployable(chosen.format);
 
   return (
@@ -181,6 +195,25 @@ function DeployForm({ onClose, model, version, onDeployed }: Omit<DeployDialogPr
             </select>
           </Field>
         </div>
+        {exportDir !== null && tfjsExport.data === true && (
+          <Field
+            id="dp-runtime"
+            label="Runtime"
+            // A refusal naming runtime shows in the banner below: the draft has no runtime of its own.
+            error={undefined}
+            hint="This version also holds its model as TF.js, which answers the same requests on TF.js's CPU backend."
+          >
+            <select
+              id="dp-runtime"
+              value={runtime}
+              onChange={(e) => setRuntime(e.target.value === 'tfjs' ? 'tfjs' : 'onnx')}
+              className={inputClass}
+            >
+              <option value="onnx">ONNX (onnxruntime)</option>
+              <option value="tfjs">TF.js</option>
+            </select>
+          </Field>
+        )}
         {versions.isError && <ErrorBanner error={versions.error} title="Could not list the model's versions" />}
         {models.isError && <ErrorBanner error={models.error} title="Could not list the models" />}
 
@@ -385,6 +418,12 @@ function chosenVersion(newestFirst: readonly ModelVersion[], selector: string): 
   if (typeof s === 'number') return newestFirst.find((v) => v.version === s);
   const alias = s.slice(1);
   return newestFirst.find((v) => v.aliases.includes(alias));
+}
+
+/** The TF.js export's folder in a run-logged version's artifacts: `tfjs` inside the version's folder. */
+function tfjsExportDirOf(source: string): string {
+  const dir = /\/artifacts\/(.+?)\/*$/.exec(source)?.[1];
+  return dir ? `${dir}/tfjs` : 'tfjs';
 }
 
 function aliasesOf(versions: readonly ModelVersion[]): { alias: string; version: number }[] {

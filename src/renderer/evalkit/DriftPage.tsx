@@ -132,6 +132,14 @@ function Report({ monitor }: { monitor: Monitor }) {
           {schedule.length ? schedule.join(' and ') : 'on demand'}.
         </p>
         {checkNow.isError && <ErrorBanner className="mt-2" error={checkNow.error} />}
+        {monitor.lastFailure && monitor.pendingJobId === null && (
+          <ErrorBanner
+            className="mt-2"
+            title={`The last check failed (${formatDateTime(monitor.lastFailure.at)})`}
+            error={new Error(monitor.lastFailure.message)}
+            onRetry={() => checkNow.mutate()}
+          />
+        )}
         {history.length > 1 && (
           <label className="mt-2 flex items-center gap-2 text-[12px]">
             Check

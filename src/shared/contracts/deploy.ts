@@ -229,6 +229,11 @@ export const DeploymentInput = DeploymentSettings.extend({
   /** Default: the model's name (or the file's name without its extension). */
   name: DeploymentName.optional(),
   ...SourceInput,
+  /**
+   * What serves it; default the one of the model's format. `tfjs` also serves an ONNX version that carries a TF.js
+   * export (`model/tfjs/`, written by TrainOS's built-in trainers); any other runtime must match the format.
+   */
+  runtime: DeploymentRuntime.optional(),
 });
 export type DeploymentInput = z.input<typeof DeploymentInput>;
 
@@ -396,7 +401,7 @@ export const deployEndpoints = {
     method: 'POST',
     path: '/api/v1/deployments',
     summary:
-      "Deploy a registered model version (`model` + `version` number or `@alias`) or a model file (`file`); the runtime follows the format. Refused when the memory estimate does not fit; a model that cannot load ends 'failed' with the reason",
+      "Deploy a registered model version (`model` + `version` number or `@alias`) or a model file (`file`); the runtime follows the format unless `runtime` is given (`tfjs` serves an ONNX version's TF.js export). Refused when the memory estimate does not fit; a model that cannot load ends 'failed' with the reason",
     scope: 'write',
     input: DeploymentInput,
     output: Deployment,

@@ -87,6 +87,8 @@ export const Monitor = z.object({
   lastCheckAt: Timestamp.nullable(),
   /** The check waiting or running on the queue, if any. */
   pendingJobId: Id.nullable(),
+  /** The latest check when it failed (its job's error), until a check succeeds or another is queued. */
+  lastFailure: z.object({ at: Timestamp, jobId: Id, message: z.string() }).nullable(),
   createdAt: Timestamp,
 });
 export type Monitor = z.infer<typeof Monitor>;

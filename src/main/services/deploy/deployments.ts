@@ -153,13 +153,42 @@ function defaultName(source: DeploymentSource): string {
   return name;
 }
 
+/** What `checkRam` says of a load: what is loaded, by which runtime, with which settings, for which field. */
+interface RamCheck {
+  what: string;
+  runtime: DeploymentRuntime;
+  settings: Pick<DeploymentSettings, 'maxReplicas'>;
+  field?: string;
+}
+
+/** A canary's or shadow's load, named as the `traffic.version` it is refused for. */
+function secondVersionLoad(
+  d: StoredDeployment,
+  traffic: DeploymentTraffic,
+  settings: Pick<DeploymentSettings, 'maxReplicas'>,
+): RamCheck {
+  const model = traffic.source.kind === 'model-version' ? traffic.source.model : d.name;
+  return {
+    what: `version ${servedVersion(traffic)} of '${model}'`,
+    runtime: d.runtime,
+    settings,
+    field: 'traffic.version',
+  };
+}
+
 /** The VRAM arbiter's id for the second version of a deployment (the main one holds the deployment's id). */
 function secondVramId(id: string, version: number): string {
   return `${id}/v${version}`;
 }
 
-function formatBytes(n: number): string {
-  return n >= 1024 * MIB ? `${(n / 1024 / MIB).toFixed(1)} GiB` : `${Math.ceil(n / MIB)} MiB`;
+/**
+ * Memory to a tenth of a MiB or GiB, rounded `up` (what is needed) or `down` (what is available), so that a load
+ * refused for a few KiB never reads as needing what is available.
+ */
+function formatBytes(n: number, round: 'up' | 'down'): string {
+  const [value, unit] = n >= 1024 * MIB ? [n / 1024 / MIB, 'GiB'] : [n / MIB, 'MiB'];
+  const tenths = round === 'up' ? Math.ceil(value * 10 - 1e-9) : Math.floor(value * 10 + 1e-9);
+  return `${tenths / 10} ${unit}`;
 }
 
 function errorText(err: unknown): string {
@@ -250,8 +279,16 @@ export class Deployments implements DeployService {
       throw AppError.invalid('version', 'goes with model; a file deployment has no versions');
     }
     const source =
-      spec.file !== undefined ? fileSource(spec.file) : await this.versionSource(spec.model as string, spec.version);
+      spec.file !== undefined
+        ? fileSource(spec.file)
+        : await this.versionSource(spec.model as string, spec.version, spec.runtime);
     const runtime = runtimeFor(this.o.runtimes, source.format, spec.file !== undefined ? 'file' : 'model');
+    if (spec.runtime !== undefined && spec.runtime !== runtime.format) {
+      throw AppError.invalid(
+        'runtime',
+        `'${spec.runtime}' does not serve ${describeSource(source)} (format ${source.format}); leave runtime out or give '${runtime.format}'`,
+      );
+    }
     const settings = DeploymentSettings.parse(spec);
     checkSettings(runtime.format, settings);
     const name = spec.name ?? defaultName(source);
@@ -266,7 +303,7 @@ export class Deployments implements DeployService {
     let fault: string | null = null;
     try {
       const prepared = await runtime.prepare(loadRequest(name, source, settings, gpu));
-      this.checkRam(prepared.estimate, name);
+      this.checkRam(prepared.estimate, { what: `'${name}'`, runtime: runtime.format, settings });
     } catch (err) {
       if (!isModelFault(err)) throw err;
       fault = errorText(err);
@@ -321,7 +358,7 @@ export class Deployments implements DeployService {
       if (d.source.kind !== 'model-version') {
         throw AppError.invalid('version', 'a file deployment has no versions: give another file');
       }
-      source = await this.versionSource(d.source.model, patch.version);
+      source = await this.versionSource(d.source.model, patch.version, d.runtime);
     }
     if (patch.file !== undefined) {
       if (d.source.kind !== 'file') throw AppError.invalid('file', 'a model deployment changes by version');
@@ -363,7 +400,7 @@ export class Deployments implements DeployService {
       const prepared = await runtimeFor(this.o.runtimes, traffic.source.format, 'traffic.version').prepare(
         loadRequest(d.name, traffic.source, settings, gpu),
       );
-      this.checkRam(prepared.estimate, `${d.name} version ${servedVersion(traffic)}`);
+      this.checkRam(prepared.estimate, secondVersionLoad(d, traffic, settings));
     }
     const message = [
       source ? `model: ${describeSource(source)}` : null,
@@ -767,8 +804,13 @@ export class Deployments implements DeployService {
     this.emit(this.store.setState(id, state, message, extra));
   }
 
-  private versionSource(model: string, version: number | string | undefined): Promise<DeploymentSource> {
-    return modelVersionSource(this.o.modelhub, this.o.blobs, this.o.cacheDir, model, version);
+  /** `runtime`: the one wanted (a deployment's own when it changes version), which picks an ONNX version's TF.js export. */
+  private versionSource(
+    model: string,
+    version: number | string | undefined,
+    runtime: DeploymentRuntime | undefined,
+  ): Promise<DeploymentSource> {
+    return modelVersionSource(this.o.modelhub, this.o.blobs, this.o.cacheDir, model, version, runtime);
   }
 
   /** The blobs a deployment serves from stay while it exists (the model file and its preprocessing). */
@@ -798,15 +840,24 @@ export class Deployments implements DeployService {
     return gpus.length > 0;
   }
 
-  private checkRam(estimate: LoadEstimate, name: string): void {
+  /**
+   * A load whose estimated RAM is more than is available is refused (RESOURCE_EXHAUSTED, a 429), saying what it
+   * needs, what is free and which settings lower it; `field` prefixes the message and is named in the details.
+   */
+  private checkRam(estimate: LoadEstimate, load: RamCheck): void {
     const free = this.freeRam();
-    if (estimate.ramBytes > free) {
-      throw new AppError(
-        'RESOURCE_EXHAUSTED',
-        `'${name}' needs about ${formatBytes(estimate.ramBytes)} of RAM (weights and context of ${estimate.contextSize} tokens) and ${formatBytes(free)} is available; lower contextSize or parallel, or free memory`,
-        { neededBytes: estimate.ramBytes, availableBytes: free },
-      );
-    }
+    if (estimate.ramBytes <= free) return;
+    const gguf = load.runtime === 'gguf';
+    const replicas = load.settings.maxReplicas;
+    const forWhat = gguf
+      ? `(weights and a context of ${estimate.contextSize} tokens)`
+      : `for ${replicas} replica${replicas === 1 ? '' : 's'}`;
+    const lower = gguf ? 'lower contextSize or parallel' : 'lower maxReplicas';
+    throw new AppError(
+      'RESOURCE_EXHAUSTED',
+      `${load.field ? `${load.field}: ` : ''}${load.what} needs about ${formatBytes(estimate.ramBytes, 'up')} of RAM ${forWhat} and ${formatBytes(free, 'down')} is available; ${lower}, or free memory`,
+      { ...(load.field ? { field: load.field } : {}), neededBytes: estimate.ramBytes, availableBytes: free },
+    );
   }
 
   private ensureLoaded(id: string): Promise<LoadedModel> {
@@ -836,7 +887,7 @@ export class Deployments implements DeployService {
       const gpu = await this.useGpu(d.device);
       const prepared = await runtime.prepare(loadRequest(d.name, d.source, d, gpu));
       const estimate = prepared.estimate;
-      this.checkRam(estimate, d.name);
+      this.checkRam(estimate, { what: `'${d.name}'`, runtime: runtime.format, settings: d });
       let placement = 'cpu';
       if (estimate.vramBytes > 0) {
         const grant = await this.o.vram.reserve({
@@ -983,7 +1034,7 @@ export class Deployments implements DeployService {
     }
     let source: DeploymentSource;
     try {
-      source = await this.versionSource(main.model, input.version);
+      source = await this.versionSource(main.model, input.version, d.runtime);
     } catch (err) {
       if (err instanceof AppError && (err.code === 'NOT_FOUND' || err.code === 'INVALID_ARGUMENT')) {
         throw AppError.invalid('traffic.version', err.message.replace(/^version: /, ''));
@@ -1016,7 +1067,7 @@ export class Deployments implements DeployService {
     const runtime = runtimeFor(this.o.runtimes, traffic.source.format, 'traffic.version');
     const prepared = await runtime.prepare(loadRequest(d.name, traffic.source, d, gpu));
     const { estimate } = prepared;
-    this.checkRam(estimate, label);
+    this.checkRam(estimate, secondVersionLoad(d, traffic, d));
     const vramId = secondVramId(d.id, version);
     let vramHeld = false;
     if (estimate.vramBytes > 0) {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { artifactLocation, parseModelRef, parseVersionSelector, preprocessingPathFor } from './model-source';
+import {
+  artifactLocation,
+  parseModelRef,
+  parseVersionSelector,
+  preprocessingPathFor,
+  tfjsExportDirFor,
+} from './model-source';
 
 describe('model references', () => {
   it('reads name, name:version and name@alias as the CLI takes them', () => {
@@ -31,5 +37,10 @@ describe('model references', () => {
   it('finds the preprocessing a built-in trainer saves beside its model.onnx', () => {
     expect(preprocessingPathFor('model/model.onnx')).toBe('model/preprocessing.json');
     expect(preprocessingPathFor('model.onnx')).toBe('preprocessing.json');
+  });
+
+  it('finds the TF.js export a built-in trainer keeps beside its model.onnx', () => {
+    expect(tfjsExportDirFor('model/model.onnx')).toBe('model/tfjs');
+    expect(tfjsExportDirFor('model.onnx')).toBe('tfjs');
   });
 });

@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '#platform/blobstore';
 import { detectFormat } from '#platform/model-formats';
 import type { ModelhubService } from '#services/modelhub/contract';
-import type { DeploymentSource } from '#shared/contracts/deploy';
+import type { DeploymentRuntime, DeploymentSource } from '#shared/contracts/deploy';
 import { AppError } from '#shared/errors';
 import { newId } from '#shared/ids';
 import { tfjsModelFolder } from './tfjs/index';
@@ -97,9 +97,18 @@ export function preprocessingPathFor(modelPath: string): string {
 }
 
 /**
+ * The folder of the TF.js graph model a built-in trainer keeps beside its ONNX export (`model/model.onnx` →
+ * `model/tfjs`).
+ */
+export function tfjsExportDirFor(modelPath: string): string {
+  return path.posix.join(path.posix.dirname(modelPath), 'tfjs');
+}
+
+/**
  * A registered model version (by number, alias, or the newest) and the model file it holds, as a path the runtime
  * can open: the blob's own file in the blob store (read only, shared with ModelHub), or for a blob stored inside a
- * pack a copy under `cacheDir`.
+ * pack a copy under `cacheDir`. `runtime: 'tfjs'` takes an ONNX version's TF.js export (`tfjs/` beside its
+ * `model.onnx`) instead of the ONNX file: a version without one is refused naming `runtime`.
  */
 export async function modelVersionSource(
   modelhub: ModelhubService,
@@ -107,6 +116,7 @@ export async function modelVersionSource(
   cacheDir: string,
   model: string,
   selector: number | string | undefined,
+  runtime?: DeploymentRuntime,
 ): Promise<DeploymentSource> {
   const { registry, artifacts } = modelhub;
   const wanted = parseVersionSelector(selector);
@@ -148,6 +158,20 @@ export async function modelVersionSource(
     if (!folder) throw AppError.invalid('model', `version ${version.version} of '${model}' holds no TF.js model.json`);
     const { modelJson, sha256 } = folder;
     return { kind: 'model-version', model, version: version.version, alias, format, path: modelJson, sha256 };
+  }
+  if (format === 'onnx' && runtime === 'tfjs') {
+    const onnxFile = files.find((f) => /\.onnx$/i.test(f.path));
+    const exportDir = onnxFile ? tfjsExportDirFor(onnxFile.path) : null;
+    const exported = files.filter((f) => exportDir !== null && f.path.startsWith(`${exportDir}/`));
+    const folder = exported.length > 0 ? await tfjsModelFolder(blobs, cacheDir, exported) : null;
+    if (!folder) {
+      throw AppError.invalid(
+        'runtime',
+        `version ${version.version} of '${model}' is an ONNX model without a TF.js export (${exportDir ?? 'tfjs'}/model.json) for 'tfjs' to serve; deploy it with runtime 'onnx'`,
+      );
+    }
+    const { modelJson, sha256 } = folder;
+    return { kind: 'model-version', model, version: version.version, alias, format: 'tfjs', path: modelJson, sha256 };
   }
   let chosen: { path: string; sha256: string } | undefined;
   for (const f of files) {

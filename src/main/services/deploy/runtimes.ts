@@ -77,18 +77,16 @@ export interface LoadHooks {
 }
 
 /**
- * A loaded tensor model, as the KServe v2 and predict routes use it: an ONNX model, or a TF.js one (which has no
- * saved preprocessing: it takes tensors only).
+ * A loaded tensor model, as the KServe v2 and predict routes use it: an ONNX model, or a TF.js one (whose
+ * preprocessing, for a built-in trainer's TF.js export, is in its `model.json`).
  */
-export type OnnxModel =
-  | {
-      readonly runtime: OnnxRuntime;
-      /** The built-in trainer's preprocessing saved with the model; null for a plain ONNX model. */
-      readonly preprocessing: Preprocessing | null;
-      /** The same when the model is tabular: JSON rows can be predicted. */
-      readonly tabular: TabularPreprocessing | null;
-    }
-  | { readonly runtime: TfjsRuntime; readonly preprocessing: null; readonly tabular: null };
+export interface OnnxModel {
+  readonly runtime: OnnxRuntime | TfjsRuntime;
+  /** The built-in trainer's preprocessing saved with the model; null for a plain model. */
+  readonly preprocessing: Preprocessing | null;
+  /** The same when the model is tabular: JSON rows can be predicted. */
+  readonly tabular: TabularPreprocessing | null;
+}
 
 export interface LoadedModel {
   /** What the model serves (GGUF: `generation` or `embedding`; ONNX: `tensor` or its preprocessing's kind). */
@@ -191,6 +189,21 @@ async function readPreprocessing(file: string, signature: ServingSignature, mode
       { file },
     );
   }
+  return checkPreprocessing(value, file, signature, model);
+}
+
+/** The tabular preprocessing among a model's, or null. */
+function tabularOf(preprocessing: Preprocessing | null): TabularPreprocessing | null {
+  return preprocessing?.kind === 'tabular-classifier' || preprocessing?.kind === 'tabular-regressor'
+    ? preprocessing
+    : null;
+}
+
+/**
+ * A preprocessing read from `file` (a preprocessing.json, or the `model.json` whose metadata carries it), checked:
+ * a tabular one against the model's signature. FAILED_PRECONDITION naming the file when it cannot be used.
+ */
+function checkPreprocessing(value: unknown, file: string, signature: ServingSignature, model: string): Preprocessing {
   const kind = (value as { kind?: unknown } | null)?.kind;
   if (kind === 'tabular-classifier' || kind === 'tabular-regressor') {
     const tabular = parseTabularPreprocessing(value, file);
@@ -260,10 +273,7 @@ export const onnxServingRuntime: ServingRuntime = {
           onBatch: (batch) => hooks.onBatch(batch),
           onRequest: (timing) => hooks.onInference(timing),
         });
-        const tabular =
-          preprocessing?.kind === 'tabular-classifier' || preprocessing?.kind === 'tabular-regressor'
-            ? preprocessing
-            : null;
+        const tabular = tabularOf(preprocessing);
         return {
           kind,
           gguf: undefined,
@@ -313,9 +323,13 @@ export const tfjsServingRuntime: ServingRuntime = {
       throw err;
     }
     const replicas = Math.max(request.replicas, request.maxReplicas);
+    // The key TrainOS's TF.js export keeps the built-in trainer's preprocessing under.
+    const metadata = files.json.userDefinedMetadata as Record<string, unknown> | undefined;
+    const saved = metadata?.['aidos.preprocessing'];
+    const kind = (saved as { kind?: unknown } | undefined)?.kind;
     return {
       estimate: { ramBytes: replicas * tfjsReplicaBytes(files.totalBytes), vramBytes: 0, contextSize: 0, gpuLayers: 0 },
-      kind: 'tensor',
+      kind: typeof kind === 'string' ? kind : 'tensor',
       load: async (hooks) => {
         const runtime = await TfjsRuntime.load(request.path, {
           replicas: request.replicas,
@@ -325,10 +339,19 @@ export const tfjsServingRuntime: ServingRuntime = {
           onBatch: (batch) => hooks.onBatch(batch),
           onRequest: (timing) => hooks.onInference(timing),
         });
+        let preprocessing: Preprocessing | null = null;
+        try {
+          // Checked once loaded: TF.js states the model's signature only then.
+          if (saved !== undefined)
+            preprocessing = checkPreprocessing(saved, request.path, runtime.signature, request.path);
+        } catch (err) {
+          await runtime.close();
+          throw err;
+        }
         return {
-          kind: 'tensor',
+          kind: preprocessing?.kind ?? 'tensor',
           gguf: undefined,
-          onnx: { runtime, preprocessing: null, tabular: null },
+          onnx: { runtime, preprocessing, tabular: tabularOf(preprocessing) },
           load: () => {
             const stats = runtime.stats();
             return { inFlight: stats.inFlight, queued: stats.queueDepth };

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { startTestCore, type TestCore } from '#core/testing';
 import { fixturePath, tempDir, waitFor } from '#platform/testing';
 import { AppError } from '#shared/errors';
@@ -279,5 +280,112 @@ describe('a canary on a GGUF deployment', () => {
     for await (const chunk of stream.data) text += chunk.choices[0]?.delta.content ?? '';
     expect(text).toBe(completion.choices[0]?.message.content);
     await waitFor(async () => (await versionStats('llama'))['2']?.requests.total === 2);
+  });
+});
+
+describe('a second version that does not fit in memory', () => {
+  // Free memory cannot be set on a real machine: the core's reading of it (os.freemem) is replaced for these tests,
+  // as the GPU tests put a stand-in nvidia-smi on PATH. The budget is exactly what version 1 (the digits CNN, a
+  // 12 KB file) is estimated to need; version 2 (the digits MLP, 27 KB) is estimated to need more.
+  const CNN = path.join(MODELS, 'digits_cnn.onnx');
+  const CNN_ROW = (JSON.parse(readFileSync(path.join(MODELS, 'digits_cnn.expected.json'), 'utf8')) as { X: number[][] })
+    .X[0] as number[];
+  let freemem: MockInstance<typeof os.freemem> | undefined;
+
+  afterEach(() => freemem?.mockRestore());
+
+  /** PATCH traffic as a client sends it: the status and the error body. */
+  async function patchTraffic(traffic: unknown) {
+    const res = await t.request('/api/v1/deployments/sized', {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ traffic }),
+    });
+    return { status: res.status, body: (await res.json()) as { error?: { code: string; message: string } } };
+  }
+
+  async function cnnInfer() {
+    const res = await t.request('/v2/models/sized/infer', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: [{ name: 'x', shape: [1, 1, 8, 8], datatype: 'FP32', data: CNN_ROW }] }),
+    });
+    return { status: res.status, version: res.headers.get(MODEL_VERSION_HEADER) };
+  }
+
+  it('refuses a canary or shadow with a 429 naming the memory, leaving version 1 serving unchanged', async () => {
+    expect(await register('sized', CNN)).toBe(1);
+    expect(await register('sized', MLP)).toBe(2);
+    const created = await t.client.call('deployments.create', {
+      model: 'sized',
+      version: 1,
+      name: 'sized',
+      threads: 1,
+    });
+    const budget = created.estimate?.ramBytes as number;
+    expect(budget).toBeGreaterThan(0);
+    freemem = vi.spyOn(os, 'freemem').mockReturnValue(budget);
+    const before = await t.client.call('deployments.get', { deployment: 'sized' });
+    const eventsBefore = await t.client.call('deployments.events', { deployment: 'sized', limit: 50 });
+
+    for (const traffic of [
+      { mode: 'canary', version: 2, percent: 20 },
+      { mode: 'shadow', version: 2 },
+    ]) {
+      const refused = await patchTraffic(traffic);
+      expect(refused.status, JSON.stringify(traffic)).toBe(429);
+      expect(refused.body.error?.code).toBe('RESOURCE_EXHAUSTED');
+      expect(refused.body.error?.message).toMatch(
+        /^traffic\.version: version 2 of 'sized' needs about 32.1 MiB of RAM for 1 replica and 32 MiB is available/,
+      );
+      expect(refused.body.error?.message).toMatch(/lower maxReplicas, or free memory/);
+    }
+
+    // Nothing changed: the setting, the events, what answers.
+    expect(await t.client.call('deployments.get', { deployment: 'sized' })).toEqual(before);
+    expect(before).toMatchObject({ state: 'ready', traffic: null, source: { version: 1 } });
+    expect(await t.client.call('deployments.events', { deployment: 'sized', limit: 50 })).toEqual(eventsBefore);
+    for (let i = 0; i < 10; i++) expect(await cnnInfer()).toEqual({ status: 200, version: '1' });
+    const stats = await t.client.call('deployments.stats', { deployment: 'sized' });
+    expect(stats.versions.map((v) => [v.version, v.role, v.requests.total])).toEqual([[1, 'main', 10]]);
+  });
+
+  it('refuses it on a stopped deployment too, which starts serving version 1 alone', async () => {
+    await t.client.call('deployments.stop', { deployment: 'sized' });
+    const budget = (await t.client.call('deployments.get', { deployment: 'sized' })).estimate?.ramBytes as number;
+    freemem = vi.spyOn(os, 'freemem').mockReturnValue(budget);
+    const refused = await patchTraffic({ mode: 'canary', version: 2, percent: 50 });
+    expect(refused.status).toBe(429);
+    expect(refused.body.error?.message).toMatch(/^traffic\.version: version 2 of 'sized' needs about/);
+    const started = await t.client.call('deployments.start', { deployment: 'sized' });
+    expect(started).toMatchObject({ state: 'ready', traffic: null, source: { version: 1 } });
+    expect(await cnnInfer()).toEqual({ status: 200, version: '1' });
+  });
+
+  it('accepts the same canary once the memory is there', async () => {
+    const accepted = await patchTraffic({ mode: 'canary', version: 2, percent: 100 });
+    expect(accepted.status).toBe(200);
+    // Version 2 is the MLP: its input is a row of 64, and it answers.
+    const r = await infer('/v2/models/sized/infer');
+    expect(r).toMatchObject({ status: 200, header: '2' });
+  });
+
+  it('serves version 1 alone after a cold start with too little memory for its canary, saying so', async () => {
+    await t.client.call('deployments.stop', { deployment: 'sized' });
+    const budget = (await t.client.call('deployments.get', { deployment: 'sized' })).estimate?.ramBytes as number;
+    freemem = vi.spyOn(os, 'freemem').mockReturnValue(budget);
+    const started = await t.client.call('deployments.start', { deployment: 'sized' });
+    // The setting stays (it applies again once the memory is there); version 1 answers every request meanwhile.
+    expect(started).toMatchObject({
+      state: 'ready',
+      source: { version: 1 },
+      traffic: { mode: 'canary', percent: 100 },
+    });
+    for (let i = 0; i < 5; i++) expect(await cnnInfer()).toEqual({ status: 200, version: '1' });
+    const events = await t.client.call('deployments.events', { deployment: 'sized', limit: 5 });
+    expect(events.items.map((e) => e.message).join('\n')).toMatch(
+      /the canary sized version 2 did not load \(traffic\.version: version 2 of 'sized' needs about .* of RAM .*\); sized version 1 answers every request/,
+    );
+    await t.client.call('deployments.delete', { deployment: 'sized' });
   });
 });

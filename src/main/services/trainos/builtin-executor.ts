@@ -7,6 +7,7 @@ import {
   type TrainerResult,
   type TrainerResumeState,
 } from './builtin/trainer';
+import { tfjsGraphModelFromOnnx, type TfjsModelFiles } from './builtin/tfjs-export';
 import {
   isFinalState,
   type AdoptableJob,
@@ -24,8 +25,11 @@ export interface BuiltinJobHooks {
   /** The epoch's checkpoint, kept as the job's checkpoint at step = epoch. */
   checkpoint(epoch: number, state: Uint8Array): Promise<void>;
   /** The trained model, kept (artifacts, a model version) before the job counts as succeeded; a line for its log. */
-  completed(result: TrainerResult): Promise<string>;
+  completed(result: TrainedModel): Promise<string>;
 }
+
+/** What a built-in trainer made: its ONNX export, and the same model as a TF.js graph model (null: not converted). */
+export type TrainedModel = TrainerResult & { tfjs: TfjsModelFiles | null };
 
 export interface BuiltinJobSpec {
   id: string;
@@ -88,7 +92,7 @@ export class BuiltinExecutor extends TrackingExecutor<BuiltinJobHandle, TrackedJ
     )
       .then(async (result) => {
         if (job.stopRequested) return;
-        const line = await spec.hooks.completed(result);
+        const line = await spec.hooks.completed({ ...result, tfjs: this.tfjsExport(job, result) });
         this.write(job, 'stdout', line);
         this.end(job, 'succeeded', null);
       })
@@ -152,6 +156,19 @@ export class BuiltinExecutor extends TrackingExecutor<BuiltinJobHandle, TrackedJ
   private stop(job: TrackedJob, reason: 'cancelled' | 'timed-out'): void {
     job.stopRequested ??= reason;
     job.abort.abort();
+  }
+
+  /**
+   * The model as a TF.js graph model, kept beside its ONNX export; one the converter cannot write is left out with a
+   * warning in the job's log: the ONNX model is what the job promised.
+   */
+  private tfjsExport(job: TrackedJob, result: TrainerResult): TfjsModelFiles | null {
+    try {
+      return tfjsGraphModelFromOnnx(result.onnx, result.preprocessing);
+    } catch (err) {
+      this.write(job, 'stderr', `warning: no TF.js export of the model (${message(err)}); the ONNX model is kept`);
+      return null;
+    }
   }
 
   private write(job: TrackedJob, stream: LogStream, text: string): void {

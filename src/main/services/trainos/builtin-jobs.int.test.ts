@@ -6,7 +6,8 @@ import { fixturePath, tempDir, waitFor } from '#platform/testing';
 import type { TrainingJob, TrainingJobInput } from '#shared/contracts/trainos';
 import type { ModelhubService } from '#services/modelhub/contract';
 import { AppError } from '#shared/errors';
-import type { FeatureEncoding } from './builtin/trainer';
+import { tableInput } from './builtin/testing';
+import type { FeatureEncoding, TabularPreprocessing } from './builtin/trainer';
 
 const IRIS_TRAINER = {
   kind: 'tabular-classifier',
@@ -111,6 +112,101 @@ describe('built-in training jobs', { timeout: 180_000 }, () => {
       'petal_width',
     ]);
     expect(await logText(job.id)).toMatch(/registered model 'iris-tabular-classifier' version 1/);
+  });
+
+  it('keeps a TF.js export beside the ONNX model: deployed with runtime tfjs, it answers as the ONNX deployment does', async () => {
+    const done = await ended((await submit({ trainer: IRIS_TRAINER, registerModel: 'iris-tfjs' })).id);
+    expect(done, done.reason ?? '').toMatchObject({ state: 'succeeded' });
+    const runId = done.runId as string;
+    // Still an ONNX version; the TF.js graph model carries the same preprocessing.
+    expect(await t.client.call('models.version', { name: 'iris-tfjs', version: '1' })).toMatchObject({
+      format: 'onnx',
+    });
+    const pre = JSON.parse(await artifact(runId, 'model/preprocessing.json')) as TabularPreprocessing;
+    const graph = JSON.parse(await artifact(runId, 'model/tfjs/model.json')) as {
+      format: string;
+      userDefinedMetadata: Record<string, unknown>;
+    };
+    expect(graph.format).toBe('graph-model');
+    expect(graph.userDefinedMetadata['aidos.preprocessing']).toEqual(pre);
+
+    const onnx = await t.client.call('deployments.create', { model: 'iris-tfjs', name: 'iris-on-onnx', threads: 1 });
+    const tfjs = await t.client.call('deployments.create', {
+      model: 'iris-tfjs',
+      name: 'iris-on-tfjs',
+      runtime: 'tfjs',
+    });
+    expect([onnx.runtime, onnx.state, tfjs.runtime, tfjs.state]).toEqual(['onnx', 'ready', 'tfjs', 'ready']);
+    expect(tfjs.modelKind).toBe('tabular-classifier');
+
+    // KServe v2 infer: the same probabilities from both runtimes.
+    const rows = 20;
+    const { data } = tableInput(pre, 'iris.csv');
+    const infer = async (model: string) => {
+      const res = await t.request(`/v2/models/${model}/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          inputs: [
+            {
+              name: pre.input.name,
+              shape: [rows, pre.inputSize],
+              datatype: 'FP32',
+              data: [...data.subarray(0, rows * pre.inputSize)],
+            },
+          ],
+        }),
+      });
+      const body = (await res.json()) as { outputs?: { data: number[] }[]; error?: string };
+      expect(res.status, body.error).toBe(200);
+      return body.outputs?.[0]?.data ?? [];
+    };
+    const fromOnnx = await infer('iris-on-onnx');
+    const fromTfjs = await infer('iris-on-tfjs');
+    expect(fromOnnx).toHaveLength(rows * 3);
+    expect(Math.max(...fromOnnx.map((v, i) => Math.abs(v - (fromTfjs[i] as number))))).toBeLessThan(1e-4);
+
+    // JSON rows through the preprocessing the TF.js model carries: the same labels and probabilities.
+    const flowers = [
+      { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 },
+      { sepal_length: 6.7, sepal_width: 3.0, petal_length: 5.2, petal_width: 2.3 },
+      // A missing value is imputed inside the graph.
+      { sepal_length: null, sepal_width: 2.8, petal_length: 4.5, petal_width: 1.3 },
+    ];
+    const predict = async (deployment: string) =>
+      (await t.client.call('deployments.predict', { deployment, rows: flowers })).predictions as {
+        label: string;
+        probabilities: Record<string, number>;
+      }[];
+    const byOnnx = await predict('iris-on-onnx');
+    const byTfjs = await predict('iris-on-tfjs');
+    expect(byTfjs.map((p) => p.label)).toEqual(byOnnx.map((p) => p.label));
+    for (const [i, p] of byOnnx.entries())
+      for (const [label, probability] of Object.entries(p.probabilities))
+        expect(Math.abs(probability - (byTfjs[i]?.probabilities[label] as number))).toBeLessThan(1e-4);
+
+    // A version of the same model without a TF.js export (its ONNX file uploaded alone) cannot be served by TF.js.
+    const bytes = Buffer.from(
+      await (await t.request(`/api/v1/runs/${runId}/artifacts/content?path=model%2Fmodel.onnx`)).arrayBuffer(),
+    );
+    const upload = await t.client.call('uploads.create', { filename: 'model.onnx', size: bytes.length });
+    await t.client.send('uploads.append', { id: upload.id, offset: 0 }, bytes);
+    const bare = await t.client.call('models.createVersion', { name: 'iris-tfjs', uploadId: upload.id });
+    const refused = await t.client
+      .call('deployments.create', { model: 'iris-tfjs', version: bare.version, name: 'bare-on-tfjs', runtime: 'tfjs' })
+      .catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(AppError);
+    expect((refused as AppError).code).toBe('INVALID_ARGUMENT');
+    expect((refused as AppError).message).toMatch(
+      /^runtime: version 2 of 'iris-tfjs' is an ONNX model without a TF\.js export/,
+    );
+    // A runtime that does not serve the format is refused too.
+    const wrong = await t.client
+      .call('deployments.create', { model: 'iris-tfjs', name: 'iris-on-gguf', runtime: 'gguf' })
+      .catch((err: unknown) => err);
+    expect((wrong as AppError).message).toMatch(/^runtime: 'gguf' does not serve iris-tfjs version 2 \(format onnx\)/);
+    await t.client.call('deployments.delete', { deployment: 'iris-on-onnx' });
+    await t.client.call('deployments.delete', { deployment: 'iris-on-tfjs' });
   });
 
   it("encodes columns by the dataset's declared types", async () => {

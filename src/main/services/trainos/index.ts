@@ -9,6 +9,7 @@ import type { SweepState, TrainingJobState } from '#shared/contracts/trainos';
 import { AppError } from '#shared/errors';
 import type { TrainosService } from './contract';
 import { BuiltinExecutor } from './builtin-executor';
+import { TFJS_WEIGHTS_FILE } from './builtin/tfjs-export';
 import { TrainingJobs, type JobDatasets, type JobRuns } from './jobs';
 import { LocalExecutor } from './local-executor';
 import { SlurmExecutor, type SlurmExecutorOptions } from './slurm-executor';
@@ -99,6 +100,8 @@ function modelhubRuns(modelhub: ModelhubService): JobRuns {
         tags: [],
       });
     },
+    // `tfjs`: the same model as a TF.js graph model, kept in `model/tfjs/` (the version stays an ONNX one; a
+    // deployment with runtime 'tfjs' serves that folder).
     saveModel: async (runId, model, files, jobId) => {
       const root = runArtifactRoot(tracking.run(runId).info);
       await modelhub.artifacts.put(root, 'model/model.onnx', Buffer.from(files.onnx));
@@ -107,6 +110,10 @@ function modelhubRuns(modelhub: ModelhubService): JobRuns {
         'model/preprocessing.json',
         Buffer.from(`${JSON.stringify(files.preprocessing, null, 2)}\n`),
       );
+      if (files.tfjs) {
+        await modelhub.artifacts.put(root, 'model/tfjs/model.json', Buffer.from(files.tfjs.modelJson));
+        await modelhub.artifacts.put(root, `model/tfjs/${TFJS_WEIGHTS_FILE}`, Buffer.from(files.tfjs.weights));
+      }
       try {
         modelhub.registry.model(model);
       } catch (err) {

@@ -18,6 +18,7 @@ import {
 import { AppError } from '#shared/errors';
 import { newId } from '#shared/ids';
 import type { BuiltinExecutor } from './builtin-executor';
+import type { TfjsModelFiles } from './builtin/tfjs-export';
 import { findTableFile } from './builtin/trainer';
 import { isFinalState, type Executor, type ExecutorEvent, type ExecutorJobStatus } from './executor';
 import { readLogFile } from './job-log';
@@ -95,13 +96,14 @@ export interface JobRuns {
   /** Logs metrics at one step (a built-in trainer's epoch). */
   logMetrics(runId: string, metrics: Readonly<Record<string, number>>, step: number): void;
   /**
-   * Keeps a built-in trainer's model as the run's artifacts (`model/model.onnx`, `model/preprocessing.json`) and
-   * registers it as a version of `model` (made when missing).
+   * Keeps a built-in trainer's model as the run's artifacts (`model/model.onnx`, `model/preprocessing.json`, and
+   * its TF.js export in `model/tfjs/` when there is one) and registers it as a version of `model` (made when
+   * missing).
    */
   saveModel(
     runId: string,
     model: string,
-    files: { onnx: Uint8Array; preprocessing: unknown },
+    files: { onnx: Uint8Array; preprocessing: unknown; tfjs: TfjsModelFiles | null },
     jobId: string,
   ): Promise<{ name: string; version: number }>;
 }
@@ -661,7 +663,7 @@ export class TrainingJobs {
           const version = await this.deps.runs.saveModel(
             runId,
             model,
-            { onnx: result.onnx, preprocessing: result.preprocessing },
+            { onnx: result.onnx, preprocessing: result.preprocessing, tfjs: result.tfjs },
             row.id,
           );
           return `trained ${result.epochs} epochs; registered model '${version.name}' version ${version.version}`;

@@ -16,6 +16,7 @@ import {
   embeddingInputs,
   parseOpenAiBody,
   SSE_DONE,
+  SSE_HOLD_MS,
   textCompletionSse,
   toOpenAiError,
 } from './openai-wire';
@@ -43,7 +44,8 @@ function result(text: string, finishReason: GenerationFinish = 'stop'): Generati
   };
 }
 
-function fakeGeneration(deltas: string[], finish: GenerationFinish = 'stop'): Generation {
+/** A generation that yields `deltas`, each after `gapMs` (0: all at once, as a fast model's tokens come). */
+function fakeGeneration(deltas: string[], finish: GenerationFinish = 'stop', gapMs = 0): Generation {
   return {
     id: 'g',
     promptTokens: 4,
@@ -51,7 +53,10 @@ function fakeGeneration(deltas: string[], finish: GenerationFinish = 'stop'): Ge
     result: Promise.resolve(result(deltas.join(''), finish)),
     cancel: () => {},
     async *[Symbol.asyncIterator]() {
-      yield* deltas;
+      for (const delta of deltas) {
+        if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
+        yield delta;
+      }
     },
   };
 }
@@ -204,6 +209,25 @@ describe('OpenAI response builders', () => {
     expect(chunks.slice(0, -1).every((c) => c.usage === null)).toBe(true);
     expect(chunks.at(-1)?.usage).toMatchObject({ prompt_tokens: 4, completion_tokens: 3, total_tokens: 7 });
     expect(new Set(chunks.map((c) => c.id))).toEqual(new Set(['chatcmpl-1']));
+  });
+
+  it('writes the first delta at once and deltas that come faster than the hold time together, event by event', async () => {
+    const words = Array.from({ length: 20 }, (_, i) => ` w${i}`);
+    const pieces = await collect(chatCompletionSse(fakeGeneration(words), meta));
+    const contentOf = (event: string) =>
+      ChatCompletionChunk.parse(JSON.parse(event.slice(6))).choices[0]?.delta.content ?? null;
+    // One piece is one socket write; every piece is whole SSE events.
+    const events = pieces.flatMap((piece) => {
+      expect(piece.endsWith('\n\n')).toBe(true);
+      return piece.slice(0, -2).split('\n\n');
+    });
+    expect(events.slice(1, 21).map(contentOf)).toEqual(words);
+    expect(events.at(-1)).toBe('data: [DONE]');
+    expect(contentOf(pieces[1] as string)).toBe(' w0');
+    expect(pieces.length).toBeLessThan(events.length - 10);
+    // A model slower than the hold time gets every delta written as it comes.
+    const slow = await collect(chatCompletionSse(fakeGeneration([' a', ' b', ' c'], 'stop', SSE_HOLD_MS + 2), meta));
+    expect(slow.slice(1, 4).map(contentOf)).toEqual([' a', ' b', ' c']);
   });
 
   it('leaves usage out of chunks unless asked, and ends a cancelled stream without [DONE]', async () => {

@@ -742,10 +742,19 @@ class SequenceGeneration implements Generation {
     let finish: GenerationFinish = 'stop';
     let failure: unknown = null;
     let completed = false;
+    let tokens: AsyncGenerator<Token, void, undefined> | null = null;
     try {
       if (this.cancelled) return;
-      const tokens = sequence.evaluate(promptTokens.slice(sequence.nextTokenIndex), evaluateOptions);
-      for await (const token of tokens) {
+      tokens = sequence.evaluate(promptTokens.slice(sequence.nextTokenIndex), evaluateOptions);
+      // node-llama-cpp evaluates the next token only when asked for it. It is asked as soon as this token is known
+      // not to end the generation, before the delta is yielded: the consumer (framing and writing an SSE event)
+      // then runs while the next token is evaluated instead of between tokens. Never more than one token ahead.
+      let next: Promise<IteratorResult<Token>> | null = tokens.next();
+      while (next) {
+        const step: IteratorResult<Token> = await next;
+        next = null;
+        if (step.done) break;
+        const token = step.value;
         firstTokenAt ??= performance.now();
         if (this.cancelled) {
           finish = 'cancelled';
@@ -761,6 +770,14 @@ class SequenceGeneration implements Generation {
           break;
         }
         const delta = stopBuffer.push(decoder.push(token));
+        if (!stopBuffer.stopped) {
+          if (generated.length >= this.init.maxTokens) finish = 'length';
+          else {
+            next = tokens.next();
+            // Awaited on the next turn; failing while the consumer is away must not count as unhandled meanwhile.
+            next.catch(() => {});
+          }
+        }
         if (delta) {
           text += delta;
           yield delta;
@@ -768,11 +785,6 @@ class SequenceGeneration implements Generation {
             finish = 'cancelled';
             break;
           }
-        }
-        if (stopBuffer.stopped) break;
-        if (generated.length >= this.init.maxTokens) {
-          finish = 'length';
-          break;
         }
       }
       if (finish !== 'cancelled' && !stopBuffer.stopped) {
@@ -787,7 +799,13 @@ class SequenceGeneration implements Generation {
       failure = error;
       throw error;
     } finally {
-      // Leaving early (cancel(), the signal, or the consumer breaking out) is a cancellation.
+      // Leaving early (cancel(), the signal, or the consumer breaking out) is a cancellation. A token asked for
+      // ahead is still being evaluated: return() waits for it, so the slot is free when the generation ends.
+      try {
+        await tokens?.return();
+      } catch (error) {
+        failure ??= error;
+      }
       if (!completed) finish = 'cancelled';
       this.end(text, finish, generated.length, firstTokenAt, failure);
     }

@@ -98,7 +98,11 @@ describe('drift monitors and A/B tests', { timeout: 240_000 }, () => {
     const job = await jobDone((await t.client.call('monitors.check', { monitor: 'iris-b-empty' })).id);
     expect(job.status).toBe('failed');
     expect(job.error?.message).toMatch(/'iris-b' has logged no tabular requests yet/);
-    expect((await t.client.call('monitors.get', { monitor: 'iris-b-empty' })).pendingJobId).toBeNull();
+    const monitor = await t.client.call('monitors.get', { monitor: 'iris-b-empty' });
+    expect(monitor.pendingJobId).toBeNull();
+    // The drift page shows why, not only the Tasks page.
+    expect(monitor.lastFailure).toMatchObject({ jobId: job.id, message: job.error?.message });
+    expect(monitor.lastFailure?.at).toBe(job.finishedAt);
     expect((await t.client.call('monitors.checks', { monitor: 'iris-b-empty', limit: 5 })).items).toEqual([]);
     await t.client.call('monitors.delete', { monitor: 'iris-b-empty' });
   });
@@ -128,6 +132,7 @@ describe('drift monitors and A/B tests', { timeout: 240_000 }, () => {
     );
     off();
     expect(check).toMatchObject({ trigger: 'requests', requests: 15, rows: 150, predictionReference: 'target' });
+    expect((await t.client.call('monitors.get', { monitor: 'iris-drift' })).lastFailure).toBeNull();
     expect(check.features.map((f) => f.name).sort()).toEqual([
       'petal_length',
       'petal_width',

@@ -115,7 +115,7 @@ interface LoggedWindow {
   lastRequestId: string | null;
 }
 
-function toMonitor(r: MonitorRow): Monitor {
+function toMonitor(r: MonitorRow, lastFailure: Monitor['lastFailure']): Monitor {
   return {
     id: r.id,
     name: r.name,
@@ -132,6 +132,7 @@ function toMonitor(r: MonitorRow): Monitor {
     webhookUrl: r.webhook_url,
     lastCheckAt: r.last_check_at,
     pendingJobId: r.pending_job_id,
+    lastFailure,
     createdAt: r.created_at,
   };
 }
@@ -376,10 +377,15 @@ export class Monitors implements MonitorsService {
     return this.view(this.requireMonitor(ref));
   }
 
-  /** A monitor as clients see it: a failed check is no longer pending. */
+  /** A monitor as clients see it: a failed check is no longer pending but its failure (the job stays referenced). */
   private view(row: MonitorRow): Monitor {
-    const pending = row.pending_job_id !== null && this.activeJob(row.pending_job_id) !== null;
-    return toMonitor(pending ? row : { ...row, pending_job_id: null });
+    const job = row.pending_job_id === null ? null : this.jobOrNull(row.pending_job_id);
+    const pending = job !== null && (job.status === 'queued' || job.status === 'running');
+    const lastFailure =
+      job?.status === 'failed'
+        ? { at: job.finishedAt ?? job.updatedAt, jobId: job.id, message: job.error?.message ?? 'the check failed' }
+        : null;
+    return toMonitor(pending ? row : { ...row, pending_job_id: null }, lastFailure);
   }
 
   deleteMonitor(ref: string): void {
