@@ -2,7 +2,7 @@ import { cnnNetwork, embeddingBagNetwork, mlpNetwork, type Network } from './net
 import type { NamedTensor } from './checkpoint';
 import { DataType, encodeModel, GraphBuilder } from './onnx';
 import type { BuiltinTrainerParams } from './params';
-import type { Preprocessing } from './preprocessing';
+import { PREPROCESSING_METADATA_KEY, type Preprocessing } from './preprocessing';
 import { scalingVectors, standardiseInPlace } from './tabular';
 import { fillBags } from './text';
 
@@ -99,7 +99,7 @@ export function exportOnnx(network: Network, pre: Preprocessing, weights: Map<st
     {
       producerVersion: '1',
       docString: `AI-DOS built-in ${pre.kind}`,
-      metadata: { 'aidos.preprocessing': JSON.stringify(pre) },
+      metadata: { [PREPROCESSING_METADATA_KEY]: JSON.stringify(pre) },
     },
   );
 }

@@ -8,6 +8,8 @@ export interface TensorSpec {
 }
 
 export const PREPROCESSING_FORMAT = 'aidos.builtin-trainer/1';
+/** Where an exported model keeps its preprocessing: ONNX metadata_props, TF.js userDefinedMetadata. */
+export const PREPROCESSING_METADATA_KEY = 'aidos.preprocessing';
 
 interface PreprocessingBase {
   format: typeof PREPROCESSING_FORMAT;

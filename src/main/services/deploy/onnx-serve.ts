@@ -118,7 +118,7 @@ export function servedVersion(d: Pick<Deployment, 'source'>): number | null {
 
 /**
  * `deployments.predict`: JSON rows through a tabular model's saved preprocessing, or input tensors by name for any
- * ONNX model. GGUF deployments are asked through the OpenAI API instead.
+ * ONNX or TF.js model. GGUF deployments are asked through the OpenAI API instead.
  */
 export async function predictOnnx(deployments: Deployments, request: PredictInput): Promise<PredictOutput> {
   const { deployment, rows, inputs } = PredictInput.parse(request);

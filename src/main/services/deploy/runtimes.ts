@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import {
   PREPROCESSING_FORMAT,
+  PREPROCESSING_METADATA_KEY,
   type Preprocessing,
   type TabularPreprocessing,
 } from '#platform/builtin-training/preprocessing';
@@ -323,9 +324,9 @@ export const tfjsServingRuntime: ServingRuntime = {
       throw err;
     }
     const replicas = Math.max(request.replicas, request.maxReplicas);
-    // The key TrainOS's TF.js export keeps the built-in trainer's preprocessing under.
+    // Where TrainOS's TF.js export keeps the built-in trainer's preprocessing.
     const metadata = files.json.userDefinedMetadata as Record<string, unknown> | undefined;
-    const saved = metadata?.['aidos.preprocessing'];
+    const saved = metadata?.[PREPROCESSING_METADATA_KEY];
     const kind = (saved as { kind?: unknown } | undefined)?.kind;
     return {
       estimate: { ramBytes: replicas * tfjsReplicaBytes(files.totalBytes), vramBytes: 0, contextSize: 0, gpuLayers: 0 },

@@ -2,8 +2,7 @@ import { PREPROCESSING_FORMAT, type TabularPreprocessing } from '#platform/built
 import { encodeTabularRecords, parseDecimal } from '#platform/builtin-training/tabular';
 import type { TensorData } from '#platform/onnx-serving/tensors';
 import { AppError } from '#shared/errors';
-import type { OnnxRuntime } from './runtime';
-import type { RequestTiming } from './tensor-runtime';
+import type { RequestTiming, TensorModelRuntime } from './tensor-runtime';
 import type { ServingSignature } from './signature';
 
 /**
@@ -141,7 +140,7 @@ export function tabularPredictions(pre: TabularPreprocessing, output: TensorData
  * requests (which may share batches with others); the predictions come back in row order.
  */
 export async function predictTabular(
-  runtime: OnnxRuntime,
+  runtime: TensorModelRuntime,
   pre: TabularPreprocessing,
   rows: readonly unknown[],
   options: { signal?: AbortSignal } = {},

@@ -1,4 +1,5 @@
 import type { Graph, Initializer, Node } from '#platform/builtin-training/onnx';
+import { PREPROCESSING_METADATA_KEY } from '#platform/builtin-training/preprocessing';
 import { AppError } from '#shared/errors';
 import { decodeBuiltinGraph } from './onnx-read';
 
@@ -63,7 +64,7 @@ export function tfjsGraphModelFromOnnx(onnx: Uint8Array, preprocessing: unknown)
     signature: { inputs: signature(graph.inputs), outputs: signature(graph.outputs) },
     weightsManifest: [{ paths: [TFJS_WEIGHTS_FILE], weights: out.manifest }],
     // The same preprocessing the ONNX model carries in its metadata: how to feed it from rows, images or text.
-    userDefinedMetadata: { 'aidos.preprocessing': preprocessing },
+    userDefinedMetadata: { [PREPROCESSING_METADATA_KEY]: preprocessing },
   };
   return { modelJson: `${JSON.stringify(model)}\n`, weights: out.weights() };
 }
