@@ -124,16 +124,19 @@ describe('training jobs', { timeout: 120_000 }, () => {
     }
   });
 
-  it('waits for resources, says why, and cancels queued and running jobs', async () => {
+  // Placement reads the GPU inventory and the launcher starts the process: tens of seconds when CI loads both cores.
+  it('waits for resources, says why, and cancels queued and running jobs', { timeout: 150_000 }, async () => {
     const all = os.availableParallelism();
     const big = await submit({ command: [NODE, '-e', 'setTimeout(() => {}, 60000)'], resources: { cpuThreads: all } });
     try {
-      // Placement reads the GPU inventory first, which can take seconds on a busy machine.
+      let seen = big;
       await waitFor(
-        async () => (await t.client.call('trainingJobs.get', { job: big.id })).state === 'running' || undefined,
-        30_000,
+        async () => (seen = await t.client.call('trainingJobs.get', { job: big.id })).state === 'running' || undefined,
+        60_000,
         'the big job to run',
-      );
+      ).catch((err: unknown) => {
+        throw new Error(`${String(err)}; it was ${seen.state}, waiting for: ${seen.waitingReason ?? 'nothing named'}`);
+      });
       const small = await submit({ command: [NODE, '-e', 'console.log("ran")'] });
       const waiting = await waitFor(
         async () => {
