@@ -6,7 +6,8 @@ import {
   type ClassificationMetrics,
   type PreparedClassification,
 } from './classification.ts';
-import { POISSON_PAIRS, poissonPairIn, poissonStreams, STRADDLES } from './poisson.ts';
+import { poissonStreams } from './poisson.ts';
+import { poissonWalk } from './poisson-walk.ts';
 import { multinomialCounts, RandomStream } from './random.ts';
 import { regressionOfPrepared, type PreparedRegression } from './regression.ts';
 import { argsortFloat64, quantileSorted } from './stats-util.ts';
@@ -343,15 +344,10 @@ function rankingHeadlines(
   out.logLoss[o] = ll / (tp + fp);
 }
 
-/** Rows per piece of a Poisson walk: their type and log loss (72 KiB) stay in a core's L2 cache for every resample. */
-const POISSON_PIECE = 8192;
-/** A Poisson walk's running sums: the first seven of ACC's. */
-const POISSON_ACC = 7;
-
 /**
- * Resamples [from, to) with Poisson(1) row weights (./poisson.ts), all of them walking the rows together piece
- * by piece. Accuracy and F1 depend on the rows only through the four (true, predicted) class counts, so their
- * replicates are exact multinomial draws over those four cells, from the same streams.
+ * Resamples [from, to) with Poisson(1) row weights (./poisson.ts), walked by ./poisson-walk.ts. Accuracy and F1
+ * depend on the rows only through the four (true, predicted) class counts, so their replicates are exact
+ * multinomial draws over those four cells, from the same streams (before the walk's rare extra draws).
  */
 function poissonReplicates(
   state: Extract<ClassificationEngineState, { kind: 'binary' }>,
@@ -360,112 +356,15 @@ function poissonReplicates(
   to: number,
   out: Replicates<ClassificationHeadline>,
 ): void {
-  const count = to - from;
-  const { words, streams } = poissonStreams(seed, from, to);
+  const streams = poissonStreams(seed, from, to);
   const cells = new Int32Array(4);
-  for (let o = 0; o < count; o++) {
-    multinomialCounts(state.confusion!, state.rows, cells, streams[o]!);
+  for (let o = 0; o < to - from; o++) {
+    multinomialCounts(state.confusion!, state.rows, cells, streams.streams[o]!);
     confusionHeadlines(out, o, cells[0]!, cells[1]!, cells[2]!, cells[3]!);
   }
-  const acc = new Float64Array(count * POISSON_ACC);
-  for (let hi = state.rows; hi > 0; hi -= POISSON_PIECE) {
-    poissonPiece(state.type, state.logLoss, Math.max(0, hi - POISSON_PIECE), hi, acc, words, streams);
-  }
-  for (let o = 0; o < count; o++) {
-    const [, , tp, fp, auc, ap, ll] = acc.subarray(o * POISSON_ACC, (o + 1) * POISSON_ACC);
-    rankingHeadlines(out, o, tp!, fp!, auc!, ap!, ll!);
-  }
-}
-
-/**
- * accumulate's ranking and log-loss sums over rows [lo, hi), for every resample in turn, with Poisson(1) weights
- * drawn on the way: two rows' weights from 16 bits of the resample's xoshiro128** words, so one 32-bit output
- * weighs four rows. The weights are drawn in the walk rather than in a pass of their own (a quarter faster),
- * two rows an iteration (the row step is written out twice); the resamples loop in here rather than around the
- * call, as a call per resample and piece was deoptimized on every return from its on-stack-replaced loop.
- */
-function poissonPiece(
-  type: Uint8Array,
-  logLoss: Float64Array,
-  lo: number,
-  hi: number,
-  acc: Float64Array,
-  words: Int32Array,
-  streams: RandomStream[],
-): void {
-  const table = POISSON_PAIRS;
-  for (let o = 0; o < streams.length; o++) {
-    const at = o * POISSON_ACC;
-    let wp = acc[at]!;
-    let wn = acc[at + 1]!;
-    let tp = acc[at + 2]!;
-    let fp = acc[at + 3]!;
-    let auc = acc[at + 4]!;
-    let ap = acc[at + 5]!;
-    let ll = acc[at + 6]!;
-    let s0 = words[o * 4]!;
-    let s1 = words[o * 4 + 1]!;
-    let s2 = words[o * 4 + 2]!;
-    let s3 = words[o * 4 + 3]!;
-    let bits = 0;
-    for (let r = hi - 1; r >= lo; r -= 2) {
-      let bucket: number;
-      if (((hi - 1 - r) & 2) === 0) {
-        // xoshiro128** (Blackman & Vigna).
-        const m = Math.imul(s1, 5);
-        bits = Math.imul((m << 7) | (m >>> 25), 9);
-        const t = s1 << 9;
-        s2 ^= s0;
-        s3 ^= s1;
-        s1 ^= s2;
-        s0 ^= s3;
-        s2 ^= t;
-        s3 = (s3 << 11) | (s3 >>> 21);
-        bucket = bits & 0xffff;
-      } else bucket = bits >>> 16;
-      let pair = table[bucket]!;
-      if (pair === STRADDLES) pair = poissonPairIn(bucket, streams[o]!);
-      // Row r.
-      let weight = pair & 15;
-      let t = type[r]!;
-      let wPos = weight * (t & TYPE_TRUTH);
-      wp += wPos;
-      wn += weight - wPos;
-      ll += weight * logLoss[r]!;
-      if (t & TYPE_GROUP_END) {
-        auc += wn * (tp + wp / 2);
-        tp += wp;
-        fp += wn;
-        ap += (wp * tp) / Math.max(tp + fp, 1);
-        wp = wn = 0;
-      }
-      // Row r − 1, the same step; the odd row at the end of a walk leaves its pair's second weight unused.
-      if (r === lo) break;
-      weight = pair >> 4;
-      t = type[r - 1]!;
-      wPos = weight * (t & TYPE_TRUTH);
-      wp += wPos;
-      wn += weight - wPos;
-      ll += weight * logLoss[r - 1]!;
-      if (t & TYPE_GROUP_END) {
-        auc += wn * (tp + wp / 2);
-        tp += wp;
-        fp += wn;
-        ap += (wp * tp) / Math.max(tp + fp, 1);
-        wp = wn = 0;
-      }
-    }
-    words[o * 4] = s0;
-    words[o * 4 + 1] = s1;
-    words[o * 4 + 2] = s2;
-    words[o * 4 + 3] = s3;
-    acc[at] = wp;
-    acc[at + 1] = wn;
-    acc[at + 2] = tp;
-    acc[at + 3] = fp;
-    acc[at + 4] = auc;
-    acc[at + 5] = ap;
-    acc[at + 6] = ll;
+  const sums = poissonWalk(state.type, state.logLoss, streams);
+  for (let o = 0; o < to - from; o++) {
+    rankingHeadlines(out, o, sums.tp[o]!, sums.fp[o]!, sums.auc[o]!, sums.ap[o]!, sums.logLoss[o]!);
   }
 }
 

@@ -10,7 +10,7 @@ import { RandomStream } from './random.ts';
  *
  * Resample b's weights come from its own xoshiro128** generator (period 2¹²⁸ − 1, so resamples never share a
  * stretch of it; 8 bits a row), seeded from RandomStream(seed, b): the same weights whichever thread computes
- * them. The generator is inlined in the walk (bootstrap.ts), which is most of a resample's time.
+ * them. The generator runs in the walk (wasm/poisson-walk.c, four resamples in the lanes of SIMD vectors).
  */
 export interface PoissonStreams {
   /** Four xoshiro128** words per resample of the range (resample from + o at 4o): 16 bits weigh two rows. */

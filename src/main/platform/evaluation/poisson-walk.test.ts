@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { POISSON_PAIRS, poissonPairIn, poissonStreams, STRADDLES } from './poisson.ts';
+import { poissonWalk } from './poisson-walk.ts';
+import { RandomStream } from './random.ts';
+
+/**
+ * The walk written out plainly, one resample and one row at a time: each 32-bit xoshiro128** output weighs the next
+ * four rows of a piece (low 16 bits two rows, high 16 the next two), pieces of 8192 rows from the top.
+ */
+function plainWalk(type: Uint8Array, logLoss: Float64Array, seed: number, from: number, to: number) {
+  const { words, streams } = poissonStreams(seed, from, to);
+  let straddles = 0;
+  const sums = [];
+  for (let o = 0; o < to - from; o++) {
+    let [s0, s1, s2, s3] = [0, 1, 2, 3].map((j) => words[o * 4 + j]! >>> 0) as [number, number, number, number];
+    const next = () => {
+      const out = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+      const t = (s1 << 9) >>> 0;
+      s2 = (s2 ^ s0) >>> 0;
+      s3 = (s3 ^ s1) >>> 0;
+      s1 = (s1 ^ s2) >>> 0;
+      s0 = (s0 ^ s3) >>> 0;
+      s2 = (s2 ^ t) >>> 0;
+      s3 = rotl(s3, 11);
+      return out;
+    };
+    const pair = (bucket: number) => {
+      if (POISSON_PAIRS[bucket] !== STRADDLES) return POISSON_PAIRS[bucket]!;
+      straddles++;
+      return poissonPairIn(bucket, streams[o]!);
+    };
+    const weights = new Uint8Array(type.length);
+    for (let hi = type.length; hi > 0; hi -= 8192) {
+      const lo = Math.max(0, hi - 8192);
+      for (let j = 0; j < hi - lo; j += 4) {
+        const out = next();
+        const low = pair(out & 0xffff);
+        weights[hi - 1 - j] = low & 15;
+        if (hi - 2 - j >= lo) weights[hi - 2 - j] = low >> 4;
+        if (hi - 3 - j < lo) continue;
+        const high = pair(out >>> 16);
+        weights[hi - 3 - j] = high & 15;
+        if (hi - 4 - j >= lo) weights[hi - 4 - j] = high >> 4;
+      }
+    }
+    let [wp, wn, tp, fp, auc, ap, ll] = [0, 0, 0, 0, 0, 0, 0];
+    for (let r = type.length - 1; r >= 0; r--) {
+      const w = weights[r]!;
+      const wPos = w * (type[r]! & 1);
+      wp += wPos;
+      wn += w - wPos;
+      ll += w * logLoss[r]!;
+      if (type[r]! & 4) {
+        auc += wn * (tp + wp / 2);
+        tp += wp;
+        fp += wn;
+        ap += (wp * tp) / Math.max(tp + fp, 1);
+        wp = wn = 0;
+      }
+    }
+    sums.push({ tp, fp, auc, ap, ll });
+  }
+  return { sums, straddles };
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
+
+describe('the Poisson bootstrap walk (WebAssembly SIMD)', () => {
+  it('gives every resample exactly the sums of a plain walk over the same weights, straddles and ties included', () => {
+    // Three pieces, the last of 3 rows (half a random word); 7 resamples (a group of four and one of three);
+    // every third row ties with the next (its group stays open).
+    const n = 2 * 8192 + 3;
+    const r = new RandomStream(3);
+    const type = Uint8Array.from(
+      { length: n },
+      (_, i) => (r.uniform() < 0.4 ? 1 : 0) | (r.uniform() < 0.5 ? 2 : 0) | (i % 3 === 1 ? 0 : 4),
+    );
+    const logLoss = Float64Array.from({ length: n }, () => -Math.log(r.uniform()));
+    const plain = plainWalk(type, logLoss, 21, 5, 12);
+    expect(plain.straddles).toBeGreaterThan(0);
+    const walked = poissonWalk(type, logLoss, poissonStreams(21, 5, 12));
+    plain.sums.forEach((s, o) => {
+      expect([walked.tp[o], walked.fp[o], walked.auc[o], walked.ap[o], walked.logLoss[o]], `resample ${o}`).toEqual([
+        s.tp,
+        s.fp,
+        s.auc,
+        s.ap,
+        s.ll,
+      ]);
+    });
+    // The class totals are the resample's weights: about n in all (Poisson(1) each).
+    expect(Math.abs(walked.tp[0]! + walked.fp[0]! - n)).toBeLessThan(5 * Math.sqrt(n));
+  });
+});

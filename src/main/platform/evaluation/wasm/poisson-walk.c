@@ -1,0 +1,115 @@
+/*
+ * The Poisson bootstrap's walk (../poisson-walk.ts), four resamples at a time in WebAssembly SIMD. Built into
+ * poisson-walk-wasm.ts by `npm run wasm` (clang --target=wasm32 -msimd128); see docs/decisions/0008.
+ *
+ * What a resample computes is exactly what the scalar walk did: the same xoshiro128** words give the same
+ * Poisson(1) weights (two rows from 16 bits, one 32-bit output weighs four rows), and each resample's sums are
+ * added in the same order with the same operations (no fused multiply-add exists in this target), so every
+ * replicate is bit for bit the one a scalar walk gives. Four resamples share each row's type and log loss,
+ * which is what makes them vectorise: their states sit in the four lanes of i32x4 vectors, their sums in two
+ * f64x2 vectors each.
+ */
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+/* poisson.ts: a bucket of the pair table that two outcomes share, finished by the resample's own stream. */
+#define STRADDLES 255
+/* bootstrap.ts's row type flags. */
+#define TYPE_TRUTH 1
+#define TYPE_GROUP_END 4
+
+/* Imported from JS: the pair (a | b << 4) of a straddling bucket, drawn from resample `lane`'s stream. */
+extern unsigned straddle(int lane, unsigned bucket);
+
+static inline v128_t rotl(v128_t x, int k) { return wasm_v128_or(wasm_i32x4_shl(x, k), wasm_u32x4_shr(x, 32 - k)); }
+
+/* The running sums of a walk, in the order of `acc`: 7 of them, 4 lanes each. */
+enum { WP, WN, TP, FP, AUC, AP, LL, SUMS };
+
+/*
+ * Walks rows [lo, hi) downwards for four resamples (lanes 0-3 of call `group`), carrying their sums over from the
+ * previous piece: `state` holds xoshiro128**'s s0..s3 as four lanes each (16 words), `acc` the sums as four
+ * lanes each (28 doubles), `weights` scratch of 4 bytes a row. The weights of the whole piece are drawn first
+ * (the table lookups are per lane), then the rows are walked with all four resamples at once.
+ */
+void walk4(const uint8_t *type, const double *logLoss, const uint8_t *pairs, int lo, int hi, uint32_t *state,
+           double *acc, uint8_t *weights, int group) {
+  const int len = hi - lo;
+  v128_t s0 = wasm_v128_load(state), s1 = wasm_v128_load(state + 4), s2 = wasm_v128_load(state + 8),
+         s3 = wasm_v128_load(state + 12);
+  for (int j = 0; j < len; j += 4) {
+    v128_t bits = wasm_i32x4_mul(rotl(wasm_i32x4_mul(s1, wasm_i32x4_splat(5)), 7), wasm_i32x4_splat(9));
+    v128_t t = wasm_i32x4_shl(s1, 9);
+    s2 = wasm_v128_xor(s2, s0);
+    s3 = wasm_v128_xor(s3, s1);
+    s1 = wasm_v128_xor(s1, s2);
+    s0 = wasm_v128_xor(s0, s3);
+    s2 = wasm_v128_xor(s2, t);
+    s3 = rotl(s3, 11);
+    uint32_t out[4];
+    wasm_v128_store(out, bits);
+    uint8_t *w = weights + j * 4;
+    for (int lane = 0; lane < 4; lane++) {
+      /* Rows j, j + 1 from the low 16 bits; rows j + 2, j + 3 from the high 16, drawn only when row j + 2 exists
+       * (a straddle draws from the stream, so a draw the scalar walk did not make must not happen here). */
+      unsigned bucket = out[lane] & 0xffff;
+      unsigned pair = pairs[bucket];
+      if (pair == STRADDLES) pair = straddle(group * 4 + lane, bucket);
+      w[lane] = pair & 15;
+      w[4 + lane] = pair >> 4;
+      if (j + 2 < len) {
+        bucket = out[lane] >> 16;
+        pair = pairs[bucket];
+        if (pair == STRADDLES) pair = straddle(group * 4 + lane, bucket);
+        w[8 + lane] = pair & 15;
+        w[12 + lane] = pair >> 4;
+      }
+    }
+  }
+  wasm_v128_store(state, s0);
+  wasm_v128_store(state + 4, s1);
+  wasm_v128_store(state + 8, s2);
+  wasm_v128_store(state + 12, s3);
+
+  /* Lanes 0-1 in the A vectors, 2-3 in the B ones. */
+  v128_t a[SUMS], b[SUMS];
+  for (int k = 0; k < SUMS; k++) {
+    a[k] = wasm_v128_load(acc + k * 4);
+    b[k] = wasm_v128_load(acc + k * 4 + 2);
+  }
+  const v128_t half = wasm_f64x2_splat(0.5), one = wasm_f64x2_splat(1), zero = wasm_f64x2_splat(0);
+  for (int j = 0; j < len; j++) {
+    const int r = hi - 1 - j;
+    const unsigned ty = type[r];
+    const v128_t w32 = wasm_u32x4_extend_low_u16x8(wasm_u16x8_extend_low_u8x16(wasm_v128_load32_zero(weights + j * 4)));
+    const v128_t wA = wasm_f64x2_convert_low_i32x4(w32);
+    const v128_t wB = wasm_f64x2_convert_low_i32x4(wasm_i32x4_shuffle(w32, w32, 2, 3, 2, 3));
+    const v128_t positive = wasm_f64x2_splat((double)(ty & TYPE_TRUTH));
+    const v128_t rowLogLoss = wasm_f64x2_splat(logLoss[r]);
+    const v128_t wPosA = wasm_f64x2_mul(wA, positive), wPosB = wasm_f64x2_mul(wB, positive);
+    a[WP] = wasm_f64x2_add(a[WP], wPosA);
+    b[WP] = wasm_f64x2_add(b[WP], wPosB);
+    a[WN] = wasm_f64x2_add(a[WN], wasm_f64x2_sub(wA, wPosA));
+    b[WN] = wasm_f64x2_add(b[WN], wasm_f64x2_sub(wB, wPosB));
+    a[LL] = wasm_f64x2_add(a[LL], wasm_f64x2_mul(wA, rowLogLoss));
+    b[LL] = wasm_f64x2_add(b[LL], wasm_f64x2_mul(wB, rowLogLoss));
+    if (ty & TYPE_GROUP_END) {
+      /* auc += wn · (tp + wp / 2); tp += wp; fp += wn; ap += wp · tp / max(tp + fp, 1); the group closes. */
+      a[AUC] = wasm_f64x2_add(a[AUC], wasm_f64x2_mul(a[WN], wasm_f64x2_add(a[TP], wasm_f64x2_mul(a[WP], half))));
+      b[AUC] = wasm_f64x2_add(b[AUC], wasm_f64x2_mul(b[WN], wasm_f64x2_add(b[TP], wasm_f64x2_mul(b[WP], half))));
+      a[TP] = wasm_f64x2_add(a[TP], a[WP]);
+      b[TP] = wasm_f64x2_add(b[TP], b[WP]);
+      a[FP] = wasm_f64x2_add(a[FP], a[WN]);
+      b[FP] = wasm_f64x2_add(b[FP], b[WN]);
+      a[AP] = wasm_f64x2_add(
+          a[AP], wasm_f64x2_div(wasm_f64x2_mul(a[WP], a[TP]), wasm_f64x2_pmax(wasm_f64x2_add(a[TP], a[FP]), one)));
+      b[AP] = wasm_f64x2_add(
+          b[AP], wasm_f64x2_div(wasm_f64x2_mul(b[WP], b[TP]), wasm_f64x2_pmax(wasm_f64x2_add(b[TP], b[FP]), one)));
+      a[WP] = b[WP] = a[WN] = b[WN] = zero;
+    }
+  }
+  for (int k = 0; k < SUMS; k++) {
+    wasm_v128_store(acc + k * 4, a[k]);
+    wasm_v128_store(acc + k * 4 + 2, b[k]);
+  }
+}
