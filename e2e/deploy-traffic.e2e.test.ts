@@ -1,25 +1,15 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { AppShell } from './pages/app';
 import { DeploymentsPage } from './pages/deployments';
 import { useApp } from './support/app';
+import { registerModelFile } from './support/models';
 import type { TestServer } from './support/server';
 import { shot } from './support/shots';
 
 // The digits MLP registered twice (versions 1 and 2 of `digits`): a canary is set on its deployment's page, the
 // requests clients send are split by version in the traffic card, and the canary is promoted from there.
 const MLP = path.resolve(import.meta.dirname, '../test-fixtures/models/digits_mlp.onnx');
-
-async function registerTwice(server: TestServer): Promise<void> {
-  const bytes = await readFile(MLP);
-  await server.api.call('models.create', { name: 'digits' });
-  for (let i = 0; i < 2; i++) {
-    const upload = await server.api.call('uploads.create', { filename: 'digits_mlp.onnx', size: bytes.length });
-    await server.api.send('uploads.append', { id: upload.id, offset: 0 }, bytes);
-    await server.api.call('models.createVersion', { name: 'digits', uploadId: upload.id });
-  }
-}
 
 /** One KServe v2 infer, as a client sends it: the version that answered. */
 async function infer(server: TestServer): Promise<string | null> {
@@ -39,7 +29,7 @@ describe('deployment traffic', () => {
     const { server, page } = await app.start({ colorScheme: 'light' });
     const shell = new AppShell(page, server.url);
     const deployments = new DeploymentsPage(page);
-    await registerTwice(server);
+    await registerModelFile(server, 'digits', MLP, { versions: 2 });
     await server.api.call('deployments.create', { model: 'digits', version: 1, name: 'digits', threads: 1 });
 
     await shell.openWithToken('/deployments?deployment=digits', server.token);

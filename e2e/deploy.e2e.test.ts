@@ -1,24 +1,14 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { AppShell } from './pages/app';
 import { DeploymentsPage } from './pages/deployments';
 import { useApp } from './support/app';
-import type { TestServer } from './support/server';
+import { registerModelFile } from './support/models';
 import { shot } from './support/shots';
 
 // The tiny llama memorised a few sentences: at temperature 0 it completes them exactly (test-fixtures/README.md).
 const LLAMA = path.resolve(import.meta.dirname, '../test-fixtures/models/tiny-llama-memorizer-q8.gguf');
-
-/** Registers the GGUF file as version 1 of `name` with the alias `champion`, the way a script would. */
-async function registerLlama(server: TestServer, name: string): Promise<void> {
-  const bytes = await readFile(LLAMA);
-  const upload = await server.api.call('uploads.create', { filename: path.basename(LLAMA), size: bytes.length });
-  await server.api.send('uploads.append', { id: upload.id, offset: 0 }, bytes);
-  await server.api.call('models.create', { name });
-  await server.api.call('models.createVersion', { name, uploadId: upload.id, aliases: ['champion'] });
-}
 
 /** Notes whether the answer was shown while it streamed (the bubble with a cursor), however short the stream. */
 async function watchStreaming(page: Page): Promise<void> {
@@ -39,7 +29,7 @@ describe('deployments', () => {
       const { server, page } = await app.start({ colorScheme: theme });
       const shell = new AppShell(page, server.url);
       const deployments = new DeploymentsPage(page);
-      await registerLlama(server, 'tiny-llama');
+      await registerModelFile(server, 'tiny-llama', LLAMA, { aliases: ['champion'] });
 
       await shell.openWithToken('/', server.token);
       await shell.waitForLiveEvents();
