@@ -1,16 +1,18 @@
-// EvalKit classification metrics with bootstrap confidence intervals over --rows binary predictions (default
-// 1,000,000; labels 0/1, probabilities in [0, 1] with --decimals 3, or 'full' for all distinct): all the point metrics
+// EvalKit classification metrics with bootstrap confidence intervals over --rows predictions (default 1,000,000;
+// --classes 2 (default): labels 0/1 and P(1); more: a probability column per class; probabilities rounded to
+// --decimals 3, or 'full' for all distinct): all the point metrics
 // (accuracy, per-class precision/recall/F1, macro/weighted, ROC AUC, PR AUC, log loss, confusion matrix,
 // calibration), then percentile intervals of accuracy, F1, ROC AUC, PR AUC and log loss from --resamples seeded
 // resamples (default 1,000), on --threads worker threads (default 2; 0 runs them on this thread).
 // With few distinct (score, class) cells a resample is an exact multinomial draw over the cells; with distinct
 // scores (--decimals full) it gives every row a Poisson(1) weight, all the resamples of a thread walking the sorted
-// rows together piece by piece (see #platform/evaluation/bootstrap).
+// rows together piece by piece (see #platform/evaluation/bootstrap). With more classes, from 10,000 rows every row
+// gets a Poisson(1) weight hashed from (resample, row), and each class's one-vs-rest ranking is walked with them.
 // Times are wall-clock from the arrays in memory to the intervals; 'cold' includes starting the worker threads
 // (from source, each registers tsx first), 'warm' reuses them. CPU is the whole process's (all threads) over the
 // run, steadier than wall time on a shared machine. Target: ≤ 5 s on a 2-core machine.
 //   npx tsx bench/evalkit-metrics.ts [--rows 1000000] [--resamples 1000] [--decimals 3|full] [--threads 2]
-//                                    [--repeat 3] [--json]
+//                                    [--classes 2] [--repeat 3] [--json]
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,6 +33,7 @@ const { values: opts } = parseArgs({
     threads: { type: 'string', default: '2' },
     decimals: { type: 'string', default: '3' },
     repeat: { type: 'string', default: '3' },
+    classes: { type: 'string', default: '2' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -38,22 +41,35 @@ const ROWS = Number(opts.rows);
 const RESAMPLES = Number(opts.resamples);
 const THREADS = Number(opts.threads);
 const REPEAT = Number(opts.repeat);
+const CLASSES = Number(opts.classes);
 /** Probabilities rounded to this many decimals (as a model exporting 3 decimals); 'full' keeps every bit. */
 const DECIMALS = opts.decimals === 'full' ? null : Number(opts.decimals);
 const TARGET_S = 5;
 
-/** A seeded binary problem: a latent score, the label drawn from it, the probability a noisy calibrated view. */
-function generate(): { labels: Int32Array; probability: Float64Array } {
+const round = (p: number) => (DECIMALS === null ? p : Math.round(p * 10 ** DECIMALS) / 10 ** DECIMALS);
+
+/**
+ * A seeded problem. Binary: a latent score, the label drawn from it, the probability a noisy calibrated view.
+ * More classes: a label, and a softmax of noisy logits that favour it, one probability column per class.
+ */
+function generate(): { labels: Int32Array; probabilities: Float64Array[] } {
   const random = new RandomStream(7);
   const labels = new Int32Array(ROWS);
-  const probability = new Float64Array(ROWS);
+  const probabilities = Array.from({ length: CLASSES === 2 ? 1 : CLASSES }, () => new Float64Array(ROWS));
+  const logits = new Float64Array(CLASSES);
   for (let i = 0; i < ROWS; i++) {
-    const latent = random.normal();
-    labels[i] = random.uniform() < 1 / (1 + Math.exp(-2 * latent)) ? 1 : 0;
-    const p = 1 / (1 + Math.exp(-2 * (latent + 0.4 * random.normal())));
-    probability[i] = DECIMALS === null ? p : Math.round(p * 10 ** DECIMALS) / 10 ** DECIMALS;
+    if (CLASSES === 2) {
+      const latent = random.normal();
+      labels[i] = random.uniform() < 1 / (1 + Math.exp(-2 * latent)) ? 1 : 0;
+      probabilities[0]![i] = round(1 / (1 + Math.exp(-2 * (latent + 0.4 * random.normal()))));
+      continue;
+    }
+    labels[i] = Math.floor(random.uniform() * CLASSES);
+    let total = 0;
+    for (let c = 0; c < CLASSES; c++) total += logits[c] = Math.exp((c === labels[i] ? 1 : 0) + random.normal());
+    for (let c = 0; c < CLASSES; c++) probabilities[c]![i] = round(logits[c]! / total);
   }
-  return { labels, probability };
+  return { labels, probabilities };
 }
 
 const data = generate();
@@ -77,11 +93,12 @@ let point: ReturnType<typeof metricsOfPrepared> | undefined;
 for (let r = 0; r < REPEAT; r++) {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const prepared = prepareClassification({
-    labels: data.labels,
-    positiveProbability: data.probability,
-    classes: [0, 1],
-  });
+  const classes = Array.from({ length: CLASSES }, (_, c) => c);
+  const prepared = prepareClassification(
+    CLASSES === 2
+      ? { labels: data.labels, positiveProbability: data.probabilities[0]!, classes }
+      : { labels: data.labels, classProbabilities: data.probabilities, classes },
+  );
   const t1 = performance.now();
   point = metricsOfPrepared(prepared);
   const t2 = performance.now();
@@ -109,6 +126,7 @@ const totals = runs.map((r) => r.totalSeconds);
 const summary = {
   benchmark: 'evalkit-metrics',
   rows: ROWS,
+  classes: CLASSES,
   resamples: RESAMPLES,
   decimals: DECIMALS ?? 'full',
   threads: THREADS,
@@ -126,7 +144,7 @@ if (opts.json) {
 } else {
   const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
   console.log(
-    `${path.basename(import.meta.filename)}: ${ROWS.toLocaleString('en')} binary predictions (${DECIMALS ?? 'full'} decimals), ` +
+    `${path.basename(import.meta.filename)}: ${ROWS.toLocaleString('en')} ${CLASSES === 2 ? 'binary' : `${CLASSES}-class`} predictions (${DECIMALS ?? 'full'} decimals), ` +
       `${RESAMPLES} bootstrap resamples, ` +
       `${THREADS ? `${THREADS} worker threads` : 'this thread'}; load average ${load(loadBefore)} before, ${load(loadAfter)} after`,
   );

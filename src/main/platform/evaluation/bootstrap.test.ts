@@ -120,6 +120,50 @@ describe('bootstrap', () => {
       60_000,
     );
 
+    it('resamples three classes with one weight per row across every class ranking: the distribution of resampling rows', () => {
+      const r = new RandomStream(9);
+      const n = 2 * POISSON_MIN_ROWS + 1;
+      const labels = new Int32Array(n);
+      const cols = [0, 1, 2].map(() => new Float64Array(n));
+      for (let i = 0; i < n; i++) {
+        labels[i] = Math.floor(r.uniform() * 3);
+        const raw = [0, 1, 2].map((c) => r.uniform() + (c === labels[i] ? 0.4 : 0));
+        const total = raw[0]! + raw[1]! + raw[2]!;
+        raw.forEach((v, c) => (cols[c]![i] = v / total));
+      }
+      const p = prepareClassification({ labels, classProbabilities: cols, classes: [0, 1, 2] });
+      const state = classificationEngine(p);
+      expect(state.kind === 'multiclass' && state.resampling).toBe('poisson');
+      const resamples = 200;
+      const poisson = classificationReplicates(state, 11, 0, resamples);
+      const s = new RandomStream(12);
+      const brute = Object.fromEntries(CLASSIFICATION_HEADLINES.map((m) => [m, new Float64Array(resamples)]));
+      for (let b = 0; b < resamples; b++) {
+        const idx = Int32Array.from({ length: p.rows }, () => Math.floor(s.uniform() * p.rows));
+        const m = metricsOfPrepared(subsetClassification(p, idx));
+        brute.accuracy![b] = m.accuracy;
+        brute.f1![b] = m.macro.f1;
+        brute.rocAuc![b] = m.rocAuc.value!;
+        brute.prAuc![b] = m.prAuc.value!;
+        brute.logLoss![b] = m.logLoss.value!;
+      }
+      for (const m of CLASSIFICATION_HEADLINES) {
+        const se = Math.sqrt((sd(poisson[m]) ** 2 + sd(brute[m]!) ** 2) / resamples);
+        expect(Math.abs(mean(poisson[m]) - mean(brute[m]!)), m).toBeLessThan(4 * se);
+        expect(sd(poisson[m]) / sd(brute[m]!), m).toBeGreaterThan(0.78);
+        expect(sd(poisson[m]) / sd(brute[m]!), m).toBeLessThan(1.28);
+      }
+      // Without probabilities only the (true, predicted) cells matter, whatever the size.
+      const labelsOnly = prepareClassification({ labels, predicted: labels.map((l, i) => (i % 5 ? l : (l + 1) % 3)) });
+      const cells = classificationEngine(labelsOnly);
+      expect(cells.kind === 'multiclass' && cells.resampling).toBe('cells');
+      const accuracy = classificationReplicates(cells, 3, 0, 400).accuracy;
+      // 80 % right: a binomial proportion's spread over n rows.
+      expect(Math.abs(mean(accuracy) - 0.8)).toBeLessThan(0.002);
+      expect(sd(accuracy) / Math.sqrt((0.8 * 0.2) / n)).toBeGreaterThan(0.85);
+      expect(sd(accuracy) / Math.sqrt((0.8 * 0.2) / n)).toBeLessThan(1.15);
+    }, 60_000);
+
     it('is reproducible for a seed whichever way the resamples are split, and changes with the seed', async () => {
       const p = many(false);
       const whole = bootstrapClassificationSync(p, { resamples: 60, seed: 4 });

@@ -7,7 +7,7 @@ import {
   type PreparedClassification,
 } from './classification.ts';
 import { poissonStreams } from './poisson.ts';
-import { poissonWalk } from './poisson-walk.ts';
+import { hashedKeys, poissonWalk, poissonWalkClasses } from './poisson-walk.ts';
 import { multinomialCounts, RandomStream } from './random.ts';
 import { regressionOfPrepared, type PreparedRegression } from './regression.ts';
 import { argsortFloat64, quantileSorted } from './stats-util.ts';
@@ -84,12 +84,20 @@ export type ClassificationEngineState =
   | {
       kind: 'multiclass';
       classes: number;
+      /**
+       * 'cells': without probabilities, a multinomial over the k × k (true, predicted) cells (exact, any size);
+       * 'rows': n uniform row draws; 'poisson': from POISSON_MIN_ROWS rows with probabilities, Poisson(1) row
+       * weights hashed from (resample, row), so that every class's ranking sees the same resample.
+       */
+      resampling: 'cells' | 'rows' | 'poisson';
       truth: Uint8Array | Int32Array;
       predicted: Uint8Array | Int32Array;
       logLoss: Float64Array | null;
       /** Per class: rows in ascending order of that class's probability, and their type flags. */
       orders: Int32Array[];
       flags: Uint8Array[];
+      /** Rows per (true, predicted) cell, index true · k + predicted. */
+      confusion: Float64Array;
     };
 
 /** Use the cells when drawing over them (a binomial each, ~100 ns) is cheaper than n row draws (~5 ns each). */
@@ -195,14 +203,19 @@ export function classificationEngine(p: PreparedClassification): ClassificationE
       flags.push(f);
     });
   }
+  const confusion = new Float64Array(k * k);
+  for (let i = 0; i < n; i++) confusion[p.truth[i]! * k + p.predicted[i]!]!++;
+  const resampling = !p.probabilities ? 'cells' : n < POISSON_MIN_ROWS ? 'rows' : 'poisson';
   return {
     kind: 'multiclass',
     classes: k,
+    resampling,
     truth,
     predicted,
     logLoss: p.probabilities ? rowLogLoss(p) : null,
     orders,
     flags,
+    confusion,
   };
 }
 
@@ -398,6 +411,10 @@ export function classificationReplicates(
     }
     return out;
   }
+  if (state.resampling !== 'rows') {
+    multiclassCellReplicates(state, seed, from, to, out);
+    return out;
+  }
   const n = state.truth.length;
   const counts = new Uint8Array(n);
   for (let b = from; b < to; b++) {
@@ -438,6 +455,54 @@ export function classificationReplicates(
     }
   }
   return out;
+}
+
+/**
+ * Multiclass resamples [from, to) without a row draw: accuracy and macro F1 from an exact multinomial over the
+ * k × k (true, predicted) cells; with probabilities ('poisson'), the one-vs-rest ROC AUC and AP of every class and
+ * log loss from one set of Poisson(1) row weights per resample (./poisson-walk.ts), macro-averaged over the classes
+ * on which they are defined.
+ */
+function multiclassCellReplicates(
+  state: Extract<ClassificationEngineState, { kind: 'multiclass' }>,
+  seed: number,
+  from: number,
+  to: number,
+  out: Replicates<ClassificationHeadline>,
+): void {
+  const k = state.classes;
+  const n = state.truth.length;
+  const keys = new Uint32Array((to - from) * 2);
+  const cells = new Int32Array(k * k);
+  for (let b = from; b < to; b++) {
+    const o = b - from;
+    const stream = new RandomStream(seed, b);
+    [keys[o * 2], keys[o * 2 + 1]] = hashedKeys(stream);
+    multinomialCounts(state.confusion, n, cells, stream);
+    const s = scoresFromConfusion(cells, k);
+    out.accuracy[o] = s.accuracy;
+    out.f1[o] = s.macro.f1;
+  }
+  if (state.resampling !== 'poisson') return;
+  const perClass = poissonWalkClasses({ orders: state.orders, flags: state.flags, logLoss: state.logLoss! }, keys);
+  for (let o = 0; o < to - from; o++) {
+    let [aucSum, aucN, apSum, apN] = [0, 0, 0, 0];
+    for (const sums of perClass) {
+      const tp = sums.tp[o]!;
+      const fp = sums.fp[o]!;
+      if (tp > 0 && fp > 0) {
+        aucSum += sums.auc[o]! / (tp * fp);
+        aucN++;
+      }
+      if (tp > 0) {
+        apSum += sums.ap[o]! / tp;
+        apN++;
+      }
+    }
+    out.rocAuc[o] = aucN ? aucSum / aucN : NaN;
+    out.prAuc[o] = apN ? apSum / apN : NaN;
+    out.logLoss[o] = perClass[0]!.logLoss[o]! / (perClass[0]!.tp[o]! + perClass[0]!.fp[o]!);
+  }
 }
 
 /** Percentile intervals (numpy's linear percentiles of the defined replicates). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { POISSON_PAIRS, poissonPairIn, poissonStreams, STRADDLES } from './poisson.ts';
-import { poissonWalk } from './poisson-walk.ts';
+import { hashedKeys, poissonWalk, poissonWalkClasses } from './poisson-walk.ts';
 import { RandomStream } from './random.ts';
 
 /**
@@ -92,5 +92,78 @@ describe('the Poisson bootstrap walk (WebAssembly SIMD)', () => {
     });
     // The class totals are the resample's weights: about n in all (Poisson(1) each).
     expect(Math.abs(walked.tp[0]! + walked.fp[0]! - n)).toBeLessThan(5 * Math.sqrt(n));
+  });
+
+  it('walks each class ranking with one Poisson(1) weight per row, hashed from the resample keys and the row', () => {
+    const n = 8192 + 77;
+    const r = new RandomStream(4);
+    const labels = Int32Array.from({ length: n }, () => Math.floor(r.uniform() * 3));
+    const logLoss = Float64Array.from({ length: n }, () => r.uniform());
+    // Class c's ranking: a random order; rows of class c are its positives; every fifth position ties with the next.
+    const orders = [0, 1, 2].map(() => {
+      const order = Int32Array.from({ length: n }, (_, i) => i);
+      for (let i = n - 1; i > 0; i--) {
+        const j = Math.floor(r.uniform() * (i + 1));
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+      return order;
+    });
+    const flags = orders.map((order, c) =>
+      Uint8Array.from(order, (row, j) => (labels[row] === c ? 1 : 0) | (j % 5 === 1 ? 0 : 4)),
+    );
+    const resamples = 6;
+    const keys = new Uint32Array(resamples * 2);
+    for (let o = 0; o < resamples; o++) [keys[o * 2], keys[o * 2 + 1]] = hashedKeys(new RandomStream(2, o));
+    const walked = poissonWalkClasses({ orders, flags, logLoss }, keys);
+
+    // P(Poisson(1) ≤ k) in 32 bits, and lowbias32.
+    const cdf: number[] = [];
+    for (let k = 0, p = Math.exp(-1), total = 0; k < 12; k++, p /= k) cdf.push(Math.round((total += p) * 2 ** 32));
+    const mix = (x: number) => {
+      x = (x ^ (x >>> 16)) >>> 0;
+      x = Math.imul(x, 0x7feb352d) >>> 0;
+      x = (x ^ (x >>> 15)) >>> 0;
+      x = Math.imul(x, 0x846ca68b) >>> 0;
+      return (x ^ (x >>> 16)) >>> 0;
+    };
+    const counts = new Array(13).fill(0);
+    for (let o = 0; o < resamples; o++) {
+      const weight = (row: number) => {
+        const u = mix((mix((row ^ keys[o * 2]!) >>> 0) ^ keys[o * 2 + 1]!) >>> 0);
+        return cdf.filter((t) => u >= t).length;
+      };
+      for (let row = 0; row < n; row++) counts[weight(row)]++;
+      orders.forEach((order, c) => {
+        let [wp, wn, tp, fp, auc, ap, ll] = [0, 0, 0, 0, 0, 0, 0];
+        for (let j = n - 1; j >= 0; j--) {
+          const w = weight(order[j]!);
+          const wPos = w * (flags[c]![j]! & 1);
+          wp += wPos;
+          wn += w - wPos;
+          if (c === 0) ll += w * logLoss[order[j]!]!;
+          if (flags[c]![j]! & 4) {
+            auc += wn * (tp + wp / 2);
+            tp += wp;
+            fp += wn;
+            ap += (wp * tp) / Math.max(tp + fp, 1);
+            wp = wn = 0;
+          }
+        }
+        const got = walked[c]!;
+        expect([got.tp[o], got.fp[o], got.auc[o], got.ap[o], got.logLoss[o]], `class ${c}, resample ${o}`).toEqual([
+          tp,
+          fp,
+          auc,
+          ap,
+          ll,
+        ]);
+      });
+    }
+    // The weights are Poisson(1): 0, 1, 2, 3 in proportions e⁻¹, e⁻¹, e⁻¹/2, e⁻¹/6 (±4 standard errors).
+    const total = n * resamples;
+    [1, 1, 1 / 2, 1 / 6].forEach((f, k) => {
+      const p = Math.exp(-1) * f;
+      expect(Math.abs(counts[k] / total - p), `weight ${k}`).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / total));
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { POISSON_PAIRS, poissonPairIn, type PoissonStreams } from './poisson.ts';
+import type { RandomStream } from './random.ts';
 import { POISSON_WALK_WASM } from './wasm/poisson-walk-wasm.ts';
 
 /**
@@ -38,6 +39,7 @@ interface WalkExports {
     weights: number,
     group: number,
   ): void;
+  walkHashed4(order: number, type: number, logLoss: number, lo: number, hi: number, keys: number, acc: number): void;
 }
 
 /**
@@ -54,6 +56,40 @@ const wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssem
 let compiled: object | undefined;
 
 /**
+ * A kernel instance over `bytes` of fresh memory (the pair table at HEAP_BASE), and that memory. `straddle`
+ * finishes walk4's straddling draws.
+ */
+function instantiate(
+  bytes: number,
+  straddle: (resample: number, bucket: number) => number = () => {
+    throw new Error('only walk4 draws straddles');
+  },
+): { kernel: WalkExports; buffer: ArrayBuffer } {
+  const memory = new wasm.Memory({ initial: Math.ceil((HEAP_BASE + POISSON_PAIRS.length + bytes) / PAGE) });
+  new Uint8Array(memory.buffer, HEAP_BASE, POISSON_PAIRS.length).set(POISSON_PAIRS);
+  compiled ??= new wasm.Module(Buffer.from(POISSON_WALK_WASM, 'base64'));
+  const instance = new wasm.Instance(compiled, { env: { memory, straddle } });
+  return { kernel: instance.exports as WalkExports, buffer: memory.buffer };
+}
+
+/** Allocates consecutive regions after the pair table, each aligned for its element type. */
+function layout(sizes: Record<string, number>): { at: Record<string, number>; end: number } {
+  let end = HEAP_BASE + POISSON_PAIRS.length;
+  const at: Record<string, number> = {};
+  for (const [name, size] of Object.entries(sizes)) {
+    end = Math.ceil(end / 16) * 16;
+    at[name] = end;
+    end += size;
+  }
+  return { at, end: end - HEAP_BASE - POISSON_PAIRS.length };
+}
+
+/** Resample o's sum k from the lane-major sums of its group of four. */
+function sumsOf(acc: Float64Array, count: number, k: number): Float64Array {
+  return Float64Array.from({ length: count }, (_, o) => acc[(o >> 2) * SUMS * 4 + k * 4 + (o & 3)]!);
+}
+
+/**
  * Walks `rows` units in ascending score order (type flags and per-row log loss as bootstrap.ts lays them out) for
  * every resample of `streams` (their xoshiro128** words start the weights; their streams finish straddling draws).
  */
@@ -61,43 +97,116 @@ export function poissonWalk(type: Uint8Array, logLoss: Float64Array, streams: Po
   const rows = type.length;
   const count = streams.streams.length;
   const groups = Math.ceil(count / 4);
-  // Layout: pairs table, log loss (8-aligned), type, per group the xoshiro state (16 words) and sums (28 doubles),
-  // the weights scratch.
-  const pairsAt = HEAP_BASE;
-  const logLossAt = pairsAt + POISSON_PAIRS.length;
-  const typeAt = logLossAt + rows * 8;
-  const stateAt = align(typeAt + rows, 16);
-  const accAt = stateAt + groups * 64;
-  const weightsAt = accAt + groups * SUMS * 4 * 8;
-  const end = weightsAt + POISSON_PIECE * 4;
-  const memory = new wasm.Memory({ initial: Math.ceil(end / PAGE) });
-  const buffer = memory.buffer;
-  new Uint8Array(buffer, pairsAt, POISSON_PAIRS.length).set(POISSON_PAIRS);
-  new Float64Array(buffer, logLossAt, rows).set(logLoss);
-  new Uint8Array(buffer, typeAt, rows).set(type);
+  const { at, end } = layout({
+    logLoss: rows * 8,
+    type: rows,
+    state: groups * 64,
+    acc: groups * SUMS * 32,
+    weights: POISSON_PIECE * 4,
+  });
+  const { kernel, buffer } = instantiate(end, (resample, bucket) => poissonPairIn(bucket, streams.streams[resample]!));
+  new Float64Array(buffer, at.logLoss!, rows).set(logLoss);
+  new Uint8Array(buffer, at.type!, rows).set(type);
   // Lane-major: group g's s_j of resample 4g + lane at word 16g + 4j + lane. Lanes past the last resample keep
   // the all-zero state, which only ever draws bucket 0 (no straddle).
-  const state = new Int32Array(buffer, stateAt, groups * 16);
+  const state = new Int32Array(buffer, at.state!, groups * 16);
   for (let o = 0; o < count; o++) {
     for (let j = 0; j < 4; j++) state[(o >> 2) * 16 + j * 4 + (o & 3)] = streams.words[o * 4 + j]!;
   }
-  compiled ??= new wasm.Module(Buffer.from(POISSON_WALK_WASM, 'base64'));
-  const instance = new wasm.Instance(compiled, {
-    env: { memory, straddle: (resample: number, bucket: number) => poissonPairIn(bucket, streams.streams[resample]!) },
-  });
-  const { walk4 } = instance.exports as unknown as WalkExports;
   for (let hi = rows; hi > 0; hi -= POISSON_PIECE) {
     const lo = Math.max(0, hi - POISSON_PIECE);
     for (let g = 0; g < groups; g++) {
-      walk4(typeAt, logLossAt, pairsAt, lo, hi, stateAt + g * 64, accAt + g * SUMS * 32, weightsAt, g);
+      kernel.walk4(
+        at.type!,
+        at.logLoss!,
+        HEAP_BASE,
+        lo,
+        hi,
+        at.state! + g * 64,
+        at.acc! + g * SUMS * 32,
+        at.weights!,
+        g,
+      );
     }
   }
-  const acc = new Float64Array(buffer, accAt, groups * SUMS * 4);
-  const sum = (k: number) =>
-    Float64Array.from({ length: count }, (_, o) => acc[(o >> 2) * SUMS * 4 + k * 4 + (o & 3)]!);
-  return { tp: sum(TP), fp: sum(FP), auc: sum(AUC), ap: sum(AP), logLoss: sum(LL) };
+  const acc = new Float64Array(buffer, at.acc!, groups * SUMS * 4);
+  return {
+    tp: sumsOf(acc, count, TP),
+    fp: sumsOf(acc, count, FP),
+    auc: sumsOf(acc, count, AUC),
+    ap: sumsOf(acc, count, AP),
+    logLoss: sumsOf(acc, count, LL),
+  };
 }
 
-function align(at: number, to: number): number {
-  return Math.ceil(at / to) * to;
+/** The one-vs-rest rankings of a multiclass problem, as bootstrap.ts lays them out. */
+export interface ClassRankings {
+  /** Per class: rows in ascending order of that class's probability, and their flags (truth, group end). */
+  orders: Int32Array[];
+  flags: Uint8Array[];
+  /** Per row, in row order. */
+  logLoss: Float64Array;
+}
+
+/** Per class c, the walk's sums of its ranking (`logLoss` summed in class 0's walk only). */
+export type ClassSums = PoissonSums[];
+
+/**
+ * The keys of resample b's row weights in walkHashed4: the first two words of the stream (seed, b). Row r's weight
+ * is then Poisson(1) inverted at the 32 bits mix(mix(r ⊕ k1) ⊕ k2) (lowbias32's mix), whichever class's walk
+ * reaches it.
+ */
+export function hashedKeys(stream: RandomStream): [number, number] {
+  return [stream.nextUint32(), stream.nextUint32()];
+}
+
+/**
+ * Walks every class's ranking for the resamples whose keys (hashedKeys, two a resample) `keys` holds, with
+ * Poisson(1) row weights that a hash of (keys, row) decides, so a row weighs the same in every class's walk: one
+ * resample, k rankings.
+ */
+export function poissonWalkClasses(rankings: ClassRankings, keys: Uint32Array): ClassSums {
+  const rows = rankings.logLoss.length;
+  const count = keys.length / 2;
+  const groups = Math.ceil(count / 4);
+  const { at, end } = layout({
+    order: rows * 4,
+    type: rows,
+    logLoss: rows * 8,
+    keys: groups * 32,
+    acc: groups * SUMS * 32,
+  });
+  const { kernel, buffer } = instantiate(end);
+  const lanes = new Uint32Array(buffer, at.keys!, groups * 8);
+  for (let o = 0; o < count; o++) {
+    lanes[(o >> 2) * 8 + (o & 3)] = keys[o * 2]!;
+    lanes[(o >> 2) * 8 + 4 + (o & 3)] = keys[o * 2 + 1]!;
+  }
+  const acc = new Float64Array(buffer, at.acc!, groups * SUMS * 4);
+  const out: ClassSums = [];
+  rankings.orders.forEach((order, c) => {
+    new Int32Array(buffer, at.order!, rows).set(order);
+    new Uint8Array(buffer, at.type!, rows).set(rankings.flags[c]!);
+    // Log loss is order-free: class 0's walk adds it up, in its order.
+    if (c === 0) {
+      const ordered = new Float64Array(buffer, at.logLoss!, rows);
+      for (let j = 0; j < rows; j++) ordered[j] = rankings.logLoss[order[j]!]!;
+    }
+    acc.fill(0);
+    for (let hi = rows; hi > 0; hi -= POISSON_PIECE) {
+      const lo = Math.max(0, hi - POISSON_PIECE);
+      for (let g = 0; g < groups; g++) {
+        const logLossAt = c === 0 ? at.logLoss! : 0;
+        kernel.walkHashed4(at.order!, at.type!, logLossAt, lo, hi, at.keys! + g * 32, at.acc! + g * SUMS * 32);
+      }
+    }
+    out.push({
+      tp: sumsOf(acc, count, TP),
+      fp: sumsOf(acc, count, FP),
+      auc: sumsOf(acc, count, AUC),
+      ap: sumsOf(acc, count, AP),
+      logLoss: sumsOf(acc, count, LL),
+    });
+  });
+  return out;
 }

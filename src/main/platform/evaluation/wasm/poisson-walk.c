@@ -1,13 +1,16 @@
 /*
- * The Poisson bootstrap's walk (../poisson-walk.ts), four resamples at a time in WebAssembly SIMD. Built into
+ * The Poisson bootstrap's walks (../poisson-walk.ts), four resamples at a time in WebAssembly SIMD. Built into
  * poisson-walk-wasm.ts by `npm run wasm` (clang --target=wasm32 -msimd128); see docs/decisions/0008.
  *
- * What a resample computes is exactly what the scalar walk did: the same xoshiro128** words give the same
- * Poisson(1) weights (two rows from 16 bits, one 32-bit output weighs four rows), and each resample's sums are
- * added in the same order with the same operations (no fused multiply-add exists in this target), so every
- * replicate is bit for bit the one a scalar walk gives. Four resamples share each row's type and log loss,
- * which is what makes them vectorise: their states sit in the four lanes of i32x4 vectors, their sums in two
- * f64x2 vectors each.
+ * A walk goes down a ranking (descending score) adding each row's Poisson(1) weight to its resample's sums, as
+ * a plain scalar walk would: each resample's sums are added in the same order with the same operations (no
+ * fused multiply-add exists in this target), so every replicate is bit for bit the scalar walk's. Four
+ * resamples share each row's type and log loss, which is what makes them vectorise: their random states sit
+ * in the four lanes of i32x4 vectors, their sums in two f64x2 vectors each.
+ *
+ * walk4 (binary) draws the weights from each resample's xoshiro128** stream in walk order (two rows from 16
+ * bits). walkHashed4 (one-vs-rest rankings of several classes) needs the same row's weight in every class's
+ * order, so it hashes (resample keys, row) to 32 bits instead.
  */
 #include <stdint.h>
 #include <wasm_simd128.h>
@@ -18,13 +21,67 @@
 #define TYPE_TRUTH 1
 #define TYPE_GROUP_END 4
 
-/* Imported from JS: the pair (a | b << 4) of a straddling bucket, drawn from resample `lane`'s stream. */
-extern unsigned straddle(int lane, unsigned bucket);
+/* Imported from JS: the pair (a | b << 4) of a straddling bucket, drawn from resample `resample`'s stream. */
+extern unsigned straddle(int resample, unsigned bucket);
 
 static inline v128_t rotl(v128_t x, int k) { return wasm_v128_or(wasm_i32x4_shl(x, k), wasm_u32x4_shr(x, 32 - k)); }
 
 /* The running sums of a walk, in the order of `acc`: 7 of them, 4 lanes each. */
 enum { WP, WN, TP, FP, AUC, AP, LL, SUMS };
+
+/* The sums of four resamples: lanes 0-1 in the `a` vectors, 2-3 in the `b` ones. */
+static inline void load(const double *acc, v128_t *a, v128_t *b) {
+  for (int k = 0; k < SUMS; k++) {
+    a[k] = wasm_v128_load(acc + k * 4);
+    b[k] = wasm_v128_load(acc + k * 4 + 2);
+  }
+}
+
+static inline void store(double *acc, const v128_t *a, const v128_t *b) {
+  for (int k = 0; k < SUMS; k++) {
+    wasm_v128_store(acc + k * 4, a[k]);
+    wasm_v128_store(acc + k * 4 + 2, b[k]);
+  }
+}
+
+/* One row of a walk: weights w32 (i32x4, one a resample) of a row of type `ty` and log loss `rowLogLoss`. */
+static inline void step(v128_t *a, v128_t *b, v128_t w32, unsigned ty, double rowLogLoss) {
+  const v128_t half = wasm_f64x2_splat(0.5), one = wasm_f64x2_splat(1), zero = wasm_f64x2_splat(0);
+  const v128_t wA = wasm_f64x2_convert_low_i32x4(w32);
+  const v128_t wB = wasm_f64x2_convert_low_i32x4(wasm_i32x4_shuffle(w32, w32, 2, 3, 2, 3));
+  const v128_t positive = wasm_f64x2_splat((double)(ty & TYPE_TRUTH));
+  const v128_t ll = wasm_f64x2_splat(rowLogLoss);
+  const v128_t wPosA = wasm_f64x2_mul(wA, positive), wPosB = wasm_f64x2_mul(wB, positive);
+  a[WP] = wasm_f64x2_add(a[WP], wPosA);
+  b[WP] = wasm_f64x2_add(b[WP], wPosB);
+  a[WN] = wasm_f64x2_add(a[WN], wasm_f64x2_sub(wA, wPosA));
+  b[WN] = wasm_f64x2_add(b[WN], wasm_f64x2_sub(wB, wPosB));
+  a[LL] = wasm_f64x2_add(a[LL], wasm_f64x2_mul(wA, ll));
+  b[LL] = wasm_f64x2_add(b[LL], wasm_f64x2_mul(wB, ll));
+  if (ty & TYPE_GROUP_END) {
+    /* auc += wn · (tp + wp / 2); tp += wp; fp += wn; ap += wp · tp / max(tp + fp, 1); the group closes. */
+    a[AUC] = wasm_f64x2_add(a[AUC], wasm_f64x2_mul(a[WN], wasm_f64x2_add(a[TP], wasm_f64x2_mul(a[WP], half))));
+    b[AUC] = wasm_f64x2_add(b[AUC], wasm_f64x2_mul(b[WN], wasm_f64x2_add(b[TP], wasm_f64x2_mul(b[WP], half))));
+    a[TP] = wasm_f64x2_add(a[TP], a[WP]);
+    b[TP] = wasm_f64x2_add(b[TP], b[WP]);
+    a[FP] = wasm_f64x2_add(a[FP], a[WN]);
+    b[FP] = wasm_f64x2_add(b[FP], b[WN]);
+    a[AP] = wasm_f64x2_add(
+        a[AP], wasm_f64x2_div(wasm_f64x2_mul(a[WP], a[TP]), wasm_f64x2_pmax(wasm_f64x2_add(a[TP], a[FP]), one)));
+    b[AP] = wasm_f64x2_add(
+        b[AP], wasm_f64x2_div(wasm_f64x2_mul(b[WP], b[TP]), wasm_f64x2_pmax(wasm_f64x2_add(b[TP], b[FP]), one)));
+    a[WP] = b[WP] = a[WN] = b[WN] = zero;
+  }
+}
+
+/* lowbias32 (C. Wellons): a bijective 32-bit mix with near-ideal avalanche, per lane. */
+static inline v128_t mix(v128_t x) {
+  x = wasm_v128_xor(x, wasm_u32x4_shr(x, 16));
+  x = wasm_i32x4_mul(x, wasm_i32x4_splat(0x7feb352d));
+  x = wasm_v128_xor(x, wasm_u32x4_shr(x, 15));
+  x = wasm_i32x4_mul(x, wasm_i32x4_splat((int)0x846ca68b));
+  return wasm_v128_xor(x, wasm_u32x4_shr(x, 16));
+}
 
 /*
  * Walks rows [lo, hi) downwards for four resamples (lanes 0-3 of call `group`), carrying their sums over from the
@@ -71,45 +128,47 @@ void walk4(const uint8_t *type, const double *logLoss, const uint8_t *pairs, int
   wasm_v128_store(state + 8, s2);
   wasm_v128_store(state + 12, s3);
 
-  /* Lanes 0-1 in the A vectors, 2-3 in the B ones. */
   v128_t a[SUMS], b[SUMS];
-  for (int k = 0; k < SUMS; k++) {
-    a[k] = wasm_v128_load(acc + k * 4);
-    b[k] = wasm_v128_load(acc + k * 4 + 2);
-  }
-  const v128_t half = wasm_f64x2_splat(0.5), one = wasm_f64x2_splat(1), zero = wasm_f64x2_splat(0);
+  load(acc, a, b);
   for (int j = 0; j < len; j++) {
     const int r = hi - 1 - j;
-    const unsigned ty = type[r];
     const v128_t w32 = wasm_u32x4_extend_low_u16x8(wasm_u16x8_extend_low_u8x16(wasm_v128_load32_zero(weights + j * 4)));
-    const v128_t wA = wasm_f64x2_convert_low_i32x4(w32);
-    const v128_t wB = wasm_f64x2_convert_low_i32x4(wasm_i32x4_shuffle(w32, w32, 2, 3, 2, 3));
-    const v128_t positive = wasm_f64x2_splat((double)(ty & TYPE_TRUTH));
-    const v128_t rowLogLoss = wasm_f64x2_splat(logLoss[r]);
-    const v128_t wPosA = wasm_f64x2_mul(wA, positive), wPosB = wasm_f64x2_mul(wB, positive);
-    a[WP] = wasm_f64x2_add(a[WP], wPosA);
-    b[WP] = wasm_f64x2_add(b[WP], wPosB);
-    a[WN] = wasm_f64x2_add(a[WN], wasm_f64x2_sub(wA, wPosA));
-    b[WN] = wasm_f64x2_add(b[WN], wasm_f64x2_sub(wB, wPosB));
-    a[LL] = wasm_f64x2_add(a[LL], wasm_f64x2_mul(wA, rowLogLoss));
-    b[LL] = wasm_f64x2_add(b[LL], wasm_f64x2_mul(wB, rowLogLoss));
-    if (ty & TYPE_GROUP_END) {
-      /* auc += wn · (tp + wp / 2); tp += wp; fp += wn; ap += wp · tp / max(tp + fp, 1); the group closes. */
-      a[AUC] = wasm_f64x2_add(a[AUC], wasm_f64x2_mul(a[WN], wasm_f64x2_add(a[TP], wasm_f64x2_mul(a[WP], half))));
-      b[AUC] = wasm_f64x2_add(b[AUC], wasm_f64x2_mul(b[WN], wasm_f64x2_add(b[TP], wasm_f64x2_mul(b[WP], half))));
-      a[TP] = wasm_f64x2_add(a[TP], a[WP]);
-      b[TP] = wasm_f64x2_add(b[TP], b[WP]);
-      a[FP] = wasm_f64x2_add(a[FP], a[WN]);
-      b[FP] = wasm_f64x2_add(b[FP], b[WN]);
-      a[AP] = wasm_f64x2_add(
-          a[AP], wasm_f64x2_div(wasm_f64x2_mul(a[WP], a[TP]), wasm_f64x2_pmax(wasm_f64x2_add(a[TP], a[FP]), one)));
-      b[AP] = wasm_f64x2_add(
-          b[AP], wasm_f64x2_div(wasm_f64x2_mul(b[WP], b[TP]), wasm_f64x2_pmax(wasm_f64x2_add(b[TP], b[FP]), one)));
-      a[WP] = b[WP] = a[WN] = b[WN] = zero;
+    step(a, b, w32, type[r], logLoss[r]);
+  }
+  store(acc, a, b);
+}
+
+/*
+ * P(Poisson(1) ≤ k) · 2³², rounded, for k = 0..11: a uniform 32-bit u weighs #{k : u ≥ T_k}, so P(weight = k) is
+ * Poisson(1)'s to within 2⁻³² (and weights above 12, chance 6·10⁻¹¹, are left out).
+ */
+static const uint32_t POISSON_CDF32[12] = {1580030169u, 3160060337u, 3950075422u, 4213413783u, 4279248374u, 4292415292u,
+                                           4294609778u, 4294923276u, 4294962463u, 4294966817u, 4294967253u, 4294967292u};
+
+/*
+ * Walks positions [lo, hi) of one class's ranking downwards for four resamples (lanes 0-3 of call `group`),
+ * carrying their sums over from the previous piece: `order` holds the rows in ascending order of that class's
+ * score, `type` their flags (TYPE_TRUTH: the row is of the class), `logLoss` (or null) the rows' log loss in the
+ * same order. Row r's weight is the inverse of POISSON_CDF32 at u = mix(mix(r ^ k1) ^ k2), with per-resample keys
+ * k1, k2 (`keys`: k1 as four lanes, then k2): all in the vector lanes, no table and no per-lane step.
+ */
+void walkHashed4(const int32_t *order, const uint8_t *type, const double *logLoss, int lo, int hi, const uint32_t *keys,
+                 double *acc) {
+  const v128_t k1 = wasm_v128_load(keys), k2 = wasm_v128_load(keys + 4);
+  v128_t a[SUMS], b[SUMS];
+  load(acc, a, b);
+  for (int j = hi - 1; j >= lo; j--) {
+    const v128_t u = mix(wasm_v128_xor(mix(wasm_v128_xor(wasm_i32x4_splat(order[j]), k1)), k2));
+    /* Each comparison is all ones (−1) where u ≥ T_k: the weight is minus their sum. Weights of 4 and more (1.9 %
+     * a lane) take the rest of the table on a branch of their own, which keeps the common path short. */
+    const v128_t fourPlus = wasm_u32x4_ge(u, wasm_i32x4_splat((int)POISSON_CDF32[3]));
+    v128_t negative = wasm_i32x4_add(wasm_u32x4_ge(u, wasm_i32x4_splat((int)POISSON_CDF32[0])),
+                                     wasm_u32x4_ge(u, wasm_i32x4_splat((int)POISSON_CDF32[1])));
+    negative = wasm_i32x4_add(negative, wasm_i32x4_add(wasm_u32x4_ge(u, wasm_i32x4_splat((int)POISSON_CDF32[2])), fourPlus));
+    if (wasm_v128_any_true(fourPlus)) {
+      for (int k = 4; k < 12; k++) negative = wasm_i32x4_add(negative, wasm_u32x4_ge(u, wasm_i32x4_splat((int)POISSON_CDF32[k])));
     }
+    step(a, b, wasm_i32x4_neg(negative), type[j], logLoss ? logLoss[j] : 0);
   }
-  for (int k = 0; k < SUMS; k++) {
-    wasm_v128_store(acc + k * 4, a[k]);
-    wasm_v128_store(acc + k * 4 + 2, b[k]);
-  }
+  store(acc, a, b);
 }
