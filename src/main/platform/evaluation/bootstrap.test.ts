@@ -30,6 +30,36 @@ function data(n: number, decimals: number | null, seed = 5) {
 const mean = (a: Float64Array) => a.reduce((s, v) => s + v, 0) / a.length;
 const sd = (a: Float64Array) => Math.sqrt(a.reduce((s, v) => s + (v - mean(a)) ** 2, 0) / (a.length - 1));
 
+/**
+ * Checks replicates against the definition: n rows drawn uniformly with replacement, metrics recomputed from
+ * scratch (sklearn's, as evaluation.int.test.ts checks them): the same mean (within 4 standard errors) and spread
+ * (the intervals are made of it; its ratio has a standard error of about 7 % at 200 resamples).
+ */
+function expectRowResamplingDistribution(
+  p: ReturnType<typeof prepareClassification>,
+  replicates: Record<(typeof CLASSIFICATION_HEADLINES)[number], Float64Array>,
+  f1Of: (m: ReturnType<typeof metricsOfPrepared>) => number,
+): void {
+  const resamples = replicates.accuracy.length;
+  const s = new RandomStream(12);
+  const brute = Object.fromEntries(CLASSIFICATION_HEADLINES.map((m) => [m, new Float64Array(resamples)]));
+  for (let b = 0; b < resamples; b++) {
+    const idx = Int32Array.from({ length: p.rows }, () => Math.floor(s.uniform() * p.rows));
+    const m = metricsOfPrepared(subsetClassification(p, idx));
+    brute.accuracy![b] = m.accuracy;
+    brute.f1![b] = f1Of(m);
+    brute.rocAuc![b] = m.rocAuc.value!;
+    brute.prAuc![b] = m.prAuc.value!;
+    brute.logLoss![b] = m.logLoss.value!;
+  }
+  for (const m of CLASSIFICATION_HEADLINES) {
+    const se = Math.sqrt((sd(replicates[m]) ** 2 + sd(brute[m]!) ** 2) / resamples);
+    expect(Math.abs(mean(replicates[m]) - mean(brute[m]!)), m).toBeLessThan(4 * se);
+    expect(sd(replicates[m]) / sd(brute[m]!), m).toBeGreaterThan(0.78);
+    expect(sd(replicates[m]) / sd(brute[m]!), m).toBeLessThan(1.28);
+  }
+}
+
 describe('bootstrap', () => {
   it('is reproducible for a seed, changes with it, and brackets the estimate', () => {
     const p = data(2000, null);
@@ -95,26 +125,7 @@ describe('bootstrap', () => {
         expect(state.kind === 'binary' && state.resampling).toBe('poisson');
         const resamples = 200;
         const poisson = classificationReplicates(state, 11, 0, resamples);
-        // The definition: n rows drawn uniformly with replacement, metrics recomputed from scratch (sklearn's, as
-        // evaluation.int.test.ts checks them).
-        const s = new RandomStream(12);
-        const brute = Object.fromEntries(CLASSIFICATION_HEADLINES.map((m) => [m, new Float64Array(resamples)]));
-        for (let b = 0; b < resamples; b++) {
-          const idx = Int32Array.from({ length: p.rows }, () => Math.floor(s.uniform() * p.rows));
-          const m = metricsOfPrepared(subsetClassification(p, idx));
-          brute.accuracy![b] = m.accuracy;
-          brute.f1![b] = m.positive!.f1;
-          brute.rocAuc![b] = m.rocAuc.value!;
-          brute.prAuc![b] = m.prAuc.value!;
-          brute.logLoss![b] = m.logLoss.value!;
-        }
-        for (const m of CLASSIFICATION_HEADLINES) {
-          const se = Math.sqrt((sd(poisson[m]) ** 2 + sd(brute[m]!) ** 2) / resamples);
-          expect(Math.abs(mean(poisson[m]) - mean(brute[m]!)), m).toBeLessThan(4 * se);
-          // The spread is what the intervals are made of: its ratio has a standard error of about 7 % here.
-          expect(sd(poisson[m]) / sd(brute[m]!), m).toBeGreaterThan(0.78);
-          expect(sd(poisson[m]) / sd(brute[m]!), m).toBeLessThan(1.28);
-        }
+        expectRowResamplingDistribution(p, poisson, (m) => m.positive!.f1);
         // 200 full metric computations on 20,000 rows: seconds on a shared machine.
       },
       60_000,
@@ -136,23 +147,7 @@ describe('bootstrap', () => {
       expect(state.kind === 'multiclass' && state.resampling).toBe('poisson');
       const resamples = 200;
       const poisson = classificationReplicates(state, 11, 0, resamples);
-      const s = new RandomStream(12);
-      const brute = Object.fromEntries(CLASSIFICATION_HEADLINES.map((m) => [m, new Float64Array(resamples)]));
-      for (let b = 0; b < resamples; b++) {
-        const idx = Int32Array.from({ length: p.rows }, () => Math.floor(s.uniform() * p.rows));
-        const m = metricsOfPrepared(subsetClassification(p, idx));
-        brute.accuracy![b] = m.accuracy;
-        brute.f1![b] = m.macro.f1;
-        brute.rocAuc![b] = m.rocAuc.value!;
-        brute.prAuc![b] = m.prAuc.value!;
-        brute.logLoss![b] = m.logLoss.value!;
-      }
-      for (const m of CLASSIFICATION_HEADLINES) {
-        const se = Math.sqrt((sd(poisson[m]) ** 2 + sd(brute[m]!) ** 2) / resamples);
-        expect(Math.abs(mean(poisson[m]) - mean(brute[m]!)), m).toBeLessThan(4 * se);
-        expect(sd(poisson[m]) / sd(brute[m]!), m).toBeGreaterThan(0.78);
-        expect(sd(poisson[m]) / sd(brute[m]!), m).toBeLessThan(1.28);
-      }
+      expectRowResamplingDistribution(p, poisson, (m) => m.macro.f1);
       // Without probabilities only the (true, predicted) cells matter, whatever the size.
       const labelsOnly = prepareClassification({ labels, predicted: labels.map((l, i) => (i % 5 ? l : (l + 1) % 3)) });
       const cells = classificationEngine(labelsOnly);
