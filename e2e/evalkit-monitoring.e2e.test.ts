@@ -120,5 +120,26 @@ describe('Drift page', () => {
     await page.getByTestId('sample-size').getByRole('button', { name: 'Calculate' }).click();
     expect(await page.getByTestId('sample-size-result').textContent()).toMatch(/^3,841 per arm/);
     await shot(page, 'abtests');
+
+    // The forms: a second test and a monitor, made from the pages.
+    await page.getByRole('button', { name: 'New test' }).click();
+    await page.getByLabel('Name').fill('pricing');
+    await page.getByLabel('Arm A (control)').selectOption('iris');
+    await page.getByLabel('Arm B').selectOption('iris-b');
+    await page.getByLabel('Planned per arm').fill('500');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await expect.poll(async () => page.url()).toContain('test=pricing');
+    const pricing = (await server.api.call('abTests.list')).items.find((t) => t.name === 'pricing');
+    expect(pricing).toMatchObject({ metric: 'conversion', plannedPerArm: 500 });
+    expect(pricing?.arms.map((a) => a.deployment)).toEqual(['iris', 'iris-b']);
+    await shell.open('/drift');
+    await page.getByRole('button', { name: 'New monitor' }).click();
+    await page.getByLabel('Deployment').selectOption('iris-b');
+    await page.getByLabel('Alert when a feature’s PSI exceeds').fill('0.3');
+    await page.getByLabel('Check every N requests').fill('50');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await expect
+      .poll(async () => (await server.api.call('monitors.list')).items.find((m) => m.deployment === 'iris-b'))
+      .toMatchObject({ everyRequests: 50, alerts: { psi: 0.3 }, webhookUrl: null });
   });
 });

@@ -3,6 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { useSearchParams } from 'react-router';
 import type { AbResults } from '#shared/contracts/evalkit-monitoring';
 import { ErrorBanner } from '../components/ErrorBanner';
+import { InlineField, useTextFields } from '../components/inline-form';
 import { Button, Card, cx, EmptyState, inputClass, Muted, PageHeader, Spinner } from '../components/ui';
 import { useApi } from '../lib/api';
 import { formatDateTime, formatPercent } from '../lib/format';
@@ -106,8 +107,8 @@ function Results({ results }: { results: AbResults }) {
 
 function SampleSizeCalculator() {
   const api = useApi();
-  const [form, setForm] = useState({
-    metric: 'conversion' as 'conversion' | 'continuous',
+  const { form, bind } = useTextFields({
+    metric: 'conversion',
     baseline: '0.1',
     sd: '1',
     mde: '0.02',
@@ -117,7 +118,7 @@ function SampleSizeCalculator() {
   const size = useMutation({
     mutationFn: () =>
       api.call('abTests.sampleSize', {
-        metric: form.metric,
+        metric: form.metric as 'conversion' | 'continuous',
         ...(form.metric === 'conversion' ? { baseline: Number(form.baseline) } : { sd: Number(form.sd) }),
         mde: Number(form.mde),
         power: Number(form.power),
@@ -125,10 +126,9 @@ function SampleSizeCalculator() {
       }),
   });
   const field = (key: 'baseline' | 'sd' | 'mde' | 'power' | 'alpha', label: string) => (
-    <label className="flex w-32 flex-col gap-1">
-      {label}
-      <input className={inputClass} value={form[key]} onChange={(e) => setForm({ ...form, [key]: e.target.value })} />
-    </label>
+    <InlineField label={label} className="w-32">
+      <input className={inputClass} {...bind(key)} />
+    </InlineField>
   );
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -137,17 +137,12 @@ function SampleSizeCalculator() {
   return (
     <Card title="Sample-size calculator">
       <form onSubmit={submit} className="flex flex-wrap items-end gap-3" data-testid="sample-size">
-        <label className="flex flex-col gap-1">
-          Metric
-          <select
-            className={inputClass}
-            value={form.metric}
-            onChange={(e) => setForm({ ...form, metric: e.target.value as 'conversion' | 'continuous' })}
-          >
+        <InlineField label="Metric">
+          <select className={inputClass} {...bind('metric')}>
             <option value="conversion">conversion</option>
             <option value="continuous">continuous</option>
           </select>
-        </label>
+        </InlineField>
         {form.metric === 'conversion' ? field('baseline', 'Baseline rate') : field('sd', 'Standard deviation')}
         {field('mde', 'Effect (MDE)')}
         {field('power', 'Power')}
@@ -171,7 +166,7 @@ function NewTest({ onCreated }: { onCreated: (name: string) => void }) {
   const api = useApi();
   const queryClient = useQueryClient();
   const deployments = useQuery({ queryKey: ['deployments', 'list'], queryFn: () => api.call('deployments.list') });
-  const [form, setForm] = useState({ name: '', metric: 'conversion', a: '', b: '', planned: '' });
+  const { form, bind } = useTextFields({ name: '', metric: 'conversion', a: '', b: '', planned: '' });
   const create = useMutation({
     mutationFn: () =>
       api.call('abTests.create', {
@@ -187,15 +182,14 @@ function NewTest({ onCreated }: { onCreated: (name: string) => void }) {
   });
   const names = (deployments.data?.items ?? []).map((d) => d.name);
   const pick = (key: 'a' | 'b', label: string) => (
-    <label className="flex flex-col gap-1">
-      {label}
-      <select className={inputClass} value={form[key]} onChange={(e) => setForm({ ...form, [key]: e.target.value })}>
+    <InlineField label={label}>
+      <select className={inputClass} {...bind(key)}>
         <option value="">Choose…</option>
         {names.map((n) => (
           <option key={n}>{n}</option>
         ))}
       </select>
-    </label>
+    </InlineField>
   );
   return (
     <Card title="New A/B test" className="mb-4">
@@ -206,35 +200,20 @@ function NewTest({ onCreated }: { onCreated: (name: string) => void }) {
           create.mutate();
         }}
       >
-        <label className="flex flex-col gap-1">
-          Name
-          <input
-            className={inputClass}
-            value={form.name}
-            onChange={(e) => setForm({ ...form, name: e.target.value })}
-          />
-        </label>
-        <label className="flex flex-col gap-1">
-          Metric
-          <select
-            className={inputClass}
-            value={form.metric}
-            onChange={(e) => setForm({ ...form, metric: e.target.value })}
-          >
+        <InlineField label="Name">
+          <input className={inputClass} {...bind('name')} />
+        </InlineField>
+        <InlineField label="Metric">
+          <select className={inputClass} {...bind('metric')}>
             <option value="conversion">conversion (0/1)</option>
             <option value="continuous">continuous</option>
           </select>
-        </label>
+        </InlineField>
         {pick('a', 'Arm A (control)')}
         {pick('b', 'Arm B')}
-        <label className="flex flex-col gap-1">
-          Planned per arm
-          <input
-            className={inputClass}
-            value={form.planned}
-            onChange={(e) => setForm({ ...form, planned: e.target.value })}
-          />
-        </label>
+        <InlineField label="Planned per arm">
+          <input className={inputClass} {...bind('planned')} />
+        </InlineField>
         <Button type="submit" variant="primary" disabled={create.isPending}>
           Create
         </Button>

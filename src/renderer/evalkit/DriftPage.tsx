@@ -3,6 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { useSearchParams } from 'react-router';
 import type { DriftCheck, FeatureDriftResult, Monitor, MonitorAlert } from '#shared/contracts/evalkit-monitoring';
 import { ErrorBanner } from '../components/ErrorBanner';
+import { InlineField, useTextFields } from '../components/inline-form';
 import { Button, Card, Chip, cx, EmptyState, inputClass, Muted, PageHeader, Spinner } from '../components/ui';
 import { useLiveEvents } from '../experiments/live';
 import { useApi } from '../lib/api';
@@ -228,7 +229,7 @@ function NewMonitor({ onCreated }: { onCreated: (m: Monitor) => void }) {
   const api = useApi();
   const queryClient = useQueryClient();
   const deployments = useQuery({ queryKey: ['deployments', 'list'], queryFn: () => api.call('deployments.list') });
-  const [form, setForm] = useState({ deployment: '', psi: '0.2', everyRequests: '100', webhookUrl: '' });
+  const { form, bind } = useTextFields({ deployment: '', psi: '0.2', everyRequests: '100', webhookUrl: '' });
   const create = useMutation({
     mutationFn: () =>
       api.call('monitors.create', {
@@ -250,41 +251,23 @@ function NewMonitor({ onCreated }: { onCreated: (m: Monitor) => void }) {
   return (
     <Card title="New drift monitor" className="mb-4">
       <form onSubmit={submit} className="flex flex-wrap items-end gap-3">
-        <label className="flex flex-col gap-1">
-          Deployment
-          <select
-            className={inputClass}
-            value={form.deployment}
-            onChange={(e) => setForm({ ...form, deployment: e.target.value })}
-            required
-          >
+        <InlineField label="Deployment">
+          <select className={inputClass} {...bind('deployment')} required>
             <option value="">Choose…</option>
             {onnx.map((d) => (
               <option key={d.id}>{d.name}</option>
             ))}
           </select>
-        </label>
-        <label className="flex flex-col gap-1">
-          Alert when a feature’s PSI exceeds
-          <input className={inputClass} value={form.psi} onChange={(e) => setForm({ ...form, psi: e.target.value })} />
-        </label>
-        <label className="flex flex-col gap-1">
-          Check every N requests
-          <input
-            className={inputClass}
-            value={form.everyRequests}
-            onChange={(e) => setForm({ ...form, everyRequests: e.target.value })}
-          />
-        </label>
-        <label className="flex min-w-64 flex-1 flex-col gap-1">
-          Webhook URL (optional)
-          <input
-            className={inputClass}
-            value={form.webhookUrl}
-            placeholder="https://…"
-            onChange={(e) => setForm({ ...form, webhookUrl: e.target.value })}
-          />
-        </label>
+        </InlineField>
+        <InlineField label="Alert when a feature’s PSI exceeds">
+          <input className={inputClass} {...bind('psi')} />
+        </InlineField>
+        <InlineField label="Check every N requests">
+          <input className={inputClass} {...bind('everyRequests')} />
+        </InlineField>
+        <InlineField label="Webhook URL (optional)" className="min-w-64 flex-1">
+          <input className={inputClass} {...bind('webhookUrl')} placeholder="https://…" />
+        </InlineField>
         <Button type="submit" variant="primary" disabled={create.isPending}>
           Create
         </Button>
