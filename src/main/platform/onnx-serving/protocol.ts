@@ -12,6 +12,8 @@ export interface ReplicaInit {
   device: 'cpu' | 'gpu';
   intraOpNumThreads: number;
   interOpNumThreads: number;
+  /** The replica's shared slot (#platform/onnx-serving/shared-slot), through which small batches come and go. */
+  slot?: SharedArrayBuffer;
 }
 
 /** Run one batch: `feeds` by input name; `outputs` null for all of them. */

@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { FromReplica, ReplicaInit, ToReplica } from './protocol';
+import { serveSharedSlot } from './shared-slot';
 import {
   allocateValues,
   elementCount,
@@ -13,7 +14,7 @@ import {
 /**
  * The loop of one ONNX replica thread: creates the `InferenceSession` named by `workerData` (CPU, or CUDA when
  * the device is 'gpu'), says 'ready' (or 'load-failed' and exits), then runs each batch it is sent, one at a time
- * (the core sends the next only after the answer).
+ * (the core sends the next only after the answer), by message or through its shared slot (small batches).
  */
 export async function serveOnnxReplica(): Promise<void> {
   const port = parentPort;
@@ -39,6 +40,7 @@ export async function serveOnnxReplica(): Promise<void> {
   port.on('message', (message: ToReplica) => {
     void run(session, message).then(send);
   });
+  if (init.slot) void serveSharedSlot(init.slot, (request) => run(session, request), send);
 }
 
 function createSession(init: ReplicaInit): Promise<ort.InferenceSession> {

@@ -654,10 +654,13 @@ export class Deployments implements DeployService {
     return { ...lease(model, main, false), shadow: lease(second.model, second.version, true) };
   }
 
-  /** A deployment by its name only (the inference APIs' model names), or undefined. */
-  byName(name: string): Deployment | undefined {
+  /**
+   * A deployment by its name only (the inference APIs' model names), or undefined: as stored, without the live
+   * fields (placement, replicas, the latest request), which those APIs do not read: no copy made per request.
+   */
+  byName(name: string): StoredDeployment | undefined {
     const d = this.store.find(name);
-    return d && d.name === name ? this.view(d) : undefined;
+    return d && d.name === name ? d : undefined;
   }
 
   /** The loaded ONNX model of a deployment, if it is loaded now (nothing is loaded by asking). */

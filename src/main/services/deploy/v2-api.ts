@@ -21,12 +21,15 @@ import { readTfjsServingSignature } from './tfjs/index';
  */
 const V2_PLATFORMS = { onnx: 'onnxruntime_onnx', tfjs: 'tensorflowjs' } as const;
 
+/** A deployment as the v2 routes read it: its stored settings and state. */
+type ServedDeployment = Omit<Deployment, 'placement' | 'replicas'>;
+
 /**
  * The ONNX deployment a `/v2/models/{name}[/versions/{version}]` path names: `{name}` is the deployment's name and
  * `{version}` the model version it serves. Anything else is a 404 in the protocol's words: no such deployment, a
  * GGUF one (served by the OpenAI routes), or another version than the one served.
  */
-function modelOf(deployments: Deployments, params: Record<string, string>): Deployment {
+function modelOf(deployments: Deployments, params: Record<string, string>): ServedDeployment {
   const name = params.name ?? '';
   const d = deployments.byName(name);
   if (!d) throw new AppError('NOT_FOUND', `model '${name}' is not served here: no deployment has that name`);
@@ -48,7 +51,7 @@ function modelOf(deployments: Deployments, params: Record<string, string>): Depl
 }
 
 /** The model versions a deployment serves: its main one, and a canary or shadow beside it. */
-function versionsOf(d: Deployment): number[] {
+function versionsOf(d: ServedDeployment): number[] {
   return [servedVersion(d), d.traffic && servedVersion(d.traffic)].filter((v): v is number => v !== null);
 }
 
@@ -62,7 +65,7 @@ export function v2Api(deployments: Deployments, version: string): ForeignApi {
   // Metadata of a model not loaded (scaled to zero) reads the signature from its file (ONNX) or by loading it in
   // one TF.js replica for the while; cached by file, as is a loaded model's, so scaling to zero reads nothing.
   const signatures = new Map<string, Promise<ServingSignature>>();
-  const signatureOf = (d: Deployment): Promise<ServingSignature> => {
+  const signatureOf = (d: ServedDeployment): Promise<ServingSignature> => {
     const loaded = deployments.loadedOnnx(d.id);
     if (loaded) {
       const signature = Promise.resolve(loaded.runtime.signature);

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { FromReplica, ReplicaReady, ToReplica } from '#platform/onnx-serving/protocol';
+import { SharedSlot } from '#platform/onnx-serving/shared-slot';
 import type { TensorData } from '#platform/onnx-serving/tensors';
 import { workerEntry } from '#platform/worker-pool';
 import { AppError, isErrorCode } from '#shared/errors';
@@ -25,6 +26,8 @@ export class Replica {
   constructor(
     readonly id: number,
     readonly worker: Worker,
+    /** Its shared slot, for entries that serve one (`ReplicaPoolOptions.sharedSlot`). */
+    readonly slot: SharedSlot | undefined,
   ) {
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
   }
@@ -38,6 +41,11 @@ export interface ReplicaPoolOptions {
   /** The thread's entry (src/workers/<entry>.ts) and its `workerData`: what to load and how. */
   entry: string;
   workerData: Record<string, unknown>;
+  /**
+   * Whether the entry serves a shared slot (#platform/onnx-serving/shared-slot) given as `workerData.slot`: batches
+   * that fit go through it rather than by message.
+   */
+  sharedSlot?: boolean;
   /** Called whenever a replica becomes free (a run ended, a replica started). Settable after construction. */
   onAvailable?: () => void;
   /** Called when a replica's thread died unexpectedly (it is replaced). */
@@ -103,7 +111,10 @@ export class ReplicaPool<Ready extends ReplicaReady = ReplicaReady> {
     const id = this.nextRunId++;
     return new Promise((resolve, reject) => {
       replica.pending = { id, resolve, reject };
-      replica.worker.postMessage({ kind: 'run', id, feeds, outputs } satisfies ToReplica, transfer);
+      const message: ToReplica = { kind: 'run', id, feeds, outputs };
+      // An answer by message (null here) comes to the message handler.
+      const inSlot = replica.slot?.send(message, (result) => result && this.settle(replica, id, result));
+      if (!inSlot) replica.worker.postMessage(message, transfer);
     });
   }
 
@@ -158,8 +169,11 @@ export class ReplicaPool<Ready extends ReplicaReady = ReplicaReady> {
   private spawn(): Promise<Replica> {
     const { file, label } = this.options;
     const entry = workerEntry(this.options.entry);
-    const worker = new Worker(entry.url, { workerData: { ...entry.workerData, ...this.options.workerData } });
-    const replica = new Replica(this.nextReplicaId++, worker);
+    const slot = this.options.sharedSlot ? new SharedSlot() : undefined;
+    const worker = new Worker(entry.url, {
+      workerData: { ...entry.workerData, ...this.options.workerData, ...(slot ? { slot: slot.buffer } : {}) },
+    });
+    const replica = new Replica(this.nextReplicaId++, worker, slot);
     return new Promise((resolve, reject) => {
       const fail = (err: AppError) => {
         worker.off('message', onMessage);
@@ -190,17 +204,27 @@ export class ReplicaPool<Ready extends ReplicaReady = ReplicaReady> {
     const { worker } = replica;
     this.replicas.add(replica);
     worker.on('message', (message: FromReplica<Ready>) => {
-      if (message.kind !== 'result' && message.kind !== 'error') return;
-      const pending = replica.pending;
-      if (!pending || pending.id !== message.id) return;
-      replica.pending = undefined;
-      if (message.kind === 'result') pending.resolve({ outputs: message.outputs, inferenceMs: message.inferenceMs });
-      else pending.reject(new AppError(isErrorCode(message.code) ? message.code : 'INTERNAL', message.message));
-      this.finished(replica);
+      if (message.kind === 'result') this.settle(replica, message.id, message);
+      else if (message.kind === 'error')
+        this.settle(
+          replica,
+          message.id,
+          new AppError(isErrorCode(message.code) ? message.code : 'INTERNAL', message.message),
+        );
     });
     worker.on('error', (err) => this.lost(replica, `crashed: ${err.message}`));
     worker.on('exit', (code) => this.lost(replica, `exited with code ${code}`));
     this.options.onAvailable?.();
+  }
+
+  /** Answers run `id` of `replica` (unless it was given up: the thread died), which then takes work again. */
+  private settle(replica: Replica, id: number, outcome: ReplicaRunResult | AppError): void {
+    const pending = replica.pending;
+    if (!pending || pending.id !== id) return;
+    replica.pending = undefined;
+    if (outcome instanceof AppError) pending.reject(outcome);
+    else pending.resolve({ outputs: outcome.outputs, inferenceMs: outcome.inferenceMs });
+    this.finished(replica);
   }
 
   /** A run ended: the replica takes work again, or leaves if it was retiring. */

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SLOT_BYTES } from '#platform/onnx-serving/shared-slot';
 import type { TensorData } from '#platform/onnx-serving/tensors';
 import { fixturePath, tempDir, waitFor } from '#platform/testing';
 import { V2InferRequest } from '#shared/contracts/deploy-v2';
@@ -118,6 +119,28 @@ describe('without batching', () => {
       });
       expect(big.outputs.logits?.dims).toEqual([128, 10]);
       expect(runtime.stats().batchSizes).toEqual({ '1': 32, '128': 1 });
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it("answers a request too large for a replica's shared slot (sent by message) as it answers small ones", async () => {
+    const expected = expectedOf('digits_mlp');
+    const runtime = await OnnxRuntime.load(MLP);
+    try {
+      // More rows of 64 floats than the slot holds: in, and out again after a small request went through the slot.
+      const copies = Math.ceil(SLOT_BYTES / (expected.X.length * 64 * 4)) + 1;
+      const rows = Array.from({ length: copies }, () => expected.X).flat();
+      for (const request of [rows, [expected.X[0] as number[]], rows]) {
+        const answer = await runtime.infer({ x: rowsTensor(request, [64]) });
+        expect(answer.outputs.logits?.dims).toEqual([request.length, 10]);
+        const logits = answer.outputs.logits?.data as Float32Array;
+        request.forEach((_, i) =>
+          expect(
+            maxDiff(logits.subarray(i * 10, i * 10 + 10), expected.logits[i % expected.X.length] as number[]),
+          ).toBeLessThan(1e-4),
+        );
+      }
     } finally {
       await runtime.close();
     }

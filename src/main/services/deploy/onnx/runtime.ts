@@ -44,6 +44,7 @@ export class OnnxRuntime extends TensorModelRuntime {
         intraOpNumThreads: options.intraOpNumThreads ?? 1,
         interOpNumThreads: options.interOpNumThreads ?? 1,
       } satisfies ReplicaInit,
+      sharedSlot: true,
       ...(options.onReplicaLost ? { onReplicaLost: options.onReplicaLost } : {}),
     });
     const runtime = new OnnxRuntime(file, signature, pool, options);
