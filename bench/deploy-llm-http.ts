@@ -8,10 +8,16 @@
 // alike. The HTTP client only keeps the bytes while a stream runs (it shares the CPUs with the server).
 // Time to first token runs from sending the request (direct: from the call) to the first text; tokens/s is decode
 // speed (tokens after the first over the time after the first). Targets: >= 97% of direct tokens/s, TTFT + <= 2 ms.
-//   npx tsx bench/deploy-llm-http.ts [--tokens 120] [--runs 15] [--warmup 3] [--threads 1] [--json]
+// --model FILE benchmarks another GGUF (e.g. one from bench/make-llama-gguf.ts, with a realistic per-token time).
+// --baseline DIR also serves the same deployment from another checkout (e.g. `git archive` of an earlier commit,
+// with node_modules linked) and interleaves it, for before/after figures from one run.
+//   npx tsx bench/deploy-llm-http.ts [--tokens 120] [--runs 15] [--warmup 3] [--threads 1] [--model FILE]
+//     [--baseline DIR] [--json]
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { serveCli } from '#core/testing';
 import { localTokenPath } from '#platform/config';
@@ -28,6 +34,8 @@ const { values: opts } = parseArgs({
     runs: { type: 'string', default: '15' },
     warmup: { type: 'string', default: '3' },
     threads: { type: 'string', default: '1' },
+    baseline: { type: 'string' },
+    model: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -36,7 +44,9 @@ const RUNS = Number(opts.runs);
 const WARMUP = Number(opts.warmup);
 const THREADS = Number(opts.threads);
 const CONTEXT = 128;
-const MODEL = fixturePath('models', 'tiny-llama-memorizer-q8.gguf');
+const MODEL =
+  opts.model === undefined ? fixturePath('models', 'tiny-llama-memorizer-q8.gguf') : path.resolve(opts.model);
+const MODEL_NAME = opts.model === undefined ? 'tiny llama' : path.basename(MODEL);
 
 interface Range {
   median: number;
@@ -66,23 +76,57 @@ const messagesOf = (i: number): ChatTurn[] => [
 /** How the first chunk with text starts (the role chunk before it has `"delta":{"role":…`). */
 const FIRST_TEXT = '"delta":{"content"';
 
-// ---- the server: `aidos serve` in a child process with the model deployed ----
-const data = tempDir('aidos-bench-llm-http-');
-const server = serveCli(data.dir);
-const url = new URL(await server.ready);
-const token = readFileSync(localTokenPath(data.dir), 'utf8').trim();
-const api = new ApiClient(apiEndpoints, { baseUrl: url.href, token });
-await api.call('deployments.create', {
-  name: 'llm',
-  file: MODEL,
-  contextSize: CONTEXT,
-  threads: THREADS,
-  requestLog: { sampleRate: 0 },
-});
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+// ---- the servers: `aidos serve` in a child process with the model deployed (this checkout, and --baseline's) ----
+interface Server {
+  child: ChildProcess;
+  url: URL;
+  token: string;
+  agent: http.Agent;
+  api: ApiClient<typeof apiEndpoints>;
+  remove: () => void;
+}
+
+/** `serveCli` for another checkout's CLI (the `--baseline` tree). */
+function serveCheckout(root: string, dataDir: string): { child: ChildProcess; ready: Promise<string> } {
+  const cli = path.join(path.resolve(root), 'src/main/cli/main.ts');
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', cli, '--data-dir', dataDir, '--json', 'serve', '--port', '0'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const ready = new Promise<string>((resolve, reject) => {
+    child.stdout?.once('data', (d: Buffer) =>
+      resolve((JSON.parse(d.toString().split('\n')[0] as string) as { url: string }).url),
+    );
+    child.once('exit', (code) => reject(new Error(`${cli} serve exited with ${code}`)));
+  });
+  return { child, ready };
+}
+
+async function startServer(root: string | null): Promise<Server> {
+  const data = tempDir('aidos-bench-llm-http-');
+  const { child, ready } = root === null ? serveCli(data.dir) : serveCheckout(root, data.dir);
+  const url = new URL(await ready);
+  const token = readFileSync(localTokenPath(data.dir), 'utf8').trim();
+  const api = new ApiClient(apiEndpoints, { baseUrl: url.href, token });
+  await api.call('deployments.create', {
+    name: 'llm',
+    file: MODEL,
+    contextSize: CONTEXT,
+    threads: THREADS,
+    requestLog: { sampleRate: 0 },
+  });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  return { child, url, token, agent, api, remove: () => data.remove() };
+}
+
+const servers: Record<string, Server> = { http: await startServer(null) };
+if (opts.baseline !== undefined) servers.baseline = await startServer(opts.baseline);
 
 /** One streamed chat completion; the text of each SSE delta as it arrives, the usage at the end. */
-function streamChat(i: number): Promise<Run> {
+function streamChat({ url, token, agent }: Server, i: number): Promise<Run> {
   const body = Buffer.from(
     JSON.stringify({
       model: 'llm',
@@ -174,7 +218,8 @@ async function direct(i: number): Promise<Run> {
   return finish(start, first, count, text);
 }
 
-const variants: Record<'direct' | 'http', (i: number) => Promise<Run>> = { direct, http: streamChat };
+const variants: Record<string, (i: number) => Promise<Run>> = { direct };
+for (const [name, server] of Object.entries(servers)) variants[name] = (i) => streamChat(server, i);
 /** CPU time of all threads of a process so far, in ms (Linux schedstat: nanosecond resolution). */
 function cpuMs(pid: number): number {
   let ns = 0;
@@ -183,38 +228,44 @@ function cpuMs(pid: number): number {
   }
   return ns / 1e6;
 }
-const serverPid = server.child.pid as number;
 const loadBefore = os.loadavg();
-const runs: Record<string, Run[]> = { direct: [], http: [] };
-// CPU per generated token: this process for both (the direct loop; the HTTP client), the server for HTTP.
-const cpu = { direct: 0, client: 0, server: 0 };
-const generated = { direct: 0, http: 0 };
+const runs: Record<string, Run[]> = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
+// CPU per generated token: this process (the direct loop; an HTTP variant's client) and an HTTP variant's server.
+const cpu = Object.fromEntries(Object.keys(variants).map((name) => [name, { self: 0, server: 0, tokens: 0 }]));
 for (let i = 0; i < WARMUP + RUNS; i++) {
-  for (const [name, run] of Object.entries(variants) as ['direct' | 'http', (i: number) => Promise<Run>][]) {
-    const [self, served] = [cpuMs(process.pid), cpuMs(serverPid)];
+  for (const [name, run] of Object.entries(variants)) {
+    const serverPid = servers[name]?.child.pid;
+    const [self, served] = [cpuMs(process.pid), serverPid === undefined ? 0 : cpuMs(serverPid)];
     const result = await run(i);
     if (i < WARMUP) continue;
     runs[name]!.push(result);
-    generated[name] += result.tokens;
-    if (name === 'direct') cpu.direct += cpuMs(process.pid) - self;
-    else {
-      cpu.client += cpuMs(process.pid) - self;
-      cpu.server += cpuMs(serverPid) - served;
-    }
+    const used = cpu[name]!;
+    used.tokens += result.tokens;
+    used.self += cpuMs(process.pid) - self;
+    if (serverPid !== undefined) used.server += cpuMs(serverPid) - served;
   }
 }
-const cpuPerToken = {
-  directMs: cpu.direct / generated.direct,
-  serverMs: cpu.server / generated.http,
-  clientMs: cpu.client / generated.http,
-};
+/** ms of CPU a token: this process's (direct: the loop; HTTP: the client) and the server's. */
+const cpuPerToken = Object.fromEntries(
+  Object.entries(cpu).map(([name, used]) => [
+    name,
+    { selfMs: used.self / used.tokens, ...(name === 'direct' ? {} : { serverMs: used.server / used.tokens }) },
+  ]),
+);
 const loadAfter = os.loadavg();
-agent.destroy();
+/** The server's own time to first token, p50 of the last requests (warm-ups included): the runtime's call to the token. */
+const serverTtftMs: Record<string, number | null> = {};
+for (const [name, server] of Object.entries(servers)) {
+  serverTtftMs[name] = (await server.api.call('deployments.stats', { deployment: 'llm' })).timeToFirstTokenMs.p50;
+}
 await context.dispose();
 await model.dispose();
-server.child.kill('SIGTERM');
-await new Promise((resolve) => server.child.once('exit', resolve));
-data.remove();
+for (const server of Object.values(servers)) {
+  server.agent.destroy();
+  server.child.kill('SIGTERM');
+  await new Promise((resolve) => server.child.once('exit', resolve));
+  server.remove();
+}
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -234,28 +285,42 @@ const summary = Object.fromEntries(
       },
     ];
   }),
-) as Record<'direct' | 'http', { tokens: number; tokensPerSecond: Range; ttftMs: Range }>;
-// The same text both ways, run by run (odd and even runs have different messages).
-const sameText = runs.direct!.every((r, i) => r.text === runs.http![i]?.text);
-const ratio = summary.http.tokensPerSecond.median / summary.direct.tokensPerSecond.median;
-const ttftOverheadMs = summary.http.ttftMs.median - summary.direct.ttftMs.median;
-const met = ratio >= 0.97 && ttftOverheadMs <= 2;
+) as Record<string, { tokens: number; tokensPerSecond: Range; ttftMs: Range }>;
+const direct_ = summary.direct!;
+/** An HTTP variant against direct: the same text run by run (odd and even runs differ), tokens/s and TTFT. */
+const versus = Object.fromEntries(
+  Object.keys(servers).map((name) => {
+    const s = summary[name]!;
+    const ratio = s.tokensPerSecond.median / direct_.tokensPerSecond.median;
+    const ttftOverheadMs = s.ttftMs.median - direct_.ttftMs.median;
+    return [
+      name,
+      {
+        sameText: runs.direct!.every((r, i) => r.text === runs[name]![i]?.text),
+        httpVsDirectTokensPerSecond: ratio,
+        ttftOverheadMs,
+        met: ratio >= 0.97 && ttftOverheadMs <= 2,
+      },
+    ];
+  }),
+);
 
 if (opts.json) {
   console.log(
     JSON.stringify({
       benchmark: 'deploy-llm-http',
+      model: MODEL_NAME,
       contextSize: CONTEXT,
       threads: THREADS,
       tokens: TOKENS,
       runs: RUNS,
+      baseline: opts.baseline ?? null,
       loadBefore,
       loadAfter,
-      sameText,
-      httpVsDirectTokensPerSecond: ratio,
-      ttftOverheadMs,
+      ...versus.http,
+      versus,
       cpuPerToken,
-      met,
+      serverTtftMs,
       results: summary,
     }),
   );
@@ -263,21 +328,25 @@ if (opts.json) {
   const fmt = (r: Range, digits: number) =>
     `${r.median.toFixed(digits)} [${r.min.toFixed(digits)}-${r.max.toFixed(digits)}]`;
   console.log(
-    `deploy-llm-http: tiny llama, context ${CONTEXT}, threads ${THREADS}, greedy, ${TOKENS} tokens, ${RUNS} runs ` +
+    `deploy-llm-http: ${MODEL_NAME}, context ${CONTEXT}, threads ${THREADS}, greedy, ${TOKENS} tokens, ${RUNS} runs ` +
       `each after ${WARMUP} warm-up (median [min-max]); load ${loadBefore[0]!.toFixed(2)} -> ${loadAfter[0]!.toFixed(2)}`,
   );
   for (const [name, s] of Object.entries(summary)) {
+    const used = cpuPerToken[name]!;
+    const cpuText =
+      used.serverMs === undefined
+        ? `CPU ${used.selfMs.toFixed(3)} ms/token`
+        : `CPU server ${used.serverMs.toFixed(3)} + client ${used.selfMs.toFixed(3)} ms/token, ` +
+          `server's TTFT p50 ${serverTtftMs[name]?.toFixed(2)} ms`;
     console.log(
-      `  ${name.padEnd(7)} ${fmt(s.tokensPerSecond, 0)} tok/s   TTFT ${fmt(s.ttftMs, 2)} ms   ${s.tokens} tokens`,
+      `  ${name.padEnd(8)} ${fmt(s.tokensPerSecond, 0)} tok/s   TTFT ${fmt(s.ttftMs, 2)} ms   ${s.tokens} tokens   ${cpuText}`,
     );
   }
-  console.log(
-    `  CPU a token (all threads): direct ${cpuPerToken.directMs.toFixed(3)} ms; HTTP server ` +
-      `${cpuPerToken.serverMs.toFixed(3)} ms + client ${cpuPerToken.clientMs.toFixed(3)} ms`,
-  );
-  console.log(
-    `  HTTP / direct: ${(ratio * 100).toFixed(1)}% of decode tokens/s (target >= 97%), TTFT ` +
-      `${ttftOverheadMs >= 0 ? '+' : ''}${ttftOverheadMs.toFixed(2)} ms (target <= 2 ms): ${met ? 'MET' : 'MISSED'}; ` +
-      `same text: ${sameText ? 'yes' : 'NO'}`,
-  );
+  for (const [name, v] of Object.entries(versus)) {
+    console.log(
+      `  ${name} / direct: ${(v.httpVsDirectTokensPerSecond * 100).toFixed(1)}% of decode tokens/s (target >= 97%), ` +
+        `TTFT ${v.ttftOverheadMs >= 0 ? '+' : ''}${v.ttftOverheadMs.toFixed(2)} ms (target <= 2 ms): ` +
+        `${v.met ? 'MET' : 'MISSED'}; same text: ${v.sameText ? 'yes' : 'NO'}`,
+    );
+  }
 }

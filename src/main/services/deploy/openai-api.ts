@@ -1,5 +1,5 @@
 import { streamReply, type ForeignApi, type ForeignRequest, type ForeignRoute } from '#gateway/routes';
-import { ChatCompletionRequest, CompletionRequest, EmbeddingRequest } from '#shared/contracts/openai';
+import { CompletionRequest, EmbeddingRequest } from '#shared/contracts/openai';
 import { AppError } from '#shared/errors';
 import type { Deployments, Lease, RequestRecord } from './deployments';
 import {
@@ -12,6 +12,7 @@ import {
   chatRequestToRuntime,
   completionRequestToRuntime,
   embeddingInputs,
+  parseChatCompletionRequest,
   parseOpenAiBody,
   responseMeta,
   textCompletionSse,
@@ -20,10 +21,13 @@ import {
 import { versionHeaders, versionedJson } from './reply';
 import type { GenerationResult, Generation, GgufRuntime } from './llm/runtime';
 
-/** What a request handler produced: a JSON body, or a stream of SSE frames over a generation. */
+/**
+ * What a request handler produced: a JSON body, or SSE frames over a generation, made (and started) by `frames`
+ * with what to await when the stream ends or is left.
+ */
 type Outcome =
   | { body: unknown; result: Pick<RequestRecord, 'promptTokens' | 'completionTokens' | 'output'> }
-  | { frames: AsyncIterable<string>; generation: Generation };
+  | { frames: (onClose?: () => Promise<void>) => AsyncIterable<string>; generation: Generation };
 
 function ggufOf(lease: Lease, what: string): GgufRuntime {
   const runtime = lease.model.gguf;
@@ -63,7 +67,7 @@ async function mirror(deployments: Deployments, shadow: Lease, endpoint: string,
     let result: Pick<RequestRecord, 'promptTokens' | 'completionTokens' | 'output'>;
     if ('body' in outcome) result = outcome.result;
     else {
-      for await (const _frame of outcome.frames) {
+      for await (const _frame of outcome.frames()) {
         // Read through: the result carries the whole text.
       }
       result = resultFields(await outcome.generation.result);
@@ -143,17 +147,7 @@ async function serve(
       },
       { once: true },
     );
-    const frames = outcome.frames;
-    return streamReply(
-      { ...SSE_HEADERS, ...versionHeaders(lease.version) },
-      (async function* () {
-        try {
-          yield* frames;
-        } finally {
-          await finish();
-        }
-      })(),
-    );
+    return streamReply({ ...SSE_HEADERS, ...versionHeaders(lease.version) }, outcome.frames(finish));
   } catch (err) {
     const { status } = toOpenAiError(err);
     record({
@@ -201,7 +195,7 @@ export function openAiApi(deployments: Deployments): ForeignApi {
       url: '/v1/chat/completions',
       scope: 'read',
       handler: (req: ForeignRequest) => {
-        const body = parseOpenAiBody(ChatCompletionRequest, req.body);
+        const body = parseChatCompletionRequest(req.body);
         return serve(
           deployments,
           body.model,
@@ -214,7 +208,7 @@ export function openAiApi(deployments: Deployments): ForeignApi {
             const meta = responseMeta('chatcmpl', body.model);
             if (body.stream) {
               const usage = body.stream_options?.include_usage ?? false;
-              return { frames: chatCompletionSse(generation, meta, usage), generation };
+              return { frames: (onClose) => chatCompletionSse(generation, meta, usage, onClose), generation };
             }
             const result = await drain(generation);
             return { body: buildChatCompletion(meta, result), result: resultFields(result) };
@@ -236,7 +230,8 @@ export function openAiApi(deployments: Deployments): ForeignApi {
           if (body.stream) {
             const generation = await runtime.startCompletion(prompts[0] as string, sampling, { signal });
             const usage = body.stream_options?.include_usage ?? false;
-            return { frames: textCompletionSse(generation, meta, usage, echo ? prompts[0] : undefined), generation };
+            const echoed = echo ? prompts[0] : undefined;
+            return { frames: (onClose) => textCompletionSse(generation, meta, usage, echoed, onClose), generation };
           }
           const results: GenerationResult[] = [];
           for (const prompt of prompts) results.push(await runtime.complete(prompt, sampling, { signal }));

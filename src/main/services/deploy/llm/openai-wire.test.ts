@@ -14,6 +14,7 @@ import {
   chatRequestToRuntime,
   completionRequestToRuntime,
   embeddingInputs,
+  parseChatCompletionRequest,
   parseOpenAiBody,
   SSE_DONE,
   SSE_HOLD_MS,
@@ -65,6 +66,17 @@ async function collect(frames: AsyncIterable<string>): Promise<string[]> {
   const out: string[] = [];
   for await (const frame of frames) out.push(frame);
   return out;
+}
+
+/** The SSE events of pieces written one after the other (a piece is one socket write of whole events). */
+function eventsOf(pieces: readonly string[]): string[] {
+  return pieces.flatMap((piece) => {
+    expect(piece.endsWith('\n\n')).toBe(true);
+    return piece
+      .slice(0, -2)
+      .split('\n\n')
+      .map((event) => `${event}\n\n`);
+  });
 }
 
 const meta = { id: 'chatcmpl-1', created: 1_700_000_000, model: 'tiny' };
@@ -154,6 +166,76 @@ describe('OpenAI request schemas', () => {
     }
   });
 
+  it('checks chat requests without zod as the schema does: the same output, the same refusals', () => {
+    const user = { role: 'user', content: 'x' };
+    const valid: unknown[] = [
+      { model: 'm', messages: [user] },
+      {
+        model: 'm',
+        messages: [
+          { role: 'system', content: 'Be brief.', name: 'rules' },
+          { role: 'developer', content: 'd' },
+          user,
+          { role: 'assistant', content: null, tool_calls: [], extra: 1 },
+          { role: 'assistant' },
+        ],
+        temperature: 0.5,
+        top_p: 1,
+        max_tokens: 8,
+        max_completion_tokens: null,
+        stop: ['a', 'b'],
+        seed: -3,
+        presence_penalty: 2,
+        frequency_penalty: -2,
+        stream: true,
+        stream_options: { include_usage: true, other: 1 },
+        n: 1,
+        logprobs: false,
+        top_logprobs: 0,
+        ignore_eos: true,
+        user: 'u',
+        tool_choice: 'none',
+        tools: [],
+        logit_bias: null,
+        response_format: { type: 'json_object' },
+        store: false,
+      },
+      { model: 'm', messages: [user], stream_options: {}, response_format: null, stop: 'x' },
+      JSON.parse('{"model":"m","messages":[{"role":"user","content":"x"}],"constructor":1,"toString":"s"}'),
+      // Out of the common shape (content parts, a schema, biases): the schema parses these.
+      { model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'a' }] }] },
+      { model: 'm', messages: [user], logit_bias: { '5': -100 } },
+    ];
+    for (const body of valid) {
+      expect(parseChatCompletionRequest(body)).toEqual(parseOpenAiBody(ChatCompletionRequest, body));
+    }
+    const invalid: unknown[] = [
+      null,
+      { messages: [user] },
+      { model: '', messages: [user] },
+      { model: 'm', messages: [] },
+      { model: 'm', messages: [{ role: 'user' }] },
+      { model: 'm', messages: [{ role: 'user', content: 'x', name: null }] },
+      { model: 'm', messages: [{ role: 'assistant', content: 'x', tool_calls: [{}] }] },
+      { model: 'm', messages: [user], top_p: 0 },
+      { model: 'm', messages: [user], max_tokens: 1.5 },
+      { model: 'm', messages: [user], seed: 2 ** 60 },
+      { model: 'm', messages: [user], stream: 'yes' },
+      { model: 'm', messages: [user], stream_options: { include_usage: 1 } },
+      { model: 'm', messages: [user], user: null },
+      { model: 'm', messages: [user], response_format: { type: 'xml' } },
+    ];
+    for (const body of invalid) {
+      let error: unknown = null;
+      try {
+        parseChatCompletionRequest(body);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toEqual(parseError(ChatCompletionRequest, body));
+    }
+  });
+
   it('parses completion and embedding bodies', () => {
     const completion = completionRequestToRuntime(
       parseOpenAiBody(CompletionRequest, { model: 'm', prompt: ['a', 'b'], max_tokens: 4, echo: true, best_of: 1 }),
@@ -192,10 +274,10 @@ describe('OpenAI response builders', () => {
   });
 
   it('streams a role chunk, deltas, a finish chunk, a usage chunk and [DONE]', async () => {
-    const frames = await collect(chatCompletionSse(fakeGeneration([' fox', ' jumps']), meta, true));
+    const frames = eventsOf(await collect(chatCompletionSse(fakeGeneration([' fox', ' jumps']), meta, true)));
     expect(frames.at(-1)).toBe(SSE_DONE);
     const chunks = frames.slice(0, -1).map((frame) => {
-      expect(frame.startsWith('data: ') && frame.endsWith('\n\n')).toBe(true);
+      expect(frame.startsWith('data: ')).toBe(true);
       return ChatCompletionChunk.parse(JSON.parse(frame.slice(6)));
     });
     expect(chunks.map((c) => c.choices[0]?.delta ?? null)).toEqual([
@@ -211,30 +293,54 @@ describe('OpenAI response builders', () => {
     expect(new Set(chunks.map((c) => c.id))).toEqual(new Set(['chatcmpl-1']));
   });
 
-  it('writes the first delta at once and deltas that come faster than the hold time together, event by event', async () => {
+  it('writes the first delta at once with the role chunk and deltas that come faster than the hold time together', async () => {
     const words = Array.from({ length: 20 }, (_, i) => ` w${i}`);
     const pieces = await collect(chatCompletionSse(fakeGeneration(words), meta));
     const contentOf = (event: string) =>
       ChatCompletionChunk.parse(JSON.parse(event.slice(6))).choices[0]?.delta.content ?? null;
-    // One piece is one socket write; every piece is whole SSE events.
-    const events = pieces.flatMap((piece) => {
-      expect(piece.endsWith('\n\n')).toBe(true);
-      return piece.slice(0, -2).split('\n\n');
-    });
+    const events = eventsOf(pieces);
     expect(events.slice(1, 21).map(contentOf)).toEqual(words);
-    expect(events.at(-1)).toBe('data: [DONE]');
-    expect(contentOf(pieces[1] as string)).toBe(' w0');
+    expect(events.at(-1)).toBe(SSE_DONE);
+    // The role chunk waits for the first delta (one write with the headers), which goes alone.
+    expect(eventsOf([pieces[0] as string]).map(contentOf)).toEqual(['', ' w0']);
     expect(pieces.length).toBeLessThan(events.length - 10);
-    // A model slower than the hold time gets every delta written as it comes.
+    // A model slower than the hold time gets every delta written as it comes (the last one with the closing events).
     const slow = await collect(chatCompletionSse(fakeGeneration([' a', ' b', ' c'], 'stop', SSE_HOLD_MS + 2), meta));
-    expect(slow.slice(1, 4).map(contentOf)).toEqual([' a', ' b', ' c']);
+    expect(slow.map((piece) => contentOf(eventsOf([piece])[0] as string))).toEqual(['', ' b', ' c']);
+    expect(contentOf(eventsOf(slow)[1] as string)).toBe(' a');
+  });
+
+  it('starts the generation before the stream is read, and cancels it when the reader leaves', async () => {
+    let started = false;
+    let cancelled = 0;
+    let closed = 0;
+    const generation: Generation = {
+      ...fakeGeneration([]),
+      cancel: () => void cancelled++,
+      async *[Symbol.asyncIterator]() {
+        started = true;
+        yield ' a';
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        yield ' b';
+      },
+    };
+    const stream = chatCompletionSse(generation, meta, false, async () => void closed++);
+    // The prompt is evaluated while the response is set up, not once the gateway starts reading.
+    expect(started).toBe(true);
+    const first = await stream.next();
+    expect(eventsOf([first.value as string])).toHaveLength(2);
+    expect(await stream.return?.()).toEqual({ done: true, value: undefined });
+    expect([cancelled, closed]).toEqual([1, 1]);
+    expect(await stream.next()).toEqual({ done: true, value: undefined });
+    expect(closed).toBe(1);
   });
 
   it('leaves usage out of chunks unless asked, and ends a cancelled stream without [DONE]', async () => {
     const plain = await collect(chatCompletionSse(fakeGeneration(['a']), meta));
     expect(plain.some((frame) => frame.includes('"usage"'))).toBe(false);
-    const cancelled = await collect(chatCompletionSse(fakeGeneration(['a'], 'cancelled'), meta));
+    const cancelled = eventsOf(await collect(chatCompletionSse(fakeGeneration(['a'], 'cancelled'), meta)));
     expect(cancelled).toHaveLength(2);
+    expect(cancelled.join('')).not.toContain('[DONE]');
   });
 
   it('builds text completions, echoing prompts when asked', async () => {
@@ -249,7 +355,7 @@ describe('OpenAI response builders', () => {
       ['b there', 'length'],
     ]);
     expect(body.usage?.total_tokens).toBe(14);
-    const frames = await collect(textCompletionSse(fakeGeneration([' fox']), meta, false, 'The quick brown'));
+    const frames = eventsOf(await collect(textCompletionSse(fakeGeneration([' fox']), meta, false, 'The quick brown')));
     const texts = frames
       .slice(0, -1)
       .map((f) => (JSON.parse(f.slice(6)) as { choices: { text: string }[] }).choices[0]?.text);

@@ -89,8 +89,9 @@ describe('loading and estimating', () => {
     for (const [name, content] of Object.entries(cases)) {
       const path = join(tmp, name);
       await writeFile(path, content);
-      for (const attempt of [inspectGguf(path), GgufRuntime.load({ path, threads: 1 })]) {
-        const error = await rejection(attempt);
+      // Each started only when awaited: a second one rejecting while the first is awaited would be unhandled.
+      for (const attempt of [() => inspectGguf(path), () => GgufRuntime.load({ path, threads: 1 })]) {
+        const error = await rejection(attempt());
         expect(error.code).toBe('INVALID_ARGUMENT');
         expect(error.message).toContain(`GGUF file '${path}' is corrupted or truncated`);
       }

@@ -770,8 +770,12 @@ class SequenceGeneration implements Generation {
           break;
         }
         const delta = stopBuffer.push(decoder.push(token));
+        // The first text is handed on before the next token is asked for: nothing then delays its way to the
+        // client (time to first token); the token after it starts a write's time later.
+        let askAfterYield = false;
         if (!stopBuffer.stopped) {
           if (generated.length >= this.init.maxTokens) finish = 'length';
+          else if (delta && text === '') askAfterYield = true;
           else {
             next = tokens.next();
             // Awaited on the next turn; failing while the consumer is away must not count as unhandled meanwhile.
@@ -785,6 +789,7 @@ class SequenceGeneration implements Generation {
             finish = 'cancelled';
             break;
           }
+          if (askAfterYield) next = tokens.next();
         }
       }
       if (finish !== 'cancelled' && !stopBuffer.stopped) {
