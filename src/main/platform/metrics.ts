@@ -9,6 +9,11 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   private readonly jobDuration: Histogram<'type' | 'outcome'>;
+  /**
+   * The HTTP histogram's series by "method route status": bound once, as prom-client hashes a label object on
+   * every observe. Bounded by the routes (patterns, not URLs) and statuses the server answers.
+   */
+  private readonly httpSeries = new Map<string, { observe(value: number): void }>();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'aidos_' });
@@ -29,7 +34,13 @@ export class Metrics {
   }
 
   observeHttp(method: string, route: string, status: number, seconds: number): void {
-    this.httpDuration.observe({ method, route, status: String(status) }, seconds);
+    const key = `${method} ${route} ${status}`;
+    let series = this.httpSeries.get(key);
+    if (!series) {
+      series = this.httpDuration.labels(method, route, String(status));
+      this.httpSeries.set(key, series);
+    }
+    series.observe(seconds);
   }
 
   observeJob(type: string, outcome: string, seconds: number): void {
