@@ -29,11 +29,16 @@ describe('StopTextBuffer', () => {
 
   it('stops at the earliest of several stop strings', () => {
     expect(streamed(['three', 'two'], ['one, two, three'])).toEqual({ text: 'one, ', stopped: true });
+    // Overlapping stops: the one that completes first wins, whether the text comes in one piece or two.
+    expect(streamed([' ', 'a  '], ['aaa  '])).toEqual({ text: 'aaa', stopped: true });
+    expect(streamed([' ', 'a  '], ['aaa ', ' '])).toEqual({ text: 'aaa', stopped: true });
   });
 
   it('drops trailing whitespace when trimming, but keeps inner whitespace', () => {
     expect(streamed([], ['{"a":', ' 1}', '\n', '\n'], true)).toEqual({ text: '{"a": 1}', stopped: false });
     expect(streamed(['\n\n\n\n'], ['{}', '\n\n', '\n\n', 'x'], true)).toEqual({ text: '{}', stopped: true });
+    // Whitespace before the start of a stop string is held with it: it is trailing once the stop completes.
+    expect(streamed(['b '], ['aa\nb', ' '], true)).toEqual({ text: 'aa', stopped: true });
   });
 
   it('streams pieces that concatenate to the one-shot result, however the text is split', () => {
@@ -56,6 +61,7 @@ describe('StopTextBuffer', () => {
           expect(streamed(stops, pieces, trim)).toEqual(streamed(stops, [text], trim));
         },
       ),
+      { numRuns: 2000 },
     );
   });
 });

@@ -49,16 +49,26 @@ export class StopTextBuffer {
     return out;
   }
 
+  /**
+   * Where the stop string that completes first begins (the longest of those ending at the same place), or -1.
+   * Completion order is what a stream sees, so a one-shot text is cut at the same place as any split of it.
+   */
   private firstStopIndex(): number {
-    let best = -1;
+    let bestStart = -1;
+    let bestEnd = Infinity;
     for (const stop of this.stops) {
       const at = this.pending.indexOf(stop);
-      if (at >= 0 && (best < 0 || at < best)) best = at;
+      if (at < 0) continue;
+      const end = at + stop.length;
+      if (end < bestEnd || (end === bestEnd && at < bestStart)) {
+        bestStart = at;
+        bestEnd = end;
+      }
     }
-    return best;
+    return bestStart;
   }
 
-  /** The length of the pending tail that may still turn into a stop string (or is trailing whitespace). */
+  /** The length of the pending tail that may still turn into a stop string, with the whitespace before it when trimming. */
   private heldLength(): number {
     let keep = 0;
     for (const stop of this.stops) {
@@ -71,8 +81,9 @@ export class StopTextBuffer {
       }
     }
     if (this.trimTrailingWhitespace) {
-      const whitespace = this.pending.length - this.pending.trimEnd().length;
-      keep = Math.max(keep, whitespace);
+      // Whitespace just before a held stop prefix becomes trailing if the stop completes, so it is held as well.
+      const released = this.pending.slice(0, this.pending.length - keep);
+      keep += released.length - released.trimEnd().length;
     }
     return keep;
   }
