@@ -22,6 +22,7 @@ import os
 import random
 import shutil
 import signal
+import statistics
 import sys
 import tempfile
 import time
@@ -277,6 +278,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     atexit.register(shutil.rmtree, scratch, True)  # also when training fails
 
     spent = {"checkpoint_s": 0.0, "log_s": 0.0}
+    # Each step's wall time (its logging included), for the timing line's median: unlike the loop's total, a
+    # median step is not moved by a few slow seconds of a shared machine.
+    step_s: List[float] = []
     # Checkpoints upload in the SDK's background thread while training goes on: (future, file) of each one still
     # on its way. Each has a file of its own, removed once it is uploaded.
     pending: List[Any] = []
@@ -348,6 +352,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if batch_in_epoch == 0 or perm is None:
             perm = torch.randperm(n_train, generator=shuffler)
         for b in range(batch_in_epoch, steps_per_epoch):
+            step_started = time.perf_counter()
             index = perm[b * args.batch_size : (b + 1) * args.batch_size].to(device)
             optimizer.zero_grad(set_to_none=True)
             out = model(x_train[index])
@@ -361,7 +366,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             loss_count += len(index)
             logged = time.perf_counter()
             tracker.log({"loss": value}, step=global_step)
-            spent["log_s"] += time.perf_counter() - logged
+            step_ended = time.perf_counter()
+            spent["log_s"] += step_ended - logged
+            step_s.append(step_ended - step_started)
             if stop["requested"] and batch_in_epoch < steps_per_epoch:
                 checkpoint(wait=True)
                 return stopped()
@@ -411,6 +418,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         "other_threads_cpu_s": round(max(0.0, train_cpu_s - main_cpu_s), 3),
         "log_s": round(spent["log_s"], 3),
         "checkpoint_s": round(spent["checkpoint_s"], 3),
+        # The median step, and what the loop spent outside its steps (validation, checkpoints, the last uploads).
+        "step_median_us": round(statistics.median(step_s) * 1e6, 1) if step_s else None,
+        "between_steps_s": round(train_s - sum(step_s), 3),
     }
     timing["total_s"] = round(time.perf_counter() - started, 3)
     print("timing " + json.dumps(timing), flush=True)

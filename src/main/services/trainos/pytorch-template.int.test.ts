@@ -254,9 +254,29 @@ describe('the PyTorch tabular template', { timeout: 240_000 }, () => {
     expect(bare.code, bare.output).toBe(0);
     bareEpochLines = bare.output.split('\n').filter((l) => l.startsWith('epoch '));
     expect(bareEpochLines).toHaveLength(synthetic.epochs);
-    expect(bare.output).toMatch(
-      /^timing \{"load_s": [\d.]+, "train_s": [\d.]+, "train_cpu_s": [\d.]+, "other_threads_cpu_s": [\d.]+, "log_s": [\d.]+, "checkpoint_s": 0(\.0)?, "total_s": [\d.]+\}$/m,
-    );
+    const timingLine = bare.output.split('\n').findLast((l) => l.startsWith('timing '));
+    const timing = JSON.parse(timingLine?.slice('timing '.length) ?? '{}') as Record<string, unknown>;
+    expect(Object.keys(timing)).toEqual([
+      'load_s',
+      'train_s',
+      'train_cpu_s',
+      'other_threads_cpu_s',
+      'log_s',
+      'checkpoint_s',
+      'step_median_us',
+      'between_steps_s',
+      'total_s',
+    ]);
+    const { train_s, checkpoint_s, step_median_us, between_steps_s } = timing as Record<
+      'train_s' | 'checkpoint_s' | 'step_median_us' | 'between_steps_s',
+      number
+    >;
+    expect(checkpoint_s).toBe(0);
+    // The steps and what lies between them (validation) make up the loop.
+    expect(step_median_us).toBeGreaterThan(0);
+    expect(between_steps_s).toBeGreaterThan(0);
+    expect(step_median_us * 1e-6 * perEpoch * synthetic.epochs).toBeLessThan(train_s * 2);
+    expect(between_steps_s).toBeLessThan(train_s);
     expect(readdirSync(path.join(work.dir, 'bare', 'model')).sort()).toEqual(['model.pt', 'preprocessing.json']);
   });
 
