@@ -135,8 +135,9 @@ export class SharedSlot {
   }
 
   /**
-   * Hands a batch to the replica: false when it does not fit (send it by message). Otherwise `reply` is called
-   * with the outputs once the replica wrote them here, or with null when it answers by message instead.
+   * Hands a batch to the replica: false when it does not fit (send it by message). Otherwise `reply` is called,
+   * after this returns, with the outputs once the replica wrote them here, or with null when it answers by message
+   * instead.
    */
   send(
     { id, feeds, outputs }: Omit<ReplicaRun, 'kind'>,
@@ -148,14 +149,25 @@ export class SharedSlot {
     control[RUN_ID] = id;
     Atomics.store(control, REQUEST, asked);
     Atomics.notify(control, REQUEST);
-    const answered = () => {
+    // Waits for REPLY to reach this request, not merely to move: after an answer by message the pool may send the
+    // next request before the replica has announced that answer in REPLY, which then moves first for the old one.
+    // A request that a later one followed was answered by message: the slot already holds the later one's frames.
+    const answered = (): void => {
+      if (this.requests !== asked) return reply(null);
+      const replied = Atomics.load(control, REPLY);
+      if (replied !== asked) {
+        const wait = changed(control, REPLY, replied);
+        if (wait) void wait.then(answered);
+        else answered();
+        return;
+      }
       if (Atomics.load(control, ANSWER) !== IN_SLOT) return reply(null);
       const inferenceMs = this.view.runMs[0] as number;
       reply({ outputs: this.view.read().tensors, inferenceMs });
     };
-    const wait = changed(control, REPLY, asked - 1);
-    if (wait) void wait.then(answered);
-    else answered();
+    // Never before send returns, even when the replica was quicker than this thread: the pool's callers count on
+    // a run that settles later (a replica busy until then), as it does by message.
+    queueMicrotask(answered);
     return true;
   }
 }
