@@ -4,7 +4,8 @@
  *
  * A walk goes down a ranking (descending score) adding each row's Poisson(1) weight to its resample's sums, as
  * a plain scalar walk would: each resample's sums are added in the same order with the same operations (no
- * fused multiply-add exists in this target), so every replicate is bit for bit the scalar walk's. Four
+ * fused multiply-add exists in this target), less those that add an exact zero, so every replicate is bit for bit
+ * the scalar walk's. Four
  * resamples share each row's type and log loss, which is what makes them vectorise: their random states sit
  * in the four lanes of i32x4 vectors, their sums in two f64x2 vectors each.
  *
@@ -44,34 +45,63 @@ static inline void store(double *acc, const v128_t *a, const v128_t *b) {
   }
 }
 
-/* One row of a walk: weights w32 (i32x4, one a resample) of a row of type `ty` and log loss `rowLogLoss`. */
-static inline void step(v128_t *a, v128_t *b, v128_t w32, unsigned ty, double rowLogLoss) {
+/*
+ * One row of a walk: weights w32 (i32x4, one a resample) of a row of type `ty` and log loss `rowLogLoss` (added
+ * when `withLogLoss`). `open` says whether a group of tied rows is open, i.e. WP or WN may hold weight; returns
+ * whether one is open after this row.
+ */
+static inline int step(v128_t *a, v128_t *b, v128_t w32, unsigned ty, double rowLogLoss, int withLogLoss, int open) {
   const v128_t half = wasm_f64x2_splat(0.5), one = wasm_f64x2_splat(1), zero = wasm_f64x2_splat(0);
   const v128_t wA = wasm_f64x2_convert_low_i32x4(w32);
   const v128_t wB = wasm_f64x2_convert_low_i32x4(wasm_i32x4_shuffle(w32, w32, 2, 3, 2, 3));
+  if (withLogLoss) {
+    const v128_t ll = wasm_f64x2_splat(rowLogLoss);
+    a[LL] = wasm_f64x2_add(a[LL], wasm_f64x2_mul(wA, ll));
+    b[LL] = wasm_f64x2_add(b[LL], wasm_f64x2_mul(wB, ll));
+  }
+  if (!open && (ty & TYPE_GROUP_END)) {
+    /* A group of one row (all rows, when scores are distinct): the update below with WP and WN zero, left out
+     * where it adds an exact zero (x + 0·y is x, w·1 is w), so the sums are bit for bit the same. */
+    if (ty & TYPE_TRUTH) {
+      a[TP] = wasm_f64x2_add(a[TP], wA);
+      b[TP] = wasm_f64x2_add(b[TP], wB);
+      a[AP] = wasm_f64x2_add(
+          a[AP], wasm_f64x2_div(wasm_f64x2_mul(wA, a[TP]), wasm_f64x2_pmax(wasm_f64x2_add(a[TP], a[FP]), one)));
+      b[AP] = wasm_f64x2_add(
+          b[AP], wasm_f64x2_div(wasm_f64x2_mul(wB, b[TP]), wasm_f64x2_pmax(wasm_f64x2_add(b[TP], b[FP]), one)));
+    } else {
+      a[AUC] = wasm_f64x2_add(a[AUC], wasm_f64x2_mul(wA, a[TP]));
+      b[AUC] = wasm_f64x2_add(b[AUC], wasm_f64x2_mul(wB, b[TP]));
+      a[FP] = wasm_f64x2_add(a[FP], wA);
+      b[FP] = wasm_f64x2_add(b[FP], wB);
+    }
+    return 0;
+  }
   const v128_t positive = wasm_f64x2_splat((double)(ty & TYPE_TRUTH));
-  const v128_t ll = wasm_f64x2_splat(rowLogLoss);
   const v128_t wPosA = wasm_f64x2_mul(wA, positive), wPosB = wasm_f64x2_mul(wB, positive);
   a[WP] = wasm_f64x2_add(a[WP], wPosA);
   b[WP] = wasm_f64x2_add(b[WP], wPosB);
   a[WN] = wasm_f64x2_add(a[WN], wasm_f64x2_sub(wA, wPosA));
   b[WN] = wasm_f64x2_add(b[WN], wasm_f64x2_sub(wB, wPosB));
-  a[LL] = wasm_f64x2_add(a[LL], wasm_f64x2_mul(wA, ll));
-  b[LL] = wasm_f64x2_add(b[LL], wasm_f64x2_mul(wB, ll));
-  if (ty & TYPE_GROUP_END) {
-    /* auc += wn · (tp + wp / 2); tp += wp; fp += wn; ap += wp · tp / max(tp + fp, 1); the group closes. */
-    a[AUC] = wasm_f64x2_add(a[AUC], wasm_f64x2_mul(a[WN], wasm_f64x2_add(a[TP], wasm_f64x2_mul(a[WP], half))));
-    b[AUC] = wasm_f64x2_add(b[AUC], wasm_f64x2_mul(b[WN], wasm_f64x2_add(b[TP], wasm_f64x2_mul(b[WP], half))));
-    a[TP] = wasm_f64x2_add(a[TP], a[WP]);
-    b[TP] = wasm_f64x2_add(b[TP], b[WP]);
-    a[FP] = wasm_f64x2_add(a[FP], a[WN]);
-    b[FP] = wasm_f64x2_add(b[FP], b[WN]);
-    a[AP] = wasm_f64x2_add(
-        a[AP], wasm_f64x2_div(wasm_f64x2_mul(a[WP], a[TP]), wasm_f64x2_pmax(wasm_f64x2_add(a[TP], a[FP]), one)));
-    b[AP] = wasm_f64x2_add(
-        b[AP], wasm_f64x2_div(wasm_f64x2_mul(b[WP], b[TP]), wasm_f64x2_pmax(wasm_f64x2_add(b[TP], b[FP]), one)));
-    a[WP] = b[WP] = a[WN] = b[WN] = zero;
-  }
+  if (!(ty & TYPE_GROUP_END)) return 1;
+  /* auc += wn · (tp + wp / 2); tp += wp; fp += wn; ap += wp · tp / max(tp + fp, 1); the group closes. */
+  a[AUC] = wasm_f64x2_add(a[AUC], wasm_f64x2_mul(a[WN], wasm_f64x2_add(a[TP], wasm_f64x2_mul(a[WP], half))));
+  b[AUC] = wasm_f64x2_add(b[AUC], wasm_f64x2_mul(b[WN], wasm_f64x2_add(b[TP], wasm_f64x2_mul(b[WP], half))));
+  a[TP] = wasm_f64x2_add(a[TP], a[WP]);
+  b[TP] = wasm_f64x2_add(b[TP], b[WP]);
+  a[FP] = wasm_f64x2_add(a[FP], a[WN]);
+  b[FP] = wasm_f64x2_add(b[FP], b[WN]);
+  a[AP] = wasm_f64x2_add(
+      a[AP], wasm_f64x2_div(wasm_f64x2_mul(a[WP], a[TP]), wasm_f64x2_pmax(wasm_f64x2_add(a[TP], a[FP]), one)));
+  b[AP] = wasm_f64x2_add(
+      b[AP], wasm_f64x2_div(wasm_f64x2_mul(b[WP], b[TP]), wasm_f64x2_pmax(wasm_f64x2_add(b[TP], b[FP]), one)));
+  a[WP] = b[WP] = a[WN] = b[WN] = zero;
+  return 0;
+}
+
+/* Whether a group of tied rows is open in the sums carried over from the previous piece. */
+static inline int groupOpen(const v128_t *a, const v128_t *b) {
+  return wasm_v128_any_true(wasm_v128_or(wasm_v128_or(a[WP], b[WP]), wasm_v128_or(a[WN], b[WN])));
 }
 
 /* lowbias32 (C. Wellons): a bijective 32-bit mix with near-ideal avalanche, per lane. */
@@ -130,10 +160,11 @@ void walk4(const uint8_t *type, const double *logLoss, const uint8_t *pairs, int
 
   v128_t a[SUMS], b[SUMS];
   load(acc, a, b);
+  int open = groupOpen(a, b);
   for (int j = 0; j < len; j++) {
     const int r = hi - 1 - j;
     const v128_t w32 = wasm_u32x4_extend_low_u16x8(wasm_u16x8_extend_low_u8x16(wasm_v128_load32_zero(weights + j * 4)));
-    step(a, b, w32, type[r], logLoss[r]);
+    open = step(a, b, w32, type[r], logLoss[r], 1, open);
   }
   store(acc, a, b);
 }
@@ -157,6 +188,8 @@ void walkHashed4(const int32_t *order, const uint8_t *type, const double *logLos
   const v128_t k1 = wasm_v128_load(keys), k2 = wasm_v128_load(keys + 4);
   v128_t a[SUMS], b[SUMS];
   load(acc, a, b);
+  int open = groupOpen(a, b);
+  const int withLogLoss = logLoss != 0;
   for (int j = hi - 1; j >= lo; j--) {
     const v128_t u = mix(wasm_v128_xor(mix(wasm_v128_xor(wasm_i32x4_splat(order[j]), k1)), k2));
     /* Each comparison is all ones (−1) where u ≥ T_k: the weight is minus their sum. Weights of 4 and more (1.9 %
@@ -168,7 +201,7 @@ void walkHashed4(const int32_t *order, const uint8_t *type, const double *logLos
     if (wasm_v128_any_true(fourPlus)) {
       for (int k = 4; k < 12; k++) negative = wasm_i32x4_add(negative, wasm_u32x4_ge(u, wasm_i32x4_splat((int)POISSON_CDF32[k])));
     }
-    step(a, b, wasm_i32x4_neg(negative), type[j], logLoss ? logLoss[j] : 0);
+    open = step(a, b, wasm_i32x4_neg(negative), type[j], withLogLoss ? logLoss[j] : 0, withLogLoss, open);
   }
   store(acc, a, b);
 }
