@@ -176,6 +176,9 @@ void walk4(const uint8_t *type, const double *logLoss, const uint8_t *pairs, int
 static const uint32_t POISSON_CDF32[12] = {1580030169u, 3160060337u, 3950075422u, 4213413783u, 4279248374u, 4292415292u,
                                            4294609778u, 4294923276u, 4294962463u, 4294966817u, 4294967253u, 4294967292u};
 
+/* The signed bound that u (sign bit flipped) exceeds exactly when u ≥ POISSON_CDF32[k] (all are above 0). */
+static inline int32_t atLeast(int k) { return (int32_t)(POISSON_CDF32[k] ^ 0x80000000u) - 1; }
+
 /*
  * Walks positions [lo, hi) of one class's ranking downwards for four resamples (lanes 0-3 of call `group`),
  * carrying their sums over from the previous piece: `order` holds the rows in ascending order of that class's
@@ -191,15 +194,17 @@ void walkHashed4(const int32_t *order, const uint8_t *type, const double *logLos
   int open = groupOpen(a, b);
   const int withLogLoss = logLoss != 0;
   for (int j = hi - 1; j >= lo; j--) {
-    const v128_t u = mix(wasm_v128_xor(mix(wasm_v128_xor(wasm_i32x4_splat(order[j]), k1)), k2));
+    /* u with its sign bit flipped, compared signed: u ≥ T_k as one signed "greater than" (SIMD has no unsigned
+     * compare on x86; wasm's u32x4.ge costs two instructions there). */
+    const v128_t u = wasm_v128_xor(mix(wasm_v128_xor(mix(wasm_v128_xor(wasm_i32x4_splat(order[j]), k1)), k2)),
+                                   wasm_i32x4_splat(INT32_MIN));
     /* Each comparison is all ones (−1) where u ≥ T_k: the weight is minus their sum. Weights of 4 and more (1.9 %
      * a lane) take the rest of the table on a branch of their own, which keeps the common path short. */
-    const v128_t fourPlus = wasm_u32x4_ge(u, wasm_i32x4_splat((int)POISSON_CDF32[3]));
-    v128_t negative = wasm_i32x4_add(wasm_u32x4_ge(u, wasm_i32x4_splat((int)POISSON_CDF32[0])),
-                                     wasm_u32x4_ge(u, wasm_i32x4_splat((int)POISSON_CDF32[1])));
-    negative = wasm_i32x4_add(negative, wasm_i32x4_add(wasm_u32x4_ge(u, wasm_i32x4_splat((int)POISSON_CDF32[2])), fourPlus));
+    const v128_t fourPlus = wasm_i32x4_gt(u, wasm_i32x4_splat(atLeast(3)));
+    v128_t negative = wasm_i32x4_add(wasm_i32x4_gt(u, wasm_i32x4_splat(atLeast(0))), wasm_i32x4_gt(u, wasm_i32x4_splat(atLeast(1))));
+    negative = wasm_i32x4_add(negative, wasm_i32x4_add(wasm_i32x4_gt(u, wasm_i32x4_splat(atLeast(2))), fourPlus));
     if (wasm_v128_any_true(fourPlus)) {
-      for (int k = 4; k < 12; k++) negative = wasm_i32x4_add(negative, wasm_u32x4_ge(u, wasm_i32x4_splat((int)POISSON_CDF32[k])));
+      for (int k = 4; k < 12; k++) negative = wasm_i32x4_add(negative, wasm_i32x4_gt(u, wasm_i32x4_splat(atLeast(k))));
     }
     open = step(a, b, wasm_i32x4_neg(negative), type[j], withLogLoss ? logLoss[j] : 0, withLogLoss, open);
   }
