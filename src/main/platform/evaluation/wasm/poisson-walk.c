@@ -179,6 +179,29 @@ static const uint32_t POISSON_CDF32[12] = {1580030169u, 3160060337u, 3950075422u
 /* The signed bound that u (sign bit flipped) exceeds exactly when u ≥ POISSON_CDF32[k] (all are above 0). */
 static inline int32_t atLeast(int k) { return (int32_t)(POISSON_CDF32[k] ^ 0x80000000u) - 1; }
 
+/* Rows a block of the hashed walk: their weights (16 bytes each) stay in registers and L1. */
+#define HASHED_BLOCK 64
+
+/*
+ * The Poisson(1) weights of row r for the four resamples of keys k1, k2 (lanes): the inverse of POISSON_CDF32 at
+ * u = mix(mix(r ^ k1) ^ k2).
+ */
+static inline v128_t hashedWeights(int32_t r, v128_t k1, v128_t k2) {
+  /* u with its sign bit flipped, compared signed: u ≥ T_k as one signed "greater than" (SIMD has no unsigned
+   * compare on x86; wasm's u32x4.ge costs two instructions there). */
+  const v128_t u = wasm_v128_xor(mix(wasm_v128_xor(mix(wasm_v128_xor(wasm_i32x4_splat(r), k1)), k2)),
+                                 wasm_i32x4_splat(INT32_MIN));
+  /* Each comparison is all ones (−1) where u ≥ T_k: the weight is minus their sum. Weights of 4 and more (1.9 %
+   * a lane) take the rest of the table on a branch of their own, which keeps the common path short. */
+  const v128_t fourPlus = wasm_i32x4_gt(u, wasm_i32x4_splat(atLeast(3)));
+  v128_t negative = wasm_i32x4_add(wasm_i32x4_gt(u, wasm_i32x4_splat(atLeast(0))), wasm_i32x4_gt(u, wasm_i32x4_splat(atLeast(1))));
+  negative = wasm_i32x4_add(negative, wasm_i32x4_add(wasm_i32x4_gt(u, wasm_i32x4_splat(atLeast(2))), fourPlus));
+  if (wasm_v128_any_true(fourPlus)) {
+    for (int k = 4; k < 12; k++) negative = wasm_i32x4_add(negative, wasm_i32x4_gt(u, wasm_i32x4_splat(atLeast(k))));
+  }
+  return wasm_i32x4_neg(negative);
+}
+
 /*
  * Walks positions [lo, hi) of one class's ranking downwards for four resamples (lanes 0-3 of call `group`),
  * carrying their sums over from the previous piece: `order` holds the rows in ascending order of that class's
@@ -193,20 +216,14 @@ void walkHashed4(const int32_t *order, const uint8_t *type, const double *logLos
   load(acc, a, b);
   int open = groupOpen(a, b);
   const int withLogLoss = logLoss != 0;
-  for (int j = hi - 1; j >= lo; j--) {
-    /* u with its sign bit flipped, compared signed: u ≥ T_k as one signed "greater than" (SIMD has no unsigned
-     * compare on x86; wasm's u32x4.ge costs two instructions there). */
-    const v128_t u = wasm_v128_xor(mix(wasm_v128_xor(mix(wasm_v128_xor(wasm_i32x4_splat(order[j]), k1)), k2)),
-                                   wasm_i32x4_splat(INT32_MIN));
-    /* Each comparison is all ones (−1) where u ≥ T_k: the weight is minus their sum. Weights of 4 and more (1.9 %
-     * a lane) take the rest of the table on a branch of their own, which keeps the common path short. */
-    const v128_t fourPlus = wasm_i32x4_gt(u, wasm_i32x4_splat(atLeast(3)));
-    v128_t negative = wasm_i32x4_add(wasm_i32x4_gt(u, wasm_i32x4_splat(atLeast(0))), wasm_i32x4_gt(u, wasm_i32x4_splat(atLeast(1))));
-    negative = wasm_i32x4_add(negative, wasm_i32x4_add(wasm_i32x4_gt(u, wasm_i32x4_splat(atLeast(2))), fourPlus));
-    if (wasm_v128_any_true(fourPlus)) {
-      for (int k = 4; k < 12; k++) negative = wasm_i32x4_add(negative, wasm_i32x4_gt(u, wasm_i32x4_splat(atLeast(k))));
-    }
-    open = step(a, b, wasm_i32x4_neg(negative), type[j], withLogLoss ? logLoss[j] : 0, withLogLoss, open);
+  /* The weights of a block of rows first, then the walk over them: each row's hash is a long chain of multiplies
+   * that depends on nothing before it, and a loop of hashes alone lets the processor run many of them at once. */
+  v128_t weights[HASHED_BLOCK];
+  for (int top = hi; top > lo; top -= HASHED_BLOCK) {
+    const int bottom = top - HASHED_BLOCK > lo ? top - HASHED_BLOCK : lo;
+    for (int j = top - 1; j >= bottom; j--) weights[top - 1 - j] = hashedWeights(order[j], k1, k2);
+    for (int j = top - 1; j >= bottom; j--)
+      open = step(a, b, weights[top - 1 - j], type[j], withLogLoss ? logLoss[j] : 0, withLogLoss, open);
   }
   store(acc, a, b);
 }
