@@ -307,6 +307,50 @@ describe('a batch that onnxruntime refuses', () => {
   });
 });
 
+describe('a stream of good and bad requests', () => {
+  it('answers every request with its own rows or its own error, batched or alone, without stalling', async () => {
+    // Batches that onnxruntime refuses are retried request by request; errors come back by message and results
+    // through the shared slot, alternating in every order: each request must still get its own answer.
+    const runtime = await OnnxRuntime.load(fixturePath('models', 'gather_int64.onnx'), {
+      maxBatchSize: 8,
+      maxQueueDelayMs: 1,
+    });
+    try {
+      let seed = 7;
+      const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) as number;
+      for (let wave = 0; wave < 60; wave++) {
+        const requests = Array.from({ length: 1 + Math.floor(random() * 12) }, () =>
+          Array.from({ length: 1 + Math.floor(random() * 3) }, () =>
+            BigInt(random() < 0.15 ? 9 : Math.floor(random() * 4)),
+          ),
+        );
+        const answers = await Promise.allSettled(
+          requests.map((values) =>
+            runtime.infer({ idx: { dtype: 'int64', dims: [values.length], data: BigInt64Array.from(values) } }),
+          ),
+        );
+        answers.forEach((answer, i) => {
+          const values = requests[i] as bigint[];
+          if (values.includes(9n)) {
+            expect(answer.status, `wave ${wave}, request ${i}`).toBe('rejected');
+            expect(((answer as PromiseRejectedResult).reason as AppError).code).toBe('INVALID_ARGUMENT');
+          } else {
+            expect(answer.status, `wave ${wave}, request ${i}`).toBe('fulfilled');
+            const got = (answer as PromiseFulfilledResult<{ outputs: Record<string, TensorData> }>).value.outputs.y;
+            // The fixture's table row k is [10k, 10k + 1].
+            expect(Array.from(got?.data as Float32Array)).toEqual(
+              values.flatMap((k) => [10 * Number(k), 10 * Number(k) + 1]),
+            );
+          }
+        });
+      }
+      expect(runtime.stats()).toMatchObject({ queueDepth: 0, inFlight: 0, busyReplicas: 0 });
+    } finally {
+      await runtime.close();
+    }
+  });
+});
+
 describe('model files that cannot be served', () => {
   it('refuses a truncated file with a clear INVALID_ARGUMENT naming it', async () => {
     const file = path.join(tmp.dir, 'truncated.onnx');
