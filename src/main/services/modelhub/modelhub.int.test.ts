@@ -298,6 +298,37 @@ describe('the registry', () => {
   });
 });
 
+describe('the default experiment', () => {
+  it('is dated when its store is made, and in an older store by its first run or experiment', () => {
+    const tmp = tempDir('aidos-modelhub-');
+    const fresh = openDatabase(path.join(tmp.dir, 'fresh.sqlite'));
+    const older = openDatabase(path.join(tmp.dir, 'older.sqlite'));
+    try {
+      const before = Date.now();
+      runMigrations(fresh, [modelhubMigrations]);
+      const store = new TrackingService(new ModelhubStore(fresh), new EventBus(silentLogger()), silentLogger());
+      const made = store.experiment('0');
+      expect(made.name).toBe('Default');
+      expect(made.createdAt).toBeGreaterThanOrEqual(before);
+      expect(made.createdAt).toBeLessThanOrEqual(Date.now());
+
+      // A store from before the fix: experiment 0 at time 0, and runs in it since 14 November 2023.
+      const upTo4 = { ...modelhubMigrations, migrations: modelhubMigrations.migrations.filter((m) => m.version <= 4) };
+      runMigrations(older, [upTo4]);
+      const tracking = new TrackingService(new ModelhubStore(older), new EventBus(silentLogger()), silentLogger());
+      tracking.createRun({ startTime: 1_700_000_000_000 });
+      tracking.createRun({ startTime: 1_710_000_000_000 });
+      expect(tracking.experiment('0').createdAt).toBe(0);
+      runMigrations(older, [modelhubMigrations]);
+      expect(tracking.experiment('0')).toMatchObject({ createdAt: 1_700_000_000_000 });
+    } finally {
+      fresh.close();
+      older.close();
+      tmp.remove();
+    }
+  });
+});
+
 describe('runs whose process died', () => {
   it('are marked KILLED after missed heartbeats, or after a long silence without them', () => {
     const tmp = tempDir('aidos-modelhub-');

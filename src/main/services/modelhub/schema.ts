@@ -220,5 +220,21 @@ ALTER TABLE modelhub_model_versions ADD COLUMN logged_model_id TEXT;`,
 ) STRICT;
 INSERT INTO modelhub_journal_state (id, applied_seq) VALUES (1, 0);`,
     },
+    {
+      version: 5,
+      name: 'the default experiment dated',
+      // Experiment 0 was made with times of 0 (shown as 1 January 1970). MLflow dates it when its store is made: a
+      // new store now; an existing one by its first run or experiment, the best record of when it was first used.
+      sql: `UPDATE modelhub_experiments
+SET created_at = (
+    SELECT COALESCE(MIN(t), CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))
+    FROM (SELECT MIN(start_time) AS t FROM modelhub_runs
+          UNION ALL SELECT MIN(created_at) FROM modelhub_experiments WHERE id != 0)),
+  updated_at = MAX(updated_at, (
+    SELECT COALESCE(MIN(t), CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))
+    FROM (SELECT MIN(start_time) AS t FROM modelhub_runs
+          UNION ALL SELECT MIN(created_at) FROM modelhub_experiments WHERE id != 0)))
+WHERE id = 0 AND created_at = 0;`,
+    },
   ],
 };
