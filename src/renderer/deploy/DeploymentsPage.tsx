@@ -60,8 +60,9 @@ function DeploymentList() {
         title="Deployments"
         description={
           <>
-            Models served on this machine behind OpenAI-compatible endpoints at{' '}
-            <code className="font-mono text-[12px]">{new URL('/v1', api.baseUrl).toString()}</code>.
+            Served on this machine: OpenAI&apos;s API at{' '}
+            <code className="font-mono text-[12px]">{new URL('/v1', api.baseUrl).toString()}</code> (GGUF), KServe v2 at{' '}
+            <code className="font-mono text-[12px]">{new URL('/v2', api.baseUrl).toString()}</code> (ONNX, TF.js).
           </>
         }
         actions={

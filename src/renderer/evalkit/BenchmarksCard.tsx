@@ -18,6 +18,8 @@ export function BenchmarksCard() {
   const queryClient = useQueryClient();
   const [form, setForm] = useState({ deployment: '', concurrency: '4', durationSeconds: '10' });
   const list = useQuery({ queryKey: [...KEY, 'list'], queryFn: () => api.call('benchmarks.list', {}) });
+  // Offered as suggestions: the field still takes any name (a deployment made since this page loaded).
+  const deployments = useQuery({ queryKey: ['deployments', 'list'], queryFn: () => api.call('deployments.list') });
   useLiveEvents(
     (name) => name === 'evalkit.benchmark.updated',
     () => void queryClient.invalidateQueries({ queryKey: KEY }),
@@ -55,9 +57,17 @@ export function BenchmarksCard() {
               name={name}
               value={form[name]}
               onChange={(e) => setForm({ ...form, [name]: e.target.value })}
+              {...(name === 'deployment' ? { list: 'benchmark-deployments', autoComplete: 'off' } : {})}
             />
           </label>
         ))}
+        <datalist id="benchmark-deployments">
+          {(deployments.data?.items ?? []).map((d) => (
+            <option key={d.id} value={d.name}>
+              {d.runtime}
+            </option>
+          ))}
+        </datalist>
         <Button type="submit" disabled={create.isPending}>
           Run benchmark
         </Button>

@@ -343,7 +343,7 @@ export function EvaluationsPage() {
     <div>
       <PageHeader
         title="Evaluations"
-        description="Model versions and deployments evaluated on dataset versions: metrics with confidence intervals, slices"
+        description="Model versions and deployments evaluated on dataset versions: metrics with confidence intervals, slices and gates."
         actions={
           <Button variant="primary" onClick={() => setCreating(!creating)}>
             New evaluation
