@@ -175,7 +175,7 @@ function Header({
           <DeploymentStateBadge state={d.state} />
         </h1>
         <p className="mt-0.5 text-zinc-500 dark:text-zinc-400">
-          <SourceLink deployment={d} /> · {d.runtime.toUpperCase()}
+          <SourceLink deployment={d} inline /> · {d.runtime.toUpperCase()}
           {d.modelKind && ` ${d.modelKind}`}
           {d.placement && ` on ${d.placement}`}
           {stats && (

@@ -4,7 +4,7 @@ import { Link, useNavigate, useSearchParams } from 'react-router';
 import type { Deployment, DeploymentStats } from '#shared/contracts/deploy';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { PlusIcon } from '../components/icons';
-import { Button, Card, Chip, EmptyState, Muted, PageHeader, Spinner } from '../components/ui';
+import { Button, Card, Chip, cx, EmptyState, Muted, PageHeader, Spinner } from '../components/ui';
 import { modelPath } from '../experiments/paths';
 import { useApi } from '../lib/api';
 import { formatDateTime, formatRelative } from '../lib/format';
@@ -204,11 +204,15 @@ function DeploymentRow({
 }
 
 /** The model version a deployment serves, linked to its page in the registry; a file by its name. */
-export function SourceLink({ deployment: d }: { deployment: Deployment }) {
+/** What a deployment serves: its model version (a link) or its file; `inline` within a line of text. */
+export function SourceLink({ deployment: d, inline = false }: { deployment: Deployment; inline?: boolean }) {
   const s = d.source;
   if (s.kind === 'file') {
     return (
-      <span className="block truncate font-mono text-[12px]" title={s.path}>
+      <span
+        className={cx('truncate font-mono text-[12px]', inline ? 'inline-block max-w-[28rem] align-bottom' : 'block')}
+        title={s.path}
+      >
         {sourceLabel(s)}
       </span>
     );

@@ -143,7 +143,7 @@ export function StatsCharts({
             </span>
           }
         >
-          {rates.t.length === 0 ? (
+          {rates.t.length < 2 ? (
             <div style={{ minHeight: CHART_HEIGHT }} className="flex items-center justify-center">
               <EmptyState title="Collecting…">
                 <Muted className="text-[12px]">A point every 2 s while this page is open.</Muted>
@@ -189,7 +189,8 @@ function TimeChart({ t, lines, format }: { t: number[]; lines: Line[]; format: (
         scales: {
           // At least the last minute, so that the first few points do not stretch across the whole chart.
           x: { time: true, range: (_u, min, max) => [Math.min(min, max - WINDOW_S), max + 1] },
-          y: { range: (_u, _min, max) => [0, Math.max(max, 1e-9) * 1.15] },
+          // From zero; an all-zero line (no requests yet) on 0 to 1 rather than on a scale of 1e-9.
+          y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] },
         },
         axes: [
           { ...axis, space: 70, values: (_u, splits) => splits.map((s) => formatTime(s * 1000)) },
