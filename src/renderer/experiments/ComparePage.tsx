@@ -1,4 +1,4 @@
-import { useQueries } from '@tanstack/react-query';
+import { useQueries, useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import type { Run } from '#shared/contracts/modelhub';
@@ -42,6 +42,14 @@ export function ComparePage() {
   const [chosenMetric, setChosenMetric] = useState<string | null>(null);
   const metric = chosenMetric && metricKeys.includes(chosenMetric) ? chosenMetric : (metricKeys[0] ?? null);
   const experimentIds = [...new Set(runs.map((r) => r.info.experimentId))];
+  // The breadcrumb names the runs' experiment when they share one.
+  const onlyExperiment = experimentIds.length === 1 ? experimentIds[0] : undefined;
+  const experiment = useQuery({
+    queryKey: queryKeys.experiment(onlyExperiment ?? ''),
+    queryFn: () => api.call('experiments.get', { experiment: onlyExperiment ?? '' }),
+    enabled: onlyExperiment !== undefined,
+    staleTime: 60_000,
+  });
 
   if (ids.length < 2) {
     return (
@@ -65,7 +73,9 @@ export function ComparePage() {
           <>
             {' / '}
             <Link to={runsPath(experimentIds)} className="hover:underline">
-              runs
+              {onlyExperiment === undefined
+                ? `${experimentIds.length} experiments`
+                : (experiment.data?.name ?? `#${onlyExperiment}`)}
             </Link>
           </>
         )}{' '}
