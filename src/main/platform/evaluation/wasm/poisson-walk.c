@@ -5,9 +5,8 @@
  * A walk goes down a ranking (descending score) adding each row's Poisson(1) weight to its resample's sums, as
  * a plain scalar walk would: each resample's sums are added in the same order with the same operations (no
  * fused multiply-add exists in this target), less those that add an exact zero, so every replicate is bit for bit
- * the scalar walk's. Four
- * resamples share each row's type and log loss, which is what makes them vectorise: their random states sit
- * in the four lanes of i32x4 vectors, their sums in two f64x2 vectors each.
+ * the scalar walk's. Four resamples share each row's type and log loss, which is what makes them vectorise: their
+ * random states sit in the four lanes of i32x4 vectors, their sums in two f64x2 vectors each.
  *
  * walk4 (binary) draws the weights from each resample's xoshiro128** stream in walk order (two rows from 16
  * bits). walkHashed4 (one-vs-rest rankings of several classes) needs the same row's weight in every class's
@@ -179,7 +178,7 @@ static const uint32_t POISSON_CDF32[12] = {1580030169u, 3160060337u, 3950075422u
 /* The signed bound that u (sign bit flipped) exceeds exactly when u ≥ POISSON_CDF32[k] (all are above 0). */
 static inline int32_t atLeast(int k) { return (int32_t)(POISSON_CDF32[k] ^ 0x80000000u) - 1; }
 
-/* Rows a block of the hashed walk: their weights (16 bytes each) stay in registers and L1. */
+/* Rows in a block of the hashed walk: their weights (16 bytes each) stay in L1. */
 #define HASHED_BLOCK 64
 
 /*
