@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { ErrorBanner } from '../components/ErrorBanner';
+import { deployKeys } from '../deploy/queries';
 import { Button, Card, cx, inputClass, Muted } from '../components/ui';
 import { useLiveEvents } from '../experiments/live';
 import { useApi } from '../lib/api';
@@ -19,7 +20,7 @@ export function BenchmarksCard() {
   const [form, setForm] = useState({ deployment: '', concurrency: '4', durationSeconds: '10' });
   const list = useQuery({ queryKey: [...KEY, 'list'], queryFn: () => api.call('benchmarks.list', {}) });
   // Offered as suggestions: the field still takes any name (a deployment made since this page loaded).
-  const deployments = useQuery({ queryKey: ['deployments', 'list'], queryFn: () => api.call('deployments.list') });
+  const deployments = useQuery({ queryKey: deployKeys.list, queryFn: () => api.call('deployments.list') });
   useLiveEvents(
     (name) => name === 'evalkit.benchmark.updated',
     () => void queryClient.invalidateQueries({ queryKey: KEY }),
