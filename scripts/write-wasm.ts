@@ -22,7 +22,7 @@ export const WASM_KERNELS: WasmKernel[] = [
     source: 'src/main/platform/evaluation/wasm/poisson-walk.c',
     module: 'src/main/platform/evaluation/wasm/poisson-walk-wasm.ts',
     constant: 'POISSON_WALK_WASM',
-    exports: ['walk4', 'walkHashed4'],
+    exports: ['walk4', 'hashRows4', 'walkRanked4'],
   },
 ];
 

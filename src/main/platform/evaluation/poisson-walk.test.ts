@@ -115,6 +115,8 @@ describe('the Poisson bootstrap walk (WebAssembly SIMD)', () => {
     const keys = new Uint32Array(resamples * 2);
     for (let o = 0; o < resamples; o++) [keys[o * 2], keys[o * 2 + 1]] = hashedKeys(new RandomStream(2, o));
     const walked = poissonWalkClasses({ orders, flags, logLoss }, keys);
+    // Classes walked a batch of one at a time (each batch hashing the weights again) sum the same.
+    expect(poissonWalkClasses({ orders, flags, logLoss }, keys, n * 5)).toEqual(walked);
 
     // P(Poisson(1) ≤ k) in 32 bits, and lowbias32.
     const cdf: number[] = [];

@@ -39,7 +39,16 @@ interface WalkExports {
     weights: number,
     group: number,
   ): void;
-  walkHashed4(order: number, type: number, logLoss: number, lo: number, hi: number, keys: number, acc: number): void;
+  hashRows4(rows: number, lo: number, hi: number, keys: number, weights: number): void;
+  walkRanked4(
+    positions: number,
+    type: number,
+    logLoss: number,
+    lo: number,
+    hi: number,
+    weights: number,
+    acc: number,
+  ): void;
 }
 
 /**
@@ -152,7 +161,7 @@ export interface ClassRankings {
 export type ClassSums = PoissonSums[];
 
 /**
- * The keys of resample b's row weights in walkHashed4: the first two words of the stream (seed, b). Row r's weight
+ * The keys of resample b's row weights in hashRows4: the first two words of the stream (seed, b). Row r's weight
  * is then Poisson(1) inverted at the 32 bits mix(mix(r ⊕ k1) ⊕ k2) (lowbias32's mix), whichever class's walk
  * reaches it.
  */
@@ -160,21 +169,35 @@ export function hashedKeys(stream: RandomStream): [number, number] {
   return [stream.nextUint32(), stream.nextUint32()];
 }
 
+/** Bytes a batch of class rankings may take in a kernel's memory (positions, flags): 64 MiB, 12 classes of 1M rows. */
+const RANKINGS_BUDGET = 64 * 2 ** 20;
+
 /**
  * Walks every class's ranking for the resamples whose keys (hashedKeys, two a resample) `keys` holds, with
  * Poisson(1) row weights that a hash of (keys, row) decides, so a row weighs the same in every class's walk: one
- * resample, k rankings.
+ * resample, k rankings. Four resamples at a time, the rows' weights are hashed once, in class 0's ranking order,
+ * and then read by every class's walk (a byte a row and resample: 4 MiB for 1M rows; class 0 reads them in order,
+ * the others by each row's position in class 0's ranking) rather than hashed again in each ranking's order. The
+ * classes go through in batches whose rankings fit `budget` bytes.
  */
-export function poissonWalkClasses(rankings: ClassRankings, keys: Uint32Array): ClassSums {
+export function poissonWalkClasses(
+  rankings: ClassRankings,
+  keys: Uint32Array,
+  budget: number = RANKINGS_BUDGET,
+): ClassSums {
   const rows = rankings.logLoss.length;
+  const classes = rankings.orders.length;
   const count = keys.length / 2;
   const groups = Math.ceil(count / 4);
+  const batch = Math.max(1, Math.min(classes, Math.floor(budget / (rows * 5))));
   const { at, end } = layout({
-    order: rows * 4,
-    type: rows,
+    rows: rows * 4,
+    positions: batch * rows * 4,
+    type: batch * rows,
     logLoss: rows * 8,
     keys: groups * 32,
-    acc: groups * SUMS * 32,
+    weights: rows * 4,
+    acc: batch * groups * SUMS * 32,
   });
   const { kernel, buffer } = instantiate(end);
   const lanes = new Uint32Array(buffer, at.keys!, groups * 8);
@@ -182,31 +205,48 @@ export function poissonWalkClasses(rankings: ClassRankings, keys: Uint32Array): 
     lanes[(o >> 2) * 8 + (o & 3)] = keys[o * 2]!;
     lanes[(o >> 2) * 8 + 4 + (o & 3)] = keys[o * 2 + 1]!;
   }
-  const acc = new Float64Array(buffer, at.acc!, groups * SUMS * 4);
+  const first = rankings.orders[0]!;
+  new Int32Array(buffer, at.rows!, rows).set(first);
+  const positionInFirst = new Int32Array(rows);
+  for (let j = 0; j < rows; j++) positionInFirst[first[j]!] = j;
+  // Log loss is order-free: class 0's walk adds it up, in its order.
+  const ordered = new Float64Array(buffer, at.logLoss!, rows);
+  for (let j = 0; j < rows; j++) ordered[j] = rankings.logLoss[first[j]!]!;
   const out: ClassSums = [];
-  rankings.orders.forEach((order, c) => {
-    new Int32Array(buffer, at.order!, rows).set(order);
-    new Uint8Array(buffer, at.type!, rows).set(rankings.flags[c]!);
-    // Log loss is order-free: class 0's walk adds it up, in its order.
-    if (c === 0) {
-      const ordered = new Float64Array(buffer, at.logLoss!, rows);
-      for (let j = 0; j < rows; j++) ordered[j] = rankings.logLoss[order[j]!]!;
+  for (let from = 0; from < classes; from += batch) {
+    const to = Math.min(classes, from + batch);
+    for (let c = from; c < to; c++) {
+      const positions = new Int32Array(buffer, at.positions! + (c - from) * rows * 4, rows);
+      const order = rankings.orders[c]!;
+      for (let j = 0; j < rows; j++) positions[j] = positionInFirst[order[j]!]!;
+      new Uint8Array(buffer, at.type! + (c - from) * rows, rows).set(rankings.flags[c]!);
     }
+    const acc = new Float64Array(buffer, at.acc!, batch * groups * SUMS * 4);
     acc.fill(0);
-    for (let hi = rows; hi > 0; hi -= POISSON_PIECE) {
-      const lo = Math.max(0, hi - POISSON_PIECE);
-      for (let g = 0; g < groups; g++) {
-        const logLossAt = c === 0 ? at.logLoss! : 0;
-        kernel.walkHashed4(at.order!, at.type!, logLossAt, lo, hi, at.keys! + g * 32, at.acc! + g * SUMS * 32);
+    for (let g = 0; g < groups; g++) {
+      kernel.hashRows4(at.rows!, 0, rows, at.keys! + g * 32, at.weights!);
+      for (let c = from; c < to; c++) {
+        kernel.walkRanked4(
+          c === 0 ? 0 : at.positions! + (c - from) * rows * 4,
+          at.type! + (c - from) * rows,
+          c === 0 ? at.logLoss! : 0,
+          0,
+          rows,
+          at.weights!,
+          at.acc! + ((c - from) * groups + g) * SUMS * 32,
+        );
       }
     }
-    out.push({
-      tp: sumsOf(acc, count, TP),
-      fp: sumsOf(acc, count, FP),
-      auc: sumsOf(acc, count, AUC),
-      ap: sumsOf(acc, count, AP),
-      logLoss: sumsOf(acc, count, LL),
-    });
-  });
+    for (let c = from; c < to; c++) {
+      const sums = acc.subarray((c - from) * groups * SUMS * 4, (c - from + 1) * groups * SUMS * 4);
+      out.push({
+        tp: sumsOf(sums, count, TP),
+        fp: sumsOf(sums, count, FP),
+        auc: sumsOf(sums, count, AUC),
+        ap: sumsOf(sums, count, AP),
+        logLoss: sumsOf(sums, count, LL),
+      });
+    }
+  }
   return out;
 }

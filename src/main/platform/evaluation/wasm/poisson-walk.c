@@ -9,8 +9,9 @@
  * random states sit in the four lanes of i32x4 vectors, their sums in two f64x2 vectors each.
  *
  * walk4 (binary) draws the weights from each resample's xoshiro128** stream in walk order (two rows from 16
- * bits). walkHashed4 (one-vs-rest rankings of several classes) needs the same row's weight in every class's
- * order, so it hashes (resample keys, row) to 32 bits instead.
+ * bits). The one-vs-rest rankings of several classes need the same row's weight in every class's order, so
+ * hashRows4 hashes (resample keys, row) to 32 bits once per row instead, and walkRanked4 reads those weights in
+ * each class's order.
  */
 #include <stdint.h>
 #include <wasm_simd128.h>
@@ -29,78 +30,131 @@ static inline v128_t rotl(v128_t x, int k) { return wasm_v128_or(wasm_i32x4_shl(
 /* The running sums of a walk, in the order of `acc`: 7 of them, 4 lanes each. */
 enum { WP, WN, TP, FP, AUC, AP, LL, SUMS };
 
-/* The sums of four resamples: lanes 0-1 in the `a` vectors, 2-3 in the `b` ones. */
-static inline void load(const double *acc, v128_t *a, v128_t *b) {
+/*
+ * The sums of four resamples, lanes 0-1 in the `A` vectors and 2-3 in the `B` ones. WP and WN (the weight of the
+ * open group of tied rows) are only touched inside a group; a row of its own (every row, when scores are distinct)
+ * leaves them out of the loop, so the sums it does update stay in registers (x64 has 16 vector registers).
+ */
+typedef struct {
+  v128_t wpA, wpB, wnA, wnB, tpA, tpB, fpA, fpB, aucA, aucB, apA, apB, llA, llB;
+} Sums;
+
+static inline Sums load(const double *acc) {
+  Sums s;
+  v128_t *const fields[SUMS][2] = {{&s.wpA, &s.wpB}, {&s.wnA, &s.wnB}, {&s.tpA, &s.tpB},   {&s.fpA, &s.fpB},
+                                   {&s.aucA, &s.aucB}, {&s.apA, &s.apB}, {&s.llA, &s.llB}};
   for (int k = 0; k < SUMS; k++) {
-    a[k] = wasm_v128_load(acc + k * 4);
-    b[k] = wasm_v128_load(acc + k * 4 + 2);
+    *fields[k][0] = wasm_v128_load(acc + k * 4);
+    *fields[k][1] = wasm_v128_load(acc + k * 4 + 2);
+  }
+  return s;
+}
+
+static inline void store(double *acc, Sums s) {
+  const v128_t fields[SUMS][2] = {{s.wpA, s.wpB}, {s.wnA, s.wnB}, {s.tpA, s.tpB}, {s.fpA, s.fpB},
+                                  {s.aucA, s.aucB}, {s.apA, s.apB}, {s.llA, s.llB}};
+  for (int k = 0; k < SUMS; k++) {
+    wasm_v128_store(acc + k * 4, fields[k][0]);
+    wasm_v128_store(acc + k * 4 + 2, fields[k][1]);
   }
 }
 
-static inline void store(double *acc, const v128_t *a, const v128_t *b) {
-  for (int k = 0; k < SUMS; k++) {
-    wasm_v128_store(acc + k * 4, a[k]);
-    wasm_v128_store(acc + k * 4 + 2, b[k]);
-  }
+/* Where the weights of position j are: at weights[4 index[j]], or with `index` null at weights[4 (j - lo)]. */
+typedef struct {
+  const int32_t *index;
+  const uint8_t *weights;
+  int lo;
+} WeightsAt;
+
+/* Position j's weights as i32x4, one a resample. */
+static inline v128_t weightsOf(WeightsAt at, int j) {
+  const uint8_t *w = at.weights + 4 * (at.index ? at.index[j] : j - at.lo);
+  return wasm_u32x4_extend_low_u16x8(wasm_u16x8_extend_low_u8x16(wasm_v128_load32_zero(w)));
 }
+
+/* The weights as doubles: lanes 0-1, 2-3. */
+static inline v128_t lowHalf(v128_t w32) { return wasm_f64x2_convert_low_i32x4(w32); }
+static inline v128_t highHalf(v128_t w32) { return wasm_f64x2_convert_low_i32x4(wasm_i32x4_shuffle(w32, w32, 2, 3, 2, 3)); }
 
 /*
- * One row of a walk: weights w32 (i32x4, one a resample) of a row of type `ty` and log loss `rowLogLoss` (added
- * when `withLogLoss`). `open` says whether a group of tied rows is open, i.e. WP or WN may hold weight; returns
- * whether one is open after this row.
+ * Walks positions [lo, hi) downwards (descending score), carrying the sums over from the previous piece: `type`
+ * holds each position's flags, `logLoss` (added when `withLogLoss`) its row's log loss.
  */
-static inline int step(v128_t *a, v128_t *b, v128_t w32, unsigned ty, double rowLogLoss, int withLogLoss, int open) {
+static inline void walkRows(Sums *sums, const uint8_t *type, const double *logLoss, int withLogLoss, WeightsAt at,
+                            int lo, int hi) {
   const v128_t half = wasm_f64x2_splat(0.5), one = wasm_f64x2_splat(1), zero = wasm_f64x2_splat(0);
-  const v128_t wA = wasm_f64x2_convert_low_i32x4(w32);
-  const v128_t wB = wasm_f64x2_convert_low_i32x4(wasm_i32x4_shuffle(w32, w32, 2, 3, 2, 3));
-  if (withLogLoss) {
-    const v128_t ll = wasm_f64x2_splat(rowLogLoss);
-    a[LL] = wasm_f64x2_add(a[LL], wasm_f64x2_mul(wA, ll));
-    b[LL] = wasm_f64x2_add(b[LL], wasm_f64x2_mul(wB, ll));
-  }
-  if (!open && (ty & TYPE_GROUP_END)) {
-    /* A group of one row (all rows, when scores are distinct): the update below with WP and WN zero, left out
-     * where it adds an exact zero (x + 0·y is x, w·1 is w), so the sums are bit for bit the same. */
-    if (ty & TYPE_TRUTH) {
-      a[TP] = wasm_f64x2_add(a[TP], wA);
-      b[TP] = wasm_f64x2_add(b[TP], wB);
-      a[AP] = wasm_f64x2_add(
-          a[AP], wasm_f64x2_div(wasm_f64x2_mul(wA, a[TP]), wasm_f64x2_pmax(wasm_f64x2_add(a[TP], a[FP]), one)));
-      b[AP] = wasm_f64x2_add(
-          b[AP], wasm_f64x2_div(wasm_f64x2_mul(wB, b[TP]), wasm_f64x2_pmax(wasm_f64x2_add(b[TP], b[FP]), one)));
-    } else {
-      a[AUC] = wasm_f64x2_add(a[AUC], wasm_f64x2_mul(wA, a[TP]));
-      b[AUC] = wasm_f64x2_add(b[AUC], wasm_f64x2_mul(wB, b[TP]));
-      a[FP] = wasm_f64x2_add(a[FP], wA);
-      b[FP] = wasm_f64x2_add(b[FP], wB);
+  Sums s = *sums;
+  /* A group of tied rows is open when WP or WN holds weight (one the previous piece did not finish). */
+  int open = wasm_v128_any_true(wasm_v128_or(wasm_v128_or(s.wpA, s.wpB), wasm_v128_or(s.wnA, s.wnB)));
+  int j = hi - 1;
+  while (j >= lo) {
+    if (!open && (type[j] & TYPE_GROUP_END)) {
+      /* A group of one row (every row, when scores are distinct): the group update below with WP and WN zero,
+       * less the additions of exact zeros (x + 0·y is x, w·1 is w). */
+      const unsigned ty = type[j];
+      const v128_t w32 = weightsOf(at, j);
+      const v128_t wA = lowHalf(w32), wB = highHalf(w32);
+      if (withLogLoss) {
+        const v128_t ll = wasm_f64x2_splat(logLoss[j]);
+        s.llA = wasm_f64x2_add(s.llA, wasm_f64x2_mul(wA, ll));
+        s.llB = wasm_f64x2_add(s.llB, wasm_f64x2_mul(wB, ll));
+      }
+      if (ty & TYPE_TRUTH) {
+        s.tpA = wasm_f64x2_add(s.tpA, wA);
+        s.tpB = wasm_f64x2_add(s.tpB, wB);
+        s.apA = wasm_f64x2_add(
+            s.apA, wasm_f64x2_div(wasm_f64x2_mul(wA, s.tpA), wasm_f64x2_pmax(wasm_f64x2_add(s.tpA, s.fpA), one)));
+        s.apB = wasm_f64x2_add(
+            s.apB, wasm_f64x2_div(wasm_f64x2_mul(wB, s.tpB), wasm_f64x2_pmax(wasm_f64x2_add(s.tpB, s.fpB), one)));
+      } else {
+        s.aucA = wasm_f64x2_add(s.aucA, wasm_f64x2_mul(wA, s.tpA));
+        s.aucB = wasm_f64x2_add(s.aucB, wasm_f64x2_mul(wB, s.tpB));
+        s.fpA = wasm_f64x2_add(s.fpA, wA);
+        s.fpB = wasm_f64x2_add(s.fpB, wB);
+      }
+      j--;
+      continue;
     }
-    return 0;
+    /* A group of tied rows, in a loop of its own: WP and WN live only here. */
+    v128_t wpA = s.wpA, wpB = s.wpB, wnA = s.wnA, wnB = s.wnB;
+    unsigned ty;
+    do {
+      ty = type[j];
+      const v128_t w32 = weightsOf(at, j);
+      const v128_t wA = lowHalf(w32), wB = highHalf(w32);
+      if (withLogLoss) {
+        const v128_t ll = wasm_f64x2_splat(logLoss[j]);
+        s.llA = wasm_f64x2_add(s.llA, wasm_f64x2_mul(wA, ll));
+        s.llB = wasm_f64x2_add(s.llB, wasm_f64x2_mul(wB, ll));
+      }
+      const v128_t positive = wasm_f64x2_splat((double)(ty & TYPE_TRUTH));
+      const v128_t wPosA = wasm_f64x2_mul(wA, positive), wPosB = wasm_f64x2_mul(wB, positive);
+      wpA = wasm_f64x2_add(wpA, wPosA);
+      wpB = wasm_f64x2_add(wpB, wPosB);
+      wnA = wasm_f64x2_add(wnA, wasm_f64x2_sub(wA, wPosA));
+      wnB = wasm_f64x2_add(wnB, wasm_f64x2_sub(wB, wPosB));
+      j--;
+    } while (!(ty & TYPE_GROUP_END) && j >= lo);
+    if (!(ty & TYPE_GROUP_END)) {
+      /* The piece ends inside the group: the next piece finishes it. */
+      s.wpA = wpA, s.wpB = wpB, s.wnA = wnA, s.wnB = wnB;
+      break;
+    }
+    /* auc += wn · (tp + wp / 2); tp += wp; fp += wn; ap += wp · tp / max(tp + fp, 1); the group closes. */
+    s.aucA = wasm_f64x2_add(s.aucA, wasm_f64x2_mul(wnA, wasm_f64x2_add(s.tpA, wasm_f64x2_mul(wpA, half))));
+    s.aucB = wasm_f64x2_add(s.aucB, wasm_f64x2_mul(wnB, wasm_f64x2_add(s.tpB, wasm_f64x2_mul(wpB, half))));
+    s.tpA = wasm_f64x2_add(s.tpA, wpA);
+    s.tpB = wasm_f64x2_add(s.tpB, wpB);
+    s.fpA = wasm_f64x2_add(s.fpA, wnA);
+    s.fpB = wasm_f64x2_add(s.fpB, wnB);
+    s.apA = wasm_f64x2_add(
+        s.apA, wasm_f64x2_div(wasm_f64x2_mul(wpA, s.tpA), wasm_f64x2_pmax(wasm_f64x2_add(s.tpA, s.fpA), one)));
+    s.apB = wasm_f64x2_add(
+        s.apB, wasm_f64x2_div(wasm_f64x2_mul(wpB, s.tpB), wasm_f64x2_pmax(wasm_f64x2_add(s.tpB, s.fpB), one)));
+    s.wpA = s.wpB = s.wnA = s.wnB = zero;
+    open = 0;
   }
-  const v128_t positive = wasm_f64x2_splat((double)(ty & TYPE_TRUTH));
-  const v128_t wPosA = wasm_f64x2_mul(wA, positive), wPosB = wasm_f64x2_mul(wB, positive);
-  a[WP] = wasm_f64x2_add(a[WP], wPosA);
-  b[WP] = wasm_f64x2_add(b[WP], wPosB);
-  a[WN] = wasm_f64x2_add(a[WN], wasm_f64x2_sub(wA, wPosA));
-  b[WN] = wasm_f64x2_add(b[WN], wasm_f64x2_sub(wB, wPosB));
-  if (!(ty & TYPE_GROUP_END)) return 1;
-  /* auc += wn · (tp + wp / 2); tp += wp; fp += wn; ap += wp · tp / max(tp + fp, 1); the group closes. */
-  a[AUC] = wasm_f64x2_add(a[AUC], wasm_f64x2_mul(a[WN], wasm_f64x2_add(a[TP], wasm_f64x2_mul(a[WP], half))));
-  b[AUC] = wasm_f64x2_add(b[AUC], wasm_f64x2_mul(b[WN], wasm_f64x2_add(b[TP], wasm_f64x2_mul(b[WP], half))));
-  a[TP] = wasm_f64x2_add(a[TP], a[WP]);
-  b[TP] = wasm_f64x2_add(b[TP], b[WP]);
-  a[FP] = wasm_f64x2_add(a[FP], a[WN]);
-  b[FP] = wasm_f64x2_add(b[FP], b[WN]);
-  a[AP] = wasm_f64x2_add(
-      a[AP], wasm_f64x2_div(wasm_f64x2_mul(a[WP], a[TP]), wasm_f64x2_pmax(wasm_f64x2_add(a[TP], a[FP]), one)));
-  b[AP] = wasm_f64x2_add(
-      b[AP], wasm_f64x2_div(wasm_f64x2_mul(b[WP], b[TP]), wasm_f64x2_pmax(wasm_f64x2_add(b[TP], b[FP]), one)));
-  a[WP] = b[WP] = a[WN] = b[WN] = zero;
-  return 0;
-}
-
-/* Whether a group of tied rows is open in the sums carried over from the previous piece. */
-static inline int groupOpen(const v128_t *a, const v128_t *b) {
-  return wasm_v128_any_true(wasm_v128_or(wasm_v128_or(a[WP], b[WP]), wasm_v128_or(a[WN], b[WN])));
+  *sums = s;
 }
 
 /* lowbias32 (C. Wellons): a bijective 32-bit mix with near-ideal avalanche, per lane. */
@@ -134,7 +188,8 @@ void walk4(const uint8_t *type, const double *logLoss, const uint8_t *pairs, int
     s3 = rotl(s3, 11);
     uint32_t out[4];
     wasm_v128_store(out, bits);
-    uint8_t *w = weights + j * 4;
+    /* Row hi - 1 - j's weights go to weights[4 (hi - 1 - j - lo)]: four rows a draw, the first the highest. */
+    uint8_t *w = weights + (len - 1 - j) * 4;
     for (int lane = 0; lane < 4; lane++) {
       /* Rows j, j + 1 from the low 16 bits; rows j + 2, j + 3 from the high 16, drawn only when row j + 2 exists
        * (a straddle draws from the stream, so a draw the scalar walk did not make must not happen here). */
@@ -142,13 +197,13 @@ void walk4(const uint8_t *type, const double *logLoss, const uint8_t *pairs, int
       unsigned pair = pairs[bucket];
       if (pair == STRADDLES) pair = straddle(group * 4 + lane, bucket);
       w[lane] = pair & 15;
-      w[4 + lane] = pair >> 4;
+      if (j + 1 < len) w[lane - 4] = pair >> 4;
       if (j + 2 < len) {
         bucket = out[lane] >> 16;
         pair = pairs[bucket];
         if (pair == STRADDLES) pair = straddle(group * 4 + lane, bucket);
-        w[8 + lane] = pair & 15;
-        w[12 + lane] = pair >> 4;
+        w[lane - 8] = pair & 15;
+        if (j + 3 < len) w[lane - 12] = pair >> 4;
       }
     }
   }
@@ -157,15 +212,9 @@ void walk4(const uint8_t *type, const double *logLoss, const uint8_t *pairs, int
   wasm_v128_store(state + 8, s2);
   wasm_v128_store(state + 12, s3);
 
-  v128_t a[SUMS], b[SUMS];
-  load(acc, a, b);
-  int open = groupOpen(a, b);
-  for (int j = 0; j < len; j++) {
-    const int r = hi - 1 - j;
-    const v128_t w32 = wasm_u32x4_extend_low_u16x8(wasm_u16x8_extend_low_u8x16(wasm_v128_load32_zero(weights + j * 4)));
-    open = step(a, b, w32, type[r], logLoss[r], 1, open);
-  }
-  store(acc, a, b);
+  Sums sums = load(acc);
+  walkRows(&sums, type, logLoss, 1, (WeightsAt){0, weights, lo}, lo, hi);
+  store(acc, sums);
 }
 
 /*
@@ -177,9 +226,6 @@ static const uint32_t POISSON_CDF32[12] = {1580030169u, 3160060337u, 3950075422u
 
 /* The signed bound that u (sign bit flipped) exceeds exactly when u ≥ POISSON_CDF32[k] (all are above 0). */
 static inline int32_t atLeast(int k) { return (int32_t)(POISSON_CDF32[k] ^ 0x80000000u) - 1; }
-
-/* Rows in a block of the hashed walk: their weights (16 bytes each) stay in L1. */
-#define HASHED_BLOCK 64
 
 /*
  * The Poisson(1) weights of row r for the four resamples of keys k1, k2 (lanes): the inverse of POISSON_CDF32 at
@@ -202,27 +248,33 @@ static inline v128_t hashedWeights(int32_t r, v128_t k1, v128_t k2) {
 }
 
 /*
- * Walks positions [lo, hi) of one class's ranking downwards for four resamples (lanes 0-3 of call `group`),
- * carrying their sums over from the previous piece: `order` holds the rows in ascending order of that class's
- * score, `type` their flags (TYPE_TRUTH: the row is of the class), `logLoss` (or null) the rows' log loss in the
- * same order. Row r's weight is the inverse of POISSON_CDF32 at u = mix(mix(r ^ k1) ^ k2), with per-resample keys
- * k1, k2 (`keys`: k1 as four lanes, then k2): all in the vector lanes, no table and no per-lane step.
+ * The weights of the rows at positions [lo, hi) of class 0's ranking (`rows`: the rows in ascending order of class
+ * 0's score) for the four resamples of keys k1, k2 (`keys`: k1 as four lanes, then k2), a byte a resample: position
+ * j's at weights[4j .. 4j + 3]. Row r's weight is the inverse of POISSON_CDF32 at u = mix(mix(r ^ k1) ^ k2): all in
+ * the vector lanes, no table and no per-lane step. Hashed once for every class's walk: each hash is a chain of four
+ * dependent multiplies that nothing before it feeds, so the core overlaps the rows' chains.
  */
-void walkHashed4(const int32_t *order, const uint8_t *type, const double *logLoss, int lo, int hi, const uint32_t *keys,
-                 double *acc) {
+void hashRows4(const int32_t *rows, int lo, int hi, const uint32_t *keys, uint8_t *weights) {
   const v128_t k1 = wasm_v128_load(keys), k2 = wasm_v128_load(keys + 4);
-  v128_t a[SUMS], b[SUMS];
-  load(acc, a, b);
-  int open = groupOpen(a, b);
-  const int withLogLoss = logLoss != 0;
-  /* The weights of a block of rows first, then the walk over them: each row's hash is a long chain of multiplies
-   * that depends on nothing before it, and a loop of hashes alone lets the processor run many of them at once. */
-  v128_t weights[HASHED_BLOCK];
-  for (int top = hi; top > lo; top -= HASHED_BLOCK) {
-    const int bottom = top - HASHED_BLOCK > lo ? top - HASHED_BLOCK : lo;
-    for (int j = top - 1; j >= bottom; j--) weights[top - 1 - j] = hashedWeights(order[j], k1, k2);
-    for (int j = top - 1; j >= bottom; j--)
-      open = step(a, b, weights[top - 1 - j], type[j], withLogLoss ? logLoss[j] : 0, withLogLoss, open);
+  for (int j = lo; j < hi; j++) {
+    const v128_t w16 = wasm_i16x8_narrow_i32x4(hashedWeights(rows[j], k1, k2), wasm_i32x4_splat(0));
+    wasm_v128_store32_lane(weights + 4 * j, wasm_u8x16_narrow_i16x8(w16, w16), 0);
   }
-  store(acc, a, b);
+}
+
+/*
+ * Walks positions [lo, hi) of one class's ranking downwards for four resamples, carrying their sums over from the
+ * previous piece: `type` holds the flags of the ranking's rows (TYPE_TRUTH: the row is of the class), `logLoss` (or
+ * null) their log loss, `weights` the weights hashRows4 wrote, and `positions` (null for class 0 itself) each row's
+ * position in class 0's ranking, where its weights are: a row weighs the same in every class's walk. Class 0's walk
+ * reads the weights in order, the others gather them.
+ */
+void walkRanked4(const int32_t *positions, const uint8_t *type, const double *logLoss, int lo, int hi,
+                 const uint8_t *weights, double *acc) {
+  Sums sums = load(acc);
+  /* Three copies of the loop: class 0's walk (weights in order, and the log loss added up), and the others. */
+  if (!positions) walkRows(&sums, type, logLoss, logLoss != 0, (WeightsAt){0, weights, 0}, lo, hi);
+  else if (logLoss) walkRows(&sums, type, logLoss, 1, (WeightsAt){positions, weights, lo}, lo, hi);
+  else walkRows(&sums, type, 0, 0, (WeightsAt){positions, weights, lo}, lo, hi);
+  store(acc, sums);
 }
