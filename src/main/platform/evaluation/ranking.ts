@@ -1,6 +1,8 @@
+import { sortFloat64 } from './stats-util.ts';
+
 /**
  * ROC AUC and average precision of one binary ranking, with optional integer row weights (bootstrap counts).
- * The scores of the positive and of the negative rows are sorted once, apart, with the native numeric sort;
+ * The scores of the positive and of the negative rows are sorted once, apart (a radix sort);
  * a weighted evaluation then walks both in descending order, a distinct score at a time (ties grouped, as
  * scikit-learn's curves do), so a resample costs one linear pass and no sorting.
  */
@@ -11,8 +13,8 @@ export class BinaryRanking {
   readonly negatives: Float64Array;
 
   constructor(positives: Float64Array, negatives: Float64Array) {
-    this.positives = positives.sort();
-    this.negatives = negatives.sort();
+    this.positives = sortFloat64(positives);
+    this.negatives = sortFloat64(negatives);
   }
 
   /** From per-row scores and a positive flag. */
