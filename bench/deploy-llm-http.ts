@@ -11,11 +11,15 @@
 // --model FILE benchmarks another GGUF (e.g. one from bench/make-llama-gguf.ts, with a realistic per-token time).
 // --baseline DIR also serves the same deployment from another checkout (e.g. `git archive` of an earlier commit,
 // with node_modules linked) and interleaves it, for before/after figures from one run.
+// --client raw sends the requests over a kept-alive socket with no HTTP library (as wrk does for the ONNX bench):
+// the figures are then the server's, without what Node's own HTTP client adds on this side (~0.6 ms to the first
+// token here, measured in alternating runs). The default, node:http, is what a Node application would use.
 //   npx tsx bench/deploy-llm-http.ts [--tokens 120] [--runs 15] [--warmup 3] [--threads 1] [--model FILE]
-//     [--baseline DIR] [--json]
+//     [--baseline DIR] [--client node|raw] [--json]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -36,6 +40,7 @@ const { values: opts } = parseArgs({
     threads: { type: 'string', default: '1' },
     baseline: { type: 'string' },
     model: { type: 'string' },
+    client: { type: 'string', default: 'node' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -47,6 +52,7 @@ const CONTEXT = 128;
 const MODEL =
   opts.model === undefined ? fixturePath('models', 'tiny-llama-memorizer-q8.gguf') : path.resolve(opts.model);
 const MODEL_NAME = opts.model === undefined ? 'tiny llama' : path.basename(MODEL);
+if (opts.client !== 'node' && opts.client !== 'raw') throw new Error(`--client is node or raw, not '${opts.client}'`);
 
 interface Range {
   median: number;
@@ -125,9 +131,25 @@ async function startServer(root: string | null): Promise<Server> {
 const servers: Record<string, Server> = { http: await startServer(null) };
 if (opts.baseline !== undefined) servers.baseline = await startServer(opts.baseline);
 
-/** One streamed chat completion; the text of each SSE delta as it arrives, the usage at the end. */
-function streamChat({ url, token, agent }: Server, i: number): Promise<Run> {
-  const body = Buffer.from(
+/** A run from a streamed chat completion's SSE body: the text of its deltas and the usage at the end. */
+function runOf(start: number, first: number, body: Buffer, end = performance.now()): Run {
+  let text = '';
+  let completionTokens = 0;
+  for (const event of body.toString('utf8').split('\n\n')) {
+    const payload = event.startsWith('data: ') ? event.slice(6) : '';
+    if (payload === '' || payload === '[DONE]') continue;
+    const parsed = JSON.parse(payload) as {
+      choices: { delta?: { content?: string } }[];
+      usage?: { completion_tokens: number } | null;
+    };
+    text += parsed.choices[0]?.delta?.content ?? '';
+    if (parsed.usage) completionTokens = parsed.usage.completion_tokens;
+  }
+  return finish(start, first, completionTokens, text, end);
+}
+
+const requestBody = (i: number) =>
+  Buffer.from(
     JSON.stringify({
       model: 'llm',
       messages: messagesOf(i),
@@ -138,6 +160,10 @@ function streamChat({ url, token, agent }: Server, i: number): Promise<Run> {
       stream_options: { include_usage: true },
     }),
   );
+
+/** One streamed chat completion through node:http; the text of each SSE delta as it arrives, the usage at the end. */
+function streamChat({ url, token, agent }: Server, i: number): Promise<Run> {
+  const body = requestBody(i);
   return new Promise((resolve, reject) => {
     const start = performance.now();
     let first = 0;
@@ -168,27 +194,62 @@ function streamChat({ url, token, agent }: Server, i: number): Promise<Run> {
           if (first === 0 && chunk.includes(FIRST_TEXT)) first = performance.now();
           chunks.push(chunk);
         });
-        res.on('end', () => {
-          const end = performance.now();
-          let text = '';
-          let completionTokens = 0;
-          for (const event of Buffer.concat(chunks).toString('utf8').split('\n\n')) {
-            const payload = event.startsWith('data: ') ? event.slice(6) : '';
-            if (payload === '' || payload === '[DONE]') continue;
-            const parsed = JSON.parse(payload) as {
-              choices: { delta?: { content?: string } }[];
-              usage?: { completion_tokens: number } | null;
-            };
-            text += parsed.choices[0]?.delta?.content ?? '';
-            if (parsed.usage) completionTokens = parsed.usage.completion_tokens;
-          }
-          resolve(finish(start, first, completionTokens, text, end));
-        });
+        res.on('end', () => resolve(runOf(start, first, Buffer.concat(chunks))));
       },
     );
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/**
+ * The same request as streamChat over one kept-alive socket, written as bytes and read as bytes: the response is
+ * complete at chunked encoding's last chunk, then its body is decoded. No HTTP library on this side.
+ */
+const rawSockets: net.Socket[] = [];
+async function rawClient({ url, token }: Server): Promise<(i: number) => Promise<Run>> {
+  const socket = net.connect(Number(url.port), url.hostname);
+  rawSockets.push(socket);
+  socket.setNoDelay(true);
+  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  const LAST_CHUNK = Buffer.from('\r\n0\r\n\r\n');
+  return (i) => {
+    const body = requestBody(i);
+    const head =
+      `POST /v1/chat/completions HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${token}\r\n` +
+      `content-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`;
+    const request = Buffer.concat([Buffer.from(head), body]);
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let first = 0;
+      let tail = Buffer.alloc(0);
+      const onData = (chunk: Buffer) => {
+        if (first === 0 && chunk.includes(FIRST_TEXT)) first = performance.now();
+        chunks.push(chunk);
+        tail = Buffer.concat([tail, chunk]).subarray(-LAST_CHUNK.length);
+        if (!tail.equals(LAST_CHUNK)) return;
+        const end = performance.now();
+        socket.off('data', onData).off('error', reject);
+        const response = Buffer.concat(chunks);
+        const split = response.indexOf('\r\n\r\n');
+        const status = response.subarray(0, response.indexOf('\r\n')).toString();
+        if (!/^HTTP\/1\.1 200 /.test(status)) return reject(new Error(status));
+        // Chunked encoding: a hexadecimal size line, that many bytes, CRLF; a size of 0 ends the body.
+        const decoded: Buffer[] = [];
+        for (let at = split + 4; ;) {
+          const line = response.indexOf('\r\n', at);
+          const size = parseInt(response.subarray(at, line).toString(), 16);
+          if (size === 0) break;
+          decoded.push(response.subarray(line + 2, line + 2 + size));
+          at = line + 2 + size + 2;
+        }
+        resolve(runOf(start, first, Buffer.concat(decoded), end));
+      };
+      socket.on('data', onData).once('error', reject);
+      const start = performance.now();
+      socket.write(request);
+    });
+  };
 }
 
 // ---- in process: node-llama-cpp on the same file, settings and prompt tokens ----
@@ -219,7 +280,10 @@ async function direct(i: number): Promise<Run> {
 }
 
 const variants: Record<string, (i: number) => Promise<Run>> = { direct };
-for (const [name, server] of Object.entries(servers)) variants[name] = (i) => streamChat(server, i);
+for (const [name, server] of Object.entries(servers)) {
+  const raw = opts.client === 'raw' ? await rawClient(server) : null;
+  variants[name] = raw ?? ((i) => streamChat(server, i));
+}
 /** CPU time of all threads of a process so far, in ms (Linux schedstat: nanosecond resolution). */
 function cpuMs(pid: number): number {
   let ns = 0;
@@ -260,6 +324,7 @@ for (const [name, server] of Object.entries(servers)) {
 }
 await context.dispose();
 await model.dispose();
+for (const socket of rawSockets) socket.destroy();
 for (const server of Object.values(servers)) {
   server.agent.destroy();
   server.child.kill('SIGTERM');
@@ -314,6 +379,7 @@ if (opts.json) {
       threads: THREADS,
       tokens: TOKENS,
       runs: RUNS,
+      client: opts.client,
       baseline: opts.baseline ?? null,
       loadBefore,
       loadAfter,
@@ -329,6 +395,7 @@ if (opts.json) {
     `${r.median.toFixed(digits)} [${r.min.toFixed(digits)}-${r.max.toFixed(digits)}]`;
   console.log(
     `deploy-llm-http: ${MODEL_NAME}, context ${CONTEXT}, threads ${THREADS}, greedy, ${TOKENS} tokens, ${RUNS} runs ` +
+      `(client: ${opts.client === 'raw' ? 'raw socket' : 'node:http'}) ` +
       `each after ${WARMUP} warm-up (median [min-max]); load ${loadBefore[0]!.toFixed(2)} -> ${loadAfter[0]!.toFixed(2)}`,
   );
   for (const [name, s] of Object.entries(summary)) {
