@@ -76,6 +76,13 @@ static inline v128_t weightsOf(WeightsAt at, int j) {
 static inline v128_t lowHalf(v128_t w32) { return wasm_f64x2_convert_low_i32x4(w32); }
 static inline v128_t highHalf(v128_t w32) { return wasm_f64x2_convert_low_i32x4(wasm_i32x4_shuffle(w32, w32, 2, 3, 2, 3)); }
 
+/* Σ w · log loss: a row's weights (lanes 0-1, 2-3) times its log loss. */
+static inline void addLogLoss(Sums *s, v128_t wA, v128_t wB, double rowLogLoss) {
+  const v128_t ll = wasm_f64x2_splat(rowLogLoss);
+  s->llA = wasm_f64x2_add(s->llA, wasm_f64x2_mul(wA, ll));
+  s->llB = wasm_f64x2_add(s->llB, wasm_f64x2_mul(wB, ll));
+}
+
 /*
  * Walks positions [lo, hi) downwards (descending score), carrying the sums over from the previous piece: `type`
  * holds each position's flags, `logLoss` (added when `withLogLoss`) its row's log loss.
@@ -94,11 +101,7 @@ static inline void walkRows(Sums *sums, const uint8_t *type, const double *logLo
       const unsigned ty = type[j];
       const v128_t w32 = weightsOf(at, j);
       const v128_t wA = lowHalf(w32), wB = highHalf(w32);
-      if (withLogLoss) {
-        const v128_t ll = wasm_f64x2_splat(logLoss[j]);
-        s.llA = wasm_f64x2_add(s.llA, wasm_f64x2_mul(wA, ll));
-        s.llB = wasm_f64x2_add(s.llB, wasm_f64x2_mul(wB, ll));
-      }
+      if (withLogLoss) addLogLoss(&s, wA, wB, logLoss[j]);
       if (ty & TYPE_TRUTH) {
         s.tpA = wasm_f64x2_add(s.tpA, wA);
         s.tpB = wasm_f64x2_add(s.tpB, wB);
@@ -122,11 +125,7 @@ static inline void walkRows(Sums *sums, const uint8_t *type, const double *logLo
       ty = type[j];
       const v128_t w32 = weightsOf(at, j);
       const v128_t wA = lowHalf(w32), wB = highHalf(w32);
-      if (withLogLoss) {
-        const v128_t ll = wasm_f64x2_splat(logLoss[j]);
-        s.llA = wasm_f64x2_add(s.llA, wasm_f64x2_mul(wA, ll));
-        s.llB = wasm_f64x2_add(s.llB, wasm_f64x2_mul(wB, ll));
-      }
+      if (withLogLoss) addLogLoss(&s, wA, wB, logLoss[j]);
       const v128_t positive = wasm_f64x2_splat((double)(ty & TYPE_TRUTH));
       const v128_t wPosA = wasm_f64x2_mul(wA, positive), wPosB = wasm_f64x2_mul(wB, positive);
       wpA = wasm_f64x2_add(wpA, wPosA);
