@@ -175,12 +175,27 @@ export function Chip({ children }: { children: ReactNode }) {
   );
 }
 
-export function Spinner({ className }: { className?: string }) {
+/**
+ * A spinning ring: `small` beside a line of small text, `inverted` on a coloured button. Size and colours are props,
+ * not classes to add: two Tailwind classes for one property would be settled by the stylesheet's order.
+ */
+export function Spinner({
+  small = false,
+  inverted = false,
+  className,
+}: {
+  small?: boolean;
+  inverted?: boolean;
+  /** Placement only (margins, alignment, visibility). */
+  className?: string;
+}) {
   return (
     <span
       aria-hidden="true"
       className={cx(
-        'inline-block size-4 animate-spin rounded-full border-2 border-zinc-300 border-t-indigo-500 dark:border-zinc-700',
+        'inline-block animate-spin rounded-full border-2',
+        small ? 'size-3' : 'size-4',
+        inverted ? 'border-white/40 border-t-white' : 'border-zinc-300 border-t-indigo-500 dark:border-zinc-700',
         className,
       )}
     />

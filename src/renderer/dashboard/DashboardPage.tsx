@@ -32,7 +32,7 @@ export function DashboardPage() {
         actions={
           s && (
             <Muted className="text-[12px] tabular-nums">
-              {stats.isFetching ? <Spinner className="mr-1.5 size-3 align-[-2px]" /> : null}
+              {stats.isFetching ? <Spinner small className="mr-1.5 align-[-2px]" /> : null}
               Updated {formatTime(s.at)}
             </Muted>
           )

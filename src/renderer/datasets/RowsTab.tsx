@@ -296,7 +296,7 @@ function RowsView({
                   showing {(page.offset + 1).toLocaleString('en-US')}–{shownTo.toLocaleString('en-US')}
                 </Muted>
               )}
-              {rows.isFetching && <Spinner className="ml-2 size-3 align-[-2px]" />}
+              {rows.isFetching && <Spinner small className="ml-2 align-[-2px]" />}
             </span>
             <Pager
               offset={offset}

@@ -129,7 +129,7 @@ function DeployForm({ onClose, model, version, onDeployed }: Omit<DeployDialogPr
           >
             {create.isPending ? (
               <>
-                <Spinner className="size-3.5 border-white/40 border-t-white" /> Deploying…
+                <Spinner small inverted /> Deploying…
               </>
             ) : (
               'Deploy'

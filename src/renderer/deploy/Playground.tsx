@@ -262,7 +262,7 @@ function Message({ turn, streaming = false }: { turn: Turn; streaming?: boolean 
       )}
       {streaming && (
         <p className="mt-0.5 flex items-center gap-1.5 text-[11px] text-zinc-500 dark:text-zinc-400">
-          <Spinner className="size-3" /> generating…
+          <Spinner small /> generating…
         </p>
       )}
     </div>

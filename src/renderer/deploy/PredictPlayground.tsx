@@ -164,7 +164,7 @@ function TensorPlayground({ name }: { name: string }) {
         title="Input tensors"
         actions={
           metadata.isPending ? (
-            <Spinner className="size-3" />
+            <Spinner small />
           ) : inputs.length > 0 ? (
             <Muted className="font-mono text-[11px]">
               {inputs.map((i) => `${i.name} ${i.datatype} [${i.shape.join(', ')}]`).join(' · ')}

@@ -129,7 +129,7 @@ export function RunsPage() {
           <span data-testid="runs-count" data-loaded={items.length} data-complete={String(!runs.hasNextPage)}>
             {runs.isPending ? (
               <span className="flex items-center gap-2 text-zinc-500">
-                <Spinner className="size-3" /> Loading runs…
+                <Spinner small /> Loading runs…
               </span>
             ) : (
               <Muted>

@@ -107,7 +107,7 @@ export function RunsTable({
                   style={{ height: ROW_HEIGHT, transform: `translateY(${row.start}px)` }}
                 >
                   <span role="cell" className="flex items-center gap-2">
-                    <Spinner className="size-3" /> Loading more runs…
+                    <Spinner small /> Loading more runs…
                   </span>
                 </div>
               );

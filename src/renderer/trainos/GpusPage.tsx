@@ -59,7 +59,7 @@ export function GpusPage() {
         actions={
           list && (
             <Muted className="text-[12px] tabular-nums">
-              <Spinner className={cx('mr-1.5 size-3 align-[-2px]', !gpus.isFetching && 'invisible')} />
+              <Spinner small className={cx('mr-1.5 align-[-2px]', !gpus.isFetching && 'invisible')} />
               Updated {formatTime(gpus.dataUpdatedAt)}
             </Muted>
           )

@@ -120,7 +120,7 @@ export function JobLog({ jobId, running }: { jobId: string; running: boolean }) 
       title="Log"
       actions={
         <>
-          {reading && <Spinner className="size-3" />}
+          {reading && <Spinner small />}
           <span className="text-[12px] text-zinc-500 tabular-nums dark:text-zinc-400" data-testid="job-log-count">
             {lines.length + tail.dropped} lines
           </span>
