@@ -33,7 +33,7 @@ export function ErrorBanner({
         <p className="break-words opacity-90">{d.message}</p>
       </div>
       {onRetry && (
-        <Button size="sm" variant="ghost" onClick={onRetry} className="text-red-800 dark:text-red-200">
+        <Button size="sm" variant="ghost-danger" onClick={onRetry}>
           Retry
         </Button>
       )}

@@ -6,7 +6,7 @@ export function cx(...parts: (string | false | null | undefined)[]): string {
   return parts.filter(Boolean).join(' ');
 }
 
-type ButtonVariant = 'primary' | 'secondary' | 'danger' | 'ghost';
+type ButtonVariant = 'primary' | 'secondary' | 'danger' | 'ghost' | 'ghost-danger';
 
 const BUTTON: Record<ButtonVariant, string> = {
   primary: 'bg-indigo-600 text-white shadow-sm hover:bg-indigo-500 disabled:hover:bg-indigo-600',
@@ -15,6 +15,14 @@ const BUTTON: Record<ButtonVariant, string> = {
   danger: 'bg-red-600 text-white shadow-sm hover:bg-red-500 disabled:hover:bg-red-600',
   ghost:
     'text-zinc-600 hover:bg-zinc-100 hover:text-zinc-900 dark:text-zinc-400 dark:hover:bg-zinc-800 dark:hover:text-zinc-100',
+  /** A ghost button on a red (error) background. */
+  'ghost-danger': 'text-red-800 hover:bg-red-100 dark:text-red-200 dark:hover:bg-red-900/40',
+};
+
+const BUTTON_SIZE = {
+  xs: 'h-5 px-1 text-xs',
+  sm: 'h-7 px-2.5 text-xs',
+  md: 'h-8 px-3 text-[13px]',
 };
 
 export function Button({
@@ -23,13 +31,18 @@ export function Button({
   className,
   type = 'button',
   ...props
-}: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: ButtonVariant; size?: 'sm' | 'md' }) {
+}: ButtonHTMLAttributes<HTMLButtonElement> & {
+  variant?: ButtonVariant;
+  size?: keyof typeof BUTTON_SIZE;
+  /** Placement only (margins, width): size and colours come from `size` and `variant`. */
+  className?: string;
+}) {
   return (
     <button
       type={type}
       className={cx(
         'inline-flex shrink-0 items-center justify-center gap-1.5 rounded-md font-medium whitespace-nowrap transition-colors disabled:cursor-not-allowed disabled:opacity-50',
-        size === 'sm' ? 'h-7 px-2.5 text-xs' : 'h-8 px-3 text-[13px]',
+        BUTTON_SIZE[size],
         BUTTON[variant],
         className,
       )}

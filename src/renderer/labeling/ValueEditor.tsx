@@ -216,13 +216,7 @@ function ItemList({
             </span>
           )}
           {item.detail && <span className="font-mono text-[11px] text-zinc-500">{item.detail}</span>}
-          <Button
-            size="sm"
-            variant="ghost"
-            className="h-5 px-1"
-            onClick={item.remove}
-            aria-label={`Remove ${item.label} ${item.text}`}
-          >
+          <Button size="xs" variant="ghost" onClick={item.remove} aria-label={`Remove ${item.label} ${item.text}`}>
             ×
           </Button>
         </li>
