@@ -6,7 +6,9 @@ import { POISSON_WALK_WASM } from './wasm/poisson-walk-wasm.ts';
  * The ranking and log-loss sums of Poisson bootstrap resamples (ROC AUC and AP numerators, class totals, Σ w ·
  * log loss), computed by a WebAssembly SIMD kernel (wasm/poisson-walk.c) four resamples at a time: ~3× less CPU
  * than the same walk in JS, which V8 compiled to ~12 ns a row and resample. Rows are walked downwards (descending
- * score) in pieces of POISSON_PIECE, all the resamples going through a piece while it is in cache.
+ * score); a binary walk goes in pieces of POISSON_PIECE, all the resamples going through a piece while it is in
+ * cache, and the multiclass walks go through every class's ranking for four resamples at a time (their weights are
+ * hashed once for all the classes).
  */
 
 /** What a finished walk gives per resample. */
@@ -216,10 +218,11 @@ export function poissonWalkClasses(
   for (let from = 0; from < classes; from += batch) {
     const to = Math.min(classes, from + batch);
     for (let c = from; c < to; c++) {
+      new Uint8Array(buffer, at.type! + (c - from) * rows, rows).set(rankings.flags[c]!);
+      if (c === 0) continue; // class 0 reads the weights in order
       const positions = new Int32Array(buffer, at.positions! + (c - from) * rows * 4, rows);
       const order = rankings.orders[c]!;
       for (let j = 0; j < rows; j++) positions[j] = positionInFirst[order[j]!]!;
-      new Uint8Array(buffer, at.type! + (c - from) * rows, rows).set(rankings.flags[c]!);
     }
     const acc = new Float64Array(buffer, at.acc!, batch * groups * SUMS * 4);
     acc.fill(0);
