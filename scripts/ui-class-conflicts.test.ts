@@ -18,6 +18,10 @@ const OWN_CLASSES: Record<string, RegExp> = {
   Muted: /^(?:dark:)*text-(?:zinc|red|gray|slate|white|black|indigo)/,
 };
 
+/** What a form field's classes (`inputClass`, `inputClasses(...)`) set: size, box and colours. */
+const FIELD_CLASSES =
+  /^(?:dark:)*(?:h-|w-|px-|rounded|border|bg-|shadow|resize-|text-(?:\[|xs$|sm$|base$|lg$|[a-z]+-\d))/;
+
 const RENDERER = path.resolve(import.meta.dirname, '../src/renderer');
 
 function sourceFiles(dir: string): string[] {
@@ -30,7 +34,15 @@ function sourceFiles(dir: string): string[] {
 
 /** The string literals of a className value: "a b", {'a b'}, {cx('a', cond && 'b')}, {`a ${b}`}'s fixed parts. */
 function literalClasses(node: ts.Node): string[] {
-  if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) return node.text.split(/\s+/);
+  if (
+    ts.isStringLiteral(node) ||
+    ts.isNoSubstitutionTemplateLiteral(node) ||
+    ts.isTemplateHead(node) ||
+    ts.isTemplateMiddle(node) ||
+    ts.isTemplateTail(node)
+  ) {
+    return node.text.split(/\s+/);
+  }
   if (ts.isTemplateExpression(node)) {
     return [node.head.text, ...node.templateSpans.map((span) => span.literal.text)].flatMap((t) => t.split(/\s+/));
   }
@@ -40,7 +52,7 @@ function literalClasses(node: ts.Node): string[] {
 }
 
 describe("ui.tsx's components and their callers' classes", () => {
-  it('no caller gives one of them a class for a property the component sets itself', () => {
+  it('no caller gives a component or a form field a class for a property it sets itself', () => {
     const conflicts: string[] = [];
     for (const file of sourceFiles(RENDERER)) {
       const source = ts.createSourceFile(
@@ -50,7 +62,24 @@ describe("ui.tsx's components and their callers' classes", () => {
         true,
         ts.ScriptKind.TSX,
       );
+      const at = (node: ts.Node) =>
+        `${path.relative(RENDERER, file)}:${source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1}`;
+      const isField = (node: ts.Node) =>
+        (ts.isIdentifier(node) && node.text === 'inputClass') ||
+        (ts.isCallExpression(node) && node.expression.getText(source) === 'inputClasses');
       const visit = (node: ts.Node): void => {
+        // A field's classes with more after them: cx(inputClass, '…') or `${inputClass} …`.
+        const parts: ts.Node[] =
+          ts.isCallExpression(node) && node.expression.getText(source) === 'cx' ? [...node.arguments] : [];
+        if (ts.isTemplateExpression(node))
+          parts.push(node.head, ...node.templateSpans.flatMap((s) => [s.expression, s.literal]));
+        if (parts.some(isField)) {
+          const bad = parts
+            .filter((part) => !isField(part))
+            .flatMap(literalClasses)
+            .filter((c) => FIELD_CLASSES.test(c));
+          if (bad.length) conflicts.push(`${at(node)} ${bad.join(' ')} (pass inputClasses options)`);
+        }
         if (ts.isJsxOpeningElement(node) || ts.isJsxSelfClosingElement(node)) {
           const own = OWN_CLASSES[node.tagName.getText(source)];
           for (const attribute of node.attributes.properties) {
@@ -58,8 +87,7 @@ describe("ui.tsx's components and their callers' classes", () => {
             const value = attribute.initializer;
             if (!value) continue;
             const bad = literalClasses(value).filter((c) => own.test(c));
-            const { line } = source.getLineAndCharacterOfPosition(node.getStart(source));
-            if (bad.length) conflicts.push(`${path.relative(RENDERER, file)}:${line + 1} ${bad.join(' ')}`);
+            if (bad.length) conflicts.push(`${at(node)} ${bad.join(' ')}`);
           }
         }
         node.forEachChild(visit);

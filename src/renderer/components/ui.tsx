@@ -228,8 +228,31 @@ export function Muted({ children, className }: { children: ReactNode; className?
   return <span className={cx('text-zinc-500 dark:text-zinc-400', className)}>{children}</span>;
 }
 
-export const inputClass =
-  'h-8 w-full rounded-md border border-zinc-300 bg-white px-2.5 text-[13px] text-zinc-900 shadow-xs placeholder:text-zinc-400 focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/30 dark:border-zinc-700 dark:bg-zinc-950 dark:text-zinc-100 dark:placeholder:text-zinc-600';
+const INPUT =
+  'rounded-md border border-zinc-300 bg-white px-2.5 text-zinc-900 shadow-xs placeholder:text-zinc-400 focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/30 dark:border-zinc-700 dark:bg-zinc-950 dark:text-zinc-100 dark:placeholder:text-zinc-600';
+
+/**
+ * A form field's classes. Its size and type are options, not classes added after: two Tailwind classes for one
+ * property are settled by the stylesheet's order (w-full beat an added w-28, text-[13px] an added text-[12px]).
+ * `width` and `height` are w-* and h-* classes (default w-full and h-8; h-auto when `multiline`), `multiline` a
+ * textarea that grows and resizes vertically, `mono` code and JSON in 12 px monospace.
+ */
+export function inputClasses({
+  width = 'w-full',
+  height,
+  multiline = false,
+  mono = false,
+}: { width?: string; height?: string; multiline?: boolean; mono?: boolean } = {}): string {
+  return cx(
+    INPUT,
+    width,
+    height ?? (multiline ? 'h-auto' : 'h-8'),
+    multiline && 'resize-y py-1.5',
+    mono ? 'font-mono text-[12px]' : 'text-[13px]',
+  );
+}
+
+export const inputClass = inputClasses();
 
 /** A row of toggle buttons that filter a list by one value; "All" clears the filter. */
 export function FilterButtons<T extends string>({

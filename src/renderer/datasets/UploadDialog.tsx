@@ -4,7 +4,7 @@ import { Link } from 'react-router';
 import { DatasetName } from '#shared/contracts/dataforge';
 import { Dialog } from '../components/Dialog';
 import { ErrorBanner } from '../components/ErrorBanner';
-import { Button, cx, inputClass, Muted, ProgressBar } from '../components/ui';
+import { Button, cx, inputClass, inputClasses, Muted, ProgressBar } from '../components/ui';
 import { queryKeys, useApi, type Out } from '../lib/api';
 import { describeError } from '../lib/errors';
 import { formatBytes, formatPercent } from '../lib/format';
@@ -413,7 +413,7 @@ export function UploadDialog({
                 autoComplete="off"
                 aria-invalid={prefixOk ? undefined : true}
                 aria-describedby="upload-folder-hint"
-                className={cx(inputClass, 'font-mono text-[12px]')}
+                className={inputClasses({ mono: true })}
               />
               <p
                 id="upload-folder-hint"

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { Deployment } from '#shared/contracts/deploy';
 import { ErrorBanner } from '../components/ErrorBanner';
-import { Button, Card, cx, EmptyState, inputClass, Muted, Spinner } from '../components/ui';
+import { Button, Card, cx, EmptyState, inputClass, inputClasses, Muted, Spinner } from '../components/ui';
 import { useApi } from '../lib/api';
 import { useSession } from '../lib/session';
 import { SendIcon, StopIcon } from './icons';
@@ -161,7 +161,7 @@ function ChatPlayground({ model }: { model: string }) {
             onKeyDown={onKeyDown}
             rows={2}
             placeholder="Write a message (Enter sends, Shift+Enter for a new line)"
-            className={cx(inputClass, 'h-auto min-h-[3.25rem] resize-y py-1.5')}
+            className={cx(inputClasses({ multiline: true }), 'min-h-[3.25rem]')}
           />
           {streaming !== null ? (
             <Button variant="danger" onClick={() => controller.current?.abort()}>
@@ -199,7 +199,7 @@ function ChatPlayground({ model }: { model: string }) {
                 step={0.1}
                 value={temperature}
                 onChange={(e) => setTemperature(e.target.value)}
-                className={`${inputClass.replace('w-full', 'w-16')} shrink-0 tabular-nums`}
+                className={cx(inputClasses({ width: 'w-16' }), 'shrink-0 tabular-nums')}
               />
             </div>
             <Muted className="text-[12px]">0 always picks the likeliest token: the same answer each time.</Muted>
@@ -223,7 +223,7 @@ function ChatPlayground({ model }: { model: string }) {
               onChange={(e) => setSystem(e.target.value)}
               rows={3}
               placeholder="optional"
-              className={cx(inputClass, 'h-auto resize-y py-1.5')}
+              className={inputClasses({ multiline: true })}
             />
           </label>
         </div>
@@ -298,7 +298,7 @@ function EmbeddingPlayground({ model }: { model: string }) {
           onChange={(e) => setText(e.target.value)}
           rows={3}
           placeholder="A sentence to embed"
-          className={cx(inputClass, 'h-auto resize-y py-1.5')}
+          className={inputClasses({ multiline: true })}
         />
         <Button variant="primary" type="submit" disabled={pending || text.trim() === ''}>
           {pending ? 'Embedding…' : 'Embed'}

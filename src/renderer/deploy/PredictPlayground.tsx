@@ -2,7 +2,7 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import type { Deployment, PredictInput, PredictOutput } from '#shared/contracts/deploy';
 import { ErrorBanner } from '../components/ErrorBanner';
-import { Button, Card, cx, inputClass, Muted, Spinner } from '../components/ui';
+import { Button, Card, inputClasses, Muted, Spinner } from '../components/ui';
 import { useApi } from '../lib/api';
 import { useSession } from '../lib/session';
 import { getJson } from './inference';
@@ -62,7 +62,7 @@ function TabularPlayground({ name }: { name: string }) {
             placeholder={
               'CSV with a header line (paste from a spreadsheet), or JSON rows:\nsepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2'
             }
-            className={cx(inputClass, 'h-auto resize-y py-1.5 font-mono text-[12px]')}
+            className={inputClasses({ multiline: true, mono: true })}
             spellCheck={false}
           />
           <div className="flex items-center justify-between gap-3">
@@ -178,7 +178,7 @@ function TensorPlayground({ name }: { name: string }) {
             value={text}
             onChange={(e) => setTyped(e.target.value)}
             rows={12}
-            className={cx(inputClass, 'h-auto resize-y py-1.5 font-mono text-[12px]')}
+            className={inputClasses({ multiline: true, mono: true })}
             spellCheck={false}
           />
           {parseError && <p className="text-[12px] text-red-700 dark:text-red-400">{parseError}</p>}

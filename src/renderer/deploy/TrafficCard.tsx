@@ -2,7 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { Deployment, DeploymentStats, DeploymentUpdate } from '#shared/contracts/deploy';
 import { ErrorBanner } from '../components/ErrorBanner';
-import { Button, Card, Chip, Muted, inputClass } from '../components/ui';
+import { Button, Card, Chip, inputClasses, Muted } from '../components/ui';
 import { useApi } from '../lib/api';
 import { deployKeys } from './queries';
 import { formatCount, formatMs } from './stats';
@@ -66,7 +66,7 @@ export function TrafficCard({ deployment: d, stats }: { deployment: Deployment; 
           <label className="flex flex-col gap-1 text-[12px] text-zinc-600 dark:text-zinc-400">
             Mode
             <select
-              className={`${inputClass} w-28`}
+              className={inputClasses({ width: 'w-28' })}
               value={form.mode}
               onChange={(e) => setForm({ ...form, mode: e.target.value as TrafficForm['mode'] })}
               data-testid="traffic-mode"
@@ -78,7 +78,7 @@ export function TrafficCard({ deployment: d, stats }: { deployment: Deployment; 
           <label className="flex flex-col gap-1 text-[12px] text-zinc-600 dark:text-zinc-400">
             Version of {d.source.model}
             <input
-              className={`${inputClass} w-32`}
+              className={inputClasses({ width: 'w-32' })}
               value={form.version}
               placeholder="2 or @alias"
               onChange={(e) => setForm({ ...form, version: e.target.value })}
@@ -89,7 +89,7 @@ export function TrafficCard({ deployment: d, stats }: { deployment: Deployment; 
             <label className="flex flex-col gap-1 text-[12px] text-zinc-600 dark:text-zinc-400">
               Share of requests (%)
               <input
-                className={`${inputClass} w-24`}
+                className={inputClasses({ width: 'w-24' })}
                 type="number"
                 min={0}
                 max={100}

@@ -4,7 +4,18 @@ import { useSearchParams } from 'react-router';
 import type { DriftCheck, FeatureDriftResult, Monitor, MonitorAlert } from '#shared/contracts/evalkit-monitoring';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { InlineField, useTextFields } from '../components/inline-form';
-import { Button, Card, Chip, cx, EmptyState, inputClass, Muted, PageHeader, Spinner } from '../components/ui';
+import {
+  Button,
+  Card,
+  Chip,
+  cx,
+  EmptyState,
+  inputClass,
+  inputClasses,
+  Muted,
+  PageHeader,
+  Spinner,
+} from '../components/ui';
 import { useLiveEvents } from '../experiments/live';
 import { useApi } from '../lib/api';
 import { formatDateTime } from '../lib/format';
@@ -145,7 +156,7 @@ function Report({ monitor }: { monitor: Monitor }) {
           <label className="mt-2 flex items-center gap-2 text-[12px]">
             Check
             <select
-              className={cx(inputClass, 'w-auto')}
+              className={inputClasses({ width: 'w-auto' })}
               value={check?.id}
               onChange={(e) => setPicked(e.target.value)}
               aria-label="Check"

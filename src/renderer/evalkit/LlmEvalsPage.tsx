@@ -4,7 +4,18 @@ import { Link, useNavigate, useSearchParams } from 'react-router';
 import type { LlmCell, LlmRun, LlmRunSummary } from '#shared/contracts/evalkit-llm';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { Icon, PlusIcon, type IconProps } from '../components/icons';
-import { Button, Card, EmptyState, Muted, PageHeader, ProgressBar, Spinner, cx, inputClass } from '../components/ui';
+import {
+  Button,
+  Card,
+  cx,
+  EmptyState,
+  inputClass,
+  inputClasses,
+  Muted,
+  PageHeader,
+  ProgressBar,
+  Spinner,
+} from '../components/ui';
 import { useLiveEvents } from '../experiments/live';
 import { useApi } from '../lib/api';
 import { formatDateTime, formatDuration, shortId } from '../lib/format';
@@ -27,7 +38,7 @@ const keys = {
 };
 
 const PAGE = '/llm-evals';
-const textareaClass = cx(inputClass, 'h-auto py-1.5 font-mono text-[12px]');
+const textareaClass = inputClasses({ multiline: true, mono: true });
 
 /** Suites, one suite's editor and runs (`?suite=<name>`, `?suite=` for a new one), or one run (`?run=<id>`). */
 export function LlmEvalsPage() {

@@ -3,7 +3,7 @@ import { useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import type { Run } from '#shared/contracts/modelhub';
 import { ErrorBanner } from '../components/ErrorBanner';
-import { Card, cx, EmptyState, inputClass, Muted, PageHeader, Spinner } from '../components/ui';
+import { Card, cx, EmptyState, inputClasses, Muted, PageHeader, Spinner } from '../components/ui';
 import { queryKeys, useApi } from '../lib/api';
 import { runColor } from './charts';
 import { metricRows, paramRows, type CompareRow } from './compare';
@@ -133,7 +133,7 @@ export function ComparePage() {
                 <label className="flex items-center gap-2 text-[12px] font-normal">
                   Metric
                   <select
-                    className={`${inputClass} h-7 w-auto py-0`}
+                    className={cx(inputClasses({ width: 'w-auto', height: 'h-7' }), 'py-0')}
                     value={metric}
                     onChange={(e) => setChosenMetric(e.target.value)}
                   >

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
 import { Dialog } from '../components/Dialog';
 import { ErrorBanner } from '../components/ErrorBanner';
-import { Button, inputClass } from '../components/ui';
+import { Button, inputClass, inputClasses } from '../components/ui';
 import { queryKeys, useApi } from '../lib/api';
 import { useToasts } from '../lib/toasts';
 import { shortId } from '../lib/format';
@@ -104,7 +104,7 @@ export function NewJobDialog({ open, onClose }: { open: boolean; onClose: () => 
             spellCheck={false}
             value={payload}
             onChange={(e) => setPayload(e.target.value)}
-            className={`${inputClass} h-auto py-2 font-mono text-[12px]`}
+            className={inputClasses({ multiline: true, mono: true })}
           />
         </div>
         <div className="w-32">

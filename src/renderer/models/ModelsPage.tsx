@@ -5,7 +5,7 @@ import { RegisteredModelName, type RegisteredModel } from '#shared/contracts/mod
 import { Dialog } from '../components/Dialog';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { PlusIcon } from '../components/icons';
-import { Button, Card, Chip, EmptyState, inputClass, Muted, PageHeader, Spinner } from '../components/ui';
+import { Button, Card, Chip, EmptyState, inputClass, inputClasses, Muted, PageHeader, Spinner } from '../components/ui';
 import { modelPath } from '../experiments/paths';
 import { queryKeys, useApi } from '../lib/api';
 import { formatRelative } from '../lib/format';
@@ -164,7 +164,7 @@ function NewModelDialog({ open, onClose }: { open: boolean; onClose: () => void 
             Description <Muted className="font-normal">(optional)</Muted>
           </span>
           <textarea
-            className={`${inputClass} h-20 py-1.5`}
+            className={inputClasses({ multiline: true, height: 'h-20' })}
             value={description}
             onChange={(e) => setDescription(e.target.value)}
           />

@@ -5,7 +5,7 @@ import type { ApiKey } from '#shared/contracts/security';
 import { Dialog } from '../components/Dialog';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { AlertIcon, CopyIcon, KeyIcon } from '../components/icons';
-import { Button, Card, Chip, cx, EmptyState, inputClass, Muted, Spinner } from '../components/ui';
+import { Button, Card, Chip, cx, EmptyState, inputClass, inputClasses, Muted, Spinner } from '../components/ui';
 import { queryKeys, useApi, type Out } from '../lib/api';
 import { formatDateTime, formatRelative } from '../lib/format';
 import { copyText, useNow } from '../lib/hooks';
@@ -240,7 +240,7 @@ function SecretDialog({ created, onClose }: { created: Out<'keys.create'> | null
           aria-label="Secret"
           data-testid="secret-value"
           onFocus={(e) => e.currentTarget.select()}
-          className={`${inputClass} font-mono text-[12px]`}
+          className={inputClasses({ mono: true })}
         />
         <Button onClick={() => void copy()}>
           <CopyIcon width={14} height={14} />

@@ -4,7 +4,7 @@ import type { Sweep, SweepInput, TemplateParam, TrainingTemplate } from '#shared
 import type { SweepAlgorithm, SweepGoal } from '#shared/sweep-space';
 import { Dialog } from '../components/Dialog';
 import { ErrorBanner } from '../components/ErrorBanner';
-import { Button, cx, EmptyState, inputClass, Spinner } from '../components/ui';
+import { Button, cx, EmptyState, inputClass, inputClasses, Spinner } from '../components/ui';
 import { useApi } from '../lib/api';
 import { shortId } from '../lib/format';
 import { useToasts } from '../lib/toasts';
@@ -228,7 +228,7 @@ function SweepFields({
               value={draft.metric}
               onChange={(e) => set('metric', e.target.value)}
               spellCheck={false}
-              className={cx(inputClass, 'font-mono text-[12px]')}
+              className={inputClasses({ mono: true })}
             />
           </Field>
           <Field id="sw-goal" label="Goal" error={errorOf('objective.goal')}>
@@ -453,7 +453,7 @@ function ParamRow({
                   onChange={(e) => setSearch('values', e.target.value)}
                   placeholder={param.type === 'string' ? 'adam, sgd' : '0.1, 0.01, 0.001'}
                   spellCheck={false}
-                  className={cx(inputClass, 'font-mono text-[12px]')}
+                  className={inputClasses({ mono: true })}
                 />
               </Field>
             </div>

@@ -3,7 +3,7 @@ import { useState, type FormEvent } from 'react';
 import type { TrainingJob, TrainingJobInput } from '#shared/contracts/trainos';
 import { Dialog } from '../components/Dialog';
 import { ErrorBanner } from '../components/ErrorBanner';
-import { Button, cx, inputClass, Muted, Spinner } from '../components/ui';
+import { Button, cx, inputClass, inputClasses, Muted, Spinner } from '../components/ui';
 import { queryKeys, useApi } from '../lib/api';
 import { shortId } from '../lib/format';
 import { useToasts } from '../lib/toasts';
@@ -429,7 +429,7 @@ function CommandJobFields({
           value={draft.command}
           onChange={(e) => set('command', e.target.value)}
           placeholder="python3 train.py --lr 0.01"
-          className={`${inputClass} h-auto py-1.5 font-mono text-[12px]`}
+          className={inputClasses({ multiline: true, mono: true })}
         />
         {'argv' in split && <ArgvPreview argv={split.argv} />}
       </Field>
@@ -446,7 +446,7 @@ function CommandJobFields({
             onChange={(e) => set('workingDir', e.target.value)}
             placeholder="/home/me/project"
             spellCheck={false}
-            className={`${inputClass} font-mono text-[12px]`}
+            className={inputClasses({ mono: true })}
           />
         </Field>
         <ExperimentField
@@ -500,7 +500,7 @@ function CommandJobFields({
           value={draft.env}
           onChange={(e) => set('env', e.target.value)}
           placeholder="EPOCHS=10"
-          className={`${inputClass} h-auto py-1.5 font-mono text-[12px]`}
+          className={inputClasses({ multiline: true, mono: true })}
         />
       </Field>
       <NotSubmitted error={error} unplaced={unplaced} placed={serverErrors.length - unplaced.length} />
