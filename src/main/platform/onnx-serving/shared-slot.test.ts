@@ -66,4 +66,26 @@ describe('SharedSlot', () => {
     expect(next).toBeDefined();
     expect(valuesOf(await next!)).toEqual([8]);
   });
+
+  it('runs nothing when woken with no new request, and the next request as usual', async () => {
+    const slot = new SharedSlot();
+    const runs: number[] = [];
+    void serveSharedSlot(
+      slot.buffer,
+      (request) => {
+        runs.push(request.id);
+        return doubling(request);
+      },
+      () => undefined,
+    );
+    expect(valuesOf(await answerOf(slot, { id: 1, feeds: { x: f32([2]) }, outputs: null }))).toEqual([4]);
+    // A late notify (the core preempted between storing the request count and notifying) wakes the replica's next
+    // wait with no new request: the slot then holds the last answer's outputs, which must not be run as a request
+    // (onnxruntime then said "input 'features' is missing in 'feeds'" for a request that had it, in a CI run).
+    Atomics.notify(new Int32Array(slot.buffer, 0, 4), 0);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(runs).toEqual([1]);
+    expect(valuesOf(await answerOf(slot, { id: 2, feeds: { x: f32([3]) }, outputs: null }))).toEqual([6]);
+    expect(runs).toEqual([1, 2]);
+  });
 });

@@ -186,7 +186,12 @@ export async function serveSharedSlot(
   let seen = 0;
   for (;;) {
     await changed(control, REQUEST, seen);
-    seen = Atomics.load(control, REQUEST);
+    // Woken, the count is read again and only a new request is run. A notify can come late: the core stores the
+    // count, then notifies; preempted between the two, its notify for a request this loop has already run (and
+    // answered in the slot) wakes the next wait, and the slot then holds that answer's outputs, not a request.
+    const asked = Atomics.load(control, REQUEST);
+    if (asked === seen) continue;
+    seen = asked;
     const { tensors, outputs } = view.read();
     const answer = await run({ kind: 'run', id: control[RUN_ID] as number, feeds: tensors, outputs });
     const inSlot = answer.kind === 'result' && view.write({ tensors: answer.outputs, outputs: null });
