@@ -83,13 +83,22 @@ static inline void addLogLoss(Sums *s, v128_t wA, v128_t wB, double rowLogLoss) 
   s->llB = wasm_f64x2_add(s->llB, wasm_f64x2_mul(wB, ll));
 }
 
+/* ap += wp · tp / max(tp + fp, 1): positive weight wp (lanes 0-1, 2-3) at the precision of the rows so far. */
+static inline void addPrecision(Sums *s, v128_t wpA, v128_t wpB) {
+  const v128_t one = wasm_f64x2_splat(1);
+  s->apA = wasm_f64x2_add(
+      s->apA, wasm_f64x2_div(wasm_f64x2_mul(wpA, s->tpA), wasm_f64x2_pmax(wasm_f64x2_add(s->tpA, s->fpA), one)));
+  s->apB = wasm_f64x2_add(
+      s->apB, wasm_f64x2_div(wasm_f64x2_mul(wpB, s->tpB), wasm_f64x2_pmax(wasm_f64x2_add(s->tpB, s->fpB), one)));
+}
+
 /*
  * Walks positions [lo, hi) downwards (descending score), carrying the sums over from the previous piece: `type`
  * holds each position's flags, `logLoss` (added when `withLogLoss`) its row's log loss.
  */
 static inline void walkRows(Sums *sums, const uint8_t *type, const double *logLoss, int withLogLoss, WeightsAt at,
                             int lo, int hi) {
-  const v128_t half = wasm_f64x2_splat(0.5), one = wasm_f64x2_splat(1), zero = wasm_f64x2_splat(0);
+  const v128_t half = wasm_f64x2_splat(0.5), zero = wasm_f64x2_splat(0);
   Sums s = *sums;
   /* A group of tied rows is open when WP or WN holds weight (one the previous piece did not finish). */
   int open = wasm_v128_any_true(wasm_v128_or(wasm_v128_or(s.wpA, s.wpB), wasm_v128_or(s.wnA, s.wnB)));
@@ -105,10 +114,7 @@ static inline void walkRows(Sums *sums, const uint8_t *type, const double *logLo
       if (ty & TYPE_TRUTH) {
         s.tpA = wasm_f64x2_add(s.tpA, wA);
         s.tpB = wasm_f64x2_add(s.tpB, wB);
-        s.apA = wasm_f64x2_add(
-            s.apA, wasm_f64x2_div(wasm_f64x2_mul(wA, s.tpA), wasm_f64x2_pmax(wasm_f64x2_add(s.tpA, s.fpA), one)));
-        s.apB = wasm_f64x2_add(
-            s.apB, wasm_f64x2_div(wasm_f64x2_mul(wB, s.tpB), wasm_f64x2_pmax(wasm_f64x2_add(s.tpB, s.fpB), one)));
+        addPrecision(&s, wA, wB);
       } else {
         s.aucA = wasm_f64x2_add(s.aucA, wasm_f64x2_mul(wA, s.tpA));
         s.aucB = wasm_f64x2_add(s.aucB, wasm_f64x2_mul(wB, s.tpB));
@@ -146,10 +152,7 @@ static inline void walkRows(Sums *sums, const uint8_t *type, const double *logLo
     s.tpB = wasm_f64x2_add(s.tpB, wpB);
     s.fpA = wasm_f64x2_add(s.fpA, wnA);
     s.fpB = wasm_f64x2_add(s.fpB, wnB);
-    s.apA = wasm_f64x2_add(
-        s.apA, wasm_f64x2_div(wasm_f64x2_mul(wpA, s.tpA), wasm_f64x2_pmax(wasm_f64x2_add(s.tpA, s.fpA), one)));
-    s.apB = wasm_f64x2_add(
-        s.apB, wasm_f64x2_div(wasm_f64x2_mul(wpB, s.tpB), wasm_f64x2_pmax(wasm_f64x2_add(s.tpB, s.fpB), one)));
+    addPrecision(&s, wpA, wpB);
     s.wpA = s.wpB = s.wnA = s.wnB = zero;
     open = 0;
   }
