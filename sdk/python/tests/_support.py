@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -65,25 +66,58 @@ def run_child(code: str, env: Optional[Dict[str, str]] = None, timeout: float = 
     )
 
 
+def decode_metric_batch(data: bytes) -> List[Dict[str, Any]]:
+    """The points of a binary metric batch (docs/api.md, "AIMB"), read here apart from the SDK's encoder."""
+    assert data[:4] == b"AIMB", data[:16]
+    (header_length,) = struct.unpack_from("<I", data, 4)
+    header = json.loads(data[8 : 8 + header_length].decode("utf-8"))
+    n = header["points"]
+    start = (8 + header_length + 7) // 8 * 8
+    assert len(data) == start + 26 * n, (len(data), start, n)
+    values = struct.unpack_from(f"<{n}d", data, start)
+    stamps = struct.unpack_from(f"<{n}d", data, start + 8 * n)
+    steps = struct.unpack_from(f"<{n}d", data, start + 16 * n)
+    keys = struct.unpack_from(f"<{n}H", data, start + 24 * n)
+    as_int = lambda x: int(x) if x.is_integer() else x  # noqa: E731
+    return [
+        {"key": header["keys"][k], "value": v, "timestamp": as_int(t), "step": as_int(s)}
+        for v, t, s, k in zip(values, stamps, steps, keys)
+    ]
+
+
 class CallRecorder:
-    """Wraps a run's client to record (method, path, body) of each call, from any thread."""
+    """Wraps a run's client to record (method, path, body) of each call, from any thread; binary metric batches
+    are recorded decoded, as ``{"metrics": [points]}``."""
 
     def __init__(self, run: aidos.Run) -> None:
         self.calls: List[Any] = []
         self._lock = threading.Lock()
         client = run._client
         original: Callable[..., Any] = client.call
+        original_bytes: Callable[..., Any] = client.post_bytes
 
         def call(method: str, path: str, body: Any = None, query: Any = None) -> Any:
             with self._lock:
                 self.calls.append((method, path, body))
             return original(method, path, body, query)
 
+        def post_bytes(path: str, data: bytes) -> Any:
+            with self._lock:
+                self.calls.append(("POST", path, {"metrics": decode_metric_batch(data)}))
+            return original_bytes(path, data)
+
         client.call = call  # type: ignore[method-assign]
+        client.post_bytes = post_bytes  # type: ignore[method-assign]
 
     def batches(self) -> List[Dict[str, Any]]:
+        """MLflow ``runs/log-batch`` bodies (params, tags, heartbeats)."""
         with self._lock:
             return [b for m, p, b in self.calls if p.endswith("/runs/log-batch")]
+
+    def metric_batches(self) -> List[List[Dict[str, Any]]]:
+        """The points of each binary metric batch, in the order sent."""
+        with self._lock:
+            return [b["metrics"] for m, p, b in self.calls if p.endswith("/metrics") and m == "POST"]
 
 
 def wait_until(check: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:

@@ -14,7 +14,7 @@ from unittest import mock
 
 import aidos
 from aidos import _http
-from _support import ServerTest, unique, wait_until, work_dir
+from _support import ServerTest, decode_metric_batch, unique, wait_until, work_dir
 
 JOBS = "/api/v1/training/jobs"
 #: Where the SDK's sources are, for the jobs these tests start (their environment is the server's).
@@ -202,8 +202,8 @@ class CheckpointTest(ServerTest):
         original = _http.Client._send
 
         def send(client: _http.Client, method: str, path: str, **kwargs: Any) -> Any:
-            if path.endswith("/runs/log-batch"):
-                events.append(("metrics", len(json.loads(kwargs["body"]).get("metrics", []))))
+            if path.endswith(f"/runs/{run.id}/metrics"):
+                events.append(("metrics", len(decode_metric_batch(kwargs["body"]))))
             elif path.endswith("/checkpoints") and method == "POST":
                 events.append(("checkpoint", run.buffered))
             return original(client, method, path, **kwargs)

@@ -14,11 +14,11 @@ from typing import Any, Dict, List, Optional
 from unittest import mock
 
 from aidos import _run
-from _support import unique, wait_until
+from _support import decode_metric_batch, unique, wait_until
 
 
 class RecordingClient:
-    """Stands in for the HTTP client: records each request's body, answers ``{}``."""
+    """Stands in for the HTTP client: records each metric batch (decoded, as ``{"metrics": [points]}``)."""
 
     timeout = 5.0
 
@@ -28,11 +28,15 @@ class RecordingClient:
         self._lock = threading.Lock()
 
     def call(self, method: str, path: str, body: Optional[Dict[str, Any]] = None, query: Any = None) -> Any:
-        time.sleep(self.delay)
-        if path.endswith("/runs/log-batch") and body and "metrics" in body:
-            with self._lock:
-                self.bodies.append(body)
         return {}
+
+    def post_bytes(self, path: str, data: bytes) -> Any:
+        time.sleep(self.delay)
+        assert path == f"/api/v1/runs/{'0' * 32}/metrics", path
+        points = decode_metric_batch(data)
+        with self._lock:
+            self.bodies.append({"metrics": points})
+        return {"points": len(points)}
 
     def close(self) -> None:
         pass
@@ -73,6 +77,11 @@ class LogChecksTest(unittest.TestCase):
             self.run.log({"ok": 2.0, "v": "high"})
         with self.assertRaises(TypeError):
             self.run.log({"ok": 2.0}, step=True)  # type: ignore[arg-type]
+        with self.assertRaisesRegex(ValueError, "too large for a float64"):
+            self.run.log({"ok": 10**400})
+        for step in (2**53, -(2**53)):  # beyond what the server keeps exactly
+            with self.assertRaisesRegex(ValueError, f"step {step} is out of range"):
+                self.run.log({"ok": 2.0}, step=step)
         self.assertEqual(self.run.buffered, 1)
         self.run.log({"ok": 4.0})
         self.assertEqual([(p["step"], p["value"]) for p in self.sent()], [(0, 1.0), (1, 4.0)])
@@ -88,26 +97,29 @@ class LogChecksTest(unittest.TestCase):
             def __index__(self) -> int:
                 return 7
 
-        values = [0.5, 3, True, math.nan, math.inf, -math.inf, Scalar(), 2.5]
-        steps = [None, None, 5, None, None, Index(), None, 100]
+        values = [0.5, 3, True, math.nan, math.inf, -math.inf, Scalar(), 2.5, 10**20]
+        steps = [None, None, 5, None, None, Index(), None, 100, 2**53 - 1]
         before = time.time()
         for value, step in zip(values, steps):
             self.run.log({name: value}, step=step)  # type: ignore[arg-type]
         self.assertIn(name, _run._checked_metric_names)
         got = self.sent()
+        # NaN and ±inf as float64s (named here: NaN equals nothing); every value a float.
         self.assertEqual(
-            [(p["key"], p["value"], p["step"]) for p in got],
+            [(p["key"], p["value"] if math.isfinite(p["value"]) else str(p["value"]), p["step"]) for p in got],
             [
                 (name, 0.5, 0),
-                (name, 3, 1),
+                (name, 3.0, 1),
                 (name, 1.0, 5),
-                (name, "NaN", 6),
-                (name, "Infinity", 7),
-                (name, "-Infinity", 7),
+                (name, "nan", 6),
+                (name, "inf", 7),
+                (name, "-inf", 7),
                 (name, 0.125, 8),
                 (name, 2.5, 100),
+                (name, 1e20, 2**53 - 1),
             ],
         )
+        self.assertTrue(all(type(p["value"]) is float for p in got))
         self.assertEqual([sorted(p) for p in got], [["key", "step", "timestamp", "value"]] * len(got))
         self.assertTrue(all(int(before * 1000) <= p["timestamp"] <= time.time() * 1000 for p in got))
         self.assertTrue(all(type(p["timestamp"]) is int for p in got))
@@ -116,7 +128,7 @@ class LogChecksTest(unittest.TestCase):
         self.run.log({"a": 1.0, "b/c": 2, "d.e f-g": -0.5}, step=3)
         got = self.sent()
         self.assertEqual(
-            [(p["key"], p["value"], p["step"]) for p in got], [("a", 1.0, 3), ("b/c", 2, 3), ("d.e f-g", -0.5, 3)]
+            [(p["key"], p["value"], p["step"]) for p in got], [("a", 1.0, 3), ("b/c", 2.0, 3), ("d.e f-g", -0.5, 3)]
         )
         self.assertEqual(len({p["timestamp"] for p in got}), 1)
 
@@ -182,6 +194,70 @@ class LogChecksTest(unittest.TestCase):
             thread.join()
         got = self.sent()
         self.assertEqual([p["step"] for p in got], list(range(logged[0])))
+
+
+    def test_the_automatic_step_follows_the_highest_step_logged_sent_or_not(self) -> None:
+        for step in (5, 9, 7):
+            self.run.log({"loss": 1.0}, step=step)  # the short way: no lock, nothing shared updated
+        self.run.log({"acc": 0.5})  # 10: one past 9
+        self.run.flush()  # every point sent and out of the buffer
+        self.run.log({"loss": 2.0}, step=3)
+        self.run.log({"acc": 0.6})  # 11: 9 and 10 were sent, and still count
+        self.run.log({"acc": 0.7, "loss": 3})  # the long way, automatic too: 12
+        self.run.log({"loss": 4.0}, step=40)
+        self.run._send_pending(background=False)
+        self.run.log({"acc": 0.8})  # 41
+        self.assertEqual(
+            [(p["key"], p["step"]) for p in self.sent()],
+            [
+                ("loss", 5),
+                ("loss", 9),
+                ("loss", 7),
+                ("acc", 10),
+                ("loss", 3),
+                ("acc", 11),
+                ("acc", 12),
+                ("loss", 12),
+                ("loss", 40),
+                ("acc", 41),
+            ],
+        )
+
+    def test_threads_logging_steps_at_once_lose_no_point_and_the_next_step_is_past_them_all(self) -> None:
+        self.run.flush_interval = 0.01  # sends (and removes points) all the while
+        per_thread = 20_000
+
+        def steady(offset: int) -> None:
+            for i in range(per_thread):
+                self.run.log({"loss": float(i)}, step=offset + 2 * i)
+
+        threads = [threading.Thread(target=steady, args=(offset,)) for offset in (0, 1)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.run.log({"done": 1.0})
+        got = self.sent()
+        self.assertEqual(sorted(p["step"] for p in got if p["key"] == "loss"), list(range(2 * per_thread)))
+        self.assertEqual([p["step"] for p in got if p["key"] == "done"], [2 * per_thread])
+        self.assertGreater(len(self.client.bodies), 2)
+
+    def test_points_dropped_for_room_while_a_batch_is_out_are_not_removed_twice(self) -> None:
+        self.client.delay = 0.3  # the first batch is on its way for 0.3 s
+        with mock.patch.object(_run, "MAX_BUFFERED", 15_000), self.assertLogs("aidos", "WARNING") as logs:
+            for i in range(10_000):
+                self.run.log({"x": float(i)}, step=i)  # a full batch: the sender wakes and sends 0-9999
+            time.sleep(0.1)
+            for i in range(10_000, 20_000):
+                self.run.log({"x": float(i)}, step=i)  # past 15,000 buffered: 0-4999 are dropped meanwhile
+            self.run.flush()
+        # One warning when dropping starts, one with the count once a batch is taken again: not one a point.
+        self.assertEqual(len(logs.output), 2, logs.output)
+        self.assertIn("5000 points were dropped", logs.output[1])
+        steps = [p["step"] for p in self.client.points()]
+        # 0-9999 went out once; the rest follow, none lost to the removal of a batch that had partly gone.
+        self.assertEqual(steps[:10_000], list(range(10_000)))
+        self.assertEqual(steps[10_000:], list(range(10_000, 20_000)))
 
 
 if __name__ == "__main__":

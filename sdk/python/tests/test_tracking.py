@@ -89,20 +89,22 @@ class HappyPathTest(ServerTest):
 
 
 class BatchingTest(ServerTest):
-    def test_sends_many_points_in_batches_of_at_most_1000_without_duplicates(self) -> None:
+    def test_sends_many_points_in_batches_of_at_most_10000_without_duplicates(self) -> None:
         run = self.init()
         calls = CallRecorder(run)
-        for i in range(2500):
+        count = 25_000
+        for i in range(count):
             run.log({"loss": i * 0.5})
         run.flush()
-        sizes = [len(b.get("metrics", [])) for b in calls.batches() if b.get("metrics")]
+        sizes = [len(points) for points in calls.metric_batches()]
         self.assertGreaterEqual(len(sizes), 3, sizes)
-        self.assertTrue(all(n <= 1000 for n in sizes), sizes)
-        self.assertEqual(sum(sizes), 2500)
+        self.assertTrue(all(n <= 10_000 for n in sizes), sizes)
+        self.assertEqual(sum(sizes), count)
         history = self.api.run(run.id).history("loss")
-        self.assertEqual([s for s, _, _ in history], list(range(2500)))
+        self.assertEqual([s for s, _, _ in history], list(range(count)))
+        self.assertEqual([v for _, v, _ in history[:3]], [0.0, 0.5, 1.0])
         run.finish()
-        report("batched", run_id=run.id, key="loss", count=2500)
+        report("batched", run_id=run.id, key="loss", count=count)
 
     def test_the_background_thread_sends_within_a_second_or_so(self) -> None:
         run = self.init()

@@ -234,6 +234,16 @@ export const modelhubEndpoints = {
     }),
     output: z.object({ items: z.array(MetricPoint), nextPageToken: z.string().nullable() }),
   }),
+  'runs.logMetrics': endpoint({
+    method: 'POST',
+    path: `${runPath}/metrics`,
+    summary:
+      'Log metric points in binary (application/octet-stream in the AIMB format: a JSON header of keys, then float64 columns; see docs/api.md), up to 10,000 a request; what the Python SDK sends',
+    scope: 'write',
+    input: z.object({ run: RunId }),
+    output: z.object({ points: z.number().int() }),
+    rawBody: { maxBytes: 4 * 1024 * 1024 },
+  }),
   'runs.series': endpoint({
     method: 'POST',
     path: '/api/v1/runs/series',

@@ -257,7 +257,14 @@ class Client:
         if body is not None:
             data = json.dumps(body, allow_nan=False, separators=(",", ":")).encode("utf-8")
             headers = {"Content-Type": "application/json"}
-        response, _ = self._send(method, path, query=query, body=data, headers=headers)
+        return self._json_answer(self._send(method, path, query=query, body=data, headers=headers)[0])
+
+    def post_bytes(self, path: str, data: bytes) -> Any:
+        """POSTs bytes (``application/octet-stream``); the parsed JSON answer."""
+        headers = {"Content-Type": "application/octet-stream"}
+        return self._json_answer(self._send("POST", path, body=data, headers=headers)[0])
+
+    def _json_answer(self, response: http.client.HTTPResponse) -> Any:
         raw = response.read()
         if response.will_close:
             self._drop_connection()

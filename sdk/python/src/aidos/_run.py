@@ -6,15 +6,16 @@ import atexit
 import dataclasses
 import getpass
 import json
-import math
 import operator
 import os
 import re
 import signal
+import struct
 import sys
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from array import array
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _system
 from ._errors import AidosError, NotFoundError
@@ -24,8 +25,8 @@ from ._models import ModelVersion
 if TYPE_CHECKING:
     from .datasets import Dataset
 
-#: MLflow's limit of metrics per ``runs/log-batch`` request (and the server's).
-BATCH_SIZE = 1000
+#: Points per request (the server's limit for binary batches), and the buffered points that wake the sender early.
+BATCH_SIZE = 10_000
 #: Params or tags per ``runs/log-batch`` request.
 PARAMS_PER_BATCH = 100
 #: The background thread sends what waits at least this often (seconds).
@@ -78,23 +79,16 @@ def metric_name(key: Any) -> str:
     return name
 
 
-def metric_json(value: Any) -> Union[float, int, str]:
-    """A number as the wire carries it: NaN and ±inf as the strings MLflow's JSON uses."""
+def metric_value(value: Any) -> float:
+    """A metric value as the float64 the server keeps (NaN and ±inf included); ``True`` is 1.0."""
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"metric values must be numbers, got {value!r}")
-    if isinstance(value, bool):
-        return 1.0 if value else 0.0
-    if isinstance(value, int):
-        return value
     try:
-        number = float(value)
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"metric value {value!r} is too large for a float64") from None
     except (TypeError, ValueError):
         raise TypeError(f"metric values must be numbers, got {type(value).__name__}") from None
-    if math.isnan(number):
-        return "NaN"
-    if math.isinf(number):
-        return "Infinity" if number > 0 else "-Infinity"
-    return number
 
 
 def flatten(config: Any, prefix: str = "") -> Dict[str, str]:
@@ -119,20 +113,50 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+#: Steps the server keeps exactly (JavaScript's safe integers: a float64 holds them, and the wire carries float64s).
+MAX_STEP = 2**53 - 1
+
+
+def _step_out_of_range(step: int) -> ValueError:
+    return ValueError(f"step {step} is out of range: steps go from -{MAX_STEP} to {MAX_STEP}")
+
+
 def _check_step(step: Any) -> int:
     if isinstance(step, bool) or not hasattr(step, "__index__"):
         raise TypeError(f"step must be an integer, got {step!r}")
-    return operator.index(step)
+    step = operator.index(step)
+    if not -MAX_STEP <= step <= MAX_STEP:
+        raise _step_out_of_range(step)
+    return step
 
 
-#: A buffered point: (key, value as the wire carries it, timestamp in ms, step). Tuples, not the wire's dicts:
-#: ``log`` runs in the training loop, and the sender thread makes the dicts (:func:`_point_json`) as it sends.
-Point = Tuple[str, Union[float, int, str], int, int]
+_STEP_OF = operator.itemgetter(3)
+
+#: A buffered point: (key, value, timestamp in ms, step). Tuples: ``log`` runs in the training loop, and the
+#: sender thread makes the request's columns (:func:`encode_points`) as it sends.
+Point = Tuple[str, float, int, int]
+
+_LITTLE_ENDIAN = sys.byteorder == "little"
 
 
-def _point_json(points: Sequence[Point]) -> List[Dict[str, Any]]:
-    """Buffered points as ``runs/log-batch`` takes them."""
-    return [{"key": k, "value": v, "timestamp": t, "step": s} for k, v, t, s in points]
+def encode_points(points: Sequence[Point]) -> bytes:
+    """Points as ``POST /api/v1/runs/{run}/metrics`` takes them: the AIMB format of docs/api.md.
+
+    "AIMB", the header's length (u32 LE), the header (JSON: the keys and the number of points), zero bytes to a
+    multiple of 8, then the values, timestamps and steps as float64 LE columns and each point's key as a u16 index.
+    Built by C loops (``zip``, ``array``), not a Python statement a point: MLflow's JSON took ~1.5 µs a point of
+    the interpreter's lock, which the training loop waits for; this takes ~0.2 µs.
+    """
+    names, values, stamps, steps = zip(*points) if points else ((), (), (), ())
+    keys = list(dict.fromkeys(names))
+    index = {k: i for i, k in enumerate(keys)}
+    header = json.dumps({"keys": keys, "points": len(points)}, separators=(",", ":")).encode("utf-8")
+    columns = [array("d", values), array("d", stamps), array("d", steps), array("H", map(index.__getitem__, names))]
+    if not _LITTLE_ENDIAN:
+        for column in columns:
+            column.byteswap()
+    padding = b"\0" * (-(8 + len(header)) % 8)
+    return b"".join([b"AIMB", struct.pack("<I", len(header)), header, padding, *(c.tobytes() for c in columns)])
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
@@ -166,9 +190,18 @@ class Run:
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
+        # The buffer. ``log`` appends to it without the lock (a list's append is atomic); everything that removes
+        # points from its front holds ``_lock``, and counts them in ``_removed`` (points of the run removed so far).
         self._pending: List[Point] = []
-        self._send_lock = threading.Lock()
+        self._removed = 0
+        # One more than the highest step of the first ``_folded`` points of the run (0 first): the automatic step.
+        # Kept from the points themselves (folded in under ``_lock`` before they leave the buffer, or when a step is
+        # needed) so that ``log`` with a step updates nothing shared and needs no lock.
         self._next_step = 0
+        self._folded = 0
+        self._dropped = 0  # points dropped for room since the server last took a batch
+        self._system_points: List[Point] = []  # system metrics samples, with ``_lock`` held
+        self._send_lock = threading.Lock()
         self._closing = False
         self._finished = False
         self._last_write = time.monotonic()
@@ -205,10 +238,20 @@ class Run:
         NaN and ±inf are kept. Bad names or non-numbers raise ``ValueError``/``TypeError`` here, at once.
         """
         # Called every training step: the common case (a dict of floats, names seen before, an int step) takes
-        # the short way, anything else the full checks of check_key, metric_json and _check_step. Everything is
-        # checked before the lock is taken and before anything is buffered: a call that raises leaves no trace.
+        # the short way, anything else the full checks of check_key, metric_value and _check_step. Everything is
+        # checked before anything is buffered: a call that raises leaves no trace. With a step, the points are
+        # appended without the lock (~2 µs of a 370 µs training step, in the loop's cold caches).
         if self._finished:
             raise RuntimeError(f"run {self.id} has finished: call aidos.init() for a new one")
+        if type(step) is int and type(data) is dict and len(data) == 1 and -MAX_STEP <= step <= MAX_STEP:
+            for k, v in data.items():
+                name = _checked_metric_names.get(k)
+                if name is not None and type(v) is float:
+                    pending = self._pending
+                    pending.append((name, v, int(time.time() * 1000), step))
+                    if len(pending) >= BATCH_SIZE:
+                        self._buffer_full()
+                    return
         if type(data) is not dict and not isinstance(data, Mapping):
             raise TypeError(f"log() takes a dict of metric values, got {type(data).__name__}")
         names = _checked_metric_names
@@ -218,51 +261,65 @@ class Run:
                 name = names[k]
             except (KeyError, TypeError):  # not checked yet (or unhashable: check_key says what is wrong)
                 name = metric_name(k)
-            kind = type(v)
-            if kind is float:
-                if v - v != 0.0:  # NaN or ±inf
-                    v = metric_json(v)
-            elif kind is not int:
-                v = metric_json(v)
+            if type(v) is not float:
+                v = metric_value(v)
             values.append((name, v))
-        if step is not None and type(step) is not int:
+        if step is not None and (type(step) is not int or not -MAX_STEP <= step <= MAX_STEP):
             step = _check_step(step)
         timestamp = int(time.time() * 1000)
-        with self._lock:
-            if step is None:
+        if step is None:
+            with self._lock:
+                self._fold_steps(len(self._pending))
                 step = self._next_step
-            if step >= self._next_step:
-                self._next_step = step + 1
+                # Buffered while the lock is held: the next automatic step folds this one in.
+                self._pending.extend([(name, v, timestamp, step) for name, v in values])
+        else:
+            self._pending.extend([(name, v, timestamp, step) for name, v in values])
+        if len(self._pending) >= BATCH_SIZE:
+            self._buffer_full()
+
+    def _buffer_system(self, points: List[Point]) -> None:
+        """Queues a system metrics sample (a list of its own: its steps count samples, not the script's steps)."""
+        with self._lock:
+            self._system_points.extend(points)
+            del self._system_points[:-MAX_BUFFERED]
+
+    def _buffer_full(self) -> None:
+        """A batch or more waits: wakes the sender, and past ``MAX_BUFFERED`` drops the oldest points."""
+        with self._lock:
             pending = self._pending
-            before = len(pending)
-            for name, v in values:
-                pending.append((name, v, timestamp, step))
-            if before < BATCH_SIZE <= len(pending) or len(pending) > MAX_BUFFERED:
-                self._trim_and_wake(before)
-
-    def _buffer(self, points: List[Point]) -> None:
-        """Queues points for the sender; called with ``self._lock`` held."""
-        before = len(self._pending)
-        self._pending += points
-        self._trim_and_wake(before)
-
-    def _trim_and_wake(self, before: int) -> None:
-        """After points were added to a buffer of ``before``: drops the oldest past the limit, wakes the sender."""
-        pending = self._pending
-        if len(pending) > MAX_BUFFERED:
-            dropped = len(pending) - MAX_BUFFERED
-            del pending[:dropped]
-            logger.warning("aidos: %d buffered points dropped: the server has been unreachable too long", dropped)
-        if before < BATCH_SIZE <= len(pending):
-            # A full batch waits: wake the sender. Only on crossing: the sender checks the size itself after each
-            # pass, before it waits again, so a buffer that stays full needs no further wake-up.
+            if len(pending) > MAX_BUFFERED:
+                if self._dropped == 0:
+                    logger.warning(
+                        "aidos: the server has been unreachable too long: the oldest of %d buffered points are "
+                        "dropped to make room until it answers",
+                        MAX_BUFFERED,
+                    )
+                dropped = len(pending) - MAX_BUFFERED
+                self._dropped += dropped
+                self._remove(dropped)
+            # The sender may be sending already (it checks the size again before it waits): a spare wake-up only
+            # sends the next batch sooner.
             self._wake.notify()
+
+    def _fold_steps(self, upto: int) -> None:
+        """Folds the steps of the buffer's first ``upto`` points into ``_next_step``; with ``_lock`` held."""
+        start = self._folded - self._removed
+        if start < upto:
+            self._next_step = max(self._next_step, max(map(_STEP_OF, self._pending[start:upto])) + 1)
+            self._folded = self._removed + upto
+
+    def _remove(self, count: int) -> None:
+        """Takes the buffer's first ``count`` points out (sent, refused or dropped); with ``_lock`` held."""
+        self._fold_steps(count)
+        del self._pending[:count]
+        self._removed += count
 
     @property
     def buffered(self) -> int:
         """Points logged but not yet accepted by the server."""
         with self._lock:
-            return len(self._pending)
+            return len(self._pending) + len(self._system_points)
 
     def _send_pending(self, *, background: bool) -> None:
         """Sends what waits when it starts, in order, ``BATCH_SIZE`` at a time; a point leaves the buffer once the
@@ -275,42 +332,60 @@ class Run:
         """
         with self._send_lock:
             with self._lock:
-                left = len(self._pending)
+                system, self._system_points = self._system_points, []
+            if system and not self._post_batch(system, background, lambda: None):
+                with self._lock:  # unreachable: back in front of any sampled meanwhile
+                    self._system_points[:0] = system
+                return
+            left = len(self._pending)
             while left > 0:
                 with self._lock:
                     batch = self._pending[: min(left, BATCH_SIZE)]
+                    first = self._removed  # the batch's first point (dropped meanwhile if the buffer overflows)
                 if not batch:
                     return
                 left -= len(batch)
-                try:
-                    self._client.call(
-                        "POST", "/api/2.0/mlflow/runs/log-batch", {"run_id": self.id, "metrics": _point_json(batch)}
-                    )
-                except AidosError as e:
-                    if e.status is None or e.status >= 500 or e.status == 429:
-                        if background:
-                            if not self._unreachable:
-                                logger.warning(
-                                    "aidos: %s; %d points stay buffered and will be sent when it answers",
-                                    e,
-                                    self.buffered,
-                                )
-                            self._unreachable = True
-                            return
-                        raise
-                    with self._lock:
-                        del self._pending[: len(batch)]
-                    if background:
-                        logger.error("aidos: the server refused %d points of run %s: %s", len(batch), self.id, e)
-                        self._rejected = self._rejected or e
-                        continue
-                    raise
-                if self._unreachable:
-                    logger.warning("aidos: the server answers again; sending the buffered points")
-                    self._unreachable = False
-                self._last_write = time.monotonic()
-                with self._lock:
-                    del self._pending[: len(batch)]
+                if not self._post_batch(batch, background, lambda: self._remove_sent(first, len(batch))):
+                    return
+
+    def _post_batch(self, batch: List[Point], background: bool, remove: Callable[[], None]) -> bool:
+        """Sends one batch and calls ``remove`` once the server has answered (taken or refused it); False when the
+        server cannot be reached in the background (the points stay). In the foreground, raises what went wrong."""
+        try:
+            self._client.post_bytes(f"/api/v1/runs/{self.id}/metrics", encode_points(batch))
+        except AidosError as e:
+            if e.status is None or e.status >= 500 or e.status == 429:
+                if background:
+                    if not self._unreachable:
+                        logger.warning(
+                            "aidos: %s; %d points stay buffered and will be sent when it answers", e, self.buffered
+                        )
+                    self._unreachable = True
+                    return False
+                raise
+            remove()
+            if background:
+                logger.error("aidos: the server refused %d points of run %s: %s", len(batch), self.id, e)
+                self._rejected = self._rejected or e
+                return True
+            raise
+        if self._unreachable:
+            logger.warning("aidos: the server answers again; sending the buffered points")
+            self._unreachable = False
+        with self._lock:
+            dropped, self._dropped = self._dropped, 0
+        if dropped:
+            logger.warning("aidos: %d points were dropped while the server could not take them", dropped)
+        self._last_write = time.monotonic()
+        remove()
+        return True
+
+    def _remove_sent(self, first: int, count: int) -> None:
+        """Takes a batch that began at the run's point ``first`` out of the buffer (less what was dropped since)."""
+        with self._lock:
+            left = first + count - self._removed
+            if left > 0:
+                self._remove(left)
 
     def _heartbeat(self) -> None:
         try:
@@ -366,10 +441,9 @@ class Run:
             monitor.stop()
 
     def _log_system(self, metrics: Mapping[str, float], step: int, timestamp: int) -> None:
-        points: List[Point] = [(k, metric_json(v), timestamp, step) for k, v in metrics.items()]
-        with self._lock:
-            if not self._finished:
-                self._buffer(points)
+        points: List[Point] = [(k, metric_value(v), timestamp, step) for k, v in metrics.items()]
+        if not self._finished:
+            self._buffer_system(points)
 
     # Params and tags
 

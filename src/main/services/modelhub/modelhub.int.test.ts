@@ -8,6 +8,7 @@ import { silentLogger } from '#platform/logger';
 import { fixturePath, tempDir, waitFor } from '#platform/testing';
 import type { ImportResult } from '#shared/contracts/dataforge';
 import { AppError } from '#shared/errors';
+import { encodeMetricBatch } from '#shared/metric-batch-binary';
 import { decodeSeriesBinary } from '#shared/series-binary';
 import { modelhubMigrations } from './schema';
 import { jsonNumber } from './series';
@@ -149,6 +150,58 @@ describe('experiments and runs through the native API', () => {
     const history = await t.client.call('runs.history', { run: runIds[0] as string, key: 'acc', limit: 20 });
     expect(history.items).toHaveLength(20);
     expect(history.nextPageToken).not.toBeNull();
+  });
+
+  it('takes metric points in binary batches, and refuses a malformed or oversized one whole', async () => {
+    const run = runIds[4] as string;
+    const post = (body: Uint8Array, id = run) =>
+      t.request(`/api/v1/runs/${id}/metrics`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/octet-stream' },
+      });
+    const points = Array.from({ length: 3000 }, (_, i) => ({
+      key: i % 3 === 0 ? 'binary/val' : 'binary/loss',
+      value: i === 3 ? Number.NaN : i / 2,
+      timestamp: 1_000_000 + i,
+      step: i,
+    }));
+    const ok = await post(encodeMetricBatch(points));
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ points: 3000 });
+    const loss = await t.client.call('runs.history', { run, key: 'binary/loss', limit: 5 });
+    expect(loss.items.map((p) => [p.step, p.value, p.timestamp])).toEqual([
+      [1, 0.5, 1_000_001],
+      [2, 1, 1_000_002],
+      [4, 2, 1_000_004],
+      [5, 2.5, 1_000_005],
+      [7, 3.5, 1_000_007],
+    ]);
+    const val = await t.client.call('runs.history', { run, key: 'binary/val', limit: 2 });
+    expect(val.items.map((p) => p.value)).toEqual([0, 'NaN']);
+
+    const count = async () =>
+      (await t.client.call('runs.history', { run, key: 'binary/loss', limit: 100_000 })).items.length;
+    const before = await count();
+    const refused = async (body: Uint8Array, status: number, message: string, id = run) => {
+      const res = await post(body, id);
+      const json = (await res.json()) as { error: { message: string } };
+      expect(res.status, JSON.stringify(json)).toBe(status);
+      expect(json.error.message).toContain(message);
+    };
+    const good = encodeMetricBatch([{ key: 'binary/loss', value: 1, timestamp: 5, step: 9_999 }]);
+    await refused(good.subarray(0, good.length - 2), 400, `the metric batch is ${good.length - 2} bytes`);
+    await refused(new TextEncoder().encode('{"metrics":[]}'), 400, 'does not start with AIMB');
+    await refused(
+      encodeMetricBatch([{ key: 'binary/loss', value: 1, timestamp: 5, step: 0.5 }]),
+      400,
+      'point 0 (binary/loss) has the step 0.5, not an integer',
+    );
+    await refused(encodeMetricBatch([{ key: 'a//b', value: 1, timestamp: 5, step: 1 }]), 400, "'a//b'");
+    const tooMany = Array.from({ length: 10_001 }, (_, i) => ({ key: 'binary/loss', value: 1, timestamp: 5, step: i }));
+    await refused(encodeMetricBatch(tooMany), 400, 'holds 10001 points; at most 10000');
+    await refused(good, 404, 'f'.repeat(32), 'f'.repeat(32));
+    expect(await count()).toBe(before);
   });
 
   it('lists and serves a run’s artifacts', async () => {

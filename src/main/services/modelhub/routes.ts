@@ -2,6 +2,7 @@ import { routeTable } from '#gateway/routes';
 import { actorOf } from '#services/security/contract';
 import { modelhubEndpoints } from '#shared/contracts/modelhub';
 import { AppError } from '#shared/errors';
+import { decodeMetricBatch, METRIC_BATCH_MAX_POINTS, MetricBatchError } from '#shared/metric-batch-binary';
 import { encodeSeriesBinary, SERIES_BINARY_TYPE } from '#shared/series-binary';
 import type { ModelhubService } from './contract';
 import { jsonSeries } from './series';
@@ -48,6 +49,17 @@ export function modelhubRoutes(modelhub: ModelhubService) {
         })),
         nextPageToken: r.nextPageToken,
       };
+    },
+    'runs.logMetrics': ({ run }, { rawBody }) => {
+      let metrics;
+      try {
+        metrics = decodeMetricBatch(rawBody ?? new Uint8Array());
+      } catch (e) {
+        if (e instanceof MetricBatchError) throw new AppError('INVALID_ARGUMENT', e.message, { field: 'body' });
+        throw e;
+      }
+      tracking.logBatch(run, { metrics, params: [], tags: [] }, { maxMetrics: METRIC_BATCH_MAX_POINTS });
+      return { points: metrics.length };
     },
     'runs.series': ({ runIds, keys, x, maxPoints, method }) => ({
       series: tracking.chartSeries(runIds, keys, { x, maxPoints, method }).map(jsonSeries),

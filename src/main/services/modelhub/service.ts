@@ -343,7 +343,8 @@ export class TrackingService {
     this.store.updateRun(id, { lifecycleStage: stage }, Date.now());
   }
 
-  logBatch(runId: string, batch: LogBatch): void {
+  /** `maxMetrics`: MLflow's limit unless a route of our own allows more (the binary metric batches). */
+  logBatch(runId: string, batch: LogBatch, { maxMetrics = LIMITS.metricsPerBatch } = {}): void {
     const { metrics, params, tags } = batch;
     const limit = (what: string, n: number, max: number) => {
       if (n > max) {
@@ -353,10 +354,14 @@ export class TrackingService {
         );
       }
     };
-    limit('metrics', metrics.length, LIMITS.metricsPerBatch);
+    limit('metrics', metrics.length, maxMetrics);
     limit('params', params.length, LIMITS.paramsTagsPerBatch);
     limit('tags', tags.length, LIMITS.paramsTagsPerBatch);
-    limit('metrics, params, and tags', metrics.length + params.length + tags.length, LIMITS.entitiesPerBatch);
+    limit(
+      'metrics, params, and tags',
+      metrics.length + params.length + tags.length,
+      Math.max(LIMITS.entitiesPerBatch, maxMetrics),
+    );
     const names = new Set<string>();
     for (const m of metrics) {
       if (!names.has(m.key)) checkName('Metric', m.key);
