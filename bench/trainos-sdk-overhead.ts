@@ -2,7 +2,8 @@
 // on a synthetic 50,000-row x 20-column CSV, run bare (`--no-log`, no AIDOS_* in its environment: the SDK is not
 // even imported) and as a job of a real core, submitted from the template (`trainingTemplates.submit`, the same
 // arguments; the table a DataForge dataset version mounted as TRAIN; `loss` logged every step, validation metrics
-// every epoch, a checkpoint every epoch, system metrics every 10 s, the model uploaded at the end), alternating,
+// every epoch, checkpoints as the template's default says (one a minute, and one after the last epoch) or as
+// --checkpoint-every says ('epoch': one after every epoch), system metrics every 10 s, the model uploaded at the end), alternating,
 // each --reps times (the order swapped every repetition). The core runs in this process, as the app's would beside
 // the job. Short runs, many of them: on a shared machine the clock and the neighbours drift by 20% and more over
 // minutes, so repetitions taken back to back and compared pair by pair resolve more than a few long ones.
@@ -33,7 +34,8 @@
 // To measure another copy of the SDK (before/after a change), put the folder holding its `aidos` package on
 // PYTHONPATH: the core passes its environment to the job, where train.py imports `aidos` from there first.
 //   npx tsx bench/trainos-sdk-overhead.ts [--rows 50000] [--cols 20] [--epochs 10] [--batch-size 64] [--reps 7]
-//                                         [--together] [--pin] [--python /usr/bin/python3] [--json]
+//                                         [--checkpoint-every SECONDS|epoch] [--together] [--pin]
+//                                         [--python /usr/bin/python3] [--json]
 import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -51,6 +53,7 @@ const { values: opts } = parseArgs({
     epochs: { type: 'string', default: '10' },
     'batch-size': { type: 'string', default: '64' },
     reps: { type: 'string', default: '7' },
+    'checkpoint-every': { type: 'string' },
     together: { type: 'boolean', default: false },
     pin: { type: 'boolean', default: false },
     python: { type: 'string', default: '/usr/bin/python3' },
@@ -142,6 +145,8 @@ interface Timing {
 interface Sample extends Timing {
   mode: 'bare' | 'job';
   rep: number;
+  /** How many checkpoints the job saved (0 bare). */
+  checkpoints: number;
   /** Seconds the process ran, seen from outside (bare: spawn to exit; job: startedAt to endedAt). */
   wall_s: number;
   /** CPU seconds of this process (the core) from the run's start to its end (a job: from its submission). */
@@ -176,6 +181,7 @@ const PARAMS: Record<string, TemplateParamValue> = {
   batch_size: BATCH,
   hidden: '64,32',
   threads: 1,
+  ...(opts['checkpoint-every'] === undefined ? {} : { checkpoint_every: opts['checkpoint-every'] }),
 };
 
 /** train.py's arguments as the core fills in the template's command (the bare run gets the same ones). */
@@ -218,6 +224,7 @@ async function runBare(template: TrainingTemplate, dataDir: string, rep: number)
   const timing = parseTiming(output.split('\n'));
   return {
     mode: 'bare',
+    checkpoints: 0,
     rep,
     ...timing,
     steady_s: steadySeconds(timing),
@@ -275,17 +282,25 @@ async function runJob(t: TestCore, rep: number): Promise<Sample> {
     (l) => l.text,
   );
   if (job.state !== 'succeeded') throw new Error(`the job ${job.state}: ${job.reason}\n${lines.slice(-20).join('\n')}`);
-  // What the job did besides training: every step logged, a checkpoint per epoch.
+  // What the job did besides training: every step logged, checkpoints (one per epoch if asked), the last at the end.
   const steps = (await t.client.call('runs.history', { run: job.runId as string, key: 'loss', limit: 100_000 })).items;
   const { checkpoints } = await t.client.call('trainingJobs.checkpoints', { job: job.id });
-  if (steps.length !== stepsPerEpoch() * EPOCHS || checkpoints.length !== EPOCHS) {
-    throw new Error(`the job logged ${steps.length} loss points and ${checkpoints.length} checkpoints`);
+  const perEpoch = PARAMS.checkpoint_every === 'epoch';
+  if (
+    steps.length !== stepsPerEpoch() * EPOCHS ||
+    checkpoints.at(-1)?.step !== steps.length ||
+    (perEpoch && checkpoints.length !== EPOCHS)
+  ) {
+    throw new Error(
+      `the job logged ${steps.length} loss points and checkpoints at steps ${checkpoints.map((c) => c.step).join(', ')}`,
+    );
   }
   const wall = ((job.endedAt ?? 0) - (job.startedAt ?? 0)) / 1000;
   const timing = parseTiming(lines);
   return {
     mode: 'job',
     rep,
+    checkpoints: checkpoints.length,
     ...timing,
     steady_s: steadySeconds(timing),
     wall_s: wall,
@@ -435,7 +450,12 @@ async function main() {
       `${TOGETHER ? ' (bare and job at the same time)' : ' (alternating)'}` +
       `${PIN ? ', the core on CPU 0 and the script on CPU 1' : ''}, medians`,
   );
-  console.log(`  job: ${steps} loss points, ${EPOCHS} checkpoints, system metrics, model upload; bare: --no-log`);
+  const checkpoints = [...new Set(samples.filter((x) => x.mode === 'job').map((x) => x.checkpoints))].join(' or ');
+  const every = PARAMS.checkpoint_every ?? "the template's default";
+  console.log(
+    `  job: ${steps} loss points, ${checkpoints} checkpoints (every: ${every}), system metrics, model upload; ` +
+      'bare: --no-log',
+  );
   console.log('  measure                        bare        job   overhead');
   const names: Record<(typeof keys)[number], string> = {
     train_s: 'training loop, wall (s)',

@@ -56,6 +56,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default="",
         help="where the model is written (default: a temporary folder, removed once uploaded)",
     )
+    p.add_argument(
+        "--checkpoint-every",
+        default="60",
+        help="seconds between checkpoints (one at the first step past them, and one after the last epoch), "
+        "or 'epoch' for one after every epoch",
+    )
     p.add_argument("--resume", default="", help="a checkpoint file to continue from (as a job: the SDK finds it)")
     p.add_argument(
         "--no-log",
@@ -74,6 +80,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if not 0.0 < args.val_fraction < 1.0:
         p.error("--val-fraction must be between 0 and 1")
     args.ignore_columns = [c.strip() for c in args.ignore.split(",") if c.strip()]
+    args.checkpoint_interval_s = None  # after every epoch
+    if args.checkpoint_every.strip().lower() != "epoch":
+        try:
+            args.checkpoint_interval_s = float(args.checkpoint_every)
+        except ValueError:
+            args.checkpoint_interval_s = -1.0
+        if not 0 < args.checkpoint_interval_s < math.inf:
+            p.error(f"--checkpoint-every takes a number of seconds above 0 or 'epoch', got {args.checkpoint_every!r}")
     return args
 
 
@@ -115,11 +129,14 @@ class Tracker:
             except self.aidos.NotFoundError:
                 logged = {}
             config = {k: v for k, v in config.items() if k not in logged}
-        self.aidos.init("pytorch-tabular", config=config)
+        run = self.aidos.init("pytorch-tabular", config=config)
+        # Called every training step: the run's method itself, not through this class and the module's function
+        # (each Python call between PyTorch's steps costs about a microsecond, a quarter percent of a small step).
+        self.log = run.log  # type: ignore[method-assign]
 
-    def log(self, metrics: Dict[str, float], step: int) -> None:
-        if self.enabled:
-            self.aidos.log(metrics, step=step)
+    @staticmethod
+    def log(metrics: Dict[str, float], step: int) -> None:
+        """Nothing without the SDK; init() puts the run's own ``log`` here."""
 
     def resume_point(self) -> Any:
         return self.aidos.resume_checkpoint() if self.enabled else None
@@ -284,6 +301,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     # Checkpoints upload in the SDK's background thread while training goes on: (future, file) of each one still
     # on its way. Each has a file of its own, removed once it is uploaded.
     pending: List[Any] = []
+    # When the next checkpoint is due, on perf_counter's clock (never mid-epoch with --checkpoint-every epoch).
+    interval = args.checkpoint_interval_s
+    saves_checkpoints = tracker.enabled and tracker.checkpoints
+    next_checkpoint_at = math.inf
 
     def settle(every: bool) -> None:
         """Removes the files of the checkpoints that are uploaded (with ``every``: waits for all of them)."""
@@ -300,7 +321,8 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     def checkpoint(wait: bool) -> None:
         """Saves the whole training state at ``global_step``; ``wait``: uploaded before it returns (when stopping)."""
-        if not (tracker.enabled and tracker.checkpoints):
+        nonlocal next_checkpoint_at
+        if not saves_checkpoints:
             return
         began = time.perf_counter()
         settle(every=wait)
@@ -333,7 +355,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             os.remove(path)
         else:
             pending.append((future, path))
-        spent["checkpoint_s"] += time.perf_counter() - began
+        ended = time.perf_counter()
+        spent["checkpoint_s"] += ended - began
+        if interval is not None:
+            next_checkpoint_at = ended + interval
 
     def stopped() -> int:
         settle(every=True)
@@ -347,6 +372,8 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     train_started, train_cpu_started = time.perf_counter(), time.process_time()
     main_cpu_started = time.thread_time()
+    if saves_checkpoints and interval is not None:
+        next_checkpoint_at = train_started + interval
     while epoch < args.epochs:
         model.train()
         if batch_in_epoch == 0 or perm is None:
@@ -365,17 +392,20 @@ def main(argv: Optional[List[str]] = None) -> int:
             loss_sum += value * len(index)
             loss_count += len(index)
             logged = time.perf_counter()
-            tracker.log({"loss": value}, step=global_step)
+            tracker.log({"loss": value}, global_step)
             step_ended = time.perf_counter()
             spent["log_s"] += step_ended - logged
             step_s.append(step_ended - step_started)
             if stop["requested"] and batch_in_epoch < steps_per_epoch:
                 checkpoint(wait=True)
                 return stopped()
+            # Mid-epoch when due; an epoch's last step is left to the epoch's end, after its validation metrics.
+            if step_ended >= next_checkpoint_at and batch_in_epoch < steps_per_epoch:
+                checkpoint(wait=False)
 
         metrics = evaluate(torch, model, x_val, y_val, loss_fn, classification, stats)
         metrics = {"epoch": epoch + 1, "train_loss": loss_sum / max(1, loss_count), **metrics}
-        tracker.log(metrics, step=global_step)
+        tracker.log(metrics, global_step)
         print(
             f"epoch {epoch + 1}/{args.epochs} step {global_step} "
             + " ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k != "epoch"),
@@ -384,7 +414,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         epoch += 1
         batch_in_epoch, loss_sum, loss_count = 0, 0.0, 0
         perm = None
-        checkpoint(wait=stop["requested"])
+        if interval is None or stop["requested"] or epoch == args.epochs or time.perf_counter() >= next_checkpoint_at:
+            checkpoint(wait=stop["requested"])
         if stop["requested"] and epoch < args.epochs:
             return stopped()
     # The last uploads belong to the loop's time (and must land while the job runs).

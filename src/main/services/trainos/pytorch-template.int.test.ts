@@ -9,8 +9,9 @@ import type { TemplateJobInput, TrainingJob, TrainingTemplate } from '#shared/co
 
 /**
  * The PyTorch template (resources/templates/pytorch-tabular) as script jobs on a real core, in Debian's Python
- * with torch: a run with per-step and per-epoch metrics, a checkpoint per epoch and the model as artifacts; a
- * resume after SIGKILL that continues the step numbering exactly; and a clean stop on SIGTERM.
+ * with torch: a run with per-step and per-epoch metrics, checkpoints and the model as artifacts; checkpoints by time
+ * (mid-epoch too) or per epoch; a resume after SIGKILL that continues the step numbering exactly; and a clean stop on
+ * SIGTERM.
  */
 
 const TEMPLATE = fileURLToPath(new URL('../../../../resources/templates/pytorch-tabular', import.meta.url));
@@ -161,7 +162,7 @@ describe('the PyTorch tabular template', { timeout: 240_000 }, () => {
     for (const flag of manifest.command.filter((a) => a.startsWith('--'))) expect(help.output).toContain(flag);
   });
 
-  it('trains on a dataset version as a job: per-step loss, per-epoch validation, checkpoints, model', async () => {
+  it('trains on a dataset version as a job: per-step loss, per-epoch validation, a checkpoint, model', async () => {
     const epochs = 20;
     const job = await submit({ target: 'species', epochs, lr: 0.02, batch_size: 16, hidden: '16' }, 'iris');
     expect(job.spec.workingDir).toBe(TEMPLATE);
@@ -180,10 +181,9 @@ describe('the PyTorch tabular template', { timeout: 240_000 }, () => {
     expect((await history(done, 'epoch')).map((p) => p.value)).toEqual(steps(1, epochs));
     expect((await history(done, 'val_loss')).length).toBe(epochs);
 
+    // By default a checkpoint a minute and one after the last epoch: a run of a few seconds saves only that.
     const { checkpoints } = await t.client.call('trainingJobs.checkpoints', { job: job.id });
-    expect(checkpoints.map((c) => [c.attempt, c.step, c.name])).toEqual(
-      steps(1, epochs).map((e) => [1, e * perEpoch, 'checkpoint.pt']),
-    );
+    expect(checkpoints.map((c) => [c.attempt, c.step, c.name])).toEqual([[1, epochs * perEpoch, 'checkpoint.pt']]);
 
     const runInfo = await t.client.call('runs.get', { run: done.runId as string });
     expect(runInfo.info.status).toBe('FINISHED');
@@ -239,7 +239,15 @@ describe('the PyTorch tabular template', { timeout: 240_000 }, () => {
   });
 
   // 2000 rows: 1600 for training, 200 steps of 8 per epoch (long enough to kill the job mid-run).
-  const synthetic = { target: 'label', epochs: 5, lr: 0.01, batch_size: 8, hidden: '16,8', seed: 3 };
+  const synthetic = {
+    target: 'label',
+    epochs: 5,
+    lr: 0.01,
+    batch_size: 8,
+    hidden: '16,8',
+    seed: 3,
+    checkpoint_every: 'epoch',
+  };
   const perEpoch = 200;
   let bareEpochLines: string[] = [];
 
@@ -316,6 +324,52 @@ describe('the PyTorch tabular template', { timeout: 240_000 }, () => {
     expect(log.filter((l) => l.startsWith('epoch ')).slice(-(synthetic.epochs - resumedEpoch))).toEqual(
       bareEpochLines.slice(resumedEpoch),
     );
+  });
+
+  it('checkpoints by time, mid-epoch too, and a mid-epoch checkpoint resumes the same training', async () => {
+    // Every 10 ms: an epoch of 200 steps takes longer than that, so some checkpoints fall inside epochs.
+    const job = await submit({ ...synthetic, checkpoint_every: '0.01' }, 'synthetic');
+    const done = await ended(job.id);
+    expect(done.state, (await logOf(job.id)).join('\n')).toBe('succeeded');
+    const { checkpoints } = await t.client.call('trainingJobs.checkpoints', { job: job.id });
+    const at = checkpoints.map((c) => c.step);
+    expect(at.slice(1).every((step, i) => step > (at[i] as number))).toBe(true);
+    expect(at.at(-1)).toBe(synthetic.epochs * perEpoch);
+    const mid = checkpoints.find((c) => c.step > perEpoch && c.step % perEpoch !== 0);
+    expect(mid, `checkpoints at steps ${at.join(', ')}`).toBeDefined();
+    expect((await history(done, 'loss')).map((p) => p.step)).toEqual(steps(1, synthetic.epochs * perEpoch));
+
+    const file = path.join(work.dir, 'mid-epoch.pt');
+    const { bytes } = await t.client.file('trainingJobs.checkpointContent', {
+      job: job.id,
+      checkpoint: mid?.id as string,
+    });
+    writeFileSync(file, bytes);
+    const args = commandFor({ python: PYTHON, threads: 1, ...synthetic }).slice(1);
+    const dataDir = path.join(work.dir, 'import', 'synthetic');
+    const resumed = await run(
+      PYTHON,
+      [...args, '--data-dir', dataDir, '--resume', file, '--no-log', '--output-dir', path.join(work.dir, 'mid')],
+      TEMPLATE,
+    );
+    expect(resumed.code, resumed.output).toBe(0);
+    const epoch = Math.floor((mid?.step as number) / perEpoch);
+    expect(resumed.output).toContain(
+      `resuming from step ${mid?.step} (epoch ${epoch + 1}, batch ${(mid?.step as number) % perEpoch})`,
+    );
+    expect(resumed.output.split('\n').filter((l) => l.startsWith('epoch '))).toEqual(bareEpochLines.slice(epoch));
+  });
+
+  it('refuses a checkpoint interval that is not a number of seconds or "epoch"', async () => {
+    const dataDir = path.join(work.dir, 'import', 'synthetic');
+    for (const every of ['0', '-5', 'hourly', 'inf']) {
+      const args = commandFor({ python: PYTHON, threads: 1, ...synthetic, checkpoint_every: every }).slice(1);
+      const refused = await run(PYTHON, [...args, '--data-dir', dataDir, '--no-log'], TEMPLATE);
+      expect(refused.code).toBe(2);
+      expect(refused.output).toContain(
+        `--checkpoint-every takes a number of seconds above 0 or 'epoch', got '${every}'`,
+      );
+    }
   });
 
   it('on SIGTERM (cancel) checkpoints the step it is at, ends the run as KILLED, and resumes from there bare', async () => {
