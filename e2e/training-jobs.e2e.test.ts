@@ -242,6 +242,8 @@ describe('training jobs', () => {
     await form.param('steps').fill('4');
     await form.param('fail_first').check();
     await form.root.getByLabel('Retries', { exact: true }).fill('1');
+    // Only the newest checkpoint kept: the one at step 1 goes once the resumed attempt saves step 3.
+    await form.root.getByLabel('Keep checkpoints', { exact: true }).fill('1');
     await form.root.getByLabel('Name', { exact: true }).fill('steps from a template');
     await form.submit();
     await form.root.waitFor({ state: 'hidden' });
@@ -264,8 +266,9 @@ describe('training jobs', () => {
     const loss = detail.chart('loss');
     await loss.locator('[data-testid="plot"] canvas').first().waitFor();
     await expect.poll(() => loss.getByText('4 points', { exact: true }).count()).toBe(1);
-    // Newest first, each to download.
-    await expect.poll(() => detail.checkpointSteps()).toEqual(['3', '1']);
+    // Newest first, each to download; the job keeps one.
+    await expect.poll(() => detail.checkpointSteps()).toEqual(['3']);
+    expect(await detail.root.getByText('the newest 1', { exact: true }).count()).toBe(1);
     const download = detail.checkpoint(3).getByRole('link', { name: 'Download' });
     expect(await download.getAttribute('download')).toBe('state.bin');
     expect(await detail.download(download)).toEqual({ status: 200, text: 'state at step 3' });
@@ -278,6 +281,7 @@ describe('training jobs', () => {
     const command = detail.form.root.getByLabel('Command');
     expect(await command.inputValue()).toContain('--fail-first=true');
     expect(await detail.form.root.getByTestId('carried-datasets').textContent()).toContain('tiny v1 as TRAIN');
+    expect(await detail.form.root.getByLabel('Keep checkpoints', { exact: true }).inputValue()).toBe('1');
     await command.fill((await command.inputValue()).replace('--fail-first=true', '--fail-first=false'));
     await detail.form.root.getByLabel('Name', { exact: true }).fill('the clone');
     await shot(page, 'training-job-clone-form-light');

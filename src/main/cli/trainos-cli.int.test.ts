@@ -167,6 +167,20 @@ describe('aidos jobs (training jobs)', { timeout: 180_000 }, () => {
     ]);
     expect(badExecutor.code).toBe(2);
     expect(badExecutor.stderr).toContain("error (INVALID_ARGUMENT): --executor: is 'local' or 'slurm' (got 'k8s')");
+    const badKeep = await runCli([
+      '--url',
+      'http://127.0.0.1:9',
+      '--token',
+      'x',
+      'jobs',
+      'submit',
+      '--keep-checkpoints',
+      '0',
+      '--',
+      'true',
+    ]);
+    expect(badKeep.code).toBe(2);
+    expect(badKeep.stderr).toContain('error (INVALID_ARGUMENT): --keep-checkpoints:');
   });
 });
 
@@ -230,6 +244,25 @@ describe('aidos jobs from templates, checkpoints and sweeps', { timeout: 240_000
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^rate 0\.25 on \d+ chars of path$/m);
     const id = submittedId(run.stderr);
+    const shown = await aidos(['jobs', 'show', id]);
+    expect(shown.stdout).not.toMatch(/^keeps/m);
+    const kept = await aidos([
+      'jobs',
+      'submit',
+      '--template',
+      'rate',
+      '--param',
+      'rate=1',
+      '--dataset',
+      'INPUT=letters',
+      '--keep-checkpoints',
+      '3',
+      '--follow',
+    ]);
+    expect(kept.code, kept.stderr).toBe(0);
+    expect((await aidos(['jobs', 'show', submittedId(kept.stderr)])).stdout).toMatch(
+      /^keeps {7}the newest 3 checkpoints$/m,
+    );
     const checkpoints = await aidos(['jobs', 'checkpoints', id]);
     expect(checkpoints.code, checkpoints.stderr).toBe(0);
     expect(checkpoints.stdout).toMatch(/^\w{26}\s+1\s+1\s+w\.bin\s+7\s+\d{4}-/m);

@@ -92,6 +92,7 @@ const SPEC_FLAGS: Record<string, string> = {
   priority: '--priority',
   maxRuntimeSeconds: '--max-runtime',
   retries: '--retries',
+  keepCheckpoints: '--keep-checkpoints',
   experiment: '--experiment',
 };
 
@@ -198,6 +199,7 @@ function printJob(job: TrainingJob): void {
     ['resources', resourcesText(spec.resources)],
     ['priority', spec.priority],
     ['retries', spec.retries],
+    ['keeps', spec.keepCheckpoints === undefined ? null : `the newest ${spec.keepCheckpoints} checkpoints`],
     ['max runtime', spec.maxRuntimeSeconds === undefined ? null : `${spec.maxRuntimeSeconds}s`],
     ['placement', placementText(job)],
     ['experiment', spec.experiment],
@@ -231,6 +233,7 @@ interface SubmitOptions {
   priority?: number;
   maxRuntime?: number;
   retries?: number;
+  keepCheckpoints?: number;
   experiment?: string;
   env?: Record<string, string>;
   cwd?: string;
@@ -300,6 +303,11 @@ export function addTrainosCommands(program: Command, ctx: CliContext): void {
     .option('--priority <n>', 'higher runs first, -100 to 100 (default 0)', integer('--priority'))
     .option('--max-runtime <seconds>', 'stop it after this long', integer('--max-runtime'))
     .option('--retries <n>', 'start a failed job again up to this many times (default 0)', integer('--retries'))
+    .option(
+      '--keep-checkpoints <n>',
+      'keep only its newest n checkpoints, deleting older ones as it saves (default: all)',
+      integer('--keep-checkpoints'),
+    )
     .option('--experiment <name>', 'the ModelHub experiment its run goes into (default: Default)')
     .option('--env <KEY=VALUE>', 'an environment variable for it (repeatable)', envPair)
     .option('--cwd <dir>', 'its working directory (default: the current one)')
@@ -326,6 +334,7 @@ export function addTrainosCommands(program: Command, ctx: CliContext): void {
             : {}),
           priority: o.priority,
           retries: o.retries,
+          keepCheckpoints: o.keepCheckpoints,
           experiment: o.experiment,
           executor: o.executor,
         });
@@ -348,6 +357,7 @@ export function addTrainosCommands(program: Command, ctx: CliContext): void {
         priority: o.priority,
         maxRuntimeSeconds: o.maxRuntime,
         retries: o.retries,
+        keepCheckpoints: o.keepCheckpoints,
         experiment: o.experiment,
         executor: o.executor,
       };

@@ -1,7 +1,7 @@
 import type { BuiltinTrainerKind } from '#shared/contracts/builtin-trainer';
 import { inputClass, Muted } from '../components/ui';
 import { hasField, type BuiltinDraft, type BuiltinField } from './builtin-job';
-import { ExperimentField, Field, NumberInput, PriorityField, RetriesField } from './form-fields';
+import { ExperimentField, Field, NumberInput, PriorityField, KeepCheckpointsField, RetriesField } from './form-fields';
 import { DatasetVersionField, Section } from './TemplateJobFields';
 
 /** How each trainer setting of the clone form is labelled, typed and explained. */
@@ -133,6 +133,11 @@ export function BuiltinJobFields({
             <NumberInput id="tj-ram" value={draft.ramMb} onChange={(v) => set('ramMb', v)} />
           </Field>
           <RetriesField value={draft.retries} onChange={(v) => set('retries', v)} error={errorOf('retries')} />
+          <KeepCheckpointsField
+            value={draft.keepCheckpoints}
+            onChange={(v) => set('keepCheckpoints', v)}
+            error={errorOf('keepCheckpoints')}
+          />
           <Field
             id="tj-max-runtime"
             label="Max runtime (s)"

@@ -33,6 +33,7 @@ import {
   resourceDraftOf,
   ResourceFields,
   resourcesInput,
+  KeepCheckpointsField,
   RetriesField,
 } from './form-fields';
 import {
@@ -60,6 +61,7 @@ interface CommandDraft {
   priority: string;
   maxRuntimeSeconds: string;
   retries: string;
+  keepCheckpoints: string;
   env: string;
   /**
    * What a cloned job's spec sets that the form has no field for, sent as it was (not a sweep trial's parent run:
@@ -77,6 +79,7 @@ const EMPTY_COMMAND: CommandDraft = {
   priority: '0',
   maxRuntimeSeconds: '',
   retries: '0',
+  keepCheckpoints: '',
   env: '',
   carried: {},
 };
@@ -94,6 +97,7 @@ function commandDraftOf(job: TrainingJob): CommandDraft {
     priority: String(spec.priority),
     maxRuntimeSeconds: spec.maxRuntimeSeconds === undefined ? '' : String(spec.maxRuntimeSeconds),
     retries: String(spec.retries),
+    keepCheckpoints: spec.keepCheckpoints === undefined ? '' : String(spec.keepCheckpoints),
     env: Object.entries(spec.env)
       .map(([name, value]) => `${name}=${value}`)
       .join('\n'),
@@ -188,6 +192,7 @@ function NewTrainingJobForm({ onClose, cloneOf, dataset, onSubmitted }: Omit<New
       priority: numberOrDefault(commandDraft.priority),
       maxRuntimeSeconds: numberOrDefault(commandDraft.maxRuntimeSeconds),
       retries: numberOrDefault(commandDraft.retries),
+      keepCheckpoints: numberOrDefault(commandDraft.keepCheckpoints),
       experiment: commandDraft.experiment.trim() || undefined,
     });
   };
@@ -478,6 +483,11 @@ function CommandJobFields({
         <ResourceFields draft={draft.resources} onChange={(r) => set('resources', r)} errorOf={errorOf} />
         <PriorityField value={draft.priority} onChange={(v) => set('priority', v)} error={errorOf('priority')} />
         <RetriesField value={draft.retries} onChange={(v) => set('retries', v)} error={errorOf('retries')} />
+        <KeepCheckpointsField
+          value={draft.keepCheckpoints}
+          onChange={(v) => set('keepCheckpoints', v)}
+          error={errorOf('keepCheckpoints')}
+        />
         <Field id="tj-max-runtime" label="Max runtime (s)" hint="Empty: no limit." error={errorOf('maxRuntimeSeconds')}>
           <NumberInput
             id="tj-max-runtime"

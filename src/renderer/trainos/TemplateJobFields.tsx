@@ -5,7 +5,15 @@ import type { TemplateParam, TrainingTemplate } from '#shared/contracts/trainos'
 import { cx, inputClass, Muted } from '../components/ui';
 import { queryKeys, useApi } from '../lib/api';
 import { formatBytes, formatDateTime } from '../lib/format';
-import { ExperimentField, Field, PriorityField, ResourceFields, RetriesField, TemplateParamInput } from './form-fields';
+import {
+  ExperimentField,
+  Field,
+  PriorityField,
+  ResourceFields,
+  KeepCheckpointsField,
+  RetriesField,
+  TemplateParamInput,
+} from './form-fields';
 import { switchTemplate, type DatasetChoice, type TemplateDraft } from './template-job';
 
 /** As many datasets as the menu lists (the upload and import dialogs ask for the same). */
@@ -86,6 +94,11 @@ export function TemplateJobFields({
           />
           <PriorityField value={draft.priority} onChange={(v) => set('priority', v)} error={errorOf('priority')} />
           <RetriesField value={draft.retries} onChange={(v) => set('retries', v)} error={errorOf('retries')} />
+          <KeepCheckpointsField
+            value={draft.keepCheckpoints}
+            onChange={(v) => set('keepCheckpoints', v)}
+            error={errorOf('keepCheckpoints')}
+          />
         </div>
       </Section>
       <Section title="Resources">

@@ -289,6 +289,9 @@ function Spec({ job }: { job: TrainingJob }) {
           )}
         </Fact>
         <Fact label="Retries">{spec.retries}</Fact>
+        <Fact label="Checkpoints kept">
+          {spec.keepCheckpoints === undefined ? <Muted>all</Muted> : `the newest ${spec.keepCheckpoints}`}
+        </Fact>
         {!builtin && (
           <Fact label="Environment">
             {env.length === 0 ? (

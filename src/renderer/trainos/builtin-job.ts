@@ -109,6 +109,7 @@ export interface BuiltinDraft {
   ramMb: string;
   priority: string;
   retries: string;
+  keepCheckpoints: string;
   maxRuntimeSeconds: string;
   /**
    * What the spec sets that the form has no field for, sent as it was: the trainer's other settings (features,
@@ -149,6 +150,7 @@ export function builtinDraftOf(job: TrainingJob): BuiltinDraft | null {
     ramMb: String(spec.resources.ramMb),
     priority: String(spec.priority),
     retries: String(spec.retries),
+    keepCheckpoints: spec.keepCheckpoints === undefined ? '' : String(spec.keepCheckpoints),
     maxRuntimeSeconds: spec.maxRuntimeSeconds === undefined ? '' : String(spec.maxRuntimeSeconds),
     carried: {
       trainer: rest,
@@ -214,6 +216,7 @@ export function builtinJobSpec(draft: BuiltinDraft): TrainingJobInput {
     },
     priority: numberOrDefault(draft.priority),
     retries: numberOrDefault(draft.retries),
+    keepCheckpoints: numberOrDefault(draft.keepCheckpoints),
     maxRuntimeSeconds: numberOrDefault(draft.maxRuntimeSeconds),
     env: draft.carried.env,
     preemptible: draft.carried.preemptible,
@@ -232,6 +235,7 @@ const FORM_FIELDS: readonly string[] = [
   'ramMb',
   'priority',
   'retries',
+  'keepCheckpoints',
   'maxRuntimeSeconds',
 ];
 

@@ -102,6 +102,7 @@ export const SPEC_FIELDS = [
   'priority',
   'maxRuntimeSeconds',
   'retries',
+  'keepCheckpoints',
   'env',
 ] as const;
 export type SpecField = (typeof SPEC_FIELDS)[number];

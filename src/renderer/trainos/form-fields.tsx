@@ -110,6 +110,18 @@ export function RetriesField(props: { value: string; onChange: (value: string) =
   );
 }
 
+export function KeepCheckpointsField(props: {
+  value: string;
+  onChange: (value: string) => void;
+  error: string | undefined;
+}) {
+  return (
+    <Field id="tj-keep-checkpoints" label="Keep checkpoints" hint="The newest n. Empty: all." error={props.error}>
+      <NumberInput id="tj-keep-checkpoints" value={props.value} onChange={props.onChange} placeholder="all" />
+    </Field>
+  );
+}
+
 /** A number field's value for the request: undefined when empty (the server's default applies). */
 export function numberOrDefault(text: string): number | undefined {
   return text.trim() === '' ? undefined : Number(text);

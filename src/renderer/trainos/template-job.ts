@@ -26,12 +26,13 @@ export interface TemplateDraft {
   experiment: string;
   priority: string;
   retries: string;
+  keepCheckpoints: string;
 }
 
 /** What carries over when another template is picked: what is not the template's own. */
-type Carried = Pick<TemplateDraft, 'name' | 'experiment' | 'priority' | 'retries'>;
+type Carried = Pick<TemplateDraft, 'name' | 'experiment' | 'priority' | 'retries' | 'keepCheckpoints'>;
 
-const FRESH: Carried = { name: '', experiment: 'Default', priority: '0', retries: '0' };
+const FRESH: Carried = { name: '', experiment: 'Default', priority: '0', retries: '0', keepCheckpoints: '' };
 
 function paramDraftOf(param: TemplateParam): string | boolean {
   if (param.type === 'boolean') return param.default === true || param.default === 'true';
@@ -60,13 +61,14 @@ export function templateDraftOf(
 }
 
 /**
- * Another template picked: its defaults, keeping the name, experiment, priority and retries typed so far, and the
+ * Another template picked: its defaults, keeping the name, experiment, priority, retries and checkpoints to keep
+ * typed so far, and the
  * dataset versions chosen so far: by their `as` when the new template reads datasets of the same names, else the
  * first one chosen goes into its first slot (the dataset page's version stays chosen whichever template is picked).
  */
 export function switchTemplate(draft: TemplateDraft, template: TrainingTemplate): TemplateDraft {
-  const { name, experiment, priority, retries } = draft;
-  const carried = { name, experiment, priority, retries };
+  const { name, experiment, priority, retries, keepCheckpoints } = draft;
+  const carried = { name, experiment, priority, retries, keepCheckpoints };
   if (!template.datasets.some((d) => d.as in draft.datasets)) {
     return templateDraftOf(
       template,
@@ -117,11 +119,19 @@ export function templateJobRequest(template: TrainingTemplate, draft: TemplateDr
     experiment: draft.experiment.trim() || undefined,
     priority: numberOrDefault(draft.priority),
     retries: numberOrDefault(draft.retries),
+    keepCheckpoints: numberOrDefault(draft.keepCheckpoints),
   };
 }
 
 /** The template form's own fields, besides one per parameter (`params.<name>`) and dataset (`datasets.<as>`). */
-const FORM_FIELDS: readonly string[] = ['name', 'experiment', 'priority', 'retries', ...RESOURCE_FIELDS];
+const FORM_FIELDS: readonly string[] = [
+  'name',
+  'experiment',
+  'priority',
+  'retries',
+  'keepCheckpoints',
+  ...RESOURCE_FIELDS,
+];
 
 /**
  * The template form's field a server error names, or null when the form has none for it. The template's own

@@ -130,6 +130,11 @@ export const TrainingJobSpec = z
     params: z.record(z.string().min(1).max(250), z.string().max(6000)).default({}),
     /** The ModelHub run its run is a child of (a sweep's). */
     parentRunId: z.string().min(1).max(64).optional(),
+    /**
+     * How many of its checkpoints are kept, the newest; an older one is deleted when a newer one is saved (a job
+     * that checkpoints a large model every few minutes would otherwise fill the disk). Default: all of them.
+     */
+    keepCheckpoints: z.number().int().min(1).max(10_000).optional(),
     /** How many more times a failed job is started again (not after a cancel or a time-out). */
     retries: z.number().int().min(0).max(10).default(0),
     /** The ModelHub experiment its run goes into (made when missing). */
@@ -293,6 +298,8 @@ export const TemplateJobInput = z.object({
   priority: z.number().int().min(-100).max(100).default(0),
   experiment: z.string().min(1).max(250).default('Default'),
   retries: z.number().int().min(0).max(10).default(0),
+  /** As the job spec's: the newest checkpoints kept (default all). */
+  keepCheckpoints: z.number().int().min(1).max(10_000).optional(),
   executor: z.enum(['local', 'slurm']).default('local'),
 });
 export type TemplateJobInput = z.infer<typeof TemplateJobInput>;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -146,6 +147,38 @@ describe('checkpoints, resumes and preemption', { timeout: 120_000 }, () => {
     expect((await save('01J0000000000000000000000X', 'step=1&name=a')).status).toBe(404);
     const missing = await rejects(t.client.call('trainingJobs.checkpoints', { job: '01J0000000000000000000000X' }));
     expect(missing.httpStatus).toBe(404);
+  });
+
+  it('keeps only the newest checkpoints a job asks for, and still resumes from the newest after SIGKILL', async () => {
+    const job = await submit({
+      command: trainer(8, 2, 5),
+      retries: 1,
+      keepCheckpoints: 2,
+      env: { CRASH_MARKER: path.join(work.dir, 'crashed-keep') },
+    });
+    const first = await until(job.id, (j) => j.attempt === 2, 'the second attempt');
+    expect(first.resumedFromStep).toBe(4);
+    const done = await ended(job.id);
+    expect(done).toMatchObject({ state: 'succeeded', attempt: 2, spec: { keepCheckpoints: 2 } });
+    const { checkpoints } = await t.client.call('trainingJobs.checkpoints', { job: job.id });
+    expect(checkpoints.map((c) => [c.attempt, c.step])).toEqual([
+      [2, 6],
+      [2, 8],
+    ]);
+    const kept = await t.request(`/api/v1/training/jobs/${job.id}/checkpoints/${checkpoints[0]?.id}/content`);
+    expect(await kept.text()).toBe('6');
+    // The dropped ones are gone from the job, and nothing holds their bytes: the blob store's GC frees them.
+    const holders = (sha: string) => t.core.blobs.refsOf(sha).filter((r) => r.ref === job.id);
+    for (const step of ['2', '4']) {
+      const sha = createHash('sha256').update(step).digest('hex');
+      expect(holders(sha), `the checkpoint of step ${step}`).toEqual([]);
+    }
+    expect(holders(checkpoints[1]?.sha256 as string)).toEqual([{ owner: 'trainos', ref: job.id }]);
+    expect(await lossSteps(done.runId as string)).toHaveLength(8);
+
+    const refused = await rejects(submit({ command: trainer(1, 1, 0), keepCheckpoints: 0 }));
+    expect(refused.httpStatus).toBe(400);
+    expect(refused.message).toMatch(/keepCheckpoints/);
   });
 
   it('starts a failed job without a checkpoint over, forgetting the points of the failed attempt', async () => {

@@ -349,15 +349,38 @@ export class TrainingJobs {
       sha256: blob.sha256,
       created_at: Date.now(),
     };
-    statement(
-      this.deps.db,
-      `INSERT INTO trainos_checkpoints (id, job_id, attempt, step, name, size, sha256, created_at)
-         VALUES (@id, @job_id, @attempt, @step, @name, @size, @sha256, @created_at)`,
-    ).run(checkpoint);
+    const keep = this.specOf(row).keepCheckpoints;
+    this.deps.db.transaction(() => {
+      statement(
+        this.deps.db,
+        `INSERT INTO trainos_checkpoints (id, job_id, attempt, step, name, size, sha256, created_at)
+           VALUES (@id, @job_id, @attempt, @step, @name, @size, @sha256, @created_at)`,
+      ).run(checkpoint);
+      if (keep !== undefined) this.dropOldCheckpoints(id, keep);
+    })();
     this.deps.bus.emit('training.job.updated', { job: this.get(id) });
     // A job waiting for this one's resources may now preempt it.
     this.schedule();
     return toCheckpoint(checkpoint);
+  }
+
+  /**
+   * Deletes a job's checkpoints older than its newest `keep` (its spec's keepCheckpoints), and its references to
+   * blobs no checkpoint of the job holds any more (the blob store's GC frees them); in the caller's transaction.
+   */
+  private dropOldCheckpoints(jobId: string, keep: number): void {
+    const old = statement(
+      this.deps.db,
+      'SELECT id, sha256 FROM trainos_checkpoints WHERE job_id = ? ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?',
+    ).all(jobId, keep) as Pick<CheckpointRow, 'id' | 'sha256'>[];
+    for (const { id } of old) statement(this.deps.db, 'DELETE FROM trainos_checkpoints WHERE id = ?').run(id);
+    for (const sha256 of new Set(old.map((c) => c.sha256))) {
+      const held = statement(this.deps.db, 'SELECT 1 FROM trainos_checkpoints WHERE job_id = ? AND sha256 = ?').get(
+        jobId,
+        sha256,
+      );
+      if (!held) this.deps.blobs.removeRef(sha256, { owner: 'trainos', ref: jobId });
+    }
   }
 
   checkpoints(id: string): TrainingCheckpoint[] {

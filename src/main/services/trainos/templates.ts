@@ -119,6 +119,7 @@ export class TrainingTemplates {
       priority: input.priority,
       experiment: input.experiment,
       retries: input.retries,
+      ...(input.keepCheckpoints === undefined ? {} : { keepCheckpoints: input.keepCheckpoints }),
       executor: input.executor,
       datasets,
       params: Object.fromEntries([...values].map(([k, v]) => [k, String(v)])),
