@@ -15,6 +15,9 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/** `details.code` of an error about memory (`AppError.insufficientMemory`). */
+export const INSUFFICIENT_MEMORY = 'insufficient_memory';
+
 const HTTP_STATUS: Record<ErrorCode, number> = {
   INVALID_ARGUMENT: 400,
   UNAUTHENTICATED: 401,
@@ -26,7 +29,10 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   INTERNAL: 500,
 };
 
-/** The HTTP status of an error; `RESOURCE_EXHAUSTED` is 429 unless the error names another (413 for a body). */
+/**
+ * The HTTP status of an error; `RESOURCE_EXHAUSTED` is 429 unless the error names another (413 for a body, 503 for
+ * memory: see `AppError.insufficientMemory`).
+ */
 export function httpStatusOf(error: Pick<AppError, 'code' | 'httpStatus'>): number {
   return error.httpStatus ?? HTTP_STATUS[error.code];
 }
@@ -43,7 +49,7 @@ export interface ErrorBody {
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly details: unknown;
-  /** Only for codes that cover several HTTP statuses (413 and 429 are both RESOURCE_EXHAUSTED). */
+  /** Only for codes that cover several HTTP statuses (413, 429 and 503 are all RESOURCE_EXHAUSTED). */
   readonly httpStatus: number | undefined;
 
   constructor(code: ErrorCode, message: string, details?: unknown, httpStatus?: number) {
@@ -62,6 +68,15 @@ export class AppError extends Error {
         ...(this.details === undefined ? {} : { details: this.details }),
       },
     };
+  }
+
+  /**
+   * A model or job that does not fit in the RAM or GPU memory there is: a 503 whose details say
+   * `code: 'insufficient_memory'`, not a 429 (OpenAI's clients and the UI would call it a rate limit). It may fit
+   * once other models are unloaded or jobs end.
+   */
+  static insufficientMemory(message: string, details: Record<string, unknown>): AppError {
+    return new AppError('RESOURCE_EXHAUSTED', message, { ...details, code: INSUFFICIENT_MEMORY }, 503);
   }
 
   static notFound(what: string, id: string): AppError {

@@ -1,4 +1,4 @@
-import { AppError, isErrorCode, type ErrorCode } from '#shared/errors';
+import { AppError, INSUFFICIENT_MEMORY, isErrorCode, type ErrorCode } from '#shared/errors';
 
 /** A short title per error code, written for the person looking at the screen. */
 const TITLES: Record<ErrorCode, string> = {
@@ -12,6 +12,15 @@ const TITLES: Record<ErrorCode, string> = {
   INTERNAL: 'Server error',
 };
 
+/** RESOURCE_EXHAUSTED covers a full queue (429), a body too large (413) and memory (503): told apart here. */
+function titleOf(e: Pick<AppError, 'code' | 'details' | 'httpStatus'>): string {
+  if (e.code !== 'RESOURCE_EXHAUSTED') return TITLES[e.code];
+  const details = e.details as { code?: unknown } | undefined;
+  if (details?.code === INSUFFICIENT_MEMORY) return 'Not enough memory';
+  if (e.httpStatus === 413) return 'Too large';
+  return TITLES.RESOURCE_EXHAUSTED;
+}
+
 export interface DescribedError {
   title: string;
   message: string;
@@ -22,7 +31,7 @@ export interface DescribedError {
 export function describeError(error: unknown): DescribedError {
   if (error instanceof AppError || (isAppErrorLike(error) && isErrorCode(error.code))) {
     const e = error as AppError;
-    return { title: TITLES[e.code], message: e.message, code: e.code };
+    return { title: titleOf(e), message: e.message, code: e.code };
   }
   if (error instanceof TypeError) {
     // fetch() rejects with a TypeError when the server cannot be reached at all.

@@ -844,7 +844,7 @@ export class Deployments implements DeployService {
   }
 
   /**
-   * A load whose estimated RAM is more than is available is refused (RESOURCE_EXHAUSTED, a 429), saying what it
+   * A load whose estimated RAM is more than is available is refused (RESOURCE_EXHAUSTED, a 503), saying what it
    * needs, what is free and which settings lower it; `field` prefixes the message and is named in the details.
    */
   private checkRam(estimate: LoadEstimate, load: RamCheck): void {
@@ -856,8 +856,7 @@ export class Deployments implements DeployService {
       ? `(weights and a context of ${estimate.contextSize} tokens)`
       : `for ${replicas} replica${replicas === 1 ? '' : 's'}`;
     const lower = gguf ? 'lower contextSize or parallel' : 'lower maxReplicas';
-    throw new AppError(
-      'RESOURCE_EXHAUSTED',
+    throw AppError.insufficientMemory(
       `${load.field ? `${load.field}: ` : ''}${load.what} needs about ${formatBytes(estimate.ramBytes, 'up')} of RAM ${forWhat} and ${formatBytes(free, 'down')} is available; ${lower}, or free memory`,
       { ...(load.field ? { field: load.field } : {}), neededBytes: estimate.ramBytes, availableBytes: free },
     );

@@ -301,7 +301,10 @@ describe('a second version that does not fit in memory', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ traffic }),
     });
-    return { status: res.status, body: (await res.json()) as { error?: { code: string; message: string } } };
+    return {
+      status: res.status,
+      body: (await res.json()) as { error?: { code: string; message: string; details?: unknown } },
+    };
   }
 
   async function cnnInfer() {
@@ -313,7 +316,7 @@ describe('a second version that does not fit in memory', () => {
     return { status: res.status, version: res.headers.get(MODEL_VERSION_HEADER) };
   }
 
-  it('refuses a canary or shadow with a 429 naming the memory, leaving version 1 serving unchanged', async () => {
+  it('refuses a canary or shadow with a 503 naming the memory, leaving version 1 serving unchanged', async () => {
     expect(await register('sized', CNN)).toBe(1);
     expect(await register('sized', MLP)).toBe(2);
     const created = await t.client.call('deployments.create', {
@@ -333,8 +336,10 @@ describe('a second version that does not fit in memory', () => {
       { mode: 'shadow', version: 2 },
     ]) {
       const refused = await patchTraffic(traffic);
-      expect(refused.status, JSON.stringify(traffic)).toBe(429);
+      // Not a 429: clients would take it for a rate limit.
+      expect(refused.status, JSON.stringify(traffic)).toBe(503);
       expect(refused.body.error?.code).toBe('RESOURCE_EXHAUSTED');
+      expect(refused.body.error?.details).toMatchObject({ code: 'insufficient_memory', field: 'traffic.version' });
       expect(refused.body.error?.message).toMatch(
         /^traffic\.version: version 2 of 'sized' needs about 32.1 MiB of RAM for 1 replica and 32 MiB is available/,
       );
@@ -355,7 +360,7 @@ describe('a second version that does not fit in memory', () => {
     const budget = (await t.client.call('deployments.get', { deployment: 'sized' })).estimate?.ramBytes as number;
     freemem = vi.spyOn(os, 'freemem').mockReturnValue(budget);
     const refused = await patchTraffic({ mode: 'canary', version: 2, percent: 50 });
-    expect(refused.status).toBe(429);
+    expect(refused.status).toBe(503);
     expect(refused.body.error?.message).toMatch(/^traffic\.version: version 2 of 'sized' needs about/);
     const started = await t.client.call('deployments.start', { deployment: 'sized' });
     expect(started).toMatchObject({ state: 'ready', traffic: null, source: { version: 1 } });

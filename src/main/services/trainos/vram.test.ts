@@ -106,6 +106,8 @@ describe('VRAM arbiter', () => {
     const h = harness([gpu(0, 24_000), gpu(1, 16_000)]);
     const tooBig = await refusal(h.arbiter.reserve(model('huge', 30_000)));
     expect(tooBig.code).toBe('RESOURCE_EXHAUSTED');
+    // A 503 saying it is memory, not a 429: clients would take that for a rate limit.
+    expect([tooBig.httpStatus, (tooBig.details as { code?: string }).code]).toEqual([503, 'insufficient_memory']);
     expect(tooBig.message).toBe(
       "'huge' needs 30000 MB of GPU memory; the most free is 24000 MB on GPU 0: short by 6000 MB",
     );

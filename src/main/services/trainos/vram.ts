@@ -105,8 +105,7 @@ export class VramArbiter {
     }
     const accounts = this.accounts();
     if (accounts.length === 0) {
-      throw new AppError(
-        'RESOURCE_EXHAUSTED',
+      throw AppError.insufficientMemory(
         `no GPU: '${request.label}' needs ${request.mb} MB of GPU memory and this machine runs on the CPU only`,
         { neededMb: request.mb, shortfallMb: request.mb },
       );
@@ -286,8 +285,7 @@ export class VramArbiter {
       request.gpu === undefined
         ? `the most ${what} is ${best.available} MB on GPU ${best.index}`
         : `GPU ${best.index} has ${best.available} MB ${what}`;
-    return new AppError(
-      'RESOURCE_EXHAUSTED',
+    return AppError.insufficientMemory(
       `'${request.label}' needs ${request.mb} MB of GPU memory; ${where}: short by ${shortfallMb} MB`,
       { neededMb: request.mb, gpu: best.index, availableMb: best.available, shortfallMb },
     );
@@ -320,8 +318,7 @@ export class VramArbiter {
           const still = waiter.waitingFor.filter((id) => this.holders.has(id));
           const shortfallMb = Math.max(0, request.mb - free);
           reject(
-            new AppError(
-              'RESOURCE_EXHAUSTED',
+            AppError.insufficientMemory(
               `'${request.label}' needs ${request.mb} MB on GPU ${gpu}: timed out after ${timeoutMs} ms` +
                 (still.length > 0 ? ` waiting for ${still.join(', ')} to park` : '') +
                 (shortfallMb > 0 ? `; short by ${shortfallMb} MB` : ' behind earlier reservations'),

@@ -391,7 +391,23 @@ describe('toOpenAiError', () => {
       },
     });
     const busy = new AppError('RESOURCE_EXHAUSTED', 'busy', { reason: 'queue_full' }, 429);
-    expect(toOpenAiError(busy)).toMatchObject({ status: 429, body: { error: { code: 'rate_limit_exceeded' } } });
+    expect(toOpenAiError(busy)).toMatchObject({
+      status: 429,
+      body: { error: { type: 'rate_limit_error', code: 'rate_limit_exceeded' } },
+    });
+    // A model that does not fit is no rate limit: a 503, a server error, saying what it is.
+    const tooBig = AppError.insufficientMemory('needs 8 GiB of RAM and 2 GiB is available', { field: 'model' });
+    expect(toOpenAiError(tooBig)).toEqual({
+      status: 503,
+      body: {
+        error: {
+          message: 'needs 8 GiB of RAM and 2 GiB is available',
+          type: 'server_error',
+          param: 'model',
+          code: 'insufficient_memory',
+        },
+      },
+    });
     expect(toOpenAiError(AppError.notFound('model', 'nope'))).toMatchObject({
       status: 404,
       body: { error: { code: 'model_not_found' } },

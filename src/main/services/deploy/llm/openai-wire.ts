@@ -618,8 +618,8 @@ export function toOpenAiError(error: unknown): { status: number; body: OpenAiErr
   const param =
     typeof details.param === 'string' ? details.param : typeof details.field === 'string' ? details.field : null;
   const code = typeof details.code === 'string' ? details.code : (DEFAULT_CODES[error.code] ?? null);
-  return {
-    status: httpStatusOf(error),
-    body: { error: { message: error.message, type: ERROR_TYPES[error.code] ?? 'server_error', param, code } },
-  };
+  const status = httpStatusOf(error);
+  // A 5xx is the server's trouble in OpenAI's terms (a RESOURCE_EXHAUSTED about memory is no rate limit).
+  const type = status >= 500 ? 'server_error' : (ERROR_TYPES[error.code] ?? 'server_error');
+  return { status, body: { error: { message: error.message, type, param, code } } };
 }

@@ -285,8 +285,7 @@ export class GgufRuntime {
     } catch (error) {
       await model.dispose().catch(() => {});
       if (error instanceof AppError) throw error;
-      throw new AppError(
-        'RESOURCE_EXHAUSTED',
+      throw AppError.insufficientMemory(
         `cannot create a context of ${estimate.contextSize} tokens × ${parallel} for '${options.path}': ${errorText(error)}`,
         { path: options.path, contextSize: estimate.contextSize, parallel },
       );
