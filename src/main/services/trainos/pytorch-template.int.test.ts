@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCore, type TestCore } from '#core/testing';
 import { fixturePath, tempDir, waitFor } from '#platform/testing';
-import type { TemplateJobInput, TrainingJob, TrainingTemplate } from '#shared/contracts/trainos';
+import type { TemplateJobInput, TrainingCheckpoint, TrainingJob, TrainingTemplate } from '#shared/contracts/trainos';
 
 /**
  * The PyTorch template (resources/templates/pytorch-tabular) as script jobs on a real core, in Debian's Python
@@ -251,6 +251,29 @@ describe('the PyTorch tabular template', { timeout: 240_000 }, () => {
   const perEpoch = 200;
   let bareEpochLines: string[] = [];
 
+  /**
+   * A checkpoint is the whole state: downloaded and continued bare, it trains on to the same end as the
+   * uninterrupted bare run (an epoch it stopped in is averaged over all its steps, before and after: the same numbers).
+   */
+  const resumesAsUninterrupted = async (jobId: string, checkpoint: TrainingCheckpoint, label: string) => {
+    const file = path.join(work.dir, `${label}.pt`);
+    const { bytes } = await t.client.file('trainingJobs.checkpointContent', { job: jobId, checkpoint: checkpoint.id });
+    writeFileSync(file, bytes);
+    const dataDir = path.join(work.dir, 'import', 'synthetic');
+    const args = commandFor({ python: PYTHON, threads: 1, ...synthetic }).slice(1);
+    const resumed = await run(
+      PYTHON,
+      [...args, '--data-dir', dataDir, '--resume', file, '--no-log', '--output-dir', path.join(work.dir, label)],
+      TEMPLATE,
+    );
+    expect(resumed.code, resumed.output).toBe(0);
+    const epoch = Math.floor(checkpoint.step / perEpoch);
+    expect(resumed.output).toContain(
+      `resuming from step ${checkpoint.step} (epoch ${epoch + 1}, batch ${checkpoint.step % perEpoch})`,
+    );
+    expect(resumed.output.split('\n').filter((l) => l.startsWith('epoch '))).toEqual(bareEpochLines.slice(epoch));
+  };
+
   it('runs bare, without the SDK, from a folder', async () => {
     const dataDir = path.join(work.dir, 'import', 'synthetic');
     const args = commandFor({ python: PYTHON, threads: 1, ...synthetic }).slice(1);
@@ -338,26 +361,7 @@ describe('the PyTorch tabular template', { timeout: 240_000 }, () => {
     const mid = checkpoints.find((c) => c.step > perEpoch && c.step % perEpoch !== 0);
     expect(mid, `checkpoints at steps ${at.join(', ')}`).toBeDefined();
     expect((await history(done, 'loss')).map((p) => p.step)).toEqual(steps(1, synthetic.epochs * perEpoch));
-
-    const file = path.join(work.dir, 'mid-epoch.pt');
-    const { bytes } = await t.client.file('trainingJobs.checkpointContent', {
-      job: job.id,
-      checkpoint: mid?.id as string,
-    });
-    writeFileSync(file, bytes);
-    const args = commandFor({ python: PYTHON, threads: 1, ...synthetic }).slice(1);
-    const dataDir = path.join(work.dir, 'import', 'synthetic');
-    const resumed = await run(
-      PYTHON,
-      [...args, '--data-dir', dataDir, '--resume', file, '--no-log', '--output-dir', path.join(work.dir, 'mid')],
-      TEMPLATE,
-    );
-    expect(resumed.code, resumed.output).toBe(0);
-    const epoch = Math.floor((mid?.step as number) / perEpoch);
-    expect(resumed.output).toContain(
-      `resuming from step ${mid?.step} (epoch ${epoch + 1}, batch ${(mid?.step as number) % perEpoch})`,
-    );
-    expect(resumed.output.split('\n').filter((l) => l.startsWith('epoch '))).toEqual(bareEpochLines.slice(epoch));
+    await resumesAsUninterrupted(job.id, mid as TrainingCheckpoint, 'mid-epoch');
   });
 
   it('refuses a checkpoint interval that is not a number of seconds or "epoch"', async () => {
@@ -390,28 +394,6 @@ describe('the PyTorch tabular template', { timeout: 240_000 }, () => {
     expect(log).toContain(`stopped at step ${last?.step}`);
     expect((await history(done, 'loss')).map((p) => p.step)).toEqual(steps(1, last?.step as number));
     expect((await t.client.call('runs.get', { run: done.runId as string })).info.status).toBe('KILLED');
-
-    // The checkpoint is the whole state: continued bare, it trains on to the same end as the uninterrupted run.
-    const file = path.join(work.dir, 'stopped.pt');
-    const { bytes } = await t.client.file('trainingJobs.checkpointContent', {
-      job: job.id,
-      checkpoint: last?.id as string,
-    });
-    writeFileSync(file, bytes);
-    const dataDir = path.join(work.dir, 'import', 'synthetic');
-    const args = commandFor({ python: PYTHON, threads: 1, ...synthetic }).slice(1);
-    const resumed = await run(
-      PYTHON,
-      [...args, '--data-dir', dataDir, '--resume', file, '--no-log', '--output-dir', path.join(work.dir, 'resumed')],
-      TEMPLATE,
-    );
-    expect(resumed.code, resumed.output).toBe(0);
-    const epoch = Math.floor((last?.step as number) / perEpoch);
-    expect(resumed.output).toContain(
-      `resuming from step ${last?.step} (epoch ${epoch + 1}, batch ${(last?.step as number) % perEpoch})`,
-    );
-    const lines = resumed.output.split('\n').filter((l) => l.startsWith('epoch '));
-    // The epoch it stopped in is averaged over all its steps, before and after the stop: the same numbers.
-    expect(lines).toEqual(bareEpochLines.slice(epoch));
+    await resumesAsUninterrupted(job.id, last as TrainingCheckpoint, 'stopped');
   });
 });
