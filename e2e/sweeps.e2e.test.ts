@@ -81,6 +81,7 @@ describe('sweeps', () => {
     await form.field('sw-algorithm').selectOption('grid');
     await form.field('sw-grid-points').fill('3');
     await form.field('sw-parallel').fill('2');
+    await form.field('sw-keep-checkpoints').fill('1');
     await form.submit();
     expect(await form.fieldError('sw-param-lr-max').textContent()).toBe('min must be below max');
     await shotsInBothThemes(page, shell, 'sweep-form-error');
@@ -101,6 +102,11 @@ describe('sweeps', () => {
     expect(await detail.root.getByRole('button', { name: 'Cancel sweep' }).count()).toBe(0);
     expect(await detail.rowNumbers()).toEqual([1, 2, 3]);
     expect(await detail.lines.count()).toBe(3);
+    // Each trial keeps the newest checkpoint only, as the form asked.
+    const jobs = (await (
+      await fetch(`${server.url}/api/v1/training/jobs`, { headers: { authorization: `Bearer ${server.token}` } })
+    ).json()) as { items: { spec: { keepCheckpoints?: number } }[] };
+    expect(jobs.items.map((j) => j.spec.keepCheckpoints)).toEqual([1, 1, 1]);
     expect(await detail.chart.getByTestId('trial-count').textContent()).toBe('3 trials');
     expect(await detail.rows.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state')))).toEqual([
       'completed',

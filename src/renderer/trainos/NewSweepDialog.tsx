@@ -324,6 +324,19 @@ function SweepFields({
           <Field id="sw-retries" label="Retries" hint="After a failure." error={errorOf('retries')}>
             <NumberInput id="sw-retries" value={draft.job.retries} onChange={(v) => setJob('retries', v)} />
           </Field>
+          <Field
+            id="sw-keep-checkpoints"
+            label="Keep checkpoints"
+            hint="Per trial, the newest n. Empty: all."
+            error={errorOf('keepCheckpoints')}
+          >
+            <NumberInput
+              id="sw-keep-checkpoints"
+              value={draft.job.keepCheckpoints}
+              onChange={(v) => setJob('keepCheckpoints', v)}
+              placeholder="all"
+            />
+          </Field>
           <ResourceFields draft={draft.job.resources} onChange={(r) => setJob('resources', r)} errorOf={errorOf} />
         </div>
       </Section>

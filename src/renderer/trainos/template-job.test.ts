@@ -26,13 +26,20 @@ describe('templateDraftOf', () => {
     expect(draft.resources).toEqual({ gpus: '1', gpuMemoryMb: '2048', cpuThreads: '2', ramMb: '4096' });
   });
 
-  test('keeps the name, experiment and priority typed so far when another template is picked', () => {
-    const draft = { ...templateDraftOf(TEMPLATE), name: 'mine', experiment: 'exp', priority: '5' };
+  test('keeps the name, experiment, priority and checkpoints to keep typed so far when another template is picked', () => {
+    const draft = {
+      ...templateDraftOf(TEMPLATE),
+      name: 'mine',
+      experiment: 'exp',
+      priority: '5',
+      keepCheckpoints: '3',
+    };
     const other = TrainingTemplate.parse({ id: 'other', title: 'Other', kind: 'script', command: ['true'] });
     expect(switchTemplate(draft, other)).toMatchObject({
       template: 'other',
       name: 'mine',
       experiment: 'exp',
+      keepCheckpoints: '3',
       params: {},
     });
   });
@@ -91,6 +98,8 @@ describe('templateJobRequest', () => {
     expect(request.datasets).toEqual({ TRAIN: { dataset: 'iris', version: 'latest' } });
     expect(request.resources).toEqual({ gpus: 1, gpuMemoryMb: 2048, cpuThreads: 2, ramMb: 4096 });
     expect(request.name).toBeUndefined();
+    expect(request.keepCheckpoints).toBeUndefined();
+    expect(templateJobRequest(TEMPLATE, { ...draft, keepCheckpoints: '2' }).keepCheckpoints).toBe(2);
   });
 
   test('sends a whole-number parameter typed with a fraction as it is, for the server to reject', () => {
