@@ -114,6 +114,11 @@ export class Client {
     return this.send('GET', pathname, null);
   }
 
+  /** POSTs bytes (`application/octet-stream`) and parses the JSON answer; rejects unless 200. */
+  postBytes<T = unknown>(pathname: string, body: Uint8Array): Promise<T> {
+    return this.send('POST', pathname, body);
+  }
+
   /** POSTs a JSON body and returns the answer's bytes (an endpoint that answers binary data). */
   postForBytes(pathname: string, body: string): Promise<Buffer> {
     return this.send('POST', pathname, body, 'bytes');
@@ -122,7 +127,7 @@ export class Client {
   private send<T>(
     method: string,
     pathname: string,
-    payload: string | null,
+    payload: string | Uint8Array | null,
     answer: 'json' | 'bytes' = 'json',
   ): Promise<T> {
     return new Promise((resolve, reject) => {
@@ -138,7 +143,7 @@ export class Client {
               ? { authorization: this.auth }
               : {
                   authorization: this.auth,
-                  'content-type': 'application/json',
+                  'content-type': typeof payload === 'string' ? 'application/json' : 'application/octet-stream',
                   'content-length': Buffer.byteLength(payload),
                 },
         },
