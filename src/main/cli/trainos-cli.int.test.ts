@@ -139,46 +139,15 @@ describe('aidos jobs (training jobs)', { timeout: 180_000 }, () => {
     expect(noCommand.code).toBe(2);
     expect(noCommand.stderr).toContain('error (INVALID_ARGUMENT): command: give the program to run after --');
     // No server answers at this URL: the error comes before any request.
-    const badEnv = await runCli([
-      '--url',
-      'http://127.0.0.1:9',
-      '--token',
-      'x',
-      'jobs',
-      'submit',
-      '--env',
-      'NOPE',
-      '--',
-      'true',
-    ]);
+    const submitOffline = (...options: string[]) =>
+      runCli(['--url', 'http://127.0.0.1:9', '--token', 'x', 'jobs', 'submit', ...options, '--', 'true']);
+    const badEnv = await submitOffline('--env', 'NOPE');
     expect(badEnv.code).toBe(2);
     expect(badEnv.stderr).toContain("error (INVALID_ARGUMENT): --env: 'NOPE' is not KEY=VALUE");
-    const badExecutor = await runCli([
-      '--url',
-      'http://127.0.0.1:9',
-      '--token',
-      'x',
-      'jobs',
-      'submit',
-      '--executor',
-      'k8s',
-      '--',
-      'true',
-    ]);
+    const badExecutor = await submitOffline('--executor', 'k8s');
     expect(badExecutor.code).toBe(2);
     expect(badExecutor.stderr).toContain("error (INVALID_ARGUMENT): --executor: is 'local' or 'slurm' (got 'k8s')");
-    const badKeep = await runCli([
-      '--url',
-      'http://127.0.0.1:9',
-      '--token',
-      'x',
-      'jobs',
-      'submit',
-      '--keep-checkpoints',
-      '0',
-      '--',
-      'true',
-    ]);
+    const badKeep = await submitOffline('--keep-checkpoints', '0');
     expect(badKeep.code).toBe(2);
     expect(badKeep.stderr).toContain('error (INVALID_ARGUMENT): --keep-checkpoints:');
   });
