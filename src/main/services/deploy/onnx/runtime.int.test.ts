@@ -172,6 +172,35 @@ describe("a request's signal", () => {
       await runtime.close();
     }
   });
+
+  it('is not looked at while the request waits a short time for its batch, and is once it waits for a busy replica', async () => {
+    const rows = expectedOf('digits_mlp').X.slice(0, 9) as number[][];
+    // The eighth request fills the batch, which goes at once; the ninth then waits for the busy replica.
+    const runtime = await OnnxRuntime.load(MLP, { maxBatchSize: 8, maxQueueDelayMs: 10, batchWait: 'fixed' });
+    try {
+      const reads = rows.map(() => 0);
+      const aborted = AbortSignal.abort();
+      const pending = rows.map((row, i) =>
+        runtime.infer(
+          { x: rowsTensor([row], [64]) },
+          {
+            get signal() {
+              reads[i] = (reads[i] as number) + 1;
+              return aborted;
+            },
+          },
+        ),
+      );
+      const ninth = rejection(pending[8] as Promise<unknown>);
+      const batch = await Promise.all(pending.slice(0, 8));
+      expect(batch.map((r) => r.timing.batchRows)).toEqual(Array(8).fill(8));
+      expect(reads.slice(0, 8)).toEqual(Array(8).fill(0));
+      expect((await ninth).message).toBe('the request was cancelled while it waited');
+      expect(reads[8]).toBeGreaterThan(0);
+    } finally {
+      await runtime.close();
+    }
+  });
 });
 
 describe('input validation and limits (digits MLP)', () => {
