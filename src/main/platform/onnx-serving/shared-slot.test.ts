@@ -38,6 +38,17 @@ describe('SharedSlot', () => {
     expect(valuesOf(await answerOf(slot, { id: 8, feeds: { x: f32([5]) }, outputs: ['y'] }))).toEqual([10]);
   });
 
+  it('still answers when a busy-wait ends before the replica has answered', async () => {
+    // The replica runs on this thread, so it cannot answer while send busy-waits: the wait runs out, and the
+    // answer comes as it does without one.
+    const slot = new SharedSlot();
+    void serveSharedSlot(slot.buffer, doubling, () => undefined);
+    const reply = new Promise<SlotReply>((resolve) =>
+      expect(slot.send({ id: 1, feeds: { x: f32([1.5]) }, outputs: null }, resolve, 2)).toBe(true),
+    );
+    expect(valuesOf(await reply)).toEqual([3]);
+  });
+
   it('refuses what does not fit, so that it goes by message', () => {
     const slot = new SharedSlot();
     const big: TensorData = { dtype: 'float32', dims: [1, SLOT_BYTES / 4], data: new Float32Array(SLOT_BYTES / 4) };

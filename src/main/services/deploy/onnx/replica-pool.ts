@@ -99,12 +99,13 @@ export class ReplicaPool<Ready extends ReplicaReady = ReplicaReady> {
     return undefined;
   }
 
-  /** Runs one batch on an idle replica. */
+  /** Runs one batch on an idle replica; `spinMs` busy-waits for a quick answer in the shared slot (`SharedSlot.send`). */
   run(
     replica: Replica,
     feeds: Record<string, TensorData>,
     outputs: string[] | null,
     transfer: ArrayBuffer[] = [],
+    spinMs = 0,
   ): Promise<ReplicaRunResult> {
     if (replica.state !== 'idle') throw new AppError('INTERNAL', `replica ${replica.id} is ${replica.state}`);
     replica.state = 'busy';
@@ -113,7 +114,7 @@ export class ReplicaPool<Ready extends ReplicaReady = ReplicaReady> {
       replica.pending = { id, resolve, reject };
       const message: ToReplica = { kind: 'run', id, feeds, outputs };
       // An answer by message (null here) comes to the message handler.
-      const inSlot = replica.slot?.send(message, (result) => result && this.settle(replica, id, result));
+      const inSlot = replica.slot?.send(message, (result) => result && this.settle(replica, id, result), spinMs);
       if (!inSlot) replica.worker.postMessage(message, transfer);
     });
   }

@@ -110,6 +110,17 @@ const MAX_REPLICAS = 64;
  */
 const UNWATCHED_BATCH_WAIT_MS = 20;
 
+/**
+ * A batch sent while the runtime has nothing else in flight or queued is busy-waited for (`SharedSlot.send`'s
+ * `spinMs`) when the model's recent runs took at most SPIN_MAX_RUN_MS: for the run plus SPIN_WAKE_MS (the replica
+ * waking and the copies), at most SPIN_CAP_MS. Sleeping instead, the core's thread pays a wake-up when the answer
+ * comes: measured ~0.1 ms a request on this project's 2-vCPU VM, 0.4 -> 0.3 ms for a v2 infer request alone and
+ * +12-19% throughput for batches at 8 connections. A slower model's answer is worth sleeping for.
+ */
+const SPIN_MAX_RUN_MS = 0.2;
+const SPIN_WAKE_MS = 0.15;
+const SPIN_CAP_MS = 0.3;
+
 export function checkInt(field: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max)
     throw AppError.invalid(field, `must be an integer from ${min} to ${max}, got ${value}`);
@@ -167,6 +178,8 @@ export class TensorModelRuntime {
   private readonly unwatched: Request[] = [];
   /** Whether a request waiting for its batch to fill is left unwatched (the wait is short). */
   private readonly shortBatchWait: boolean;
+  /** The replicas' recent run time, ms (a moving average; undefined before the first run): the spin budget's base. */
+  private recentRunMs: number | undefined;
   /** Requests queued so far: the adaptive wait compares it across an event-loop turn. */
   private arrivals = 0;
   /** Set while pump() sends partial batches because arrivals stopped. */
@@ -385,11 +398,13 @@ export class TensorModelRuntime {
     const transfer = single
       ? []
       : Object.values(feeds).flatMap((t) => (ArrayBuffer.isView(t.data) ? [t.data.buffer] : []));
+    const spinMs = this.inFlight === 0 && this.queue.length === 0 ? this.spinBudgetMs() : 0;
     this.inFlight += batch.length;
     for (const request of batch) request.running = true;
-    this.pool.run(replica, feeds, single ? single.outputs : null, transfer as ArrayBuffer[]).then(
+    this.pool.run(replica, feeds, single ? single.outputs : null, transfer as ArrayBuffer[], spinMs).then(
       ({ outputs, inferenceMs }) => {
         this.inFlight -= batch.length;
+        this.recentRunMs = this.recentRunMs === undefined ? inferenceMs : 0.8 * this.recentRunMs + 0.2 * inferenceMs;
         this.counts.batches++;
         this.batchSizes.set(rows, (this.batchSizes.get(rows) ?? 0) + 1);
         this.options.onBatch?.({ rows, requests: batch.length, inferenceMs, ok: true });
@@ -423,6 +438,13 @@ export class TensorModelRuntime {
         else this.settleFailed(batch, started, err, 0);
       },
     );
+  }
+
+  /** How long to busy-wait for a lone batch's answer: 0 for a model not known to answer quickly. */
+  private spinBudgetMs(): number {
+    const run = this.recentRunMs;
+    if (run === undefined || run > SPIN_MAX_RUN_MS) return 0;
+    return Math.min(SPIN_CAP_MS, run + SPIN_WAKE_MS);
   }
 
   private concat(batch: Request[]): Record<string, TensorData> {
