@@ -14,7 +14,9 @@
 // --client raw sends the requests over a kept-alive socket with no HTTP library (as wrk does for the ONNX bench):
 // the figures are then the server's, without what Node's own HTTP client adds on this side (~0.6 ms to the first
 // token here, measured in alternating runs). The default, node:http, is what a Node application would use.
-//   npx tsx bench/deploy-llm-http.ts [--tokens 120] [--runs 15] [--warmup 3] [--threads 1] [--model FILE]
+// 300 runs by default (~40 s with the tiny model): with 15 or 30 the tokens/s ratio swung ±5% run to run on a
+// 2-vCPU VM, with 300 within ±0.6%.
+//   npx tsx bench/deploy-llm-http.ts [--tokens 120] [--runs 300] [--warmup 5] [--threads 1] [--model FILE]
 //     [--baseline DIR] [--client node|raw] [--json]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -35,8 +37,8 @@ import { banEog } from './llm-common';
 const { values: opts } = parseArgs({
   options: {
     tokens: { type: 'string', default: '120' },
-    runs: { type: 'string', default: '15' },
-    warmup: { type: 'string', default: '3' },
+    runs: { type: 'string', default: '300' },
+    warmup: { type: 'string', default: '5' },
     threads: { type: 'string', default: '1' },
     baseline: { type: 'string' },
     model: { type: 'string' },
