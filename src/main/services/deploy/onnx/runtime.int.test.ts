@@ -165,8 +165,8 @@ describe('a request alone in the runtime', () => {
         if (!turned) answeredFirst++;
       }
       // Not every time: a replica thread that wakes too slowly (a loaded machine) is then waited for as usual. Here
-      // 42-45 of 50 were; without the busy-wait 0-1.
-      expect(answeredFirst).toBeGreaterThan(10);
+      // 42-47 of 50 were, 12-16 with four CPU hogs on the two cores; without the busy-wait 0-1.
+      expect(answeredFirst).toBeGreaterThanOrEqual(5);
     } finally {
       await runtime.close();
     }
