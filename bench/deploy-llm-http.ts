@@ -14,8 +14,8 @@
 // --client raw sends the requests over a kept-alive socket with no HTTP library (as wrk does for the ONNX bench):
 // the figures are then the server's, without what Node's own HTTP client adds on this side (~0.6 ms to the first
 // token here, measured in alternating runs). The default, node:http, is what a Node application would use.
-// 300 runs by default (~40 s with the tiny model): with 15 or 30 the tokens/s ratio swung ±5% run to run on a
-// 2-vCPU VM, with 300 within ±0.6%.
+// 300 runs by default (~40 s with the tiny model): on a 2-vCPU VM the tokens/s ratio ranged 88-103% run to run
+// with 15 or 30, and 94-97% in 16 of 18 runs with 300 (the VM's slow phases still throw the odd run far off).
 //   npx tsx bench/deploy-llm-http.ts [--tokens 120] [--runs 300] [--warmup 5] [--threads 1] [--model FILE]
 //     [--baseline DIR] [--client node|raw] [--json]
 import { type ChildProcess, spawn } from 'node:child_process';
