@@ -172,8 +172,8 @@ export class TensorModelRuntime {
   /** The adaptive wait's check for a turn without arrivals. */
   private turnCheck: NodeJS.Immediate | undefined;
   /**
-   * Requests queued since the queue was last empty and not watched yet (some may have run since): watched when
-   * they have to wait for busy replicas. Empty when every wait is watched (see UNWATCHED_BATCH_WAIT_MS).
+   * Requests queued since pump() last found the queue empty and not watched yet (some may have run since): watched
+   * when they have to wait for busy replicas. Empty when every wait is watched (see UNWATCHED_BATCH_WAIT_MS).
    */
   private readonly unwatched: Request[] = [];
   /** Whether a request waiting for its batch to fill is left unwatched (the wait is short). */
@@ -263,8 +263,6 @@ export class TensorModelRuntime {
           cleanup: () => watched?.removeEventListener('abort', onAbort),
         };
         this.arrivals++;
-        // With nothing queued, every request noted before has run: the list starts again.
-        if (this.queue.length === 0) this.unwatched.length = 0;
         this.queue.push(request);
         if (this.shortBatchWait) this.unwatched.push(request);
         this.pump();
@@ -338,7 +336,11 @@ export class TensorModelRuntime {
   private pump(): void {
     if (this.closed) return;
     for (;;) {
-      if (this.queue.length === 0) return;
+      if (this.queue.length === 0) {
+        // Every request noted as unwatched has run (or is running): the list starts again.
+        this.unwatched.length = 0;
+        return;
+      }
       const replica = this.pool.idle();
       if (!replica) {
         this.watchWaiting();
