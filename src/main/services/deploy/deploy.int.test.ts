@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -235,7 +236,11 @@ describe('deployments of registered GGUF model versions', () => {
     const ids = [];
     for await (const model of openai.models.list()) ids.push(model.id);
     expect(ids).not.toContain('tiny');
+    // Asked for by name, it says it is stopped rather than that it does not exist.
+    expect(await apiError(openai.models.retrieve('tiny'))).toMatchObject({ status: 409, code: 'model_stopped' });
     expect((await t.client.call('deployments.start', { deployment: 'tiny' })).state).toBe('ready');
+    expect(await openai.models.retrieve('tiny')).toMatchObject({ id: 'tiny', object: 'model', owned_by: 'aidos' });
+    expect(await apiError(openai.models.retrieve('nope'))).toMatchObject({ status: 404, code: 'model_not_found' });
     expect((await chat('tiny', 'The quick brown')).choices[0]?.message.content).toBe(' fox jumps over the lazy dog.');
     const events = await t.client.call('deployments.events', { deployment: 'tiny', limit: 500 });
     expect(events.items.map((e) => e.state).reverse()).toEqual(
@@ -293,9 +298,26 @@ describe('deployments of model files', () => {
       code: 'INVALID_ARGUMENT',
       details: { field: 'file' },
     });
+    // A folder, and a named pipe (opening one waits for a writer: the server must not).
+    const folder = path.join(data.dir, 'models.gguf');
+    mkdirSync(folder);
+    const pipe = path.join(data.dir, 'pipe.gguf');
+    execFileSync('mkfifo', [pipe]);
+    for (const [file, what] of [
+      [folder, 'a folder'],
+      [pipe, 'not a regular file'],
+    ] as const) {
+      const error = await appError(t.client.call('deployments.create', { file }));
+      expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'file' } });
+      expect(error.message).toContain(`is ${what}: give a model file`);
+    }
     expect(await appError(t.client.call('deployments.create', { file: LLAMA, name: 'tiny' }))).toMatchObject({
       code: 'CONFLICT',
     });
+    // The name of a deploy that failed is taken too, and the refusal says so.
+    const failedName = await appError(t.client.call('deployments.create', { file: LLAMA, name: 'truncated' }));
+    expect(failedName.code).toBe('CONFLICT');
+    expect(failedName.message).toMatch(/'truncated' already exists \(it failed: .*truncated.*\); delete it first/);
     expect(
       await appError(t.client.call('deployments.create', { file: LLAMA, name: 'x2', maxReplicas: 2 })),
     ).toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'maxReplicas' } });
@@ -305,6 +327,7 @@ describe('deployments of model files', () => {
     const names = (await t.client.call('deployments.list')).items.map((d) => d.name);
     expect(names).not.toContain('x2');
     expect(names).not.toContain('iris');
+    expect(names).not.toContain('pipe');
   });
 
   it('deletes a deployment with its log, events and series', async () => {

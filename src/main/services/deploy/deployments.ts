@@ -292,10 +292,14 @@ export class Deployments implements DeployService {
     const settings = DeploymentSettings.parse(spec);
     checkSettings(runtime.format, settings);
     const name = spec.name ?? defaultName(source);
-    if (this.store.find(name)) {
-      throw new AppError('CONFLICT', `a deployment named '${name}' already exists; pick another name`, {
-        field: 'name',
-      });
+    const taken = this.store.find(name);
+    if (taken) {
+      // A deploy that failed keeps its name (to say why); the next try is usually the same name again.
+      const hint =
+        taken.state === 'failed'
+          ? ` (it failed: ${taken.reason ?? 'see its events'}); delete it first or pick another name`
+          : '; pick another name';
+      throw new AppError('CONFLICT', `a deployment named '${name}' already exists${hint}`, { field: 'name' });
     }
     const gpu = await this.useGpu(settings.device);
     // The estimate comes first: a model that cannot fit is refused with nothing stored; an unreadable file is
@@ -572,10 +576,10 @@ export class Deployments implements DeployService {
   }
 
   /**
-   * Holds a deployment for one request, loading it first when it is not loaded (a cold start). Unknown names are
-   * a 404 (`model_not_found`); stopped and failed deployments refuse with a 409 that says why.
+   * The deployment of that name if it takes requests. Unknown names are a 404 (`model_not_found`); stopped and
+   * failed deployments refuse with a 409 that says why.
    */
-  async acquire(name: string, version?: number): Promise<Lease> {
+  servableNamed(name: string): StoredDeployment {
     const d = this.store.find(name);
     if (!d) {
       throw new AppError('NOT_FOUND', `The model '${name}' does not exist: no deployment has that name`, {
@@ -596,6 +600,12 @@ export class Deployments implements DeployService {
         code: 'model_failed',
       });
     }
+    return d;
+  }
+
+  /** Holds a deployment for one request (`servableNamed`), loading it first when it is not loaded (a cold start). */
+  async acquire(name: string, version?: number): Promise<Lease> {
+    const d = this.servableNamed(name);
     const live = this.live(d.id);
     live.active++;
     this.clearIdle(live);

@@ -7,6 +7,7 @@ import {
   readSync,
   closeSync,
   renameSync,
+  statSync,
 } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -84,6 +85,14 @@ export const PREPROCESSING_FILE = 'preprocessing.json';
 export function fileSource(file: string): DeploymentSource {
   if (!path.isAbsolute(file)) throw AppError.invalid('file', `'${file}' is not an absolute path`);
   if (!existsSync(file)) throw AppError.invalid('file', `'${file}' does not exist`);
+  // Checked before anything opens it: opening a named pipe blocks until a writer comes (the server with it).
+  const stat = statSync(file);
+  if (!stat.isFile()) {
+    throw AppError.invalid(
+      'file',
+      `'${file}' is ${stat.isDirectory() ? 'a folder' : 'not a regular file'}: give a model file`,
+    );
+  }
   const format = detectFileFormat(file);
   const beside = path.join(path.dirname(file), PREPROCESSING_FILE);
   const preprocessing = format === 'onnx' && existsSync(beside) ? { path: beside, sha256: null } : null;
