@@ -152,6 +152,13 @@ describe('generation', () => {
     expect(others.size).toBeGreaterThan(1);
   });
 
+  it('samples differently without a seed, even within the same second', async () => {
+    // node-llama-cpp's own default seed is the current second: five quick requests would all sample alike.
+    const texts = new Set<string>();
+    for (let i = 0; i < 5; i++) texts.add((await llm.complete('Hello', { temperature: 1, maxTokens: 12 })).text);
+    expect(texts.size).toBeGreaterThan(1);
+  });
+
   it('forces valid JSON with json_object and a JSON schema, streamed or not', async () => {
     const object = await llm.complete('The quick brown', { temperature: 0, responseFormat: { type: 'json_object' } });
     expect(typeof JSON.parse(object.text)).toBe('object');

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import {
   type GbnfJsonSchema,
   type LlamaContext,
@@ -52,7 +52,7 @@ export interface SamplingOptions {
   maxTokens?: number;
   /** Strings that end generation; not part of the text. */
   stop?: readonly string[];
-  /** Repeatable sampling at temperature > 0. */
+  /** Repeatable sampling at temperature > 0; without one, each generation draws its own. */
   seed?: number;
   presencePenalty?: number;
   frequencyPenalty?: number;
@@ -401,9 +401,11 @@ export class GgufRuntime {
   async dispose(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const gone = new AppError('FAILED_PRECONDITION', `model '${this.info.name}' is being unloaded`, {
-      reason: 'unloading',
-    });
+    const gone = new AppError(
+      'FAILED_PRECONDITION',
+      `model '${this.info.name}' is being unloaded (stopped, reloaded or deleted): send the request again`,
+      { reason: 'unloading', code: 'model_unloaded' },
+    );
     this.generationPool?.close(gone);
     this.embeddingPool?.close(gone);
     const running = [...this.running];
@@ -730,7 +732,8 @@ class SequenceGeneration implements Generation {
     const evaluateOptions: SequenceEvaluateOptions = {
       temperature: sampling.temperature ?? 1,
       ...(sampling.topP === undefined ? {} : { topP: sampling.topP }),
-      ...(sampling.seed === undefined ? {} : { seed: sampling.seed }),
+      // node-llama-cpp's default seed is the current second: requests in the same second would sample alike.
+      seed: sampling.seed ?? randomInt(2 ** 32),
       ...(grammar ? { grammarEvaluationState: new LlamaGrammarEvaluationState({ model, grammar }) } : {}),
       ...(penalties ? { repeatPenalty: penalties } : {}),
       ...(bias ? { tokenBias: bias } : {}),
