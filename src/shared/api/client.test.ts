@@ -57,6 +57,25 @@ describe('ApiClient', () => {
     expect(err).toMatchObject({ code: 'NOT_FOUND', message: "thing 'x' does not exist", httpStatus: 404 });
   });
 
+  it("reads OpenAI's and KServe v2's error shapes too, the code from the status", async () => {
+    const answers: [number, unknown, string, string][] = [
+      [
+        413,
+        { error: { message: 'too large', type: 'invalid_request_error', code: 'x' } },
+        'RESOURCE_EXHAUSTED',
+        'too large',
+      ],
+      [400, { error: "input 'x': wrong shape" }, 'INVALID_ARGUMENT', "input 'x': wrong shape"],
+      [409, { error: { message: 'stopped', type: 'invalid_request_error' } }, 'FAILED_PRECONDITION', 'stopped'],
+      [502, 'bad gateway', 'INTERNAL', 'HTTP 502: "bad gateway"'],
+    ];
+    for (const [status, body, code, message] of answers) {
+      const client = new ApiClient(endpoints, { baseUrl: 'http://h', fetch: recordingFetch(status, body).fake });
+      const err = await client.call('things.get', { id: 'x' }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code, message, httpStatus: status });
+    }
+  });
+
   it('refuses to call without a path parameter', async () => {
     const client = new ApiClient(endpoints, { baseUrl: 'http://h', fetch: recordingFetch(200, {}).fake });
     await expect(client.call('things.get', { id: '' })).rejects.toThrow('id: is required');

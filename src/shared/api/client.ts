@@ -1,4 +1,4 @@
-import { AppError, isErrorCode } from '../errors';
+import { AppError, isErrorCode, type ErrorCode } from '../errors';
 import { carriesBody, pathParamNames, type EndpointMap, type InputOf, type OutputOf } from './endpoint';
 
 export interface ApiClientOptions {
@@ -142,10 +142,26 @@ function safeJson(text: string): unknown {
   }
 }
 
+/** The code of an error answer in another protocol's shape (OpenAI's, KServe v2's), by its HTTP status. */
+function codeOfStatus(status: number): ErrorCode {
+  if (status === 401) return 'UNAUTHENTICATED';
+  if (status === 403) return 'PERMISSION_DENIED';
+  if (status === 404) return 'NOT_FOUND';
+  if (status === 409) return 'FAILED_PRECONDITION';
+  if (status === 413 || status === 429 || status === 503) return 'RESOURCE_EXHAUSTED';
+  if (status >= 400 && status < 500) return 'INVALID_ARGUMENT';
+  return 'INTERNAL';
+}
+
 function toAppError(status: number, parsed: unknown, text: string): AppError {
-  const error = (parsed as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
-  if (error && isErrorCode(error.code) && typeof error.message === 'string') {
-    return new AppError(error.code, error.message, error.details, status);
+  const error = (parsed as { error?: unknown } | undefined)?.error;
+  if (typeof error === 'object' && error !== null) {
+    const { code, message, details } = error as { code?: unknown; message?: unknown; details?: unknown };
+    if (isErrorCode(code) && typeof message === 'string') return new AppError(code, message, details, status);
+    // OpenAI's `{error: {message, type, param, code}}`: the rest goes along as details.
+    if (typeof message === 'string') return new AppError(codeOfStatus(status), message, error, status);
   }
-  return new AppError('INTERNAL', `HTTP ${status}: ${text.slice(0, 200)}`, undefined, status);
+  // KServe v2's `{error: "message"}`.
+  if (typeof error === 'string') return new AppError(codeOfStatus(status), error, undefined, status);
+  return new AppError(codeOfStatus(status), `HTTP ${status}: ${text.slice(0, 200)}`, undefined, status);
 }

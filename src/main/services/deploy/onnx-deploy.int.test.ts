@@ -297,6 +297,11 @@ describe('ONNX deployments over the Open Inference Protocol (KServe v2)', () => 
     expect(failed.reason).toMatch(/cut\.onnx' is not a readable ONNX model/);
     const r = await v2('/v2/models/cut/infer', inferBody([EXPECTED.X[0] as number[]]));
     expect(r).toMatchObject({ status: 409, body: { error: expect.stringMatching(/deployment 'cut' failed/) } });
+    // Its metadata cannot be read either: the deployment's state, not a bad request.
+    expect(await v2('/v2/models/cut')).toMatchObject({
+      status: 409,
+      body: { error: expect.stringMatching(/model 'cut' failed: .*not a readable ONNX model/) },
+    });
   });
 });
 

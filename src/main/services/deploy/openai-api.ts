@@ -180,14 +180,9 @@ export function openAiApi(deployments: Deployments): ForeignApi {
       url: '/v1/models/:model',
       scope: 'read',
       handler: (req) => {
-        const found = models().data.find((m) => m.id === req.params.model);
-        if (!found) {
-          throw new AppError('NOT_FOUND', `The model '${req.params.model}' does not exist`, {
-            param: 'model',
-            code: 'model_not_found',
-          });
-        }
-        return found;
+        // Refused as a request to it would be: a stopped model says so rather than "does not exist".
+        const d = deployments.servableNamed(req.params.model as string);
+        return buildModelList([{ id: d.name, created: Math.floor(d.createdAt / 1000) }]).data[0];
       },
     },
     {

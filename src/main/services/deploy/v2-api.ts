@@ -87,7 +87,11 @@ export function v2Api(deployments: Deployments, version: string): ForeignApi {
       name: d.name,
       ...(versions.length === 0 ? {} : { versions: versions.map(String) }),
       platform: V2_PLATFORMS[d.runtime === 'tfjs' ? 'tfjs' : 'onnx'],
-      signature: await signatureOf(d),
+      signature: await signatureOf(d).catch((err: unknown) => {
+        // A file that cannot be read is the deployment's fault, said as its state, not the request's (a 400).
+        if (d.state !== 'failed') throw err;
+        throw new AppError('FAILED_PRECONDITION', `model '${d.name}' failed: ${d.reason ?? 'its file cannot be read'}`);
+      }),
     });
   };
   const ready = (req: ForeignRequest) => {

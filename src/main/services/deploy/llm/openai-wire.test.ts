@@ -395,6 +395,12 @@ describe('toOpenAiError', () => {
       status: 429,
       body: { error: { type: 'rate_limit_error', code: 'rate_limit_exceeded' } },
     });
+    // Neither is a body over the limit: the request's own fault.
+    const tooLarge = new AppError('RESOURCE_EXHAUSTED', 'the request body is larger than the limit', undefined, 413);
+    expect(toOpenAiError(tooLarge)).toMatchObject({
+      status: 413,
+      body: { error: { type: 'invalid_request_error', code: 'request_too_large' } },
+    });
     // A model that does not fit is no rate limit: a 503, a server error, saying what it is.
     const tooBig = AppError.insufficientMemory('needs 8 GiB of RAM and 2 GiB is available', { field: 'model' });
     expect(toOpenAiError(tooBig)).toEqual({

@@ -617,9 +617,17 @@ export function toOpenAiError(error: unknown): { status: number; body: OpenAiErr
   >;
   const param =
     typeof details.param === 'string' ? details.param : typeof details.field === 'string' ? details.field : null;
-  const code = typeof details.code === 'string' ? details.code : (DEFAULT_CODES[error.code] ?? null);
   const status = httpStatusOf(error);
+  // A body over the limit (413) is the request's fault, not a rate limit.
+  const tooLarge = status === 413;
+  const code =
+    typeof details.code === 'string'
+      ? details.code
+      : tooLarge
+        ? 'request_too_large'
+        : (DEFAULT_CODES[error.code] ?? null);
   // A 5xx is the server's trouble in OpenAI's terms (a RESOURCE_EXHAUSTED about memory is no rate limit).
-  const type = status >= 500 ? 'server_error' : (ERROR_TYPES[error.code] ?? 'server_error');
+  const type =
+    status >= 500 ? 'server_error' : tooLarge ? 'invalid_request_error' : (ERROR_TYPES[error.code] ?? 'server_error');
   return { status, body: { error: { message: error.message, type, param, code } } };
 }
