@@ -40,6 +40,7 @@ function fakeRuntime(vramMb: number, loads: { count: number; disposed: number })
       Promise.resolve({
         estimate: { ramBytes: 10 * MIB, vramBytes: vramMb * MIB, contextSize: 128, gpuLayers: 2 },
         kind: 'generation',
+        accepts: null,
         load: () => {
           loads.count++;
           const model: LoadedModel = {

@@ -371,6 +371,19 @@ export class Deployments implements DeployService {
     if (source) this.checkSameRuntime(d, source);
     checkSettings(d.runtime, settings);
     const gpu = await this.useGpu(settings.device);
+    if (source) {
+      // A new model that cannot be read is refused before anything changes: the one serving now goes on.
+      const field = patch.file !== undefined ? 'file' : 'version';
+      try {
+        await runtimeFor(this.o.runtimes, source.format, field).prepare(loadRequest(d.name, source, settings, gpu));
+      } catch (err) {
+        if (!isModelFault(err)) throw err;
+        throw AppError.invalid(
+          field,
+          `${describeSource(source)} cannot be served: ${errorText(err)}; '${d.name}' goes on with ${describeSource(d.source)}`,
+        );
+      }
+    }
     const main = source ?? d.source;
     let traffic: DeploymentTraffic | null | undefined =
       patch.traffic === undefined ? undefined : patch.traffic && (await this.trafficFor(d, main, patch.traffic));
@@ -1060,10 +1073,31 @@ export class Deployments implements DeployService {
       );
     }
     const runtime = runtimeFor(this.o.runtimes, source.format, 'traffic.version');
+    const version = servedVersion({ source: source });
     if (runtime.format !== d.runtime) {
       throw AppError.invalid(
         'traffic.version',
-        `version ${servedVersion({ source: source })} is a ${runtime.format} model and deployment '${d.name}' serves ${d.runtime}`,
+        `version ${version} is a ${runtime.format} model and deployment '${d.name}' serves ${d.runtime}`,
+      );
+    }
+    // Both answer the same requests, or the canary's share of them fails.
+    const gpu = await this.useGpu(d.device);
+    const prepare = (s: DeploymentSource) =>
+      runtime.prepare(loadRequest(d.name, s, d, gpu)).catch((err: unknown) => {
+        if (!isModelFault(err)) throw err;
+        throw AppError.invalid('traffic.version', `${describeSource(s)} cannot be served: ${errorText(err)}`);
+      });
+    const [second, first] = await Promise.all([prepare(source), prepare(main)]);
+    const unlike =
+      first.kind !== second.kind
+        ? `serves ${second.kind} where version ${main.version} serves ${first.kind}`
+        : first.accepts !== null && second.accepts !== null && first.accepts !== second.accepts
+          ? `takes ${second.accepts} where version ${main.version} takes ${first.accepts}`
+          : null;
+    if (unlike !== null) {
+      throw AppError.invalid(
+        'traffic.version',
+        `version ${version} ${unlike}: a canary or shadow must answer the main version's requests`,
       );
     }
     return { mode: input.mode, percent: input.mode === 'canary' ? (input.percent ?? 0) : 100, source };

@@ -297,6 +297,18 @@ describe('ONNX deployments over the Open Inference Protocol (KServe v2)', () => 
     expect(failed.reason).toMatch(/cut\.onnx' is not a readable ONNX model/);
     const r = await v2('/v2/models/cut/infer', inferBody([EXPECTED.X[0] as number[]]));
     expect(r).toMatchObject({ status: 409, body: { error: expect.stringMatching(/deployment 'cut' failed/) } });
+    // A serving file deployment given the broken file refuses it and goes on serving the one it has.
+    await t.client.call('deployments.create', { file: MLP, name: 'served-file' });
+    const refused = await t.client
+      .call('deployments.update', { deployment: 'served-file', file: cut })
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'file' } });
+    expect((refused as Error).message).toMatch(/cut\.onnx cannot be served: .*'served-file' goes on with file .*mlp/);
+    expect(await t.client.call('deployments.get', { deployment: 'served-file' })).toMatchObject({
+      state: 'ready',
+      source: { path: MLP },
+    });
+    expect((await v2('/v2/models/served-file/infer', inferBody([EXPECTED.X[0] as number[]]))).status).toBe(200);
     // Its metadata cannot be read either: the deployment's state, not a bad request.
     expect(await v2('/v2/models/cut')).toMatchObject({
       status: 409,

@@ -107,6 +107,12 @@ export interface PreparedLoad {
   estimate: LoadEstimate;
   /** What the model will serve, from its header. */
   kind: string;
+  /**
+   * The requests it takes, said so that two models compare (a canary must take the main version's requests):
+   * tensors by name, dtype and shape, or a preprocessing's rows, images or texts; null when `kind` says it all
+   * (GGUF) or only loading tells (TF.js).
+   */
+  accepts: string | null;
   load(hooks: LoadHooks): Promise<LoadedModel>;
 }
 
@@ -135,6 +141,7 @@ export const ggufServingRuntime: ServingRuntime = {
         gpuLayers: estimate.gpuLayers,
       },
       kind: summary.kind,
+      accepts: null,
       load: async (hooks) => {
         const runtime = await GgufRuntime.load({
           path: request.path,
@@ -191,6 +198,23 @@ async function readPreprocessing(file: string, signature: ServingSignature, mode
     );
   }
   return checkPreprocessing(value, file, signature, model);
+}
+
+/** `PreparedLoad.accepts` of an ONNX model: its preprocessing's input when it has one, else its input tensors. */
+function onnxAccepts(signature: ServingSignature, preprocessing: Preprocessing | null): string {
+  switch (preprocessing?.kind) {
+    case 'tabular-classifier':
+    case 'tabular-regressor':
+      return `rows with the columns ${[...new Set(preprocessing.features.map((f) => f.column))].sort().join(', ')}`;
+    case 'image-classifier':
+      return 'images';
+    case 'text-classifier':
+      return `texts in the column ${preprocessing.textColumn}`;
+    default:
+      return signature.inputs
+        .map((i) => `${i.name} ${i.dtype} [${i.shape.map((d) => (d === null ? '?' : String(d))).join(', ')}]`)
+        .join(', ');
+  }
 }
 
 /** The tabular preprocessing among a model's, or null. */
@@ -263,6 +287,7 @@ export const onnxServingRuntime: ServingRuntime = {
         gpuLayers: 0,
       },
       kind,
+      accepts: onnxAccepts(signature, preprocessing),
       load: async (hooks) => {
         const runtime = await OnnxRuntime.load(request.path, {
           device: gpu ? 'gpu' : 'cpu',
@@ -331,6 +356,7 @@ export const tfjsServingRuntime: ServingRuntime = {
     return {
       estimate: { ramBytes: replicas * tfjsReplicaBytes(files.totalBytes), vramBytes: 0, contextSize: 0, gpuLayers: 0 },
       kind: typeof kind === 'string' ? kind : 'tensor',
+      accepts: null,
       load: async (hooks) => {
         const runtime = await TfjsRuntime.load(request.path, {
           replicas: request.replicas,

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
@@ -13,6 +13,8 @@ import { MODEL_VERSION_HEADER } from './reply';
 // and the tiny llama GGUF as two versions of `llama` over OpenAI's chat completions (1 thread).
 const MODELS = fixturePath('models');
 const MLP = path.join(MODELS, 'digits_mlp.onnx');
+const CNN = path.join(MODELS, 'digits_cnn.onnx');
+const BERT = path.join(MODELS, 'tiny-bert-embed.gguf');
 const LLAMA = path.join(MODELS, 'tiny-llama-memorizer-q8.gguf');
 const EXPECTED = JSON.parse(readFileSync(path.join(MODELS, 'digits_mlp.expected.json'), 'utf8')) as {
   X: number[][];
@@ -166,6 +168,8 @@ describe('canary and shadow traffic on an ONNX deployment', () => {
 
   it('refuses bad traffic settings with a 400 naming the field, changing nothing', async () => {
     const llamaVersion = await register('digits', LLAMA);
+    // The CNN takes the digits as [n, 1, 8, 8] images, the MLP as [n, 64] rows: half the requests would fail.
+    const cnnVersion = await register('digits', CNN);
     const before = await t.client.call('deployments.get', { deployment: 'digits' });
     const cases: [unknown, RegExp][] = [
       [{ mode: 'canary', version: 2, percent: 101 }, /traffic\.percent/],
@@ -176,6 +180,12 @@ describe('canary and shadow traffic on an ONNX deployment', () => {
       [{ mode: 'canary', version: 1, percent: 10 }, /traffic\.version: version 1 is the main version/],
       [{ mode: 'canary', version: llamaVersion, percent: 10 }, /traffic\.version: .*gguf model .* serves onnx/],
       [{ mode: 'mirror', version: 2 }, /traffic\.mode/],
+      [
+        { mode: 'shadow', version: cnnVersion },
+        new RegExp(
+          `traffic\\.version: version ${cnnVersion} takes x float32 \\[.*, 1, 8, 8\\] where version 1 takes x float32 \\[.*, 64\\]: a canary or shadow must answer`,
+        ),
+      ],
     ];
     for (const [traffic, message] of cases) {
       const err = await appError(t.client.call('deployments.update', { deployment: 'digits', traffic } as never));
@@ -281,15 +291,43 @@ describe('a canary on a GGUF deployment', () => {
     expect(text).toBe(completion.choices[0]?.message.content);
     await waitFor(async () => (await versionStats('llama'))['2']?.requests.total === 2);
   });
+
+  it('refuses an embedding model as the canary of a chat model', async () => {
+    const bertVersion = await register('llama', BERT);
+    const err = await appError(
+      t.client.call('deployments.update', {
+        deployment: 'llama',
+        traffic: { mode: 'canary', version: bertVersion, percent: 50 },
+      }),
+    );
+    expect(err).toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'traffic.version' } });
+    expect(err.message).toMatch(`version ${bertVersion} serves embedding where version 1 serves generation`);
+  });
 });
 
 describe('a second version that does not fit in memory', () => {
   // Free memory cannot be set on a real machine: the core's reading of it (os.freemem) is replaced for these tests,
-  // as the GPU tests put a stand-in nvidia-smi on PATH. The budget is exactly what version 1 (the digits CNN, a
-  // 12 KB file) is estimated to need; version 2 (the digits MLP, 27 KB) is estimated to need more.
-  const CNN = path.join(MODELS, 'digits_cnn.onnx');
-  const CNN_ROW = (JSON.parse(readFileSync(path.join(MODELS, 'digits_cnn.expected.json'), 'utf8')) as { X: number[][] })
-    .X[0] as number[];
+  // as the GPU tests put a stand-in nvidia-smi on PATH. The budget is exactly what version 1 (the digits MLP) is
+  // estimated to need; version 2 is the same model with 200 KB more in its file, so it takes the same requests
+  // and is estimated to need more.
+  function paddedMlp(): string {
+    // A second doc_string (ModelProto field 6, length-delimited): protobuf readers keep the last one.
+    const extra = 200_000;
+    const length: number[] = [];
+    for (let n = extra; ; n = Math.floor(n / 128)) {
+      if (n < 128) {
+        length.push(n);
+        break;
+      }
+      length.push((n % 128) | 128);
+    }
+    const file = path.join(data.dir, 'digits_mlp_padded.onnx');
+    writeFileSync(
+      file,
+      Buffer.concat([readFileSync(MLP), Buffer.from([(6 << 3) | 2, ...length]), Buffer.alloc(extra, 32)]),
+    );
+    return file;
+  }
   let freemem: MockInstance<typeof os.freemem> | undefined;
 
   afterEach(() => freemem?.mockRestore());
@@ -307,18 +345,14 @@ describe('a second version that does not fit in memory', () => {
     };
   }
 
-  async function cnnInfer() {
-    const res = await t.request('/v2/models/sized/infer', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ inputs: [{ name: 'x', shape: [1, 1, 8, 8], datatype: 'FP32', data: CNN_ROW }] }),
-    });
-    return { status: res.status, version: res.headers.get(MODEL_VERSION_HEADER) };
+  async function sizedInfer() {
+    const { status, header } = await infer('/v2/models/sized/infer');
+    return { status, version: header };
   }
 
   it('refuses a canary or shadow with a 503 naming the memory, leaving version 1 serving unchanged', async () => {
-    expect(await register('sized', CNN)).toBe(1);
-    expect(await register('sized', MLP)).toBe(2);
+    expect(await register('sized', MLP)).toBe(1);
+    expect(await register('sized', paddedMlp())).toBe(2);
     const created = await t.client.call('deployments.create', {
       model: 'sized',
       version: 1,
@@ -341,7 +375,7 @@ describe('a second version that does not fit in memory', () => {
       expect(refused.body.error?.code).toBe('RESOURCE_EXHAUSTED');
       expect(refused.body.error?.details).toMatchObject({ code: 'insufficient_memory', field: 'traffic.version' });
       expect(refused.body.error?.message).toMatch(
-        /^traffic\.version: version 2 of 'sized' needs about 32.1 MiB of RAM for 1 replica and 32 MiB is available/,
+        /^traffic\.version: version 2 of 'sized' needs about 32.3 MiB of RAM for 1 replica and 32 MiB is available/,
       );
       expect(refused.body.error?.message).toMatch(/lower maxReplicas, or free memory/);
     }
@@ -350,7 +384,7 @@ describe('a second version that does not fit in memory', () => {
     expect(await t.client.call('deployments.get', { deployment: 'sized' })).toEqual(before);
     expect(before).toMatchObject({ state: 'ready', traffic: null, source: { version: 1 } });
     expect(await t.client.call('deployments.events', { deployment: 'sized', limit: 50 })).toEqual(eventsBefore);
-    for (let i = 0; i < 10; i++) expect(await cnnInfer()).toEqual({ status: 200, version: '1' });
+    for (let i = 0; i < 10; i++) expect(await sizedInfer()).toEqual({ status: 200, version: '1' });
     const stats = await t.client.call('deployments.stats', { deployment: 'sized' });
     expect(stats.versions.map((v) => [v.version, v.role, v.requests.total])).toEqual([[1, 'main', 10]]);
   });
@@ -364,13 +398,12 @@ describe('a second version that does not fit in memory', () => {
     expect(refused.body.error?.message).toMatch(/^traffic\.version: version 2 of 'sized' needs about/);
     const started = await t.client.call('deployments.start', { deployment: 'sized' });
     expect(started).toMatchObject({ state: 'ready', traffic: null, source: { version: 1 } });
-    expect(await cnnInfer()).toEqual({ status: 200, version: '1' });
+    expect(await sizedInfer()).toEqual({ status: 200, version: '1' });
   });
 
   it('accepts the same canary once the memory is there', async () => {
     const accepted = await patchTraffic({ mode: 'canary', version: 2, percent: 100 });
     expect(accepted.status).toBe(200);
-    // Version 2 is the MLP: its input is a row of 64, and it answers.
     const r = await infer('/v2/models/sized/infer');
     expect(r).toMatchObject({ status: 200, header: '2' });
   });
@@ -386,7 +419,7 @@ describe('a second version that does not fit in memory', () => {
       source: { version: 1 },
       traffic: { mode: 'canary', percent: 100 },
     });
-    for (let i = 0; i < 5; i++) expect(await cnnInfer()).toEqual({ status: 200, version: '1' });
+    for (let i = 0; i < 5; i++) expect(await sizedInfer()).toEqual({ status: 200, version: '1' });
     const events = await t.client.call('deployments.events', { deployment: 'sized', limit: 5 });
     expect(events.items.map((e) => e.message).join('\n')).toMatch(
       /the canary sized version 2 did not load \(traffic\.version: version 2 of 'sized' needs about .* of RAM .*\); sized version 1 answers every request/,
