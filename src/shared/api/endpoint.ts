@@ -91,8 +91,12 @@ export function splitInput(e: Endpoint): InputParts {
     if (!(name in shape))
       throw new Error(`endpoint ${e.method} ${e.path}: path parameter '${name}' is not in its input`);
   }
-  const pick = (keep: (name: string) => boolean) =>
-    z.object(Object.fromEntries(Object.entries(shape).filter(([name]) => keep(name))));
+  // Each part keeps the input's policy for unknown keys (a strict input's parts refuse them too).
+  const { catchall } = e.input.def;
+  const pick = (keep: (name: string) => boolean) => {
+    const part = z.object(Object.fromEntries(Object.entries(shape).filter(([name]) => keep(name))));
+    return catchall ? part.catchall(catchall) : part;
+  };
   const params = names.length > 0 ? pick((n) => names.includes(n)) : undefined;
   const rest = names.length > 0 ? pick((n) => !names.includes(n)) : e.input;
   const restEmpty = Object.keys(rest.shape).length === 0;

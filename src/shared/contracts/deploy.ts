@@ -234,10 +234,11 @@ export const DeploymentInput = DeploymentSettings.extend({
    * export (`model/tfjs/`, written by TrainOS's built-in trainers); any other runtime must match the format.
    */
   runtime: DeploymentRuntime.optional(),
-});
+}).strict();
 export type DeploymentInput = z.input<typeof DeploymentInput>;
 
-export const DeploymentUpdate = z.object({
+/** Strict: a field that cannot be changed (name, runtime) or is misspelt is refused, not silently dropped. */
+export const DeploymentUpdate = z.strictObject({
   deployment: DeploymentRef,
   device: DeploymentDevice.optional(),
   contextSize: z.number().int().min(16).max(1_048_576).nullable().optional(),

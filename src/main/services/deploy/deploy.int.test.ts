@@ -321,6 +321,12 @@ describe('deployments of model files', () => {
     expect(
       await appError(t.client.call('deployments.create', { file: LLAMA, name: 'x2', maxReplicas: 2 })),
     ).toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'maxReplicas' } });
+    // A misspelt setting is refused, not dropped (the deployment would run without it).
+    const misspelt = await appError(
+      t.client.call('deployments.create', { file: LLAMA, name: 'x4', context_size: 64 } as never),
+    );
+    expect(misspelt).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(misspelt.message).toBe('body: Unrecognized key: "context_size"');
     expect(
       await appError(t.client.call('deployments.create', { model: 'tiny-llama', version: '@nope', name: 'x3' })),
     ).toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'version' } });
@@ -328,6 +334,7 @@ describe('deployments of model files', () => {
     expect(names).not.toContain('x2');
     expect(names).not.toContain('iris');
     expect(names).not.toContain('pipe');
+    expect(names).not.toContain('x4');
   });
 
   it('deletes a deployment with its log, events and series', async () => {

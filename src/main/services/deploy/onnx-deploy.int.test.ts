@@ -251,6 +251,20 @@ describe('ONNX deployments over the Open Inference Protocol (KServe v2)', () => 
     expect(down).toMatchObject({ replicas: 1 });
     const events = (await t.client.call('deployments.events', { deployment: 'digits-auto', limit: 3 })).items;
     expect(events[0]?.message).toBe('scaled down to 1 replica: the replica bounds changed');
+    // What cannot be changed (or is misspelt) is refused, not dropped while answering 200.
+    for (const [body, key] of [
+      [{ name: 'renamed' }, 'name'],
+      [{ max_replicas: 3 }, 'max_replicas'],
+    ] as const) {
+      const res = await t.request('/api/v1/deployments/digits-auto', {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toContain(`"${key}"`);
+    }
+    expect(await t.client.call('deployments.get', { deployment: 'digits-auto' })).toMatchObject({ maxReplicas: 1 });
     await t.client.call('deployments.delete', { deployment: 'digits-auto' });
   });
 
