@@ -178,6 +178,30 @@ describe('generation', () => {
     expect(streamed.join('')).toBe(answer.text);
   });
 
+  it('holds to anyOf and to a schema without a type, and refuses what a grammar cannot hold to', async () => {
+    // node-llama-cpp alone takes both for `null`.
+    for (const schema of [
+      { anyOf: [{ type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] }] },
+      { properties: { ok: { type: 'boolean' } }, required: ['ok'] },
+    ]) {
+      const answer = await llm.chat([{ role: 'user', content: 'Yes?' }], {
+        temperature: 0,
+        responseFormat: { type: 'json_schema', schema },
+      });
+      expect(typeof (JSON.parse(answer.text) as { ok: unknown }).ok, answer.text).toBe('boolean');
+    }
+    const error = await rejection(
+      llm.chat([{ role: 'user', content: 'Name?' }], {
+        responseFormat: { type: 'json_schema', schema: { type: 'string', pattern: '^[a-z]{3}$' } },
+      }),
+    );
+    expect(error).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: { field: 'response_format.json_schema.schema.pattern' },
+    });
+    expect(llm.stats().inFlight).toBe(0);
+  });
+
   it('refuses a prompt longer than the context with context_length_exceeded', async () => {
     const error = await rejection(llm.chat([{ role: 'user', content: 'word '.repeat(200) }]));
     expect(error.code).toBe('INVALID_ARGUMENT');

@@ -15,6 +15,7 @@ import {
 import { AppError } from '#shared/errors';
 import { type GpuChoice, captureLlamaErrors, sharedLlama } from './backend';
 import { type GgufInspection, type GgufModelKind, inspectGguf } from './gguf-inspect';
+import { grammarSchemaOf } from './json-schema';
 import { type ChatFormat, type ChatTurn, type PromptRenderer, promptRenderer, rawPromptTokens } from './prompt';
 import { SlotPool, cancelledError } from './slot-pool';
 import { StopTextBuffer } from './stop-text';
@@ -441,7 +442,9 @@ export class GgufRuntime {
         schema: GbnfJsonSchema,
       ) => Promise<LlamaGrammar>;
       grammar =
-        format.type === 'json_object' ? llama.getGrammarFor('json') : schemaGrammar(format.schema as GbnfJsonSchema);
+        format.type === 'json_object'
+          ? llama.getGrammarFor('json')
+          : schemaGrammar(grammarSchemaOf(format.schema, 'response_format.json_schema.schema'));
       if (this.grammars.size >= MAX_GRAMMARS) this.grammars.delete(this.grammars.keys().next().value as string);
       this.grammars.set(key, grammar);
       grammar.catch(() => this.grammars.delete(key));
