@@ -25,6 +25,14 @@ function snippetKindOf(d: Deployment): SnippetKind {
   return playgroundKindOf(d) === 'embedding' ? 'embedding' : 'chat';
 }
 
+/** What a snippet needs installed: OpenAI's client for the OpenAI endpoints, requests for Python's HTTP calls. */
+function installHint(language: SnippetLanguage | undefined, kind: SnippetKind): string | null {
+  const openai = kind === 'chat' || kind === 'embedding';
+  if (language === 'python') return openai ? 'pip install openai' : 'pip install requests';
+  if (language === 'javascript' && openai) return 'npm install openai';
+  return null;
+}
+
 /** Client code for the deployment's endpoint, in curl, Python and JavaScript, each with a copy button. */
 export function Snippets({ deployment }: { deployment: Deployment }) {
   const api = useApi();
@@ -41,7 +49,7 @@ export function Snippets({ deployment }: { deployment: Deployment }) {
     enabled: kind === 'tensor',
   });
   const input = (metadata.data as { inputs?: MetadataTensor[] } | undefined)?.inputs?.[0];
-  const all = snippets({ origin, model: deployment.name, kind, input });
+  const all = snippets({ origin, model: deployment.name, kind, input, columns: deployment.inputColumns });
   const current = all.find((s) => s.language === language) ?? all[0];
   const copy = async () => {
     if (!current) return;
@@ -105,16 +113,16 @@ export function Snippets({ deployment }: { deployment: Deployment }) {
       >
         {current?.code}
       </pre>
-      {current?.language !== 'curl' &&
-        !(current?.language === 'javascript' && (kind === 'tensor' || kind === 'tabular')) && (
-          <Muted className="block text-[12px]">
-            Install the client with{' '}
-            <code className="font-mono">
-              {current?.language === 'python' ? 'pip install openai' : 'npm install openai'}
-            </code>
-            .
-          </Muted>
-        )}
+      {installHint(current?.language, kind) && (
+        <Muted className="block text-[12px]">
+          Install the client with <code className="font-mono">{installHint(current?.language, kind)}</code>.
+        </Muted>
+      )}
+      {kind === 'tabular' && !deployment.inputColumns && (
+        <Muted className="block text-[12px]">
+          The example row’s columns are placeholders: the model’s own show once it is loaded.
+        </Muted>
+      )}
     </Card>
   );
 }

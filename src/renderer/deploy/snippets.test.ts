@@ -76,10 +76,31 @@ describe('ONNX snippets', () => {
     expect(snippets(target).map((s) => s.label)).toEqual(['curl', 'Python (requests)', 'JavaScript (fetch)']);
   });
 
-  it('send JSON rows to predict for a tabular model', () => {
+  it('send as many values as the shape holds, written as code beyond a few', () => {
+    const image = { origin: 'http://h', model: 'cnn', kind: 'tensor' as const };
+    const small = { ...image, input: { name: 'x', datatype: 'FP32', shape: [-1, 1, 8, 8] } };
+    expect(pythonSnippet(small)).toContain('"data":[0] * 64}');
+    expect(javascriptSnippet(small)).toContain('"data":new Array(64).fill(0)}');
+    expect(JSON.parse(/-d '(.*)'$/.exec(curlSnippet(small))?.[1] ?? '').inputs[0].data).toHaveLength(64);
+    // 150,528 zeros are not written out: python3 writes curl's body.
+    const large = { ...image, input: { name: 'x', datatype: 'FP32', shape: [1, 3, 224, 224] } };
+    expect(curlSnippet(large)).toMatch(
+      /^python3 -c 'import json; print\(json\.dumps\(.*"data":\[0\] \* 150528}\]}\)\)' \|\ncurl /,
+    );
+    expect(curlSnippet(large)).toMatch(/ {2}-d @-$/);
+  });
+
+  it("send JSON rows to predict for a tabular model, with the model's columns once known", () => {
     const code = pythonSnippet({ origin: 'http://h', model: 'iris', kind: 'tabular' });
     expect(code).toContain('"http://h/api/v1/deployments/iris/predict"');
     expect(code).toContain('json={"rows":');
     expect(code).toContain('["predictions"]');
+    const known = curlSnippet({
+      origin: 'http://h',
+      model: 'iris',
+      kind: 'tabular',
+      columns: ['petal_length', 'kind'],
+    });
+    expect(JSON.parse(/-d '(.*)'$/.exec(known)?.[1] ?? '')).toEqual({ rows: [{ petal_length: 0, kind: 0 }] });
   });
 });

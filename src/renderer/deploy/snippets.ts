@@ -27,6 +27,8 @@ export interface SnippetTarget {
   kind: SnippetKind;
   /** ONNX, TF.js: the model's first input, for the example request (a placeholder without it). */
   input?: { name: string; datatype: string; shape: number[] };
+  /** A tabular model's feature columns, for the example row (placeholders without them). */
+  columns?: readonly string[] | null;
 }
 
 export const API_KEY_ENV = 'AIDOS_API_KEY';
@@ -63,40 +65,50 @@ export function snippets(target: SnippetTarget): Snippet[] {
   ];
 }
 
+/** Where a tensor's example values go in a body: each language writes them as code (`[0] * 64`). */
+const VALUES = '__values__';
+/** The most values curl's body holds literally; beyond, a python3 one-liner writes the body. */
+const CURL_INLINE_VALUES = 1024;
+
 /**
- * A tensor deployment's (ONNX, TF.js) endpoint and example body: v2 infer for a tensor model, predict for a tabular
- * one.
+ * A tensor deployment's (ONNX, TF.js) endpoint and example body: v2 infer for a tensor model (zeros, as many as
+ * its input's shape holds, at `VALUES`), predict for a tabular one (a row of its columns).
  */
-export function tensorRequest(target: SnippetTarget): { url: string; body: unknown } {
+export function tensorRequest(target: SnippetTarget): { url: string; body: unknown; values: number } {
   const origin = target.origin.replace(/\/+$/, '');
   if (target.kind === 'tabular') {
+    const columns = target.columns ?? ['feature_1', 'feature_2'];
     return {
       url: `${origin}/api/v1/deployments/${encodeURIComponent(target.model)}/predict`,
-      body: { rows: [{ feature_1: 5.1, feature_2: 'a' }] },
+      body: { rows: [Object.fromEntries(columns.map((c) => [c, 0]))] },
+      values: 0,
     };
   }
   const input = target.input ?? { name: 'input', datatype: 'FP32', shape: [1, 4] };
   const shape = input.shape.map((d) => (d < 0 ? 1 : d));
-  const size = Math.min(
-    shape.reduce((n, d) => n * d, 1),
-    16,
-  );
   return {
     url: `${origin}/v2/models/${encodeURIComponent(target.model)}/infer`,
-    body: { inputs: [{ name: input.name, shape, datatype: input.datatype, data: new Array<number>(size).fill(0) }] },
+    body: { inputs: [{ name: input.name, shape, datatype: input.datatype, data: VALUES }] },
+    values: shape.reduce((n, d) => n * d, 1),
   };
+}
+
+/** The body as JSON with its values written by `valuesCode` (the count of zeros → code for them). */
+function bodyCode(body: unknown, valuesCode: string): string {
+  return JSON.stringify(body).replace(JSON.stringify(VALUES), valuesCode);
 }
 
 export function curlSnippet(target: SnippetTarget): string {
   const { origin, model, kind } = target;
   if (kind === 'tensor' || kind === 'tabular') {
-    const { url, body } = tensorRequest(target);
-    return [
-      `curl ${shellQuote(url)} \\`,
-      `  -H "Authorization: Bearer $${API_KEY_ENV}" \\`,
-      `  -H "Content-Type: application/json" \\`,
-      `  -d ${shellQuote(JSON.stringify(body))}`,
-    ].join('\n');
+    const { url, body, values } = tensorRequest(target);
+    const headers = [`  -H "Authorization: Bearer $${API_KEY_ENV}" \\`, `  -H "Content-Type: application/json" \\`];
+    if (values > CURL_INLINE_VALUES) {
+      const python = `import json; print(json.dumps(${bodyCode(body, `[0] * ${values}`)}))`;
+      return [`python3 -c ${shellQuote(python)} |`, `curl ${shellQuote(url)} \\`, ...headers, '  -d @-'].join('\n');
+    }
+    const literal = bodyCode(body, JSON.stringify(new Array<number>(values).fill(0)));
+    return [`curl ${shellQuote(url)} \\`, ...headers, `  -d ${shellQuote(literal)}`].join('\n');
   }
   const base = baseUrlOf(origin);
   const body =
@@ -116,7 +128,7 @@ export function curlSnippet(target: SnippetTarget): string {
 export function pythonSnippet(target: SnippetTarget): string {
   const { origin, model, kind } = target;
   if (kind === 'tensor' || kind === 'tabular') {
-    const { url, body } = tensorRequest(target);
+    const { url, body, values } = tensorRequest(target);
     return [
       'import os',
       '',
@@ -125,7 +137,7 @@ export function pythonSnippet(target: SnippetTarget): string {
       'response = requests.post(',
       `    ${literal(url)},`,
       `    headers={"Authorization": "Bearer " + os.environ[${literal(API_KEY_ENV)}]},`,
-      `    json=${JSON.stringify(body)},`,
+      `    json=${bodyCode(body, `[0] * ${values}`)},`,
       ')',
       'response.raise_for_status()',
       kind === 'tabular' ? 'print(response.json()["predictions"])' : 'print(response.json()["outputs"])',
@@ -164,12 +176,12 @@ export function pythonSnippet(target: SnippetTarget): string {
 export function javascriptSnippet(target: SnippetTarget): string {
   const { origin, model, kind } = target;
   if (kind === 'tensor' || kind === 'tabular') {
-    const { url, body } = tensorRequest(target);
+    const { url, body, values } = tensorRequest(target);
     return [
       `const response = await fetch(${literal(url)}, {`,
       '  method: "POST",',
       `  headers: { Authorization: \`Bearer \${process.env.${API_KEY_ENV}}\`, "Content-Type": "application/json" },`,
-      `  body: JSON.stringify(${JSON.stringify(body)}),`,
+      `  body: JSON.stringify(${bodyCode(body, `new Array(${values}).fill(0)`)}),`,
       '});',
       'if (!response.ok) throw new Error(await response.text());',
       kind === 'tabular'

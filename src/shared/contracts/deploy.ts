@@ -205,6 +205,8 @@ export const Deployment = DeploymentSettings.extend({
    * `tabular-classifier`, `tabular-regressor`, `image-classifier`, `text-classifier`); null until first loaded.
    */
   modelKind: z.string().nullable(),
+  /** A loaded tabular model's feature columns, each row of a predict request needs them; otherwise null. */
+  inputColumns: z.array(z.string()).nullable(),
   /** Where it runs while loaded: `cpu` or `gpu <index>`. */
   placement: z.string().nullable(),
   /** Replicas running now (ONNX: as the autoscaler set them; GGUF: 1); null while not loaded. */

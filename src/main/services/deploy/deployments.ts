@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Registry } from 'prom-client';
+import type { TabularPreprocessing } from '#platform/builtin-training/preprocessing';
 import type { BlobStore } from '#platform/blobstore';
 import type { Db } from '#platform/db';
 import type { EventBus } from '#platform/events';
@@ -196,6 +197,11 @@ function errorText(err: unknown): string {
 }
 
 /** A model file the runtime cannot use: the deployment is kept, `failed` with the reason. */
+/** A tabular preprocessing's feature columns, in the order its features are built (a one-hot column once). */
+function featureColumnsOf(tabular: TabularPreprocessing | null): string[] | null {
+  return tabular ? [...new Set(tabular.features.map((f) => f.column))] : null;
+}
+
 function isModelFault(err: unknown): boolean {
   if (!(err instanceof AppError)) return true;
   const code = (err.details as { code?: unknown } | undefined)?.code;
@@ -528,7 +534,7 @@ export class Deployments implements DeployService {
     this.o.blobs.removeRefsOf({ owner: 'deploy', ref: d.id });
     await this.metrics.forget(d.name);
     this.o.bus.emit('deploy.deployment.updated', {
-      deployment: { ...d, placement: null, replicas: null },
+      deployment: { ...d, placement: null, replicas: null, inputColumns: null },
       deleted: true,
     });
   }
@@ -790,6 +796,7 @@ export class Deployments implements DeployService {
       lastRequestAt: Math.max(d.lastRequestAt ?? 0, live?.lastRequestAt ?? 0) || null,
       placement: live?.placement ?? null,
       replicas: live?.model?.replicas() ?? null,
+      inputColumns: featureColumnsOf(live?.model?.onnx?.tabular ?? null),
     };
   }
 

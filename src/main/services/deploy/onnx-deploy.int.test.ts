@@ -369,6 +369,8 @@ describe('a tabular model trained by TrainOS, predicted from JSON rows', { timeo
     const d = await t.client.call('deployments.create', { model: 'iris-tabular-classifier', version: 1, name: 'iris' });
     expect(d).toMatchObject({ state: 'ready', runtime: 'onnx', modelKind: 'tabular-classifier' });
     expect(d.source.preprocessing?.path).toBeTruthy();
+    // The columns a row needs (the page's example request shows them).
+    expect([...(d.inputColumns ?? [])].sort()).toEqual(['petal_length', 'petal_width', 'sepal_length', 'sepal_width']);
     const { predictions, modelVersion } = await t.client.call('deployments.predict', { deployment: 'iris', rows });
     expect(modelVersion).toBe(1);
     expect(predictions).toHaveLength(150);

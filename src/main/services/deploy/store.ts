@@ -47,7 +47,7 @@ interface LogRow {
 }
 
 /** A deployment as stored; `placement` and `replicas` are the live part, filled in by the service. */
-export type StoredDeployment = Omit<Deployment, 'placement' | 'replicas'>;
+export type StoredDeployment = Omit<Deployment, 'placement' | 'replicas' | 'inputColumns'>;
 
 export interface NewDeployment {
   name: string;

@@ -22,7 +22,7 @@ import { readTfjsServingSignature } from './tfjs/index';
 const V2_PLATFORMS = { onnx: 'onnxruntime_onnx', tfjs: 'tensorflowjs' } as const;
 
 /** A deployment as the v2 routes read it: its stored settings and state. */
-type ServedDeployment = Omit<Deployment, 'placement' | 'replicas'>;
+type ServedDeployment = Omit<Deployment, 'placement' | 'replicas' | 'inputColumns'>;
 
 /**
  * The ONNX deployment a `/v2/models/{name}[/versions/{version}]` path names: `{name}` is the deployment's name and
