@@ -61,10 +61,33 @@ describe('deployment traffic', () => {
     expect(await page.getByTestId('version-row-v1').getByTestId('version-requests').textContent()).toBe('0');
     await shot(page, 'deployment-traffic-canary-light');
 
-    await card.getByRole('button', { name: 'Promote to main' }).click();
+    // Promoting asks first, with what the canary did: it answered all five.
+    await card.getByRole('button', { name: 'Promote to main…' }).click();
+    const confirm = page.getByTestId('confirm-promote');
+    expect(await confirm.getByTestId('promote-errors').textContent()).toBe('As canary, it failed 0 of 5 requests.');
+    await shot(page, 'deployment-traffic-promote-confirm-light');
+    await confirm.getByRole('button', { name: 'Promote', exact: true }).click();
     await setting.filter({ hasText: 'The main version answers every request' }).waitFor();
     await canaryRow.filter({ hasText: 'main' }).waitFor({ timeout: 10_000 });
     expect((await server.api.call('deployments.get', { deployment: 'digits' })).source).toMatchObject({ version: 2 });
     await shot(page, 'deployment-traffic-promoted-light');
+
+    // Its replicas are scaled from the Settings card: a bad range is refused where it was typed, a good one applies.
+    const settings = page.getByTestId('deployment-settings');
+    await settings.getByRole('button', { name: 'Scale…' }).click();
+    const scale = page.getByTestId('scale-form');
+    await scale.getByLabel('Min replicas').fill('3');
+    await scale.getByLabel('Max replicas').fill('2');
+    await scale.getByRole('button', { name: 'Apply' }).click();
+    await scale.getByText(/Not scaled/).waitFor();
+    await scale.getByLabel('Min replicas').fill('2');
+    await scale.getByLabel('Max replicas').fill('3');
+    await scale.getByRole('button', { name: 'Apply' }).click();
+    await settings.getByText('2 of 2–3 replicas').waitFor({ timeout: 10_000 });
+    expect(await server.api.call('deployments.get', { deployment: 'digits' })).toMatchObject({
+      minReplicas: 2,
+      maxReplicas: 3,
+      replicas: 2,
+    });
   });
 });

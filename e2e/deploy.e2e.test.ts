@@ -82,6 +82,14 @@ describe('deployments', () => {
       expect(await page.evaluate(() => (window as unknown as { __streaming: boolean }).__streaming)).toBe(true);
       await page.getByTestId('chat-result').first().filter({ hasText: 'stop' }).waitFor();
       await shot(page, `deployment-playground-${theme}`);
+      // A message the server refuses (temperature above 2) goes back to the box to change or send again; it is
+      // not left in the conversation for the next message to send along.
+      await chat.setTemperature(5);
+      await chat.send('Once upon a time');
+      await chat.root.getByText('The model did not answer').waitFor();
+      expect(await chat.root.getByLabel('Message').inputValue()).toBe('Once upon a time');
+      expect(await chat.root.locator('[data-testid="chat-message"][data-role="user"]').count()).toBe(1);
+      await chat.setTemperature(0);
 
       // The request is counted (the stats are polled) and logged.
       await deployments.requestCount.filter({ hasText: '1 request' }).waitFor();

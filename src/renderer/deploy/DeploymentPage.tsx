@@ -4,12 +4,12 @@ import { Link, useNavigate } from 'react-router';
 import type { Deployment, DeploymentSource, DeploymentStats } from '#shared/contracts/deploy';
 import { Dialog } from '../components/Dialog';
 import { ErrorBanner } from '../components/ErrorBanner';
-import { Button, Card, Chip, cx, Muted, Spinner } from '../components/ui';
+import { Button, Card, Chip, cx, inputClasses, Muted, Spinner } from '../components/ui';
 import { modelPath } from '../experiments/paths';
 import { useApi } from '../lib/api';
 import { formatBytes, formatDateTime, formatRelative, formatTime } from '../lib/format';
 import { useNow } from '../lib/hooks';
-import { toastError } from '../lib/toasts';
+import { toastError, useToasts } from '../lib/toasts';
 import { isTensorRuntime } from './deploy-form';
 import { SourceLink } from './DeploymentsPage';
 import { DeploymentStateBadge } from './DeploymentStateBadge';
@@ -157,6 +157,14 @@ function Header({
         return;
       }
       if (out) queryClient.setQueryData(deployKeys.one(d.name), out);
+      // Starting a deployment that cannot load ends in `failed` with a 200: say so where the click was.
+      if (what === 'start' && out?.state === 'failed') {
+        useToasts.getState().push({
+          tone: 'error',
+          title: `${d.name} did not start`,
+          message: out.reason ?? 'it failed to load',
+        });
+      }
     },
     onError: (error, what) => {
       setConfirming(null);
@@ -166,7 +174,7 @@ function Header({
   const busy = action.isPending ? action.variables : null;
   const canStart =
     d.state === 'stopped' || d.state === 'failed' || d.state === 'idle-unloaded' || d.state === 'pending';
-  const canStop = d.state !== 'stopped';
+  const canStop = d.state !== 'stopped' && d.state !== 'failed';
   return (
     <div className="mb-4 flex flex-wrap items-start justify-between gap-3">
       <div className="min-w-0">
@@ -382,7 +390,7 @@ function StateCard({ deployment: d }: { deployment: Deployment }) {
           {d.reason && (
             <span
               className={cx(
-                'ml-2',
+                'ml-2 [overflow-wrap:anywhere]',
                 d.state === 'failed' ? 'text-red-700 dark:text-red-400' : 'text-zinc-500 dark:text-zinc-400',
               )}
               data-testid="deployment-reason"
@@ -410,7 +418,17 @@ function StateCard({ deployment: d }: { deployment: Deployment }) {
             <Muted>estimated when it loads</Muted>
           )}
         </Fact>
-        <Fact label="Loaded">{d.loadedAt === null ? <Muted>—</Muted> : <When at={d.loadedAt} now={now} />}</Fact>
+        <Fact label="Loaded">
+          {d.loadedAt === null ? (
+            <Muted>—</Muted>
+          ) : d.placement === null ? (
+            <Muted>
+              not now (last <When at={d.loadedAt} now={now} />)
+            </Muted>
+          ) : (
+            <When at={d.loadedAt} now={now} />
+          )}
+        </Fact>
         <Fact label="Last request">
           {d.lastRequestAt === null ? <Muted>never</Muted> : <When at={d.lastRequestAt} now={now} />}
         </Fact>
@@ -435,6 +453,7 @@ function SettingsCard({ deployment: d }: { deployment: Deployment }) {
         </Fact>
         <Fact label="Capacity">
           {capacityLabel(d)} <Muted>· queue up to {d.maxQueue}</Muted>
+          {isTensorRuntime(d.runtime) && <ScaleControl deployment={d} />}
         </Fact>
         <Fact label="Loads">{d.minReplicas >= 1 ? 'at start' : 'on its first request'}</Fact>
         <Fact label="Idle unload">{idleLabel(d.idleUnloadSeconds)}</Fact>
@@ -490,6 +509,90 @@ function SettingsCard({ deployment: d }: { deployment: Deployment }) {
         </Fact>
       </dl>
     </Card>
+  );
+}
+
+/**
+ * The replicas an ONNX or TF.js deployment runs between (what `aidos deployments scale` sets): applied to a loaded
+ * model at once; the autoscaler moves within them.
+ */
+function ScaleControl({ deployment: d }: { deployment: Deployment }) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const [editing, setEditing] = useState(false);
+  const [min, setMin] = useState(String(d.minReplicas));
+  const [max, setMax] = useState(String(d.maxReplicas));
+  const scale = useMutation({
+    mutationFn: () =>
+      api.call('deployments.update', { deployment: d.name, minReplicas: Number(min), maxReplicas: Number(max) }),
+    onSuccess: (out) => {
+      queryClient.setQueryData(deployKeys.one(d.name), out);
+      setEditing(false);
+    },
+  });
+  if (!editing) {
+    return (
+      <Button
+        size="sm"
+        variant="ghost"
+        className="ml-1"
+        onClick={() => {
+          setMin(String(d.minReplicas));
+          setMax(String(d.maxReplicas));
+          scale.reset();
+          setEditing(true);
+        }}
+      >
+        Scale…
+      </Button>
+    );
+  }
+  return (
+    <form
+      className="mt-1.5 space-y-1.5"
+      data-testid="scale-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        scale.mutate();
+      }}
+    >
+      <div className="flex flex-wrap items-center gap-2">
+        <label className="flex items-center gap-1">
+          min
+          <input
+            type="number"
+            min={0}
+            aria-label="Min replicas"
+            className={inputClasses({ width: 'w-16' })}
+            value={min}
+            onChange={(e) => setMin(e.target.value)}
+          />
+        </label>
+        <label className="flex items-center gap-1">
+          max
+          <input
+            type="number"
+            min={1}
+            aria-label="Max replicas"
+            className={inputClasses({ width: 'w-16' })}
+            value={max}
+            onChange={(e) => setMax(e.target.value)}
+          />
+        </label>
+        <Button size="sm" variant="primary" type="submit" disabled={scale.isPending}>
+          {scale.isPending ? 'Applying…' : 'Apply'}
+        </Button>
+        <Button size="sm" variant="ghost" onClick={() => setEditing(false)}>
+          Cancel
+        </Button>
+      </div>
+      {Number(min) === 0 && d.idleUnloadSeconds === null && (
+        <Muted className="block text-[12px]">
+          With min 0 it scales to zero only after an idle timeout; it has none.
+        </Muted>
+      )}
+      {scale.error && <ErrorBanner error={scale.error} title="Not scaled" />}
+    </form>
   );
 }
 

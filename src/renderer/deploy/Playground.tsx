@@ -32,7 +32,9 @@ export function Playground({ deployment }: { deployment: Deployment }) {
   if (deployment.state === 'stopped' || deployment.state === 'failed') {
     return (
       <Card>
-        <EmptyState title={`${deployment.name} is ${deployment.state}`}>
+        <EmptyState
+          title={deployment.state === 'failed' ? `${deployment.name} failed` : `${deployment.name} is stopped`}
+        >
           {deployment.state === 'stopped'
             ? 'Start it to try it here.'
             : `It cannot serve requests: ${deployment.reason ?? 'it failed to load'}.`}
@@ -89,6 +91,7 @@ function ChatPlayground({ model }: { model: string }) {
     const started = performance.now();
     const t = Number(temperature);
     const max = maxTokens.trim() === '' ? null : Number(maxTokens);
+    let partial = '';
     try {
       const messages: ChatTurn[] = [
         ...(system.trim() ? [{ role: 'system' as const, content: system }] : []),
@@ -97,7 +100,10 @@ function ChatPlayground({ model }: { model: string }) {
       const result = await streamChat(
         target,
         { model, messages, temperature: Number.isFinite(t) ? t : 0.7, maxTokens: max },
-        (delta) => setStreaming((s) => (s ?? '') + delta),
+        (delta) => {
+          partial += delta;
+          setStreaming(partial);
+        },
         abort.signal,
       );
       setTurns([
@@ -105,7 +111,16 @@ function ChatPlayground({ model }: { model: string }) {
         { role: 'assistant', content: result.text, result: { ...result, ms: performance.now() - started } },
       ]);
     } catch (err) {
-      setError(err);
+      if (abort.signal.aborted) {
+        // Stopped by the user: what came so far stays as the answer.
+        setTurns([...history, { role: 'assistant', content: partial }]);
+      } else {
+        // Not answered: the message goes back to the box (to change or send again), not into the history that
+        // the next message would send along.
+        setTurns(turns);
+        setPrompt(text);
+        setError(err);
+      }
     } finally {
       setStreaming(null);
       controller.current = null;
@@ -165,7 +180,7 @@ function ChatPlayground({ model }: { model: string }) {
           />
           {streaming !== null ? (
             <Button variant="danger" onClick={() => controller.current?.abort()}>
-              <StopIcon width={14} height={14} /> Stop
+              <StopIcon width={14} height={14} /> Stop generating
             </Button>
           ) : (
             <Button variant="primary" type="submit" disabled={prompt.trim() === ''}>

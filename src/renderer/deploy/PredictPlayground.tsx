@@ -147,11 +147,14 @@ function TensorPlayground({ name }: { name: string }) {
     try {
       body = JSON.parse(text);
     } catch (err) {
+      // The last answer was for other input: it goes with the refusal.
+      predict.reset();
       setParseError(`Not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
       return;
     }
     const inputsOf = (body as { inputs?: unknown } | null)?.inputs;
     if (typeof inputsOf !== 'object' || inputsOf === null || Array.isArray(inputsOf)) {
+      predict.reset();
       setParseError('Give {"inputs": {"<input name>": {"shape": [...], "data": [...]}}}.');
       return;
     }

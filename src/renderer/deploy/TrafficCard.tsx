@@ -1,11 +1,12 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { Deployment, DeploymentStats, DeploymentUpdate } from '#shared/contracts/deploy';
+import { Dialog } from '../components/Dialog';
 import { ErrorBanner } from '../components/ErrorBanner';
-import { Button, Card, Chip, inputClasses, Muted } from '../components/ui';
+import { Button, Card, Chip, cx, inputClasses, Muted } from '../components/ui';
 import { useApi } from '../lib/api';
 import { deployKeys } from './queries';
-import { formatCount, formatMs } from './stats';
+import { formatCount, formatMs, sourceLabel } from './stats';
 import { trafficForm, trafficInput, trafficLabel, versionName, type TrafficForm } from './traffic';
 
 const ROLE_CLASS: Record<string, string> = {
@@ -31,21 +32,51 @@ export function TrafficCard({ deployment: d, stats }: { deployment: Deployment; 
       return api.call('deployments.update', { deployment: d.name, traffic });
     },
     onSuccess: (out) => {
+      setConfirmingPromote(false);
       queryClient.setQueryData(deployKeys.one(d.name), out);
       void queryClient.invalidateQueries({ queryKey: deployKeys.stats(d.name) });
     },
   });
   const busy = change.isPending ? change.variables : null;
   const versions = stats?.versions ?? [];
+  const [confirmingPromote, setConfirmingPromote] = useState(false);
+  const second = d.traffic ? versions.find((v) => v.role === d.traffic?.mode) : undefined;
   const llm = d.runtime === 'gguf';
   return (
     <Card title="Traffic" data-testid="deployment-traffic">
+      <Dialog
+        open={confirmingPromote}
+        onClose={() => setConfirmingPromote(false)}
+        title={`Promote ${d.traffic ? sourceLabel(d.traffic.source) : ''} to main?`}
+        testId="confirm-promote"
+        footer={
+          <>
+            <Button onClick={() => setConfirmingPromote(false)}>Cancel</Button>
+            <Button variant="primary" disabled={busy !== null} onClick={() => change.mutate('promote')}>
+              {busy === 'promote' ? 'Promoting…' : 'Promote'}
+            </Button>
+          </>
+        }
+      >
+        <p>It answers every request from then on; {sourceLabel(d.source)} becomes what Roll back returns to.</p>
+        {second && (
+          <p
+            className={cx('mt-2', second.requests.errors > 0 && 'font-medium text-red-700 dark:text-red-400')}
+            data-testid="promote-errors"
+          >
+            {second.requests.total === 0
+              ? `As ${d.traffic?.mode}, it has not answered a request yet.`
+              : `As ${d.traffic?.mode}, it failed ${formatCount(second.requests.errors)} of ${formatCount(second.requests.total)} requests.`}
+          </p>
+        )}
+        {change.error && change.variables === 'promote' && <ErrorBanner error={change.error} title="Not promoted" />}
+      </Dialog>
       <p className="mb-3 flex flex-wrap items-center gap-2" data-testid="traffic-setting">
         <span className="font-medium text-zinc-900 dark:text-zinc-100">{trafficLabel(d)}</span>
         {d.traffic && (
           <>
-            <Button size="sm" disabled={busy !== null} onClick={() => change.mutate('promote')}>
-              {busy === 'promote' ? 'Promoting…' : 'Promote to main'}
+            <Button size="sm" disabled={busy !== null} onClick={() => setConfirmingPromote(true)}>
+              {busy === 'promote' ? 'Promoting…' : 'Promote to main…'}
             </Button>
             <Button size="sm" variant="ghost" disabled={busy !== null} onClick={() => change.mutate('clear')}>
               {busy === 'clear' ? 'Clearing…' : 'Clear'}

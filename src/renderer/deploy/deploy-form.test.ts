@@ -95,7 +95,8 @@ describe('formErrorsOf', () => {
       ],
     });
     expect(formErrorsOf(error)).toEqual({
-      fields: { parallel: 'Too big: expected number to be <=64', logPercent: 'Too big: expected number to be <=1' },
+      // The API's fraction is the form's percentage: the limit is said as one.
+      fields: { parallel: 'Too big: expected number to be <=64', logPercent: 'give a percentage from 0 to 100' },
       general: [],
     });
   });
@@ -110,6 +111,10 @@ describe('formErrorsOf', () => {
     );
     expect(formErrorsOf(AppError.invalid('maxReplicas', 'one replica only')).fields.maxReplicas).toBe(
       'one replica only',
+    );
+    // Settings named in the message go by the form's words.
+    expect(formErrorsOf(AppError.invalid('minReplicas', '3 is more than maxReplicas (1)')).fields.minReplicas).toBe(
+      '3 is more than max replicas (1)',
     );
   });
 

@@ -142,6 +142,16 @@ export interface FormErrors {
   general: string[];
 }
 
+/** How the form's labels name the settings a server message may mention. */
+const FIELD_WORDS: Record<string, string> = {
+  minReplicas: 'min replicas',
+  maxReplicas: 'max replicas',
+  contextSize: 'the context size',
+  maxBatchSize: 'the max batch size',
+  maxQueueDelayMs: 'the max queue delay',
+  maxQueue: 'the max queue',
+};
+
 /**
  * Spreads a refused create over the form: a validation error's issues (`details.issues[].field`), or a service
  * error naming one field (`details.field`, for any code: a taken name is a CONFLICT on `name`). The field's
@@ -157,7 +167,15 @@ export function formErrorsOf(error: unknown): FormErrors {
   const put = (path: string | null, message: string) => {
     const field = formFieldOf(path);
     const name = path?.replace(/^body\.?/, '');
-    const text = name && message.startsWith(`${name}: `) ? message.slice(name.length + 2) : message;
+    const cut = name && message.startsWith(`${name}: `) ? message.slice(name.length + 2) : message;
+    // The form asks for a percentage where the API takes a fraction; other fields go by their labels here.
+    const text =
+      field === 'logPercent' && /sampleRate/.test(name ?? '')
+        ? 'give a percentage from 0 to 100'
+        : cut.replace(
+            /\b(minReplicas|maxReplicas|contextSize|maxBatchSize|maxQueueDelayMs|maxQueue)\b/g,
+            (f) => FIELD_WORDS[f] ?? f,
+          );
     if (field && !out.fields[field]) out.fields[field] = text;
     else if (!field) out.general.push(message);
   };

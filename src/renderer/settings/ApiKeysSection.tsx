@@ -250,7 +250,7 @@ function SecretDialog({ created, onClose }: { created: Out<'keys.create'> | null
       <p className="text-[12px] text-zinc-500 dark:text-zinc-400">
         Try it:{' '}
         <code className="font-mono break-all">
-          curl -H "Authorization: Bearer $AIDOS_KEY" {new URL('/api/v1/auth/whoami', api.baseUrl).toString()}
+          curl -H "Authorization: Bearer $AIDOS_API_KEY" {new URL('/api/v1/auth/whoami', api.baseUrl).toString()}
         </code>
       </p>
     </Dialog>

@@ -163,6 +163,12 @@ export class DeployStore {
     return this.find(id) as StoredDeployment;
   }
 
+  /** The memory estimate after a change of settings that did not reload the model (its replica bounds). */
+  setEstimate(id: string, estimate: NonNullable<Deployment['estimate']>): void {
+    this.prepare('UPDATE deploy_deployments SET estimate = ? WHERE id = ?').run(JSON.stringify(estimate), id);
+    this.written();
+  }
+
   /**
    * New settings and, when the model changed, the new source (the current one becomes the previous); `traffic`
    * when given (null clears it).
