@@ -9,6 +9,7 @@ import { fixturePath, tempDir } from '#platform/testing';
 
 const LLAMA = fixturePath('models', 'tiny-llama-memorizer-q8.gguf');
 const MLP = fixturePath('models', 'digits_mlp.onnx');
+const BERT_FILE = fixturePath('models', 'tiny-bert-embed.gguf');
 const DIGITS = JSON.parse(readFileSync(fixturePath('models', 'digits_mlp.expected.json'), 'utf8')) as {
   X: number[][];
   logits: number[][];
@@ -78,6 +79,15 @@ describe('aidos deploy, deployments, chat and predict', { timeout: 120_000 }, ()
     expect(r.stdout).toBe(' fox jumps over the lazy dog.\n JavaScript on the server.\n');
   });
 
+  it('keeps chatting when the conversation outgrows the context, dropping its oldest exchanges', async () => {
+    // The tiny model's context is 128 tokens: fourteen exchanges do not fit, and every line is still answered.
+    const lines = Array.from({ length: 14 }, () => 'The quick brown fox jumps').join('\n');
+    const r = await aidosWithInput(['chat', 'tiny', '--temperature', '0', '--max-tokens', '4'], `${lines}\n`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.match(/\n/g)).toHaveLength(14);
+    expect(r.stderr).toMatch(/outgrew the model's context: its oldest exchange was dropped/);
+  });
+
   it('predicts a completion from JSON on stdin, and shows the request log', async () => {
     const r = await aidosWithInput(['predict', 'tiny'], JSON.stringify({ prompt: 'Once upon a time', temperature: 0 }));
     expect(r.code, r.stderr).toBe(0);
@@ -94,6 +104,15 @@ describe('aidos deploy, deployments, chat and predict', { timeout: 120_000 }, ()
     const r = await aidosWithInput(['chat', 'tiny'], 'hello\n');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/deployment 'tiny' is stopped/);
+  });
+
+  it('takes a path in place of a model name, and says how to try an embedding model', async () => {
+    const r = await aidos(['deploy', path.relative(process.cwd(), BERT_FILE), '--name', 'bert', '--threads', '1']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(
+      `bert ready on cpu\ntry it: echo '{"input": "hello"}' | aidos predict bert   (OpenAI clients: embeddings, model "bert")\n`,
+    );
+    expect((await aidos(['deployments', 'delete', 'bert'])).code).toBe(0);
   });
 
   it('deploys a file that is not a model with a clear error (exit code 2)', async () => {
@@ -148,6 +167,13 @@ describe('aidos deploy, predict and deployments scale with ONNX models', { timeo
     const r = await aidos(['deployments', 'scale', 'digits', '--min', '2', '--max', '3']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('digits ready on cpu, 2 replicas running (2..3)\n');
+    // Down to zero: without an idle timeout it never gets there, and is told so; with one, it is set too.
+    const zero = await aidos(['deployments', 'scale', 'digits', '--min', '0']);
+    expect(zero.code, zero.stderr).toBe(0);
+    expect(zero.stderr).toMatch(/no idle timeout, so it never scales to zero; give one with --idle-unload/);
+    const timed = await aidos(['deployments', 'scale', 'digits', '--idle-unload', '600', '--min', '2']);
+    expect(timed.stderr).toBe('');
+    expect((await t.client.call('deployments.get', { deployment: 'digits' })).idleUnloadSeconds).toBe(600);
   });
 
   it('sets a canary version beside the main one, shows it, refuses a bad percent, and promotes it', async () => {

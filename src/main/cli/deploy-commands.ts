@@ -3,7 +3,8 @@ import { createInterface } from 'node:readline';
 import { Option, type Command } from 'commander';
 import type { Deployment, DeploymentInput, PredictOutput } from '#shared/contracts/deploy';
 import type { V2InferResponse } from '#shared/contracts/deploy-v2';
-import { AppError, type ErrorCode } from '#shared/errors';
+import { errorOfResponse } from '#shared/api/client';
+import { AppError } from '#shared/errors';
 import type { Connection } from './connection';
 import { formatBytes, formatTime, printTable } from './output';
 import { decimal, wholeNumber } from './option-parsers';
@@ -109,15 +110,6 @@ function printDeployment(d: Deployment): void {
   for (const [label, value] of fields) if (value !== null) console.log(`${label.padEnd(12)} ${value}`);
 }
 
-const STATUS_CODES: Record<number, ErrorCode> = {
-  400: 'INVALID_ARGUMENT',
-  401: 'UNAUTHENTICATED',
-  403: 'PERMISSION_DENIED',
-  404: 'NOT_FOUND',
-  409: 'FAILED_PRECONDITION',
-  429: 'RESOURCE_EXHAUSTED',
-};
-
 /**
  * A POST to a foreign API (OpenAI's `/v1/...`, KServe's `/v2/...`); its errors (`{error: {message}}` or
  * `{error: "..."}`) become AppErrors.
@@ -129,15 +121,7 @@ async function postForeign(c: Connection, url: string, body: unknown): Promise<R
     body: JSON.stringify(body),
   });
   if (res.ok) return res;
-  const text = await res.text();
-  let message = text;
-  try {
-    const error = (JSON.parse(text) as { error?: string | { message?: string } }).error;
-    message = (typeof error === 'string' ? error : error?.message) ?? text;
-  } catch {
-    // Not JSON: the text as it is.
-  }
-  throw new AppError(STATUS_CODES[res.status] ?? 'INTERNAL', message, undefined, res.status);
+  throw errorOfResponse(res.status, await res.text());
 }
 
 /** A POST to the OpenAI-compatible API. */
@@ -223,10 +207,10 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
     .command('deploy [model]')
     .description(
       'deploy a registered model version (model, model:3 or model@alias; default its newest version) or a model ' +
-        'file (--file); prints its state once loaded (exit 1 if it failed)',
+        'file (a path, or --file); prints its state once loaded (exit 1 if it failed)',
     )
     .option('--name <name>', 'the deployment name, which clients use as the OpenAI model id (default: the model name)')
-    .option('--file <path>', 'a GGUF or ONNX model file on this machine instead of a registered model')
+    .option('--file <path>', 'a GGUF, ONNX or TF.js model file on this machine instead of a registered model')
     .addOption(new Option('--device <device>', 'where it runs (default auto)').choices(['auto', 'cpu', 'gpu']))
     .addOption(
       new Option(
@@ -285,8 +269,10 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
         if ((ref === undefined) === (o.file === undefined)) {
           throw AppError.invalid('model', 'give a registered model (model[:version|@alias]) or --file <path>');
         }
+        // A path (registered model names have no slash) is a file: `aidos deploy ./model.gguf`.
+        const file = o.file ?? (ref?.includes('/') ? ref : undefined);
         const input: DeploymentInput = {
-          ...(ref === undefined ? { file: path.resolve(o.file as string) } : modelRef(ref)),
+          ...(file !== undefined ? { file: path.resolve(file) } : modelRef(ref as string)),
           name: o.name,
           device: o.device,
           runtime: o.runtime,
@@ -306,6 +292,10 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
           if (d.state === 'failed') return;
           if (d.runtime !== 'gguf') {
             console.log(`try it: aidos predict ${d.name} < input.json   (KServe v2: POST /v2/models/${d.name}/infer)`);
+          } else if (d.modelKind === 'embedding') {
+            console.log(
+              `try it: echo '{"input": "hello"}' | aidos predict ${d.name}   (OpenAI clients: embeddings, model "${d.name}")`,
+            );
           } else console.log(`try it: aidos chat ${d.name}   (OpenAI clients: model "${d.name}")`);
         });
         if (d.state === 'failed') process.exitCode = 1;
@@ -359,16 +349,32 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
     .description('set the replicas an ONNX deployment runs between (the autoscaler moves within them)')
     .option('--min <n>', 'replicas at least (0: scale to zero after the idle timeout)', wholeNumber('--min'))
     .option('--max <n>', 'replicas at most', wholeNumber('--max'))
-    .action(async (name: string, o: { min?: number; max?: number }) => {
-      if (o.min === undefined && o.max === undefined) throw AppError.invalid('--min', 'give --min, --max or both');
+    .option(
+      '--idle-unload <seconds>',
+      'with --min 0: scale to zero after this many seconds idle',
+      wholeNumber('--idle-unload'),
+    )
+    .action(async (name: string, o: { min?: number; max?: number; idleUnload?: number }) => {
+      if (o.min === undefined && o.max === undefined && o.idleUnload === undefined) {
+        throw AppError.invalid('--min', 'give --min, --max, --idle-unload or some of them');
+      }
       const d = await ctx.conn().client.call('deployments.update', {
         deployment: name,
         minReplicas: o.min,
         maxReplicas: o.max,
+        idleUnloadSeconds: o.idleUnload,
       });
-      ctx.out(d, () =>
-        console.log(`${stateLine(d)}, ${d.replicas ?? 0} replicas running (${d.minReplicas}..${d.maxReplicas})`),
-      );
+      ctx.out(d, () => {
+        const running = d.replicas ?? 0;
+        console.log(
+          `${stateLine(d)}, ${running} ${running === 1 ? 'replica' : 'replicas'} running (${d.minReplicas}..${d.maxReplicas})`,
+        );
+      });
+      if (d.minReplicas === 0 && d.idleUnloadSeconds === null) {
+        console.error(
+          `note: ${d.name} has no idle timeout, so it never scales to zero; give one with --idle-unload SECONDS`,
+        );
+      }
     });
   deployments
     .command('traffic <name>')
@@ -447,13 +453,25 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
         if (line.trim() === '') continue;
         if (!o.history) messages = [...start];
         messages.push({ role: 'user', content: line });
-        const res = await openAi(c, 'chat/completions', {
-          model: deployment,
-          messages,
-          stream: true,
-          ...(o.temperature === undefined ? {} : { temperature: o.temperature }),
-          ...(o.maxTokens === undefined ? {} : { max_tokens: o.maxTokens }),
-        });
+        let res: Response | null = null;
+        while (!res) {
+          try {
+            res = await openAi(c, 'chat/completions', {
+              model: deployment,
+              messages,
+              stream: true,
+              ...(o.temperature === undefined ? {} : { temperature: o.temperature }),
+              ...(o.maxTokens === undefined ? {} : { max_tokens: o.maxTokens }),
+            });
+          } catch (err) {
+            // The conversation outgrew the model's context: its oldest exchange goes (as chat UIs do), unless
+            // this message alone is too long.
+            const tooLong = (err as AppError).details as { code?: unknown } | undefined;
+            if (tooLong?.code !== 'context_length_exceeded' || messages.length <= start.length + 1) throw err;
+            messages.splice(start.length, messages[start.length + 1]?.role === 'assistant' ? 2 : 1);
+            process.stderr.write("(the conversation outgrew the model's context: its oldest exchange was dropped)\n");
+          }
+        }
         let answer = '';
         for await (const chunk of sseData(res)) {
           const delta = (chunk as { choices?: { delta?: { content?: string } }[] }).choices?.[0]?.delta?.content;

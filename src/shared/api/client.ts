@@ -62,10 +62,7 @@ export class ApiClient<M extends EndpointMap> {
       headers['content-type'] = 'application/json';
       res = await this.fetchImpl(url, { method: e.method, headers, body: JSON.stringify(rest) });
     } else res = await this.fetchImpl(this.url(name, input), { headers });
-    if (!res.ok) {
-      const text = await res.text();
-      throw toAppError(res.status, text.length > 0 ? safeJson(text) : undefined, text);
-    }
+    if (!res.ok) throw errorOfResponse(res.status, await res.text());
     return {
       bytes: new Uint8Array(await res.arrayBuffer()),
       contentType: res.headers.get('content-type') ?? 'application/octet-stream',
@@ -151,6 +148,11 @@ function codeOfStatus(status: number): ErrorCode {
   if (status === 413 || status === 429 || status === 503) return 'RESOURCE_EXHAUSTED';
   if (status >= 400 && status < 500) return 'INVALID_ARGUMENT';
   return 'INTERNAL';
+}
+
+/** The AppError an error answer's body says (ours, OpenAI's or KServe v2's shape), for callers of other routes. */
+export function errorOfResponse(status: number, text: string): AppError {
+  return toAppError(status, text.length > 0 ? safeJson(text) : undefined, text);
 }
 
 function toAppError(status: number, parsed: unknown, text: string): AppError {

@@ -288,6 +288,13 @@ describe('deployments of model files', () => {
     expect(failed).toMatchObject({ name: 'truncated', state: 'failed' });
     expect(failed.reason).toMatch(/corrupted or truncated: the tensor data needs \d+ bytes but the file has 1000000/);
     expect(await apiError(chat('truncated', 'x'))).toMatchObject({ status: 409, code: 'model_failed' });
+    // A registered version is named as such, not by its file in the blob store.
+    await registerGguf('cut-llama', cut);
+    const version = await t.client.call('deployments.create', { model: 'cut-llama', threads: 1 });
+    expect(version).toMatchObject({ state: 'failed' });
+    expect(version.reason).toMatch(/cut-llama version 1 is corrupted or truncated/);
+    expect(version.reason).not.toContain('blobs');
+    await t.client.call('deployments.delete', { deployment: 'cut-llama' });
   });
 
   it('refuses files of other formats, unknown files, taken names and impossible settings, storing nothing', async () => {

@@ -202,6 +202,16 @@ function featureColumnsOf(tabular: TabularPreprocessing | null): string[] | null
   return tabular ? [...new Set(tabular.features.map((f) => f.column))] : null;
 }
 
+/**
+ * An error about a model's file, with a registered version's blob path (which means nothing to a user) said as
+ * the version.
+ */
+function faultText(err: unknown, source: DeploymentSource): string {
+  const text = errorText(err);
+  if (source.kind !== 'model-version') return text;
+  return text.replaceAll(`'${source.path}'`, source.path).replaceAll(source.path, describeSource(source));
+}
+
 function isModelFault(err: unknown): boolean {
   if (!(err instanceof AppError)) return true;
   const code = (err.details as { code?: unknown } | undefined)?.code;
@@ -286,7 +296,7 @@ export class Deployments implements DeployService {
     }
     const source =
       spec.file !== undefined
-        ? fileSource(spec.file)
+        ? fileSource(spec.file, spec.runtime)
         : await this.versionSource(spec.model as string, spec.version, spec.runtime);
     const runtime = runtimeFor(this.o.runtimes, source.format, spec.file !== undefined ? 'file' : 'model');
     if (spec.runtime !== undefined && spec.runtime !== runtime.format) {
@@ -316,7 +326,7 @@ export class Deployments implements DeployService {
       this.checkRam(prepared.estimate, { what: `'${name}'`, runtime: runtime.format, settings });
     } catch (err) {
       if (!isModelFault(err)) throw err;
-      fault = errorText(err);
+      fault = faultText(err, source);
     }
     const stored = this.store.insert(
       { name, runtime: runtime.format, source, settings },
@@ -372,7 +382,7 @@ export class Deployments implements DeployService {
     }
     if (patch.file !== undefined) {
       if (d.source.kind !== 'file') throw AppError.invalid('file', 'a model deployment changes by version');
-      source = fileSource(patch.file);
+      source = fileSource(patch.file, d.runtime);
     }
     if (source) this.checkSameRuntime(d, source);
     checkSettings(d.runtime, settings);
@@ -386,7 +396,7 @@ export class Deployments implements DeployService {
         if (!isModelFault(err)) throw err;
         throw AppError.invalid(
           field,
-          `${describeSource(source)} cannot be served: ${errorText(err)}; '${d.name}' goes on with ${describeSource(d.source)}`,
+          `${describeSource(source)} cannot be served: ${faultText(err, source)}; '${d.name}' goes on with ${describeSource(d.source)}`,
         );
       }
     }
@@ -452,6 +462,13 @@ export class Deployments implements DeployService {
     }
     if (reload) await this.reload(d.id);
     else {
+      if (d.estimate && (changed.includes('minReplicas') || changed.includes('maxReplicas'))) {
+        // The estimate covers the most replicas the autoscaler may run: it follows the new bounds.
+        const prepared = await runtimeFor(this.o.runtimes, d.source.format, 'model').prepare(
+          loadRequest(d.name, d.source, settings, gpu),
+        );
+        this.store.setEstimate(d.id, prepared.estimate);
+      }
       this.scheduleIdle(d.id);
       // New bounds or autoscaling settings apply to the loaded model now.
       const live = this.lives.get(d.id);
@@ -982,7 +999,7 @@ export class Deployments implements DeployService {
     } catch (err) {
       if (reserved && !live.vramHeld) this.o.vram.release(id);
       if (live.epoch === epoch && this.store.find(id)) {
-        const reason = errorText(err);
+        const reason = faultText(err, d.source);
         if (err instanceof AppError && err.code === 'RESOURCE_EXHAUSTED') {
           // Memory may free up later: it stays unloaded, not failed.
           const back = previous === 'loading' || previous === 'ready' ? 'pending' : previous;
@@ -1092,7 +1109,7 @@ export class Deployments implements DeployService {
     const prepare = (s: DeploymentSource) =>
       runtime.prepare(loadRequest(d.name, s, d, gpu)).catch((err: unknown) => {
         if (!isModelFault(err)) throw err;
-        throw AppError.invalid('traffic.version', `${describeSource(s)} cannot be served: ${errorText(err)}`);
+        throw AppError.invalid('traffic.version', `${describeSource(s)} cannot be served: ${faultText(err, s)}`);
       });
     const [second, first] = await Promise.all([prepare(source), prepare(main)]);
     const unlike =

@@ -82,7 +82,7 @@ export const PREPROCESSING_FILE = 'preprocessing.json';
  * A model file on this machine (a quick start without the registry). An ONNX file with a `preprocessing.json`
  * beside it (a built-in trainer's export, copied as it is) is served with that preprocessing.
  */
-export function fileSource(file: string): DeploymentSource {
+export function fileSource(file: string, runtime?: DeploymentRuntime): DeploymentSource {
   if (!path.isAbsolute(file)) throw AppError.invalid('file', `'${file}' is not an absolute path`);
   if (!existsSync(file)) throw AppError.invalid('file', `'${file}' does not exist`);
   // Checked before anything opens it: opening a named pipe blocks until a writer comes (the server with it).
@@ -93,7 +93,9 @@ export function fileSource(file: string): DeploymentSource {
       `'${file}' is ${stat.isDirectory() ? 'a folder' : 'not a regular file'}: give a model file`,
     );
   }
-  const format = detectFileFormat(file);
+  const detected = detectFileFormat(file);
+  // ONNX has no magic bytes: a file not named .onnx is ONNX when the caller says so (loading it checks).
+  const format = detected === 'other' && runtime === 'onnx' ? 'onnx' : detected;
   const beside = path.join(path.dirname(file), PREPROCESSING_FILE);
   const preprocessing = format === 'onnx' && existsSync(beside) ? { path: beside, sha256: null } : null;
   return { kind: 'file', format, path: file, sha256: null, ...(preprocessing ? { preprocessing } : {}) };

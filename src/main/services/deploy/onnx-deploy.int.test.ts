@@ -249,6 +249,8 @@ describe('ONNX deployments over the Open Inference Protocol (KServe v2)', () => 
       maxReplicas: 1,
     });
     expect(down).toMatchObject({ replicas: 1 });
+    // The memory estimate covers the most replicas it may run: it follows the bounds.
+    expect(up.estimate?.ramBytes).toBe(4 * (down.estimate?.ramBytes ?? 0));
     const events = (await t.client.call('deployments.events', { deployment: 'digits-auto', limit: 3 })).items;
     expect(events[0]?.message).toBe('scaled down to 1 replica: the replica bounds changed');
     // What cannot be changed (or is misspelt) is refused, not dropped while answering 200.
@@ -328,6 +330,20 @@ describe('ONNX deployments over the Open Inference Protocol (KServe v2)', () => 
       status: 409,
       body: { error: expect.stringMatching(/model 'cut' failed: .*not a readable ONNX model/) },
     });
+  });
+});
+
+describe('an ONNX file not named .onnx', () => {
+  it('is served when runtime onnx says what it is, and refused with that hint otherwise', async () => {
+    const renamed = path.join(data.dir, 'digits.bin');
+    writeFileSync(renamed, readFileSync(MLP));
+    const refused = await t.client.call('deployments.create', { file: renamed }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'file' } });
+    expect((refused as Error).message).toMatch(/known by its \.onnx name, or by runtime 'onnx'/);
+    const d = await t.client.call('deployments.create', { file: renamed, runtime: 'onnx', name: 'renamed' });
+    expect(d).toMatchObject({ state: 'ready', runtime: 'onnx', source: { format: 'onnx' } });
+    expect((await v2('/v2/models/renamed/infer', inferBody([EXPECTED.X[0] as number[]]))).status).toBe(200);
+    await t.client.call('deployments.delete', { deployment: 'renamed' });
   });
 });
 

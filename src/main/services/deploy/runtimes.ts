@@ -407,7 +407,8 @@ export function runtimeFor(
   if (format !== 'gguf' && format !== 'onnx' && format !== 'tfjs') {
     throw new AppError(
       'INVALID_ARGUMENT',
-      `${field}: the model's format is '${format}'; DeployEngine serves GGUF, ONNX and TF.js models`,
+      `${field}: the model's format is '${format}'; DeployEngine serves GGUF, ONNX and TF.js models` +
+        (field === 'file' ? " (an ONNX file is known by its .onnx name, or by runtime 'onnx')" : ''),
       { field, format },
     );
   }
