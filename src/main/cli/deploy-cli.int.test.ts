@@ -115,6 +115,15 @@ describe('aidos deploy, deployments, chat and predict', { timeout: 120_000 }, ()
     expect((await aidos(['deployments', 'delete', 'bert'])).code).toBe(0);
   });
 
+  it('refuses --lazy with --min-replicas above 0, and predict input that is none of the three', async () => {
+    const lazy = await aidos(['deploy', '--file', MLP, '--lazy', '--min-replicas', '2', '--name', 'lazy']);
+    expect(lazy.code).toBe(2);
+    expect(lazy.stderr).toMatch(/--lazy: loads on the first request \(min replicas 0\): leave out --min-replicas 2/);
+    const none = await aidosWithInput(['predict', 'tiny'], '{"temperature": 0}');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/stdin: give prompt \(a completion\), messages \(a chat\) or input \(embeddings\)/);
+  });
+
   it('deploys a file that is not a model with a clear error (exit code 2)', async () => {
     const r = await aidos(['deploy', '--file', '/nope/missing.gguf']);
     expect(r.code).toBe(2);

@@ -73,7 +73,10 @@ function printDeployment(d: Deployment): void {
     ['serves', d.modelKind],
     ['placement', d.placement],
     ['device', d.device],
-    ['context', d.estimate ? `${d.estimate.contextSize} tokens` : (d.contextSize ?? null)],
+    [
+      'context',
+      d.runtime !== 'gguf' ? null : d.estimate ? `${d.estimate.contextSize} tokens` : (d.contextSize ?? null),
+    ],
     ['parallel', d.runtime === 'gguf' ? d.parallel : null],
     ['replicas', `${d.replicas ?? 0} running (${d.minReplicas}..${d.maxReplicas})`],
     [
@@ -122,6 +125,17 @@ async function postForeign(c: Connection, url: string, body: unknown): Promise<R
   });
   if (res.ok) return res;
   throw errorOfResponse(res.status, await res.text());
+}
+
+/** `--lazy` is min replicas 0: a --min-replicas above that contradicts it. */
+function lazyMin(minReplicas: number | undefined): 0 {
+  if (minReplicas !== undefined && minReplicas > 0) {
+    throw AppError.invalid(
+      '--lazy',
+      `loads on the first request (min replicas 0): leave out --min-replicas ${minReplicas}`,
+    );
+  }
+  return 0;
 }
 
 /** A POST to the OpenAI-compatible API. */
@@ -280,7 +294,7 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
           parallel: o.parallel,
           threads: o.threads,
           idleUnloadSeconds: o.idleUnload,
-          minReplicas: o.lazy ? 0 : o.minReplicas,
+          minReplicas: o.lazy ? lazyMin(o.minReplicas) : o.minReplicas,
           maxReplicas: o.maxReplicas,
           maxBatchSize: o.maxBatchSize,
           maxQueueDelayMs: o.maxQueueDelay,
@@ -506,6 +520,9 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
       if (typeof body === 'string') body = { prompt: body };
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
         throw AppError.invalid('stdin', 'give a JSON object with prompt, messages or input');
+      }
+      if (!['prompt', 'messages', 'input'].some((key) => key in (body as object))) {
+        throw AppError.invalid('stdin', 'give prompt (a completion), messages (a chat) or input (embeddings)');
       }
       const request = { ...(body as Record<string, unknown>), model: deployment, stream: false };
       const route = 'messages' in request ? 'chat/completions' : 'input' in request ? 'embeddings' : 'completions';

@@ -46,7 +46,9 @@ export const ChatMessage = z.discriminatedUnion('role', [
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
 /** `stop`: up to 4 strings after which generation ends (not included in the output). */
-export const StopSequences = z.union([z.string(), z.array(z.string()).max(4)]).nullish();
+export const StopSequences = z
+  .union([z.string(), z.array(z.string()).max(4)], { error: 'give a string or a list of at most 4 strings' })
+  .nullish();
 
 /** `response_format`: free text, any JSON object, or JSON that matches a schema (enforced by a grammar). */
 export const ResponseFormat = z.discriminatedUnion('type', [
@@ -113,7 +115,7 @@ export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 export const CompletionRequest = z.object({
   ...samplingFields,
   /** One prompt, or several (one choice each; not when streaming). Token arrays are not accepted. */
-  prompt: z.union([z.string(), z.array(z.string()).min(1)]),
+  prompt: z.union([z.string(), z.array(z.string()).min(1)], { error: 'give a string or a non-empty list of strings' }),
   /** Return the prompt in front of the completion. */
   echo: Nullish(z.boolean()),
   suffix: Nullish(z.string()).refine((v) => v == null || v === '', 'suffix (insertion) is not supported'),
@@ -126,12 +128,17 @@ export type CompletionRequest = z.infer<typeof CompletionRequest>;
 export const EmbeddingRequest = z.object({
   model: z.string().min(1),
   /** Text(s) to embed; token-id arrays are accepted too. Empty strings are refused. */
-  input: z.union([
-    z.string().min(1, 'must not be empty'),
-    z.array(z.string().min(1, 'must not be empty')).min(1).max(2048),
-    z.array(z.number().int().nonnegative()).min(1),
-    z.array(z.array(z.number().int().nonnegative()).min(1)).min(1).max(2048),
-  ]),
+  input: z.union(
+    [
+      z.string().min(1, 'must not be empty'),
+      z.array(z.string().min(1, 'must not be empty')).min(1).max(2048),
+      z.array(z.number().int().nonnegative()).min(1),
+      z.array(z.array(z.number().int().nonnegative()).min(1)).min(1).max(2048),
+    ],
+    {
+      error: 'give a non-empty string, a list of 1 to 2048 non-empty strings, or token ids (a list, or lists)',
+    },
+  ),
   /** The official client asks for base64 unless told otherwise. */
   encoding_format: z.enum(['float', 'base64']).nullish(),
   /** Must equal the model's dimension when given (no truncation). */

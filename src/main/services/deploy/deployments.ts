@@ -31,6 +31,7 @@ import { DeployMetrics } from './metrics';
 import { fileSource, modelVersionSource } from './model-source';
 import { predictOnnx, servedVersion } from './onnx-serve';
 import {
+  aRuntime,
   runtimeFor,
   type LoadEstimate,
   type LoadRequest,
@@ -875,7 +876,7 @@ export class Deployments implements DeployService {
     if (runtime.format !== d.runtime) {
       throw AppError.invalid(
         source.kind === 'file' ? 'file' : 'version',
-        `is a ${runtime.format} model and deployment '${d.name}' serves ${d.runtime}; create another deployment`,
+        `is ${aRuntime(runtime.format)} model and deployment '${d.name}' serves ${aRuntime(d.runtime)} one; create another deployment`,
       );
     }
   }
@@ -1101,7 +1102,7 @@ export class Deployments implements DeployService {
     if (runtime.format !== d.runtime) {
       throw AppError.invalid(
         'traffic.version',
-        `version ${version} is a ${runtime.format} model and deployment '${d.name}' serves ${d.runtime}`,
+        `version ${version} is ${aRuntime(runtime.format)} model and deployment '${d.name}' serves ${aRuntime(d.runtime)} one`,
       );
     }
     // Both answer the same requests, or the canary's share of them fails.

@@ -3,7 +3,7 @@ import type { V2InferRequest } from '#shared/contracts/deploy-v2';
 import { AppError, httpStatusOf } from '#shared/errors';
 import type { Deployments, Lease } from './deployments';
 import { predictTabular, tensorsFromV2, v2DatatypeOf, v2Output } from './onnx/index';
-import type { OnnxModel } from './runtimes';
+import { aRuntime, type OnnxModel } from './runtimes';
 
 /** What a request's work produced: the reply, and its output as text for the request log (made only if sampled). */
 export interface OnnxOutcome<T> {
@@ -44,7 +44,7 @@ async function runOnnx<T>(
     if (!onnx) {
       throw new AppError(
         'INVALID_ARGUMENT',
-        `'${lease.deployment.name}' is a ${lease.deployment.runtime} deployment, not an ONNX model`,
+        `'${lease.deployment.name}' is ${aRuntime(lease.deployment.runtime)} deployment, not an ONNX model`,
       );
     }
     const outcome = await work({

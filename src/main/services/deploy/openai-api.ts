@@ -19,6 +19,7 @@ import {
   toOpenAiError,
 } from './llm/openai-wire';
 import { versionHeaders, versionedJson } from './reply';
+import { aRuntime } from './runtimes';
 import type { GenerationResult, Generation, GgufRuntime } from './llm/runtime';
 
 /**
@@ -34,7 +35,7 @@ function ggufOf(lease: Lease, what: string): GgufRuntime {
   if (!runtime) {
     throw new AppError(
       'INVALID_ARGUMENT',
-      `model '${lease.deployment.name}' is a ${lease.deployment.runtime} deployment; it does not serve ${what}`,
+      `model '${lease.deployment.name}' is ${aRuntime(lease.deployment.runtime)} deployment; it does not serve ${what}`,
       { param: 'model', code: 'model_not_supported' },
     );
   }

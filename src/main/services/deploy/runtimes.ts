@@ -422,3 +422,9 @@ export function runtimeFor(
   }
   return runtime;
 }
+
+/** A runtime as a sentence says it: "a GGUF", "an ONNX", "a TF.js". */
+export function aRuntime(runtime: string): string {
+  const name = runtime === 'tfjs' ? 'TF.js' : runtime.toUpperCase();
+  return `${/^[AEFHILMNORSX]/.test(name) ? 'an' : 'a'} ${name}`;
+}

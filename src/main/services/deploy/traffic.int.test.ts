@@ -178,7 +178,10 @@ describe('canary and shadow traffic on an ONNX deployment', () => {
       [{ mode: 'shadow', version: 2, percent: 10 }, /traffic\.percent: a shadow is sent every request/],
       [{ mode: 'canary', version: 99, percent: 10 }, /traffic\.version: .*99/],
       [{ mode: 'canary', version: 1, percent: 10 }, /traffic\.version: version 1 is the main version/],
-      [{ mode: 'canary', version: llamaVersion, percent: 10 }, /traffic\.version: .*gguf model .* serves onnx/],
+      [
+        { mode: 'canary', version: llamaVersion, percent: 10 },
+        /traffic\.version: .*is a GGUF model and deployment 'digits' serves an ONNX one/,
+      ],
       [{ mode: 'mirror', version: 2 }, /traffic\.mode/],
       [
         { mode: 'shadow', version: cnnVersion },

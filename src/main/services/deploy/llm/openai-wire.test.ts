@@ -164,6 +164,13 @@ describe('OpenAI request schemas', () => {
       expect(error.message.startsWith(`${param}: `)).toBe(true);
       expect(toOpenAiError(error).body.error).toMatchObject({ type: 'invalid_request_error', param });
     }
+    // A value of none of a field's shapes says which shapes it takes.
+    const stop = parseError(ChatCompletionRequest, {
+      model: 'm',
+      messages: [{ role: 'user', content: 'x' }],
+      stop: ['a', 'b', 'c', 'd', 'e'],
+    });
+    expect(stop.message).toBe('stop: give a string or a list of at most 4 strings');
   });
 
   it('checks chat requests without zod as the schema does: the same output, the same refusals', () => {
