@@ -138,7 +138,7 @@ function LogText({ label, text }: { label: string; text: string }) {
   return (
     <div className="min-w-0">
       <p className="mb-1 text-[11px] font-medium tracking-wide text-zinc-500 uppercase dark:text-zinc-400">{label}</p>
-      <pre className="max-h-64 overflow-auto rounded-md border border-zinc-200 bg-white p-2 font-mono text-[12px] whitespace-pre-wrap text-zinc-800 dark:border-zinc-800 dark:bg-zinc-950 dark:text-zinc-200">
+      <pre className="max-h-64 overflow-auto rounded-md border border-zinc-200 bg-white p-2 font-mono text-[12px] whitespace-pre-wrap text-zinc-800 [overflow-wrap:anywhere] dark:border-zinc-800 dark:bg-zinc-950 dark:text-zinc-200">
         {text}
       </pre>
     </div>

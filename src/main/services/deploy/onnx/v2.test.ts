@@ -68,6 +68,13 @@ describe('tensorsFromV2', () => {
     expect(bad({ shape: [3], datatype: 'FP32', data: [1, 'a', 3] })).toThrow(
       'inputs.x.data[1]: expected a number for FP32, got "a"',
     );
+    // Beyond float32's range (1e400 is Infinity once parsed): it would be stored as infinity.
+    expect(bad({ shape: [3], datatype: 'FP32', data: [1, 2, 1e39] })).toThrow(
+      'inputs.x.data[2]: expected a number within ±3.4028234663852886e+38 for FP32, got 1e+39',
+    );
+    expect(bad({ shape: [3], datatype: 'FP32', data: [[1], [JSON.parse('-1e400') as number], [3]] })).toThrow(
+      /inputs\.x\.data\[1\]: expected a number within .* for FP32, got -Infinity/,
+    );
     expect(bad({ shape: [2], datatype: 'INT32', data: [1, 2.5] })).toThrow(
       'inputs.x.data[1]: expected an integer from -2147483648 to 2147483647 for INT32, got 2.5',
     );

@@ -187,17 +187,24 @@ function fill(
 ): number {
   let i = offset;
   const floats = dtype === 'float32' || dtype === 'float64';
+  // Beyond it a value is stored as infinity (JSON has none: 1e400 or, for FP32, 1e39 is a mistake).
+  const largest = dtype === 'float32' ? FLOAT32_MAX : Number.MAX_VALUE;
   for (const value of data) {
     // The common case first, without `store`'s switch.
-    if (floats && typeof value === 'number') (out as Float32Array)[i++] = value;
+    if (floats && typeof value === 'number' && value <= largest && value >= -largest)
+      (out as Float32Array)[i++] = value;
     else if (Array.isArray(value)) i = fill(field, datatype, dtype, value, out, i);
     else store(field, i++, datatype, dtype, value, out);
   }
   return i;
 }
 
+/** The largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 function badElement(field: string, i: number, datatype: V2Datatype, value: unknown, expected: string): never {
-  throw AppError.invalid(`${field}.data[${i}]`, `expected ${expected} for ${datatype}, got ${JSON.stringify(value)}`);
+  const got = typeof value === 'number' ? String(value) : JSON.stringify(value);
+  throw AppError.invalid(`${field}.data[${i}]`, `expected ${expected} for ${datatype}, got ${got}`);
 }
 
 function store(
@@ -212,7 +219,8 @@ function store(
     case 'float32':
     case 'float64':
       if (typeof value !== 'number') badElement(field, i, datatype, value, 'a number');
-      (out as Float32Array)[i] = value as number;
+      // Only a number out of range comes here (in range ones are stored by `fill`).
+      badElement(field, i, datatype, value, `a number within ±${dtype === 'float32' ? FLOAT32_MAX : Number.MAX_VALUE}`);
       return;
     case 'float16':
       if (typeof value !== 'number') badElement(field, i, datatype, value, 'a number');
