@@ -224,6 +224,33 @@ describe('deployments of registered GGUF model versions', () => {
     expect(metrics).toMatch(/aidos_deploy_queue_depth\{deployment="tiny"\} 0/);
   });
 
+  it('ends a stream cut off by an unload with an error event (model_unloaded), not as a short answer', async () => {
+    const stream = await openai.chat.completions.create({
+      model: 'tiny',
+      messages: [{ role: 'user', content: 'The' }],
+      max_tokens: 120,
+      temperature: 0,
+      stream: true,
+      ignore_eos: true,
+    } as OpenAI.ChatCompletionCreateParamsStreaming);
+    let stopping: Promise<unknown> | null = null;
+    let text = '';
+    const error = await (async () => {
+      for await (const chunk of stream) {
+        text += chunk.choices[0]?.delta.content ?? '';
+        // Stopped while it generates: the first text has come, ~119 tokens are still to come.
+        stopping ??= t.client.call('deployments.stop', { deployment: 'tiny' });
+      }
+    })().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    await stopping;
+    expect(error, `the stream ended normally after ${JSON.stringify(text)}`).toBeInstanceOf(OpenAI.APIError);
+    expect(error).toMatchObject({ code: 'model_unloaded' });
+    expect((await t.client.call('deployments.start', { deployment: 'tiny' })).state).toBe('ready');
+  });
+
   it('changes version, rolls back, stops (refusing requests) and starts again', async () => {
     const v2 = await registerGguf('tiny-llama', LLAMA);
     const updated = await t.client.call('deployments.update', { deployment: 'tiny', version: v2 });

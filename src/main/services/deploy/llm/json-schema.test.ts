@@ -15,6 +15,14 @@ function refusal(schema: unknown): AppError {
 }
 
 describe('grammarSchemaOf', () => {
+  it('follows references to $defs, and refuses a schema thousands of levels deep', () => {
+    const schema = { $defs: { n: { type: 'number' } }, type: 'array', items: { $ref: '#/$defs/n' } };
+    expect(grammarSchemaOf(schema, FIELD)).toEqual(schema);
+    let deep: unknown = { type: 'number' };
+    for (let i = 0; i < 10_000; i++) deep = { type: 'array', items: deep };
+    expect(refusal(deep).message).toMatch(/nested deeper than 64 levels/);
+  });
+
   it('passes the subset node-llama-cpp reads, dropping annotations', () => {
     const schema = {
       $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -89,6 +97,22 @@ describe('grammarSchemaOf', () => {
       [{ type: 'array', maxItems: -1 }, `${FIELD}.maxItems`, /whole number/],
       ['object', FIELD, /must be a JSON schema/],
       [{ type: 'object', properties: { a: false } }, `${FIELD}.properties.a`, /false allows no value/],
+      // Schemas a grammar would write wrong answers for, or none can satisfy.
+      [{ $ref: '#/$defs/nope' }, `${FIELD}.$ref`, /'#\/\$defs\/nope' is not defined/],
+      [
+        { type: 'object', properties: { a: { type: 'string' } }, required: ['b'] },
+        `${FIELD}.required`,
+        /names 'b', which properties does not define/,
+      ],
+      [{ type: 'string', minLength: 5, maxLength: 2 }, `${FIELD}.minLength`, /5 is more than maxLength \(2\)/],
+      [{ type: 'array', minItems: 3, maxItems: 1 }, `${FIELD}.minItems`, /3 is more than maxItems/],
+      [{ type: 'string', const: 5 }, `${FIELD}.const`, /5 is not of type string/],
+      [{ type: 'integer', enum: ['a', 'b'] }, `${FIELD}.enum`, /"a" is not of type integer/],
+      [
+        { $defs: { n: { type: 'number' } }, type: 'string', $ref: '#/$defs/n' },
+        `${FIELD}.type`,
+        /beside \$ref is not supported/,
+      ],
     ];
     for (const [schema, field, message] of cases) {
       const error = refusal(schema);

@@ -438,6 +438,13 @@ class SseStream implements AsyncIterableIterator<string> {
 
   private readonly onError = (error: unknown): void => {
     this.generationDone = true;
+    if (this.deltasSent) {
+      // The response is under way (200 and headers sent): the error is its last event, in OpenAI's shape (its
+      // clients throw it), and no `[DONE]` follows.
+      this.held += sseFrame(toOpenAiError(error).body);
+      this.release();
+      return;
+    }
     this.failure = { error };
     if (this.reader) {
       const { reject } = this.reader;

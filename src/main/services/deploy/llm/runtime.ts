@@ -108,9 +108,13 @@ export interface Generation extends AsyncIterable<string> {
   readonly id: string;
   readonly promptTokens: number;
   readonly cachedPromptTokens: number;
-  /** Settles when generation ends; never rejects for a cancellation (finishReason `cancelled`). */
+  /**
+   * Settles when generation ends; a cancellation resolves (finishReason `cancelled`) unless it came with a reason,
+   * which the result rejects with.
+   */
   readonly result: Promise<GenerationResult>;
-  cancel(): void;
+  /** Stops it; `reason` (the model being unloaded) makes it a failure rather than a short answer. */
+  cancel(reason?: unknown): void;
 }
 
 export interface EmbeddingResult {
@@ -410,7 +414,7 @@ export class GgufRuntime {
     this.generationPool?.close(gone);
     this.embeddingPool?.close(gone);
     const running = [...this.running];
-    for (const generation of running) generation.cancel();
+    for (const generation of running) generation.cancel(gone);
     await Promise.allSettled(running.map((generation) => generation.result));
     await this.context?.dispose();
     await this.model.dispose();
@@ -433,7 +437,10 @@ export class GgufRuntime {
 
   private async grammarFor(format: ResponseFormatOption | undefined): Promise<LlamaGrammar | null> {
     if (!format || format.type === 'text') return null;
-    const key = format.type === 'json_object' ? 'json_object' : JSON.stringify(format.schema);
+    // Checked (and bounded in depth) before anything else reads it.
+    const schema =
+      format.type === 'json_object' ? null : grammarSchemaOf(format.schema, 'response_format.json_schema.schema');
+    const key = schema === null ? 'json_object' : JSON.stringify(schema);
     let grammar = this.grammars.get(key);
     if (!grammar) {
       const llama = this.model.llama;
@@ -441,10 +448,7 @@ export class GgufRuntime {
       const schemaGrammar = llama.createGrammarForJsonSchema.bind(llama) as (
         schema: GbnfJsonSchema,
       ) => Promise<LlamaGrammar>;
-      grammar =
-        format.type === 'json_object'
-          ? llama.getGrammarFor('json')
-          : schemaGrammar(grammarSchemaOf(format.schema, 'response_format.json_schema.schema'));
+      grammar = schema === null ? llama.getGrammarFor('json') : schemaGrammar(schema);
       if (this.grammars.size >= MAX_GRAMMARS) this.grammars.delete(this.grammars.keys().next().value as string);
       this.grammars.set(key, grammar);
       grammar.catch(() => this.grammars.delete(key));
@@ -675,6 +679,8 @@ class SequenceGeneration implements Generation {
   private started = false;
   private ended = false;
   private cancelled = false;
+  /** Why it was cancelled when not by its client. */
+  private cancelReason: { reason: unknown } | null = null;
   private readonly onAbort = (): void => this.cancel();
 
   constructor(private readonly init: SequenceGenerationInit) {
@@ -698,9 +704,10 @@ class SequenceGeneration implements Generation {
     return this.iterator;
   }
 
-  cancel(): void {
+  cancel(reason?: unknown): void {
     if (this.ended) return;
     this.cancelled = true;
+    if (reason !== undefined) this.cancelReason ??= { reason };
     if (!this.started) {
       // Never iterated: there is no loop to notice, so end it here.
       this.end('', 'cancelled', 0, null, null);
@@ -831,6 +838,8 @@ class SequenceGeneration implements Generation {
     if (this.ended) return;
     this.ended = true;
     this.init.signal?.removeEventListener('abort', this.onAbort);
+    // Cut off by an unload, not by its client: the caller is told so rather than handed a short answer.
+    if (failure === null && finish === 'cancelled' && this.cancelReason) failure = this.cancelReason.reason;
     const endedAt = performance.now();
     const stats: RequestStats = {
       id: this.id,

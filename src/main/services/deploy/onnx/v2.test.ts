@@ -68,11 +68,17 @@ describe('tensorsFromV2', () => {
     expect(bad({ shape: [3], datatype: 'FP32', data: [1, 'a', 3] })).toThrow(
       'inputs.x.data[1]: expected a number for FP32, got "a"',
     );
+    // Nested deeper than the shape (thousands of levels would overflow the stack).
+    let deep: unknown = 0.5;
+    for (let i = 0; i < 20_000; i++) deep = [deep];
+    expect(bad({ shape: [1], datatype: 'FP32', data: deep })).toThrow(
+      "inputs.x.data: nested deeper than its shape's 1 dimensions",
+    );
     // Beyond float32's range (1e400 is Infinity once parsed): it would be stored as infinity.
     expect(bad({ shape: [3], datatype: 'FP32', data: [1, 2, 1e39] })).toThrow(
       'inputs.x.data[2]: expected a number within ±3.4028234663852886e+38 for FP32, got 1e+39',
     );
-    expect(bad({ shape: [3], datatype: 'FP32', data: [[1], [JSON.parse('-1e400') as number], [3]] })).toThrow(
+    expect(bad({ shape: [3, 1], datatype: 'FP32', data: [[1], [JSON.parse('-1e400') as number], [3]] })).toThrow(
       /inputs\.x\.data\[1\]: expected a number within .* for FP32, got -Infinity/,
     );
     expect(bad({ shape: [2], datatype: 'INT32', data: [1, 2.5] })).toThrow(
@@ -89,8 +95,8 @@ describe('tensorsFromV2', () => {
     expect(bad({ shape: [2, 2], datatype: 'FP32', data: [1, 2, 3] })).toThrow(
       'inputs.x.data: shape [2, 2] needs 4 elements, got 3',
     );
-    expect(bad({ shape: [1], datatype: 'FP32', data: [[1], [2]] })).toThrow(
-      'inputs.x.data: shape [1] needs 1 elements, got 2',
+    expect(bad({ shape: [1, 1], datatype: 'FP32', data: [[1], [2]] })).toThrow(
+      'inputs.x.data: shape [1, 1] needs 1 elements, got 2',
     );
   });
 

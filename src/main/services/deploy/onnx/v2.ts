@@ -140,7 +140,7 @@ export function tensorsFromV2(request: V2InferRequest, signature: ServingSignatu
     const dtype = DTYPE_OF[input.datatype];
     const count = elementCount(input.shape);
     // Counted before anything is allocated: a shape of [1e9, 1e9] with 3 elements is a 400, not a huge buffer.
-    const given = countElements(input.data);
+    const given = countElements(`${field}.data`, input.data, input.shape.length);
     if (given !== count)
       throw AppError.invalid(
         `${field}.data`,
@@ -167,9 +167,17 @@ export function tensorsFromV2(request: V2InferRequest, signature: ServingSignatu
   return { inputs, outputs };
 }
 
-function countElements(data: unknown[]): number {
+/**
+ * The elements of `data`, flat or nested row-major: at most one level of nesting per dimension of the shape
+ * (deeper is a mistake, and thousands of levels would overflow the stack).
+ */
+function countElements(field: string, data: unknown[], rank: number, depth = 1): number {
   let n = 0;
-  for (const value of data) n += Array.isArray(value) ? countElements(value) : 1;
+  for (const value of data) {
+    if (!Array.isArray(value)) n++;
+    else if (depth >= rank) throw AppError.invalid(field, `nested deeper than its shape's ${rank} dimensions`);
+    else n += countElements(field, value, rank, depth + 1);
+  }
   return n;
 }
 
