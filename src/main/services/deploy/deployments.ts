@@ -237,6 +237,8 @@ function cut(text: string, max: number): { text: string; cut: boolean } {
 export class Deployments implements DeployService {
   private readonly store: DeployStore;
   private readonly lives = new Map<string, Live>();
+  /** Deployments being deleted: refused to new requests, and never loaded. */
+  private readonly deleting = new Set<string>();
   readonly metrics: DeployMetrics;
   private readonly freeRam: () => number;
   private readonly log: Logger;
@@ -546,9 +548,15 @@ export class Deployments implements DeployService {
 
   async remove(ref: string): Promise<void> {
     const d = this.find(ref);
-    await this.unload(d.id, null, '');
-    this.lives.delete(d.id);
-    this.store.delete(d.id);
+    // Requests arriving meanwhile are refused as for an unknown name, and no load starts for it.
+    this.deleting.add(d.id);
+    try {
+      await this.unload(d.id, null, '');
+      this.lives.delete(d.id);
+      this.store.delete(d.id);
+    } finally {
+      this.deleting.delete(d.id);
+    }
     this.o.blobs.removeRefsOf({ owner: 'deploy', ref: d.id });
     await this.metrics.forget(d.name);
     this.o.bus.emit('deploy.deployment.updated', {
@@ -618,7 +626,7 @@ export class Deployments implements DeployService {
    */
   servableNamed(name: string): StoredDeployment {
     const d = this.store.find(name);
-    if (!d) {
+    if (!d || this.deleting.has(d.id)) {
       throw new AppError('NOT_FOUND', `The model '${name}' does not exist: no deployment has that name`, {
         param: 'model',
         code: 'model_not_found',
@@ -968,7 +976,8 @@ export class Deployments implements DeployService {
         throw stoppedWhileLoading(d.name);
       }
       const second = d.traffic ? await this.loadSecondBeside(d, d.traffic, gpu) : null;
-      if (live.epoch !== epoch) {
+      // Stopped, changed or deleted meanwhile (a deleted one's Live is gone): what loaded must not stay loaded.
+      if (live.epoch !== epoch || this.deleting.has(id) || this.lives.get(id) !== live) {
         await model.dispose();
         if (second) await this.disposeSecond(id, second);
         throw stoppedWhileLoading(d.name);
@@ -999,7 +1008,7 @@ export class Deployments implements DeployService {
       return model;
     } catch (err) {
       if (reserved && !live.vramHeld) this.o.vram.release(id);
-      if (live.epoch === epoch && this.store.find(id)) {
+      if (live.epoch === epoch && !this.deleting.has(id) && this.lives.get(id) === live && this.store.find(id)) {
         const reason = faultText(err, d.source);
         if (err instanceof AppError && err.code === 'RESOURCE_EXHAUSTED') {
           // Memory may free up later: it stays unloaded, not failed.
@@ -1272,9 +1281,11 @@ export class Deployments implements DeployService {
 }
 
 function stoppedWhileLoading(name: string): AppError {
-  return new AppError('FAILED_PRECONDITION', `deployment '${name}' was stopped or changed while it was loading`, {
-    reason: 'superseded',
-  });
+  return new AppError(
+    'FAILED_PRECONDITION',
+    `deployment '${name}' was stopped, changed or deleted while it was loading: send the request again`,
+    { reason: 'superseded', code: 'model_unloaded' },
+  );
 }
 
 function describeTraffic(traffic: DeploymentTraffic | null): string {

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCore, type TestCore } from '#core/testing';
@@ -330,6 +330,40 @@ describe('ONNX deployments over the Open Inference Protocol (KServe v2)', () => 
       status: 409,
       body: { error: expect.stringMatching(/model 'cut' failed: .*not a readable ONNX model/) },
     });
+  });
+});
+
+describe('a deployment deleted while requests keep coming', () => {
+  it('answers them 200, 404 or 409 (never 500), and leaves no model loaded', async () => {
+    const threads = () => readdirSync('/proc/self/task').length;
+    // Once without traffic first: the threads the process keeps after its first load (libuv's pool) count too.
+    await t.client.call('deployments.create', { file: MLP, name: 'doomed', threads: 1 });
+    await t.client.call('deployments.delete', { deployment: 'doomed' });
+    const before = threads();
+    const statuses = new Set<number>();
+    for (let cycle = 0; cycle < 10; cycle++) {
+      await t.client.call('deployments.create', { file: MLP, name: 'doomed', threads: 1 });
+      let stop = false;
+      const clients = Array.from({ length: 8 }, async () => {
+        while (!stop)
+          statuses.add((await v2('/v2/models/doomed/infer', inferBody([EXPECTED.X[0] as number[]]))).status);
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await t.client.call('deployments.delete', { deployment: 'doomed' });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      stop = true;
+      await Promise.all(clients);
+    }
+    expect(
+      [...statuses].every((s) => s === 200 || s === 404 || s === 409),
+      [...statuses].join(', '),
+    ).toBe(true);
+    // A model loaded for the deleted deployment would keep its replica thread.
+    await waitFor(
+      async () => (threads() <= before ? true : undefined),
+      5_000,
+      `the replica threads to end (${before})`,
+    );
   });
 });
 

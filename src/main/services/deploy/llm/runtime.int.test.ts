@@ -312,7 +312,8 @@ describe('concurrency', () => {
     const gone = await GgufRuntime.load({ path: LLAMA, threads: 1 });
     const running = await gone.startCompletion(RAMBLE, LONG);
     await gone.dispose();
-    expect((await running.result).finishReason).toBe('cancelled');
+    // Cut off by the unload, not finished: the caller is told so.
+    expect(await rejection(running.result)).toMatchObject({ details: { code: 'model_unloaded' } });
     expect((await rejection(gone.complete('x'))).code).toBe('FAILED_PRECONDITION');
   });
 });
