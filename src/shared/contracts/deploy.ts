@@ -73,6 +73,21 @@ export const AutoscalingSettings = z.object({
 });
 export type AutoscalingSettings = z.infer<typeof AutoscalingSettings>;
 
+/**
+ * The nested settings as a PATCH sends them: any of their fields, the others left as they are (a `partial()` of
+ * the settings would fill them with defaults), no unknown ones.
+ */
+const AutoscalingPatch = z.strictObject({
+  intervalMs: AutoscalingSettings.shape.intervalMs.unwrap().optional(),
+  scaleUpQueueDepth: AutoscalingSettings.shape.scaleUpQueueDepth.unwrap().optional(),
+  scaleUpP95Ms: AutoscalingSettings.shape.scaleUpP95Ms.unwrap().optional(),
+  scaleDownUtilization: AutoscalingSettings.shape.scaleDownUtilization.unwrap().optional(),
+});
+const RequestLogPatch = z.strictObject({
+  sampleRate: RequestLogSettings.shape.sampleRate.unwrap().optional(),
+  maxChars: RequestLogSettings.shape.maxChars.unwrap().optional(),
+});
+
 /** Settings a deployment can change after creation (a change that affects loading reloads a loaded model). */
 export const DeploymentSettings = z.object({
   device: DeploymentDevice.default('auto'),
@@ -236,6 +251,9 @@ export const DeploymentInput = DeploymentSettings.extend({
    * export (`model/tfjs/`, written by TrainOS's built-in trainers); any other runtime must match the format.
    */
   runtime: DeploymentRuntime.optional(),
+  // Strict inside too: a misspelt key here (`sampleRte`) would leave the default in force.
+  autoscaling: AutoscalingSettings.strict().default(DeploymentSettings.shape.autoscaling.def.defaultValue),
+  requestLog: RequestLogSettings.strict().default(DeploymentSettings.shape.requestLog.def.defaultValue),
 }).strict();
 export type DeploymentInput = z.input<typeof DeploymentInput>;
 
@@ -259,8 +277,8 @@ export const DeploymentUpdate = z.strictObject({
   chatFormat: z.enum(['auto', 'raw']).optional(),
   maxBatchSize: z.number().int().min(0).max(4096).optional(),
   maxQueueDelayMs: z.number().min(0).max(1000).optional(),
-  autoscaling: AutoscalingSettings.partial().optional(),
-  requestLog: RequestLogSettings.partial().optional(),
+  autoscaling: AutoscalingPatch.optional(),
+  requestLog: RequestLogPatch.optional(),
   /** Another version of the same model (the current one becomes `previousSource`). */
   version: VersionSelector.optional(),
   /** Another file, for a file deployment. */

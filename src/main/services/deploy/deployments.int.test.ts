@@ -120,7 +120,7 @@ let vram: FakeArbiter;
 let deployments: Deployments;
 let loads: { count: number; disposed: number };
 
-function make(options: { freeRamBytes?: () => number } = {}): Deployments {
+function make(options: { freeRamBytes?: () => number; runtimes?: { gguf: ServingRuntime } } = {}): Deployments {
   return new Deployments({
     db,
     bus,
@@ -250,5 +250,28 @@ describe('deployments and the VRAM arbiter', () => {
     expect(loads.count).toBe(0);
     await waitFor(() => vram.holders.size === 0, 2000, 'the release');
     expect(deployments.get('llm').state).toBe('stopped');
+  });
+});
+
+describe('updates sent at once', () => {
+  it('apply one after another, each keeping the changes of the others', async () => {
+    // Reading a new file takes a while: the other two updates start meanwhile.
+    const runtime = fakeRuntime(0, loads);
+    const slow: ServingRuntime = {
+      format: 'gguf',
+      prepare: async (request) => {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return runtime.prepare(request);
+      },
+    };
+    await deployments.close();
+    deployments = make({ runtimes: { gguf: slow } });
+    await deployments.create({ file: MODEL_FILE, name: 'llm', device: 'cpu' });
+    await Promise.all([
+      deployments.update({ deployment: 'llm', file: MODEL_FILE }),
+      deployments.update({ deployment: 'llm', maxQueue: 10 }),
+      deployments.update({ deployment: 'llm', idleUnloadSeconds: 100 }),
+    ]);
+    expect(deployments.get('llm')).toMatchObject({ maxQueue: 10, idleUnloadSeconds: 100 });
   });
 });

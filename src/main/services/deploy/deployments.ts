@@ -239,6 +239,8 @@ export class Deployments implements DeployService {
   private readonly lives = new Map<string, Live>();
   /** Deployments being deleted: refused to new requests, and never loaded. */
   private readonly deleting = new Set<string>();
+  /** The update in progress of each deployment (they run one after another). */
+  private readonly updating = new Map<string, Promise<Deployment>>();
   readonly metrics: DeployMetrics;
   private readonly freeRam: () => number;
   private readonly log: Logger;
@@ -354,7 +356,22 @@ export class Deployments implements DeployService {
     return this.get(stored.id);
   }
 
+  /**
+   * Changes settings, the model, or the traffic split. Changes to one deployment apply one at a time: each reads
+   * the settings the previous one left (two PATCHes at once each wrote back all settings, undoing the other).
+   */
   async update(input: DeploymentUpdate): Promise<Deployment> {
+    const { id } = this.find(DeploymentUpdate.parse(input).deployment);
+    const run = (this.updating.get(id) ?? Promise.resolve()).catch(() => {}).then(() => this.applyUpdate(input));
+    this.updating.set(id, run);
+    try {
+      return await run;
+    } finally {
+      if (this.updating.get(id) === run) this.updating.delete(id);
+    }
+  }
+
+  private async applyUpdate(input: DeploymentUpdate): Promise<Deployment> {
     const patch = DeploymentUpdate.parse(input);
     const d = this.find(patch.deployment);
     const current = DeploymentSettings.parse(d);

@@ -267,6 +267,41 @@ describe('ONNX deployments over the Open Inference Protocol (KServe v2)', () => 
       expect(((await res.json()) as { error: { message: string } }).error.message).toContain(`"${key}"`);
     }
     expect(await t.client.call('deployments.get', { deployment: 'digits-auto' })).toMatchObject({ maxReplicas: 1 });
+    // A nested setting changes only the fields sent; a misspelt one inside is refused too.
+    await t.client.call('deployments.update', {
+      deployment: 'digits-auto',
+      autoscaling: { intervalMs: 2000, scaleUpQueueDepth: 7 },
+    });
+    const nested = await t.client.call('deployments.update', {
+      deployment: 'digits-auto',
+      autoscaling: { scaleDownUtilization: 0.5 },
+    });
+    expect(nested.autoscaling).toEqual({
+      intervalMs: 2000,
+      scaleUpQueueDepth: 7,
+      scaleUpP95Ms: null,
+      scaleDownUtilization: 0.5,
+    });
+    const misspelt = await t.request('/api/v1/deployments/digits-auto', {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ requestLog: { sampleRte: 0 } }),
+    });
+    expect(misspelt.status).toBe(400);
+    expect(((await misspelt.json()) as { error: { message: string } }).error.message).toContain('"sampleRte"');
+    // PATCHes sent at once each keep the others' changes (a new file is read before it is stored: the others
+    // come meanwhile).
+    await Promise.all([
+      t.client.call('deployments.update', { deployment: 'digits-auto', file: MLP }),
+      t.client.call('deployments.update', { deployment: 'digits-auto', maxQueue: 10 }),
+      t.client.call('deployments.update', { deployment: 'digits-auto', requestLog: { sampleRate: 0.1 } }),
+      t.client.call('deployments.update', { deployment: 'digits-auto', idleUnloadSeconds: 100 }),
+    ]);
+    expect(await t.client.call('deployments.get', { deployment: 'digits-auto' })).toMatchObject({
+      maxQueue: 10,
+      requestLog: { sampleRate: 0.1, maxChars: 4096 },
+      idleUnloadSeconds: 100,
+    });
     await t.client.call('deployments.delete', { deployment: 'digits-auto' });
   });
 
