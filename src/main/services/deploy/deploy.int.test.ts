@@ -315,6 +315,14 @@ describe('deployments of model files', () => {
     expect(failed).toMatchObject({ name: 'truncated', state: 'failed' });
     expect(failed.reason).toMatch(/corrupted or truncated: the tensor data needs \d+ bytes but the file has 1000000/);
     expect(await apiError(chat('truncated', 'x'))).toMatchObject({ status: 409, code: 'model_failed' });
+    // A file that breaks before its cold start: the request that found out is told the deployment failed (409),
+    // not that it asked wrongly.
+    const lazy = path.join(data.dir, 'lazy.gguf');
+    writeFileSync(lazy, readFileSync(LLAMA));
+    await t.client.call('deployments.create', { file: lazy, threads: 1, minReplicas: 0 });
+    writeFileSync(lazy, readFileSync(LLAMA).subarray(0, 100_000));
+    expect(await apiError(chat('lazy', 'x'))).toMatchObject({ status: 409, code: 'model_failed' });
+    await t.client.call('deployments.delete', { deployment: 'lazy' });
     // A registered version is named as such, not by its file in the blob store.
     await registerGguf('cut-llama', cut);
     const version = await t.client.call('deployments.create', { model: 'cut-llama', threads: 1 });

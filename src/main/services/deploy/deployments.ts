@@ -677,6 +677,13 @@ export class Deployments implements DeployService {
     } catch (err) {
       live.active--;
       this.scheduleIdle(d.id);
+      // A file that does not load is the deployment's fault (now `failed`), not the request's: a 409 as for later ones.
+      if (err instanceof AppError && (err.details as { code?: unknown } | undefined)?.code === 'invalid_model_file') {
+        throw new AppError('FAILED_PRECONDITION', `deployment '${d.name}' failed: ${faultText(err, d.source)}`, {
+          param: 'model',
+          code: 'model_failed',
+        });
+      }
       throw err;
     }
     this.o.vram.touch(d.id);

@@ -534,10 +534,13 @@ describe('replicas', () => {
     for (const q of queued) {
       const err = await rejection(q);
       expect(err.code).toBe('FAILED_PRECONDITION');
-      expect(err.message).toBe(`the ONNX runtime of '${MLP}' was closed before the request ran`);
+      expect(err.message).toBe(
+        'the ONNX model was unloaded before the request ran (stopped, reloaded or deleted): send the request again',
+      );
+      expect(err.details).toMatchObject({ code: 'model_unloaded' });
     }
-    expect((await rejection(runtime.infer({ x }))).message).toBe(`the ONNX runtime of '${MLP}' was closed`);
-    await expect(runtime.setReplicas(2)).rejects.toThrow(/was closed/);
+    expect((await rejection(runtime.infer({ x }))).message).toMatch(/^the ONNX model was unloaded \(stopped/);
+    await expect(runtime.setReplicas(2)).rejects.toThrow(/was unloaded/);
     await runtime.close();
   });
 });

@@ -313,10 +313,12 @@ export class TensorModelRuntime {
     await this.pool.close();
   }
 
+  /** What requests to a closed runtime get: said for the client, without the file (a blob path to them). */
   private closedError(when = ''): AppError {
     return new AppError(
       'FAILED_PRECONDITION',
-      `the ${this.label} runtime of '${this.file}' was closed${when ? ` ${when}` : ''}`,
+      `the ${this.label} model was unloaded${when ? ` ${when}` : ''} (stopped, reloaded or deleted): send the request again`,
+      { code: 'model_unloaded' },
     );
   }
 

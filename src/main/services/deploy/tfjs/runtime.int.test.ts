@@ -104,7 +104,7 @@ describe('TfjsRuntime', () => {
     await runtime.close();
     const refused = await runtime.infer(row([1, 1], [1, 1, 1])).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(AppError);
-    expect(refused).toMatchObject({ code: 'FAILED_PRECONDITION', message: expect.stringMatching(/was closed/) });
+    expect(refused).toMatchObject({ code: 'FAILED_PRECONDITION', message: expect.stringMatching(/was unloaded/) });
   });
 
   it('fails to load a missing model.json with NOT_FOUND naming it', async () => {
