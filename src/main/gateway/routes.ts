@@ -115,6 +115,11 @@ export interface ForeignApi {
   name: string;
   prefixes: readonly string[];
   routes: readonly ForeignRoute[];
+  /**
+   * Bodies are JSON whatever their content type says, none included (tritonclient.http sends no Content-Type);
+   * otherwise only application/json is read.
+   */
+  bodyAlwaysJson?: boolean;
   errorReply(error: { code: ErrorCode; message: string; details?: unknown; status: number }): {
     status: number;
     body: unknown;

@@ -409,7 +409,26 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
   });
   for (const api of foreignApis) {
-    for (const route of api.routes) if (!route.streamBody) app.route(foreignRoute(route));
+    const plain = api.routes.filter((r) => !r.streamBody);
+    if (api.bodyAlwaysJson) {
+      await app.register(async (json) => {
+        json.removeAllContentTypeParsers();
+        json.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
+          if (req.headers['inference-header-content-length'] !== undefined) {
+            const error =
+              'the binary tensor extension is not supported: send tensors as JSON (tritonclient: binary_data=False)';
+            done(Object.assign(new Error(error), { statusCode: 400 }), undefined);
+            return;
+          }
+          try {
+            done(null, body === '' ? undefined : JSON.parse(body as string));
+          } catch (err) {
+            done(Object.assign(new SyntaxError((err as Error).message), { statusCode: 400 }), undefined);
+          }
+        });
+        for (const route of plain) json.route(foreignRoute(route));
+      });
+    } else for (const route of plain) app.route(foreignRoute(route));
     const streamed = api.routes.filter((r) => r.streamBody);
     if (streamed.length > 0) {
       // Uploads of any type, streamed to their handler unread and unbounded (artifacts can be gigabytes).

@@ -128,6 +128,13 @@ describe('deployments of registered GGUF model versions', () => {
       const cosine = got.reduce((s, x, j) => s + x * want[j]!, 0) / (Math.hypot(...got) * Math.hypot(...want));
       expect(cosine).toBeGreaterThanOrEqual(0.9999);
     }
+    // Another size than the model's is not silently ignored; nor is text with nothing in it to embed.
+    expect(
+      await apiError(openai.embeddings.create({ model: 'tiny-bert', input: 'hello', dimensions: 64 })),
+    ).toMatchObject({ status: 400, param: 'dimensions' });
+    const blank = await apiError(openai.embeddings.create({ model: 'tiny-bert', input: ['world', '  \t', 'hello'] }));
+    expect(blank).toMatchObject({ status: 400, param: 'input[1]' });
+    expect(blank.message).toMatch(/has nothing to embed/);
   });
 
   it('answers errors in OpenAI shape: unknown model, bad field, prompt too long, wrong kind, no credentials', async () => {

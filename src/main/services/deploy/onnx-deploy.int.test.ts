@@ -161,6 +161,19 @@ describe('ONNX deployments over the Open Inference Protocol (KServe v2)', () => 
     expect(stranger).toMatchObject({ status: 401, body: { error: expect.any(String) } });
   });
 
+  it('reads a JSON body sent without a content type, as tritonclient.http sends it; refuses the binary extension', async () => {
+    const body = new TextEncoder().encode(JSON.stringify(inferBody([EXPECTED.X[0] as number[]])));
+    const plain = await t.request('/v2/models/digits/infer', { method: 'POST', body });
+    expect(plain.status).toBe(200);
+    const binary = await t.request('/v2/models/digits/infer', {
+      method: 'POST',
+      headers: { 'inference-header-content-length': String(body.length), 'content-type': 'application/octet-stream' },
+      body,
+    });
+    expect(binary.status).toBe(400);
+    expect(((await binary.json()) as { error: string }).error).toMatch(/binary tensor extension is not supported/);
+  });
+
   it('predicts tensors through deployments.predict, and counts and logs ONNX requests', async () => {
     const out = await t.client.call('deployments.predict', {
       deployment: 'digits',

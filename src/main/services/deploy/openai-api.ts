@@ -253,7 +253,23 @@ export function openAiApi(deployments: Deployments): ForeignApi {
         const body = parseOpenAiBody(EmbeddingRequest, req.body);
         const input = typeof body.input === 'string' ? body.input : JSON.stringify(body.input);
         return serve(deployments, body.model, 'embedding', input, req.signal, async (lease, signal) => {
-          const result = await ggufOf(lease, 'embeddings').embed(embeddingInputs(body.input), { signal });
+          const runtime = ggufOf(lease, 'embeddings');
+          const dimension = runtime.info.embeddingDimension;
+          if (body.dimensions != null && dimension !== null && body.dimensions !== dimension) {
+            throw AppError.invalid(
+              'dimensions',
+              `model '${body.model}' makes vectors of ${dimension} dimensions; leave dimensions out or give ${dimension}`,
+            );
+          }
+          const result = await runtime.embed(embeddingInputs(body.input), { signal });
+          // Text of nothing but whitespace or control characters has no tokens to embed: no vector, not an empty one.
+          const empty = result.vectors.findIndex((v) => v.length === 0);
+          if (empty >= 0) {
+            throw AppError.invalid(
+              typeof body.input === 'string' ? 'input' : `input[${empty}]`,
+              'has nothing to embed (no tokens besides the special ones): give some text',
+            );
+          }
           return {
             body: buildEmbeddingList(body.model, result.vectors, result.promptTokens, body.encoding_format ?? 'float'),
             result: {

@@ -161,6 +161,7 @@ export function v2Api(deployments: Deployments, version: string): ForeignApi {
     name: 'kserve-v2',
     prefixes: ['/v2'],
     routes,
+    bodyAlwaysJson: true,
     errorReply: ({ message, status }) => ({ status, body: { error: message } satisfies V2ErrorResponse }),
   };
 }
