@@ -96,8 +96,14 @@ describe('tensorsFromV2', () => {
       'inputs.x.data: shape [2, 2] needs 4 elements, got 3',
     );
     expect(bad({ shape: [1, 1], datatype: 'FP32', data: [[1], [2]] })).toThrow(
-      'inputs.x.data: shape [1, 1] needs 1 elements, got 2',
+      'inputs.x.data: holds 2 arrays where dimension 0 of the shape is 1',
     );
+    // Nested data follows the shape: no ragged rows, no mixed levels.
+    const ragged = [new Array(3).fill(0), new Array(5).fill(0)];
+    expect(bad({ shape: [2, 4], datatype: 'FP32', data: ragged })).toThrow(
+      "inputs.x.data at depth 2: holds 3 values where the shape's last dimensions hold 4",
+    );
+    expect(bad({ shape: [2, 2], datatype: 'FP32', data: [[1, 2], 3] })).toThrow(/mixes arrays and values/);
   });
 
   it('refuses a repeated input, an unknown output and a repeated output', () => {

@@ -140,7 +140,7 @@ export function tensorsFromV2(request: V2InferRequest, signature: ServingSignatu
     const dtype = DTYPE_OF[input.datatype];
     const count = elementCount(input.shape);
     // Counted before anything is allocated: a shape of [1e9, 1e9] with 3 elements is a 400, not a huge buffer.
-    const given = countElements(`${field}.data`, input.data, input.shape.length);
+    const given = countElements(`${field}.data`, input.data, input.shape);
     if (given !== count)
       throw AppError.invalid(
         `${field}.data`,
@@ -168,17 +168,35 @@ export function tensorsFromV2(request: V2InferRequest, signature: ServingSignatu
 }
 
 /**
- * The elements of `data`, flat or nested row-major: at most one level of nesting per dimension of the shape
- * (deeper is a mistake, and thousands of levels would overflow the stack).
+ * The elements of `data`, flat or nested row-major as the shape is: a level of arrays holds as many as its
+ * dimension, a level of values as many as the dimensions from there on hold (ragged rows, mixed levels and more
+ * levels than dimensions are refused; thousands of levels would overflow the stack).
  */
-function countElements(field: string, data: unknown[], rank: number, depth = 1): number {
-  let n = 0;
-  for (const value of data) {
-    if (!Array.isArray(value)) n++;
-    else if (depth >= rank) throw AppError.invalid(field, `nested deeper than its shape's ${rank} dimensions`);
-    else n += countElements(field, value, rank, depth + 1);
+function countElements(field: string, data: unknown[], shape: readonly number[], depth = 1): number {
+  const nested = data.length > 0 && Array.isArray(data[0]);
+  const where = depth === 1 ? field : `${field} at depth ${depth}`;
+  if (nested) {
+    if (depth >= shape.length)
+      throw AppError.invalid(field, `nested deeper than its shape's ${shape.length} dimensions`);
+    if (data.length !== shape[depth - 1]) {
+      throw AppError.invalid(
+        where,
+        `holds ${data.length} arrays where dimension ${depth - 1} of the shape is ${shape[depth - 1]}`,
+      );
+    }
+    let n = 0;
+    for (const value of data) {
+      if (!Array.isArray(value)) throw AppError.invalid(where, 'mixes arrays and values');
+      n += countElements(field, value, shape, depth + 1);
+    }
+    return n;
   }
-  return n;
+  if (data.some((value) => Array.isArray(value))) throw AppError.invalid(where, 'mixes arrays and values');
+  const expected = shape.slice(depth - 1).reduce((a, b) => a * b, 1);
+  if (depth > 1 && data.length !== expected) {
+    throw AppError.invalid(where, `holds ${data.length} values where the shape's last dimensions hold ${expected}`);
+  }
+  return data.length;
 }
 
 /**
