@@ -107,6 +107,14 @@ export const ChatCompletionRequest = z.object({
     .nullish()
     .refine((v) => v == null || v.length === 0, 'tools are not supported by this runtime'),
   tool_choice: z.union([z.literal('none'), z.literal('auto')]).nullish(),
+  /** The deprecated form of tools: refused as they are, not ignored. */
+  functions: z
+    .array(z.unknown())
+    .nullish()
+    .refine((v) => v == null || v.length === 0, 'function calling is not supported by this runtime'),
+  function_call: z
+    .union([z.literal('none'), z.literal('auto')], { error: 'function calling is not supported by this runtime' })
+    .nullish(),
   top_logprobs: Nullish(z.literal(0, { error: 'logprobs are not supported' })),
 });
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;

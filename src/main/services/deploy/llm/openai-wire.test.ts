@@ -157,6 +157,8 @@ describe('OpenAI request schemas', () => {
       [{ model: 'm', messages: [{ role: 'user', content: 'x' }], stop: ['a', 'b', 'c', 'd', 'e'] }, 'stop'],
       [{ model: 'm', messages: [{ role: 'user', content: 'x' }], n: 2 }, 'n'],
       [{ model: 'm', messages: [{ role: 'user', content: 'x' }], tools: [{ type: 'function' }] }, 'tools'],
+      [{ model: 'm', messages: [{ role: 'user', content: 'x' }], functions: [{ name: 'f' }] }, 'functions'],
+      [{ model: 'm', messages: [{ role: 'user', content: 'x' }], function_call: { name: 'f' } }, 'function_call'],
     ];
     for (const [body, param] of cases) {
       const error = parseError(ChatCompletionRequest, body);

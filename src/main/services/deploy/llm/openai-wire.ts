@@ -86,6 +86,8 @@ const QUICK_CHAT_FIELDS: ReadonlyMap<string, (value: unknown) => boolean> = new 
     user: (v) => typeof v === 'string',
     tool_choice: (v) => v === null || v === 'none' || v === 'auto',
     tools: (v) => v === null || (Array.isArray(v) && v.length === 0),
+    functions: (v) => v === null || (Array.isArray(v) && v.length === 0),
+    function_call: (v) => v === null || v === 'none' || v === 'auto',
     logit_bias: (v) => v === null,
   } satisfies Record<string, (value: unknown) => boolean>),
 );

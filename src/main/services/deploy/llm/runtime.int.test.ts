@@ -150,6 +150,9 @@ describe('generation', () => {
     for (const seed of [2, 3, 4, 5]) others.add((await sample(seed)).text);
     others.add(first.text);
     expect(others.size).toBeGreaterThan(1);
+    // Negative seeds are seeds of their own (node-llama-cpp alone samples them all as 0).
+    const wild = (seed: number) => llm.complete('zq xv', { temperature: 2, seed, maxTokens: 12 });
+    expect((await wild(-5)).text).not.toBe((await wild(0)).text);
   });
 
   it('samples differently without a seed, even within the same second', async () => {

@@ -743,7 +743,8 @@ class SequenceGeneration implements Generation {
       temperature: sampling.temperature ?? 1,
       ...(sampling.topP === undefined ? {} : { topP: sampling.topP }),
       // node-llama-cpp's default seed is the current second: requests in the same second would sample alike.
-      seed: sampling.seed ?? randomInt(2 ** 32),
+      // llama.cpp's seed is 32 bits and node-llama-cpp turns a negative one into 0: -5 and 0 sampled alike.
+      seed: sampling.seed === undefined ? randomInt(2 ** 32) : ((sampling.seed % 2 ** 32) + 2 ** 32) % 2 ** 32,
       ...(grammar ? { grammarEvaluationState: new LlamaGrammarEvaluationState({ model, grammar }) } : {}),
       ...(penalties ? { repeatPenalty: penalties } : {}),
       ...(bias ? { tokenBias: bias } : {}),
