@@ -109,6 +109,7 @@ describe('tensorsFromV2', () => {
   it('refuses a repeated input, an unknown output and a repeated output', () => {
     const x = { name: 'x', shape: [1], datatype: 'FP32', data: [1] };
     expect(() => tensorsFromV2(parse({ inputs: [x, x] }), SIG)).toThrow('inputs.x: given more than once');
+    expect(() => tensorsFromV2(parse({ inputs: [x], outputs: [] }), SIG)).toThrow('outputs: names no output');
     expect(() => tensorsFromV2(parse({ inputs: [x], outputs: [{ name: 'nope' }] }), SIG)).toThrow(
       "outputs.nope: the model has no output 'nope' (its outputs: logits, label)",
     );

@@ -151,6 +151,9 @@ export function tensorsFromV2(request: V2InferRequest, signature: ServingSignatu
     inputs[input.name] = { dtype, dims: [...input.shape], data };
   }
   let outputs: string[] | undefined;
+  if (request.outputs?.length === 0) {
+    throw AppError.invalid('outputs', 'names no output: leave it out for all of them, or name those wanted');
+  }
   if (request.outputs) {
     const known = new Set(signature.outputs.map((o) => o.name));
     outputs = [];
