@@ -557,28 +557,8 @@ function ScaleControl({ deployment: d }: { deployment: Deployment }) {
       }}
     >
       <div className="flex flex-wrap items-center gap-2">
-        <label className="flex items-center gap-1">
-          min
-          <input
-            type="number"
-            min={0}
-            aria-label="Min replicas"
-            className={inputClasses({ width: 'w-16' })}
-            value={min}
-            onChange={(e) => setMin(e.target.value)}
-          />
-        </label>
-        <label className="flex items-center gap-1">
-          max
-          <input
-            type="number"
-            min={1}
-            aria-label="Max replicas"
-            className={inputClasses({ width: 'w-16' })}
-            value={max}
-            onChange={(e) => setMax(e.target.value)}
-          />
-        </label>
+        <ReplicaBound bound="min" lowest={0} value={min} onChange={setMin} />
+        <ReplicaBound bound="max" lowest={1} value={max} onChange={setMax} />
         <Button size="sm" variant="primary" type="submit" disabled={scale.isPending}>
           {scale.isPending ? 'Applying…' : 'Apply'}
         </Button>
@@ -593,6 +573,23 @@ function ScaleControl({ deployment: d }: { deployment: Deployment }) {
       )}
       {scale.error && <ErrorBanner error={scale.error} title="Not scaled" />}
     </form>
+  );
+}
+
+/** One bound of the replica range in `ScaleControl`. */
+function ReplicaBound(props: { bound: 'min' | 'max'; lowest: number; value: string; onChange: (v: string) => void }) {
+  return (
+    <label className="flex items-center gap-1">
+      {props.bound}
+      <input
+        type="number"
+        min={props.lowest}
+        aria-label={`${props.bound === 'min' ? 'Min' : 'Max'} replicas`}
+        className={inputClasses({ width: 'w-16' })}
+        value={props.value}
+        onChange={(e) => props.onChange(e.target.value)}
+      />
+    </label>
   );
 }
 
