@@ -240,6 +240,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   app.setErrorHandler((err, req, reply) => {
     const mapped = toHttpError(err, { bodyLimitBytes: req.routeOptions.bodyLimit ?? config.bodyLimitBytes });
     if (mapped.internal) httpLog.error({ err, reqId: req.id, url: req.url }, 'request failed');
+    // A full queue frees within about a request's time: clients that honour Retry-After come back then.
+    if (mapped.status === 429 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
     const foreign = foreignApiOf(req.url);
     if (foreign) {
       const { status, body } = foreign.errorReply({ ...mapped.body.error, status: mapped.status });

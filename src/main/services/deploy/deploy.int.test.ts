@@ -231,6 +231,27 @@ describe('deployments of registered GGUF model versions', () => {
     expect(metrics).toMatch(/aidos_deploy_queue_depth\{deployment="tiny"\} 0/);
   });
 
+  it('refuses a request beyond the queue with a 429 that says when to come back', async () => {
+    await t.client.call('deployments.create', { file: LLAMA, name: 'narrow', threads: 1, maxQueue: 0 });
+    const long = () =>
+      t.request('/v1/chat/completions', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'narrow',
+          messages: [{ role: 'user', content: 'The' }],
+          max_tokens: 120,
+          ignore_eos: true,
+        }),
+      });
+    // One slot, no queue: of two at once, one is answered and the other refused.
+    const answers = await Promise.all([long(), long()]);
+    const refused = answers.find((r) => r.status === 429);
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 429]);
+    expect(refused?.headers.get('retry-after')).toBe('1');
+    await t.client.call('deployments.delete', { deployment: 'narrow' });
+  });
+
   it('ends a stream cut off by an unload with an error event (model_unloaded), not as a short answer', async () => {
     const stream = await openai.chat.completions.create({
       model: 'tiny',

@@ -232,8 +232,13 @@ export class TensorModelRuntime {
           `inputs.${this.signature.inputs[0]?.name}`,
           `a request of ${rows} rows is larger than this model's maxBatchSize of ${this.maxBatchSize}; split it`,
         );
-      if (this.queue.length >= this.maxQueueSize)
-        throw new AppError('RESOURCE_EXHAUSTED', `the model's queue is full (${this.maxQueueSize} requests waiting)`);
+      if (this.queue.length >= this.maxQueueSize) {
+        const n = this.maxQueueSize;
+        throw new AppError(
+          'RESOURCE_EXHAUSTED',
+          `the model's queue is full (${n} request${n === 1 ? '' : 's'} waiting)`,
+        );
+      }
       return new Promise<InferResult>((resolve, reject) => {
         // The signal is only looked at if the request waits for busy replicas, or for a batch longer than
         // UNWATCHED_BATCH_WAIT_MS: a request that a free replica takes soon is not worth an abort listener (over
