@@ -37,6 +37,7 @@ import {
   type LoadRequest,
   type LoadedModel,
   type OnnxModel,
+  type PreparedLoad,
   type ServingRuntime,
 } from './runtimes';
 import { DeployStore, type StoredDeployment } from './store';
@@ -421,8 +422,9 @@ export class Deployments implements DeployService {
       }
     }
     const main = source ?? d.source;
+    const second = patch.traffic ? await this.trafficFor(d, main, patch.traffic, settings, gpu) : null;
     let traffic: DeploymentTraffic | null | undefined =
-      patch.traffic === undefined ? undefined : patch.traffic && (await this.trafficFor(d, main, patch.traffic));
+      patch.traffic === undefined ? undefined : (second?.traffic ?? null);
     // A new main version that was the second one takes its place: the split ends.
     if (
       traffic === undefined &&
@@ -448,12 +450,9 @@ export class Deployments implements DeployService {
       traffic && !reload && live.model && live.second?.version !== servedVersion(traffic)
         ? await this.loadSecond(d, traffic, gpu)
         : null;
-    if (traffic && !newSecond && !(live.model && !reload)) {
+    if (traffic && second && !newSecond && !(live.model && !reload)) {
       // Not loaded now: it must fit in RAM when it is.
-      const prepared = await runtimeFor(this.o.runtimes, traffic.source.format, 'traffic.version').prepare(
-        loadRequest(d.name, traffic.source, settings, gpu),
-      );
-      this.checkRam(prepared.estimate, secondVersionLoad(d, traffic, settings));
+      this.checkRam(second.prepared.estimate, secondVersionLoad(d, traffic, settings));
     }
     const message = [
       source ? `model: ${describeSource(source)}` : null,
@@ -1099,13 +1098,16 @@ export class Deployments implements DeployService {
 
   /**
    * The second version a `traffic` setting names, checked: a registered version of the deployment's model, other
-   * than the main one, served by the same runtime; `percent` for a canary only. Each refusal names its field.
+   * than the main one, served by the same runtime and taking the same requests; `percent` for a canary only. Each
+   * refusal names its field. With it, its load prepared with `settings` (its memory estimate).
    */
   private async trafficFor(
     d: StoredDeployment,
     main: DeploymentSource,
     input: NonNullable<DeploymentUpdate['traffic']>,
-  ): Promise<DeploymentTraffic> {
+    settings: DeploymentSettings,
+    gpu: boolean,
+  ): Promise<{ traffic: DeploymentTraffic; prepared: PreparedLoad }> {
     if (main.kind !== 'model-version') {
       throw AppError.invalid('traffic', 'a file deployment has no versions to split traffic between');
     }
@@ -1139,9 +1141,8 @@ export class Deployments implements DeployService {
       );
     }
     // Both answer the same requests, or the canary's share of them fails.
-    const gpu = await this.useGpu(d.device);
     const prepare = (s: DeploymentSource) =>
-      runtime.prepare(loadRequest(d.name, s, d, gpu)).catch((err: unknown) => {
+      runtime.prepare(loadRequest(d.name, s, settings, gpu)).catch((err: unknown) => {
         if (!isModelFault(err)) throw err;
         throw AppError.invalid('traffic.version', `${describeSource(s)} cannot be served: ${faultText(err, s)}`);
       });
@@ -1158,7 +1159,10 @@ export class Deployments implements DeployService {
         `version ${version} ${unlike}: a canary or shadow must answer the main version's requests`,
       );
     }
-    return { mode: input.mode, percent: input.mode === 'canary' ? (input.percent ?? 0) : 100, source };
+    return {
+      traffic: { mode: input.mode, percent: input.mode === 'canary' ? (input.percent ?? 0) : 100, source },
+      prepared: second,
+    };
   }
 
   /**
