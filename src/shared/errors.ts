@@ -10,6 +10,8 @@ export const ERROR_CODES = [
   'CONFLICT',
   'FAILED_PRECONDITION',
   'RESOURCE_EXHAUSTED',
+  /** The server cannot take the request now but will again (it is shutting down): retry it, maybe elsewhere. */
+  'UNAVAILABLE',
   'INTERNAL',
 ] as const;
 
@@ -26,6 +28,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   CONFLICT: 409,
   FAILED_PRECONDITION: 409,
   RESOURCE_EXHAUSTED: 429,
+  UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 
@@ -77,6 +80,13 @@ export class AppError extends Error {
    */
   static insufficientMemory(message: string, details: Record<string, unknown>): AppError {
     return new AppError('RESOURCE_EXHAUSTED', message, { ...details, code: INSUFFICIENT_MEMORY }, 503);
+  }
+
+  /** What a request gets from a server that is shutting down: a 503 to send again once it is back. */
+  static shuttingDown(): AppError {
+    return new AppError('UNAVAILABLE', 'the server is shutting down: send the request again once it is back', {
+      code: 'server_shutting_down',
+    });
   }
 
   static notFound(what: string, id: string): AppError {

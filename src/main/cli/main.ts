@@ -89,12 +89,24 @@ program
       console.log(`  data dir:  ${core.dataDir}`);
       console.log('Press Ctrl+C to stop.');
     }
+    // The first signal drains: new requests are refused, those under way get the grace to finish. A second one
+    // cuts them off at once.
+    const impatient = new AbortController();
     let closing = false;
     const shutdown = (signal: string) => {
-      if (closing) return;
+      if (closing) {
+        impatient.abort();
+        return;
+      }
       closing = true;
-      core.logger.info({ signal }, 'shutting down');
-      void core.close().then(() => process.exit(0));
+      const graceSeconds = core.config.shutdownGraceSeconds;
+      core.logger.info({ signal, graceSeconds }, 'shutting down: refusing new requests, finishing those under way');
+      void (async () => {
+        const left = await core.drain(graceSeconds * 1000, impatient.signal);
+        if (left > 0) core.logger.warn({ requests: left }, 'cutting off requests still under way');
+        await core.close();
+        process.exit(0);
+      })();
     };
     process.on('SIGINT', () => shutdown('SIGINT'));
     process.on('SIGTERM', () => shutdown('SIGTERM'));

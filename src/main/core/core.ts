@@ -39,8 +39,17 @@ export interface Core {
   routes(): RouteInfo[];
   /** A service by name, as other services see it (its contract); for the shell and tests. */
   service<T>(name: string): T;
+  /**
+   * Stops taking requests (each is a 503 from now on) and waits up to `graceMs` for those under way, queued ones
+   * included, to finish, or until `signal` aborts: resolves with how many were still under way. `close` follows.
+   */
+  drain(graceMs: number, signal?: AbortSignal): Promise<number>;
+  /** Refuses requests, stops the services (what still runs ends with an error its client gets), then closes. */
   close(): Promise<void>;
 }
+
+/** How long the errors of requests cut off at close have to reach their clients before the connections close. */
+const CUT_OFF_REPLY_MS = 1000;
 
 /** Every migration set of the platform and the services, in the order they run. */
 export function allMigrations(): MigrationSet[] {
@@ -115,10 +124,18 @@ export async function startCore(config: Config, options: { listen?: boolean } = 
     const services = createServices(serviceModules, platform);
     const routes: MountedRoutes[] = [];
     const foreignApis: ForeignApi[] = [];
+    // Each runs once: `close` stops the services before the gateway (while requests cut off can still be
+    // answered); on a failed start the cleanup list stops them.
+    const serviceStops: (() => Promise<void>)[] = [];
     for (const { module, service } of services.values()) {
       // Stopped at close whether or not it was started: `stop` also releases what `create` opened (files).
       const stop = module.stop;
-      if (stop) cleanup.push(() => stop(service));
+      if (stop) {
+        let stopping: Promise<void> | undefined;
+        const stopOnce = () => (stopping ??= Promise.resolve().then(() => stop(service)));
+        serviceStops.unshift(stopOnce);
+        cleanup.push(stopOnce);
+      }
       if (module.routes) routes.push(module.routes(service));
       foreignApis.push(...(module.foreignApis?.(service) ?? []));
       for (const handler of module.jobs?.(service) ?? []) queue.register(handler);
@@ -205,7 +222,22 @@ export async function startCore(config: Config, options: { listen?: boolean } = 
         if (!found) throw new AppError('NOT_FOUND', `no service '${name}'`);
         return found.service as T;
       },
-      close: runCleanup,
+      drain: (graceMs, signal) => {
+        gateway.refuseRequests();
+        return gateway.whenIdle(graceMs, signal);
+      },
+      close: async () => {
+        gateway.refuseRequests();
+        for (const stop of serviceStops) {
+          try {
+            await stop();
+          } catch (err) {
+            logger.warn({ err }, 'a service did not stop cleanly');
+          }
+        }
+        await gateway.whenIdle(CUT_OFF_REPLY_MS);
+        await runCleanup();
+      },
     };
   } catch (err) {
     await runCleanup();

@@ -67,11 +67,15 @@ export function runCli(
  * `aidos serve --port 0` on a data dir, from source in a child process: `ready` resolves with the URL it prints
  * once it listens, and rejects with its stderr if it exits first (to test restarts and kill -9).
  */
-export function serveCli(dataDir: string): { child: ChildProcess; ready: Promise<string>; stderr: () => string } {
+export function serveCli(
+  dataDir: string,
+  env: Record<string, string> = {},
+): { child: ChildProcess; ready: Promise<string>; stderr: () => string } {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', CLI, '--data-dir', dataDir, '--json', 'serve', '--port', '0'],
     {
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

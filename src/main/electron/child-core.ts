@@ -25,7 +25,12 @@ export async function startChildCore(
   args: readonly string[],
   env: NodeJS.ProcessEnv,
 ): Promise<RunningCore> {
-  const child = spawn(command, [...args, '--json', 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Quitting the app stops the core at once, as the in-process core does: requests under way are cut off with a
+  // 503 rather than holding the quit for the serve command's grace.
+  const child = spawn(command, [...args, '--json', 'serve'], {
+    env: { ...env, AIDOS_SHUTDOWN_GRACE_SECONDS: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const lines = createInterface({ input: child.stdout });

@@ -1,4 +1,5 @@
 import { createReadStream, existsSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import fastifyStatic from '@fastify/static';
@@ -77,6 +78,13 @@ export interface Gateway {
   app: FastifyInstance;
   /** Every route registered, with the scope it needs: what the auth test walks. */
   routes(): RouteInfo[];
+  /** From now on every request, `/healthz` included, is a 503 (the server is shutting down); those under way go on. */
+  refuseRequests(): void;
+  /**
+   * Resolves once no HTTP request is under way (websocket event streams aside), after `ms`, or when `signal`
+   * aborts, whichever comes first: with how many are still under way.
+   */
+  whenIdle(ms: number, signal?: AbortSignal): Promise<number>;
 }
 
 function parseCookies(header: string | undefined): Map<string, string> {
@@ -208,7 +216,26 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     req.principal = principal;
     req.credential = found.credential;
   };
+  // Requests under way, counted on the raw server: websocket upgrades never reach its 'request' event, and a
+  // response's 'close' comes once whether it was sent or its client went away.
+  let inFlight = 0;
+  const idleWaiters = new Set<() => void>();
+  app.server.on('request', (_req, res: ServerResponse) => {
+    inFlight++;
+    res.once('close', () => {
+      inFlight--;
+      if (inFlight === 0) for (const wake of idleWaiters) wake();
+    });
+  });
+  let refusing = false;
+
   app.addHook('onRequest', (req, reply, done) => {
+    if (refusing) {
+      // The client's next request should open a connection to whatever serves next.
+      reply.header('connection', 'close');
+      done(AppError.shuttingDown());
+      return;
+    }
     try {
       authorize(req, reply);
     } catch (err) {
@@ -483,5 +510,28 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     });
   }
 
-  return { app, routes };
+  const whenIdle = (ms: number, signal?: AbortSignal) =>
+    new Promise<number>((resolve) => {
+      if (inFlight === 0 || signal?.aborted) {
+        resolve(inFlight);
+        return;
+      }
+      const finish = () => {
+        clearTimeout(timer);
+        idleWaiters.delete(finish);
+        signal?.removeEventListener('abort', finish);
+        resolve(inFlight);
+      };
+      const timer = setTimeout(finish, ms);
+      idleWaiters.add(finish);
+      signal?.addEventListener('abort', finish, { once: true });
+    });
+  return {
+    app,
+    routes,
+    refuseRequests: () => {
+      refusing = true;
+    },
+    whenIdle,
+  };
 }

@@ -27,6 +27,10 @@ describe('config', () => {
 
   it('names the setting that is wrong', () => {
     expect(() => loadConfig({}, { AIDOS_HOME: tmp.dir, AIDOS_PORT: '99999' })).toThrow(/^configuration port:/);
+    expect(() => loadConfig({}, { AIDOS_HOME: tmp.dir, AIDOS_SHUTDOWN_GRACE_SECONDS: 'soon' })).toThrow(
+      /^configuration shutdownGraceSeconds:/,
+    );
+    expect(loadConfig({}, { AIDOS_HOME: tmp.dir, AIDOS_SHUTDOWN_GRACE_SECONDS: '2.5' }).shutdownGraceSeconds).toBe(2.5);
     writeFileSync(path.join(tmp.dir, 'config.json'), '{ "port": ');
     expect(() => loadConfig({}, { AIDOS_HOME: tmp.dir })).toThrow(/config.json is not valid JSON/);
   });

@@ -28,6 +28,11 @@ export const ConfigSchema = z.object({
     .int()
     .min(1024)
     .default(1024 * 1024),
+  /**
+   * On SIGTERM or Ctrl+C, `aidos serve` refuses new requests (503) and gives those under way, queued ones included,
+   * this long to finish before it cuts them off; a second signal stops it at once.
+   */
+  shutdownGraceSeconds: z.number().min(0).max(3600).default(30),
   rateLimit: z
     .object({
       /** Requests per key per window; the local token is not limited. */
@@ -88,6 +93,7 @@ function envOverrides(env: NodeJS.ProcessEnv, fromFile: Partial<ConfigInput>): P
   if (env.AIDOS_HOST) out.host = env.AIDOS_HOST;
   if (env.AIDOS_PORT) out.port = Number(env.AIDOS_PORT);
   if (env.AIDOS_LOG_LEVEL) out.logLevel = env.AIDOS_LOG_LEVEL as Config['logLevel'];
+  if (env.AIDOS_SHUTDOWN_GRACE_SECONDS) out.shutdownGraceSeconds = Number(env.AIDOS_SHUTDOWN_GRACE_SECONDS);
   if (env.AIDOS_SLURM_CONF || env.AIDOS_SLURM_PARTITION) {
     const slurm = { ...fromFile.trainos?.slurm };
     if (env.AIDOS_SLURM_CONF) slurm.conf = env.AIDOS_SLURM_CONF;

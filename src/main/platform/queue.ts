@@ -547,7 +547,7 @@ export class JobQueue {
     const message = err instanceof Error ? err.message : String(err);
     const error = JSON.stringify({ code, message });
     // A client's mistake (a bad payload) will not get better by retrying.
-    const retryable = code === 'INTERNAL' || code === 'RESOURCE_EXHAUSTED';
+    const retryable = code === 'INTERNAL' || code === 'RESOURCE_EXHAUSTED' || code === 'UNAVAILABLE';
     let outcome: 'failed' | 'cancelled' | 'retrying';
     let changed: number;
     if (row.cancel_requested === 1) {

@@ -19,7 +19,8 @@ function onError(error: unknown, meta: AuthMeta | undefined): void {
 
 /** Client errors (4xx) are answers, not glitches: retrying them only delays the message. */
 function shouldRetry(failures: number, error: unknown): boolean {
-  if (error instanceof AppError && error.code !== 'INTERNAL' && error.code !== 'RESOURCE_EXHAUSTED') return false;
+  const transient = ['INTERNAL', 'RESOURCE_EXHAUSTED', 'UNAVAILABLE'];
+  if (error instanceof AppError && !transient.includes(error.code)) return false;
   return failures < 2;
 }
 

@@ -9,6 +9,7 @@ const TITLES: Record<ErrorCode, string> = {
   CONFLICT: 'Conflict',
   FAILED_PRECONDITION: 'Not possible right now',
   RESOURCE_EXHAUSTED: 'Too many requests',
+  UNAVAILABLE: 'Server unavailable',
   INTERNAL: 'Server error',
 };
 

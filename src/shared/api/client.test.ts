@@ -68,6 +68,19 @@ describe('ApiClient', () => {
       [400, { error: "input 'x': wrong shape" }, 'INVALID_ARGUMENT', "input 'x': wrong shape"],
       [409, { error: { message: 'stopped', type: 'invalid_request_error' } }, 'FAILED_PRECONDITION', 'stopped'],
       [502, 'bad gateway', 'INTERNAL', 'HTTP 502: "bad gateway"'],
+      // A 503 is about memory only when its code says so; else the server is going away.
+      [
+        503,
+        { error: { message: 'shutting down', type: 'server_error', code: 'server_shutting_down' } },
+        'UNAVAILABLE',
+        'shutting down',
+      ],
+      [
+        503,
+        { error: { message: 'no room', type: 'server_error', code: 'insufficient_memory' } },
+        'RESOURCE_EXHAUSTED',
+        'no room',
+      ],
     ];
     for (const [status, body, code, message] of answers) {
       const client = new ApiClient(endpoints, { baseUrl: 'http://h', fetch: recordingFetch(status, body).fake });

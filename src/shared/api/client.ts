@@ -1,4 +1,4 @@
-import { AppError, isErrorCode, type ErrorCode } from '../errors';
+import { AppError, INSUFFICIENT_MEMORY, isErrorCode, type ErrorCode } from '../errors';
 import { carriesBody, pathParamNames, type EndpointMap, type InputOf, type OutputOf } from './endpoint';
 
 export interface ApiClientOptions {
@@ -139,13 +139,17 @@ function safeJson(text: string): unknown {
   }
 }
 
-/** The code of an error answer in another protocol's shape (OpenAI's, KServe v2's), by its HTTP status. */
-function codeOfStatus(status: number): ErrorCode {
+/**
+ * The code of an error answer in another protocol's shape (OpenAI's, KServe v2's), by its HTTP status; a 503 is
+ * about memory only when its code says so (else the server is unavailable: shutting down).
+ */
+function codeOfStatus(status: number, code?: unknown): ErrorCode {
+  if (status === 503) return code === INSUFFICIENT_MEMORY ? 'RESOURCE_EXHAUSTED' : 'UNAVAILABLE';
   if (status === 401) return 'UNAUTHENTICATED';
   if (status === 403) return 'PERMISSION_DENIED';
   if (status === 404) return 'NOT_FOUND';
   if (status === 409) return 'FAILED_PRECONDITION';
-  if (status === 413 || status === 429 || status === 503) return 'RESOURCE_EXHAUSTED';
+  if (status === 413 || status === 429) return 'RESOURCE_EXHAUSTED';
   if (status >= 400 && status < 500) return 'INVALID_ARGUMENT';
   return 'INTERNAL';
 }
@@ -161,7 +165,7 @@ function toAppError(status: number, parsed: unknown, text: string): AppError {
     const { code, message, details } = error as { code?: unknown; message?: unknown; details?: unknown };
     if (isErrorCode(code) && typeof message === 'string') return new AppError(code, message, details, status);
     // OpenAI's `{error: {message, type, param, code}}`: the rest goes along as details.
-    if (typeof message === 'string') return new AppError(codeOfStatus(status), message, error, status);
+    if (typeof message === 'string') return new AppError(codeOfStatus(status, code), message, error, status);
   }
   // KServe v2's `{error: "message"}`.
   if (typeof error === 'string') return new AppError(codeOfStatus(status), error, undefined, status);

@@ -803,8 +803,12 @@ export class Deployments implements DeployService {
     })();
   }
 
-  /** Unloads every model and gives its GPU memory back (at shutdown; states stay as they are). */
+  /**
+   * Unloads every model and gives its GPU memory back (at shutdown; states stay as they are). Requests still
+   * waiting or running are told the server is shutting down.
+   */
   async close(): Promise<void> {
+    const shuttingDown = AppError.shuttingDown();
     this.closed = true;
     this.offPark();
     await this.starting;
@@ -822,8 +826,8 @@ export class Deployments implements DeployService {
         live.model = null;
         live.second = null;
         await live.unloading;
-        await model?.dispose();
-        if (second) await this.disposeSecond(id, second);
+        await model?.dispose(shuttingDown);
+        if (second) await this.disposeSecond(id, second, shuttingDown);
         if (live.vramHeld) this.o.vram.release(id);
         live.vramHeld = false;
       }),
@@ -1229,9 +1233,9 @@ export class Deployments implements DeployService {
     }
   }
 
-  private async disposeSecond(id: string, second: SecondModel): Promise<void> {
+  private async disposeSecond(id: string, second: SecondModel, reason?: AppError): Promise<void> {
     try {
-      await second.model.dispose();
+      await second.model.dispose(reason);
     } finally {
       if (second.vramHeld) this.o.vram.release(secondVramId(id, second.version));
     }

@@ -100,7 +100,8 @@ export interface LoadedModel {
   readonly gguf: GgufRuntime | undefined;
   /** The ONNX or TF.js runtime behind the KServe v2 and predict routes; undefined for GGUF models. */
   readonly onnx: OnnxModel | undefined;
-  dispose(): Promise<void>;
+  /** Frees the model; requests waiting or running are refused with `reason` (default: the model was unloaded). */
+  dispose(reason?: AppError): Promise<void>;
 }
 
 export interface PreparedLoad {
@@ -164,7 +165,7 @@ export const ggufServingRuntime: ServingRuntime = {
             return { inFlight: stats.inFlight, queued: stats.queued };
           },
           replicas: () => 1,
-          dispose: () => runtime.dispose(),
+          dispose: (reason) => runtime.dispose(reason),
         };
       },
     };
@@ -309,7 +310,7 @@ export const onnxServingRuntime: ServingRuntime = {
             return { inFlight: stats.inFlight, queued: stats.queueDepth };
           },
           replicas: () => runtime.replicas,
-          dispose: () => runtime.close(),
+          dispose: (reason) => runtime.close(reason),
         };
       },
     };
@@ -384,7 +385,7 @@ export const tfjsServingRuntime: ServingRuntime = {
             return { inFlight: stats.inFlight, queued: stats.queueDepth };
           },
           replicas: () => runtime.replicas,
-          dispose: () => runtime.close(),
+          dispose: (reason) => runtime.close(reason),
         };
       },
     };

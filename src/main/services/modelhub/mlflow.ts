@@ -30,6 +30,7 @@ const MLFLOW_ERRORS: Record<ErrorCode, { code: string; status: number }> = {
   UNAUTHENTICATED: { code: 'UNAUTHENTICATED', status: 401 },
   PERMISSION_DENIED: { code: 'PERMISSION_DENIED', status: 403 },
   RESOURCE_EXHAUSTED: { code: 'REQUEST_LIMIT_EXCEEDED', status: 429 },
+  UNAVAILABLE: { code: 'TEMPORARILY_UNAVAILABLE', status: 503 },
   INTERNAL: { code: 'INTERNAL_ERROR', status: 500 },
 };
 

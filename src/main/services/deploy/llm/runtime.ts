@@ -402,15 +402,20 @@ export class GgufRuntime {
     for (const slot of this.generationPool?.freeSlots() ?? []) await slot.sequence.clearHistory();
   }
 
-  /** Refuses new requests, cancels waiting and running ones, then frees the model's memory. */
-  async dispose(): Promise<void> {
+  /**
+   * Refuses new requests, cancels waiting and running ones (with `reason`, else: the model is being unloaded), then
+   * frees the model's memory.
+   */
+  async dispose(reason?: AppError): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const gone = new AppError(
-      'FAILED_PRECONDITION',
-      `model '${this.info.name}' is being unloaded (stopped, reloaded or deleted): send the request again`,
-      { reason: 'unloading', code: 'model_unloaded' },
-    );
+    const gone =
+      reason ??
+      new AppError(
+        'FAILED_PRECONDITION',
+        `model '${this.info.name}' is being unloaded (stopped, reloaded or deleted): send the request again`,
+        { reason: 'unloading', code: 'model_unloaded' },
+      );
     this.generationPool?.close(gone);
     this.embeddingPool?.close(gone);
     const running = [...this.running];

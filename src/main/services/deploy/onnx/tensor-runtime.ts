@@ -300,10 +300,10 @@ export class TensorModelRuntime {
   }
 
   /**
-   * Refuses new requests, rejects the queued ones (FAILED_PRECONDITION), lets running batches finish and stops
-   * the replicas. Idempotent.
+   * Refuses new requests, rejects the queued ones (with `reason`, else FAILED_PRECONDITION: the model was
+   * unloaded), lets running batches finish and stops the replicas. Idempotent.
    */
-  async close(): Promise<void> {
+  async close(reason?: AppError): Promise<void> {
     if (!this.closed) {
       this.closed = true;
       clearTimeout(this.timer);
@@ -312,7 +312,7 @@ export class TensorModelRuntime {
       this.turnCheck = undefined;
       for (const request of this.queue.drain()) {
         this.neverRan(request);
-        request.reject(this.closedError('before the request ran'));
+        request.reject(reason ?? this.closedError('before the request ran'));
       }
     }
     await this.pool.close();
