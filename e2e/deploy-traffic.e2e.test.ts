@@ -59,6 +59,8 @@ describe('deployment traffic', () => {
     await canaryRow.getByTestId('version-requests').filter({ hasText: /^5$/ }).waitFor({ timeout: 10_000 });
     expect(await canaryRow.textContent()).toContain('canary');
     expect(await page.getByTestId('version-row-v1').getByTestId('version-requests').textContent()).toBe('0');
+    // Each loaded version shows its own replicas.
+    expect(await canaryRow.getByTestId('version-replicas').textContent()).toBe('1');
     await shot(page, 'deployment-traffic-canary-light');
 
     // Promoting asks first, with what the canary did: it answered all five.

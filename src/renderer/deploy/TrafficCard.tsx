@@ -145,6 +145,7 @@ export function TrafficCard({ deployment: d, stats }: { deployment: Deployment; 
           <tr>
             <th className="py-1 pr-3 font-medium">Version</th>
             <th className="py-1 pr-3 font-medium">Role</th>
+            <th className="py-1 pr-3 text-right font-medium">Replicas</th>
             <th className="py-1 pr-3 text-right font-medium">Requests</th>
             <th className="py-1 pr-3 text-right font-medium">Errors</th>
             <th className="py-1 pr-3 text-right font-medium">p50</th>
@@ -167,6 +168,9 @@ export function TrafficCard({ deployment: d, stats }: { deployment: Deployment; 
                 <span className={`rounded px-1.5 py-0.5 text-[11px] font-medium ${ROLE_CLASS[v.role] ?? ''}`}>
                   {v.role}
                 </span>
+              </td>
+              <td className="py-1.5 pr-3 text-right" data-testid="version-replicas">
+                {v.role === 'retired' ? '–' : v.replicas}
               </td>
               <td className="py-1.5 pr-3 text-right" data-testid="version-requests">
                 {formatCount(v.requests.total)}

@@ -332,8 +332,13 @@ export const VersionStats = z.object({
   version: z.number().int().nullable(),
   role: z.enum(['main', 'canary', 'shadow', 'retired']),
   requests: RequestCounts,
+  /** Of the last 1,000 requests that succeeded, in ms. */
   latencyMs: Latency,
   tokens: z.object({ prompt: z.number().int(), completion: z.number().int() }),
+  /** This version's replicas, and requests running on it and waiting for it, now (0 while not loaded). */
+  replicas: z.number().int(),
+  inFlight: z.number().int(),
+  queued: z.number().int(),
 });
 export type VersionStats = z.infer<typeof VersionStats>;
 
@@ -343,15 +348,16 @@ export const DeploymentStats = z.object({
   state: DeploymentState,
   /** Since the app started: the requests clients sent (mirrored shadow requests are counted in `versions`). */
   requests: RequestCounts,
-  /** Of the last 1,000 requests, in ms. */
+  /** Of the last 1,000 requests that succeeded, in ms. */
   latencyMs: Latency,
   timeToFirstTokenMs: Latency,
   tokens: z.object({ prompt: z.number().int(), completion: z.number().int() }),
   /** Decoding speed of the last generation. */
   lastTokensPerSecond: z.number().nullable(),
+  /** Requests running and waiting now, on the main version and the canary or shadow. */
   inFlight: z.number().int(),
   queued: z.number().int(),
-  /** Replicas running now; 0 while not loaded. */
+  /** The main version's replicas running now (the canary's or shadow's are in `versions`); 0 while not loaded. */
   replicas: z.number().int(),
   /** ONNX: `session.run` calls since the app started and their mean rows (dynamic batching at work when > 1). */
   batches: z.object({ total: z.number().int(), meanRows: z.number().nullable() }),

@@ -217,18 +217,15 @@ describe('deployments of registered GGUF model versions', () => {
     expect(stats.latencyMs.p50).toBeGreaterThan(0);
     expect(stats.timeToFirstTokenMs.p95).toBeGreaterThan(0);
     const metrics = await (await t.request('/metrics')).text();
+    const labels = 'deployment="tiny",version="1",role="serving"';
+    expect(metrics).toMatch(new RegExp(`aidos_deploy_requests_total\\{${labels},endpoint="chat",outcome="ok"\\} \\d+`));
     expect(metrics).toMatch(
-      /aidos_deploy_requests_total\{deployment="tiny",version="1",endpoint="chat",outcome="ok"\} \d+/,
+      new RegExp(`aidos_deploy_request_errors_total\\{${labels},endpoint="chat",status="4\\d\\d"\\} \\d+`),
     );
-    expect(metrics).toMatch(/aidos_deploy_request_errors_total\{deployment="tiny",version="1",endpoint="chat"\} \d+/);
-    expect(metrics).toMatch(/aidos_deploy_tokens_total\{deployment="tiny",version="1",kind="completion"\} \d+/);
-    expect(metrics).toMatch(
-      /aidos_deploy_time_to_first_token_seconds_bucket\{le="[^"]+",deployment="tiny",version="1"\}/,
-    );
-    expect(metrics).toMatch(
-      /aidos_deploy_request_duration_seconds_count\{deployment="tiny",version="1",endpoint="chat"\}/,
-    );
-    expect(metrics).toMatch(/aidos_deploy_queue_depth\{deployment="tiny"\} 0/);
+    expect(metrics).toMatch(new RegExp(`aidos_deploy_tokens_total\\{${labels},kind="completion"\\} \\d+`));
+    expect(metrics).toMatch(new RegExp(`aidos_deploy_time_to_first_token_seconds_bucket\\{le="[^"]+",${labels}\\}`));
+    expect(metrics).toMatch(new RegExp(`aidos_deploy_request_duration_seconds_count\\{${labels},endpoint="chat"\\}`));
+    expect(metrics).toMatch(/aidos_deploy_queue_depth\{deployment="tiny",version="1"\} 0/);
   });
 
   it('refuses a request beyond the queue with a 429 that says when to come back', async () => {

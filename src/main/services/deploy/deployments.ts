@@ -27,7 +27,7 @@ import type { Gpu } from '#shared/contracts/system';
 import { AppError } from '#shared/errors';
 import { ScalingMeter, decideReplicas } from './autoscaler';
 import type { DeployService } from './contract';
-import { DeployMetrics } from './metrics';
+import { DeployMetrics, type VersionLoad } from './metrics';
 import { fileSource, modelVersionSource } from './model-source';
 import { predictOnnx, servedVersion } from './onnx-serve';
 import {
@@ -255,8 +255,8 @@ export class Deployments implements DeployService {
     this.freeRam = o.freeRamBytes ?? (() => os.freemem());
     this.metrics = new DeployMetrics(o.registry, () =>
       [...this.lives.entries()].flatMap(([id, live]) => {
-        const name = this.store.find(id)?.name;
-        return live.model && name ? [{ deployment: name, ...live.model.load(), replicas: live.model.replicas() }] : [];
+        const d = this.store.find(id);
+        return d ? this.loadedVersions(d, live).map((v) => ({ deployment: d.name, ...v })) : [];
       }),
     );
     // Nothing is loaded in a new process: what was loaded (or loading) when the app last stopped is pending.
@@ -583,21 +583,36 @@ export class Deployments implements DeployService {
 
   stats(ref: string): DeploymentStats {
     const d = this.find(ref);
-    const model = this.lives.get(d.id)?.model;
-    const load = model?.load() ?? { inFlight: 0, queued: 0 };
+    const live = this.lives.get(d.id);
+    const loaded = live ? this.loadedVersions(d, live) : [];
     return {
       id: d.id,
       name: d.name,
       state: d.state,
       ...this.metrics.summary(d.name),
-      ...load,
-      replicas: model?.replicas() ?? 0,
-      versions: this.versionStats(d),
+      // Requests of the deployment, on whichever version they wait or run.
+      inFlight: loaded.reduce((sum, v) => sum + v.inFlight, 0),
+      queued: loaded.reduce((sum, v) => sum + v.queued, 0),
+      replicas: loaded[0]?.replicas ?? 0,
+      versions: this.versionStats(d, loaded),
     };
   }
 
+  /** The main model version's load, then the canary's or shadow's, of those loaded now. */
+  private loadedVersions(d: StoredDeployment, live: Live): VersionLoad[] {
+    const of = (version: number | null, model: LoadedModel) => ({
+      version,
+      ...model.load(),
+      replicas: model.replicas(),
+    });
+    return [
+      ...(live.model ? [of(servedVersion(d), live.model)] : []),
+      ...(live.second ? [of(live.second.version, live.second.model)] : []),
+    ];
+  }
+
   /** The main version first (listed even before its first request), then the second one, then retired ones. */
-  private versionStats(d: StoredDeployment): DeploymentStats['versions'] {
+  private versionStats(d: StoredDeployment, loaded: VersionLoad[]): DeploymentStats['versions'] {
     const main = servedVersion(d);
     const second = d.traffic ? servedVersion(d.traffic) : null;
     const role = (version: number | null): DeploymentStats['versions'][number]['role'] =>
@@ -612,9 +627,17 @@ export class Deployments implements DeployService {
     });
     const current = d.traffic ? [main, second] : [main];
     const order = ['main', 'canary', 'shadow', 'retired'];
-    return [...current.filter((v) => !served.some((s) => s.version === v)).map(empty), ...served].sort(
-      (a, b) => order.indexOf(a.role) - order.indexOf(b.role),
-    );
+    const idle = { replicas: 0, inFlight: 0, queued: 0 };
+    return [...current.filter((v) => !served.some((s) => s.version === v)).map(empty), ...served]
+      .sort((a, b) => order.indexOf(a.role) - order.indexOf(b.role))
+      .map((v) => {
+        const load = loaded.find((l) => l.version === v.version && v.role !== 'retired');
+        return {
+          ...v,
+          ...idle,
+          ...(load && { replicas: load.replicas, inFlight: load.inFlight, queued: load.queued }),
+        };
+      });
   }
 
   predict(input: PredictInput): Promise<PredictOutput> {
@@ -755,6 +778,7 @@ export class Deployments implements DeployService {
     this.metrics.served(d.name, {
       endpoint: r.endpoint,
       outcome: r.outcome,
+      httpStatus: r.httpStatus,
       durationMs: r.durationMs,
       version: lease.version,
       shadow: lease.mirrored,

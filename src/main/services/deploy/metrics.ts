@@ -9,6 +9,8 @@ const WINDOW = 1000;
 export interface ServedRequest {
   endpoint: string;
   outcome: 'ok' | 'error' | 'cancelled';
+  /** The HTTP status the client got (the `status` of the error counter). */
+  httpStatus: number;
   durationMs: number;
   /** The model version that answered (null for a file deployment). */
   version: number | null;
@@ -19,6 +21,27 @@ export interface ServedRequest {
 /** The `version` label of a model version: its number, or `file` for a file deployment. */
 export function versionLabel(version: number | null): string {
   return version === null ? 'file' : String(version);
+}
+
+/**
+ * The `role` label: `serving` for requests answered to clients (main or canary version), `shadow` for the copies
+ * mirrored to a shadow version, so that summing the `serving` series counts what clients sent.
+ */
+function roleLabel(shadow: boolean): string {
+  return shadow ? 'shadow' : 'serving';
+}
+
+/** What the gauges read of each loaded model version. */
+export interface LoadedVersion extends VersionLoad {
+  deployment: string;
+}
+
+/** A loaded model version's replicas and requests now. */
+export interface VersionLoad {
+  version: number | null;
+  inFlight: number;
+  queued: number;
+  replicas: number;
 }
 
 /** A fixed window of the latest values, for percentiles. */
@@ -66,11 +89,11 @@ export class DeployMetrics {
   private readonly tallies = new Map<string, Tally>();
   /** Per deployment, per model version (`versionLabel`). */
   private readonly versionTallies = new Map<string, Map<string, { version: number | null; tally: Tally }>>();
-  private readonly requests: Counter<'deployment' | 'version' | 'endpoint' | 'outcome'>;
-  private readonly errors: Counter<'deployment' | 'version' | 'endpoint'>;
-  private readonly duration: Histogram<'deployment' | 'version' | 'endpoint'>;
-  private readonly tokens: Counter<'deployment' | 'version' | 'kind'>;
-  private readonly ttft: Histogram<'deployment' | 'version'>;
+  private readonly requests: Counter<'deployment' | 'version' | 'role' | 'endpoint' | 'outcome'>;
+  private readonly errors: Counter<'deployment' | 'version' | 'role' | 'endpoint' | 'status'>;
+  private readonly duration: Histogram<'deployment' | 'version' | 'role' | 'endpoint'>;
+  private readonly tokens: Counter<'deployment' | 'version' | 'role' | 'kind'>;
+  private readonly ttft: Histogram<'deployment' | 'version' | 'role'>;
   private readonly batchSize: Histogram<'deployment'>;
   /**
    * The series a served request updates, by deployment, version, endpoint and outcome: prom-client hashes a label
@@ -78,86 +101,73 @@ export class DeployMetrics {
    */
   private readonly servedSeries = new Map<
     string,
-    { requests: { inc(): void }; errors: { inc(): void } | null; duration: { observe(value: number): void } }
+    { requests: { inc(): void }; errors: { inc(): void } | null; duration: { observe(value: number): void } | null }
   >();
   /** The batch-size series of each deployment, bound once for the same reason. */
   private readonly batchSeries = new Map<string, { observe(value: number): void }>();
 
-  constructor(
-    registry: Registry,
-    queues: () => { deployment: string; inFlight: number; queued: number; replicas: number }[],
-  ) {
+  constructor(registry: Registry, loaded: () => LoadedVersion[]) {
     const registers = [registry];
     this.requests = new Counter({
       name: 'aidos_deploy_requests_total',
-      help: 'Inference requests by deployment, model version (a shadow version counts the requests mirrored to it), endpoint and outcome (ok, error, cancelled)',
-      labelNames: ['deployment', 'version', 'endpoint', 'outcome'],
+      help: 'Inference requests by deployment, model version, role (serving: answered to a client; shadow: mirrored to a shadow version), endpoint and outcome (ok, error, cancelled)',
+      labelNames: ['deployment', 'version', 'role', 'endpoint', 'outcome'],
       registers,
     });
     this.errors = new Counter({
       name: 'aidos_deploy_request_errors_total',
-      help: 'Inference requests that failed, by deployment, model version and endpoint',
-      labelNames: ['deployment', 'version', 'endpoint'],
+      help: 'Inference requests that failed, by deployment, model version, role, endpoint and the HTTP status answered (400 bad input, 409 model not ready, 429 queue full, 5xx the server)',
+      labelNames: ['deployment', 'version', 'role', 'endpoint', 'status'],
       registers,
     });
     this.duration = new Histogram({
       name: 'aidos_deploy_request_duration_seconds',
-      help: 'Inference request latency (to the last byte of a stream) by deployment, model version and endpoint',
-      labelNames: ['deployment', 'version', 'endpoint'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      help: 'Latency of the inference requests that succeeded (to the last byte of a stream) by deployment, model version, role and endpoint',
+      labelNames: ['deployment', 'version', 'role', 'endpoint'],
+      // From 0.1 ms: a small ONNX model answers in well under a millisecond.
+      buckets: [
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120,
+      ],
       registers,
     });
     this.tokens = new Counter({
       name: 'aidos_deploy_tokens_total',
-      help: 'Tokens by deployment and model version: prompt tokens evaluated and completion tokens generated',
-      labelNames: ['deployment', 'version', 'kind'],
+      help: 'Tokens by deployment, model version and role: prompt tokens evaluated and completion tokens generated',
+      labelNames: ['deployment', 'version', 'role', 'kind'],
       registers,
     });
     this.ttft = new Histogram({
       name: 'aidos_deploy_time_to_first_token_seconds',
       help: 'Time from a generation request to its first token (queue and prompt evaluation included)',
-      labelNames: ['deployment', 'version'],
+      labelNames: ['deployment', 'version', 'role'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
     this.batchSize = new Histogram({
-      name: 'aidos_deploy_batch_size',
+      name: 'aidos_deploy_batch_size_rows',
       help: 'Rows per session.run of ONNX deployments (dynamic batching concatenates concurrent requests)',
       labelNames: ['deployment'],
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
       registers,
     });
-    const read = queues;
-    new Gauge({
-      name: 'aidos_deploy_replicas',
-      help: 'Replicas of a loaded deployment (ONNX: replica threads, as the autoscaler set them)',
-      labelNames: ['deployment'],
-      registers,
-      collect() {
-        this.reset();
-        for (const q of read()) this.set({ deployment: q.deployment }, q.replicas);
-      },
-    });
-    new Gauge({
-      name: 'aidos_deploy_queue_depth',
-      help: 'Requests waiting for a slot of a loaded deployment',
-      labelNames: ['deployment'],
-      registers,
-      collect() {
-        this.reset();
-        for (const q of read()) this.set({ deployment: q.deployment }, q.queued);
-      },
-    });
-    new Gauge({
-      name: 'aidos_deploy_in_flight',
-      help: 'Requests holding a slot of a loaded deployment',
-      labelNames: ['deployment'],
-      registers,
-      collect() {
-        this.reset();
-        for (const q of read()) this.set({ deployment: q.deployment }, q.inFlight);
-      },
-    });
+    const gauge = (name: string, help: string, value: (v: LoadedVersion) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['deployment', 'version'],
+        registers,
+        collect() {
+          this.reset();
+          for (const v of loaded()) this.set({ deployment: v.deployment, version: versionLabel(v.version) }, value(v));
+        },
+      });
+    gauge(
+      'aidos_deploy_replicas',
+      'Replicas of each loaded model version of a deployment (ONNX: replica threads, as the autoscaler set them for the main version)',
+      (v) => v.replicas,
+    );
+    gauge('aidos_deploy_queue_depth', 'Requests waiting for a slot of a loaded model version', (v) => v.queued);
+    gauge('aidos_deploy_in_flight', 'Requests holding a slot of a loaded model version', (v) => v.inFlight);
   }
 
   private tally(deployment: string): Tally {
@@ -188,26 +198,34 @@ export class DeployMetrics {
   served(deployment: string, request: ServedRequest): void {
     const tallies = [this.versionTally(deployment, request.version)];
     if (!request.shadow) tallies.push(this.tally(deployment));
+    const ok = request.outcome === 'ok';
     for (const tally of tallies) {
       tally.total++;
       if (request.outcome === 'error') tally.errors++;
       if (request.outcome === 'cancelled') tally.cancelled++;
-      tally.latency.push(request.durationMs);
+      // Latency is that of answers: a refusal in a millisecond would pull the percentiles down.
+      if (ok) tally.latency.push(request.durationMs);
     }
-    const key = `${deployment}\0${request.version}\0${request.endpoint}\0${request.outcome}`;
+    const error = request.outcome === 'error';
+    const key = `${deployment}\0${request.version}\0${request.shadow}\0${request.endpoint}\0${request.outcome}${error ? `\0${request.httpStatus}` : ''}`;
     let series = this.servedSeries.get(key);
     if (!series) {
-      const labels = { deployment, version: versionLabel(request.version), endpoint: request.endpoint };
+      const labels = {
+        deployment,
+        version: versionLabel(request.version),
+        role: roleLabel(request.shadow),
+        endpoint: request.endpoint,
+      };
       series = {
         requests: this.requests.labels({ ...labels, outcome: request.outcome }),
-        errors: request.outcome === 'error' ? this.errors.labels(labels) : null,
-        duration: this.duration.labels(labels),
+        errors: error ? this.errors.labels({ ...labels, status: String(request.httpStatus) }) : null,
+        duration: ok ? this.duration.labels(labels) : null,
       };
       this.servedSeries.set(key, series);
     }
     series.requests.inc();
     series.errors?.inc();
-    series.duration.observe(request.durationMs / 1000);
+    series.duration?.observe(request.durationMs / 1000);
   }
 
   /**
@@ -223,7 +241,7 @@ export class DeployMetrics {
       if (stats.ttftMs !== null) tally.ttft.push(stats.ttftMs);
       if (stats.tokensPerSecond !== null) tally.lastTokensPerSecond = Math.round(stats.tokensPerSecond * 10) / 10;
     }
-    const labels = { deployment, version: versionLabel(version) };
+    const labels = { deployment, version: versionLabel(version), role: roleLabel(shadow) };
     if (stats.promptTokens > 0) this.tokens.inc({ ...labels, kind: 'prompt' }, stats.promptTokens);
     if (stats.completionTokens > 0) this.tokens.inc({ ...labels, kind: 'completion' }, stats.completionTokens);
     if (stats.ttftMs !== null) this.ttft.observe(labels, stats.ttftMs / 1000);
@@ -243,7 +261,10 @@ export class DeployMetrics {
   }
 
   /** Every model version of a deployment that has served since the app started, with `role` given by the caller. */
-  versions(deployment: string, role: (version: number | null) => VersionStats['role']): VersionStats[] {
+  versions(
+    deployment: string,
+    role: (version: number | null) => VersionStats['role'],
+  ): Omit<VersionStats, 'replicas' | 'inFlight' | 'queued'>[] {
     return [...(this.versionTallies.get(deployment)?.values() ?? [])].map(({ version, tally }) => ({
       version,
       role: role(version),

@@ -200,13 +200,21 @@ describe('ONNX deployments over the Open Inference Protocol (KServe v2)', () => 
     expect(stats.requests.errors).toBeGreaterThan(0);
     const metrics = await (await t.request('/metrics')).text();
     expect(metrics).toMatch(
-      /aidos_deploy_requests_total\{deployment="digits",version="1",endpoint="infer",outcome="ok"\} \d+/,
+      /aidos_deploy_requests_total\{deployment="digits",version="1",role="serving",endpoint="infer",outcome="ok"\} \d+/,
     );
-    expect(metrics).toMatch(/aidos_deploy_batch_size_bucket\{le="32",deployment="digits"\} \d+/);
-    expect(metrics).toMatch(/aidos_deploy_replicas\{deployment="digits"\} 1/);
+    // Errors by the status the client got; latency is that of the answers only (one of the two predicts).
     expect(metrics).toMatch(
-      /aidos_deploy_request_duration_seconds_count\{deployment="digits",version="1",endpoint="predict"\} 2/,
+      /aidos_deploy_request_errors_total\{deployment="digits",version="1",role="serving",endpoint="predict",status="400"\} 1/,
     );
+    expect(metrics).toMatch(
+      /aidos_deploy_request_duration_seconds_count\{deployment="digits",version="1",role="serving",endpoint="predict"\} 1/,
+    );
+    // Buckets fine enough for a model that answers in well under a millisecond.
+    expect(metrics).toMatch(
+      /aidos_deploy_request_duration_seconds_bucket\{le="0.00025",deployment="digits",version="1",role="serving",endpoint="infer"\} \d+/,
+    );
+    expect(metrics).toMatch(/aidos_deploy_batch_size_rows_bucket\{le="32",deployment="digits"\} \d+/);
+    expect(metrics).toMatch(/aidos_deploy_replicas\{deployment="digits",version="1"\} 1/);
   });
 
   it('autoscales up under concurrent load and back down when idle', async () => {

@@ -124,8 +124,11 @@ describe('canary and shadow traffic on an ONNX deployment', () => {
     expect(byVersion['2']?.latencyMs.p50).toBeGreaterThan(0);
     const metrics = await (await t.request('/metrics')).text();
     expect(metrics).toMatch(
-      /aidos_deploy_requests_total\{deployment="digits",version="2",endpoint="infer",outcome="ok"\} \d+/,
+      /aidos_deploy_requests_total\{deployment="digits",version="2",role="serving",endpoint="infer",outcome="ok"\} \d+/,
     );
+    // The canary's own replicas are counted, in stats and in the gauges.
+    expect(byVersion['2']).toMatchObject({ replicas: 1, inFlight: 0, queued: 0 });
+    expect(metrics).toMatch(/aidos_deploy_replicas\{deployment="digits",version="2"\} 1/);
 
     // The request log records the version that answered.
     const logs = await t.client.call('deployments.logs', { deployment: 'digits', limit: 200 });
@@ -156,6 +159,15 @@ describe('canary and shadow traffic on an ONNX deployment', () => {
     expect(after.requests.total).toBe(clientsBefore + 40);
     const logs = await t.client.call('deployments.logs', { deployment: 'digits', limit: 40 });
     expect(logs.items.every((e) => e.modelVersion === 1)).toBe(true);
+    // In /metrics the mirrored copies are role="shadow": the "serving" series add up to what clients sent.
+    const series = [
+      ...(await (await t.request('/metrics')).text()).matchAll(
+        /^aidos_deploy_requests_total\{deployment="digits",version="(\d+)",role="(\w+)",[^}]*\} (\d+)$/gm,
+      ),
+    ];
+    const sum = (role: string) => series.filter((m) => m[2] === role).reduce((n, m) => n + Number(m[3]), 0);
+    expect(sum('serving')).toBe(after.requests.total);
+    expect(sum('shadow')).toBe(40);
     // A request with bad input fails for the client and for the shadow alike.
     const bad = await t.request('/v2/models/digits/infer', {
       method: 'POST',
