@@ -59,10 +59,11 @@ export type RequestLogSettings = z.infer<typeof RequestLogSettings>;
 /**
  * How an ONNX deployment's replicas follow its load, between `minReplicas` (at least 1 while loaded) and
  * `maxReplicas`. Every `intervalMs` the controller looks at the requests answered since its last look: one replica
- * more when the mean queue depth (requests waiting, averaged over the interval) reaches `scaleUpQueueDepth` or the
- * p95 latency reaches `scaleUpP95Ms`; one fewer when the replicas were busy less than `scaleDownUtilization` of
- * the interval and the queue stayed under half the threshold (an interval without requests always counts). Scaling
- * to zero is `idleUnloadSeconds`. GGUF deployments run one replica and ignore this.
+ * more when the mean queue depth (requests waiting, averaged over the interval) reaches `scaleUpQueueDepth`, the
+ * p95 latency reaches `scaleUpP95Ms`, or requests were refused with a full queue (`maxQueue`); one fewer after three
+ * intervals in a row in which the replicas were busy less than `scaleDownUtilization` of the time and the queue
+ * stayed under half the threshold (an interval without requests always counts). Scaling to zero is
+ * `idleUnloadSeconds`. GGUF deployments run one replica and ignore this.
  */
 export const AutoscalingSettings = z.object({
   intervalMs: z.number().int().min(50).max(600_000).default(5000),

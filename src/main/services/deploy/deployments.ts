@@ -89,6 +89,8 @@ interface Live {
   vramHeld: boolean;
   /** ONNX: the timings of the current autoscaling interval, and the controller's timer. */
   meter: ScalingMeter | null;
+  /** The controller's looks in a row that were quiet enough to scale down on. */
+  quietLooks: number;
   /**
    * When the last request ended, and when that was last written to the store: a write per request would be a
    * commit on the inference hot path, so the store's copy lags by at most LAST_REQUEST_WRITE_MS.
@@ -162,6 +164,11 @@ interface RamCheck {
   runtime: DeploymentRuntime;
   settings: Pick<DeploymentSettings, 'maxReplicas'>;
   field?: string;
+}
+
+/** How much of the free RAM the refusal left out, as words after "is available". */
+function keptFor(promised: number): string {
+  return promised > 0 ? ` (${formatBytes(promised, 'up')} of the free RAM is kept for deployments scaling up)` : '';
 }
 
 /** A canary's or shadow's load, named as the `traffic.version` it is refused for. */
@@ -454,6 +461,14 @@ export class Deployments implements DeployService {
       // Not loaded now: it must fit in RAM when it is.
       this.checkRam(second.prepared.estimate, secondVersionLoad(d, traffic, settings));
     }
+    const boundsChanged = changed.includes('minReplicas') || changed.includes('maxReplicas');
+    // The estimate covers the most replicas the autoscaler may run: it follows new bounds, and the replicas a
+    // loaded model may add must fit before anything is stored.
+    const grows = live.model
+      ? (['maxReplicas', 'minReplicas'] as const).find((k) => settings[k] > current[k])
+      : undefined;
+    const boundsEstimate =
+      !reload && d.estimate && boundsChanged ? await this.boundsEstimate(d, settings, gpu, grows) : null;
     const message = [
       source ? `model: ${describeSource(source)}` : null,
       trafficChanged ? describeTraffic(traffic ?? null) : null,
@@ -481,13 +496,7 @@ export class Deployments implements DeployService {
     }
     if (reload) await this.reload(d.id);
     else {
-      if (d.estimate && (changed.includes('minReplicas') || changed.includes('maxReplicas'))) {
-        // The estimate covers the most replicas the autoscaler may run: it follows the new bounds.
-        const prepared = await runtimeFor(this.o.runtimes, d.source.format, 'model').prepare(
-          loadRequest(d.name, d.source, settings, gpu),
-        );
-        this.store.setEstimate(d.id, prepared.estimate);
-      }
+      if (boundsEstimate) this.store.setEstimate(d.id, boundsEstimate);
       this.scheduleIdle(d.id);
       // New bounds or autoscaling settings apply to the loaded model now.
       const live = this.lives.get(d.id);
@@ -890,6 +899,7 @@ export class Deployments implements DeployService {
         placement: null,
         vramHeld: false,
         meter: null,
+        quietLooks: 0,
         lastRequestAt: null,
         lastRequestWrittenAt: 0,
         scaleTimer: null,
@@ -955,8 +965,8 @@ export class Deployments implements DeployService {
    * needs, what is free and which settings lower it; `field` prefixes the message and is named in the details.
    */
   private checkRam(estimate: LoadEstimate, load: RamCheck): void {
-    const free = this.freeRam();
-    if (estimate.ramBytes <= free) return;
+    const { available, promised } = this.availableRam();
+    if (estimate.ramBytes <= available) return;
     const gguf = load.runtime === 'gguf';
     const replicas = load.settings.maxReplicas;
     const forWhat = gguf
@@ -964,9 +974,53 @@ export class Deployments implements DeployService {
       : `for ${replicas} replica${replicas === 1 ? '' : 's'}`;
     const lower = gguf ? 'lower contextSize or parallel' : 'lower maxReplicas';
     throw AppError.insufficientMemory(
-      `${load.field ? `${load.field}: ` : ''}${load.what} needs about ${formatBytes(estimate.ramBytes, 'up')} of RAM ${forWhat} and ${formatBytes(free, 'down')} is available; ${lower}, or free memory`,
-      { ...(load.field ? { field: load.field } : {}), neededBytes: estimate.ramBytes, availableBytes: free },
+      `${load.field ? `${load.field}: ` : ''}${load.what} needs about ${formatBytes(estimate.ramBytes, 'up')} of RAM ${forWhat} and ${formatBytes(available, 'down')} is available${keptFor(promised)}; ${lower}, or free memory`,
+      {
+        ...(load.field ? { field: load.field } : {}),
+        neededBytes: estimate.ramBytes,
+        availableBytes: available,
+        promisedBytes: promised,
+      },
     );
+  }
+
+  /**
+   * The estimate for new replica bounds. `grows`, the bound a loaded model's raise came by: refused (a 503 naming
+   * it) when the replicas added to what the old bounds covered do not fit in the RAM available.
+   */
+  private async boundsEstimate(
+    d: StoredDeployment,
+    settings: DeploymentSettings,
+    gpu: boolean,
+    grows: 'minReplicas' | 'maxReplicas' | undefined,
+  ): Promise<LoadEstimate> {
+    const prepared = await runtimeFor(this.o.runtimes, d.source.format, 'model').prepare(
+      loadRequest(d.name, d.source, settings, gpu),
+    );
+    if (!grows) return prepared.estimate;
+    const more = prepared.estimate.ramBytes - (d.estimate?.ramBytes ?? 0);
+    const { available, promised } = this.availableRam();
+    if (more <= available) return prepared.estimate;
+    throw AppError.insufficientMemory(
+      `${grows}: ${settings.maxReplicas} replicas of '${d.name}' need about ${formatBytes(prepared.estimate.ramBytes, 'up')} of RAM, ${formatBytes(more, 'up')} more than ${d.maxReplicas} did, and ${formatBytes(available, 'down')} is available${keptFor(promised)}; '${d.name}' goes on as it was`,
+      { field: grows, neededBytes: more, availableBytes: available, promisedBytes: promised },
+    );
+  }
+
+  /**
+   * Free RAM less what loaded deployments are promised: each load was checked for its most replicas, so the
+   * replicas it may still add are kept for it (else two deployments could each be let in on the same free memory
+   * and the autoscaler grow both past it).
+   */
+  private availableRam(): { available: number; promised: number } {
+    let promised = 0;
+    for (const [id, live] of this.lives) {
+      const d = live.model ? this.store.find(id) : undefined;
+      if (!live.model || !d?.estimate || d.maxReplicas <= 1) continue;
+      promised += d.estimate.ramBytes * Math.max(0, 1 - live.model.replicas() / d.maxReplicas);
+    }
+    promised = Math.round(promised);
+    return { available: Math.max(0, this.freeRam() - promised), promised };
   }
 
   private ensureLoaded(id: string): Promise<LoadedModel> {
@@ -1021,6 +1075,7 @@ export class Deployments implements DeployService {
           meter.batch(batch.inferenceMs);
         },
         onInference: (timing) => meter.request(timing.queueMs, timing.totalMs),
+        onQueueFull: () => meter.queueFull(),
       });
       if (live.epoch !== epoch) {
         await model.dispose();
@@ -1226,6 +1281,7 @@ export class Deployments implements DeployService {
         onRequestFinished: (stats) => this.metrics.runtime(d.name, version, mirrored(), stats),
         onBatch: (batch) => this.metrics.batch(d.name, batch.rows),
         onInference: () => undefined,
+        onQueueFull: () => undefined,
       });
       return { version, model, vramHeld };
     } catch (err) {
@@ -1291,7 +1347,8 @@ export class Deployments implements DeployService {
     const d = this.store.find(id);
     if (!live || !model?.onnx || !live.meter || live.scaling || !d) return;
     const current = model.replicas();
-    const decision = decideReplicas(current, d, d.autoscaling, live.meter.take(current));
+    const decision = decideReplicas(current, d, d.autoscaling, live.meter.take(current), live.quietLooks);
+    live.quietLooks = decision.quiet && decision.replicas === current ? live.quietLooks + 1 : 0;
     if (decision.replicas !== current) await this.scaleTo(id, live, model, decision.replicas, decision.reason ?? '');
   }
 

@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestCore, type TestCore } from '#core/testing';
 import { readTableFile } from '#platform/builtin-training/tables';
 import { fixturePath, tempDir, waitFor } from '#platform/testing';
@@ -261,6 +262,42 @@ describe('ONNX deployments over the Open Inference Protocol (KServe v2)', () => 
     expect(events.every((e) => e.state === 'ready' || ['pending', 'loading'].includes(e.state))).toBe(true);
   });
 
+  it('scales up when requests are refused with a full queue, though the queue never gets deep', async () => {
+    await t.client.call('deployments.create', {
+      file: MLP,
+      name: 'digits-narrow',
+      maxBatchSize: 0,
+      maxQueue: 1,
+      minReplicas: 1,
+      maxReplicas: 2,
+      // A queue of one request never reaches a mean depth of 50.
+      autoscaling: { intervalMs: 200, scaleUpQueueDepth: 50 },
+    });
+    const statuses = new Set<number>();
+    let stop = false;
+    const clients = Array.from({ length: 16 }, async (_, c) => {
+      for (let i = c; !stop; i += 16) {
+        statuses.add((await v2('/v2/models/digits-narrow/infer', inferBody([EXPECTED.X[i % 32] as number[]]))).status);
+      }
+    });
+    try {
+      const up = await waitFor(
+        async () => {
+          const { items } = await t.client.call('deployments.events', { deployment: 'digits-narrow', limit: 10 });
+          return items.find((e) => e.message.startsWith('scaled up to 2 replicas: '));
+        },
+        20_000,
+        'a scale-up',
+      );
+      expect(up.message).toMatch(/^scaled up to 2 replicas: \d+ requests? refused with a full queue over \d+ ms$/);
+    } finally {
+      stop = true;
+      await Promise.all(clients);
+    }
+    expect([...statuses].sort()).toEqual([200, 429]);
+    await t.client.call('deployments.delete', { deployment: 'digits-narrow' });
+  });
+
   it('changes the replica bounds of a loaded deployment at once (what aidos deployments scale does)', async () => {
     const up = await t.client.call('deployments.update', { deployment: 'digits-auto', minReplicas: 2, maxReplicas: 4 });
     expect(up).toMatchObject({ state: 'ready', minReplicas: 2, maxReplicas: 4, replicas: 2 });
@@ -324,6 +361,50 @@ describe('ONNX deployments over the Open Inference Protocol (KServe v2)', () => 
       idleUnloadSeconds: 100,
     });
     await t.client.call('deployments.delete', { deployment: 'digits-auto' });
+  });
+
+  it('keeps RAM for the replicas a loaded deployment may add: a second load or a raise that needs it is refused', async () => {
+    const roomy = await t.client.call('deployments.create', {
+      file: MLP,
+      name: 'roomy',
+      minReplicas: 1,
+      maxReplicas: 4,
+      threads: 1,
+    });
+    const perReplica = (roomy.estimate?.ramBytes as number) / 4;
+    // Free: the 3 replicas roomy may add, and 1.5 more.
+    const freemem = vi.spyOn(os, 'freemem').mockReturnValue(Math.round(4.5 * perReplica));
+    try {
+      const second = await appError(
+        t.client.call('deployments.create', { file: MLP, name: 'second', maxReplicas: 2, threads: 1 }),
+      );
+      expect(second).toMatchObject({ code: 'RESOURCE_EXHAUSTED', httpStatus: 503 });
+      expect(second.message).toMatch(/is available \(.* of the free RAM is kept for deployments scaling up\)/);
+      expect((await t.client.call('deployments.list')).items.map((d) => d.name)).not.toContain('second');
+      await t.client.call('deployments.create', { file: MLP, name: 'second', maxReplicas: 1, threads: 1 });
+
+      // Raising the bounds of the loaded one: 4 more replicas do not fit in what is left, one does.
+      const raise = await t.request('/api/v1/deployments/roomy', {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ maxReplicas: 8 }),
+      });
+      expect(raise.status).toBe(503);
+      const body = (await raise.json()) as { error: { message: string; details: unknown } };
+      expect(body.error.message).toMatch(/^maxReplicas: 8 replicas of 'roomy' need about .* more than 4 did/);
+      expect(body.error.details).toMatchObject({ code: 'insufficient_memory', field: 'maxReplicas' });
+      expect(await t.client.call('deployments.get', { deployment: 'roomy' })).toMatchObject({
+        maxReplicas: 4,
+        replicas: 1,
+        estimate: { ramBytes: roomy.estimate?.ramBytes },
+      });
+      const five = await t.client.call('deployments.update', { deployment: 'roomy', maxReplicas: 5 });
+      expect(five).toMatchObject({ maxReplicas: 5, estimate: { ramBytes: 5 * perReplica } });
+    } finally {
+      freemem.mockRestore();
+      await t.client.call('deployments.delete', { deployment: 'roomy' });
+      await t.client.call('deployments.delete', { deployment: 'second' }).catch(() => undefined);
+    }
   });
 
   it('scales to zero after the idle timeout and cold-starts on the next request', async () => {

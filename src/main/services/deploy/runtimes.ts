@@ -75,6 +75,8 @@ export interface LoadHooks {
   onBatch(batch: BatchTiming): void;
   /** ONNX: each request's queue and inference time, once answered. */
   onInference(timing: RequestTiming): void;
+  /** ONNX: a request refused because the queue was full. */
+  onQueueFull(): void;
 }
 
 /**
@@ -299,6 +301,7 @@ export const onnxServingRuntime: ServingRuntime = {
           maxQueueSize: Math.max(1, request.maxQueue),
           onBatch: (batch) => hooks.onBatch(batch),
           onRequest: (timing) => hooks.onInference(timing),
+          onQueueFull: () => hooks.onQueueFull(),
         });
         const tabular = tabularOf(preprocessing);
         return {
@@ -366,6 +369,7 @@ export const tfjsServingRuntime: ServingRuntime = {
           maxQueueSize: Math.max(1, request.maxQueue),
           onBatch: (batch) => hooks.onBatch(batch),
           onRequest: (timing) => hooks.onInference(timing),
+          onQueueFull: () => hooks.onQueueFull(),
         });
         let preprocessing: Preprocessing | null = null;
         try {

@@ -30,6 +30,8 @@ export interface TensorRuntimeOptions {
   onRequest?: (timing: RequestTiming) => void;
   /** Each batch run. */
   onBatch?: (batch: BatchTiming) => void;
+  /** A request refused because the queue was full. */
+  onQueueFull?: () => void;
   /** A replica thread died and is being replaced. */
   onReplicaLost?: (message: string) => void;
 }
@@ -233,6 +235,7 @@ export class TensorModelRuntime {
           `a request of ${rows} rows is larger than this model's maxBatchSize of ${this.maxBatchSize}; split it`,
         );
       if (this.queue.length >= this.maxQueueSize) {
+        this.options.onQueueFull?.();
         const n = this.maxQueueSize;
         throw new AppError(
           'RESOURCE_EXHAUSTED',
