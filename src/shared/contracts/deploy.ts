@@ -397,6 +397,11 @@ export const PredictOutput = z.object({
   deployment: DeploymentName,
   /** The model version that answered (null for file deployments). */
   modelVersion: z.number().int().nullable(),
+  /**
+   * The request's id in the deployment's request log (what `monitors.labels` takes to record its ground truth);
+   * null when the request was not sampled into the log.
+   */
+  requestId: Id.nullable(),
   /** For `rows`: one prediction per row, in order. */
   predictions: z.array(TabularPrediction).optional(),
   /** For `inputs`: every output tensor of the model, flat row-major data. */

@@ -7,6 +7,7 @@ import { startTestCore, type TestCore } from '#core/testing';
 import { fixturePath, tempDir, waitFor } from '#platform/testing';
 import type { Deployment } from '#shared/contracts/deploy';
 import { AppError } from '#shared/errors';
+import { REQUEST_ID_HEADER } from './reply';
 
 // The real fixtures (test-fixtures/README.md): a llama GGUF that memorised three sentences and a BERT GGUF
 // whose expected vectors are known. `threads: 1` on these 2-core machines.
@@ -176,7 +177,13 @@ describe('deployments of registered GGUF model versions', () => {
     });
     expect(stats.queued).toBe(0);
     const { items } = await t.client.call('deployments.logs', { deployment: 'tiny', limit: 1 });
-    expect(items[0]).toMatchObject({ endpoint: 'completion', status: 'cancelled', input: 'word word word' });
+    // Logged with the status nginx gives a request whose client went away.
+    expect(items[0]).toMatchObject({
+      endpoint: 'completion',
+      status: 'cancelled',
+      httpStatus: 499,
+      input: 'word word word',
+    });
     expect(items[0]?.completionTokens).toBeLessThan(100);
     expect((await chat('tiny', 'The quick brown')).choices[0]?.message.content).toBe(' fox jumps over the lazy dog.');
   });
@@ -207,6 +214,45 @@ describe('deployments of registered GGUF model versions', () => {
     await chat('tiny', 'Node.js runs');
     const after = await t.client.call('deployments.logs', { deployment: 'tiny', limit: 1 });
     expect(after.items[0]?.id).toBe(first.items[0]?.id);
+  });
+
+  it('tells clients their request ids in the log, logs every failure whatever the sample rate, and counts refusals', async () => {
+    await t.client.call('deployments.update', { deployment: 'tiny', requestLog: { sampleRate: 1 } });
+    const send = (body: Record<string, unknown>) =>
+      t.request('/v1/chat/completions', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        // The settings first: the log keeps the first 64 characters (the test before set maxChars).
+        body: JSON.stringify({ ...body, model: 'tiny', messages: [{ role: 'user', content: 'Node.js runs' }] }),
+      });
+    const latest = async () => (await t.client.call('deployments.logs', { deployment: 'tiny', limit: 1 })).items[0];
+    const answered = await send({ temperature: 0 });
+    const id = answered.headers.get(REQUEST_ID_HEADER);
+    expect(id).toMatch(/^[0-9A-Z]{26}$/);
+    expect(await latest()).toMatchObject({ id, status: 'ok', output: ' JavaScript on the server.' });
+    // A stream's id comes with its headers, before the text.
+    const streamed = await send({ temperature: 0, stream: true });
+    const streamId = streamed.headers.get(REQUEST_ID_HEADER);
+    await streamed.text();
+    expect(await latest()).toMatchObject({ id: streamId, status: 'ok' });
+
+    // Sampled at one in a million, successes go unlogged (no id to tell), failures are logged all the same; a
+    // body that does not parse and a stopped deployment count as the deployment's errors.
+    await t.client.call('deployments.update', { deployment: 'tiny', requestLog: { sampleRate: 0.000001 } });
+    const before = await t.client.call('deployments.stats', { deployment: 'tiny' });
+    const unlogged = await send({ temperature: 0 });
+    expect(unlogged.status).toBe(200);
+    expect(unlogged.headers.get(REQUEST_ID_HEADER)).toBeNull();
+    expect((await send({ temperature: 'hot' })).status).toBe(400);
+    expect(await latest()).toMatchObject({ status: 'error', httpStatus: 400, input: expect.stringContaining('"hot"') });
+    await t.client.call('deployments.stop', { deployment: 'tiny' });
+    expect((await send({})).status).toBe(409);
+    expect(await latest()).toMatchObject({ status: 'error', httpStatus: 409 });
+    const after = await t.client.call('deployments.stats', { deployment: 'tiny' });
+    expect(after.requests.total - before.requests.total).toBe(3);
+    expect(after.requests.errors - before.requests.errors).toBe(2);
+    await t.client.call('deployments.start', { deployment: 'tiny' });
+    await t.client.call('deployments.update', { deployment: 'tiny', requestLog: { sampleRate: 1 } });
   });
 
   it('counts requests, errors, tokens, latency and queue depth per deployment in /metrics and stats', async () => {

@@ -25,6 +25,7 @@ import {
 } from '#shared/contracts/deploy';
 import type { Gpu } from '#shared/contracts/system';
 import { AppError } from '#shared/errors';
+import { newId } from '#shared/ids';
 import { ScalingMeter, decideReplicas } from './autoscaler';
 import type { DeployService } from './contract';
 import { DeployMetrics, type VersionLoad } from './metrics';
@@ -119,6 +120,11 @@ export interface Lease {
   version: number | null;
   /** This lease is the mirror of a client's request on the shadow version: its answer goes to nobody. */
   mirrored: boolean;
+  /**
+   * The id the request will have in the request log when it is sampled into it (null when not: a failure is still
+   * logged, under an id of its own), told to the client in `x-aidos-request-id` to label it later.
+   */
+  logId: string | null;
   /**
    * Shadow traffic: the same request is to be run on this lease too once the client has its answer (the API layer
    * runs it and releases it); null otherwise.
@@ -720,6 +726,7 @@ export class Deployments implements DeployService {
     this.o.vram.touch(d.id);
     const main = servedVersion(d);
     const second = live.second;
+    const { sampleRate } = d.requestLog;
     const lease = (answering: LoadedModel, answeringVersion: number | null, mirrored: boolean): Lease => {
       let released = false;
       return {
@@ -727,6 +734,7 @@ export class Deployments implements DeployService {
         model: answering,
         version: answeringVersion,
         mirrored,
+        logId: !mirrored && sampleRate > 0 && Math.random() < sampleRate ? newId() : null,
         shadow: null,
         release: () => {
           if (released) return;
@@ -779,10 +787,35 @@ export class Deployments implements DeployService {
   }
 
   /**
-   * Counts a served request in the metrics and, when sampled, writes it to the request log (which records what
-   * clients were answered: a shadow's mirrored requests are only counted).
+   * A request refused before it reached a model (its body did not parse, the deployment is stopped or failed, the
+   * version is not served): counted and logged as the named deployment's error. A name no deployment has is not
+   * (its series would be unbounded).
    */
-  record(lease: Pick<Lease, 'deployment' | 'version' | 'mirrored'>, r: RequestRecord): void {
+  refused(name: unknown, endpoint: string, httpStatus: number, error: unknown, input: () => string): void {
+    const d = typeof name === 'string' ? this.byName(name) : undefined;
+    if (!d || this.deleting.has(d.id)) return;
+    this.record(
+      { deployment: d, version: servedVersion(d), mirrored: false, logId: null },
+      {
+        endpoint,
+        outcome: 'error',
+        httpStatus,
+        durationMs: 0,
+        promptTokens: null,
+        completionTokens: null,
+        input,
+        output: null,
+        error: error instanceof Error ? error.message : String(error),
+      },
+    );
+  }
+
+  /**
+   * Counts a served request in the metrics and writes it to the request log when it was sampled or failed (the log
+   * records what clients were answered: a shadow's mirrored requests are only counted; a sample rate of 0 turns it
+   * off).
+   */
+  record(lease: Pick<Lease, 'deployment' | 'version' | 'mirrored' | 'logId'>, r: RequestRecord): void {
     const d = lease.deployment;
     this.metrics.served(d.name, {
       endpoint: r.endpoint,
@@ -793,12 +826,15 @@ export class Deployments implements DeployService {
       shadow: lease.mirrored,
     });
     const { sampleRate, maxChars } = d.requestLog;
-    if (lease.mirrored || sampleRate <= 0 || Math.random() >= sampleRate) return;
+    if (lease.mirrored || sampleRate <= 0) return;
+    const id = lease.logId ?? (r.outcome === 'error' ? newId() : null);
+    if (id === null) return;
     try {
       const input = cut(typeof r.input === 'function' ? r.input() : r.input, maxChars);
       const outputText = typeof r.output === 'function' ? r.output() : r.output;
       const output = outputText === null ? null : cut(outputText, maxChars);
       this.store.addLog({
+        id,
         deploymentId: d.id,
         at: Date.now(),
         endpoint: r.endpoint,

@@ -181,6 +181,25 @@ describe('ONNX deployments over the Open Inference Protocol (KServe v2)', () => 
       inputs: { x: { shape: [1, 64], data: EXPECTED.X[5] as number[] } },
     });
     expect(out).toMatchObject({ deployment: 'digits', modelVersion: 1, outputs: { logits: { shape: [1, 10] } } });
+    // Its id in the request log comes back, and is what a ground-truth label refers to.
+    expect(out.requestId).toMatch(/^[0-9A-Z]{26}$/);
+    const labelled = await t.client.call('monitors.labels', {
+      deployment: 'digits',
+      labels: [{ requestId: out.requestId as string, value: 5 }],
+    });
+    expect(labelled).toEqual({ recorded: 1 });
+    // v2 says it as the response's id when the client sent none (else it echoes the client's), and in a header.
+    const answered = await t.request('/v2/models/digits/infer', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(inferBody([EXPECTED.X[0] as number[]])),
+    });
+    const { id } = (await answered.json()) as { id: string };
+    expect(answered.headers.get('x-aidos-request-id')).toBe(id);
+    expect((await t.client.call('deployments.logs', { deployment: 'digits', limit: 1 })).items[0]?.id).toBe(id);
+    expect(
+      (await v2('/v2/models/digits/infer', inferBody([EXPECTED.X[0] as number[]], { id: 'mine-1' }))).body.id,
+    ).toBe('mine-1');
     const got = out.outputs?.logits?.data as number[];
     expect(Math.max(...got.map((v, i) => Math.abs(v - (EXPECTED.logits[5]?.[i] as number))))).toBeLessThan(1e-4);
     const rows = await appError(t.client.call('deployments.predict', { deployment: 'digits', rows: [{ a: 1 }] }));
@@ -188,8 +207,10 @@ describe('ONNX deployments over the Open Inference Protocol (KServe v2)', () => 
     expect(rows.message).toMatch(/^rows: 'digits' is not a tabular model/);
 
     const { items } = await t.client.call('deployments.logs', { deployment: 'digits', limit: 50 });
-    expect(items.slice(0, 2)).toMatchObject([
+    expect(items.slice(0, 4)).toMatchObject([
       { endpoint: 'predict', status: 'error', httpStatus: 400 },
+      { endpoint: 'infer', status: 'ok' },
+      { endpoint: 'infer', status: 'ok' },
       { endpoint: 'predict', status: 'ok', modelVersion: 1 },
     ]);
     expect(items.find((e) => e.endpoint === 'infer' && e.status === 'ok')?.output).toMatch(/^\[\{"name":"logits"/);

@@ -4,6 +4,7 @@ import { AppError, httpStatusOf } from '#shared/errors';
 import type { Deployments, Lease } from './deployments';
 import { predictTabular, tensorsFromV2, v2DatatypeOf, v2Output } from './onnx/index';
 import { aRuntime, type OnnxModel } from './runtimes';
+import { CLIENT_CLOSED_REQUEST } from './reply';
 
 /** What a request's work produced: the reply, and its output as text for the request log (made only if sampled). */
 export interface OnnxOutcome<T> {
@@ -18,6 +19,8 @@ export interface OnnxOutcome<T> {
 export interface OnnxWork {
   onnx: OnnxModel;
   version: number | null;
+  /** The request's id in the request log when it is sampled into it. */
+  logId: string | null;
   readonly signal: AbortSignal | undefined;
 }
 
@@ -50,6 +53,7 @@ async function runOnnx<T>(
     const outcome = await work({
       onnx,
       version: lease.version,
+      logId: lease.logId,
       get signal() {
         return cancel?.signal;
       },
@@ -67,10 +71,11 @@ async function runOnnx<T>(
     });
     return outcome.body;
   } catch (err) {
+    const cancelled = cancel?.signal.aborted ?? false;
     deployments.record(lease, {
       endpoint,
-      outcome: cancel?.signal.aborted ? 'cancelled' : 'error',
-      httpStatus: err instanceof AppError ? httpStatusOf(err) : 500,
+      outcome: cancelled ? 'cancelled' : 'error',
+      httpStatus: cancelled ? CLIENT_CLOSED_REQUEST : err instanceof AppError ? httpStatusOf(err) : 500,
       durationMs: performance.now() - started,
       promptTokens: null,
       completionTokens: null,
@@ -95,10 +100,17 @@ export async function serveOnnx<T>(
   cancel: Cancellable | undefined,
   work: (at: OnnxWork) => Promise<OnnxOutcome<T>>,
   version?: number,
-): Promise<{ body: T; version: number | null }> {
-  const lease = await deployments.acquire(name, version);
+): Promise<{ body: T; version: number | null; logId: string | null }> {
+  let lease: Lease;
   try {
-    return { body: await runOnnx(deployments, lease, endpoint, input, cancel, work), version: lease.version };
+    lease = await deployments.acquire(name, version);
+  } catch (err) {
+    deployments.refused(name, endpoint, err instanceof AppError ? httpStatusOf(err) : 500, err, input);
+    throw err;
+  }
+  try {
+    const body = await runOnnx(deployments, lease, endpoint, input, cancel, work);
+    return { body, version: lease.version, logId: lease.logId };
   } finally {
     lease.release();
     const { shadow } = lease;
@@ -141,8 +153,8 @@ export async function predictOnnx(deployments: Deployments, request: PredictInpu
     'predict',
     () => JSON.stringify(rows ?? inputs),
     undefined,
-    async ({ onnx, version }): Promise<OnnxOutcome<PredictOutput>> => {
-      const head = { deployment: d.name, modelVersion: version };
+    async ({ onnx, version, logId }): Promise<OnnxOutcome<PredictOutput>> => {
+      const head = { deployment: d.name, modelVersion: version, requestId: logId };
       if (rows !== undefined) {
         if (!onnx.tabular) {
           throw AppError.invalid(

@@ -18,7 +18,7 @@ import {
   textCompletionSse,
   toOpenAiError,
 } from './llm/openai-wire';
-import { versionHeaders, versionedJson } from './reply';
+import { CLIENT_CLOSED_REQUEST, answerHeaders, answerJson } from './reply';
 import { aRuntime } from './runtimes';
 import type { GenerationResult, Generation, GgufRuntime } from './llm/runtime';
 
@@ -102,7 +102,13 @@ async function serve(
   work: Work,
 ): Promise<unknown> {
   const started = performance.now();
-  const lease = await deployments.acquire(model);
+  let lease: Lease;
+  try {
+    lease = await deployments.acquire(model);
+  } catch (err) {
+    deployments.refused(model, endpoint, toOpenAiError(err).status, err, () => input);
+    throw err;
+  }
   const record = (r: Omit<RequestRecord, 'endpoint' | 'input' | 'durationMs'>) =>
     deployments.record(lease, { ...r, endpoint, input, durationMs: performance.now() - started });
   const { shadow } = lease;
@@ -115,7 +121,7 @@ async function serve(
     const outcome = await work(lease, signal);
     if ('body' in outcome) {
       record({ outcome: signal.aborted ? 'cancelled' : 'ok', httpStatus: 200, error: null, ...outcome.result });
-      return versionedJson(outcome.body, lease.version);
+      return answerJson(outcome.body, lease);
     }
     streaming = true;
     const { generation } = outcome;
@@ -126,7 +132,12 @@ async function serve(
         .then(
           (result) => {
             const cancelled = result.finishReason === 'cancelled';
-            record({ outcome: cancelled ? 'cancelled' : 'ok', httpStatus: 200, error: null, ...resultFields(result) });
+            record({
+              outcome: cancelled ? 'cancelled' : 'ok',
+              httpStatus: cancelled ? CLIENT_CLOSED_REQUEST : 200,
+              error: null,
+              ...resultFields(result),
+            });
           },
           (err: unknown) => {
             record({
@@ -148,12 +159,12 @@ async function serve(
       },
       { once: true },
     );
-    return streamReply({ ...SSE_HEADERS, ...versionHeaders(lease.version) }, outcome.frames(finish));
+    return streamReply({ ...SSE_HEADERS, ...answerHeaders(lease) }, outcome.frames(finish));
   } catch (err) {
     const { status } = toOpenAiError(err);
     record({
       outcome: signal.aborted ? 'cancelled' : 'error',
-      httpStatus: status,
+      httpStatus: signal.aborted ? CLIENT_CLOSED_REQUEST : status,
       error: err instanceof Error ? err.message : String(err),
       promptTokens: null,
       completionTokens: null,
@@ -162,6 +173,20 @@ async function serve(
     throw err;
   } finally {
     if (!streaming) done();
+  }
+}
+
+/**
+ * `parse(body)`, a refusal counted and logged as the error of the deployment the body names, if it names one: what a
+ * client sent wrong shows where it went.
+ */
+function parsedBody<T>(deployments: Deployments, endpoint: string, body: unknown, parse: (body: unknown) => T): T {
+  try {
+    return parse(body);
+  } catch (err) {
+    const model = (body as { model?: unknown } | null)?.model;
+    deployments.refused(model, endpoint, toOpenAiError(err).status, err, () => JSON.stringify(body));
+    throw err;
   }
 }
 
@@ -191,7 +216,7 @@ export function openAiApi(deployments: Deployments): ForeignApi {
       url: '/v1/chat/completions',
       scope: 'read',
       handler: (req: ForeignRequest) => {
-        const body = parseChatCompletionRequest(req.body);
+        const body = parsedBody(deployments, 'chat', req.body, parseChatCompletionRequest);
         return serve(
           deployments,
           body.model,
@@ -217,7 +242,7 @@ export function openAiApi(deployments: Deployments): ForeignApi {
       url: '/v1/completions',
       scope: 'read',
       handler: (req: ForeignRequest) => {
-        const body = parseOpenAiBody(CompletionRequest, req.body);
+        const body = parsedBody(deployments, 'completion', req.body, (b) => parseOpenAiBody(CompletionRequest, b));
         const input = typeof body.prompt === 'string' ? body.prompt : JSON.stringify(body.prompt);
         return serve(deployments, body.model, 'completion', input, req.signal, async (lease, signal) => {
           const runtime = ggufOf(lease, 'text completions');
@@ -250,7 +275,7 @@ export function openAiApi(deployments: Deployments): ForeignApi {
       url: '/v1/embeddings',
       scope: 'read',
       handler: (req: ForeignRequest) => {
-        const body = parseOpenAiBody(EmbeddingRequest, req.body);
+        const body = parsedBody(deployments, 'embedding', req.body, (b) => parseOpenAiBody(EmbeddingRequest, b));
         const input = typeof body.input === 'string' ? body.input : JSON.stringify(body.input);
         return serve(deployments, body.model, 'embedding', input, req.signal, async (lease, signal) => {
           const runtime = ggufOf(lease, 'embeddings');

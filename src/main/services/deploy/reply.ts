@@ -1,13 +1,22 @@
 import { jsonReply } from '#gateway/routes';
 
+/** The status a request's log entry gets when its client went away first (nginx's "client closed request"). */
+export const CLIENT_CLOSED_REQUEST = 499;
+
 /** Says which model version answered an inference request (absent for a file deployment, which has none). */
 export const MODEL_VERSION_HEADER = 'x-aidos-model-version';
+/** The request's id in the deployment's request log, when it is logged: what ground-truth labels refer to. */
+export const REQUEST_ID_HEADER = 'x-aidos-request-id';
 
-export function versionHeaders(version: number | null): Record<string, string> {
-  return version === null ? {} : { [MODEL_VERSION_HEADER]: String(version) };
+/** What an answer says of itself in headers: the model version that answered and the request's log id. */
+export function answerHeaders(answer: { version: number | null; logId: string | null }): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (answer.version !== null) headers[MODEL_VERSION_HEADER] = String(answer.version);
+  if (answer.logId !== null) headers[REQUEST_ID_HEADER] = answer.logId;
+  return headers;
 }
 
-/** A foreign route's JSON reply, with the model version's header when there is a version. */
-export function versionedJson(body: unknown, version: number | null): unknown {
-  return version === null ? body : jsonReply(body, versionHeaders(version));
+/** A foreign route's JSON reply, with `answerHeaders`. */
+export function answerJson(body: unknown, answer: { version: number | null; logId: string | null }): unknown {
+  return answer.version === null && answer.logId === null ? body : jsonReply(body, answerHeaders(answer));
 }

@@ -255,13 +255,13 @@ export class DeployStore {
     }));
   }
 
-  addLog(entry: Omit<RequestLogEntry, 'id'>): void {
+  addLog(entry: RequestLogEntry): void {
     this.prepare(
       `INSERT INTO deploy_request_log (id, deployment_id, at, endpoint, model_version, status, http_status, duration_ms,
            prompt_tokens, completion_tokens, input, output, error, truncated)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
-      newId(entry.at),
+      entry.id,
       entry.deploymentId,
       entry.at,
       entry.endpoint,

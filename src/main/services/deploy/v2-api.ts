@@ -1,7 +1,13 @@
 import type { ForeignApi, ForeignRequest, ForeignRoute } from '#gateway/routes';
 import type { Deployment } from '#shared/contracts/deploy';
-import type { V2ErrorResponse, V2InferResponse, V2ModelMetadata, V2ServerMetadata } from '#shared/contracts/deploy-v2';
-import { AppError } from '#shared/errors';
+import type {
+  V2ErrorResponse,
+  V2InferRequest,
+  V2InferResponse,
+  V2ModelMetadata,
+  V2ServerMetadata,
+} from '#shared/contracts/deploy-v2';
+import { AppError, httpStatusOf } from '#shared/errors';
 import type { Deployments } from './deployments';
 import {
   parseV2InferRequest,
@@ -12,7 +18,7 @@ import {
   type ServingSignature,
 } from './onnx/index';
 import { serveOnnx, servedVersion } from './onnx-serve';
-import { versionedJson } from './reply';
+import { answerJson } from './reply';
 import { readTfjsServingSignature } from './tfjs/index';
 
 /**
@@ -108,8 +114,16 @@ export function v2Api(deployments: Deployments, version: string): ForeignApi {
   };
   const infer = async (req: ForeignRequest): Promise<unknown> => {
     const d = modelOf(deployments, req.params);
-    const body = parseV2InferRequest(req.body);
-    const { body: response, version } = await serveOnnx(
+    let body: V2InferRequest;
+    try {
+      body = parseV2InferRequest(req.body);
+    } catch (err) {
+      deployments.refused(d.name, 'infer', err instanceof AppError ? httpStatusOf(err) : 500, err, () =>
+        JSON.stringify(req.body),
+      );
+      throw err;
+    }
+    const answer = await serveOnnx(
       deployments,
       d.name,
       'infer',
@@ -129,7 +143,8 @@ export function v2Api(deployments: Deployments, version: string): ForeignApi {
         const response: V2InferResponse = v2Response({
           modelName: d.name,
           ...(answering === null ? {} : { modelVersion: String(answering) }),
-          ...(body.id === undefined ? {} : { id: body.id }),
+          // The client's id is echoed (the protocol says so); without one, the request's id in the log.
+          ...(body.id !== undefined ? { id: body.id } : at.logId !== null ? { id: at.logId } : {}),
           outputs: result.outputs,
           order: outputs ?? signature.outputs.map((o) => o.name),
         });
@@ -137,7 +152,7 @@ export function v2Api(deployments: Deployments, version: string): ForeignApi {
       },
       req.params.version === undefined ? undefined : Number(req.params.version),
     );
-    return versionedJson(response, version);
+    return answerJson(answer.body, answer);
   };
   const model = '/v2/models/:name';
   const versioned = '/v2/models/:name/versions/:version';
