@@ -66,8 +66,8 @@ describe('aidos deploy, deployments, chat and predict', { timeout: 120_000 }, ()
     const r = await aidos(['deployments', 'list']);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^NAME\s+STATE\s+RUNTIME\s+MODEL\s+PLACEMENT\s+REASON$/);
-    expect(r.stdout).toMatch(/^tiny\s+ready\s+gguf\s+tiny-llama v1 \(@champion\)\s+cpu\s+-$/m);
+    expect(lines[0]).toMatch(/^NAME\s+STATE\s+RUNTIME\s+MODEL\s+PLACEMENT\s+REPLICAS\s+REASON$/);
+    expect(r.stdout).toMatch(/^tiny\s+ready\s+gguf\s+tiny-llama v1 \(@champion\)\s+cpu\s+1 \(1\.\.1\)\s+-$/m);
   });
 
   it('chats: each stdin line is a message, the answer streams to stdout', async () => {
@@ -94,7 +94,26 @@ describe('aidos deploy, deployments, chat and predict', { timeout: 120_000 }, ()
     expect(r.stdout).toBe(' there was a little robot who loved to count: one, two, three, four, five.\n');
     const logs = await aidos(['deployments', 'logs', 'tiny']);
     expect(logs.code, logs.stderr).toBe(0);
-    expect(logs.stdout).toMatch(/^\S+ \S+\s+completion\s+ok\s+\d+\s+\d+\+\d+\s+Once upon a time/m);
+    expect(logs.stdout).toMatch(/^AT\s+ENDPOINT\s+VERSION\s+STATUS\s+MS\s+TOKENS\s+INPUT\s+OUTPUT$/m);
+    expect(logs.stdout).toMatch(/^\S+ \S+\s+completion\s+1\s+ok\s+\d+\s+\d+\+\d+\s+Once upon a time/m);
+  });
+
+  it('sets what the request log keeps, and shows the events of a deployment', async () => {
+    const set = await aidos(['deployments', 'log-settings', 'tiny', '--sample-rate', '0.25', '--max-chars', '100']);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toBe('tiny: request log keeps 25% of successes and every failure, cut to 100 characters\n');
+    expect((await t.client.call('deployments.get', { deployment: 'tiny' })).requestLog).toEqual({
+      sampleRate: 0.25,
+      maxChars: 100,
+    });
+    const none = await aidos(['deployments', 'log-settings', 'tiny']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/--sample-rate: give --sample-rate, --max-chars or both/);
+    const events = await aidos(['deployments', 'events', 'tiny', '-n', '50']);
+    expect(events.code, events.stderr).toBe(0);
+    expect(events.stdout).toMatch(/^AT\s+STATE\s+MESSAGE$/m);
+    expect(events.stdout).toMatch(/^\S+ \S+\s+ready\s+requestLog changed$/m);
+    expect(events.stdout).toMatch(/^\S+ \S+\s+loading\s+loading tiny-llama version 1/m);
   });
 
   it('stops a deployment; chat then fails with the reason and exit code 1', async () => {

@@ -97,9 +97,16 @@ function printDeployment(d: Deployment): void {
     ['idle unload', d.idleUnloadSeconds === null ? 'never' : `after ${d.idleUnloadSeconds}s`],
     [
       'memory',
-      d.estimate ? `${formatBytes(d.estimate.ramBytes)} RAM, ${formatBytes(d.estimate.vramBytes)} VRAM` : null,
+      d.estimate
+        ? `${formatBytes(d.estimate.ramBytes)} RAM, ${formatBytes(d.estimate.vramBytes)} VRAM${d.replicas === null ? ' when loaded' : ''}`
+        : null,
     ],
-    ['request log', `${Math.round(d.requestLog.sampleRate * 100)}% of requests, ${d.requestLog.maxChars} chars`],
+    [
+      'request log',
+      d.requestLog.sampleRate === 0
+        ? 'off'
+        : `${+(d.requestLog.sampleRate * 100).toPrecision(3)}% of successes and every failure, ${d.requestLog.maxChars} chars`,
+    ],
     [
       'endpoint',
       d.runtime !== 'gguf'
@@ -107,7 +114,8 @@ function printDeployment(d: Deployment): void {
         : `/v1 (model "${d.name}")`,
     ],
     ['created', formatTime(d.createdAt)],
-    ['loaded', formatTime(d.loadedAt)],
+    // Only while loaded: an unloaded model holds no memory, and when it was loaded last is in its events.
+    ['loaded', d.replicas === null ? null : formatTime(d.loadedAt)],
     ['last request', formatTime(d.lastRequestAt)],
   ];
   for (const [label, value] of fields) if (value !== null) console.log(`${label.padEnd(12)} ${value}`);
@@ -125,6 +133,15 @@ async function postForeign(c: Connection, url: string, body: unknown): Promise<R
   });
   if (res.ok) return res;
   throw errorOfResponse(res.status, await res.text());
+}
+
+/** The request log's settings from flags, only those given; undefined when neither is. */
+function requestLogSettings(
+  sampleRate: number | undefined,
+  maxChars: number | undefined,
+): { sampleRate?: number; maxChars?: number } | undefined {
+  if (sampleRate === undefined && maxChars === undefined) return undefined;
+  return { ...(sampleRate === undefined ? {} : { sampleRate }), ...(maxChars === undefined ? {} : { maxChars }) };
 }
 
 /** `--lazy` is min replicas 0: a --min-replicas above that contradicts it. */
@@ -257,6 +274,16 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
       'ONNX dynamic batching: how long a request may wait for its batch (default 2)',
       decimal('--max-queue-delay'),
     )
+    .option(
+      '--log-sample-rate <r>',
+      'request log: the share of successful requests kept, 0 to 1 (0: off; failures are always kept; default 1)',
+      decimal('--log-sample-rate'),
+    )
+    .option(
+      '--log-max-chars <n>',
+      'request log: input and output cut to this many characters (default 4096)',
+      wholeNumber('--log-max-chars'),
+    )
     .addOption(
       new Option('--chat-format <format>', 'chat prompts: the file’s template, or raw text').choices(['auto', 'raw']),
     )
@@ -278,6 +305,8 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
           maxReplicas?: number;
           maxBatchSize?: number;
           maxQueueDelay?: number;
+          logSampleRate?: number;
+          logMaxChars?: number;
         },
       ) => {
         if ((ref === undefined) === (o.file === undefined)) {
@@ -299,6 +328,7 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
           maxBatchSize: o.maxBatchSize,
           maxQueueDelayMs: o.maxQueueDelay,
           chatFormat: o.chatFormat,
+          requestLog: requestLogSettings(o.logSampleRate, o.logMaxChars),
         };
         const d = await ctx.conn().client.call('deployments.create', input);
         ctx.out(d, () => {
@@ -313,10 +343,17 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
           } else console.log(`try it: aidos chat ${d.name}   (OpenAI clients: model "${d.name}")`);
         });
         if (d.state === 'failed') process.exitCode = 1;
+        else if (d.minReplicas === 0 && d.idleUnloadSeconds === null) {
+          console.error(
+            `note: ${d.name} loads on its first request and, without an idle timeout, stays loaded; give one with --idle-unload SECONDS to scale it back to zero`,
+          );
+        }
       },
     );
 
-  const deployments = program.command('deployments').description('deployments: list, show, start, stop, scale, logs');
+  const deployments = program
+    .command('deployments')
+    .description('deployments: list, show, start, stop, scale, traffic, events, logs, log-settings');
   deployments
     .command('list')
     .description('list deployments with their state and model')
@@ -330,6 +367,7 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
             runtime: d.runtime,
             model: sourceText(d),
             placement: d.placement,
+            replicas: `${d.replicas ?? 0} (${d.minReplicas}..${d.maxReplicas})`,
             reason: d.state === 'ready' ? null : d.reason,
           })),
           'no deployments (deploy a model with: aidos deploy <model>)',
@@ -427,6 +465,40 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
       ctx.out(ok, () => console.log(`deleted ${name}`));
     });
   deployments
+    .command('events <name>')
+    .description("print a deployment's events, newest first: state changes, scaling steps and why")
+    .option('-n, --limit <n>', 'how many (at most 500)', wholeNumber('--limit'), 20)
+    .action(async (name: string, o: { limit: number }) => {
+      const page = await ctx.conn().client.call('deployments.events', { deployment: name, limit: o.limit });
+      ctx.out(page, () =>
+        printTable(
+          page.items.map((e) => ({ at: formatTime(e.at), state: e.state, message: e.message })),
+          'no events',
+        ),
+      );
+    });
+  deployments
+    .command('log-settings <name>')
+    .description(
+      'set what the request log keeps: the share of successful requests (failures are always kept) and their size',
+    )
+    .option(
+      '--sample-rate <r>',
+      'the share of successful requests kept, 0 to 1 (0: the log is off)',
+      decimal('--sample-rate'),
+    )
+    .option('--max-chars <n>', 'input and output cut to this many characters', wholeNumber('--max-chars'))
+    .action(async (name: string, o: { sampleRate?: number; maxChars?: number }) => {
+      const requestLog = requestLogSettings(o.sampleRate, o.maxChars);
+      if (!requestLog) throw AppError.invalid('--sample-rate', 'give --sample-rate, --max-chars or both');
+      const d = await ctx.conn().client.call('deployments.update', { deployment: name, requestLog });
+      ctx.out(d, () =>
+        console.log(
+          `${d.name}: request log ${d.requestLog.sampleRate === 0 ? 'off' : `keeps ${+(d.requestLog.sampleRate * 100).toPrecision(3)}% of successes and every failure, cut to ${d.requestLog.maxChars} characters`}`,
+        ),
+      );
+    });
+  deployments
     .command('logs <name>')
     .description("print a deployment's request log, newest first")
     .option('-n, --limit <n>', 'how many (at most 500)', wholeNumber('--limit'), 20)
@@ -438,9 +510,16 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
           page.items.map((e) => ({
             at: formatTime(e.at),
             endpoint: e.endpoint,
+            version: e.modelVersion,
             status: e.status === 'ok' ? 'ok' : `${e.status} ${e.httpStatus}`,
             ms: Math.round(e.durationMs),
-            tokens: e.completionTokens === null ? null : `${e.promptTokens ?? 0}+${e.completionTokens}`,
+            // Prompt + completion; embeddings have prompt tokens only.
+            tokens:
+              e.completionTokens === null
+                ? e.promptTokens === null
+                  ? null
+                  : String(e.promptTokens)
+                : `${e.promptTokens ?? 0}+${e.completionTokens}`,
             input: short(e.input),
             output: short(e.output ?? e.error),
           })),
