@@ -267,9 +267,14 @@ export class Deployments implements DeployService {
     this.log = o.logger;
     this.freeRam = o.freeRamBytes ?? (() => os.freemem());
     this.metrics = new DeployMetrics(o.registry, () =>
-      [...this.lives.entries()].flatMap(([id, live]) => {
-        const d = this.store.find(id);
-        return d ? this.loadedVersions(d, live).map((v) => ({ deployment: d.name, ...v })) : [];
+      this.store.list().map((d) => {
+        const live = this.lives.get(d.id);
+        return {
+          deployment: d.name,
+          state: d.state,
+          version: servedVersion(d),
+          loaded: live ? this.loadedVersions(d, live) : [],
+        };
       }),
     );
     // Nothing is loaded in a new process: what was loaded (or loading) when the app last stopped is pending.
@@ -1145,15 +1150,19 @@ export class Deployments implements DeployService {
           loadedAt: Date.now(),
         },
       );
+      this.metrics.loaded(d.name, 'ok', (performance.now() - started) / 1000);
       this.scheduleIdle(id);
       if (model.onnx) this.startScaler(id);
       return model;
     } catch (err) {
       if (reserved && !live.vramHeld) this.o.vram.release(id);
+      // Memory may free up later: such a load is refused, not failed.
+      const refused = err instanceof AppError && err.code === 'RESOURCE_EXHAUSTED';
+      // A load cut short by a stop, change or delete is neither.
       if (live.epoch === epoch && !this.deleting.has(id) && this.lives.get(id) === live && this.store.find(id)) {
+        this.metrics.loaded(d.name, refused ? 'refused' : 'failed', 0);
         const reason = faultText(err, d.source);
-        if (err instanceof AppError && err.code === 'RESOURCE_EXHAUSTED') {
-          // Memory may free up later: it stays unloaded, not failed.
+        if (refused) {
           const back = previous === 'loading' || previous === 'ready' ? 'pending' : previous;
           this.transition(id, back, `cannot load now: ${reason}`, { reason });
         } else {

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { DeploymentStats, VersionStats } from '#shared/contracts/deploy';
+import { DeploymentState, type DeploymentStats, type VersionStats } from '#shared/contracts/deploy';
 import type { RuntimeRequestStats } from './runtimes';
 
 /** The last this-many requests give the latency percentiles of `deployments.stats`. */
@@ -31,10 +31,16 @@ function roleLabel(shadow: boolean): string {
   return shadow ? 'shadow' : 'serving';
 }
 
-/** What the gauges read of each loaded model version. */
-export interface LoadedVersion extends VersionLoad {
+/** What the gauges read of each deployment: its state, its main version, and the model versions loaded now. */
+export interface DeploymentSnapshot {
   deployment: string;
+  state: DeploymentState;
+  version: number | null;
+  loaded: VersionLoad[];
 }
+
+/** The outcome of a load: `ok`, `failed` (the model cannot be served), `refused` (no memory for it now). */
+export type LoadOutcome = 'ok' | 'failed' | 'refused';
 
 /** A loaded model version's replicas and requests now. */
 export interface VersionLoad {
@@ -95,6 +101,8 @@ export class DeployMetrics {
   private readonly tokens: Counter<'deployment' | 'version' | 'role' | 'kind'>;
   private readonly ttft: Histogram<'deployment' | 'version' | 'role'>;
   private readonly batchSize: Histogram<'deployment'>;
+  private readonly loads: Counter<'deployment' | 'outcome'>;
+  private readonly loadDuration: Histogram<'deployment'>;
   /**
    * The series a served request updates, by deployment, version, endpoint and outcome: prom-client hashes a label
    * set on every call, three times per request on the inference path; bound once here instead.
@@ -106,7 +114,7 @@ export class DeployMetrics {
   /** The batch-size series of each deployment, bound once for the same reason. */
   private readonly batchSeries = new Map<string, { observe(value: number): void }>();
 
-  constructor(registry: Registry, loaded: () => LoadedVersion[]) {
+  constructor(registry: Registry, snapshot: () => DeploymentSnapshot[]) {
     const registers = [registry];
     this.requests = new Counter({
       name: 'aidos_deploy_requests_total',
@@ -150,7 +158,21 @@ export class DeployMetrics {
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
       registers,
     });
-    const gauge = (name: string, help: string, value: (v: LoadedVersion) => number) =>
+    this.loads = new Counter({
+      name: 'aidos_deploy_loads_total',
+      help: 'Model loads (at start, on a cold start after scaling to zero, on a change) by deployment and outcome (ok, failed: the model cannot be served, refused: no memory for it now)',
+      labelNames: ['deployment', 'outcome'],
+      registers,
+    });
+    this.loadDuration = new Histogram({
+      name: 'aidos_deploy_load_duration_seconds',
+      help: 'Time to load a deployment’s model until it serves (a cold start’s wait), by deployment',
+      labelNames: ['deployment'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers,
+    });
+    // Every deployment has its series, 0 while nothing is loaded: a query for scaled-to-zero models finds them.
+    const gauge = (name: string, help: string, value: (v: VersionLoad) => number) =>
       new Gauge({
         name,
         help,
@@ -158,16 +180,40 @@ export class DeployMetrics {
         registers,
         collect() {
           this.reset();
-          for (const v of loaded()) this.set({ deployment: v.deployment, version: versionLabel(v.version) }, value(v));
+          for (const d of snapshot()) {
+            const versions =
+              d.loaded.length > 0 ? d.loaded : [{ version: d.version, replicas: 0, inFlight: 0, queued: 0 }];
+            for (const v of versions)
+              this.set({ deployment: d.deployment, version: versionLabel(v.version) }, value(v));
+          }
         },
       });
     gauge(
       'aidos_deploy_replicas',
-      'Replicas of each loaded model version of a deployment (ONNX: replica threads, as the autoscaler set them for the main version)',
+      'Replicas of each model version of a deployment, 0 while not loaded (ONNX: replica threads, as the autoscaler set them for the main version)',
       (v) => v.replicas,
     );
-    gauge('aidos_deploy_queue_depth', 'Requests waiting for a slot of a loaded model version', (v) => v.queued);
-    gauge('aidos_deploy_in_flight', 'Requests holding a slot of a loaded model version', (v) => v.inFlight);
+    gauge('aidos_deploy_queue_depth', 'Requests waiting for a slot of a model version', (v) => v.queued);
+    gauge('aidos_deploy_in_flight', 'Requests holding a slot of a model version', (v) => v.inFlight);
+    new Gauge({
+      name: 'aidos_deploy_state',
+      help: 'A deployment’s state: 1 for the state it is in, 0 for the others (pending, loading, ready, idle-unloaded, stopped, failed)',
+      labelNames: ['deployment', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const d of snapshot()) {
+          for (const state of DeploymentState.options)
+            this.set({ deployment: d.deployment, state }, state === d.state ? 1 : 0);
+        }
+      },
+    });
+  }
+
+  /** A model load that ended: how, and (when it served) how long it took. */
+  loaded(deployment: string, outcome: LoadOutcome, seconds: number): void {
+    this.loads.inc({ deployment, outcome });
+    if (outcome === 'ok') this.loadDuration.observe({ deployment }, seconds);
   }
 
   private tally(deployment: string): Tally {
@@ -297,7 +343,8 @@ export class DeployMetrics {
     this.versionTallies.delete(deployment);
     this.batchSeries.delete(deployment);
     for (const key of this.servedSeries.keys()) if (key.startsWith(`${deployment}\0`)) this.servedSeries.delete(key);
-    for (const metric of [this.requests, this.errors, this.duration, this.tokens, this.ttft, this.batchSize]) {
+    const series = [this.requests, this.errors, this.duration, this.tokens, this.ttft, this.batchSize, this.loads];
+    for (const metric of [...series, this.loadDuration]) {
       const { values } = await metric.get();
       const done = new Set<string>();
       for (const value of values) {

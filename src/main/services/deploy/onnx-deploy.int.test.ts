@@ -450,8 +450,19 @@ describe('ONNX deployments over the Open Inference Protocol (KServe v2)', () => 
       'the idle unload',
     );
     expect((await t.client.call('deployments.stats', { deployment: 'digits-idle' })).replicas).toBe(0);
+    // Scaled to zero, it is still in /metrics: no replicas, and its state.
+    const metrics = async () => (await t.request('/metrics')).text();
+    const zero = await metrics();
+    expect(zero).toMatch(/^aidos_deploy_replicas\{deployment="digits-idle",version="file"\} 0$/m);
+    expect(zero).toMatch(/^aidos_deploy_state\{deployment="digits-idle",state="idle-unloaded"\} 1$/m);
+    expect(zero).toMatch(/^aidos_deploy_state\{deployment="digits-idle",state="ready"\} 0$/m);
     const cold = await v2('/v2/models/digits-idle/infer', inferBody([EXPECTED.X[1] as number[]]));
     expect(cold.status).toBe(200);
+    // Both loads, the cold start's included, are counted and timed.
+    const loaded = await metrics();
+    expect(loaded).toMatch(/^aidos_deploy_loads_total\{deployment="digits-idle",outcome="ok"\} 2$/m);
+    expect(loaded).toMatch(/^aidos_deploy_load_duration_seconds_count\{deployment="digits-idle"\} 2$/m);
+    expect(loaded).toMatch(/^aidos_deploy_replicas\{deployment="digits-idle",version="file"\} 1$/m);
     const events = await t.client.call('deployments.events', { deployment: 'digits-idle', limit: 50 });
     expect(events.items.map((e) => e.state).reverse()).toEqual([
       'pending',
@@ -471,6 +482,10 @@ describe('ONNX deployments over the Open Inference Protocol (KServe v2)', () => 
     expect(failed.reason).toMatch(/cut\.onnx' is not a readable ONNX model/);
     const r = await v2('/v2/models/cut/infer', inferBody([EXPECTED.X[0] as number[]]));
     expect(r).toMatchObject({ status: 409, body: { error: expect.stringMatching(/deployment 'cut' failed/) } });
+    // What an alert on failed deployments reads.
+    expect(await (await t.request('/metrics')).text()).toMatch(
+      /^aidos_deploy_state\{deployment="cut",state="failed"\} 1$/m,
+    );
     // A serving file deployment given the broken file refuses it and goes on serving the one it has.
     await t.client.call('deployments.create', { file: MLP, name: 'served-file' });
     const refused = await t.client
