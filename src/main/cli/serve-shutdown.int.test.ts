@@ -54,10 +54,19 @@ async function sigtermUnderLoad(graceSeconds: number) {
     const behind = Array.from({ length: BEHIND }, () =>
       chat(false).then(async (r): Promise<Answer> => ({ status: r.status, body: (await r.json()) as Answer['body'] })),
     );
+    // Every request has reached the deployment (waiting, running or answered) before the signal: one sent after
+    // it would rightly be refused.
     await waitFor(
-      async () => ((await (await call('/api/v1/deployments/tiny/stats')).json()) as { queued: number }).queued >= 6,
+      async () => {
+        const stats = (await (await call('/api/v1/deployments/tiny/stats')).json()) as {
+          queued: number;
+          inFlight: number;
+          requests: { total: number };
+        };
+        return stats.queued + stats.inFlight + stats.requests.total >= BEHIND + 1;
+      },
       30_000,
-      'requests to queue',
+      'the requests to reach the deployment',
     );
     served.child.kill('SIGTERM');
     // From the signal on, the server says it is going away, health check included.
