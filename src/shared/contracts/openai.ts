@@ -30,6 +30,8 @@ const noToolCalls = z
   .array(z.unknown())
   .nullish()
   .refine((v) => v == null || v.length === 0, 'tool calls are not supported');
+/** The deprecated form of an assistant's tool call: refused as tool calls are, not dropped. */
+const noFunctionCall = z.unknown().refine((v) => v == null, 'function calls are not supported');
 
 export const ChatMessage = z.discriminatedUnion('role', [
   z.object({ role: z.literal('system'), content: ChatContent, name: z.string().optional() }),
@@ -41,6 +43,7 @@ export const ChatMessage = z.discriminatedUnion('role', [
     content: ChatContent.nullish(),
     name: z.string().optional(),
     tool_calls: noToolCalls,
+    function_call: noFunctionCall.optional(),
   }),
 ]);
 export type ChatMessage = z.infer<typeof ChatMessage>;

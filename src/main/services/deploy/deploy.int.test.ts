@@ -440,6 +440,26 @@ describe('deployments of model files', () => {
     );
     expect(misspelt).toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(misspelt.message).toBe('body: Unrecognized key: "context_size"');
+    // A setting the runtime has no use for is refused, not stored and ignored.
+    const batching = await appError(
+      t.client.call('deployments.create', { file: LLAMA, name: 'x5', maxBatchSize: 8, threads: 1 }),
+    );
+    expect(batching).toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'maxBatchSize' } });
+    expect(batching.message).toMatch(
+      /^maxBatchSize: a GGUF deployment has no use for it: .*serves requests at once with parallel/,
+    );
+    const context = await appError(
+      t.client.call('deployments.create', {
+        file: fixturePath('models', 'digits_mlp.onnx'),
+        name: 'x6',
+        contextSize: 256,
+      }),
+    );
+    expect(context).toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'contextSize' } });
+    const patched = await appError(
+      t.client.call('deployments.update', { deployment: 'tiny', autoscaling: { intervalMs: 1000 } }),
+    );
+    expect(patched.message).toMatch(/^autoscaling: a GGUF deployment has no use for it/);
     expect(
       await appError(t.client.call('deployments.create', { model: 'tiny-llama', version: '@nope', name: 'x3' })),
     ).toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'version' } });
@@ -448,6 +468,8 @@ describe('deployments of model files', () => {
     expect(names).not.toContain('iris');
     expect(names).not.toContain('pipe');
     expect(names).not.toContain('x4');
+    expect(names).not.toContain('x5');
+    expect(names).not.toContain('x6');
   });
 
   it('deletes a deployment with its log, events and series', async () => {

@@ -329,6 +329,7 @@ export class Deployments implements DeployService {
         `'${spec.runtime}' does not serve ${describeSource(source)} (format ${source.format}); leave runtime out or give '${runtime.format}'`,
       );
     }
+    checkApplies(runtime.format, input);
     const settings = DeploymentSettings.parse(spec);
     checkSettings(runtime.format, settings);
     const name = spec.name ?? defaultName(source);
@@ -424,6 +425,7 @@ export class Deployments implements DeployService {
       source = fileSource(patch.file, d.runtime);
     }
     if (source) this.checkSameRuntime(d, source);
+    checkApplies(d.runtime, input);
     checkSettings(d.runtime, settings);
     const gpu = await this.useGpu(settings.device);
     if (source) {
@@ -1477,6 +1479,47 @@ function loadRequest(name: string, source: DeploymentSource, settings: Deploymen
 }
 
 /** Settings the runtime cannot honour are refused, naming the field. */
+const NO_CONTEXT = 'applies to GGUF models (a context of tokens)';
+const NO_BATCHING =
+  'applies to ONNX and TF.js models (their rows are batched); a GGUF model serves requests at once with parallel';
+/** Settings a runtime has no use for, with why: refused when given, rather than stored and ignored. */
+const NOT_FOR: Record<DeploymentRuntime, Partial<Record<keyof DeploymentSettings, string>>> = {
+  gguf: {
+    maxBatchSize: NO_BATCHING,
+    maxQueueDelayMs: NO_BATCHING,
+    autoscaling: 'applies to ONNX and TF.js replicas; a GGUF deployment runs one',
+  },
+  onnx: {
+    contextSize: NO_CONTEXT,
+    parallel: 'applies to GGUF models; an ONNX deployment serves requests at once with replicas (maxReplicas)',
+    chatFormat: NO_CONTEXT,
+  },
+  tfjs: {
+    contextSize: NO_CONTEXT,
+    parallel: 'applies to GGUF models; a TF.js deployment serves requests at once with replicas (maxReplicas)',
+    chatFormat: NO_CONTEXT,
+    threads: 'TF.js sets its own threads',
+  },
+};
+
+const DEFAULT_SETTINGS: Record<string, unknown> = DeploymentSettings.parse({});
+
+/**
+ * A setting given that the runtime has no use for is a 400 naming it. `given`: a creation's input (its defaults
+ * filled in by the API's schema: a default value passes) or an update's.
+ */
+function checkApplies(runtime: DeploymentRuntime, given: object): void {
+  for (const [key, value] of Object.entries(given)) {
+    const why = NOT_FOR[runtime][key as keyof DeploymentSettings];
+    if (why && value !== undefined && JSON.stringify(value) !== JSON.stringify(DEFAULT_SETTINGS[key])) {
+      throw AppError.invalid(
+        key,
+        `a ${runtime === 'gguf' ? 'GGUF' : runtime === 'onnx' ? 'ONNX' : 'TF.js'} deployment has no use for it: it ${why}`,
+      );
+    }
+  }
+}
+
 function checkSettings(runtime: DeploymentRuntime, settings: DeploymentSettings): void {
   if (settings.minReplicas > settings.maxReplicas) {
     throw AppError.invalid('minReplicas', `${settings.minReplicas} is more than maxReplicas (${settings.maxReplicas})`);

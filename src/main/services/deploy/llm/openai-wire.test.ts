@@ -159,6 +159,16 @@ describe('OpenAI request schemas', () => {
       [{ model: 'm', messages: [{ role: 'user', content: 'x' }], tools: [{ type: 'function' }] }, 'tools'],
       [{ model: 'm', messages: [{ role: 'user', content: 'x' }], functions: [{ name: 'f' }] }, 'functions'],
       [{ model: 'm', messages: [{ role: 'user', content: 'x' }], function_call: { name: 'f' } }, 'function_call'],
+      [
+        {
+          model: 'm',
+          messages: [
+            { role: 'user', content: 'x' },
+            { role: 'assistant', content: null, function_call: { name: 'f', arguments: '{}' } },
+          ],
+        },
+        'messages[1].function_call',
+      ],
     ];
     for (const [body, param] of cases) {
       const error = parseError(ChatCompletionRequest, body);
@@ -186,6 +196,7 @@ describe('OpenAI request schemas', () => {
           { role: 'developer', content: 'd' },
           user,
           { role: 'assistant', content: null, tool_calls: [], extra: 1 },
+          { role: 'assistant', content: 'y', function_call: null },
           { role: 'assistant' },
         ],
         temperature: 0.5,
@@ -226,6 +237,7 @@ describe('OpenAI request schemas', () => {
       { model: 'm', messages: [{ role: 'user' }] },
       { model: 'm', messages: [{ role: 'user', content: 'x', name: null }] },
       { model: 'm', messages: [{ role: 'assistant', content: 'x', tool_calls: [{}] }] },
+      { model: 'm', messages: [{ role: 'assistant', content: null, function_call: { name: 'f' } }] },
       { model: 'm', messages: [user], top_p: 0 },
       { model: 'm', messages: [user], max_tokens: 1.5 },
       { model: 'm', messages: [user], seed: 2 ** 60 },

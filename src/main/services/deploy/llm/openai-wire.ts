@@ -103,6 +103,12 @@ function quickChatMessage(message: unknown): Record<string, unknown> | null {
       if (content !== null && typeof content !== 'string') return null;
       out.content = content;
     }
+    // The deprecated function call: the schema refuses one.
+    const call = message.function_call;
+    if (call !== undefined) {
+      if (call !== null) return null;
+      out.function_call = call;
+    }
     const calls = message.tool_calls;
     if (calls !== undefined) {
       if (calls !== null && !(Array.isArray(calls) && calls.length === 0)) return null;

@@ -88,6 +88,10 @@ describe('tensorsFromV2', () => {
       /inputs.x.data\[0\]: expected an integer from 0 to 255/,
     );
     expect(bad({ shape: [1], datatype: 'UINT64', data: [-1] })).toThrow(/expected a non-negative integer for UINT64/);
+    // 2^53 + 1 reaches the server as 2^53: refused, not passed on changed.
+    expect(bad({ shape: [1], datatype: 'INT64', data: [JSON.parse('9007199254740993') as number] })).toThrow(
+      'inputs.x.data[0]: 9007199254740992 is beyond ±(2^53 − 1), where JSON numbers stop being exact: INT64 values past it cannot be sent as JSON',
+    );
     expect(bad({ shape: [1], datatype: 'BOOL', data: [1] })).toThrow(
       'inputs.x.data[0]: expected true or false for BOOL, got 1',
     );

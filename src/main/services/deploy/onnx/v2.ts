@@ -266,11 +266,16 @@ function store(
     case 'int64':
     case 'uint64': {
       if (typeof value !== 'number' || !Number.isInteger(value)) badElement(field, i, datatype, value, 'an integer');
-      const n = BigInt(value as number);
-      if (dtype === 'uint64' && n < 0n) badElement(field, i, datatype, value, 'a non-negative integer');
-      if (dtype === 'int64' && (n < -(2n ** 63n) || n >= 2n ** 63n))
-        badElement(field, i, datatype, value, 'an integer within int64');
-      (out as BigInt64Array)[i] = n;
+      // JSON numbers are doubles: past 2^53 the value parsed is not the one sent (9007199254740993 arrives as
+      // ...992), so it is refused rather than passed on changed.
+      if (!Number.isSafeInteger(value)) {
+        throw AppError.invalid(
+          `${field}.data[${i}]`,
+          `${String(value)} is beyond ±(2^53 − 1), where JSON numbers stop being exact: ${datatype} values past it cannot be sent as JSON`,
+        );
+      }
+      if (dtype === 'uint64' && (value as number) < 0) badElement(field, i, datatype, value, 'a non-negative integer');
+      (out as BigInt64Array)[i] = BigInt(value as number);
       return;
     }
     default: {
