@@ -12,7 +12,7 @@ async function register(model: string, file: string): Promise<void> {
   const bytes = readFileSync(fixturePath('models', file));
   const upload = await t.client.call('uploads.create', { filename: file, size: bytes.length });
   await t.client.send('uploads.append', { id: upload.id, offset: 0 }, bytes);
-  await t.client.call('models.create', { name: model });
+  await t.client.call('models.create', { name: model }).catch(() => undefined);
   await t.client.call('models.createVersion', { name: model, uploadId: upload.id, aliases: [] });
 }
 
@@ -47,7 +47,7 @@ describe('deployment load benchmarks', { timeout: 120_000 }, () => {
     expect(created).toMatchObject({
       state: 'queued',
       runtime: 'onnx',
-      endpoint: '/v2/models/digits/infer',
+      endpoint: '/v2/models/digits/versions/1/infer',
       model: 'digits',
       modelVersion: 1,
     });
@@ -97,6 +97,50 @@ describe('deployment load benchmarks', { timeout: 120_000 }, () => {
     expect(logged.items[0]).toMatchObject({ endpoint: 'chat', status: 'ok' });
   });
 
+  it('measures the version it names: the main one alone beside an ONNX canary; a GGUF canary is refused', async () => {
+    await register('digits', 'digits_mlp.onnx');
+    await t.client.call('deployments.update', {
+      deployment: 'digits',
+      traffic: { mode: 'canary', version: 2, percent: 50 },
+    });
+    const canaryBefore = async () =>
+      (await t.client.call('deployments.stats', { deployment: 'digits' })).versions.find((v) => v.version === 2)
+        ?.requests.total ?? 0;
+    const before = await canaryBefore();
+    const created = await t.client.call('benchmarks.create', {
+      deployment: 'digits',
+      concurrency: 2,
+      durationSeconds: 1,
+    });
+    const done = await finished(created.id);
+    expect(done, done.reason ?? '').toMatchObject({ state: 'succeeded', modelVersion: 1, errors: 0 });
+    expect(await canaryBefore()).toBe(before);
+    await t.client.call('deployments.update', { deployment: 'digits', traffic: null });
+
+    await register('tiny-llama', 'tiny-llama-memorizer-q8.gguf');
+    await register('tiny-llama', 'tiny-llama-memorizer-q8.gguf');
+    await t.client.call('deployments.create', {
+      model: 'tiny-llama',
+      version: 1,
+      name: 'tiny-canary',
+      threads: 1,
+    });
+    await t.client.call('deployments.update', {
+      deployment: 'tiny-canary',
+      traffic: { mode: 'canary', version: 2, percent: 20 },
+    });
+    const refused = await t.request('/api/v1/benchmarks', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ deployment: 'tiny-canary' }),
+    });
+    expect(refused.status).toBe(409);
+    const body = (await refused.json()) as { error: { message: string; details: { field: string } } };
+    expect(body.error.message).toMatch(/sends 20% of requests to a canary version: .*--clear/);
+    expect(body.error.details.field).toBe('deployment');
+    await t.client.call('deployments.delete', { deployment: 'tiny-canary' });
+  });
+
   it('refuses an unknown deployment, naming the field', async () => {
     const res = await t.request('/api/v1/benchmarks', {
       method: 'POST',
@@ -105,6 +149,6 @@ describe('deployment load benchmarks', { timeout: 120_000 }, () => {
     });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { details: { field: string } } }).error.details.field).toBe('deployment');
-    expect((await t.client.call('benchmarks.list', {})).items).toHaveLength(2);
+    expect((await t.client.call('benchmarks.list', {})).items).toHaveLength(3);
   });
 });

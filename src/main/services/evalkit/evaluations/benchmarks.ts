@@ -98,8 +98,19 @@ export class Benchmarks {
       if (err instanceof AppError && err.code === 'NOT_FOUND') throw AppError.invalid('deployment', err.message);
       throw err;
     }
+    const version = d.source.kind === 'model-version' ? d.source.version : null;
+    // A benchmark names the version it measured: an ONNX one asks the main version alone (no canary share, no
+    // shadow copy); OpenAI's API cannot, so a GGUF deployment splitting requests with a canary is refused.
+    if (d.runtime === 'gguf' && d.traffic?.mode === 'canary') {
+      throw new AppError(
+        'FAILED_PRECONDITION',
+        `'${d.name}' sends ${d.traffic.percent}% of requests to a canary version: a benchmark of it could not say which version it measured; clear the split first (aidos deployments traffic ${d.name} --clear)`,
+        { field: 'deployment' },
+      );
+    }
     const id = newId();
-    const endpoint = d.runtime === 'gguf' ? '/v1/chat/completions' : `/v2/models/${d.name}/infer`;
+    const model = `/v2/models/${encodeURIComponent(d.name)}${version === null ? '' : `/versions/${version}`}`;
+    const endpoint = d.runtime === 'gguf' ? '/v1/chat/completions' : `${model}/infer`;
     this.db.transaction(() => {
       const job = this.deps.queue.enqueue({ type: BENCHMARK_JOB, payload: { benchmarkId: id } });
       statement(
@@ -179,7 +190,8 @@ export class Benchmarks {
         }),
       };
     }
-    const res = await fetch(`${base}/v2/models/${encodeURIComponent(r.deployment)}`, { headers });
+    // The model's metadata is at the infer endpoint's parent.
+    const res = await fetch(`${base}${r.endpoint.replace(/\/infer$/, '')}`, { headers });
     if (!res.ok)
       throw new AppError('FAILED_PRECONDITION', `the model's metadata: HTTP ${res.status} ${await res.text()}`);
     const metadata = (await res.json()) as { inputs?: { name: string; datatype: string; shape: number[] }[] };
@@ -189,7 +201,7 @@ export class Benchmarks {
       const zero = input.datatype === 'BYTES' ? '' : input.datatype === 'BOOL' ? false : 0;
       return { name: input.name, shape, datatype: input.datatype, data: new Array<unknown>(size).fill(zero) };
     });
-    return { url: `${base}/v2/models/${encodeURIComponent(r.deployment)}/infer`, body: JSON.stringify({ inputs }) };
+    return { url: `${base}${r.endpoint}`, body: JSON.stringify({ inputs }) };
   }
 
   private async run(id: string, ctx: JobContext): Promise<{ benchmarkId: string }> {
