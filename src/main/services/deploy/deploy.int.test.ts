@@ -270,6 +270,11 @@ describe('deployments of registered GGUF model versions', () => {
     );
     expect(metrics).toMatch(new RegExp(`aidos_deploy_tokens_total\\{${labels},kind="completion"\\} \\d+`));
     expect(metrics).toMatch(new RegExp(`aidos_deploy_time_to_first_token_seconds_bucket\\{le="[^"]+",${labels}\\}`));
+    // Decoding speed: the time per generated token of each generation of more than one token.
+    const tpot = new RegExp(`^aidos_deploy_time_per_output_token_seconds_count\\{${labels}\\} (\\d+)$`, 'm').exec(
+      metrics,
+    );
+    expect(Number(tpot?.[1])).toBeGreaterThan(0);
     expect(metrics).toMatch(new RegExp(`aidos_deploy_request_duration_seconds_count\\{${labels},endpoint="chat"\\}`));
     expect(metrics).toMatch(/aidos_deploy_queue_depth\{deployment="tiny",version="1"\} 0/);
   });

@@ -100,6 +100,7 @@ export class DeployMetrics {
   private readonly duration: Histogram<'deployment' | 'version' | 'role' | 'endpoint'>;
   private readonly tokens: Counter<'deployment' | 'version' | 'role' | 'kind'>;
   private readonly ttft: Histogram<'deployment' | 'version' | 'role'>;
+  private readonly tpot: Histogram<'deployment' | 'version' | 'role'>;
   private readonly batchSize: Histogram<'deployment'>;
   private readonly loads: Counter<'deployment' | 'outcome'>;
   private readonly loadDuration: Histogram<'deployment'>;
@@ -149,6 +150,13 @@ export class DeployMetrics {
       help: 'Time from a generation request to its first token (queue and prompt evaluation included)',
       labelNames: ['deployment', 'version', 'role'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.tpot = new Histogram({
+      name: 'aidos_deploy_time_per_output_token_seconds',
+      help: 'Decoding time per generated token after the first, one observation per generation (its mean), by deployment, model version and role',
+      labelNames: ['deployment', 'version', 'role'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1],
       registers,
     });
     this.batchSize = new Histogram({
@@ -291,6 +299,7 @@ export class DeployMetrics {
     if (stats.promptTokens > 0) this.tokens.inc({ ...labels, kind: 'prompt' }, stats.promptTokens);
     if (stats.completionTokens > 0) this.tokens.inc({ ...labels, kind: 'completion' }, stats.completionTokens);
     if (stats.ttftMs !== null) this.ttft.observe(labels, stats.ttftMs / 1000);
+    if (stats.tokensPerSecond) this.tpot.observe(labels, 1 / stats.tokensPerSecond);
   }
 
   /** An ONNX `session.run` of `rows` rows. */
@@ -343,8 +352,8 @@ export class DeployMetrics {
     this.versionTallies.delete(deployment);
     this.batchSeries.delete(deployment);
     for (const key of this.servedSeries.keys()) if (key.startsWith(`${deployment}\0`)) this.servedSeries.delete(key);
-    const series = [this.requests, this.errors, this.duration, this.tokens, this.ttft, this.batchSize, this.loads];
-    for (const metric of [...series, this.loadDuration]) {
+    const series = [this.requests, this.errors, this.duration, this.tokens, this.ttft, this.tpot, this.batchSize];
+    for (const metric of [...series, this.loads, this.loadDuration]) {
       const { values } = await metric.get();
       const done = new Set<string>();
       for (const value of values) {
