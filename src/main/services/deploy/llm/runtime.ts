@@ -17,6 +17,7 @@ import { type GpuChoice, captureLlamaErrors, sharedLlama } from './backend';
 import { type GgufInspection, type GgufModelKind, inspectGguf } from './gguf-inspect';
 import { grammarSchemaOf } from './json-schema';
 import { type ChatFormat, type ChatTurn, type PromptRenderer, promptRenderer, rawPromptTokens } from './prompt';
+import { seed32 } from './seed';
 import { SlotPool, cancelledError } from './slot-pool';
 import { StopTextBuffer } from './stop-text';
 
@@ -748,8 +749,7 @@ class SequenceGeneration implements Generation {
       temperature: sampling.temperature ?? 1,
       ...(sampling.topP === undefined ? {} : { topP: sampling.topP }),
       // node-llama-cpp's default seed is the current second: requests in the same second would sample alike.
-      // llama.cpp's seed is 32 bits and node-llama-cpp turns a negative one into 0: -5 and 0 sampled alike.
-      seed: sampling.seed === undefined ? randomInt(2 ** 32) : ((sampling.seed % 2 ** 32) + 2 ** 32) % 2 ** 32,
+      seed: sampling.seed === undefined ? randomInt(2 ** 32) : seed32(sampling.seed),
       ...(grammar ? { grammarEvaluationState: new LlamaGrammarEvaluationState({ model, grammar }) } : {}),
       ...(penalties ? { repeatPenalty: penalties } : {}),
       ...(bias ? { tokenBias: bias } : {}),
