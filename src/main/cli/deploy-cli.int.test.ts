@@ -106,6 +106,13 @@ describe('aidos deploy, deployments, chat and predict', { timeout: 120_000 }, ()
       sampleRate: 0.25,
       maxChars: 100,
     });
+    // The API's refusal names the flag given, not the field it set.
+    const over = await aidos(['deployments', 'log-settings', 'tiny', '--sample-rate', '2']);
+    expect(over.code).toBe(2);
+    expect(over.stderr).toMatch(/^error \(INVALID_ARGUMENT\): --sample-rate: /m);
+    const idle = await aidos(['deploy', '--file', MLP, '--name', 'idle0', '--idle-unload', '0']);
+    expect(idle.code).toBe(2);
+    expect(idle.stderr).toMatch(/^error \(INVALID_ARGUMENT\): --idle-unload: /m);
     const none = await aidos(['deployments', 'log-settings', 'tiny']);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/--sample-rate: give --sample-rate, --max-chars or both/);

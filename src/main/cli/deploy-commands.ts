@@ -135,6 +135,41 @@ async function postForeign(c: Connection, url: string, body: unknown): Promise<R
   throw errorOfResponse(res.status, await res.text());
 }
 
+/** The flags of `aidos deploy` by the API field each sets. */
+const DEPLOY_FLAGS: Record<string, string> = {
+  name: '--name',
+  file: '--file',
+  device: '--device',
+  runtime: '--runtime',
+  contextSize: '--context-size',
+  parallel: '--parallel',
+  threads: '--threads',
+  idleUnloadSeconds: '--idle-unload',
+  minReplicas: '--min-replicas',
+  maxReplicas: '--max-replicas',
+  maxBatchSize: '--max-batch-size',
+  maxQueueDelayMs: '--max-queue-delay',
+  chatFormat: '--chat-format',
+  'requestLog.sampleRate': '--log-sample-rate',
+  'requestLog.maxChars': '--log-max-chars',
+};
+
+/**
+ * The API's refusal of a command's input, naming the flag the user gave rather than the field it set
+ * (`body.idleUnloadSeconds: …` is `--idle-unload: …`).
+ */
+async function inFlagTerms<T>(flags: Record<string, string>, call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    const m = /^(?:body\.)?([\w.]+): ([\s\S]*)$/.exec(err.message);
+    const flag = m ? flags[m[1] as string] : undefined;
+    if (!flag) throw err;
+    throw new AppError(err.code, `${flag}: ${m?.[2] ?? ''}`, err.details, err.httpStatus);
+  }
+}
+
 /** The request log's settings from flags, only those given; undefined when neither is. */
 function requestLogSettings(
   sampleRate: number | undefined,
@@ -330,7 +365,7 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
           chatFormat: o.chatFormat,
           requestLog: requestLogSettings(o.logSampleRate, o.logMaxChars),
         };
-        const d = await ctx.conn().client.call('deployments.create', input);
+        const d = await inFlagTerms(DEPLOY_FLAGS, ctx.conn().client.call('deployments.create', input));
         ctx.out(d, () => {
           console.log(stateLine(d));
           if (d.state === 'failed') return;
@@ -410,12 +445,15 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
       if (o.min === undefined && o.max === undefined && o.idleUnload === undefined) {
         throw AppError.invalid('--min', 'give --min, --max, --idle-unload or some of them');
       }
-      const d = await ctx.conn().client.call('deployments.update', {
-        deployment: name,
-        minReplicas: o.min,
-        maxReplicas: o.max,
-        idleUnloadSeconds: o.idleUnload,
-      });
+      const d = await inFlagTerms(
+        { minReplicas: '--min', maxReplicas: '--max', idleUnloadSeconds: '--idle-unload' },
+        ctx.conn().client.call('deployments.update', {
+          deployment: name,
+          minReplicas: o.min,
+          maxReplicas: o.max,
+          idleUnloadSeconds: o.idleUnload,
+        }),
+      );
       ctx.out(d, () => {
         const running = d.replicas ?? 0;
         console.log(
@@ -491,7 +529,10 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
     .action(async (name: string, o: { sampleRate?: number; maxChars?: number }) => {
       const requestLog = requestLogSettings(o.sampleRate, o.maxChars);
       if (!requestLog) throw AppError.invalid('--sample-rate', 'give --sample-rate, --max-chars or both');
-      const d = await ctx.conn().client.call('deployments.update', { deployment: name, requestLog });
+      const d = await inFlagTerms(
+        { 'requestLog.sampleRate': '--sample-rate', 'requestLog.maxChars': '--max-chars' },
+        ctx.conn().client.call('deployments.update', { deployment: name, requestLog }),
+      );
       ctx.out(d, () =>
         console.log(
           `${d.name}: request log ${d.requestLog.sampleRate === 0 ? 'off' : `keeps ${+(d.requestLog.sampleRate * 100).toPrecision(3)}% of successes and every failure, cut to ${d.requestLog.maxChars} characters`}`,
