@@ -91,11 +91,13 @@ describe('deployments', () => {
       expect(await chat.root.locator('[data-testid="chat-message"][data-role="user"]').count()).toBe(1);
       await chat.setTemperature(0);
 
-      // The request is counted (the stats are polled) and logged.
-      await deployments.requestCount.filter({ hasText: '1 request' }).waitFor();
+      // Both requests are counted (the stats are polled) and logged, the refused one too: newest first.
+      await deployments.requestCount.filter({ hasText: '2 requests' }).waitFor();
       await deployments.tab('Requests');
-      const logged = deployments.requestRows().first();
-      await logged.waitFor();
+      const refused = deployments.requestRows().first();
+      await refused.waitFor();
+      expect(await refused.getAttribute('data-status')).toBe('error');
+      const logged = deployments.requestRows().nth(1);
       expect(await logged.getAttribute('data-status')).toBe('ok');
       expect(await logged.getByTestId('request-input').textContent()).toBe('user: The quick brown');
       expect(await logged.getByTestId('request-output').textContent()).toBe(' fox jumps over the lazy dog.');
@@ -104,7 +106,7 @@ describe('deployments', () => {
 
       // The overview: figures, live charts, and the events that led here.
       await deployments.tab('Overview');
-      expect(await page.getByTestId('stat-requests').textContent()).toBe('1');
+      expect(await page.getByTestId('stat-requests').textContent()).toBe('2');
       await page.locator('[data-testid="deployment-event"][data-state="ready"]').first().waitFor();
       await page.locator('[data-testid="deployment-chart"] [data-testid="plot"]').first().waitFor();
       await shot(page, `deployment-detail-${theme}`);
