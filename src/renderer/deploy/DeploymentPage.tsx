@@ -18,6 +18,7 @@ import { DEPLOYMENTS_PATH, DEPLOYMENT_TABS, deploymentPath, type DeploymentTab }
 import { Playground } from './Playground';
 import { deployKeys, useDeploymentUpdates } from './queries';
 import { RequestLog } from './RequestLog';
+import { sampleRateText } from './request-log';
 import { Snippets } from './Snippets';
 import { StatsCharts } from './StatsCharts';
 import { TrafficCard } from './TrafficCard';
@@ -504,8 +505,8 @@ function SettingsCard({ deployment: d }: { deployment: Deployment }) {
           </>
         )}
         <Fact label="Request log">
-          {Math.round(d.requestLog.sampleRate * 100)}% of requests{' '}
-          <Muted>· up to {formatCount(d.requestLog.maxChars)} characters each</Muted>
+          {sampleRateText(d.requestLog.sampleRate)}{' '}
+          {d.requestLog.sampleRate > 0 && <Muted>· up to {formatCount(d.requestLog.maxChars)} characters each</Muted>}
         </Fact>
       </dl>
     </Card>

@@ -6,7 +6,7 @@ import { Button, Card, cx, EmptyState, Muted, Spinner } from '../components/ui';
 import { useApi } from '../lib/api';
 import { formatDateTime, formatTime } from '../lib/format';
 import { deployKeys } from './queries';
-import { inputPreview } from './request-log';
+import { inputPreview, sampleRateText } from './request-log';
 import { formatMs } from './stats';
 
 const PAGE_SIZE = 25;
@@ -37,11 +37,7 @@ export function RequestLog({ name, sampleRate }: { name: string; sampleRate: num
       title="Request log"
       bodyClassName="overflow-x-auto p-0"
       data-testid="request-log"
-      actions={
-        <Muted className="text-[12px]">
-          {sampleRate >= 1 ? 'Every request is logged' : `${Math.round(sampleRate * 100)}% of requests are logged`}
-        </Muted>
-      }
+      actions={<Muted className="text-[12px]">Keeps {sampleRateText(sampleRate)}</Muted>}
     >
       {logs.isError && <ErrorBanner className="m-3" error={logs.error} onRetry={() => void logs.refetch()} />}
       {logs.isPending ? (

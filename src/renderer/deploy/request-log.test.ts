@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { inputPreview } from './request-log';
+import { inputPreview, sampleRateText } from './request-log';
+
+describe('sampleRateText', () => {
+  it('says what the log keeps: failures whatever the rate, unless it is off', () => {
+    expect(sampleRateText(1)).toBe('every request');
+    expect(sampleRateText(0.1)).toBe('10% of successful requests and every failure');
+    expect(sampleRateText(0.0001)).toBe('0.01% of successful requests and every failure');
+    expect(sampleRateText(0)).toBe('off');
+  });
+});
 
 describe('inputPreview', () => {
   it("shows a chat's logged messages as role: text lines", () => {

@@ -31,3 +31,10 @@ function contentText(content: unknown): string {
   }
   return content === null || content === undefined ? '' : JSON.stringify(content);
 }
+
+/** What the request log keeps at a sample rate, in words: it keeps every failure whatever the rate (but 0: off). */
+export function sampleRateText(sampleRate: number): string {
+  if (sampleRate <= 0) return 'off';
+  if (sampleRate >= 1) return 'every request';
+  return `${+(sampleRate * 100).toPrecision(3)}% of successful requests and every failure`;
+}
