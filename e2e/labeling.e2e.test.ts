@@ -37,8 +37,9 @@ describe('labeling: classification', () => {
     await page.getByRole('button', { name: 'New project' }).click();
     const dialog = labeling.newProjectDialog;
     await dialog.getByLabel('Name', { exact: true }).fill('taken');
-    // The table and its text column are picked from the version's files and profile.
-    expect(await dialog.getByLabel('Table').inputValue()).toBe('reviews.csv');
+    // The table and its text column are picked from the version's files and profile (both arrive as queries: a
+    // loaded machine answers after the dialog has opened).
+    await expect.poll(() => dialog.getByLabel('Table').inputValue()).toBe('reviews.csv');
     await expect.poll(() => dialog.getByLabel('Text column').inputValue()).toBe('text');
     await labeling.addLabels(['positive', 'negative', 'neutral']);
     // Rename the third label, give it a letter and a colour; describe the first.
