@@ -17,6 +17,9 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/** What a request to a server that is shutting down is told (`AppError.shuttingDown`), in every error shape. */
+export const SHUTTING_DOWN_MESSAGE = 'the server is shutting down: send the request again once it is back';
+
 /** `details.code` of an error about memory (`AppError.insufficientMemory`). */
 export const INSUFFICIENT_MEMORY = 'insufficient_memory';
 
@@ -84,9 +87,7 @@ export class AppError extends Error {
 
   /** What a request gets from a server that is shutting down: a 503 to send again once it is back. */
   static shuttingDown(): AppError {
-    return new AppError('UNAVAILABLE', 'the server is shutting down: send the request again once it is back', {
-      code: 'server_shutting_down',
-    });
+    return new AppError('UNAVAILABLE', SHUTTING_DOWN_MESSAGE, { code: 'server_shutting_down' });
   }
 
   static notFound(what: string, id: string): AppError {

@@ -113,9 +113,10 @@ describe('aidos deploy, deployments, chat and predict', { timeout: 120_000 }, ()
     const idle = await aidos(['deploy', '--file', MLP, '--name', 'idle0', '--idle-unload', '0']);
     expect(idle.code).toBe(2);
     expect(idle.stderr).toMatch(/^error \(INVALID_ARGUMENT\): --idle-unload: /m);
-    const none = await aidos(['deployments', 'log-settings', 'tiny']);
-    expect(none.code).toBe(2);
-    expect(none.stderr).toMatch(/--sample-rate: give --sample-rate, --max-chars or both/);
+    // Without flags, the settings as they are.
+    const shown = await aidos(['deployments', 'log-settings', 'tiny']);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toBe('tiny: request log keeps 25% of successes and every failure, cut to 100 characters\n');
     const events = await aidos(['deployments', 'events', 'tiny', '-n', '50']);
     expect(events.code, events.stderr).toBe(0);
     expect(events.stdout).toMatch(/^AT\s+STATE\s+MESSAGE$/m);

@@ -101,12 +101,7 @@ function printDeployment(d: Deployment): void {
         ? `${formatBytes(d.estimate.ramBytes)} RAM, ${formatBytes(d.estimate.vramBytes)} VRAM${d.replicas === null ? ' when loaded' : ''}`
         : null,
     ],
-    [
-      'request log',
-      d.requestLog.sampleRate === 0
-        ? 'off'
-        : `${+(d.requestLog.sampleRate * 100).toPrecision(3)}% of successes and every failure, ${d.requestLog.maxChars} chars`,
-    ],
+    ['request log', requestLogText(d.requestLog)],
     [
       'endpoint',
       d.runtime !== 'gguf'
@@ -168,6 +163,14 @@ async function inFlagTerms<T>(flags: Record<string, string>, call: Promise<T>): 
     if (!flag) throw err;
     throw new AppError(err.code, `${flag}: ${m?.[2] ?? ''}`, err.details, err.httpStatus);
   }
+}
+
+/** What a deployment's request log keeps, in words. */
+function requestLogText(log: Deployment['requestLog']): string {
+  if (log.sampleRate === 0) return 'off';
+  const share =
+    log.sampleRate >= 1 ? 'every request' : `${+(log.sampleRate * 100).toPrecision(3)}% of successes and every failure`;
+  return `keeps ${share}, cut to ${log.maxChars} characters`;
 }
 
 /** The request log's settings from flags, only those given; undefined when neither is. */
@@ -311,7 +314,7 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
     )
     .option(
       '--log-sample-rate <r>',
-      'request log: the share of successful requests kept, 0 to 1 (0: off; failures are always kept; default 1)',
+      'request log: the share of successful requests kept, 0 to 1 (failures are kept at any rate but 0, which turns the log off; default 1)',
       decimal('--log-sample-rate'),
     )
     .option(
@@ -518,7 +521,7 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
   deployments
     .command('log-settings <name>')
     .description(
-      'set what the request log keeps: the share of successful requests (failures are always kept) and their size',
+      'show or set what the request log keeps: the share of successful requests (failures too, unless the rate is 0: off) and their size',
     )
     .option(
       '--sample-rate <r>',
@@ -528,16 +531,14 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
     .option('--max-chars <n>', 'input and output cut to this many characters', wholeNumber('--max-chars'))
     .action(async (name: string, o: { sampleRate?: number; maxChars?: number }) => {
       const requestLog = requestLogSettings(o.sampleRate, o.maxChars);
-      if (!requestLog) throw AppError.invalid('--sample-rate', 'give --sample-rate, --max-chars or both');
-      const d = await inFlagTerms(
-        { 'requestLog.sampleRate': '--sample-rate', 'requestLog.maxChars': '--max-chars' },
-        ctx.conn().client.call('deployments.update', { deployment: name, requestLog }),
-      );
-      ctx.out(d, () =>
-        console.log(
-          `${d.name}: request log ${d.requestLog.sampleRate === 0 ? 'off' : `keeps ${+(d.requestLog.sampleRate * 100).toPrecision(3)}% of successes and every failure, cut to ${d.requestLog.maxChars} characters`}`,
-        ),
-      );
+      // Without flags it shows the settings.
+      const d = requestLog
+        ? await inFlagTerms(
+            { 'requestLog.sampleRate': '--sample-rate', 'requestLog.maxChars': '--max-chars' },
+            ctx.conn().client.call('deployments.update', { deployment: name, requestLog }),
+          )
+        : await ctx.conn().client.call('deployments.get', { deployment: name });
+      ctx.out(d.requestLog, () => console.log(`${d.name}: request log ${requestLogText(d.requestLog)}`));
     });
   deployments
     .command('logs <name>')

@@ -93,18 +93,30 @@ program
     // cuts them off at once.
     const impatient = new AbortController();
     let closing = false;
+    // What a person at the terminal reads (the log lines are for files and machines).
+    const say = (line: string) => {
+      if (!flags().json) console.error(line);
+    };
     const shutdown = (signal: string) => {
       if (closing) {
+        if (!impatient.signal.aborted) say('Stopping now.');
         impatient.abort();
         return;
       }
       closing = true;
       const graceSeconds = core.config.shutdownGraceSeconds;
       core.logger.info({ signal, graceSeconds }, 'shutting down: refusing new requests, finishing those under way');
+      say(
+        `Shutting down: new requests are refused; those under way get up to ${graceSeconds} s to finish (Ctrl+C again to stop now).`,
+      );
       void (async () => {
         const left = await core.drain(graceSeconds * 1000, impatient.signal);
-        if (left > 0) core.logger.warn({ requests: left }, 'cutting off requests still under way');
+        if (left > 0) {
+          core.logger.warn({ requests: left }, 'cutting off requests still under way');
+          say(`Cutting off ${left} ${left === 1 ? 'request' : 'requests'} still under way.`);
+        }
         await core.close();
+        say('Stopped.');
         process.exit(0);
       })();
     };

@@ -51,6 +51,10 @@ export interface ForeignRequest {
   /** The unread request body of a `streamBody` route (any content type). */
   stream: Readable | null;
   principal: Principal | null;
+  /** The request's headers, names in lower case. */
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** Sets a header of the reply, an error reply's too. */
+  setHeader(name: string, value: string): void;
   /** Aborted when the client goes away before the reply has been sent in full (stop the work it asked for). */
   signal: AbortSignal;
 }

@@ -418,6 +418,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         body: route.streamBody ? undefined : req.body,
         stream: route.streamBody ? req.raw : null,
         principal: req.principal,
+        headers: req.headers,
+        setHeader: (name, value) => void reply.header(name, value),
         get signal() {
           return signal();
         },

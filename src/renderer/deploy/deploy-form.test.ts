@@ -63,9 +63,18 @@ describe('deploymentInputOf for ONNX', () => {
   });
 
   it('sends replicas and batching for TF.js too, as for ONNX', () => {
-    const draft = { ...emptyDraft('flowers'), maxReplicas: '3', maxBatchSize: '8', maxQueueDelayMs: '1.5' };
+    // Threads typed while another runtime was chosen stay behind: TF.js sets its own (the server refuses them).
+    const draft = {
+      ...emptyDraft('flowers'),
+      maxReplicas: '3',
+      maxBatchSize: '8',
+      maxQueueDelayMs: '1.5',
+      threads: '2',
+    };
     const input = deploymentInputOf(draft, 'tfjs');
     expect(input).toMatchObject({ maxReplicas: 3, maxBatchSize: 8, maxQueueDelayMs: 1.5 });
+    expect(input.threads).toBeUndefined();
+    expect(deploymentInputOf(draft, 'onnx').threads).toBe(2);
     expect(input).not.toHaveProperty('chatFormat');
     expect(input).not.toHaveProperty('parallel');
   });

@@ -94,7 +94,8 @@ export function deploymentInputOf(draft: DeployDraft, format = 'gguf'): Deployme
     maxQueue: numberOrUndefined(draft.maxQueue),
     idleUnloadSeconds: idle ?? null,
     device: draft.device,
-    threads: numberOrUndefined(draft.threads),
+    // TF.js sets its own threads (the form hides the field; a value typed before switching runtime stays behind).
+    threads: format === 'tfjs' ? undefined : numberOrUndefined(draft.threads),
     minReplicas: numberOrUndefined(draft.minReplicas),
     requestLog: percent === undefined ? undefined : { sampleRate: percent / 100 },
     ...(tensor

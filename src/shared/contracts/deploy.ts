@@ -11,6 +11,13 @@ import { V2Datatype } from './deploy-v2';
  */
 
 /** Used as the OpenAI `model` id and in paths: letters, digits, `.`, `_`, `-`; starts with a letter or digit. */
+/**
+ * A request header of the inference routes: `off` keeps the request out of its deployment's request log (it is
+ * counted in the metrics all the same): synthetic traffic such as load benchmarks, which drift checks would
+ * otherwise take for clients' requests, or data that must not be kept.
+ */
+export const REQUEST_LOG_HEADER = 'x-aidos-request-log';
+
 export const DeploymentName = z
   .string()
   .min(1)

@@ -5,7 +5,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCore, type TestCore } from '#core/testing';
 import { fixturePath, tempDir, waitFor } from '#platform/testing';
-import type { Deployment } from '#shared/contracts/deploy';
+import { REQUEST_LOG_HEADER, type Deployment } from '#shared/contracts/deploy';
 import { AppError } from '#shared/errors';
 import { REQUEST_ID_HEADER } from './reply';
 
@@ -243,8 +243,15 @@ describe('deployments of registered GGUF model versions', () => {
     const unlogged = await send({ temperature: 0 });
     expect(unlogged.status).toBe(200);
     expect(unlogged.headers.get(REQUEST_ID_HEADER)).toBeNull();
-    expect((await send({ temperature: 'hot' })).status).toBe(400);
-    expect(await latest()).toMatchObject({ status: 'error', httpStatus: 400, input: expect.stringContaining('"hot"') });
+    const hot = await send({ temperature: 'hot' });
+    expect(hot.status).toBe(400);
+    // A failure's log id comes back too.
+    expect(await latest()).toMatchObject({
+      id: hot.headers.get(REQUEST_ID_HEADER),
+      status: 'error',
+      httpStatus: 400,
+      input: expect.stringContaining('"hot"'),
+    });
     await t.client.call('deployments.stop', { deployment: 'tiny' });
     expect((await send({})).status).toBe(409);
     expect(await latest()).toMatchObject({ status: 'error', httpStatus: 409 });
@@ -253,6 +260,25 @@ describe('deployments of registered GGUF model versions', () => {
     expect(after.requests.errors - before.requests.errors).toBe(2);
     await t.client.call('deployments.start', { deployment: 'tiny' });
     await t.client.call('deployments.update', { deployment: 'tiny', requestLog: { sampleRate: 1 } });
+
+    // A client may keep its request out of the log, a failure too; it is counted all the same.
+    const lastLogged = (await latest())?.id;
+    const quiet = await t.request('/v1/chat/completions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [REQUEST_LOG_HEADER]: 'off' },
+      body: JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: 'Node.js runs' }], temperature: 0 }),
+    });
+    expect(quiet.status).toBe(200);
+    expect(quiet.headers.get(REQUEST_ID_HEADER)).toBeNull();
+    const quietFailure = await t.request('/v1/chat/completions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [REQUEST_LOG_HEADER]: 'off' },
+      body: JSON.stringify({ model: 'tiny', messages: [], temperature: 0 }),
+    });
+    expect(quietFailure.status).toBe(400);
+    expect((await latest())?.id).toBe(lastLogged);
+    const counted = await t.client.call('deployments.stats', { deployment: 'tiny' });
+    expect(counted.requests.total - after.requests.total).toBe(2);
   });
 
   it('counts requests, errors, tokens, latency and queue depth per deployment in /metrics and stats', async () => {

@@ -41,6 +41,7 @@ import {
   type PreparedLoad,
   type ServingRuntime,
 } from './runtimes';
+import { unlogged, type Caller } from './reply';
 import { DeployStore, type StoredDeployment } from './store';
 
 const MIB = 1024 * 1024;
@@ -125,6 +126,8 @@ export interface Lease {
    * logged, under an id of its own), told to the client in `x-aidos-request-id` to label it later.
    */
   logId: string | null;
+  /** The caller asked to keep it out of the request log (`x-aidos-request-log: off`): failures too. */
+  unlogged: boolean;
   /**
    * Shadow traffic: the same request is to be run on this lease too once the client has its answer (the API layer
    * runs it and releases it); null otherwise.
@@ -172,9 +175,14 @@ interface RamCheck {
   field?: string;
 }
 
-/** How much of the free RAM the refusal left out, as words after "is available". */
-function keptFor(promised: number): string {
-  return promised > 0 ? ` (${formatBytes(promised, 'up')} of the free RAM is kept for deployments scaling up)` : '';
+/** How much of the free RAM a refusal left out, as words after "is available". */
+function keptFor(promised: number, free: number): string {
+  if (promised <= 0) return '';
+  const kept =
+    promised >= free
+      ? `all the ${formatBytes(free, 'down')} free`
+      : `${formatBytes(promised, 'up')} of the ${formatBytes(free, 'down')} free`;
+  return ` (${kept} is kept for loaded deployments scaling up to their maxReplicas)`;
 }
 
 /** A canary's or shadow's load, named as the `traffic.version` it is refused for. */
@@ -272,7 +280,7 @@ export class Deployments implements DeployService {
         return {
           deployment: d.name,
           state: d.state,
-          version: servedVersion(d),
+          versions: d.traffic ? [servedVersion(d), servedVersion(d.traffic)] : [servedVersion(d)],
           loaded: live ? this.loadedVersions(d, live) : [],
         };
       }),
@@ -710,7 +718,7 @@ export class Deployments implements DeployService {
   }
 
   /** Holds a deployment for one request (`servableNamed`), loading it first when it is not loaded (a cold start). */
-  async acquire(name: string, version?: number): Promise<Lease> {
+  async acquire(name: string, version?: number, options: { unlogged?: boolean } = {}): Promise<Lease> {
     const d = this.servableNamed(name);
     const live = this.live(d.id);
     live.active++;
@@ -734,6 +742,7 @@ export class Deployments implements DeployService {
     const main = servedVersion(d);
     const second = live.second;
     const { sampleRate } = d.requestLog;
+    const unlogged = options.unlogged ?? false;
     const lease = (answering: LoadedModel, answeringVersion: number | null, mirrored: boolean): Lease => {
       let released = false;
       return {
@@ -741,7 +750,8 @@ export class Deployments implements DeployService {
         model: answering,
         version: answeringVersion,
         mirrored,
-        logId: !mirrored && sampleRate > 0 && Math.random() < sampleRate ? newId() : null,
+        logId: !mirrored && !unlogged && sampleRate > 0 && Math.random() < sampleRate ? newId() : null,
+        unlogged,
         shadow: null,
         release: () => {
           if (released) return;
@@ -798,11 +808,18 @@ export class Deployments implements DeployService {
    * version is not served): counted and logged as the named deployment's error. A name no deployment has is not
    * (its series would be unbounded).
    */
-  refused(name: unknown, endpoint: string, httpStatus: number, error: unknown, input: () => string): void {
+  refused(
+    name: unknown,
+    endpoint: string,
+    httpStatus: number,
+    error: unknown,
+    input: () => string,
+    caller?: Pick<Caller, 'headers'>,
+  ): string | null {
     const d = typeof name === 'string' ? this.byName(name) : undefined;
-    if (!d || this.deleting.has(d.id)) return;
-    this.record(
-      { deployment: d, version: servedVersion(d), mirrored: false, logId: null },
+    if (!d || this.deleting.has(d.id)) return null;
+    return this.record(
+      { deployment: d, version: servedVersion(d), mirrored: false, logId: null, unlogged: unlogged(caller) },
       {
         endpoint,
         outcome: 'error',
@@ -822,7 +839,10 @@ export class Deployments implements DeployService {
    * records what clients were answered: a shadow's mirrored requests are only counted; a sample rate of 0 turns it
    * off).
    */
-  record(lease: Pick<Lease, 'deployment' | 'version' | 'mirrored' | 'logId'>, r: RequestRecord): void {
+  record(
+    lease: Pick<Lease, 'deployment' | 'version' | 'mirrored' | 'logId' | 'unlogged'>,
+    r: RequestRecord,
+  ): string | null {
     const d = lease.deployment;
     this.metrics.served(d.name, {
       endpoint: r.endpoint,
@@ -833,9 +853,9 @@ export class Deployments implements DeployService {
       shadow: lease.mirrored,
     });
     const { sampleRate, maxChars } = d.requestLog;
-    if (lease.mirrored || sampleRate <= 0) return;
+    if (lease.mirrored || lease.unlogged || sampleRate <= 0) return null;
     const id = lease.logId ?? (r.outcome === 'error' ? newId() : null);
-    if (id === null) return;
+    if (id === null) return null;
     try {
       const input = cut(typeof r.input === 'function' ? r.input() : r.input, maxChars);
       const outputText = typeof r.output === 'function' ? r.output() : r.output;
@@ -856,9 +876,11 @@ export class Deployments implements DeployService {
         error: r.error === null ? null : cut(r.error, maxChars).text,
         truncated: input.cut || (output?.cut ?? false),
       });
+      return id;
     } catch (err) {
       // The log must never fail a request.
       this.log.warn({ err, deployment: d.name }, 'writing the request log failed');
+      return null;
     }
   }
 
@@ -1008,16 +1030,17 @@ export class Deployments implements DeployService {
    * needs, what is free and which settings lower it; `field` prefixes the message and is named in the details.
    */
   private checkRam(estimate: LoadEstimate, load: RamCheck): void {
-    const { available, promised } = this.availableRam();
+    const { available, promised, free } = this.availableRam();
     if (estimate.ramBytes <= available) return;
     const gguf = load.runtime === 'gguf';
     const replicas = load.settings.maxReplicas;
     const forWhat = gguf
       ? `(weights and a context of ${estimate.contextSize} tokens)`
       : `for ${replicas} replica${replicas === 1 ? '' : 's'}`;
-    const lower = gguf ? 'lower contextSize or parallel' : 'lower maxReplicas';
+    const lower = gguf ? 'lower contextSize or parallel' : replicas > 1 ? 'lower maxReplicas' : null;
+    const fix = lower ? `${lower}, or free memory` : 'free memory first (stop or delete another deployment)';
     throw AppError.insufficientMemory(
-      `${load.field ? `${load.field}: ` : ''}${load.what} needs about ${formatBytes(estimate.ramBytes, 'up')} of RAM ${forWhat} and ${formatBytes(available, 'down')} is available${keptFor(promised)}; ${lower}, or free memory`,
+      `${load.field ? `${load.field}: ` : ''}${load.what} needs about ${formatBytes(estimate.ramBytes, 'up')} of RAM ${forWhat} and ${formatBytes(available, 'down')} is available${keptFor(promised, free)}; ${fix}`,
       {
         ...(load.field ? { field: load.field } : {}),
         neededBytes: estimate.ramBytes,
@@ -1042,10 +1065,10 @@ export class Deployments implements DeployService {
     );
     if (!grows) return prepared.estimate;
     const more = prepared.estimate.ramBytes - (d.estimate?.ramBytes ?? 0);
-    const { available, promised } = this.availableRam();
+    const { available, promised, free } = this.availableRam();
     if (more <= available) return prepared.estimate;
     throw AppError.insufficientMemory(
-      `${grows}: ${settings.maxReplicas} replicas of '${d.name}' need about ${formatBytes(prepared.estimate.ramBytes, 'up')} of RAM, ${formatBytes(more, 'up')} more than ${d.maxReplicas} did, and ${formatBytes(available, 'down')} is available${keptFor(promised)}; '${d.name}' goes on as it was`,
+      `${grows}: ${settings.maxReplicas} replicas of '${d.name}' need about ${formatBytes(prepared.estimate.ramBytes, 'up')} of RAM, ${formatBytes(more, 'up')} more than ${d.maxReplicas} did, and ${formatBytes(available, 'down')} is available${keptFor(promised, free)}; '${d.name}' goes on as it was`,
       { field: grows, neededBytes: more, availableBytes: available, promisedBytes: promised },
     );
   }
@@ -1055,7 +1078,7 @@ export class Deployments implements DeployService {
    * replicas it may still add are kept for it (else two deployments could each be let in on the same free memory
    * and the autoscaler grow both past it).
    */
-  private availableRam(): { available: number; promised: number } {
+  private availableRam(): { available: number; promised: number; free: number } {
     let promised = 0;
     for (const [id, live] of this.lives) {
       const d = live.model ? this.store.find(id) : undefined;
@@ -1063,7 +1086,8 @@ export class Deployments implements DeployService {
       promised += d.estimate.ramBytes * Math.max(0, 1 - live.model.replicas() / d.maxReplicas);
     }
     promised = Math.round(promised);
-    return { available: Math.max(0, this.freeRam() - promised), promised };
+    const free = this.freeRam();
+    return { available: Math.max(0, free - promised), promised, free };
   }
 
   private ensureLoaded(id: string): Promise<LoadedModel> {
@@ -1479,28 +1503,30 @@ function loadRequest(name: string, source: DeploymentSource, settings: Deploymen
 }
 
 /** Settings the runtime cannot honour are refused, naming the field. */
-const NO_CONTEXT = 'applies to GGUF models (a context of tokens)';
+const NO_CONTEXT = 'it applies to GGUF models (their context of tokens)';
 const NO_BATCHING =
-  'applies to ONNX and TF.js models (their rows are batched); a GGUF model serves requests at once with parallel';
+  'it applies to ONNX and TF.js models (their rows are batched); a GGUF model serves requests at once with parallel';
 /** Settings a runtime has no use for, with why: refused when given, rather than stored and ignored. */
 const NOT_FOR: Record<DeploymentRuntime, Partial<Record<keyof DeploymentSettings, string>>> = {
   gguf: {
     maxBatchSize: NO_BATCHING,
     maxQueueDelayMs: NO_BATCHING,
-    autoscaling: 'applies to ONNX and TF.js replicas; a GGUF deployment runs one',
+    autoscaling: 'it moves ONNX and TF.js replicas; a GGUF deployment runs one',
   },
   onnx: {
     contextSize: NO_CONTEXT,
-    parallel: 'applies to GGUF models; an ONNX deployment serves requests at once with replicas (maxReplicas)',
-    chatFormat: NO_CONTEXT,
+    parallel: 'it applies to GGUF models; an ONNX deployment serves requests at once with replicas (maxReplicas)',
+    chatFormat: 'it applies to GGUF chat models',
   },
   tfjs: {
     contextSize: NO_CONTEXT,
-    parallel: 'applies to GGUF models; a TF.js deployment serves requests at once with replicas (maxReplicas)',
-    chatFormat: NO_CONTEXT,
+    parallel: 'it applies to GGUF models; a TF.js deployment serves requests at once with replicas (maxReplicas)',
+    chatFormat: 'it applies to GGUF chat models',
     threads: 'TF.js sets its own threads',
   },
 };
+
+const RUNTIME_NAMES: Record<DeploymentRuntime, string> = { gguf: 'a GGUF', onnx: 'an ONNX', tfjs: 'a TF.js' };
 
 const DEFAULT_SETTINGS: Record<string, unknown> = DeploymentSettings.parse({});
 
@@ -1512,10 +1538,7 @@ function checkApplies(runtime: DeploymentRuntime, given: object): void {
   for (const [key, value] of Object.entries(given)) {
     const why = NOT_FOR[runtime][key as keyof DeploymentSettings];
     if (why && value !== undefined && JSON.stringify(value) !== JSON.stringify(DEFAULT_SETTINGS[key])) {
-      throw AppError.invalid(
-        key,
-        `a ${runtime === 'gguf' ? 'GGUF' : runtime === 'onnx' ? 'ONNX' : 'TF.js'} deployment has no use for it: it ${why}`,
-      );
+      throw AppError.invalid(key, `${RUNTIME_NAMES[runtime]} deployment has no use for it: ${why}`);
     }
   }
 }

@@ -31,11 +31,14 @@ function roleLabel(shadow: boolean): string {
   return shadow ? 'shadow' : 'serving';
 }
 
-/** What the gauges read of each deployment: its state, its main version, and the model versions loaded now. */
+/**
+ * What the gauges read of each deployment: its state, its versions (the main one, then the canary's or shadow's)
+ * and those loaded now.
+ */
 export interface DeploymentSnapshot {
   deployment: string;
   state: DeploymentState;
-  version: number | null;
+  versions: (number | null)[];
   loaded: VersionLoad[];
 }
 
@@ -189,10 +192,10 @@ export class DeployMetrics {
         collect() {
           this.reset();
           for (const d of snapshot()) {
-            const versions =
-              d.loaded.length > 0 ? d.loaded : [{ version: d.version, replicas: 0, inFlight: 0, queued: 0 }];
-            for (const v of versions)
-              this.set({ deployment: d.deployment, version: versionLabel(v.version) }, value(v));
+            for (const version of d.versions) {
+              const v = d.loaded.find((l) => l.version === version) ?? { version, replicas: 0, inFlight: 0, queued: 0 };
+              this.set({ deployment: d.deployment, version: versionLabel(version) }, value(v));
+            }
           }
         },
       });

@@ -400,7 +400,9 @@ describe('ONNX deployments over the Open Inference Protocol (KServe v2)', () => 
         t.client.call('deployments.create', { file: MLP, name: 'second', maxReplicas: 2, threads: 1 }),
       );
       expect(second).toMatchObject({ code: 'RESOURCE_EXHAUSTED', httpStatus: 503 });
-      expect(second.message).toMatch(/is available \(.* of the free RAM is kept for deployments scaling up\)/);
+      expect(second.message).toMatch(
+        /is available \(.* of the .* free is kept for loaded deployments scaling up to their maxReplicas\); lower maxReplicas, or free memory$/,
+      );
       expect((await t.client.call('deployments.list')).items.map((d) => d.name)).not.toContain('second');
       await t.client.call('deployments.create', { file: MLP, name: 'second', maxReplicas: 1, threads: 1 });
 

@@ -4,7 +4,7 @@ import { AppError, httpStatusOf } from '#shared/errors';
 import type { Deployments, Lease } from './deployments';
 import { predictTabular, tensorsFromV2, v2DatatypeOf, v2Output } from './onnx/index';
 import { aRuntime, type OnnxModel } from './runtimes';
-import { CLIENT_CLOSED_REQUEST } from './reply';
+import { CLIENT_CLOSED_REQUEST, REQUEST_ID_HEADER, unlogged, type Caller } from './reply';
 
 /** What a request's work produced: the reply, and its output as text for the request log (made only if sampled). */
 export interface OnnxOutcome<T> {
@@ -24,11 +24,6 @@ export interface OnnxWork {
   readonly signal: AbortSignal | undefined;
 }
 
-/** What cancels a request: its signal, made on demand (the gateway's `ForeignRequest` is one). */
-export interface Cancellable {
-  readonly signal: AbortSignal;
-}
-
 /**
  * Runs `work` on a held ONNX deployment and records the request (metrics; the request log when sampled, with
  * `input()` made only then).
@@ -38,7 +33,7 @@ async function runOnnx<T>(
   lease: Lease,
   endpoint: string,
   input: () => string,
-  cancel: Cancellable | undefined,
+  caller: Caller | undefined,
   work: (at: OnnxWork) => Promise<OnnxOutcome<T>>,
 ): Promise<T> {
   const started = performance.now();
@@ -54,8 +49,9 @@ async function runOnnx<T>(
       onnx,
       version: lease.version,
       logId: lease.logId,
+      // Asked for only if the request has to wait: the gateway makes a request's signal on demand.
       get signal() {
-        return cancel?.signal;
+        return caller?.signal;
       },
     });
     deployments.record(lease, {
@@ -71,8 +67,8 @@ async function runOnnx<T>(
     });
     return outcome.body;
   } catch (err) {
-    const cancelled = cancel?.signal.aborted ?? false;
-    deployments.record(lease, {
+    const cancelled = caller?.signal.aborted ?? false;
+    const logId = deployments.record(lease, {
       endpoint,
       outcome: cancelled ? 'cancelled' : 'error',
       httpStatus: cancelled ? CLIENT_CLOSED_REQUEST : err instanceof AppError ? httpStatusOf(err) : 500,
@@ -83,6 +79,8 @@ async function runOnnx<T>(
       output: null,
       error: err instanceof Error ? err.message : String(err),
     });
+    // A failure's id in the log goes to its client too, as an answer's does.
+    if (logId !== null) caller?.setHeader(REQUEST_ID_HEADER, logId);
     throw err;
   }
 }
@@ -97,19 +95,21 @@ export async function serveOnnx<T>(
   name: string,
   endpoint: string,
   input: () => string,
-  cancel: Cancellable | undefined,
+  caller: Caller | undefined,
   work: (at: OnnxWork) => Promise<OnnxOutcome<T>>,
   version?: number,
 ): Promise<{ body: T; version: number | null; logId: string | null }> {
   let lease: Lease;
   try {
-    lease = await deployments.acquire(name, version);
+    lease = await deployments.acquire(name, version, { unlogged: unlogged(caller) });
   } catch (err) {
-    deployments.refused(name, endpoint, err instanceof AppError ? httpStatusOf(err) : 500, err, input);
+    const status = err instanceof AppError ? httpStatusOf(err) : 500;
+    const logId = deployments.refused(name, endpoint, status, err, input, caller);
+    if (logId !== null) caller?.setHeader(REQUEST_ID_HEADER, logId);
     throw err;
   }
   try {
-    const body = await runOnnx(deployments, lease, endpoint, input, cancel, work);
+    const body = await runOnnx(deployments, lease, endpoint, input, caller, work);
     return { body, version: lease.version, logId: lease.logId };
   } finally {
     lease.release();

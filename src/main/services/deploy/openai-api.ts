@@ -18,7 +18,7 @@ import {
   textCompletionSse,
   toOpenAiError,
 } from './llm/openai-wire';
-import { CLIENT_CLOSED_REQUEST, answerHeaders, answerJson } from './reply';
+import { CLIENT_CLOSED_REQUEST, REQUEST_ID_HEADER, answerHeaders, answerJson, unlogged, type Caller } from './reply';
 import { aRuntime } from './runtimes';
 import type { GenerationResult, Generation, GgufRuntime } from './llm/runtime';
 
@@ -98,15 +98,20 @@ async function serve(
   model: string,
   endpoint: string,
   input: string,
-  signal: AbortSignal,
+  caller: Caller,
   work: Work,
 ): Promise<unknown> {
   const started = performance.now();
+  const { signal } = caller;
+  // A failure's id in the log goes to its client too, as an answer's does.
+  const tell = (logId: string | null) => {
+    if (logId !== null) caller.setHeader(REQUEST_ID_HEADER, logId);
+  };
   let lease: Lease;
   try {
-    lease = await deployments.acquire(model);
+    lease = await deployments.acquire(model, undefined, { unlogged: unlogged(caller) });
   } catch (err) {
-    deployments.refused(model, endpoint, toOpenAiError(err).status, err, () => input);
+    tell(deployments.refused(model, endpoint, toOpenAiError(err).status, err, () => input, caller));
     throw err;
   }
   const record = (r: Omit<RequestRecord, 'endpoint' | 'input' | 'durationMs'>) =>
@@ -162,7 +167,7 @@ async function serve(
     return streamReply({ ...SSE_HEADERS, ...answerHeaders(lease) }, outcome.frames(finish));
   } catch (err) {
     const { status } = toOpenAiError(err);
-    record({
+    const logged = record({
       outcome: signal.aborted ? 'cancelled' : 'error',
       httpStatus: signal.aborted ? CLIENT_CLOSED_REQUEST : status,
       error: err instanceof Error ? err.message : String(err),
@@ -170,6 +175,7 @@ async function serve(
       completionTokens: null,
       output: null,
     });
+    tell(logged);
     throw err;
   } finally {
     if (!streaming) done();
@@ -180,12 +186,19 @@ async function serve(
  * `parse(body)`, a refusal counted and logged as the error of the deployment the body names, if it names one: what a
  * client sent wrong shows where it went.
  */
-function parsedBody<T>(deployments: Deployments, endpoint: string, body: unknown, parse: (body: unknown) => T): T {
+function parsedBody<T>(
+  deployments: Deployments,
+  endpoint: string,
+  req: ForeignRequest,
+  parse: (body: unknown) => T,
+): T {
   try {
-    return parse(body);
+    return parse(req.body);
   } catch (err) {
-    const model = (body as { model?: unknown } | null)?.model;
-    deployments.refused(model, endpoint, toOpenAiError(err).status, err, () => JSON.stringify(body));
+    const model = (req.body as { model?: unknown } | null)?.model;
+    const input = () => JSON.stringify(req.body);
+    const logId = deployments.refused(model, endpoint, toOpenAiError(err).status, err, input, req);
+    if (logId !== null) req.setHeader(REQUEST_ID_HEADER, logId);
     throw err;
   }
 }
@@ -216,25 +229,18 @@ export function openAiApi(deployments: Deployments): ForeignApi {
       url: '/v1/chat/completions',
       scope: 'read',
       handler: (req: ForeignRequest) => {
-        const body = parsedBody(deployments, 'chat', req.body, parseChatCompletionRequest);
-        return serve(
-          deployments,
-          body.model,
-          'chat',
-          JSON.stringify(body.messages),
-          req.signal,
-          async (lease, signal) => {
-            const { messages, sampling } = chatRequestToRuntime(body);
-            const generation = await ggufOf(lease, 'chat completions').startChat(messages, sampling, { signal });
-            const meta = responseMeta('chatcmpl', body.model);
-            if (body.stream) {
-              const usage = body.stream_options?.include_usage ?? false;
-              return { frames: (onClose) => chatCompletionSse(generation, meta, usage, onClose), generation };
-            }
-            const result = await drain(generation);
-            return { body: buildChatCompletion(meta, result), result: resultFields(result) };
-          },
-        );
+        const body = parsedBody(deployments, 'chat', req, parseChatCompletionRequest);
+        return serve(deployments, body.model, 'chat', JSON.stringify(body.messages), req, async (lease, signal) => {
+          const { messages, sampling } = chatRequestToRuntime(body);
+          const generation = await ggufOf(lease, 'chat completions').startChat(messages, sampling, { signal });
+          const meta = responseMeta('chatcmpl', body.model);
+          if (body.stream) {
+            const usage = body.stream_options?.include_usage ?? false;
+            return { frames: (onClose) => chatCompletionSse(generation, meta, usage, onClose), generation };
+          }
+          const result = await drain(generation);
+          return { body: buildChatCompletion(meta, result), result: resultFields(result) };
+        });
       },
     },
     {
@@ -242,9 +248,9 @@ export function openAiApi(deployments: Deployments): ForeignApi {
       url: '/v1/completions',
       scope: 'read',
       handler: (req: ForeignRequest) => {
-        const body = parsedBody(deployments, 'completion', req.body, (b) => parseOpenAiBody(CompletionRequest, b));
+        const body = parsedBody(deployments, 'completion', req, (b) => parseOpenAiBody(CompletionRequest, b));
         const input = typeof body.prompt === 'string' ? body.prompt : JSON.stringify(body.prompt);
-        return serve(deployments, body.model, 'completion', input, req.signal, async (lease, signal) => {
+        return serve(deployments, body.model, 'completion', input, req, async (lease, signal) => {
           const runtime = ggufOf(lease, 'text completions');
           const { prompts, echo, sampling } = completionRequestToRuntime(body);
           const meta = responseMeta('cmpl', body.model);
@@ -275,9 +281,9 @@ export function openAiApi(deployments: Deployments): ForeignApi {
       url: '/v1/embeddings',
       scope: 'read',
       handler: (req: ForeignRequest) => {
-        const body = parsedBody(deployments, 'embedding', req.body, (b) => parseOpenAiBody(EmbeddingRequest, b));
+        const body = parsedBody(deployments, 'embedding', req, (b) => parseOpenAiBody(EmbeddingRequest, b));
         const input = typeof body.input === 'string' ? body.input : JSON.stringify(body.input);
-        return serve(deployments, body.model, 'embedding', input, req.signal, async (lease, signal) => {
+        return serve(deployments, body.model, 'embedding', input, req, async (lease, signal) => {
           const runtime = ggufOf(lease, 'embeddings');
           const dimension = runtime.info.embeddingDimension;
           if (body.dimensions != null && dimension !== null && body.dimensions !== dimension) {

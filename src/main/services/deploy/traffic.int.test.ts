@@ -392,7 +392,10 @@ describe('a second version that does not fit in memory', () => {
       expect(refused.body.error?.message).toMatch(
         /^traffic\.version: version 2 of 'sized' needs about 32.3 MiB of RAM for 1 replica and 32 MiB is available/,
       );
-      expect(refused.body.error?.message).toMatch(/lower maxReplicas, or free memory/);
+      // One replica already: nothing to lower but the memory in use.
+      expect(refused.body.error?.message).toMatch(
+        /is available; free memory first \(stop or delete another deployment\)$/,
+      );
     }
 
     // Nothing changed: the setting, the events, what answers.

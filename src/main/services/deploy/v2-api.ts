@@ -18,7 +18,7 @@ import {
   type ServingSignature,
 } from './onnx/index';
 import { serveOnnx, servedVersion } from './onnx-serve';
-import { answerJson } from './reply';
+import { REQUEST_ID_HEADER, answerJson } from './reply';
 import { readTfjsServingSignature } from './tfjs/index';
 
 /**
@@ -118,9 +118,9 @@ export function v2Api(deployments: Deployments, version: string): ForeignApi {
     try {
       body = parseV2InferRequest(req.body);
     } catch (err) {
-      deployments.refused(d.name, 'infer', err instanceof AppError ? httpStatusOf(err) : 500, err, () =>
-        JSON.stringify(req.body),
-      );
+      const status = err instanceof AppError ? httpStatusOf(err) : 500;
+      const logId = deployments.refused(d.name, 'infer', status, err, () => JSON.stringify(req.body), req);
+      if (logId !== null) req.setHeader(REQUEST_ID_HEADER, logId);
       throw err;
     }
     const answer = await serveOnnx(

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCore, type TestCore } from '#core/testing';
 import { fixturePath, waitFor } from '#platform/testing';
 import type { Benchmark } from '#shared/contracts/evalkit-evaluations';
+import type { EvalkitService } from '../contract';
 
 // Real deployments (onnxruntime on digits_mlp.onnx, node-llama-cpp on the tiny llama) loaded over the core's HTTP API.
 
@@ -93,8 +94,10 @@ describe('deployment load benchmarks', { timeout: 120_000 }, () => {
       errors: 0,
     });
     expect(done.requests).toBeGreaterThan(0);
-    const logged = await t.client.call('deployments.logs', { deployment: 'tiny', limit: 5 });
-    expect(logged.items[0]).toMatchObject({ endpoint: 'chat', status: 'ok' });
+    // Counted, but kept out of the request log: drift checks would take them for clients' requests.
+    const stats = await t.client.call('deployments.stats', { deployment: 'tiny' });
+    expect(stats.requests.total).toBe((done.requests as number) + 1);
+    expect((await t.client.call('deployments.logs', { deployment: 'tiny', limit: 5 })).items).toEqual([]);
   });
 
   it('measures the version it names: the main one alone beside an ONNX canary; a GGUF canary is refused', async () => {
@@ -150,5 +153,20 @@ describe('deployment load benchmarks', { timeout: 120_000 }, () => {
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { details: { field: string } } }).error.details.field).toBe('deployment');
     expect((await t.client.call('benchmarks.list', {})).items).toHaveLength(3);
+  });
+
+  it('fails, saying why, when the server shuts down under it (its figures would be the refusals’)', async () => {
+    const created = await t.client.call('benchmarks.create', { deployment: 'digits', durationSeconds: 30 });
+    await waitFor(async () =>
+      (await t.client.call('benchmarks.get', { id: created.id })).state === 'running' ? true : undefined,
+    );
+    // From here on the core refuses every request, as it does on SIGTERM (this is the file's last test).
+    const { evaluations } = t.core.service<EvalkitService>('evalkit');
+    await t.core.drain(0);
+    const done = await waitFor(() => {
+      const b = evaluations.getBenchmark(created.id);
+      return b.state === 'failed' ? b : undefined;
+    }, 10_000);
+    expect(done.reason).toMatch(/^the server went away during the benchmark \(HTTP 503: .*the server is shutting down/);
   });
 });

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { statement, type Db } from '#platform/db';
 import type { JobContext, JobHandler } from '#platform/queue';
+import { REQUEST_LOG_HEADER } from '#shared/contracts/deploy';
 import type { Benchmark, BenchmarkInput } from '#shared/contracts/evalkit-evaluations';
-import { AppError } from '#shared/errors';
+import { AppError, SHUTTING_DOWN_MESSAGE } from '#shared/errors';
 import { newId } from '#shared/ids';
 import type { EvalkitDeps } from '../deps';
 
@@ -100,11 +101,15 @@ export class Benchmarks {
     }
     const version = d.source.kind === 'model-version' ? d.source.version : null;
     // A benchmark names the version it measured: an ONNX one asks the main version alone (no canary share, no
-    // shadow copy); OpenAI's API cannot, so a GGUF deployment splitting requests with a canary is refused.
-    if (d.runtime === 'gguf' && d.traffic?.mode === 'canary') {
+    // shadow copy); OpenAI's API cannot, so a GGUF deployment with a second version is refused.
+    if (d.runtime === 'gguf' && d.traffic) {
+      const second =
+        d.traffic.mode === 'canary'
+          ? `sends ${d.traffic.percent}% of requests to a canary version: a benchmark of it could not say which version it measured`
+          : 'copies every request to a shadow version: a benchmark of it would measure the main version under the shadow’s load too';
       throw new AppError(
         'FAILED_PRECONDITION',
-        `'${d.name}' sends ${d.traffic.percent}% of requests to a canary version: a benchmark of it could not say which version it measured; clear the split first (aidos deployments traffic ${d.name} --clear)`,
+        `'${d.name}' ${second}; clear the split first (aidos deployments traffic ${d.name} --clear)`,
         { field: 'deployment' },
       );
     }
@@ -213,14 +218,46 @@ export class Benchmarks {
     this.emit(id);
     try {
       const { url, token } = this.deps.access();
-      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      // Kept out of the request log: synthetic zero tensors would pass for clients' requests in drift checks.
+      const headers = {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        [REQUEST_LOG_HEADER]: 'off',
+      };
       const request = await this.requestOf(r, url.replace(/\/$/, ''), headers);
+      /** Set when the server goes away (shutting down, or gone): the run stops and fails saying so. */
+      let serverGone: string | null = null;
       const send = async (): Promise<{ ok: true } | { ok: false; error: string }> => {
-        const res = await fetch(request.url, { method: 'POST', headers, body: request.body, signal: ctx.signal });
-        const text = await res.text();
-        return res.ok ? { ok: true } : { ok: false, error: `HTTP ${res.status}: ${text.slice(0, 500)}` };
+        // A signal per request: fetch leaves a listener on the signal it is given, thousands on the job's.
+        const cancel = new AbortController();
+        const abort = () => cancel.abort();
+        ctx.signal.addEventListener('abort', abort, { once: true });
+        try {
+          const res = await fetch(request.url, { method: 'POST', headers, body: request.body, signal: cancel.signal });
+          const text = await res.text();
+          if (res.ok) return { ok: true };
+          const error = `HTTP ${res.status}: ${text.slice(0, 500)}`;
+          // Said in the message, which every error shape carries (KServe's has no code).
+          if (res.status === 503 && text.includes(SHUTTING_DOWN_MESSAGE)) serverGone = error;
+          return { ok: false, error };
+        } catch (err) {
+          if (ctx.signal.aborted) throw err;
+          // Not an answer at all: the server cannot be reached.
+          serverGone = err instanceof Error ? err.message : String(err);
+          throw err;
+        } finally {
+          ctx.signal.removeEventListener('abort', abort);
+        }
+      };
+      const stopIfGone = () => {
+        if (serverGone === null) return;
+        throw new AppError(
+          'UNAVAILABLE',
+          `the server went away during the benchmark (${serverGone}): its figures would not be the model's; run it again once the server is back`,
+        );
       };
       const warm = await send();
+      stopIfGone();
       if (!warm.ok) throw new AppError('FAILED_PRECONDITION', `the warm-up request failed: ${warm.error}`);
 
       const latencies: number[] = [];
@@ -229,12 +266,13 @@ export class Benchmarks {
       const started = performance.now();
       const deadline = started + r.duration_seconds * 1000;
       const ticker = setInterval(() => {
-        ctx.progress(Math.min(1, (performance.now() - started) / (deadline - started)), `${latencies.length} requests`);
+        const sent = latencies.length + errors;
+        ctx.progress(Math.min(1, (performance.now() - started) / (deadline - started)), `${sent} requests`);
       }, 500);
       try {
         await Promise.all(
           Array.from({ length: r.concurrency }, async () => {
-            while (performance.now() < deadline && !ctx.signal.aborted) {
+            while (performance.now() < deadline && !ctx.signal.aborted && serverGone === null) {
               const t = performance.now();
               const result = await send().catch((err: unknown) => ({
                 ok: false as const,
@@ -252,6 +290,7 @@ export class Benchmarks {
         clearInterval(ticker);
       }
       ctx.signal.throwIfAborted();
+      stopIfGone();
       const elapsed = (performance.now() - started) / 1000;
       const sorted = [...latencies].sort((a, b) => a - b);
       const latency =
