@@ -127,11 +127,7 @@ export class LoggedRows {
   reader(
     d: Pick<Deployment, 'source' | 'traffic' | 'previousSource'>,
   ): (entry: RequestLogEntry) => TabularRequest | null {
-    const byVersion = new Map<number | null, TabularPreprocessing | null>();
-    const sources = [d.source, d.traffic?.source, d.previousSource].filter((s): s is DeploymentSource => !!s);
-    for (const source of sources.reverse()) {
-      byVersion.set(source.kind === 'model-version' ? source.version : null, this.preprocessingOf(source));
-    }
+    const byVersion = this.preprocessingsOf(d);
     return (entry) => {
       if (entry.status !== 'ok' || entry.truncated || entry.output === null) return null;
       if (entry.endpoint !== 'predict' && entry.endpoint !== 'infer') return null;
@@ -144,6 +140,32 @@ export class LoggedRows {
       if (!pre || !rows) return null;
       return { rows, predictions: decodePredictions(pre, output, rows.length) };
     };
+  }
+
+  /**
+   * What a ground-truth label of one of `d`'s logged requests must be, from the preprocessing of the version that
+   * answered it: one of a classifier's classes, or a regressor's number; null when not known (not a tabular model).
+   */
+  labelKind(
+    d: Pick<Deployment, 'source' | 'traffic' | 'previousSource'>,
+  ): (entry: RequestLogEntry) => { classes: string[] } | { number: true } | null {
+    const byVersion = this.preprocessingsOf(d);
+    return (entry) => {
+      const pre = byVersion.get(entry.modelVersion);
+      if (!pre) return null;
+      return pre.labels ? { classes: pre.labels } : { number: true };
+    };
+  }
+
+  private preprocessingsOf(
+    d: Pick<Deployment, 'source' | 'traffic' | 'previousSource'>,
+  ): Map<number | null, TabularPreprocessing | null> {
+    const byVersion = new Map<number | null, TabularPreprocessing | null>();
+    const sources = [d.source, d.traffic?.source, d.previousSource].filter((s): s is DeploymentSource => !!s);
+    for (const source of sources.reverse()) {
+      byVersion.set(source.kind === 'model-version' ? source.version : null, this.preprocessingOf(source));
+    }
+    return byVersion;
   }
 
   private preprocessingOf(source: DeploymentSource): TabularPreprocessing | null {

@@ -197,6 +197,15 @@ describe('drift monitors and A/B tests', { timeout: 240_000 }, () => {
     expect(bad.body.error?.message).toMatch(/labels\[1\]\.value.*10 rows/);
     const unknown = await post('/api/v1/deployments/iris-b/labels', { labels: [labels[0]] });
     expect(unknown.body.error?.message).toMatch(/labels\[0\]\.requestId/);
+    // A class the model does not know is refused, with nothing recorded (it would count as a miss for ever).
+    const first = labels[0] as { requestId: string; value: string[] };
+    const martian = await post('/api/v1/deployments/iris-a/labels', {
+      labels: [{ requestId: first.requestId, value: ['martian', ...first.value.slice(1)] }],
+    });
+    expect(martian.status).toBe(400);
+    expect(martian.body.error?.message).toBe(
+      'labels[0].value[0]: "martian" is not one of the model\'s classes (setosa, versicolor, virginica)',
+    );
 
     expect(await t.client.call('monitors.labels', { deployment: 'iris-a', labels })).toEqual({ recorded: 5 });
     const job = await t.client.call('monitors.check', { monitor: 'iris-drift' });

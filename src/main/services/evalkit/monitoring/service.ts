@@ -431,6 +431,7 @@ export class Monitors implements MonitorsService {
     const wanted = new Set(labels.map((l) => l.requestId));
     const found = this.findLogged([deployment.id], wanted);
     const tabularRequest = this.logged.reader(deployment);
+    const labelKind = this.logged.labelKind(deployment);
     labels.forEach((label, i) => {
       const entry = found.get(label.requestId);
       if (!entry) {
@@ -446,6 +447,24 @@ export class Monitors implements MonitorsService {
       if (!Array.isArray(label.value) && rows !== 1) {
         throw AppError.invalid(`labels[${i}].value`, `the request has ${rows} rows: give one label per row (a list)`);
       }
+      // A label the model cannot predict would count as a miss for ever (and replaces a right one).
+      const kind = labelKind(entry);
+      const values = Array.isArray(label.value) ? label.value : [label.value];
+      values.forEach((value, row) => {
+        const field = Array.isArray(label.value) ? `labels[${i}].value[${row}]` : `labels[${i}].value`;
+        if (kind && 'classes' in kind && !kind.classes.includes(String(value))) {
+          throw AppError.invalid(
+            field,
+            `${JSON.stringify(value)} is not one of the model's classes (${kind.classes.join(', ')})`,
+          );
+        }
+        if (kind && 'number' in kind && typeof value !== 'number') {
+          throw AppError.invalid(
+            field,
+            `the model predicts numbers: give the true value as one, got ${JSON.stringify(value)}`,
+          );
+        }
+      });
     });
     const insert = statement(
       this.deps.db,
