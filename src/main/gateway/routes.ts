@@ -128,6 +128,21 @@ export interface ForeignApi {
     status: number;
     body: unknown;
   };
+  /**
+   * A request to one of its routes whose body was refused before the route saw it (not JSON, too large): for the
+   * API to count it where it belongs (a deployment named in the URL). Only for authenticated requests.
+   */
+  bodyRefused?(refusal: BodyRefusal): void;
+}
+
+export interface BodyRefusal {
+  /** The route's URL pattern and the request's path parameters. */
+  url: string;
+  params: Record<string, string>;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  status: number;
+  message: string;
+  setHeader(name: string, value: string): void;
 }
 
 export function isRawReply(value: unknown): value is RawReply {

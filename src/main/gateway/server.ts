@@ -263,6 +263,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
 
   const foreignApis = options.foreignApis ?? [];
+  /** Foreign requests whose handler ran: their failures are the API's to count, not `bodyRefused`'s. */
+  const handled = new WeakSet<FastifyRequest>();
   const foreignApiOf = (url: string) => foreignApis.find((api) => api.prefixes.some((p) => url.startsWith(p)));
   app.setErrorHandler((err, req, reply) => {
     const mapped = toHttpError(err, { bodyLimitBytes: req.routeOptions.bodyLimit ?? config.bodyLimitBytes });
@@ -271,6 +273,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     if (mapped.status === 429 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
     const foreign = foreignApiOf(req.url);
     if (foreign) {
+      // Parsing the body comes after authentication: a 400, 413 or 415 before the handler is about the body.
+      const aboutBody = [400, 413, 415].includes(mapped.status);
+      if (foreign.bodyRefused && aboutBody && req.routeOptions.url !== undefined && !handled.has(req)) {
+        foreign.bodyRefused({
+          url: req.routeOptions.url,
+          params: req.params as Record<string, string>,
+          headers: req.headers,
+          status: mapped.status,
+          message: mapped.body.error.message,
+          setHeader: (name, value) => void reply.header(name, value),
+        });
+      }
       const { status, body } = foreign.errorReply({ ...mapped.body.error, status: mapped.status });
       return reply.code(status).type('application/json').send(body);
     }
@@ -399,6 +413,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     url: route.url,
     config: { scope: route.scope },
     handler: async (req, reply) => {
+      handled.add(req);
       // The client leaving before the reply is complete aborts the work it asked for (a generation, a queued
       // request). Made on first use: most routes never look, and MLflow's logging routes are hot.
       let gone: AbortController | undefined;

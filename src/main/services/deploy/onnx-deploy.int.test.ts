@@ -175,6 +175,24 @@ describe('ONNX deployments over the Open Inference Protocol (KServe v2)', () => 
     expect(((await binary.json()) as { error: string }).error).toMatch(/binary tensor extension is not supported/);
   });
 
+  it('counts and logs an infer body that is not JSON as the error of the model its URL names', async () => {
+    const before = (await t.client.call('deployments.stats', { deployment: 'digits' })).requests;
+    const res = await t.request('/v2/models/digits/infer', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"inputs": [',
+    });
+    expect(res.status).toBe(400);
+    const after = (await t.client.call('deployments.stats', { deployment: 'digits' })).requests;
+    expect([after.total - before.total, after.errors - before.errors]).toEqual([1, 1]);
+    const [entry] = (await t.client.call('deployments.logs', { deployment: 'digits', limit: 1 })).items;
+    expect(entry).toMatchObject({ id: res.headers.get('x-aidos-request-id'), endpoint: 'infer', httpStatus: 400 });
+    // A model no deployment has gets no series of its own.
+    const stranger = await t.request('/v2/models/nobody/infer', { method: 'POST', body: 'x' });
+    expect(stranger.status).toBe(400);
+    expect(await (await t.request('/metrics')).text()).not.toContain('deployment="nobody"');
+  });
+
   it('predicts tensors through deployments.predict, and counts and logs ONNX requests', async () => {
     const out = await t.client.call('deployments.predict', {
       deployment: 'digits',

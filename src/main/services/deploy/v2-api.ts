@@ -178,5 +178,12 @@ export function v2Api(deployments: Deployments, version: string): ForeignApi {
     routes,
     bodyAlwaysJson: true,
     errorReply: ({ message, status }) => ({ status, body: { error: message } satisfies V2ErrorResponse }),
+    // An infer body that is not JSON (or too large) is still a request to the model named in its URL.
+    bodyRefused: (refusal) => {
+      if (!refusal.url.endsWith('/infer')) return;
+      const error = new Error(refusal.message);
+      const logId = deployments.refused(refusal.params.name, 'infer', refusal.status, error, () => '', refusal);
+      if (logId !== null) refusal.setHeader(REQUEST_ID_HEADER, logId);
+    },
   };
 }
