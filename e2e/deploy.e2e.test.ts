@@ -102,6 +102,9 @@ describe('deployments', () => {
       expect(await logged.getByTestId('request-input').textContent()).toBe('user: The quick brown');
       expect(await logged.getByTestId('request-output').textContent()).toBe(' fox jumps over the lazy dog.');
       await logged.click();
+      // Opened, it shows the id a ground-truth label refers to: the one the client was told.
+      const [newest] = (await server.api.call('deployments.logs', { deployment: 'tiny', limit: 2 })).items.slice(1);
+      expect(await page.getByTestId('request-id').textContent()).toBe(newest?.id);
       await shot(page, `deployment-requests-${theme}`);
 
       // The overview: figures, live charts, and the events that led here.

@@ -111,6 +111,14 @@ export function RequestLog({ name, sampleRate }: { name: string; sampleRate: num
                       {entry.truncated && (
                         <Muted className="mt-1 block text-[12px]">Cut to the deployment’s request log size.</Muted>
                       )}
+                      {/* What its ground-truth label refers to (POST …/labels), as the client got it in x-aidos-request-id. */}
+                      <Muted className="mt-1 block text-[12px]">
+                        Request id{' '}
+                        <span className="font-mono select-all" data-testid="request-id">
+                          {entry.id}
+                        </span>
+                        {entry.modelVersion !== null && ` · answered by v${entry.modelVersion}`}
+                      </Muted>
                     </td>
                   </tr>
                 )}
