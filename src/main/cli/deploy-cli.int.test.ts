@@ -96,6 +96,11 @@ describe('aidos deploy, deployments, chat and predict', { timeout: 120_000 }, ()
     expect(logs.code, logs.stderr).toBe(0);
     expect(logs.stdout).toMatch(/^AT\s+ENDPOINT\s+VERSION\s+STATUS\s+MS\s+TOKENS\s+INPUT\s+OUTPUT$/m);
     expect(logs.stdout).toMatch(/^\S+ \S+\s+completion\s+1\s+ok\s+\d+\s+\d+\+\d+\s+Once upon a time/m);
+    // Only the failures, or only another version's: none here.
+    const errors = await aidos(['deployments', 'logs', 'tiny', '--status', 'error']);
+    expect(errors.stdout).not.toMatch(/\sok\s/);
+    const other = await aidos(['deployments', 'logs', 'tiny', '--model-version', '2']);
+    expect(other.stdout.trim()).toBe('no requests logged');
   });
 
   it('sets what the request log keeps, and shows the events of a deployment', async () => {

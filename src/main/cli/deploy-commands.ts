@@ -544,31 +544,43 @@ export function addDeployCommands(program: Command, ctx: CliContext): void {
     .command('logs <name>')
     .description("print a deployment's request log, newest first")
     .option('-n, --limit <n>', 'how many (at most 500)', wholeNumber('--limit'), 20)
-    .action(async (name: string, o: { limit: number }) => {
-      const page = await ctx.conn().client.call('deployments.logs', { deployment: name, limit: o.limit });
-      const short = (s: string | null) => (s === null ? null : s.replace(/\s+/g, ' ').slice(0, 40));
-      ctx.out(page, () =>
-        printTable(
-          page.items.map((e) => ({
-            at: formatTime(e.at),
-            endpoint: e.endpoint,
-            version: e.modelVersion,
-            status: e.status === 'ok' ? 'ok' : `${e.status} ${e.httpStatus}`,
-            ms: Math.round(e.durationMs),
-            // Prompt + completion; embeddings have prompt tokens only.
-            tokens:
-              e.completionTokens === null
-                ? e.promptTokens === null
-                  ? null
-                  : String(e.promptTokens)
-                : `${e.promptTokens ?? 0}+${e.completionTokens}`,
-            input: short(e.input),
-            output: short(e.output ?? e.error),
-          })),
-          'no requests logged',
-        ),
-      );
-    });
+    .addOption(new Option('--status <status>', 'only requests that ended so').choices(['ok', 'error', 'cancelled']))
+    .option('--model-version <n>', 'only requests answered by this model version', wholeNumber('--model-version'))
+    .action(
+      async (name: string, o: { limit: number; status?: 'ok' | 'error' | 'cancelled'; modelVersion?: number }) => {
+        const page = await inFlagTerms(
+          { 'query.limit': '--limit', 'query.version': '--model-version' },
+          ctx.conn().client.call('deployments.logs', {
+            deployment: name,
+            limit: o.limit,
+            status: o.status,
+            version: o.modelVersion,
+          }),
+        );
+        const short = (s: string | null) => (s === null ? null : s.replace(/\s+/g, ' ').slice(0, 40));
+        ctx.out(page, () =>
+          printTable(
+            page.items.map((e) => ({
+              at: formatTime(e.at),
+              endpoint: e.endpoint,
+              version: e.modelVersion,
+              status: e.status === 'ok' ? 'ok' : `${e.status} ${e.httpStatus}`,
+              ms: Math.round(e.durationMs),
+              // Prompt + completion; embeddings have prompt tokens only.
+              tokens:
+                e.completionTokens === null
+                  ? e.promptTokens === null
+                    ? null
+                    : String(e.promptTokens)
+                  : `${e.promptTokens ?? 0}+${e.completionTokens}`,
+              input: short(e.input),
+              output: short(e.output ?? e.error),
+            })),
+            'no requests logged',
+          ),
+        );
+      },
+    );
 
   program
     .command('chat <deployment>')

@@ -315,7 +315,7 @@ export const RequestLogEntry = z.object({
   /** The model version served (null for file deployments). */
   modelVersion: z.number().int().nullable(),
   status: z.enum(['ok', 'error', 'cancelled']),
-  /** HTTP status sent (200 for a stream the client left). */
+  /** HTTP status sent (499 for a request whose client left first). */
   httpStatus: z.number().int(),
   durationMs: z.number(),
   promptTokens: z.number().int().nullable(),
@@ -523,11 +523,14 @@ export const deployEndpoints = {
   'deployments.logs': endpoint({
     method: 'GET',
     path: `${path}/logs`,
-    summary: "A page of the deployment's request log, newest first (pass nextCursor back as cursor)",
+    summary:
+      "A page of the deployment's request log, newest first (pass nextCursor back as cursor); only one status or model version if asked",
     scope: 'read',
     input: Ref.extend({
       limit: z.coerce.number().int().min(1).max(500).default(50),
       cursor: Id.optional(),
+      status: z.enum(['ok', 'error', 'cancelled']).optional(),
+      version: z.coerce.number().int().positive().optional(),
     }),
     output: page(RequestLogEntry),
   }),

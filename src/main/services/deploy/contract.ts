@@ -10,6 +10,12 @@ import type {
   RequestLogEntry,
 } from '#shared/contracts/deploy';
 
+/** Which of a deployment's logged requests to list: one status, one model version, or all. */
+export interface RequestLogFilter {
+  status?: RequestLogEntry['status'] | undefined;
+  version?: number | undefined;
+}
+
 /**
  * DeployEngine as other services see it. Deployments are addressed by id or name. The inference APIs (OpenAI's
  * `/v1/...` for GGUF, KServe's `/v2/...` for ONNX) are served by the deploy module itself; EvalKit reads the request
@@ -43,7 +49,7 @@ export interface DeployService {
   events(ref: string, limit: number): DeploymentEvent[];
   logs(
     ref: string,
-    page: { limit: number; cursor?: string | undefined },
+    page: { limit: number; cursor?: string | undefined } & RequestLogFilter,
   ): {
     items: RequestLogEntry[];
     nextCursor: string | null;

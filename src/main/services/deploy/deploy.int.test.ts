@@ -255,6 +255,11 @@ describe('deployments of registered GGUF model versions', () => {
     await t.client.call('deployments.stop', { deployment: 'tiny' });
     expect((await send({})).status).toBe(409);
     expect(await latest()).toMatchObject({ status: 'error', httpStatus: 409 });
+    // The log lists one status (or one model version) when asked.
+    const failures = await t.client.call('deployments.logs', { deployment: 'tiny', status: 'error', limit: 500 });
+    expect(failures.items.map((e) => e.httpStatus).slice(0, 2)).toEqual([409, 400]);
+    expect(failures.items.every((e) => e.status === 'error')).toBe(true);
+    expect((await t.client.call('deployments.logs', { deployment: 'tiny', version: 2, limit: 5 })).items).toEqual([]);
     const after = await t.client.call('deployments.stats', { deployment: 'tiny' });
     expect(after.requests.total - before.requests.total).toBe(3);
     expect(after.requests.errors - before.requests.errors).toBe(2);

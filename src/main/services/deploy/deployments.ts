@@ -27,7 +27,7 @@ import type { Gpu } from '#shared/contracts/system';
 import { AppError } from '#shared/errors';
 import { newId } from '#shared/ids';
 import { ScalingMeter, decideReplicas } from './autoscaler';
-import type { DeployService } from './contract';
+import type { DeployService, RequestLogFilter } from './contract';
 import { DeployMetrics, type VersionLoad } from './metrics';
 import { fileSource, modelVersionSource } from './model-source';
 import { predictOnnx, servedVersion } from './onnx-serve';
@@ -678,8 +678,8 @@ export class Deployments implements DeployService {
     return this.store.events(this.find(ref).id, limit);
   }
 
-  logs(ref: string, page: { limit: number; cursor?: string | undefined }) {
-    return this.store.logs(this.find(ref).id, page.limit, page.cursor);
+  logs(ref: string, page: { limit: number; cursor?: string | undefined } & RequestLogFilter) {
+    return this.store.logs(this.find(ref).id, page.limit, page.cursor, page);
   }
 
   // ---- serving ----

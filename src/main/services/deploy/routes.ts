@@ -18,7 +18,7 @@ export function deployRoutes(deploy: DeployService) {
     },
     'deployments.stats': ({ deployment }) => deploy.stats(deployment),
     'deployments.events': ({ deployment, limit }) => ({ items: deploy.events(deployment, limit) }),
-    'deployments.logs': ({ deployment, limit, cursor }) => deploy.logs(deployment, { limit, cursor }),
+    'deployments.logs': ({ deployment, ...page }) => deploy.logs(deployment, page),
     'deployments.predict': (input) => deploy.predict(input),
   });
 }

@@ -10,6 +10,7 @@ import {
   type RequestLogEntry,
 } from '#shared/contracts/deploy';
 import { newId } from '#shared/ids';
+import type { RequestLogFilter } from './contract';
 
 interface DeploymentRow {
   id: string;
@@ -289,10 +290,18 @@ export class DeployStore {
   }
 
   /** Newest first; `cursor` is the id of the last entry of the previous page. */
-  logs(id: string, limit: number, cursor: string | undefined): { items: RequestLogEntry[]; nextCursor: string | null } {
+  logs(
+    id: string,
+    limit: number,
+    cursor: string | undefined,
+    filter: RequestLogFilter = {},
+  ): { items: RequestLogEntry[]; nextCursor: string | null } {
+    const status = filter.status ?? null;
+    const version = filter.version ?? null;
     const rows = this.prepare(
-      `SELECT * FROM deploy_request_log WHERE deployment_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?`,
-    ).all(id, cursor ?? null, cursor ?? null, limit + 1) as LogRow[];
+      `SELECT * FROM deploy_request_log WHERE deployment_id = ? AND (? IS NULL OR id < ?)
+         AND (? IS NULL OR status = ?) AND (? IS NULL OR model_version = ?) ORDER BY id DESC LIMIT ?`,
+    ).all(id, cursor ?? null, cursor ?? null, status, status, version, version, limit + 1) as LogRow[];
     const items = rows.slice(0, limit).map((r): RequestLogEntry => ({
       id: r.id,
       deploymentId: r.deployment_id,
